@@ -1,0 +1,14 @@
+/* Subcommands of the taintline command. Each takes the arguments after
+ * its name (argv[0] is the subcommand) and returns the process exit code:
+ * 0 success, 1 failure (message on stderr), 2 usage error. */
+#ifndef TL_CLI_CLI_H
+#define TL_CLI_CLI_H
+
+#define TL_EXIT_OK 0
+#define TL_EXIT_FAIL 1
+#define TL_EXIT_USAGE 2
+
+int cmd_decode(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+
+#endif

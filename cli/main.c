@@ -1,0 +1,46 @@
+/* taintline: trace stolen bitcoin. Dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "decode", cmd_decode, "decode a raw block (file, hex, or - for stdin) to Core-style JSON" },
+	{ "scan", cmd_scan, "list the best chain found in a Bitcoin Core blocks directory" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'taintline COMMAND --help' lists a command's options.\n"
+		   "exit codes: 0 success, 1 failure, 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return TL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("taintline 0.1.0\n");
+		return TL_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "taintline: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return TL_EXIT_USAGE;
+}

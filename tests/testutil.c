@@ -1,0 +1,90 @@
+#include "tests/testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int tu_have_shared(void)
+{
+	struct stat st;
+	return stat(TL_SHARED_DATA, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *tu_shared_path(const char *rel)
+{
+	static char buf[4096];
+	if (!tu_have_shared()) {
+		printf("SKIPPED: reference data folder %s is absent\n", TL_SHARED_DATA);
+		fflush(stdout);
+		exit(TL_TEST_SKIP);
+	}
+	snprintf(buf, sizeof buf, "%s/%s", TL_SHARED_DATA, rel);
+	return buf;
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
+		abort();
+	}
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc((size_t)n + 1);
+	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) abort();
+	b[n] = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+char *tu_tmpdir(const char *tag)
+{
+	const char *base = getenv("TL_TMPDIR");
+	if (!base || !*base) base = "/tmp";
+	mkdir(base, 0755);
+	static int seq;
+	char *p = malloc(4096);
+	snprintf(p, 4096, "%s/tl-%s-%d-%d", base, tag, (int)getpid(), seq++);
+	tu_rmrf(p);
+	if (mkdir(p, 0755)) {
+		fprintf(stderr, "mkdir %s: %s\n", p, strerror(errno));
+		abort();
+	}
+	return p;
+}
+
+void tu_rmrf(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+	if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+int tu_run(const char *cmd, char **out)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p) return -1;
+	size_t cap = 4096, len = 0;
+	char *b = malloc(cap);
+	size_t n;
+	while ((n = fread(b + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			cap *= 2;
+			b = realloc(b, cap);
+		}
+	}
+	b[len] = 0;
+	int st = pclose(p);
+	if (out) *out = b;
+	else free(b);
+	if (st == -1) return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

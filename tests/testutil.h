@@ -1,0 +1,28 @@
+/* Helpers shared by the test programs. */
+#ifndef TL_TESTS_TESTUTIL_H
+#define TL_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit status ctest reports as "skipped" (SKIP_RETURN_CODE). */
+#define TL_TEST_SKIP 77
+
+/* Path of a file under the shared reference data folder; if that folder
+ * is absent, prints why and exits with TL_TEST_SKIP, so the test shows as
+ * skipped rather than passed. Returns a static buffer. */
+const char *tu_shared_path(const char *rel);
+/* 1 if the shared data folder exists. */
+int tu_have_shared(void);
+/* Reads a whole file; aborts the test on failure. Caller frees. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/* A fresh, empty directory for this test (under TL_TMPDIR or /tmp); the
+ * name includes tag and the pid. Returns a malloc'd path. */
+char *tu_tmpdir(const char *tag);
+/* rm -rf of a path made by tu_tmpdir. */
+void tu_rmrf(const char *path);
+/* Runs a shell command; returns its exit status (or -1). Output goes to
+ * *out (malloc'd, NUL-terminated) when out is non-NULL. */
+int tu_run(const char *cmd, char **out);
+
+#endif
