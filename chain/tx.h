@@ -66,7 +66,7 @@ static inline bool tl_tx_is_coinbase(const struct tl_tx *tx)
 }
 
 /* Iterates over the items of an input's witness. Returns 1 and sets
- * *item/*len for the next item, 0 at the end. *pos starts at 0. */
+ * item and len for the next item, 0 at the end. *pos starts at 0. */
 int tl_witness_next(const struct tl_txin *in, size_t *pos, const uint8_t **item, size_t *len);
 
 #endif
