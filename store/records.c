@@ -1,0 +1,699 @@
+/* Typed records: key builders, value encodings (LEB128 varints) and the
+ * queries over them. Layouts are documented in docs/schema.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/address.h"
+#include "chain/bytes.h"
+#include "store/store.h"
+
+/* ---- varints ---- */
+
+void tl_buf_varint(struct tl_buf *b, uint64_t v)
+{
+	uint8_t t[10];
+	int n = 0;
+	do {
+		uint8_t c = v & 0x7f;
+		v >>= 7;
+		t[n++] = c | (v ? 0x80 : 0);
+	} while (v);
+	tl_buf_put(b, t, (size_t)n);
+}
+
+int tl_get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
+{
+	uint64_t r = 0;
+	size_t i = *pos;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (i >= len) return -1;
+		uint8_t c = p[i++];
+		if (shift == 63 && (c & 0x7e)) return -1;
+		r |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*pos = i;
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A small decoding cursor: any failure sets bad and yields zeros. */
+struct dec {
+	const uint8_t *p;
+	size_t len, pos;
+	int bad;
+};
+static uint64_t dv(struct dec *d)
+{
+	uint64_t v = 0;
+	if (d->bad || tl_get_varint(d->p, d->len, &d->pos, &v) < 0) {
+		d->bad = 1;
+		return 0;
+	}
+	return v;
+}
+static uint32_t dv32(struct dec *d)
+{
+	uint64_t v = dv(d);
+	if (v > UINT32_MAX) d->bad = 1;
+	return (uint32_t)v;
+}
+static uint8_t db8(struct dec *d)
+{
+	if (d->bad || d->pos >= d->len) {
+		d->bad = 1;
+		return 0;
+	}
+	return d->p[d->pos++];
+}
+static void dbytes(struct dec *d, void *out, size_t n)
+{
+	if (d->bad || d->len - d->pos < n) {
+		d->bad = 1;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, d->p + d->pos, n);
+	d->pos += n;
+}
+
+/* ---- keys ---- */
+
+static void outref_key(uint64_t tx_num, uint32_t vout, uint8_t k[12])
+{
+	tl_put_be64(k, tx_num);
+	tl_put_be32(k + 8, vout);
+}
+
+/* ---- blocks ---- */
+
+void tl_batch_put_block(struct tl_batch *b, const struct tl_block_rec *r)
+{
+	uint8_t k[4];
+	tl_put_be32(k, (uint32_t)r->height);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_put(&v, r->hash, 32);
+	tl_buf_put(&v, r->prev, 32);
+	tl_buf_put(&v, r->merkle, 32);
+	tl_buf_u32le(&v, (uint32_t)r->version);
+	tl_buf_u32le(&v, r->time);
+	tl_buf_u32le(&v, r->bits);
+	tl_buf_u32le(&v, r->nonce);
+	tl_buf_u32le(&v, r->median_time);
+	tl_buf_varint(&v, r->file);
+	tl_buf_varint(&v, r->offset);
+	tl_buf_varint(&v, r->size);
+	tl_buf_varint(&v, r->weight);
+	tl_buf_varint(&v, r->n_tx);
+	tl_buf_varint(&v, r->first_tx_num);
+	tl_batch_put(b, TL_CF_BLOCK, k, 4, v.data, v.len);
+	tl_batch_put(b, TL_CF_BLOCKHASH, r->hash, 32, k, 4);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_block(struct tl_batch *b, int32_t height, const uint8_t hash[32])
+{
+	uint8_t k[4];
+	tl_put_be32(k, (uint32_t)height);
+	tl_batch_del(b, TL_CF_BLOCK, k, 4);
+	tl_batch_del(b, TL_CF_BLOCKHASH, hash, 32);
+}
+
+static int block_decode(int32_t height, const uint8_t *p, size_t len, struct tl_block_rec *r, struct tl_err *err)
+{
+	struct dec d = { p, len, 0, 0 };
+	memset(r, 0, sizeof *r);
+	r->height = height;
+	dbytes(&d, r->hash, 32);
+	dbytes(&d, r->prev, 32);
+	dbytes(&d, r->merkle, 32);
+	uint8_t f[20];
+	dbytes(&d, f, 20);
+	r->version = (int32_t)tl_get_le32(f);
+	r->time = tl_get_le32(f + 4);
+	r->bits = tl_get_le32(f + 8);
+	r->nonce = tl_get_le32(f + 12);
+	r->median_time = tl_get_le32(f + 16);
+	r->file = dv32(&d);
+	r->offset = dv32(&d);
+	r->size = dv32(&d);
+	r->weight = dv32(&d);
+	r->n_tx = dv32(&d);
+	r->first_tx_num = dv(&d);
+	if (d.bad || d.pos != len) return tl_err_set(err, "corrupt block record at height %d", height);
+	return 0;
+}
+
+int tl_store_block_by_height(struct tl_store *s, int32_t height, struct tl_block_rec *r, struct tl_err *err)
+{
+	if (height < 0) return 0;
+	uint8_t k[4], *v;
+	size_t vl;
+	tl_put_be32(k, (uint32_t)height);
+	int rc = tl_store_get(s, TL_CF_BLOCK, k, 4, &v, &vl, err);
+	if (rc <= 0) return rc;
+	rc = block_decode(height, v, vl, r, err);
+	free(v);
+	return rc < 0 ? -1 : 1;
+}
+
+int tl_store_block_by_hash(struct tl_store *s, const uint8_t hash[32], struct tl_block_rec *r, struct tl_err *err)
+{
+	uint8_t *v;
+	size_t vl;
+	int rc = tl_store_get(s, TL_CF_BLOCKHASH, hash, 32, &v, &vl, err);
+	if (rc <= 0) return rc;
+	if (vl != 4) {
+		free(v);
+		return tl_err_set(err, "corrupt blockhash record");
+	}
+	int32_t h = (int32_t)tl_get_be32(v);
+	free(v);
+	return tl_store_block_by_height(s, h, r, err);
+}
+
+int tl_store_block_of_tx(struct tl_store *s, uint64_t tx_num, struct tl_block_rec *r, struct tl_err *err)
+{
+	struct tl_tip tip;
+	if (tl_store_tip(s, &tip, err) < 0) return -1;
+	if (tip.height < 0 || tx_num >= tip.next_tx_num) return 0;
+	int32_t lo = 0, hi = tip.height;
+	while (lo < hi) { /* last block with first_tx_num <= tx_num */
+		int32_t mid = lo + (hi - lo + 1) / 2;
+		int rc = tl_store_block_by_height(s, mid, r, err);
+		if (rc < 0) return -1;
+		if (rc == 0) return tl_err_set(err, "block %d missing from the index", mid);
+		if (r->first_tx_num <= tx_num) lo = mid;
+		else hi = mid - 1;
+	}
+	return tl_store_block_by_height(s, lo, r, err);
+}
+
+/* ---- undo ---- */
+
+void tl_batch_put_undo(struct tl_batch *b, int32_t height, const struct tl_undo_rec *u)
+{
+	uint8_t k[4];
+	tl_put_be32(k, (uint32_t)height);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, u->first_tx_num);
+	tl_buf_varint(&v, u->n_tx);
+	tl_buf_varint(&v, u->first_addr_id);
+	tl_buf_varint(&v, u->unknown_inputs);
+	tl_batch_put(b, TL_CF_UNDO, k, 4, v.data, v.len);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_undo(struct tl_batch *b, int32_t height)
+{
+	uint8_t k[4];
+	tl_put_be32(k, (uint32_t)height);
+	tl_batch_del(b, TL_CF_UNDO, k, 4);
+}
+
+int tl_store_undo(struct tl_store *s, int32_t height, struct tl_undo_rec *u, struct tl_err *err)
+{
+	if (height < 0) return 0;
+	uint8_t k[4], *v;
+	size_t vl;
+	tl_put_be32(k, (uint32_t)height);
+	int rc = tl_store_get(s, TL_CF_UNDO, k, 4, &v, &vl, err);
+	if (rc <= 0) return rc;
+	struct dec d = { v, vl, 0, 0 };
+	u->first_tx_num = dv(&d);
+	u->n_tx = dv32(&d);
+	u->first_addr_id = dv(&d);
+	u->unknown_inputs = dv(&d);
+	int bad = d.bad || d.pos != vl;
+	free(v);
+	if (bad) return tl_err_set(err, "corrupt undo record at height %d", height);
+	return 1;
+}
+
+/* ---- transactions ---- */
+
+void tl_tx_rec_free(struct tl_tx_rec *r)
+{
+	if (!r) return;
+	free(r->in);
+	free(r->out);
+	r->in = NULL;
+	r->out = NULL;
+}
+
+void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *v)
+{
+	tl_buf_put(v, r->txid, 32);
+	tl_buf_varint(v, (uint64_t)(uint32_t)r->height);
+	tl_buf_varint(v, r->offset);
+	tl_buf_varint(v, r->size);
+	tl_buf_varint(v, r->weight);
+	tl_buf_varint(v, r->flags);
+	tl_buf_varint(v, r->fee);
+	tl_buf_varint(v, r->n_in);
+	for (uint32_t i = 0; i < r->n_in; i++) {
+		const struct tl_in_rec *in = &r->in[i];
+		tl_buf_u8(v, in->kind);
+		if (in->kind != TL_IN_KNOWN) continue;
+		tl_buf_u8(v, in->script_type);
+		tl_buf_varint(v, in->prev_tx_num);
+		tl_buf_varint(v, in->prev_vout);
+		tl_buf_varint(v, in->value);
+		tl_buf_varint(v, in->addr_id);
+	}
+	tl_buf_varint(v, r->n_out);
+	for (uint32_t i = 0; i < r->n_out; i++) {
+		tl_buf_varint(v, r->out[i].value);
+		tl_buf_varint(v, r->out[i].addr_id);
+		tl_buf_u8(v, r->out[i].script_type);
+	}
+}
+
+int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *p, size_t len, struct tl_tx_rec *r, struct tl_err *err)
+{
+	struct dec d = { p, len, 0, 0 };
+	memset(r, 0, sizeof *r);
+	r->tx_num = tx_num;
+	dbytes(&d, r->txid, 32);
+	r->height = (int32_t)dv32(&d);
+	r->offset = dv32(&d);
+	r->size = dv32(&d);
+	r->weight = dv32(&d);
+	r->flags = dv32(&d);
+	r->fee = dv(&d);
+	r->n_in = dv32(&d);
+	/* Every input takes at least one byte: bounds the allocation. */
+	if (d.bad || r->n_in > len) goto bad;
+	r->in = calloc(r->n_in ? r->n_in : 1, sizeof *r->in);
+	if (!r->in) abort();
+	for (uint32_t i = 0; i < r->n_in && !d.bad; i++) {
+		struct tl_in_rec *in = &r->in[i];
+		in->kind = db8(&d);
+		if (in->kind == TL_IN_KNOWN) {
+			in->script_type = db8(&d);
+			in->prev_tx_num = dv(&d);
+			in->prev_vout = dv32(&d);
+			in->value = dv(&d);
+			in->addr_id = dv(&d);
+		} else if (in->kind != TL_IN_COINBASE && in->kind != TL_IN_UNKNOWN) {
+			d.bad = 1;
+		}
+	}
+	r->n_out = dv32(&d);
+	if (d.bad || r->n_out > len) goto bad;
+	r->out = calloc(r->n_out ? r->n_out : 1, sizeof *r->out);
+	if (!r->out) abort();
+	for (uint32_t i = 0; i < r->n_out && !d.bad; i++) {
+		r->out[i].value = dv(&d);
+		r->out[i].addr_id = dv(&d);
+		r->out[i].script_type = db8(&d);
+	}
+	if (d.bad || d.pos != len) goto bad;
+	return 0;
+bad:
+	tl_tx_rec_free(r);
+	return tl_err_set(err, "corrupt transaction record %llu", (unsigned long long)tx_num);
+}
+
+void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r)
+{
+	uint8_t k[16];
+	tl_put_be64(k, r->tx_num);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_tx_rec_encode(r, &v);
+	tl_batch_put(b, TL_CF_TX, k, 8, v.data, v.len);
+	tl_buf_free(&v);
+	memcpy(k, r->txid, 8);
+	tl_put_be64(k + 8, r->tx_num);
+	tl_batch_put(b, TL_CF_TXID, k, 16, "", 0);
+}
+
+void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32])
+{
+	uint8_t k[16];
+	tl_put_be64(k, tx_num);
+	tl_batch_del(b, TL_CF_TX, k, 8);
+	memcpy(k, txid, 8);
+	tl_put_be64(k + 8, tx_num);
+	tl_batch_del(b, TL_CF_TXID, k, 16);
+}
+
+int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct tl_err *err)
+{
+	uint8_t k[8], *v;
+	size_t vl;
+	tl_put_be64(k, tx_num);
+	int rc = tl_store_get(s, TL_CF_TX, k, 8, &v, &vl, err);
+	if (rc <= 0) return rc;
+	rc = tl_tx_rec_decode(tx_num, v, vl, r, err);
+	free(v);
+	return rc < 0 ? -1 : 1;
+}
+
+int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *nums, int cap, struct tl_err *err)
+{
+	/* Candidates share the 8-byte prefix; each is checked against its
+	 * record's full txid. */
+	uint64_t cand[64];
+	int nc = 0;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TXID);
+	for (tl_iter_seek(it, txid, 8); tl_iter_valid(it) && nc < 64; tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl != 16 || memcmp(k, txid, 8) != 0) break;
+		cand[nc++] = tl_get_be64(k + 8);
+	}
+	tl_iter_free(it);
+	int n = 0;
+	for (int i = 0; i < nc; i++) {
+		uint8_t k[8], *v;
+		size_t vl;
+		tl_put_be64(k, cand[i]);
+		int rc = tl_store_get(s, TL_CF_TX, k, 8, &v, &vl, err);
+		if (rc < 0) return -1;
+		if (rc == 0) continue;
+		int same = vl >= 32 && memcmp(v, txid, 32) == 0;
+		free(v);
+		if (!same) continue;
+		if (n < cap) nums[n] = cand[i];
+		n++;
+	}
+	return n;
+}
+
+int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx_rec *r, struct tl_err *err)
+{
+	uint64_t nums[8];
+	int n = tl_store_txid_nums(s, txid, nums, 8, err);
+	if (n <= 0) return n;
+	return tl_store_tx(s, nums[(n < 8 ? n : 8) - 1], r, err);
+}
+
+/* ---- spends and utxos ---- */
+
+void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint64_t spender, uint32_t vin)
+{
+	uint8_t k[12];
+	outref_key(tx_num, vout, k);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, spender);
+	tl_buf_varint(&v, vin);
+	tl_batch_put(b, TL_CF_SPEND, k, 12, v.data, v.len);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout)
+{
+	uint8_t k[12];
+	outref_key(tx_num, vout, k);
+	tl_batch_del(b, TL_CF_SPEND, k, 12);
+}
+
+int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_t *spender, uint32_t *vin,
+		     struct tl_err *err)
+{
+	uint8_t k[12], *v;
+	size_t vl;
+	outref_key(tx_num, vout, k);
+	int rc = tl_store_get(s, TL_CF_SPEND, k, 12, &v, &vl, err);
+	if (rc <= 0) return rc;
+	struct dec d = { v, vl, 0, 0 };
+	*spender = dv(&d);
+	*vin = dv32(&d);
+	int bad = d.bad;
+	free(v);
+	if (bad) return tl_err_set(err, "corrupt spend record");
+	return 1;
+}
+
+void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u)
+{
+	uint8_t k[12];
+	outref_key(u->tx_num, u->vout, k);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, u->value);
+	tl_buf_varint(&v, u->addr_id);
+	tl_buf_u8(&v, u->script_type);
+	tl_batch_put(b, TL_CF_UTXO, k, 12, v.data, v.len);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout)
+{
+	uint8_t k[12];
+	outref_key(tx_num, vout, k);
+	tl_batch_del(b, TL_CF_UTXO, k, 12);
+}
+
+int tl_utxo_decode(uint64_t tx_num, uint32_t vout, const uint8_t *p, size_t len, struct tl_utxo *u)
+{
+	struct dec d = { p, len, 0, 0 };
+	u->tx_num = tx_num;
+	u->vout = vout;
+	u->value = dv(&d);
+	u->addr_id = dv(&d);
+	u->script_type = db8(&d);
+	return d.bad || d.pos != len ? -1 : 0;
+}
+
+int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err)
+{
+	uint8_t k[12], *v;
+	size_t vl;
+	outref_key(tx_num, vout, k);
+	int rc = tl_store_get(s, TL_CF_UTXO, k, 12, &v, &vl, err);
+	if (rc <= 0) return rc;
+	rc = tl_utxo_decode(tx_num, vout, v, vl, u);
+	free(v);
+	if (rc < 0) return tl_err_set(err, "corrupt utxo record");
+	return 1;
+}
+
+/* ---- addresses ---- */
+
+void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id)
+{
+	uint8_t v[8];
+	tl_put_be64(v, addr_id);
+	tl_batch_put(b, TL_CF_ADDR, skey, sklen, v, 8);
+}
+
+void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen)
+{
+	tl_batch_del(b, TL_CF_ADDR, skey, sklen);
+}
+
+int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err)
+{
+	uint8_t *v;
+	size_t vl;
+	int rc = tl_store_get(s, TL_CF_ADDR, skey, sklen, &v, &vl, err);
+	if (rc <= 0) return rc;
+	if (vl != 8) {
+		free(v);
+		return tl_err_set(err, "corrupt addr record");
+	}
+	*addr_id = tl_get_be64(v);
+	free(v);
+	return 1;
+}
+
+void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)
+{
+	uint8_t k[8];
+	tl_put_be64(k, a->addr_id);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_u8(&v, a->script_key_len);
+	tl_buf_put(&v, a->script_key, a->script_key_len);
+	tl_buf_varint(&v, a->first_tx_num);
+	tl_buf_varint(&v, a->funded_count);
+	tl_buf_varint(&v, a->funded_sum);
+	tl_buf_varint(&v, a->spent_count);
+	tl_buf_varint(&v, a->spent_sum);
+	tl_buf_varint(&v, a->tx_count);
+	tl_batch_put(b, TL_CF_ADDR_INFO, k, 8, v.data, v.len);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_addr_info(struct tl_batch *b, uint64_t addr_id)
+{
+	uint8_t k[8];
+	tl_put_be64(k, addr_id);
+	tl_batch_del(b, TL_CF_ADDR_INFO, k, 8);
+}
+
+int tl_addr_info_decode(uint64_t addr_id, const uint8_t *p, size_t len, struct tl_addr_info *a)
+{
+	struct dec d = { p, len, 0, 0 };
+	memset(a, 0, sizeof *a);
+	a->addr_id = addr_id;
+	a->script_key_len = db8(&d);
+	if (a->script_key_len > TL_SCRIPT_KEY_MAX) return -1;
+	dbytes(&d, a->script_key, a->script_key_len);
+	a->first_tx_num = dv(&d);
+	a->funded_count = dv(&d);
+	a->funded_sum = dv(&d);
+	a->spent_count = dv(&d);
+	a->spent_sum = dv(&d);
+	a->tx_count = dv(&d);
+	return d.bad || d.pos != len ? -1 : 0;
+}
+
+int tl_store_addr_info(struct tl_store *s, uint64_t addr_id, struct tl_addr_info *a, struct tl_err *err)
+{
+	uint8_t k[8], *v;
+	size_t vl;
+	tl_put_be64(k, addr_id);
+	int rc = tl_store_get(s, TL_CF_ADDR_INFO, k, 8, &v, &vl, err);
+	if (rc <= 0) return rc;
+	rc = tl_addr_info_decode(addr_id, v, vl, a);
+	free(v);
+	if (rc < 0) return tl_err_set(err, "corrupt addr_info record %llu", (unsigned long long)addr_id);
+	return 1;
+}
+
+int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t *addr_id, struct tl_err *err)
+{
+	uint8_t script[42];
+	size_t sl = 0;
+	if (tl_address_to_script(address, tl_store_net(s), script, &sl, err) < 0) return -1;
+	uint8_t key[TL_SCRIPT_KEY_MAX];
+	size_t kl = tl_script_key(script, sl, key);
+	return tl_store_addr_id(s, key, kl, addr_id, err);
+}
+
+/* ---- history ---- */
+
+void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_hist_row *h)
+{
+	uint8_t k[16];
+	tl_put_be64(k, addr_id);
+	tl_put_be64(k + 8, h->tx_num);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, h->received);
+	tl_buf_varint(&v, h->sent);
+	tl_buf_varint(&v, h->n_received);
+	tl_buf_varint(&v, h->n_sent);
+	tl_batch_put(b, TL_CF_HIST, k, 16, v.data, v.len);
+	tl_buf_free(&v);
+}
+
+void tl_batch_del_hist(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num)
+{
+	uint8_t k[16];
+	tl_put_be64(k, addr_id);
+	tl_put_be64(k + 8, tx_num);
+	tl_batch_del(b, TL_CF_HIST, k, 16);
+}
+
+int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, struct tl_hist_row *rows, int cap,
+		       struct tl_err *err)
+{
+	if (cap <= 0 || before == 0) return 0;
+	uint8_t k[16];
+	tl_put_be64(k, addr_id);
+	tl_put_be64(k + 8, before - 1);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_HIST);
+	int n = 0;
+	for (tl_iter_seek_prev(it, k, 16); tl_iter_valid(it) && n < cap; tl_iter_prev(it)) {
+		size_t kl, vl;
+		const uint8_t *key = tl_iter_key(it, &kl);
+		if (kl != 16 || tl_get_be64(key) != addr_id) break;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		struct dec d = { v, vl, 0, 0 };
+		rows[n].tx_num = tl_get_be64(key + 8);
+		rows[n].received = dv(&d);
+		rows[n].sent = dv(&d);
+		rows[n].n_received = dv32(&d);
+		rows[n].n_sent = dv32(&d);
+		if (d.bad) {
+			tl_iter_free(it);
+			return tl_err_set(err, "corrupt hist record");
+		}
+		n++;
+	}
+	tl_iter_free(it);
+	return n;
+}
+
+int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err)
+{
+	/* Every output an address was paid by is in a history row with
+	 * n_received > 0; those still in the utxo family are unspent. */
+	int total = 0;
+	uint64_t before = UINT64_MAX;
+	struct tl_hist_row rows[256];
+	for (;;) {
+		int n = tl_store_hist_page(s, addr_id, before, rows, 256, err);
+		if (n < 0) return -1;
+		for (int i = 0; i < n; i++) {
+			if (!rows[i].n_received) continue;
+			struct tl_tx_rec r;
+			int rc = tl_store_tx(s, rows[i].tx_num, &r, err);
+			if (rc < 0) return -1;
+			if (rc == 0) continue;
+			for (uint32_t o = 0; o < r.n_out; o++) {
+				if (r.out[o].addr_id != addr_id) continue;
+				struct tl_utxo u;
+				rc = tl_store_utxo(s, r.tx_num, o, &u, err);
+				if (rc < 0) {
+					tl_tx_rec_free(&r);
+					return -1;
+				}
+				if (rc == 1) {
+					if (total < cap) out[total] = u;
+					total++;
+				}
+			}
+			tl_tx_rec_free(&r);
+		}
+		if (n < 256) break;
+		before = rows[n - 1].tx_num;
+	}
+	return total;
+}
+
+/* ---- families owned by other modules ---- */
+
+void tl_batch_put_kv(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	tl_batch_put(b, cf, key, klen, val, vlen);
+}
+
+int tl_store_get_kv(struct tl_store *s, enum tl_cf cf, const void *key, size_t klen, uint8_t **val, size_t *vlen,
+		    struct tl_err *err)
+{
+	return tl_store_get(s, cf, key, klen, val, vlen, err);
+}
+
+void tl_taint_key(uint32_t heist_id, uint64_t tx_num, uint32_t vout, uint8_t key[16])
+{
+	tl_put_be32(key, heist_id);
+	tl_put_be64(key + 4, tx_num);
+	tl_put_be32(key + 12, vout);
+}
+
+void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9])
+{
+	key[0] = 'a';
+	tl_put_be64(key + 1, addr_id);
+}
+
+void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17])
+{
+	key[0] = 'm';
+	tl_put_be64(key + 1, cluster_id);
+	tl_put_be64(key + 9, addr_id);
+}
+
+void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]) { outref_key(tx_num, vout, key); }
+void tl_addr_id_key(uint64_t addr_id, uint8_t key[8]) { tl_put_be64(key, addr_id); }

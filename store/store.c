@@ -1,0 +1,424 @@
+/* The database: RocksDB setup, column families, meta, batches, raw
+ * access, digest. The only file (with store/records.c) that includes
+ * rocksdb/c.h. */
+#include "store/store.h"
+#include "store/store_int.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "chain/bytes.h"
+
+static const char *cf_names[TL_CF_COUNT] = {
+	"meta", "block", "blockhash", "txid", "tx", "spend", "addr", "addr_info",
+	"hist", "utxo", "undo", "cluster", "tag", "heist", "taint",
+};
+
+const char *tl_cf_name(enum tl_cf cf)
+{
+	return (unsigned)cf < TL_CF_COUNT ? cf_names[cf] : "?";
+}
+
+/* RocksDB reports a held LOCK file as an IO error mentioning the lock. */
+static int rocks_err(struct tl_err *err, const char *what, char *rerr)
+{
+	int r;
+	if (rerr && strcasestr(rerr, "lock") && (strcasestr(rerr, "IO error") || strcasestr(rerr, "unavailable")))
+		r = tl_err_set(err, "database is in use by another process (%s)", rerr);
+	else
+		r = tl_err_set(err, "%s: %s", what, rerr ? rerr : "unknown RocksDB error");
+	free(rerr);
+	return r;
+}
+
+static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const struct tl_store_opts *o)
+{
+	rocksdb_options_t *opt = rocksdb_options_create();
+	rocksdb_block_based_table_options_t *bb = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(bb, s->cache);
+	rocksdb_block_based_options_set_block_size(bb, 16 * 1024);
+	if (cf == TL_CF_TXID || cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_SPEND || cf == TL_CF_BLOCKHASH)
+		rocksdb_block_based_options_set_filter_policy(bb, rocksdb_filterpolicy_create_bloom_full(10));
+	rocksdb_options_set_block_based_table_factory(opt, bb);
+	rocksdb_block_based_options_destroy(bb);
+	if (cf == TL_CF_TXID) {
+		/* txid keys are an 8-byte prefix then tx_num: lookups are prefix seeks. */
+		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(8));
+		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
+	}
+	rocksdb_options_set_compression(opt, rocksdb_lz4_compression);
+	size_t wb = 16u << 20;
+	if (o->bulk && (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND))
+		wb = 64u << 20;
+	rocksdb_options_set_write_buffer_size(opt, wb);
+	rocksdb_options_set_level_compaction_dynamic_level_bytes(opt, 1);
+	return opt;
+}
+
+static int meta_get(struct tl_store *s, const char *name, uint8_t **v, size_t *vl, struct tl_err *err)
+{
+	return tl_store_get(s, TL_CF_META, name, strlen(name), v, vl, err);
+}
+
+int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_store **out, struct tl_err *err)
+{
+	*out = NULL;
+	struct tl_store *s = calloc(1, sizeof *s);
+	if (!s) return tl_err_set(err, "out of memory");
+	uint32_t cache_mb = opts->cache_mb ? opts->cache_mb : 64;
+	s->cache = rocksdb_cache_create_lru((size_t)cache_mb << 20);
+	s->dbopt = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(s->dbopt, opts->create && !opts->read_only);
+	rocksdb_options_set_create_missing_column_families(s->dbopt, opts->create && !opts->read_only);
+	rocksdb_options_set_max_background_jobs(s->dbopt, 2);
+	rocksdb_options_set_max_open_files(s->dbopt, 512);
+	rocksdb_options_set_atomic_flush(s->dbopt, 1);
+	rocksdb_options_set_keep_log_file_num(s->dbopt, 2);
+	rocksdb_options_set_info_log_level(s->dbopt, 2);
+
+	if (!opts->create || opts->read_only) {
+		struct stat st;
+		char cur[4096];
+		snprintf(cur, sizeof cur, "%s/CURRENT", path);
+		if (stat(cur, &st) != 0) {
+			tl_store_close(s);
+			return tl_err_set(err, "%s: no database here (run 'taintline index' first)", path);
+		}
+	}
+
+	const char *names[TL_CF_COUNT];
+	const rocksdb_options_t *cfo[TL_CF_COUNT];
+	for (int i = 0; i < TL_CF_COUNT; i++) {
+		names[i] = cf_names[i];
+		s->cfopt[i] = cf_options(s, (enum tl_cf)i, opts);
+		cfo[i] = s->cfopt[i];
+	}
+	char *rerr = NULL;
+	if (opts->read_only)
+		s->db = rocksdb_open_for_read_only_column_families(s->dbopt, path, TL_CF_COUNT, names, cfo, s->cf, 0,
+								   &rerr);
+	else
+		s->db = rocksdb_open_column_families(s->dbopt, path, TL_CF_COUNT, names, cfo, s->cf, &rerr);
+	if (!s->db) {
+		rocks_err(err, "opening the database", rerr);
+		tl_err_prefix(err, "%s: ", path);
+		tl_store_close(s);
+		return -1;
+	}
+	s->ro = rocksdb_readoptions_create();
+	s->ro_total = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_total_order_seek(s->ro_total, 1);
+	rocksdb_readoptions_set_fill_cache(s->ro_total, 0);
+	s->wo = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(s->wo, 0);
+	s->read_only = opts->read_only;
+
+	/* Network and schema. */
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	int r = meta_get(s, "network", &v, &vl, err);
+	if (r < 0) goto fail;
+	if (r == 0) {
+		if (!opts->create || opts->read_only) {
+			tl_err_set(err, "%s: not a taintline database (no network recorded)", path);
+			goto fail;
+		}
+		if (!opts->net) {
+			tl_err_set(err, "%s: a new database needs a network", path);
+			goto fail;
+		}
+		struct tl_batch *b = tl_batch_new(s);
+		uint8_t ver[4];
+		tl_put_be32(ver, TL_STORE_SCHEMA_VERSION);
+		tl_batch_put(b, TL_CF_META, "network", 7, opts->net->name, strlen(opts->net->name));
+		tl_batch_put(b, TL_CF_META, "schema", 6, ver, 4);
+		struct tl_tip t = { .height = -1, .next_addr_id = 1, .undo_keep = 0 };
+		tl_batch_put_tip(b, &t);
+		r = tl_store_write(s, b, err);
+		tl_batch_free(b);
+		if (r < 0) goto fail;
+		s->net = opts->net;
+	} else {
+		char name[32];
+		size_t n = vl < sizeof name - 1 ? vl : sizeof name - 1;
+		memcpy(name, v, n);
+		name[n] = 0;
+		free(v);
+		v = NULL;
+		s->net = tl_net_by_name(name);
+		if (!s->net) {
+			tl_err_set(err, "%s: database records unknown network '%s'", path, name);
+			goto fail;
+		}
+		if (opts->net && opts->net->net != s->net->net) {
+			tl_err_set(err, "%s: database is for network %s, not %s", path, s->net->name, opts->net->name);
+			goto fail;
+		}
+		r = meta_get(s, "schema", &v, &vl, err);
+		if (r < 0) goto fail;
+		uint32_t ver = (r == 1 && vl == 4) ? tl_get_be32(v) : 0;
+		free(v);
+		v = NULL;
+		if (ver != TL_STORE_SCHEMA_VERSION) {
+			tl_err_set(err, "%s: database schema version %u, this program needs %u (re-index)", path, ver,
+				   TL_STORE_SCHEMA_VERSION);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	free(v);
+	tl_store_close(s);
+	return -1;
+}
+
+void tl_store_close(struct tl_store *s)
+{
+	if (!s) return;
+	if (s->db) {
+		for (int i = 0; i < TL_CF_COUNT; i++)
+			if (s->cf[i]) rocksdb_column_family_handle_destroy(s->cf[i]);
+		rocksdb_close(s->db);
+	}
+	for (int i = 0; i < TL_CF_COUNT; i++)
+		if (s->cfopt[i]) rocksdb_options_destroy(s->cfopt[i]);
+	if (s->dbopt) rocksdb_options_destroy(s->dbopt);
+	if (s->ro) rocksdb_readoptions_destroy(s->ro);
+	if (s->ro_total) rocksdb_readoptions_destroy(s->ro_total);
+	if (s->wo) rocksdb_writeoptions_destroy(s->wo);
+	if (s->cache) rocksdb_cache_destroy(s->cache);
+	free(s);
+}
+
+const struct tl_netparams *tl_store_net(const struct tl_store *s) { return s->net; }
+
+/* ---- raw access ---- */
+
+int tl_store_get(struct tl_store *s, enum tl_cf cf, const void *key, size_t klen, uint8_t **val, size_t *vlen,
+		 struct tl_err *err)
+{
+	char *rerr = NULL;
+	size_t n = 0;
+	char *v = rocksdb_get_cf(s->db, s->ro, s->cf[cf], key, klen, &n, &rerr);
+	if (rerr) return rocks_err(err, "reading", rerr);
+	*val = (uint8_t *)v;
+	if (vlen) *vlen = n;
+	return v != NULL;
+}
+
+int tl_store_multi_get(struct tl_store *s, enum tl_cf cf, size_t n, const uint8_t *const *keys,
+		       const size_t *klens, uint8_t **vals, size_t *vlens, struct tl_err *err)
+{
+	if (n == 0) return 0;
+	const rocksdb_column_family_handle_t **cfs = malloc(n * sizeof *cfs);
+	char **errs = calloc(n, sizeof *errs);
+	if (!cfs || !errs) abort();
+	for (size_t i = 0; i < n; i++) cfs[i] = s->cf[cf];
+	rocksdb_multi_get_cf(s->db, s->ro, cfs, n, (const char *const *)keys, klens, (char **)vals, vlens, errs);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i]) {
+			if (rc == 0) rocks_err(err, "reading", errs[i]);
+			else free(errs[i]);
+			rc = -1;
+		}
+	}
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			free(vals[i]);
+			vals[i] = NULL;
+		}
+	free(cfs);
+	free(errs);
+	return rc;
+}
+
+struct tl_iter {
+	rocksdb_iterator_t *it;
+};
+
+struct tl_iter *tl_iter_new(struct tl_store *s, enum tl_cf cf)
+{
+	struct tl_iter *it = malloc(sizeof *it);
+	if (!it) abort();
+	it->it = rocksdb_create_iterator_cf(s->db, s->ro_total, s->cf[cf]);
+	return it;
+}
+void tl_iter_free(struct tl_iter *it)
+{
+	if (!it) return;
+	rocksdb_iter_destroy(it->it);
+	free(it);
+}
+void tl_iter_seek(struct tl_iter *it, const void *key, size_t klen) { rocksdb_iter_seek(it->it, key, klen); }
+void tl_iter_seek_prev(struct tl_iter *it, const void *key, size_t klen)
+{
+	rocksdb_iter_seek_for_prev(it->it, key, klen);
+}
+void tl_iter_first(struct tl_iter *it) { rocksdb_iter_seek_to_first(it->it); }
+void tl_iter_last(struct tl_iter *it) { rocksdb_iter_seek_to_last(it->it); }
+bool tl_iter_valid(struct tl_iter *it) { return rocksdb_iter_valid(it->it) != 0; }
+void tl_iter_next(struct tl_iter *it) { rocksdb_iter_next(it->it); }
+void tl_iter_prev(struct tl_iter *it) { rocksdb_iter_prev(it->it); }
+const uint8_t *tl_iter_key(struct tl_iter *it, size_t *len)
+{
+	return (const uint8_t *)rocksdb_iter_key(it->it, len);
+}
+const uint8_t *tl_iter_value(struct tl_iter *it, size_t *len)
+{
+	return (const uint8_t *)rocksdb_iter_value(it->it, len);
+}
+
+/* ---- batches ---- */
+
+struct tl_batch {
+	rocksdb_writebatch_t *wb;
+	struct tl_store *s;
+};
+
+struct tl_batch *tl_batch_new(struct tl_store *s)
+{
+	struct tl_batch *b = calloc(1, sizeof *b);
+	if (!b) abort();
+	b->wb = rocksdb_writebatch_create();
+	b->s = s;
+	return b;
+}
+void tl_batch_free(struct tl_batch *b)
+{
+	if (!b) return;
+	rocksdb_writebatch_destroy(b->wb);
+	free(b);
+}
+void tl_batch_clear(struct tl_batch *b) { rocksdb_writebatch_clear(b->wb); }
+
+void tl_batch_put(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], key, klen, val, vlen);
+}
+void tl_batch_del(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen)
+{
+	rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], key, klen);
+}
+size_t tl_batch_bytes(const struct tl_batch *b)
+{
+	size_t n = 0;
+	rocksdb_writebatch_data(b->wb, &n);
+	return n;
+}
+int tl_store_write(struct tl_store *s, struct tl_batch *b, struct tl_err *err)
+{
+	if (s->read_only) return tl_err_set(err, "database opened read-only");
+	char *rerr = NULL;
+	rocksdb_write(s->db, s->wo, b->wb, &rerr);
+	if (rerr) return rocks_err(err, "writing", rerr);
+	return 0;
+}
+
+void tl_batch_put_tip(struct tl_batch *b, const struct tl_tip *t)
+{
+	uint8_t v[4 + 32 + 8 * 3 + 4];
+	tl_put_be32(v, (uint32_t)t->height);
+	memcpy(v + 4, t->hash, 32);
+	tl_put_be64(v + 36, t->next_tx_num);
+	tl_put_be64(v + 44, t->next_addr_id);
+	tl_put_be64(v + 52, t->unknown_inputs);
+	tl_put_be32(v + 60, t->undo_keep);
+	tl_batch_put(b, TL_CF_META, "tip", 3, v, sizeof v);
+}
+
+int tl_store_tip(struct tl_store *s, struct tl_tip *t, struct tl_err *err)
+{
+	uint8_t *v;
+	size_t vl;
+	int r = meta_get(s, "tip", &v, &vl, err);
+	if (r < 0) return -1;
+	memset(t, 0, sizeof *t);
+	t->height = -1;
+	t->next_addr_id = 1;
+	if (r == 0) return 0;
+	if (vl != 64) {
+		free(v);
+		return tl_err_set(err, "corrupt tip record (%zu bytes)", vl);
+	}
+	t->height = (int32_t)tl_get_be32(v);
+	memcpy(t->hash, v + 4, 32);
+	t->next_tx_num = tl_get_be64(v + 36);
+	t->next_addr_id = tl_get_be64(v + 44);
+	t->unknown_inputs = tl_get_be64(v + 52);
+	t->undo_keep = tl_get_be32(v + 60);
+	free(v);
+	return 0;
+}
+
+/* ---- digest ---- */
+
+int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return tl_err_set(err, "sha256 init failed");
+	}
+	for (int c = 0; c < TL_CF_COUNT; c++) {
+		EVP_DigestUpdate(ctx, cf_names[c], strlen(cf_names[c]) + 1);
+		uint64_t n = 0;
+		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro_total, s->cf[c]);
+		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+			size_t kl, vl;
+			const char *k = rocksdb_iter_key(it, &kl);
+			const char *v = rocksdb_iter_value(it, &vl);
+			uint8_t len[4];
+			tl_put_be32(len, (uint32_t)kl);
+			EVP_DigestUpdate(ctx, len, 4);
+			EVP_DigestUpdate(ctx, k, kl);
+			tl_put_be32(len, (uint32_t)vl);
+			EVP_DigestUpdate(ctx, len, 4);
+			EVP_DigestUpdate(ctx, v, vl);
+			n++;
+		}
+		char *rerr = NULL;
+		rocksdb_iter_get_error(it, &rerr);
+		rocksdb_iter_destroy(it);
+		if (rerr) {
+			EVP_MD_CTX_free(ctx);
+			return rocks_err(err, "reading for digest", rerr);
+		}
+		if (counts) counts[c] = n;
+	}
+	unsigned int ol = 32;
+	EVP_DigestFinal_ex(ctx, out, &ol);
+	EVP_MD_CTX_free(ctx);
+	return 0;
+}
+
+uint64_t tl_store_disk_bytes(struct tl_store *s)
+{
+	uint64_t total = 0;
+	for (int c = 0; c < TL_CF_COUNT; c++) {
+		char *p = rocksdb_property_value_cf(s->db, s->cf[c], "rocksdb.total-sst-files-size");
+		if (p) {
+			total += strtoull(p, NULL, 10);
+			free(p);
+		}
+	}
+	return total;
+}
+
+int tl_store_flush(struct tl_store *s, struct tl_err *err)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	char *rerr = NULL;
+	for (int c = 0; c < TL_CF_COUNT && !rerr; c++) rocksdb_flush_cf(s->db, fo, s->cf[c], &rerr);
+	rocksdb_flushoptions_destroy(fo);
+	if (rerr) return rocks_err(err, "flushing", rerr);
+	return 0;
+}

@@ -1,0 +1,320 @@
+/* The taintline database: RocksDB with one column family per kind of
+ * record. This header is the whole public face of store/: opening and
+ * closing, the tip, batches of writes, typed records and the queries the
+ * tracer and the API use. Key layouts are private to store/ and written
+ * down in docs/schema.md.
+ *
+ * Identities: tx_num (u64) is the position of a transaction in the best
+ * chain (genesis coinbase = 0); an outref is (tx_num, vout); addr_id (u64,
+ * from 1) is assigned to an output owner (chain/script.h tl_script_key) at
+ * first sight. addr_id 0 means "no owner" (OP_RETURN outputs).
+ *
+ * Threads: a struct tl_store may be used for reads from several threads;
+ * writes (tl_store_write) come from one writer. Not fork-safe. */
+#ifndef TL_STORE_STORE_H
+#define TL_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/err.h"
+#include "chain/network.h"
+#include "chain/script.h"
+
+/* Bumped whenever a key or value layout changes. */
+#define TL_STORE_SCHEMA_VERSION 1
+
+enum tl_cf {
+	TL_CF_META = 0,
+	TL_CF_BLOCK,
+	TL_CF_BLOCKHASH,
+	TL_CF_TXID,
+	TL_CF_TX,
+	TL_CF_SPEND,
+	TL_CF_ADDR,
+	TL_CF_ADDR_INFO,
+	TL_CF_HIST,
+	TL_CF_UTXO,
+	TL_CF_UNDO,
+	TL_CF_CLUSTER,
+	TL_CF_TAG,
+	TL_CF_HEIST,
+	TL_CF_TAINT,
+	TL_CF_COUNT
+};
+
+/* The column family's name ("meta", "block", ...). Static string. */
+const char *tl_cf_name(enum tl_cf cf);
+
+struct tl_store;
+
+struct tl_store_opts {
+	bool create;               /* create the database if absent */
+	bool read_only;            /* open without the writer lock (queries only) */
+	const struct tl_netparams *net; /* required when creating; checked otherwise (NULL: accept stored) */
+	uint32_t cache_mb;         /* RocksDB block cache size; 0 = 64 */
+	bool bulk;                 /* tune for a long initial load (bigger memtables) */
+};
+
+/* Opens (or creates) the database at path. Errors with a clear message:
+ * "database is in use by another process" when another writer holds it,
+ * "database is for network X, not Y" on a network mismatch, a schema
+ * version mismatch, or RocksDB's own message. Returns 0 and *out (free
+ * with tl_store_close), or -1. */
+int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_store **out, struct tl_err *err);
+/* Closes the database (NULL is ignored). Pending writes already passed
+ * to tl_store_write are durable against a process crash. */
+void tl_store_close(struct tl_store *s);
+/* The network the database indexes (never NULL after open). */
+const struct tl_netparams *tl_store_net(const struct tl_store *s);
+
+/* ---- the tip: where the index stops, written with every block batch ---- */
+
+struct tl_tip {
+	int32_t height;            /* -1 for an empty database */
+	uint8_t hash[32];          /* hash order; zero when empty */
+	uint64_t next_tx_num;      /* tx_num the next transaction gets */
+	uint64_t next_addr_id;     /* addr_id the next new owner gets (>= 1) */
+	uint64_t unknown_inputs;   /* inputs whose prevout is not indexed */
+	uint32_t undo_keep;        /* blocks of undo data kept below the tip */
+};
+
+/* Reads the committed tip. Returns 0 or -1. */
+int tl_store_tip(struct tl_store *s, struct tl_tip *tip, struct tl_err *err);
+
+/* ---- raw access ---- */
+
+/* Point read. Returns 1 with *val malloc'd (caller frees) and *vlen, 0 if
+ * the key is absent, -1 on error. */
+int tl_store_get(struct tl_store *s, enum tl_cf cf, const void *key, size_t klen, uint8_t **val, size_t *vlen,
+		 struct tl_err *err);
+/* n point reads in one call (RocksDB MultiGet). vals[i] is malloc'd or
+ * NULL when absent. Returns 0 or -1. */
+int tl_store_multi_get(struct tl_store *s, enum tl_cf cf, size_t n, const uint8_t *const *keys,
+		       const size_t *klens, uint8_t **vals, size_t *vlens, struct tl_err *err);
+
+/* An iterator over one column family. Positions: seek (first key >= k),
+ * seek_prev (last key <= k), first, last. key/value point into the
+ * iterator and stay valid until it moves. */
+struct tl_iter;
+struct tl_iter *tl_iter_new(struct tl_store *s, enum tl_cf cf);
+void tl_iter_free(struct tl_iter *it);
+void tl_iter_seek(struct tl_iter *it, const void *key, size_t klen);
+void tl_iter_seek_prev(struct tl_iter *it, const void *key, size_t klen);
+void tl_iter_first(struct tl_iter *it);
+void tl_iter_last(struct tl_iter *it);
+bool tl_iter_valid(struct tl_iter *it);
+void tl_iter_next(struct tl_iter *it);
+void tl_iter_prev(struct tl_iter *it);
+const uint8_t *tl_iter_key(struct tl_iter *it, size_t *len);
+const uint8_t *tl_iter_value(struct tl_iter *it, size_t *len);
+
+/* ---- batches: every write goes through one, applied atomically ---- */
+
+/* A batch belongs to one open store. tl_batch_new never fails (aborts on
+ * out-of-memory); free with tl_batch_free. */
+struct tl_batch;
+struct tl_batch *tl_batch_new(struct tl_store *s);
+void tl_batch_free(struct tl_batch *b);
+void tl_batch_clear(struct tl_batch *b);
+void tl_batch_put(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen);
+void tl_batch_del(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen);
+/* Bytes of the serialized batch (to bound its size). */
+size_t tl_batch_bytes(const struct tl_batch *b);
+/* Queues the new tip in the batch (meta "tip"). */
+void tl_batch_put_tip(struct tl_batch *b, const struct tl_tip *tip);
+/* Applies the batch atomically (write-ahead log on, no fsync: durable
+ * against a process crash, and all or nothing). Returns 0 or -1. */
+int tl_store_write(struct tl_store *s, struct tl_batch *b, struct tl_err *err);
+
+/* ---- typed records ---- */
+
+struct tl_block_rec {
+	int32_t height;
+	uint8_t hash[32], prev[32], merkle[32]; /* hash order */
+	int32_t version;
+	uint32_t time, bits, nonce;
+	uint32_t median_time;   /* median of this and the 10 previous block times */
+	uint32_t file, offset;  /* blk file number and offset of the block bytes */
+	uint32_t size, weight, n_tx;
+	uint64_t first_tx_num;
+};
+
+/* An input as indexed. Coinbase inputs and inputs whose prevout is not
+ * in the index (a chain indexed from the middle) have no outref. */
+enum tl_in_kind { TL_IN_KNOWN = 0, TL_IN_COINBASE = 1, TL_IN_UNKNOWN = 2 };
+struct tl_in_rec {
+	uint8_t kind;           /* enum tl_in_kind */
+	uint8_t script_type;    /* of the spent output (known only) */
+	uint32_t prev_vout;     /* known only */
+	uint64_t prev_tx_num;   /* known only */
+	uint64_t value;         /* known only */
+	uint64_t addr_id;       /* known only; 0 = no owner */
+};
+struct tl_out_rec {
+	uint64_t value;
+	uint64_t addr_id;       /* 0 for OP_RETURN */
+	uint8_t script_type;    /* enum tl_script_type */
+};
+
+#define TL_TX_COINBASE 1u        /* flags: the block's coinbase */
+#define TL_TX_FEE_UNKNOWN 2u     /* some input's prevout is not indexed */
+
+struct tl_tx_rec {
+	uint64_t tx_num;
+	uint8_t txid[32];        /* hash order */
+	int32_t height;
+	uint32_t offset;         /* byte offset of the tx inside its block */
+	uint32_t size, weight;
+	uint32_t flags;
+	uint64_t fee;            /* 0 for coinbase or when unknown */
+	uint32_t n_in, n_out;
+	struct tl_in_rec *in;    /* n_in entries */
+	struct tl_out_rec *out;  /* n_out entries */
+};
+
+/* Frees a record's arrays (not the struct). */
+void tl_tx_rec_free(struct tl_tx_rec *r);
+
+/* Encoders used by the indexer: append the value encoding to a buffer.
+ * Keys are built by the tl_batch_* helpers below. */
+struct tl_buf;
+void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *out);
+int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *v, size_t len, struct tl_tx_rec *r, struct tl_err *err);
+
+/* Per-address totals (Esplora's chain_stats plus first sight). */
+struct tl_addr_info {
+	uint64_t addr_id;
+	uint8_t script_key[TL_SCRIPT_KEY_MAX];
+	uint8_t script_key_len;
+	uint64_t first_tx_num;
+	uint64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
+};
+
+/* One history row: a transaction touching an address. */
+struct tl_hist_row {
+	uint64_t tx_num;
+	uint64_t received;      /* sum of this tx's outputs paying the address */
+	uint64_t sent;          /* sum of this tx's inputs spending from it */
+	uint32_t n_received, n_sent;
+};
+
+struct tl_utxo {
+	uint64_t tx_num;
+	uint32_t vout;
+	uint64_t value;
+	uint64_t addr_id;
+	uint8_t script_type;
+};
+
+struct tl_undo_rec {
+	uint64_t first_tx_num;
+	uint32_t n_tx;
+	uint64_t first_addr_id;   /* addr_ids >= this were created by the block */
+	uint64_t unknown_inputs;  /* tip counter before the block */
+};
+
+/* Typed writes into a batch (key layouts in docs/schema.md). */
+void tl_batch_put_block(struct tl_batch *b, const struct tl_block_rec *r);
+void tl_batch_del_block(struct tl_batch *b, int32_t height, const uint8_t hash[32]);
+void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r); /* tx + txid entries */
+void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32]);
+void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint64_t spender, uint32_t vin);
+void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
+void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
+void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
+void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id);
+void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen);
+void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a);
+void tl_batch_del_addr_info(struct tl_batch *b, uint64_t addr_id);
+void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_hist_row *h);
+void tl_batch_del_hist(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num);
+void tl_batch_put_undo(struct tl_batch *b, int32_t height, const struct tl_undo_rec *u);
+void tl_batch_del_undo(struct tl_batch *b, int32_t height);
+
+/* Value decoders for callers that batch their own reads (multi_get):
+ * return 0, or -1 on a corrupt value. */
+int tl_utxo_decode(uint64_t tx_num, uint32_t vout, const uint8_t *v, size_t len, struct tl_utxo *u);
+int tl_addr_info_decode(uint64_t addr_id, const uint8_t *v, size_t len, struct tl_addr_info *a);
+/* Key builders: outref (12 bytes), addr_id (8 bytes). */
+void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]);
+void tl_addr_id_key(uint64_t addr_id, uint8_t key[8]);
+
+/* ---- typed reads (queries). Each returns 1 found, 0 absent, -1 error ---- */
+
+int tl_store_block_by_height(struct tl_store *s, int32_t height, struct tl_block_rec *r, struct tl_err *err);
+int tl_store_block_by_hash(struct tl_store *s, const uint8_t hash[32], struct tl_block_rec *r, struct tl_err *err);
+/* The block holding tx_num (binary search over block records). */
+int tl_store_block_of_tx(struct tl_store *s, uint64_t tx_num, struct tl_block_rec *r, struct tl_err *err);
+int tl_store_undo(struct tl_store *s, int32_t height, struct tl_undo_rec *u, struct tl_err *err);
+
+/* Transaction by tx_num. On 1, *r owns arrays: free with tl_tx_rec_free. */
+int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct tl_err *err);
+/* Every tx_num carrying this txid, oldest first (txids repeat: BIP30
+ * duplicate coinbases). Writes up to cap into nums and returns the total
+ * count (0 when unknown), or -1. */
+int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *nums, int cap, struct tl_err *err);
+/* The newest transaction with this txid (what a lookup by txid means). */
+int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx_rec *r, struct tl_err *err);
+
+/* Who spent outref (tx_num, vout): 1 with *spender and *vin, 0 unspent. */
+int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_t *spender, uint32_t *vin,
+		     struct tl_err *err);
+/* The live UTXO entry, if unspent. */
+int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err);
+
+/* Owner lookups: script key (tl_script_key) -> addr_id, and back. */
+int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err);
+int tl_store_addr_info(struct tl_store *s, uint64_t addr_id, struct tl_addr_info *a, struct tl_err *err);
+/* The addr_id of an address string or scriptPubKey of the store's
+ * network: 1 found, 0 never seen, -1 (bad address, message in err). */
+int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t *addr_id, struct tl_err *err);
+
+/* History of an address, newest first: rows with tx_num < before (pass
+ * UINT64_MAX to start at the newest). Writes up to cap rows; returns the
+ * number written (fewer than cap = the end) or -1. Page on with before =
+ * the last row's tx_num. */
+int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, struct tl_hist_row *rows, int cap,
+		       struct tl_err *err);
+/* Unspent outputs of an address: scans its history. Writes up to cap,
+ * returns the total found (may exceed cap) or -1. */
+int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err);
+
+/* ---- key-value families filled by other modules ----
+ * tag, heist, cluster and taint hold values whose encoding belongs to
+ * their writers (tracer/): store/ only fixes the keys.
+ *   tag:     subject bytes (e.g. "a" + addr_id BE, "c" + cluster id BE) -> value
+ *   heist:   heist id string -> value
+ *   cluster: "a" + addr_id BE -> cluster id; "m" + cluster id BE + addr_id BE -> ""
+ *   taint:   heist id BE32 + tx_num BE + vout BE32 -> value
+ * The functions below are thin typed wrappers; put/del go into a batch. */
+void tl_batch_put_kv(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen);
+int tl_store_get_kv(struct tl_store *s, enum tl_cf cf, const void *key, size_t klen, uint8_t **val, size_t *vlen,
+		    struct tl_err *err);
+/* Taint key helper: 16 bytes (heist id, tx_num, vout). */
+void tl_taint_key(uint32_t heist_id, uint64_t tx_num, uint32_t vout, uint8_t key[16]);
+/* Cluster key helpers. */
+void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9]);
+void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17]);
+
+/* ---- digest ---- */
+
+/* SHA-256 over the logical content of every column family: for each in
+ * enum order, its name, then each key/value pair in key order as
+ * (u32 key length, key, u32 value length, value). Two databases with the
+ * same content have the same digest whatever their file layout. Per-CF
+ * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
+int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);
+
+/* Approximate bytes on disk (SST + WAL files in the directory). */
+uint64_t tl_store_disk_bytes(struct tl_store *s);
+/* Flushes memtables to SST files (all families atomically). */
+int tl_store_flush(struct tl_store *s, struct tl_err *err);
+
+/* ---- varints (LEB128, unsigned) used in value encodings ---- */
+void tl_buf_varint(struct tl_buf *b, uint64_t v);
+/* Reads a varint at *pos; returns 0 or -1 if truncated/overlong. */
+int tl_get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v);
+
+#endif

@@ -1,0 +1,21 @@
+/* Private to store/: the store struct shared by store.c and records.c. */
+#ifndef TL_STORE_STORE_INT_H
+#define TL_STORE_STORE_INT_H
+
+#include <rocksdb/c.h>
+
+#include "store/store.h"
+
+struct tl_store {
+	rocksdb_t *db;
+	rocksdb_options_t *dbopt;
+	rocksdb_options_t *cfopt[TL_CF_COUNT];
+	rocksdb_column_family_handle_t *cf[TL_CF_COUNT];
+	rocksdb_cache_t *cache;
+	rocksdb_readoptions_t *ro, *ro_total;
+	rocksdb_writeoptions_t *wo;
+	const struct tl_netparams *net;
+	bool read_only;
+};
+
+#endif
