@@ -10,5 +10,6 @@
 
 int cmd_decode(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

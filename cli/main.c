@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "decode", cmd_decode, "decode a raw block (file, hex, or - for stdin) to Core-style JSON" },
+	{ "keys", cmd_keys, "create an API key for the server (stores only its hash)" },
 	{ "scan", cmd_scan, "list the best chain found in a Bitcoin Core blocks directory" },
 };
 
