@@ -3,9 +3,13 @@
  * reader in tags_tagpack.c. */
 #include "tracer/tags.h"
 
+#include "chain/address.h"
+#include "chain/network.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,44 +261,30 @@ int tl_tagpack_confidence_level(const char *id)
 }
 
 /* ------------------------------------------------------------------ */
-/* Loose Bitcoin address syntax check, used until every caller can rely
- * on chain/address.h: right leading characters for the network, the
- * base58 or bech32 alphabet, plausible length. Returns NULL if fine,
- * else a reason. */
+/* Bitcoin address check for the bitcoin* chains, with chain/address.h
+ * (checksum, network prefix/HRP, witness version rules). Returns NULL if
+ * fine or chain is not a bitcoin chain, else a reason in a static
+ * buffer (not thread-safe; parsers call it from one thread). */
 const char *tl__bitcoin_address_loose(const char *chain, const char *a)
 {
-	static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-	static const char b32[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-	const char *hrp, *b58first;
-	if (strcmp(chain, "bitcoin") == 0) {
-		hrp = "bc1";
-		b58first = "13";
-	} else if (strcmp(chain, "bitcoin-testnet") == 0 || strcmp(chain, "bitcoin-signet") == 0) {
-		hrp = "tb1";
-		b58first = "mn2";
-	} else if (strcmp(chain, "bitcoin-regtest") == 0) {
-		hrp = "bcrt1";
-		b58first = "mn2";
-	} else
+	static char why[sizeof(((struct tl_err *)0)->msg)];
+	enum tl_net net;
+	if (strcmp(chain, "bitcoin") == 0)
+		net = TL_NET_MAIN;
+	else if (strcmp(chain, "bitcoin-testnet") == 0)
+		net = TL_NET_TESTNET;
+	else if (strcmp(chain, "bitcoin-signet") == 0)
+		net = TL_NET_SIGNET;
+	else if (strcmp(chain, "bitcoin-regtest") == 0)
+		net = TL_NET_REGTEST;
+	else
 		return NULL; /* not a bitcoin chain: kept as-is */
-	size_t n = strlen(a), hl = strlen(hrp);
-	if (n > hl && strncasecmp(a, hrp, hl) == 0) {
-		int lower = 0, upper = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (islower((unsigned char)a[i])) lower = 1;
-			if (isupper((unsigned char)a[i])) upper = 1;
-		}
-		if (lower && upper) return "mixed-case bech32 address";
-		if (n < 14 || n > 90) return "bech32 address of impossible length";
-		for (size_t i = hl; i < n; i++)
-			if (!strchr(b32, tolower((unsigned char)a[i]))) return "character outside the bech32 alphabet";
-		return NULL;
-	}
-	if (!strchr(b58first, a[0]) || a[0] == 0) return "not an address of this network (wrong leading character)";
-	if (n < 26 || n > 35) return "base58 address of impossible length";
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(b58, a[i])) return "character outside the base58 alphabet";
-	return NULL;
+	uint8_t script[42];
+	size_t sl;
+	struct tl_err e = {{0}};
+	if (tl_address_to_script(a, tl_net_params(net), script, &sl, &e) == 0) return NULL;
+	snprintf(why, sizeof why, "%s", e.msg[0] ? e.msg : "invalid address");
+	return why;
 }
 
 /* ------------------------------------------------------------------ */
@@ -409,7 +399,7 @@ static int valid_chain_name(const char *s)
 static int has_ctrl(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 && *s != '\t') return 1;
+		if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') return 1;
 	return 0;
 }
 

@@ -135,9 +135,8 @@ int tl__tags_parse_csv(const char *buf, size_t len, const char *name, tl_tag_cb 
 		       struct tl_tag_report *rep, struct tl_err *err);
 int tl__tags_parse_tagpack(const char *buf, size_t len, const char *name, tl_tag_cb cb, void *ctx,
 			   struct tl_tag_report *rep, struct tl_err *err);
-/* Loose Bitcoin address syntax check for the bitcoin* chains (leading
- * character, alphabet, length); NULL if plausible or chain is not a
- * bitcoin chain, else a static reason. */
+/* Full Bitcoin address check (chain/address.h) for the bitcoin* chains;
+ * NULL if valid or chain is not a bitcoin chain, else a static reason. */
 const char *tl__bitcoin_address_loose(const char *chain, const char *addr);
 /* path or buf: exactly one non-NULL. */
 int tl__tags_parse_ofac(const char *path, const char *buf, size_t len, const char *name, tl_tag_cb cb,
