@@ -81,6 +81,8 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	rocksdb_options_set_atomic_flush(s->dbopt, 1);
 	rocksdb_options_set_keep_log_file_num(s->dbopt, 2);
 	rocksdb_options_set_info_log_level(s->dbopt, 2);
+	/* Memtables of all families together stay under this. */
+	rocksdb_options_set_db_write_buffer_size(s->dbopt, (size_t)(opts->bulk ? 192 : 64) << 20);
 
 	if (!opts->create || opts->read_only) {
 		struct stat st;
@@ -92,19 +94,23 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 		}
 	}
 
-	const char *names[TL_CF_COUNT];
-	const rocksdb_options_t *cfo[TL_CF_COUNT];
+	const char *names[TL_CF_COUNT + 1];
+	const rocksdb_options_t *cfo[TL_CF_COUNT + 1];
+	names[0] = "default";
+	s->cfopt[0] = rocksdb_options_create();
+	cfo[0] = s->cfopt[0];
 	for (int i = 0; i < TL_CF_COUNT; i++) {
-		names[i] = cf_names[i];
-		s->cfopt[i] = cf_options(s, (enum tl_cf)i, opts);
-		cfo[i] = s->cfopt[i];
+		names[i + 1] = cf_names[i];
+		s->cfopt[i + 1] = cf_options(s, (enum tl_cf)i, opts);
+		cfo[i + 1] = s->cfopt[i + 1];
 	}
+	s->cf = s->handles + 1;
 	char *rerr = NULL;
 	if (opts->read_only)
-		s->db = rocksdb_open_for_read_only_column_families(s->dbopt, path, TL_CF_COUNT, names, cfo, s->cf, 0,
+		s->db = rocksdb_open_for_read_only_column_families(s->dbopt, path, TL_CF_COUNT + 1, names, cfo, s->handles, 0,
 								   &rerr);
 	else
-		s->db = rocksdb_open_column_families(s->dbopt, path, TL_CF_COUNT, names, cfo, s->cf, &rerr);
+		s->db = rocksdb_open_column_families(s->dbopt, path, TL_CF_COUNT + 1, names, cfo, s->handles, &rerr);
 	if (!s->db) {
 		rocks_err(err, "opening the database", rerr);
 		tl_err_prefix(err, "%s: ", path);
@@ -183,11 +189,11 @@ void tl_store_close(struct tl_store *s)
 {
 	if (!s) return;
 	if (s->db) {
-		for (int i = 0; i < TL_CF_COUNT; i++)
-			if (s->cf[i]) rocksdb_column_family_handle_destroy(s->cf[i]);
+		for (int i = 0; i < TL_CF_COUNT + 1; i++)
+			if (s->handles[i]) rocksdb_column_family_handle_destroy(s->handles[i]);
 		rocksdb_close(s->db);
 	}
-	for (int i = 0; i < TL_CF_COUNT; i++)
+	for (int i = 0; i < TL_CF_COUNT + 1; i++)
 		if (s->cfopt[i]) rocksdb_options_destroy(s->cfopt[i]);
 	if (s->dbopt) rocksdb_options_destroy(s->dbopt);
 	if (s->ro) rocksdb_readoptions_destroy(s->ro);
@@ -334,6 +340,26 @@ void tl_batch_put_tip(struct tl_batch *b, const struct tl_tip *t)
 	tl_batch_put(b, TL_CF_META, "tip", 3, v, sizeof v);
 }
 
+void tl_batch_put_meta(struct tl_batch *b, const char *name, const char *val)
+{
+	tl_batch_put(b, TL_CF_META, name, strlen(name), val, strlen(val));
+}
+
+int tl_store_get_meta(struct tl_store *s, const char *name, char **val, struct tl_err *err)
+{
+	uint8_t *v;
+	size_t vl;
+	int r = meta_get(s, name, &v, &vl, err);
+	if (r <= 0) return r;
+	char *str = malloc(vl + 1);
+	if (!str) abort();
+	memcpy(str, v, vl);
+	str[vl] = 0;
+	free(v);
+	*val = str;
+	return 1;
+}
+
 int tl_store_tip(struct tl_store *s, struct tl_tip *t, struct tl_err *err)
 {
 	uint8_t *v;
@@ -375,6 +401,7 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 			size_t kl, vl;
 			const char *k = rocksdb_iter_key(it, &kl);
 			const char *v = rocksdb_iter_value(it, &vl);
+			if (c == TL_CF_META && kl == 10 && !memcmp(k, "blocks_dir", 10)) continue;
 			uint8_t len[4];
 			tl_put_be32(len, (uint32_t)kl);
 			EVP_DigestUpdate(ctx, len, 4);

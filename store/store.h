@@ -48,6 +48,7 @@ enum tl_cf {
 const char *tl_cf_name(enum tl_cf cf);
 
 struct tl_store;
+struct tl_batch;
 
 struct tl_store_opts {
 	bool create;               /* create the database if absent */
@@ -79,6 +80,12 @@ struct tl_tip {
 	uint64_t unknown_inputs;   /* inputs whose prevout is not indexed */
 	uint32_t undo_keep;        /* blocks of undo data kept below the tip */
 };
+
+/* Small named settings in the meta family (e.g. "blocks_dir", the blocks
+ * directory the index was built from). tl_store_get_meta returns 1 with a
+ * malloc'd NUL-terminated string in *val, 0 if unset, -1 on error. */
+void tl_batch_put_meta(struct tl_batch *b, const char *name, const char *val);
+int tl_store_get_meta(struct tl_store *s, const char *name, char **val, struct tl_err *err);
 
 /* Reads the committed tip. Returns 0 or -1. */
 int tl_store_tip(struct tl_store *s, struct tl_tip *tip, struct tl_err *err);
@@ -302,7 +309,8 @@ void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17
 
 /* SHA-256 over the logical content of every column family: for each in
  * enum order, its name, then each key/value pair in key order as
- * (u32 key length, key, u32 value length, value). Two databases with the
+ * (u32 key length, key, u32 value length, value). The meta entry
+ * "blocks_dir" (a local path, not content) is left out. Two databases with the
  * same content have the same digest whatever their file layout. Per-CF
  * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);

@@ -9,8 +9,11 @@
 struct tl_store {
 	rocksdb_t *db;
 	rocksdb_options_t *dbopt;
-	rocksdb_options_t *cfopt[TL_CF_COUNT];
-	rocksdb_column_family_handle_t *cf[TL_CF_COUNT];
+	/* index 0 of the arrays given to RocksDB is its mandatory "default"
+	 * family (unused); cf[i] is the handle of enum tl_cf i. */
+	rocksdb_options_t *cfopt[TL_CF_COUNT + 1];
+	rocksdb_column_family_handle_t *handles[TL_CF_COUNT + 1];
+	rocksdb_column_family_handle_t **cf;
 	rocksdb_cache_t *cache;
 	rocksdb_readoptions_t *ro, *ro_total;
 	rocksdb_writeoptions_t *wo;

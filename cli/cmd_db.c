@@ -1,0 +1,80 @@
+/* taintline db digest|stats: inspect a database. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "chain/hash.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline db digest --db DB [--counts]\n"
+		   "       taintline db stats --db DB\n"
+		   "  digest: one SHA-256 over the logical content of every column family\n"
+		   "          (compare two databases); --counts adds entries per family.\n"
+		   "  stats:  tip, counters and entries per column family.\n");
+}
+
+int cmd_db(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "counts", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL;
+	int counts = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'c': counts = 1; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (!db || argc - optind != 1 || (strcmp(argv[optind], "digest") && strcmp(argv[optind], "stats"))) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	int stats = !strcmp(argv[optind], "stats");
+	struct tl_err err;
+	struct tl_store *s;
+	struct tl_store_opts so = { .read_only = true, .cache_mb = 16 };
+	if (tl_store_open(db, &so, &s, &err) < 0) {
+		fprintf(stderr, "db: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	uint8_t dg[32];
+	uint64_t n[TL_CF_COUNT];
+	if (tl_store_digest(s, dg, n, &err) < 0) {
+		fprintf(stderr, "db: %s\n", err.msg);
+		tl_store_close(s);
+		return TL_EXIT_FAIL;
+	}
+	char hex[65];
+	tl_hex_encode(dg, 32, hex);
+	if (stats) {
+		struct tl_tip t;
+		if (tl_store_tip(s, &t, &err) < 0) {
+			fprintf(stderr, "db: %s\n", err.msg);
+			tl_store_close(s);
+			return TL_EXIT_FAIL;
+		}
+		tl_hash_to_hex(t.hash, hex);
+		printf("network: %s\ntip: height %d, %s\ntransactions: %llu\naddresses: %llu\n"
+		       "unknown prevouts: %llu\nundo kept: %u blocks\n",
+		       tl_store_net(s)->name, t.height, hex, (unsigned long long)t.next_tx_num,
+		       (unsigned long long)(t.next_addr_id - 1), (unsigned long long)t.unknown_inputs, t.undo_keep);
+		counts = 1;
+		tl_hex_encode(dg, 32, hex);
+	}
+	printf("%s%s\n", stats ? "digest: " : "", hex);
+	if (counts)
+		for (int i = 0; i < TL_CF_COUNT; i++)
+			printf("  %-10s %llu\n", tl_cf_name((enum tl_cf)i), (unsigned long long)n[i]);
+	tl_store_close(s);
+	return TL_EXIT_OK;
+}

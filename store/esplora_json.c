@@ -1,0 +1,359 @@
+/* Esplora-shaped JSON views over the store and the blk files. */
+#include "store/esplora_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/address.h"
+#include "chain/arena.h"
+#include "chain/bytes.h"
+#include "chain/hash.h"
+#include "chain/script.h"
+#include "chain/tx.h"
+
+const char *tl_esplora_script_type(const uint8_t *script, size_t len)
+{
+	if (len == 0) return "empty";
+	if (script[0] == 0x6a) return "op_return";
+	struct tl_script_info si;
+	tl_script_classify(script, len, &si);
+	switch (si.type) {
+	case TL_SCRIPT_PUBKEY: return "p2pk";
+	case TL_SCRIPT_PUBKEYHASH: return "p2pkh";
+	case TL_SCRIPT_SCRIPTHASH: return "p2sh";
+	case TL_SCRIPT_WITNESS_V0_KEYHASH: return "v0_p2wpkh";
+	case TL_SCRIPT_WITNESS_V0_SCRIPTHASH: return "v0_p2wsh";
+	case TL_SCRIPT_WITNESS_V1_TAPROOT: return "v1_p2tr";
+	default: return "unknown";
+	}
+}
+
+double tl_difficulty(uint32_t bits)
+{
+	int shift = (int)((bits >> 24) & 0xff);
+	uint32_t mant = bits & 0x00ffffff;
+	if (!mant) return 0;
+	double d = (double)0x0000ffff / (double)mant;
+	while (shift < 29) {
+		d *= 256.0;
+		shift++;
+	}
+	while (shift > 29) {
+		d /= 256.0;
+		shift--;
+	}
+	return d;
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+	if (!h) abort();
+	tl_hex_encode(p, n, h);
+	json_t *j = json_string(h);
+	free(h);
+	return j;
+}
+
+static json_t *hash_json(const uint8_t h[32])
+{
+	char hex[65];
+	tl_hash_to_hex(h, hex);
+	return json_string(hex);
+}
+
+/* A parsed transaction read back from its blk file. */
+struct rawtx {
+	uint8_t *bytes;
+	struct tl_arena arena;
+	struct tl_tx tx;
+};
+
+static int read_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct rawtx *out,
+		   struct tl_err *err)
+{
+	struct tl_block_rec b;
+	int rc = tl_store_block_by_height(s, r->height, &b, err);
+	if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "block %d of transaction missing", r->height);
+	out->bytes = malloc(r->size ? r->size : 1);
+	if (!out->bytes) abort();
+	tl_arena_init(&out->arena);
+	if (tl_blkdir_read_at(d, b.file, (uint64_t)b.offset + r->offset, out->bytes, r->size, err) < 0) goto fail;
+	struct tl_reader rd;
+	tl_reader_init(&rd, out->bytes, r->size);
+	if (tl_tx_parse(&rd, &out->arena, &out->tx, err) < 0) goto fail;
+	if (memcmp(out->tx.txid, r->txid, 32) != 0) {
+		tl_err_set(err, "blk%05u.dat no longer holds this transaction at the indexed offset", b.file);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(out->bytes);
+	tl_arena_free(&out->arena);
+	return -1;
+}
+
+static void rawtx_free(struct rawtx *t)
+{
+	free(t->bytes);
+	tl_arena_free(&t->arena);
+}
+
+static json_t *vout_json(const struct tl_netparams *np, const uint8_t *script, size_t len, uint64_t value)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "scriptpubkey", hex_json(script, len));
+	json_object_set_new(o, "scriptpubkey_type", json_string(tl_esplora_script_type(script, len)));
+	char addr[TL_ADDRESS_MAX];
+	if (tl_address_from_script(script, len, np, addr) == 0)
+		json_object_set_new(o, "scriptpubkey_address", json_string(addr));
+	json_object_set_new(o, "value", json_integer((json_int_t)value));
+	return o;
+}
+
+json_t *tl_esplora_status(struct tl_store *s, int32_t height, struct tl_err *err)
+{
+	struct tl_block_rec b;
+	int rc = tl_store_block_by_height(s, height, &b, err);
+	if (rc < 0) return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "confirmed", json_boolean(rc == 1));
+	if (rc == 1) {
+		json_object_set_new(o, "block_height", json_integer(height));
+		json_object_set_new(o, "block_hash", hash_json(b.hash));
+		json_object_set_new(o, "block_time", json_integer(b.time));
+	}
+	return o;
+}
+
+json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct tl_err *err)
+{
+	const struct tl_netparams *np = tl_store_net(s);
+	struct rawtx t;
+	if (read_tx(s, d, r, &t, err) < 0) return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "txid", hash_json(r->txid));
+	json_object_set_new(o, "version", json_integer(t.tx.version));
+	json_object_set_new(o, "locktime", json_integer(t.tx.locktime));
+	json_t *vin = json_array();
+	for (uint32_t i = 0; i < t.tx.n_in; i++) {
+		const struct tl_txin *in = &t.tx.in[i];
+		const struct tl_in_rec *ir = i < r->n_in ? &r->in[i] : NULL;
+		json_t *v = json_object();
+		json_object_set_new(v, "txid", hash_json(in->prev_txid));
+		json_object_set_new(v, "vout", json_integer(in->prev_vout));
+		json_t *prevout = json_null();
+		if (ir && ir->kind == TL_IN_KNOWN) {
+			/* The spent output's script comes from its own transaction. */
+			struct tl_tx_rec pr;
+			int rc = tl_store_tx(s, ir->prev_tx_num, &pr, err);
+			if (rc == 1) {
+				struct rawtx pt;
+				if (read_tx(s, d, &pr, &pt, err) == 0) {
+					if (ir->prev_vout < pt.tx.n_out) {
+						const struct tl_txout *po = &pt.tx.out[ir->prev_vout];
+						json_decref(prevout);
+						prevout = vout_json(np, po->script, po->script_len, po->value);
+					}
+					rawtx_free(&pt);
+				}
+				tl_tx_rec_free(&pr);
+			}
+		}
+		json_object_set_new(v, "prevout", prevout);
+		json_object_set_new(v, "scriptsig", hex_json(in->script_sig, in->script_sig_len));
+		if (in->witness_items) {
+			json_t *w = json_array();
+			size_t pos = 0;
+			const uint8_t *item;
+			size_t ilen;
+			while (tl_witness_next(in, &pos, &item, &ilen) == 1) json_array_append_new(w, hex_json(item, ilen));
+			json_object_set_new(v, "witness", w);
+		}
+		json_object_set_new(v, "is_coinbase", json_boolean(ir && ir->kind == TL_IN_COINBASE));
+		json_object_set_new(v, "sequence", json_integer(in->sequence));
+		json_array_append_new(vin, v);
+	}
+	json_object_set_new(o, "vin", vin);
+	json_t *vout = json_array();
+	for (uint32_t i = 0; i < t.tx.n_out; i++)
+		json_array_append_new(vout, vout_json(np, t.tx.out[i].script, t.tx.out[i].script_len, t.tx.out[i].value));
+	json_object_set_new(o, "vout", vout);
+	json_object_set_new(o, "size", json_integer(r->size));
+	json_object_set_new(o, "weight", json_integer(r->weight));
+	json_object_set_new(o, "fee", json_integer((json_int_t)r->fee));
+	json_t *st = tl_esplora_status(s, r->height, err);
+	json_object_set_new(o, "status", st ? st : json_null());
+	rawtx_free(&t);
+	return o;
+}
+
+json_t *tl_esplora_tx_by_txid(struct tl_store *s, struct tl_blkdir *d, const uint8_t txid[32], struct tl_err *err)
+{
+	struct tl_tx_rec r;
+	int rc = tl_store_tx_by_txid(s, txid, &r, err);
+	if (rc <= 0) {
+		if (rc == 0) tl_err_set(err, "Transaction not found");
+		return NULL;
+	}
+	json_t *j = tl_esplora_tx(s, d, &r, err);
+	tl_tx_rec_free(&r);
+	return j;
+}
+
+json_t *tl_esplora_outspends(struct tl_store *s, const struct tl_tx_rec *r, struct tl_err *err)
+{
+	json_t *a = json_array();
+	for (uint32_t o = 0; o < r->n_out; o++) {
+		uint64_t sp;
+		uint32_t vin;
+		int rc = tl_store_spender(s, r->tx_num, o, &sp, &vin, err);
+		if (rc < 0) {
+			json_decref(a);
+			return NULL;
+		}
+		json_t *j = json_object();
+		json_object_set_new(j, "spent", json_boolean(rc == 1));
+		if (rc == 1) {
+			struct tl_tx_rec st;
+			if (tl_store_tx(s, sp, &st, err) != 1) {
+				json_decref(j);
+				json_decref(a);
+				return NULL;
+			}
+			json_object_set_new(j, "txid", hash_json(st.txid));
+			json_object_set_new(j, "vin", json_integer(vin));
+			json_t *status = tl_esplora_status(s, st.height, err);
+			json_object_set_new(j, "status", status ? status : json_null());
+			tl_tx_rec_free(&st);
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static json_t *stats_json(const struct tl_addr_info *a)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "funded_txo_count", json_integer(a ? (json_int_t)a->funded_count : 0));
+	json_object_set_new(o, "funded_txo_sum", json_integer(a ? (json_int_t)a->funded_sum : 0));
+	json_object_set_new(o, "spent_txo_count", json_integer(a ? (json_int_t)a->spent_count : 0));
+	json_object_set_new(o, "spent_txo_sum", json_integer(a ? (json_int_t)a->spent_sum : 0));
+	json_object_set_new(o, "tx_count", json_integer(a ? (json_int_t)a->tx_count : 0));
+	return o;
+}
+
+json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err)
+{
+	uint64_t id;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	if (rc < 0) return NULL;
+	struct tl_addr_info a;
+	if (rc == 1) {
+		rc = tl_store_addr_info(s, id, &a, err);
+		if (rc < 0) return NULL;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "address", json_string(address));
+	json_object_set_new(o, "chain_stats", stats_json(rc == 1 ? &a : NULL));
+	json_object_set_new(o, "mempool_stats", stats_json(NULL));
+	return o;
+}
+
+json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
+			       const uint8_t *last_seen, int limit, struct tl_err *err)
+{
+	uint64_t id;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	if (rc < 0) return NULL;
+	json_t *a = json_array();
+	if (rc == 0 || limit <= 0) return a;
+	uint64_t before = UINT64_MAX;
+	if (last_seen) {
+		/* The newest tx_num with that txid that is in this history. */
+		uint64_t nums[8];
+		int n = tl_store_txid_nums(s, last_seen, nums, 8, err);
+		if (n < 0) {
+			json_decref(a);
+			return NULL;
+		}
+		if (n > 0) before = nums[(n < 8 ? n : 8) - 1];
+	}
+	struct tl_hist_row *rows = malloc((size_t)limit * sizeof *rows);
+	if (!rows) abort();
+	int n = tl_store_hist_page(s, id, before, rows, limit, err);
+	for (int i = 0; i < n; i++) {
+		struct tl_tx_rec r;
+		rc = tl_store_tx(s, rows[i].tx_num, &r, err);
+		json_t *j = rc == 1 ? tl_esplora_tx(s, d, &r, err) : NULL;
+		if (rc == 1) tl_tx_rec_free(&r);
+		if (!j) {
+			if (rc == 0) tl_err_set(err, "history row for missing transaction");
+			n = -1;
+			break;
+		}
+		json_array_append_new(a, j);
+	}
+	free(rows);
+	if (n < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err)
+{
+	uint64_t id;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	if (rc < 0) return NULL;
+	json_t *a = json_array();
+	if (rc == 0) return a;
+	struct tl_utxo *u = malloc((size_t)(limit > 0 ? limit : 1) * sizeof *u);
+	if (!u) abort();
+	int n = tl_store_addr_utxos(s, id, u, limit, err);
+	if (n > limit) {
+		tl_err_set(err, "Too many history entries");
+		n = -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct tl_tx_rec r;
+		if (tl_store_tx(s, u[i].tx_num, &r, err) != 1) {
+			n = -1;
+			break;
+		}
+		json_t *j = json_object();
+		json_object_set_new(j, "txid", hash_json(r.txid));
+		json_object_set_new(j, "vout", json_integer(u[i].vout));
+		json_t *st = tl_esplora_status(s, r.height, err);
+		json_object_set_new(j, "status", st ? st : json_null());
+		json_object_set_new(j, "value", json_integer((json_int_t)u[i].value));
+		json_array_append_new(a, j);
+		tl_tx_rec_free(&r);
+	}
+	free(u);
+	if (n < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+json_t *tl_esplora_block(const struct tl_block_rec *b)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", hash_json(b->hash));
+	json_object_set_new(o, "height", json_integer(b->height));
+	json_object_set_new(o, "version", json_integer(b->version));
+	json_object_set_new(o, "timestamp", json_integer(b->time));
+	json_object_set_new(o, "tx_count", json_integer(b->n_tx));
+	json_object_set_new(o, "size", json_integer(b->size));
+	json_object_set_new(o, "weight", json_integer(b->weight));
+	json_object_set_new(o, "merkle_root", hash_json(b->merkle));
+	json_object_set_new(o, "previousblockhash", b->height > 0 ? hash_json(b->prev) : json_null());
+	json_object_set_new(o, "mediantime", json_integer(b->median_time));
+	json_object_set_new(o, "nonce", json_integer(b->nonce));
+	json_object_set_new(o, "bits", json_integer(b->bits));
+	json_object_set_new(o, "difficulty", json_real(tl_difficulty(b->bits)));
+	return o;
+}

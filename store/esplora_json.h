@@ -1,0 +1,58 @@
+/* JSON views of the index in the shapes of the Esplora REST API, shared
+ * by the `taintline get` commands and the HTTP API. Field names follow
+ * Blockstream's electrs: see docs (Esplora section of the formats notes).
+ *
+ * Full transaction detail (scripts, witnesses, version, locktime) is not
+ * in the database: it is read back from the blk files through the blocks
+ * directory d (tl_blkdir_open; no scan needed), at the file and offset
+ * the block and transaction records keep.
+ *
+ * Every function returns a new jansson reference (caller json_decref's)
+ * or NULL with a message in err. */
+#ifndef TL_STORE_ESPLORA_JSON_H
+#define TL_STORE_ESPLORA_JSON_H
+
+#include <jansson.h>
+
+#include "chain/blkfile.h"
+#include "store/store.h"
+
+/* Esplora's scriptpubkey_type for a script: "p2pkh", "v0_p2wpkh",
+ * "op_return", "empty", "unknown", ... Static string. */
+const char *tl_esplora_script_type(const uint8_t *script, size_t len);
+
+/* Transaction object (/tx/:txid): txid, version, locktime, vin[] (with
+ * prevout, scriptsig, witness omitted when empty, is_coinbase, sequence),
+ * vout[], size, weight, fee, status. An input whose prevout is not
+ * indexed has "prevout": null. */
+json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct tl_err *err);
+/* Looks the txid up (newest with that txid). Returns NULL with err
+ * "Transaction not found" when unknown. */
+json_t *tl_esplora_tx_by_txid(struct tl_store *s, struct tl_blkdir *d, const uint8_t txid[32], struct tl_err *err);
+/* TxStatus object of a confirmed transaction at height. */
+json_t *tl_esplora_status(struct tl_store *s, int32_t height, struct tl_err *err);
+/* Array of Outspend objects, one per output of r. */
+json_t *tl_esplora_outspends(struct tl_store *s, const struct tl_tx_rec *r, struct tl_err *err);
+
+/* Address object (/address/:address): address, chain_stats,
+ * mempool_stats (zeros: there is no mempool). An address never seen gives
+ * zero stats; a malformed one NULL with err. */
+json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err);
+/* Confirmed transactions of an address, newest first, at most limit,
+ * starting after the transaction last_seen (NULL = from the newest), as
+ * /address/:address/txs/chain[/:last_seen_txid]. */
+json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
+			       const uint8_t *last_seen, int limit, struct tl_err *err);
+/* Utxo objects of an address (/address/:address/utxo): txid, vout,
+ * status, value. At most limit; more gives NULL with err
+ * "Too many history entries". */
+json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err);
+
+/* Block object (/block/:hash): id, height, version, timestamp, tx_count,
+ * size, weight, merkle_root, previousblockhash (null for genesis),
+ * mediantime, nonce, bits, difficulty. */
+json_t *tl_esplora_block(const struct tl_block_rec *b);
+/* Core's difficulty for compact bits (GetDifficulty). */
+double tl_difficulty(uint32_t bits);
+
+#endif
