@@ -10,6 +10,7 @@
 
 int cmd_decode(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_get(int argc, char **argv);

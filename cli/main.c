@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "decode", cmd_decode, "decode a raw block (file, hex, or - for stdin) to Core-style JSON" },
 	{ "keys", cmd_keys, "create an API key for the server (stores only its hash)" },
 	{ "scan", cmd_scan, "list the best chain found in a Bitcoin Core blocks directory" },
+	{ "simulate", cmd_simulate, "write a simulated regtest blocks dir with heists and ground truth" },
 	{ "index", cmd_index, "index a blocks directory into the database (resumes; follows reorgs)" },
 	{ "get", cmd_get, "print a transaction, address or block from the index as Esplora JSON" },
 	{ "db", cmd_db, "database digest and statistics" },
