@@ -1096,7 +1096,7 @@ static int simulate(struct sim_state *st, struct tl_err *err)
 			seg_i++;
 		}
 		while (fork_i < st->n_forks && st->fork_h[fork_i] < h) fork_i++;
-		if (fork_i < st->n_forks && st->fork_h[fork_i] == h && h + st->fork_len[fork_i] <= st->tip) {
+		if (fork_i < st->n_forks && st->fork_h[fork_i] == h && h + st->fork_len[fork_i] <= st->p.blocks) {
 			if (stale_branch(st, prev, st->fork_len[fork_i], err)) return -1;
 		}
 		block_begin(st);

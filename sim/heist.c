@@ -175,7 +175,7 @@ static uint32_t split(struct sim_state *st, struct sim_heist *h, uint16_t hid)
 static void plan(struct sim_state *st, struct sim_heist *h, uint16_t hid)
 {
 	struct sim_entity *a = &st->ent[h->attacker];
-	uint32_t left = st->tip > st->height ? st->tip - st->height : 1;
+	uint32_t left = st->p.blocks > st->height ? st->p.blocks - st->height : 1;
 	uint32_t n = 0;
 	for (size_t i = 0; i < a->w.n; i++) {
 		struct sim_coin *c = &a->w.c[i];
@@ -206,7 +206,7 @@ static void plan(struct sim_state *st, struct sim_heist *h, uint16_t hid)
 
 static uint32_t peel_max_hops(const struct sim_state *st, const struct sim_heist *h)
 {
-	uint32_t left = st->tip > h->h_theft ? st->tip - h->h_theft : 0;
+	uint32_t left = st->p.blocks > h->h_theft ? st->p.blocks - h->h_theft : 0;
 	uint32_t m = left / 3;
 	if (m > 10) m = 10;
 	if (m < 3) m = 3;
@@ -220,7 +220,7 @@ static uint32_t peel_hop(struct sim_state *st, struct sim_heist *h, uint16_t hid
 	sim_tx_reset(&st->tx);
 	sim_spend_coin(st, &a->w, i);
 	uint64_t in = c.value;
-	bool last = (uint32_t)c.hops + 1 >= peel_max_hops(st, h) || st->height + 2 >= st->tip || in < 400000;
+	bool last = (uint32_t)c.hops + 1 >= peel_max_hops(st, h) || st->height + 2 >= st->p.blocks || in < 400000;
 	char txid[65];
 	int x;
 	if (last) { /* the end of the chain: everything to an exchange */
@@ -281,7 +281,7 @@ static uint32_t consolidate(struct sim_state *st, struct sim_heist *h, uint16_t 
 		sim_tx_reset(&st->tx);
 		return 0;
 	}
-	uint32_t left = st->tip > st->height ? st->tip - st->height : 1;
+	uint32_t left = st->p.blocks > st->height ? st->p.blocks - st->height : 1;
 	struct sim_txout *o = pay_attacker(st, h, hid, 0, R_CASHOUT);
 	o->aux = st->height + 2 + (uint32_t)sim_rng_below(&st->rng, left / 2 + 1);
 	uint64_t f = fee(st);
@@ -330,7 +330,7 @@ static uint32_t cashouts(struct sim_state *st, struct sim_heist *h, uint16_t hid
 {
 	struct sim_entity *a = &st->ent[h->attacker];
 	uint32_t made = 0;
-	uint32_t left = st->tip > st->height ? st->tip - st->height : 1;
+	uint32_t left = st->p.blocks > st->height ? st->p.blocks - st->height : 1;
 	for (size_t i = 0; i < a->w.n && made < budget;) {
 		struct sim_coin *c = &a->w.c[i];
 		if (c->heist != hid || c->aux > st->height) { i++; continue; }
@@ -373,7 +373,7 @@ uint32_t sim_heists_step(struct sim_state *st)
 				made++;
 		}
 		if (!h->theft_txid[0]) {
-			if (now >= h->h_theft && now + 12 < st->tip) {
+			if (now >= h->h_theft && now + 12 < st->p.blocks) {
 				if (theft(st, h, hid)) {
 					h->h_theft = now;
 					made++;
