@@ -414,7 +414,7 @@ static void wasabi_round(struct sim_state *st)
 		heists[np] = st->xq[i].c.heist;
 		np++;
 	}
-	memmove(st->xq, st->xq + take, (st->n_xq - take) * sizeof *st->xq);
+	if (take) memmove(st->xq, st->xq + take, (st->n_xq - take) * sizeof *st->xq);
 	st->n_xq -= take;
 	int want = np + (int)sim_rng_range(&st->rng, 10, 15);
 	for (int tries = 0; np < want && tries < 60; tries++) {
