@@ -1,0 +1,122 @@
+/* Index throughput against the parse floor, side by side in one run.
+ *
+ * usage: bench_index BLOCKS_DIR DB_DIR [CACHE_MB]
+ * Make the blocks with e.g.
+ *   taintline simulate --out SIM --fast --blocks 1000 --txs-per-block 1000
+ * and pass SIM/blocks. DB_DIR must not exist. Reports tx/s and MB/s for
+ * (1) read + parse + txid of every best-chain block (the floor) and
+ * (2) the full index, their ratio, peak RSS, database bytes per tx, and
+ * history paging time at the start, middle and end of the longest
+ * history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "chain/blkfile.h"
+#include "chain/block.h"
+#include "indexer/indexer.h"
+#include "store/store.h"
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench_index BLOCKS_DIR DB_DIR [CACHE_MB]\n");
+		return 2;
+	}
+	const struct tl_netparams *np = tl_net_params(TL_NET_REGTEST);
+	struct tl_err err;
+	struct tl_blkdir *d;
+	if (tl_blkdir_open(argv[1], np, &d, &err) < 0 || tl_blkdir_scan(d, NULL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	/* 1. parse floor */
+	double t0 = now();
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	uint64_t ntx = 0, bytes = 0;
+	struct tl_block b;
+	tl_block_init(&b);
+	for (uint32_t h = 0; h < tl_blkdir_chain_len(d); h++) {
+		const struct tl_chain_entry *e = tl_blkdir_chain_at(d, h);
+		if (tl_blkdir_read(d, &e->loc, &buf, &cap, &err) < 0 || tl_block_parse(&b, buf, e->loc.size, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			return 1;
+		}
+		ntx += b.n_tx;
+		bytes += e->loc.size;
+	}
+	double floor_s = now() - t0;
+	tl_block_free(&b);
+	free(buf);
+	tl_blkdir_close(d);
+
+	/* 2. the index */
+	struct tl_index_opts o = { .blocks_dir = argv[1], .db_path = argv[2], .net = np, .until = -1,
+				   .cache_mb = argc > 3 ? (uint32_t)atoi(argv[3]) : 512 };
+	struct tl_index_stats st;
+	t0 = now();
+	if (tl_index_run(&o, &st, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	double ix_s = now() - t0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+
+	printf("chain: %u blocks, %llu txs, %.1f MB\n", st.blocks_indexed, (unsigned long long)ntx, bytes / 1e6);
+	printf("parse floor: %.2f s, %.0f tx/s, %.1f MB/s\n", floor_s, ntx / floor_s, bytes / floor_s / 1e6);
+	printf("index:       %.2f s, %.0f tx/s, %.1f MB/s\n", ix_s, ntx / ix_s, bytes / ix_s / 1e6);
+	printf("ratio index/floor time: %.1fx\n", ix_s / floor_s);
+	printf("peak RSS: %.1f MiB (cache %u MiB)\n", ru.ru_maxrss / 1024.0, o.cache_mb);
+
+	struct tl_store *s;
+	struct tl_store_opts so = { .read_only = true };
+	if (tl_store_open(argv[2], &so, &s, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	uint64_t dbb = tl_store_disk_bytes(s);
+	printf("database: %.1f MiB SST, %.1f bytes/tx, %.2f of the blk bytes\n", dbb / 1048576.0,
+	       (double)dbb / (double)ntx, (double)dbb / (double)bytes);
+
+	/* 3. history paging on the address with the most transactions */
+	struct tl_tip tip;
+	tl_store_tip(s, &tip, &err);
+	uint64_t best = 0, best_n = 0;
+	for (uint64_t id = 1; id < tip.next_addr_id && id < 200000; id++) {
+		struct tl_addr_info a;
+		if (tl_store_addr_info(s, id, &a, &err) == 1 && a.tx_count > best_n) {
+			best_n = a.tx_count;
+			best = id;
+		}
+	}
+	struct tl_hist_row rows[25];
+	uint64_t cursor = UINT64_MAX, pages = 0, total = best_n / 25 + 1;
+	double tpage[3] = { 0 };
+	for (;;) {
+		double p0 = now();
+		int n = tl_store_hist_page(s, best, cursor, rows, 25, &err);
+		double dt = now() - p0;
+		if (pages == 0) tpage[0] = dt;
+		if (pages == total / 2) tpage[1] = dt;
+		tpage[2] = dt;
+		pages++;
+		if (n < 25) break;
+		cursor = rows[n - 1].tx_num;
+	}
+	printf("history of addr %llu (%llu txs, %llu pages of 25): first %.1f us, middle %.1f us, last %.1f us\n",
+	       (unsigned long long)best, (unsigned long long)best_n, (unsigned long long)pages, tpage[0] * 1e6,
+	       tpage[1] * 1e6, tpage[2] * 1e6);
+	tl_store_close(s);
+	return 0;
+}
