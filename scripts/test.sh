@@ -27,8 +27,13 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
 		name=$(basename "$f")
 		mkdir -p "build-fuzz/corpus/$name"
 		echo "-- $name"
-		"$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -print_final_stats=0 \
-			"build-fuzz/corpus/$name" tests/fuzz/seeds/"$name" 2>&1 | tail -n 3
+		seeds=""
+		[ -d "tests/fuzz/seeds/$name" ] && seeds="tests/fuzz/seeds/$name"
+		# shellcheck disable=SC2086
+		"$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+			"build-fuzz/corpus/$name" $seeds >"build-fuzz/$name.log" 2>&1 ||
+			{ tail -n 40 "build-fuzz/$name.log"; echo "fuzz target $name failed"; exit 1; }
+		grep -E '^(#[0-9]+.*DONE|Done)' "build-fuzz/$name.log" | tail -n 1 || true
 	done
 fi
 
