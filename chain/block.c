@@ -157,7 +157,7 @@ int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_er
 	uint8_t(*w)[32] = malloc((size_t)b->n_tx * 32);
 	if (!w) abort();
 	memset(w[0], 0, 32);
-	for (uint32_t i = 1; i < b->n_tx; i++) memcpy(w[i], b->tx[i].wtxid, 32);
+	for (uint32_t i = 1; i < b->n_tx; i++) tl_tx_wtxid(&b->tx[i], w[i]);
 	uint8_t root[32], commit[32];
 	bool mutated;
 	tl_merkle_root((const uint8_t(*)[32])w, b->n_tx, root, &mutated);

@@ -107,15 +107,19 @@ int tl_tx_parse(struct tl_reader *r, struct tl_arena *arena, struct tl_tx *tx, s
 		SHA256_Update(&c, r->p + body_start, body_end - body_start);
 		SHA256_Update(&c, r->p + r->pos - 4, 4);
 		SHA256_Final(t, &c);
-		SHA256(t, 32, tx->txid);
+		tl_sha256(t, 32, tx->txid);
 		tx->stripped_size = (uint32_t)(8 + body_end - body_start);
-		tl_sha256d(tx->raw, tx->size, tx->wtxid);
 	} else {
 		tx->stripped_size = tx->size;
 		tl_sha256d(tx->raw, tx->size, tx->txid);
-		memcpy(tx->wtxid, tx->txid, 32);
 	}
 	return 0;
+}
+
+void tl_tx_wtxid(const struct tl_tx *tx, uint8_t out[32])
+{
+	if (tx->has_witness) tl_sha256d(tx->raw, tx->size, out);
+	else memcpy(out, tx->txid, 32);
 }
 
 int tl_witness_next(const struct tl_txin *in, size_t *pos, const uint8_t **item, size_t *len)

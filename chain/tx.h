@@ -44,14 +44,18 @@ struct tl_tx {
 	struct tl_txin *in;         /* n_in entries, in the parse arena */
 	struct tl_txout *out;       /* n_out entries, in the parse arena */
 	uint8_t txid[32];           /* hash order */
-	uint8_t wtxid[32];          /* hash order */
 };
 
 /* Parses one transaction from r (advancing past it), allocating its
- * input and output arrays from arena and computing txid and wtxid.
+ * input and output arrays from arena and computing the txid.
  * Rejects truncated data, absurd counts, a witness flag other than 1 and
  * a witness flag with no witness data. Returns 0 or -1 with a message. */
 int tl_tx_parse(struct tl_reader *r, struct tl_arena *arena, struct tl_tx *tx, struct tl_err *err);
+
+/* The wtxid (hash of the full serialization, hash order). Computed on
+ * demand: the indexer never needs it, and hashing witness bytes a second
+ * time would double the cost of parsing segwit blocks. */
+void tl_tx_wtxid(const struct tl_tx *tx, uint8_t out[32]);
 
 /* Weight = stripped_size * 3 + size (BIP141); vsize rounds up. */
 static inline uint32_t tl_tx_weight(const struct tl_tx *tx) { return tx->stripped_size * 3 + tx->size; }

@@ -67,7 +67,9 @@ static void emit_tx(struct jw *w, const struct tl_tx *tx, const struct tl_netpar
 	jw_obj(w);
 	tl_hash_to_hex(tx->txid, hex);
 	jw_key(w, "txid"); jw_str(w, hex);
-	tl_hash_to_hex(tx->wtxid, hex);
+	uint8_t wtxid[32];
+	tl_tx_wtxid(tx, wtxid);
+	tl_hash_to_hex(wtxid, hex);
 	jw_key(w, "hash"); jw_str(w, hex);
 	jw_key(w, "version"); jw_int(w, tx->version);
 	jw_key(w, "size"); jw_uint(w, tx->size);

@@ -220,7 +220,9 @@ static void test_segwit_txid(void **state)
 	tl_sha256d(stripped.data, stripped.len, want);
 	tl_sha256d(full.data, full.len, wwant);
 	assert_memory_equal(tx.txid, want, 32);
-	assert_memory_equal(tx.wtxid, wwant, 32);
+	uint8_t wtxid[32];
+	tl_tx_wtxid(&tx, wtxid);
+	assert_memory_equal(wtxid, wwant, 32);
 	assert_true(tx.has_witness);
 	assert_int_equal(tx.size, full.len);
 	assert_int_equal(tx.stripped_size, stripped.len);

@@ -35,7 +35,9 @@ static void check_tx(const struct tl_tx *tx, json_t *e, const struct tl_netparam
 	char hex[65];
 	tl_hash_to_hex(tx->txid, hex);
 	assert_string_equal(hex, json_string_value(json_object_get(e, "txid")));
-	tl_hash_to_hex(tx->wtxid, hex);
+	uint8_t wtxid[32];
+	tl_tx_wtxid(tx, wtxid);
+	tl_hash_to_hex(wtxid, hex);
 	assert_string_equal(hex, json_string_value(json_object_get(e, "wtxid")));
 	assert_int_equal(tx->version, json_integer_value(json_object_get(e, "version")));
 	assert_int_equal(tx->locktime, json_integer_value(json_object_get(e, "locktime")));
