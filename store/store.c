@@ -74,8 +74,9 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	uint32_t cache_mb = opts->cache_mb ? opts->cache_mb : 64;
 	s->cache = rocksdb_cache_create_lru((size_t)cache_mb << 20);
 	s->dbopt = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(s->dbopt, opts->create && !opts->read_only);
-	rocksdb_options_set_create_missing_column_families(s->dbopt, opts->create && !opts->read_only);
+	bool ro = opts->read_only || opts->secondary;
+	rocksdb_options_set_create_if_missing(s->dbopt, opts->create && !ro);
+	rocksdb_options_set_create_missing_column_families(s->dbopt, opts->create && !ro);
 	rocksdb_options_set_max_background_jobs(s->dbopt, 2);
 	rocksdb_options_set_max_open_files(s->dbopt, 512);
 	rocksdb_options_set_atomic_flush(s->dbopt, 1);
@@ -84,7 +85,7 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	/* Memtables of all families together stay under this. */
 	rocksdb_options_set_db_write_buffer_size(s->dbopt, (size_t)(opts->bulk ? 192 : 64) << 20);
 
-	if (!opts->create || opts->read_only) {
+	if (!opts->create || ro) {
 		struct stat st;
 		char cur[4096];
 		snprintf(cur, sizeof cur, "%s/CURRENT", path);
@@ -106,7 +107,16 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	}
 	s->cf = s->handles + 1;
 	char *rerr = NULL;
-	if (opts->read_only)
+	if (opts->secondary) {
+		if (!opts->secondary_path) {
+			tl_store_close(s);
+			return tl_err_set(err, "%s: a secondary open needs a secondary path", path);
+		}
+		/* RocksDB requires every file open for a secondary to follow the primary. */
+		rocksdb_options_set_max_open_files(s->dbopt, -1);
+		s->db = rocksdb_open_as_secondary_column_families(s->dbopt, path, opts->secondary_path, TL_CF_COUNT + 1,
+								  names, cfo, s->handles, &rerr);
+	} else if (opts->read_only)
 		s->db = rocksdb_open_for_read_only_column_families(s->dbopt, path, TL_CF_COUNT + 1, names, cfo, s->handles, 0,
 								   &rerr);
 	else
@@ -123,7 +133,8 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	rocksdb_readoptions_set_fill_cache(s->ro_total, 0);
 	s->wo = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wo, 0);
-	s->read_only = opts->read_only;
+	s->read_only = opts->read_only || opts->secondary;
+	s->secondary = opts->secondary;
 
 	/* Network and schema. */
 	uint8_t *v = NULL;
@@ -131,7 +142,7 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	int r = meta_get(s, "network", &v, &vl, err);
 	if (r < 0) goto fail;
 	if (r == 0) {
-		if (!opts->create || opts->read_only) {
+		if (!opts->create || ro) {
 			tl_err_set(err, "%s: not a taintline database (no network recorded)", path);
 			goto fail;
 		}
@@ -204,6 +215,15 @@ void tl_store_close(struct tl_store *s)
 }
 
 const struct tl_netparams *tl_store_net(const struct tl_store *s) { return s->net; }
+
+int tl_store_catch_up(struct tl_store *s, struct tl_err *err)
+{
+	if (!s->secondary) return tl_err_set(err, "database not opened as a secondary");
+	char *rerr = NULL;
+	rocksdb_try_catch_up_with_primary(s->db, &rerr);
+	if (rerr) return rocks_err(err, "catching up with the primary", rerr);
+	return 0;
+}
 
 /* ---- raw access ---- */
 

@@ -56,6 +56,12 @@ struct tl_store_opts {
 	const struct tl_netparams *net; /* required when creating; checked otherwise (NULL: accept stored) */
 	uint32_t cache_mb;         /* RocksDB block cache size; 0 = 64 */
 	bool bulk;                 /* tune for a long initial load (bigger memtables) */
+	/* Open as a RocksDB secondary instance (implies read_only): reads
+	 * while another handle or process writes, and sees its writes after
+	 * tl_store_catch_up. secondary_path is a private directory for the
+	 * secondary's own log files (created if missing). */
+	bool secondary;
+	const char *secondary_path;
 };
 
 /* Opens (or creates) the database at path. Errors with a clear message:
@@ -64,6 +70,10 @@ struct tl_store_opts {
  * version mismatch, or RocksDB's own message. Returns 0 and *out (free
  * with tl_store_close), or -1. */
 int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_store **out, struct tl_err *err);
+/* For a store opened with opts.secondary: replays what the primary has
+ * written since (RocksDB TryCatchUpWithPrimary). Safe while other threads
+ * read. Returns 0, or -1 with err (also when not a secondary). */
+int tl_store_catch_up(struct tl_store *s, struct tl_err *err);
 /* Closes the database (NULL is ignored). Pending writes already passed
  * to tl_store_write are durable against a process crash. */
 void tl_store_close(struct tl_store *s);

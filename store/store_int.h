@@ -19,6 +19,7 @@ struct tl_store {
 	rocksdb_writeoptions_t *wo;
 	const struct tl_netparams *net;
 	bool read_only;
+	bool secondary;
 };
 
 #endif
