@@ -1,5 +1,6 @@
 #include "chain/network.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "chain/hash.h"
@@ -18,12 +19,16 @@ static const char *genesis_hex[TL_NET_COUNT] = {
 	"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
 };
 
+static void fill_genesis(void)
+{
+	for (int i = 0; i < TL_NET_COUNT; i++) tl_hash_from_hex(genesis_hex[i], params[i].genesis);
+}
+
+/* Threads (API workers) may ask for parameters first at the same time. */
 static void init_genesis(void)
 {
-	static int done;
-	if (done) return;
-	for (int i = 0; i < TL_NET_COUNT; i++) tl_hash_from_hex(genesis_hex[i], params[i].genesis);
-	done = 1;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fill_genesis);
 }
 
 const struct tl_netparams *tl_net_params(enum tl_net net)
