@@ -652,5 +652,5 @@ int main(void)
 		cmocka_unit_test(test_base58_addresses),    cmocka_unit_test(test_address_edge_cases),
 		cmocka_unit_test(test_mainnet_blocks),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

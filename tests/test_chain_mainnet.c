@@ -248,7 +248,7 @@ static void test_blk_obfuscated(void **state)
 int main(void)
 {
 	static char dir[4096];
-	snprintf(dir, sizeof dir, "%s", tu_shared_path("mainnet"));
+	snprintf(dir, sizeof dir, "%s", tu_shared_path_or_exit("mainnet"));
 	mainnet_dir = dir;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_match_vectors),

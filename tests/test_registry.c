@@ -242,5 +242,5 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_shipped),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

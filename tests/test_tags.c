@@ -605,5 +605,5 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_shipped_sanctioned),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

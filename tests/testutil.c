@@ -1,5 +1,10 @@
 #include "tests/testutil.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +19,39 @@ int tu_have_shared(void)
 	return stat(TL_SHARED_DATA, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int skipped_for_data;
+
 const char *tu_shared_path(const char *rel)
 {
 	static char buf[4096];
 	if (!tu_have_shared()) {
-		printf("SKIPPED: reference data folder %s is absent\n", TL_SHARED_DATA);
+		printf("SKIPPED: reference data folder %s is absent (needed: %s)\n", TL_SHARED_DATA, rel);
+		fflush(stdout);
+		skipped_for_data++;
+		skip();
+	}
+	snprintf(buf, sizeof buf, "%s/%s", TL_SHARED_DATA, rel);
+	return buf;
+}
+
+const char *tu_shared_path_or_exit(const char *rel)
+{
+	static char buf[4096];
+	if (!tu_have_shared()) {
+		printf("SKIPPED: reference data folder %s is absent (needed: %s)\n", TL_SHARED_DATA, rel);
 		fflush(stdout);
 		exit(TL_TEST_SKIP);
 	}
 	snprintf(buf, sizeof buf, "%s/%s", TL_SHARED_DATA, rel);
 	return buf;
+}
+
+int tu_finish(int failures)
+{
+	if (skipped_for_data)
+		printf("note: %d test(s) skipped: reference data folder %s is absent\n", skipped_for_data,
+		       TL_SHARED_DATA);
+	return failures;
 }
 
 uint8_t *tu_read_file(const char *path, size_t *len)

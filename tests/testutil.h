@@ -8,10 +8,18 @@
 /* Exit status ctest reports as "skipped" (SKIP_RETURN_CODE). */
 #define TL_TEST_SKIP 77
 
-/* Path of a file under the shared reference data folder; if that folder
- * is absent, prints why and exits with TL_TEST_SKIP, so the test shows as
- * skipped rather than passed. Returns a static buffer. */
+/* Path of a file under the shared reference data folder. Call it inside a
+ * cmocka test: if the folder is absent it prints why and skips that test
+ * (the others still run). Returns a static buffer. */
 const char *tu_shared_path(const char *rel);
+/* The same for use outside a test (in main): exits with TL_TEST_SKIP if
+ * the folder is absent. */
+const char *tu_shared_path_or_exit(const char *rel);
+/* Wraps cmocka_run_group_tests' result: returns the failures, and prints
+ * how many tests were skipped for missing data. The ctest entry
+ * test_reference_data reports the absence itself as "skipped", so a
+ * program whose other tests ran still counts as passed. */
+int tu_finish(int failures);
 /* 1 if the shared data folder exists. */
 int tu_have_shared(void);
 /* Reads a whole file; aborts the test on failure. Caller frees. */
