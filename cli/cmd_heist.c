@@ -1,0 +1,132 @@
+/* taintline heist import|list|show: the heist registry in the database. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+#include "tracer/entities.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline heist import --db DB FILE\n"
+		   "       taintline heist list --db DB [--json]\n"
+		   "       taintline heist show --db DB ID\n"
+		   "  import: validates a heist registry (JSON, see docs/heists-and-tags.md) and\n"
+		   "          stores every heist; re-importing updates definitions, keeps numbers.\n"
+		   "  list:   id, number, date, chain, traceable, name and sources of each heist.\n"
+		   "  show:   one heist's stored definition (JSON).\n");
+}
+
+struct list_ctx {
+	int json;
+	json_t *arr;
+};
+
+static int list_one(void *ctx, const struct tl_heist_info *h)
+{
+	struct list_ctx *c = ctx;
+	json_error_t je;
+	json_t *def = json_loads(h->json, 0, &je);
+	if (!def) def = json_object();
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(h->id));
+		json_object_set_new(o, "num", json_integer(h->num));
+		json_object_set_new(o, "traceable", json_boolean(h->traceable));
+		json_object_set_new(o, "definition", def);
+		json_array_append_new(c->arr, o);
+		return 0;
+	}
+	const char *name = json_string_value(json_object_get(def, "name"));
+	const char *date = json_string_value(json_object_get(def, "date"));
+	const char *chain = json_string_value(json_object_get(def, "chain"));
+	printf("%-4u %-36s %-10s %-9s %-13s %s\n", h->num, h->id, date ? date : "", chain ? chain : "",
+	       h->traceable ? "traceable" : "not traceable", name ? name : "");
+	json_t *src = json_object_get(def, "sources");
+	size_t i;
+	json_t *e;
+	json_array_foreach(src, i, e) {
+		const char *u = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "url"));
+		if (u) printf("       source: %s\n", u);
+	}
+	json_decref(def);
+	return 0;
+}
+
+int cmd_heist(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL;
+	int json = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	const char *sub = optind < argc ? argv[optind] : "";
+	int nargs = argc - optind - 1;
+	if (!db || !((!strcmp(sub, "import") && nargs == 1) || (!strcmp(sub, "list") && nargs == 0) ||
+		     (!strcmp(sub, "show") && nargs == 1))) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	int import = !strcmp(sub, "import");
+	struct tl_err err;
+	struct tl_store *s;
+	struct tl_store_opts so = { .read_only = !import, .cache_mb = 16 };
+	if (tl_store_open(db, &so, &s, &err) < 0) {
+		fprintf(stderr, "heist: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	int rc = TL_EXIT_OK;
+	if (import) {
+		struct tl_heist_import_report rep;
+		if (tl_heists_import(s, argv[optind + 1], &rep, &err) < 0) {
+			fprintf(stderr, "heist import: %s\nnothing was imported\n", err.msg);
+			rc = TL_EXIT_FAIL;
+		} else {
+			printf("%s: %lu heists added, %lu updated (%lu traceable on this network, %lu not)\n",
+			       argv[optind + 1], rep.added, rep.updated, rep.traceable, rep.not_traceable);
+		}
+	} else if (!strcmp(sub, "list")) {
+		struct list_ctx lc = { json, json ? json_array() : NULL };
+		int n = tl_heists_list(s, list_one, &lc, &err);
+		if (n < 0) {
+			fprintf(stderr, "heist list: %s\n", err.msg);
+			rc = TL_EXIT_FAIL;
+		} else if (json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "heists", lc.arr);
+			lc.arr = NULL;
+			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			printf("\n");
+			json_decref(o);
+		} else if (n == 0) {
+			printf("no heists stored; import a registry with 'taintline heist import'\n");
+		}
+		json_decref(lc.arr);
+	} else {
+		struct tl_heist_info h;
+		int r = tl_heist_get(s, argv[optind + 1], &h, &err);
+		if (r <= 0) {
+			fprintf(stderr, "heist show: %s\n", r < 0 ? err.msg : "no such heist");
+			rc = TL_EXIT_FAIL;
+		} else {
+			printf("%s\n", h.json);
+			free(h.json);
+		}
+	}
+	tl_store_close(s);
+	return rc;
+}

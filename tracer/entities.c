@@ -1,0 +1,528 @@
+/* Tags and heists in the database; see entities.h. */
+#include "tracer/entities.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/address.h"
+#include "chain/bytes.h"
+#include "chain/script.h"
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} catmap[] = {
+	{ "exchange", TL_TAGCAT_EXCHANGE }, { "bridge", TL_TAGCAT_BRIDGE }, { "service", TL_TAGCAT_SERVICE },
+	{ "mixer", TL_TAGCAT_MIXER },       { "sanctioned", TL_TAGCAT_SANCTIONED }, { "thief", TL_TAGCAT_THIEF },
+	{ "other", TL_TAGCAT_OTHER },
+};
+
+uint32_t tl_tagcat_bit(const char *category)
+{
+	for (size_t i = 0; category && i < sizeof catmap / sizeof catmap[0]; i++)
+		if (!strcmp(category, catmap[i].name)) return catmap[i].bit;
+	return 0;
+}
+
+const char *tl_tagcat_names(uint32_t bits, char *buf, size_t cap)
+{
+	size_t n = 0;
+	if (cap) buf[0] = 0;
+	for (size_t i = 0; i < sizeof catmap / sizeof catmap[0]; i++)
+		if (bits & catmap[i].bit) {
+			size_t l = strlen(catmap[i].name);
+			if (n + l + 2 > cap) break;
+			if (n) buf[n++] = ',';
+			memcpy(buf + n, catmap[i].name, l + 1);
+			n += l;
+		}
+	return buf;
+}
+
+/* ---- import ---- */
+
+/* One tag on a seen address, to fold into its cluster's summary. */
+struct pend {
+	uint64_t cluster_id, addr_id;
+	uint32_t cats;
+	int confidence;
+	int had_tags; /* the address had tags before this import */
+	char label[TL_SUMMARY_LABEL_MAX];
+};
+
+struct imp {
+	struct tl_store *s;
+	struct tl_batch *b;
+	const struct tl_netparams *net;
+	struct tl_tag_import_report *rep;
+	struct pend *p;
+	size_t np, pcap;
+	struct tl_err *err;
+	int failed;
+};
+
+static void copy_label(char *dst, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= TL_SUMMARY_LABEL_MAX) n = TL_SUMMARY_LABEL_MAX - 1;
+	if (n) memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* 1 if the owner has any tag stored, 0 if not, -1 on error. */
+static int owner_has_tags(struct tl_store *s, const uint8_t *skey, size_t sklen)
+{
+	uint8_t pre[TL_TAG_ADDR_KEY_MAX];
+	size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAG);
+	tl_iter_seek(it, pre, pl);
+	int found = 0;
+	if (tl_iter_valid(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		found = kl >= pl && !memcmp(k, pre, pl);
+	}
+	tl_iter_free(it);
+	return found;
+}
+
+static int import_cb(void *ctx, const struct tl_tag *t)
+{
+	struct imp *im = ctx;
+	uint8_t h[8];
+	tl_tag_hash(t->label, t->category, t->source, h);
+	uint32_t bit = tl_tagcat_bit(t->category);
+	struct tl_tag_rec r = {
+		.cats = bit, .confidence = t->confidence, .chain = (char *)t->chain, .address = (char *)t->address,
+		.label = (char *)t->label, .category = (char *)t->category, .source = (char *)t->source,
+		.entity = (char *)t->entity, .notes = (char *)t->notes,
+	};
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_tag_rec_encode(&r, &v);
+	uint8_t key[600];
+	size_t kl;
+	const struct tl_netparams *np = NULL;
+	uint8_t *old = NULL;
+	size_t oldl = 0;
+	int rc;
+	if (tl_registry_chain_net(t->chain, &np) && np == im->net) {
+		uint8_t script[42], skey[TL_SCRIPT_KEY_MAX];
+		size_t slen;
+		struct tl_err e2;
+		if (tl_address_to_script(t->address, im->net, script, &slen, &e2) < 0) {
+			im->rep->bad_address++;
+			tl__tag_report_msg(&im->rep->parse, "line %lu: %s: %s", t->line, t->address, e2.msg);
+			tl_buf_free(&v);
+			return 0;
+		}
+		size_t sklen = tl_script_key(script, slen, skey);
+		kl = tl_tag_addr_key(skey, sklen, h, key);
+		uint64_t addr_id = 0;
+		rc = tl_store_addr_id(im->s, skey, sklen, &addr_id, im->err);
+		if (rc < 0) goto fail;
+		if (rc == 1) {
+			im->rep->seen++;
+			int had = owner_has_tags(im->s, skey, sklen);
+			uint64_t cid;
+			if (tl_cluster_of(im->s, addr_id, &cid, im->err) < 0) goto fail;
+			if (im->np == im->pcap) {
+				im->pcap = im->pcap ? im->pcap * 2 : 64;
+				im->p = realloc(im->p, im->pcap * sizeof *im->p);
+				if (!im->p) abort();
+			}
+			struct pend *p = &im->p[im->np++];
+			p->cluster_id = cid;
+			p->addr_id = addr_id;
+			p->cats = bit;
+			p->confidence = t->confidence;
+			p->had_tags = had;
+			copy_label(p->label, t->label);
+		} else {
+			im->rep->unseen++;
+		}
+	} else {
+		kl = tl_tag_other_key(t->chain, t->address, h, key, sizeof key);
+		if (!kl) {
+			tl__tag_report_msg(&im->rep->parse, "line %lu: address too long", t->line);
+			tl_buf_free(&v);
+			return 0;
+		}
+		im->rep->other_chain++;
+	}
+	rc = tl_store_get_kv(im->s, TL_CF_TAG, key, kl, &old, &oldl, im->err);
+	if (rc < 0) goto fail;
+	if (rc == 1) im->rep->existing++;
+	free(old);
+	tl_batch_put_kv(im->b, TL_CF_TAG, key, kl, v.data, v.len);
+	im->rep->stored++;
+	tl_buf_free(&v);
+	return 0;
+fail:
+	tl_buf_free(&v);
+	im->failed = 1;
+	return 1;
+}
+
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+	if (x->cluster_id != y->cluster_id) return x->cluster_id < y->cluster_id ? -1 : 1;
+	return x->addr_id < y->addr_id ? -1 : x->addr_id > y->addr_id;
+}
+
+/* Folds the new tags into their clusters' summaries. */
+static int fold_summaries(struct imp *im)
+{
+	qsort(im->p, im->np, sizeof *im->p, cmp_pend);
+	for (size_t i = 0; i < im->np;) {
+		uint64_t cid = im->p[i].cluster_id;
+		struct tl_cluster_summary sum;
+		if (tl_cluster_summary(im->s, cid, &sum, im->err) < 0) return -1;
+		for (; i < im->np && im->p[i].cluster_id == cid; i++) {
+			struct pend *p = &im->p[i];
+			sum.cats |= p->cats;
+			if (!sum.label[0] || p->confidence > sum.confidence) {
+				copy_label(sum.label, p->label);
+				sum.confidence = p->confidence;
+			}
+			/* count an address once: first of its rows, and only if untagged before */
+			int first = i == 0 || im->p[i - 1].addr_id != p->addr_id || im->p[i - 1].cluster_id != cid;
+			if (first && !p->had_tags) sum.tagged++;
+		}
+		uint8_t k[9];
+		tl_cluster_summary_key(cid, k);
+		struct tl_buf v;
+		tl_buf_init(&v);
+		tl_cluster_summary_encode(&sum, &v);
+		tl_batch_put_kv(im->b, TL_CF_CLUSTER, k, 9, v.data, v.len);
+		tl_buf_free(&v);
+	}
+	return 0;
+}
+
+int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt, struct tl_tag_import_report *rep,
+		   struct tl_err *err)
+{
+	struct tl_tag_import_report local;
+	if (!rep) rep = &local;
+	memset(rep, 0, sizeof *rep);
+	struct imp im = { .s = s, .b = tl_batch_new(s), .net = tl_store_net(s), .rep = rep, .err = err };
+	/* the parser clears rep->parse; our counters live beside it */
+	int rc = tl_tags_parse_file(path, fmt, import_cb, &im, &rep->parse, err);
+	if (rc == 0 && !im.failed) rc = fold_summaries(&im);
+	if (im.failed) rc = -1;
+	if (rc == 0) rc = tl_store_write(s, im.b, err);
+	if (rc < 0) tl_err_prefix(err, "%s: ", path);
+	tl_batch_free(im.b);
+	free(im.p);
+	return rc;
+}
+
+/* ---- lookups ---- */
+
+static int visit_prefix(struct tl_store *s, const uint8_t *pre, size_t pl, tl_tag_rec_cb cb, void *ctx, int *stop,
+			struct tl_err *err)
+{
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAG);
+	int n = 0;
+	for (tl_iter_seek(it, pre, pl); tl_iter_valid(it) && !*stop; tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, pre, pl)) break;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		struct tl_tag_rec r;
+		if (tl_tag_rec_decode(v, vl, &r) < 0) {
+			tl_iter_free(it);
+			return tl_err_set(err, "corrupt tag record");
+		}
+		n++;
+		if (cb && cb(ctx, &r)) *stop = 1;
+		tl_tag_rec_free(&r);
+	}
+	tl_iter_free(it);
+	return n;
+}
+
+int tl_tags_of_address(struct tl_store *s, const char *chain, const char *address, tl_tag_rec_cb cb, void *ctx,
+		       struct tl_err *err)
+{
+	const struct tl_netparams *net = tl_store_net(s), *np = NULL;
+	int stop = 0;
+	if (!chain || (tl_registry_chain_net(chain, &np) && np == net)) {
+		uint8_t script[42], skey[TL_SCRIPT_KEY_MAX], pre[TL_TAG_ADDR_KEY_MAX];
+		size_t slen;
+		if (tl_address_to_script(address, net, script, &slen, err) < 0) return -1;
+		size_t sklen = tl_script_key(script, slen, skey);
+		size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
+		return visit_prefix(s, pre, pl, cb, ctx, &stop, err);
+	}
+	uint8_t key[600];
+	size_t kl = tl_tag_other_key(chain, address, NULL, key, sizeof key);
+	if (!kl) return tl_err_set(err, "address too long");
+	return visit_prefix(s, key, kl, cb, ctx, &stop, err);
+}
+
+static int tags_of_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, void *ctx, int *stop,
+		      struct tl_err *err)
+{
+	struct tl_addr_info a;
+	int rc = tl_store_addr_info(s, addr_id, &a, err);
+	if (rc <= 0) return rc < 0 ? -1 : 0;
+	uint8_t pre[TL_TAG_ADDR_KEY_MAX];
+	size_t pl = tl_tag_addr_key(a.script_key, a.script_key_len, NULL, pre);
+	return visit_prefix(s, pre, pl, cb, ctx, stop, err);
+}
+
+int tl_tags_of_addr_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, void *ctx, struct tl_err *err)
+{
+	int stop = 0;
+	return tags_of_id(s, addr_id, cb, ctx, &stop, err);
+}
+
+int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, struct tl_err *err)
+{
+	uint8_t k[9], *v = NULL;
+	size_t vl;
+	tl_cluster_addr_key(addr_id, k);
+	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+	if (rc < 0) return -1;
+	*cluster_id = addr_id;
+	if (rc == 1) {
+		if (vl != 8) rc = -1;
+		else *cluster_id = tl_get_be64(v);
+	}
+	free(v);
+	return rc < 0 ? tl_err_set(err, "corrupt cluster record of address %llu", (unsigned long long)addr_id) : 0;
+}
+
+int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_summary *sum, struct tl_err *err)
+{
+	uint8_t k[9], *v = NULL;
+	size_t vl;
+	tl_cluster_summary_key(cluster_id, k);
+	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+	if (rc < 0) return -1;
+	if (rc == 0) {
+		memset(sum, 0, sizeof *sum);
+		sum->size = 1;
+		sum->confidence = -1;
+		return 0;
+	}
+	rc = tl_cluster_summary_decode(v, vl, sum);
+	free(v);
+	if (rc < 0) return tl_err_set(err, "corrupt summary of cluster %llu", (unsigned long long)cluster_id);
+	return 1;
+}
+
+int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb, void *ctx, struct tl_err *err)
+{
+	struct tl_cluster_summary sum;
+	int rc = tl_cluster_summary(s, cluster_id, &sum, err);
+	if (rc < 0) return -1;
+	int stop = 0;
+	if (sum.size <= 1) return tags_of_id(s, cluster_id, cb, ctx, &stop, err);
+	if (rc == 1 && sum.tagged == 0 && sum.cats == 0) return 0; /* nothing to find */
+	uint8_t pre[9];
+	tl_cluster_member_prefix(cluster_id, pre);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
+	int total = 0;
+	for (tl_iter_seek(it, pre, 9); tl_iter_valid(it) && !stop; tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		uint64_t cid, a;
+		if (tl_cluster_member_key_parse(k, kl, &cid, &a) < 0 || cid != cluster_id) break;
+		int n = tags_of_id(s, a, cb, ctx, &stop, err);
+		if (n < 0) {
+			tl_iter_free(it);
+			return -1;
+		}
+		total += n;
+	}
+	tl_iter_free(it);
+	return total;
+}
+
+int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, struct tl_err *err)
+{
+	memset(out, 0, sizeof *out);
+	uint64_t cid;
+	if (tl_cluster_of(s, addr_id, &cid, err) < 0) return -1;
+	struct tl_cluster_summary sum;
+	if (tl_cluster_summary(s, cid, &sum, err) < 0) return -1;
+	out->cats = sum.cats & TL_CAT_ALL;
+	out->cluster_id = sum.size > 1 ? cid : 0;
+	size_t n = strlen(sum.label);
+	if (n >= TL_ENTITY_LABEL_MAX) n = TL_ENTITY_LABEL_MAX - 1;
+	memcpy(out->label, sum.label, n);
+	out->label[n] = 0;
+	return 0;
+}
+
+/* ---- heists ---- */
+
+static int heist_decode(const uint8_t *v, size_t vl, const char *id, size_t idlen, struct tl_heist_info *info,
+			struct tl_err *err)
+{
+	const char *json;
+	memset(info, 0, sizeof *info);
+	if (idlen >= sizeof info->id || tl_heist_rec_decode(v, vl, &info->num, &info->traceable, &json) < 0)
+		return tl_err_set(err, "corrupt heist record");
+	memcpy(info->id, id, idlen);
+	info->id[idlen] = 0;
+	info->json = strdup(json);
+	if (!info->json) abort();
+	return 0;
+}
+
+int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_import_report *rep, struct tl_err *err)
+{
+	struct tl_heist_import_report local;
+	if (!rep) rep = &local;
+	memset(rep, 0, sizeof *rep);
+	struct tl_registry *reg = NULL;
+	if (tl_registry_load(path, &reg, err) < 0) return -1;
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je);
+	json_t *arr = root ? json_object_get(root, "heists") : NULL;
+	if (!arr || !json_is_array(arr) || json_array_size(arr) != reg->n) {
+		json_decref(root);
+		tl_registry_free(reg);
+		return tl_err_set(err, "%s: cannot re-read the heists array", path);
+	}
+	struct tl_batch *b = tl_batch_new(s);
+	uint32_t next = 1;
+	uint8_t *v = NULL;
+	size_t vl;
+	int rc = tl_store_get_kv(s, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, &v, &vl, err);
+	if (rc == 1 && vl == 4) next = tl_get_be32(v);
+	free(v);
+	if (rc >= 0) rc = 0;
+	const struct tl_netparams *net = tl_store_net(s);
+	for (size_t i = 0; i < reg->n && rc == 0; i++) {
+		const struct tl_heist *h = &reg->heists[i];
+		const char *jid = json_string_value(json_object_get(json_array_get(arr, i), "id"));
+		if (!jid || strcmp(jid, h->id)) {
+			rc = tl_err_set(err, "%s: heist %zu: id mismatch on re-read", path, i);
+			break;
+		}
+		uint32_t num = next;
+		v = NULL;
+		int r2 = tl_store_get_kv(s, TL_CF_HEIST, h->id, strlen(h->id), &v, &vl, err);
+		if (r2 < 0) {
+			rc = -1;
+			break;
+		}
+		/* an id twice in one file keeps the first number */
+		for (size_t j = 0; j < i && r2 == 0; j++)
+			if (!strcmp(reg->heists[j].id, h->id)) r2 = 2;
+		if (r2 == 1) {
+			uint32_t onum;
+			int otr;
+			const char *oj;
+			if (tl_heist_rec_decode(v, vl, &onum, &otr, &oj) < 0) {
+				free(v);
+				rc = tl_err_set(err, "heist '%s': corrupt stored record", h->id);
+				break;
+			}
+			num = onum;
+			rep->updated++;
+		} else if (r2 == 0) {
+			next++;
+			rep->added++;
+		}
+		free(v);
+		if (r2 == 2) continue;
+		int traceable = h->traceable && h->net == net;
+		if (traceable) rep->traceable++;
+		else rep->not_traceable++;
+		char *js = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!js) abort();
+		struct tl_buf buf;
+		tl_buf_init(&buf);
+		tl_heist_rec_encode(num, traceable, js, &buf);
+		tl_batch_put_kv(b, TL_CF_HEIST, h->id, strlen(h->id), buf.data, buf.len);
+		tl_buf_free(&buf);
+		free(js);
+		uint8_t nk[5];
+		tl_heist_num_key(num, nk);
+		tl_batch_put_kv(b, TL_CF_HEIST, nk, 5, h->id, strlen(h->id));
+	}
+	if (rc == 0) {
+		uint8_t nv[4];
+		tl_put_be32(nv, next);
+		tl_batch_put_kv(b, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, nv, 4);
+		rc = tl_store_write(s, b, err);
+	}
+	tl_batch_free(b);
+	json_decref(root);
+	tl_registry_free(reg);
+	return rc;
+}
+
+int tl_heists_list(struct tl_store *s, tl_heist_cb cb, void *ctx, struct tl_err *err)
+{
+	struct tl_iter *it = tl_iter_new(s, TL_CF_HEIST);
+	int n = 0;
+	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl && k[0] == '#') continue;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		struct tl_heist_info info;
+		if (heist_decode(v, vl, (const char *)k, kl, &info, err) < 0) {
+			tl_iter_free(it);
+			return -1;
+		}
+		n++;
+		int stop = cb ? cb(ctx, &info) : 0;
+		free(info.json);
+		if (stop) break;
+	}
+	tl_iter_free(it);
+	return n;
+}
+
+int tl_heist_get(struct tl_store *s, const char *id, struct tl_heist_info *info, struct tl_err *err)
+{
+	uint8_t *v = NULL;
+	size_t vl, il = strlen(id);
+	if (!il || id[0] == '#') return 0;
+	int rc = tl_store_get_kv(s, TL_CF_HEIST, id, il, &v, &vl, err);
+	if (rc == 1 && heist_decode(v, vl, id, il, info, err) < 0) rc = -1;
+	free(v);
+	return rc;
+}
+
+int tl_heist_get_num(struct tl_store *s, uint32_t num, struct tl_heist_info *info, struct tl_err *err)
+{
+	uint8_t k[5], *v = NULL;
+	size_t vl;
+	tl_heist_num_key(num, k);
+	int rc = tl_store_get_kv(s, TL_CF_HEIST, k, 5, &v, &vl, err);
+	if (rc == 1) {
+		char id[72];
+		if (vl >= sizeof id) rc = tl_err_set(err, "corrupt heist number record");
+		else {
+			memcpy(id, v, vl);
+			id[vl] = 0;
+			rc = tl_heist_get(s, id, info, err);
+		}
+	}
+	free(v);
+	return rc;
+}
+
+int tl_heist_parse(const struct tl_heist_info *info, struct tl_registry **out, struct tl_err *err)
+{
+	size_t n = strlen(info->json);
+	char *doc = malloc(n + 16);
+	if (!doc) abort();
+	memcpy(doc, "{\"heists\":[", 11);
+	memcpy(doc + 11, info->json, n);
+	memcpy(doc + 11 + n, "]}", 3);
+	int rc = tl_registry_parse(doc, n + 13, info->id, out, err);
+	free(doc);
+	return rc;
+}

@@ -1,0 +1,122 @@
+/* Entities: tags and heists stored in the database, and what they say
+ * about an address or a cluster.
+ *
+ * Tags are imported from tag files (tracer/tags.h parsers) into the tag
+ * family. A tag on an address of the database's own network is keyed by
+ * the address's owner script key (chain/script.h tl_script_key), not by
+ * its addr_id, so a tag on an address the index has not seen yet is kept
+ * and applies as soon as the address appears (the indexer's clustering
+ * folds it into the cluster summary then). Tags on other chains (ethereum,
+ * tron, ...) or other bitcoin networks are kept, listed, never traced.
+ * Each tag is keyed by (owner, hash of label, category, source): importing
+ * a file twice stores nothing new.
+ *
+ * Every cluster with tags has a summary (store/tags.h struct
+ * tl_cluster_summary: union of the members' categories, the label of the
+ * most confident tag), so tl_entity_get is two point reads.
+ *
+ * Heists are imported from a registry file (tracer/registry.h): id ->
+ * the heist's JSON definition, a dense number (the u32 of taint keys,
+ * stable across re-imports) and whether it is traceable (bitcoin chain of
+ * this database, with seeds). Heists on other chains are stored and listed,
+ * marked not traceable.
+ *
+ * Writes go into one batch per import: an import that fails writes
+ * nothing. Functions return 0 on success and -1 with err filled. */
+#ifndef TL_TRACER_ENTITIES_H
+#define TL_TRACER_ENTITIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/err.h"
+#include "store/store.h"
+#include "store/tags.h"
+#include "tracer/graph.h"
+#include "tracer/registry.h"
+#include "tracer/tags.h"
+
+/* What an import did. */
+struct tl_tag_import_report {
+	struct tl_tag_report parse; /* records, skipped (with line messages) */
+	unsigned long stored;       /* tags written (new or rewritten) */
+	unsigned long existing;     /* of which already in the database */
+	unsigned long seen;         /* on addresses the index has seen */
+	unsigned long unseen;       /* on this network's addresses not seen yet */
+	unsigned long other_chain;  /* on other chains / networks */
+	unsigned long bad_address;  /* this network's chain but the address does not decode (also in parse.msgs) */
+};
+
+/* The TL_TAGCAT_* bit of a category name (tl_tag_categories), 0 if
+ * unknown. */
+uint32_t tl_tagcat_bit(const char *category);
+/* Writes a comma-separated list of category names for bits into buf
+ * ("exchange,sanctioned"; "" for 0). Returns buf. */
+const char *tl_tagcat_names(uint32_t bits, char *buf, size_t cap);
+
+/* Imports a tag file (fmt may be TL_TAGFMT_AUTO) into the database,
+ * atomically. Bad rows are skipped and reported in rep->parse with their
+ * line numbers; a file-level error returns -1 and writes nothing.
+ * Returns 0 or -1. */
+int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt, struct tl_tag_import_report *rep,
+		   struct tl_err *err);
+
+/* Tags of an address given as a string: this network's addresses by
+ * owner script key (seen or not), anything else looked up among the
+ * other-chain tags with chain (NULL: the database's network). Calls cb
+ * for each tag (the record is valid during the call only); cb returns
+ * nonzero to stop. Returns the number of tags visited, or -1. */
+typedef int (*tl_tag_rec_cb)(void *ctx, const struct tl_tag_rec *t);
+int tl_tags_of_address(struct tl_store *s, const char *chain, const char *address, tl_tag_rec_cb cb, void *ctx,
+		       struct tl_err *err);
+/* Tags of an indexed address. Returns the count visited or -1. */
+int tl_tags_of_addr_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, void *ctx, struct tl_err *err);
+
+/* The cluster an address belongs to: its cluster id (addr_id itself for
+ * a singleton or when clustering is off). Returns 0 or -1. */
+int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, struct tl_err *err);
+/* The summary of a cluster. Returns 1 stored, 0 none stored (then *sum is
+ * a singleton with no tags: size 1, cats 0), -1 on error. */
+int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_summary *sum,
+		       struct tl_err *err);
+/* Tags of every member of a cluster (the union; a big cluster is read
+ * member by member, so stop through cb when you have enough). Returns
+ * the number of tags visited or -1. */
+int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb, void *ctx, struct tl_err *err);
+
+/* The graph adapter's get_entity (tracer/graph.h): category flags (masked
+ * to TL_CAT_ALL), label and cluster id of addr_id through its cluster's
+ * summary; cluster_id is 0 for a singleton. Two point reads. 0 or -1. */
+int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, struct tl_err *err);
+
+/* ---- heists ---- */
+
+struct tl_heist_import_report {
+	unsigned long added, updated, traceable, not_traceable;
+};
+
+/* Imports every heist of a registry file (validated by
+ * tl_registry_load) atomically: new ids get the next dense number, known
+ * ids keep theirs and get the new definition. Returns 0 or -1. */
+int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_import_report *rep, struct tl_err *err);
+
+/* A stored heist: json is malloc'd (caller frees with free). */
+struct tl_heist_info {
+	char id[72];
+	uint32_t num;
+	int traceable;
+	char *json;
+};
+/* Calls cb for each stored heist in id order (info->json freed after
+ * the call). cb returns nonzero to stop. Returns the count or -1. */
+typedef int (*tl_heist_cb)(void *ctx, const struct tl_heist_info *h);
+int tl_heists_list(struct tl_store *s, tl_heist_cb cb, void *ctx, struct tl_err *err);
+/* The heist with this id: 1 found (info->json malloc'd), 0 unknown, -1. */
+int tl_heist_get(struct tl_store *s, const char *id, struct tl_heist_info *info, struct tl_err *err);
+/* The heist with this dense number (taint keys): 1, 0, -1 as above. */
+int tl_heist_get_num(struct tl_store *s, uint32_t num, struct tl_heist_info *info, struct tl_err *err);
+/* Parses a stored heist's definition into a one-heist registry (free
+ * with tl_registry_free). Returns 0 or -1. */
+int tl_heist_parse(const struct tl_heist_info *info, struct tl_registry **out, struct tl_err *err);
+
+#endif
