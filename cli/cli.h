@@ -15,8 +15,10 @@ int cmd_keys(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_heist(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

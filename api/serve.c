@@ -1,0 +1,455 @@
+/* The API application: database (secondary), server, routes, follower. */
+#include "api/serve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api/metrics.h"
+#include "chain/hash.h"
+#include "indexer/indexer.h"
+
+/* ---------------- blocks-dir reader pool ---------------- */
+
+struct tl_blkpool {
+	pthread_mutex_t lock;
+	char *dir;
+	const struct tl_netparams *net;
+	struct tl_blkdir **free;
+	int nfree, cap;
+};
+
+static struct tl_blkpool *blkpool_new(const char *dir, const struct tl_netparams *net, struct tl_err *err)
+{
+	/* Open one now so that a bad directory is reported at start. */
+	struct tl_blkdir *d;
+	if (tl_blkdir_open(dir, net, &d, err) < 0) return NULL;
+	struct tl_blkpool *p = calloc(1, sizeof *p);
+	if (!p) abort();
+	pthread_mutex_init(&p->lock, NULL);
+	p->dir = strdup(dir);
+	p->net = net;
+	p->cap = 8;
+	p->free = calloc((size_t)p->cap, sizeof *p->free);
+	if (!p->dir || !p->free) abort();
+	p->free[p->nfree++] = d;
+	return p;
+}
+
+static void blkpool_free(struct tl_blkpool *p)
+{
+	if (!p) return;
+	for (int i = 0; i < p->nfree; i++) tl_blkdir_close(p->free[i]);
+	free(p->free);
+	free(p->dir);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+struct tl_blkdir *tl_app_blkdir_get(struct tl_app *app)
+{
+	struct tl_blkpool *p = app->blkpool;
+	if (!p) return NULL;
+	struct tl_blkdir *d = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->nfree > 0) d = p->free[--p->nfree];
+	pthread_mutex_unlock(&p->lock);
+	if (!d) {
+		struct tl_err err;
+		if (tl_blkdir_open(p->dir, p->net, &d, &err) < 0) return NULL;
+	}
+	return d;
+}
+
+void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d)
+{
+	struct tl_blkpool *p = app->blkpool;
+	if (!d) return;
+	if (!p) {
+		tl_blkdir_close(d);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->nfree == p->cap) {
+		int nc = p->cap * 2;
+		struct tl_blkdir **f = realloc(p->free, (size_t)nc * sizeof *f);
+		if (!f) abort();
+		p->free = f;
+		p->cap = nc;
+	}
+	p->free[p->nfree++] = d;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---------------- options ---------------- */
+
+void tl_serve_opts_default(struct tl_serve_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->listen = "127.0.0.1:8080";
+	o->threads = 2;
+	o->poll_ms = 1000;
+	o->cache_mb = 256;
+	o->max_trace_txs = 200000;
+	o->log = stderr;
+}
+
+/* ---------------- follower ---------------- */
+
+static void set_last_error(struct tl_app *app, const char *msg)
+{
+	pthread_mutex_lock(&app->stop_lock);
+	snprintf(app->last_error, sizeof app->last_error, "%s", msg);
+	pthread_mutex_unlock(&app->stop_lock);
+}
+
+/* A cheap signature of the blocks directory: the number of blk files and
+ * the sizes and modification times of all of them. */
+static uint64_t dir_signature(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	if (!dh) return 0;
+	uint64_t sig = 1469598103934665603ull;
+	struct dirent *e;
+	char path[4096];
+	while ((e = readdir(dh))) {
+		if (strncmp(e->d_name, "blk", 3) || !strstr(e->d_name, ".dat")) continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st)) continue;
+		uint64_t v[3] = { (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+				  (uint64_t)st.st_mtim.tv_nsec ^ ((uint64_t)st.st_ino << 20) };
+		for (int i = 0; i < 3; i++) sig = (sig ^ v[i]) * 1099511628211ull + (sig >> 29);
+		for (const char *c = e->d_name; *c; c++) sig = (sig ^ (uint8_t)*c) * 1099511628211ull;
+	}
+	closedir(dh);
+	return sig;
+}
+
+struct follow_ctx {
+	struct tl_app *app;
+};
+
+static void follow_progress(void *ctx, const struct tl_index_progress *p)
+{
+	struct tl_app *app = ctx;
+	if (p->target >= 0) atomic_store(&app->chain_height, p->target);
+}
+
+static void follow_warn(void *ctx, const char *msg)
+{
+	struct tl_app *app = ctx;
+	if (app->opts.log) fprintf(app->opts.log, "taintline serve: follow: %s\n", msg);
+}
+
+static int run_indexer(struct tl_app *app, const struct tl_netparams *net, struct tl_index_stats *st,
+		       struct tl_err *err)
+{
+	struct tl_index_opts io = { 0 };
+	io.blocks_dir = app->opts.follow_dir;
+	io.db_path = app->opts.db_path;
+	io.net = net;
+	io.cache_mb = 64;
+	io.until = -1;
+	io.progress = follow_progress;
+	io.warn = follow_warn;
+	io.ctx = app;
+	io.stop = &app->stop;
+	return tl_index_run(&io, st, err);
+}
+
+int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
+{
+	if (app->opts.follow_dir) {
+		uint64_t sig = dir_signature(app->opts.follow_dir);
+		if (sig != app->follow_sig || sig == 0) {
+			struct tl_index_stats st;
+			if (run_indexer(app, app->net, &st, err) < 0) {
+				atomic_fetch_add(&app->follow_errors, 1);
+				set_last_error(app, err->msg);
+				return -1;
+			}
+			app->follow_sig = sig;
+			int32_t ch = atomic_load(&app->chain_height);
+			if (st.tip_after > ch) atomic_store(&app->chain_height, st.tip_after);
+			if (st.blocks_indexed || st.blocks_rolled_back) {
+				atomic_fetch_add(&app->updates, 1);
+				if (app->opts.log)
+					fprintf(app->opts.log,
+						"taintline serve: indexed %u blocks (%u rolled back), tip %d\n",
+						st.blocks_indexed, st.blocks_rolled_back, st.tip_after);
+			}
+		}
+	}
+	if (tl_store_catch_up(app->store, err) < 0) {
+		atomic_fetch_add(&app->follow_errors, 1);
+		set_last_error(app, err->msg);
+		return -1;
+	}
+	atomic_store(&app->last_update, (int64_t)time(NULL));
+	return 0;
+}
+
+static void *follower_main(void *arg)
+{
+	struct tl_app *app = arg;
+	int poll = app->opts.poll_ms > 0 ? app->opts.poll_ms : 1000;
+	for (;;) {
+		struct tl_err err;
+		if (tl_app_follow_once(app, &err) < 0 && app->opts.log && !app->stop)
+			fprintf(app->opts.log, "taintline serve: follow: %s\n", err.msg);
+		pthread_mutex_lock(&app->stop_lock);
+		if (!app->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += poll / 1000;
+			ts.tv_nsec += (long)(poll % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&app->stop_cond, &app->stop_lock, &ts);
+		}
+		int stop = app->stop;
+		pthread_mutex_unlock(&app->stop_lock);
+		if (stop) break;
+	}
+	return NULL;
+}
+
+/* ---------------- health and metrics ---------------- */
+
+static int health_hook(struct json_t *obj, void *ctx)
+{
+	struct tl_app *app = ctx;
+	struct tl_tip tip;
+	struct tl_err err;
+	json_object_set_new(obj, "network", json_string(app->net->name));
+	if (tl_store_tip(app->store, &tip, &err) < 0) {
+		json_object_set_new(obj, "error", json_string(err.msg));
+		return -1;
+	}
+	char hex[65];
+	tl_hash_to_hex(tip.hash, hex);
+	json_object_set_new(obj, "height", json_integer(tip.height));
+	json_object_set_new(obj, "tip_hash", json_string(hex));
+	json_object_set_new(obj, "follow", json_boolean(app->opts.follow_dir != NULL));
+	int32_t ch = atomic_load(&app->chain_height);
+	if (app->opts.follow_dir && ch >= 0) {
+		json_object_set_new(obj, "chain_height", json_integer(ch));
+		json_object_set_new(obj, "lag_blocks", json_integer(ch > tip.height ? ch - tip.height : 0));
+	}
+	json_object_set_new(obj, "follow_errors", json_integer(atomic_load(&app->follow_errors)));
+	return tip.height >= 0 ? 0 : -1;
+}
+
+static void metrics_hook(FILE *out, void *ctx)
+{
+	struct tl_app *app = ctx;
+	struct tl_tip tip;
+	struct tl_err err;
+	if (tl_store_tip(app->store, &tip, &err) == 0) {
+		tl_metrics_gauge(out, "tl_index_height", "height of the indexed tip (-1 = empty)", tip.height);
+		struct tl_block_rec b;
+		if (tip.height >= 0 && tl_store_block_by_height(app->store, tip.height, &b, &err) == 1)
+			tl_metrics_gauge(out, "tl_index_tip_timestamp_seconds", "block time of the indexed tip",
+					 b.time);
+		int32_t ch = atomic_load(&app->chain_height);
+		if (app->opts.follow_dir && ch >= 0)
+			tl_metrics_gauge(out, "tl_index_lag_blocks",
+					 "blocks in the followed blocks directory not yet indexed",
+					 ch > tip.height ? ch - tip.height : 0);
+	}
+	tl_metrics_gauge(out, "tl_index_last_update_timestamp_seconds",
+			 "unix time the served index last caught up with the writer",
+			 (double)atomic_load(&app->last_update));
+	tl_metrics_gauge(out, "tl_index_follow_errors", "failed index or catch-up runs since start",
+			 (double)atomic_load(&app->follow_errors));
+}
+
+/* ---------------- open / start / stop ---------------- */
+
+static void rm_tree_flat(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	if (dh) {
+		struct dirent *e;
+		char path[4096];
+		while ((e = readdir(dh))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(dh);
+	}
+	rmdir(dir);
+}
+
+int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_err *err)
+{
+	*out = NULL;
+	if (!o->db_path) return tl_err_set(err, "no database given (--db)");
+	struct tl_app *app = calloc(1, sizeof *app);
+	if (!app) return tl_err_set(err, "out of memory");
+	app->opts = *o;
+	if (app->opts.poll_ms <= 0) app->opts.poll_ms = 1000;
+	if (app->opts.threads <= 0) app->opts.threads = 2;
+	app->max_trace_txs = o->max_trace_txs ? o->max_trace_txs : 200000;
+	pthread_mutex_init(&app->stop_lock, NULL);
+	pthread_cond_init(&app->stop_cond, NULL);
+	atomic_store(&app->chain_height, -1);
+
+	/* Follow mode on a database that does not exist yet: index first. */
+	if (o->follow_dir) {
+		char cur[4096];
+		struct stat st;
+		snprintf(cur, sizeof cur, "%s/CURRENT", o->db_path);
+		if (stat(cur, &st) != 0) {
+			struct tl_index_stats ist;
+			const struct tl_netparams *net = o->net ? o->net : tl_net_by_name("main");
+			if (!net) net = tl_net_by_name("mainnet");
+			if (run_indexer(app, net, &ist, err) < 0) goto fail;
+			app->follow_sig = dir_signature(o->follow_dir);
+		}
+	}
+
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[4096];
+	snprintf(tmpl, sizeof tmpl, "%s/taintline-serve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		tl_err_set(err, "cannot create a temporary directory %s: %s", tmpl, strerror(errno));
+		goto fail;
+	}
+	app->secondary_dir = strdup(tmpl);
+	struct tl_store_opts so = { 0 };
+	so.secondary = true;
+	so.secondary_path = app->secondary_dir;
+	so.cache_mb = o->cache_mb ? o->cache_mb : 256;
+	so.net = o->follow_dir ? o->net : o->net;
+	if (tl_store_open(o->db_path, &so, &app->store, err) < 0) goto fail;
+	app->net = tl_store_net(app->store);
+
+	/* Where full transactions are read from. */
+	const char *bdir = o->blocks_dir ? o->blocks_dir : o->follow_dir;
+	if (bdir) {
+		app->blocks_dir = strdup(bdir);
+	} else {
+		char *v = NULL;
+		int r = tl_store_get_meta(app->store, "blocks_dir", &v, err);
+		if (r < 0) goto fail;
+		app->blocks_dir = v; /* NULL when unset */
+	}
+	if (app->blocks_dir) {
+		app->blkpool = blkpool_new(app->blocks_dir, app->net, err);
+		if (!app->blkpool) {
+			tl_err_prefix(err, "blocks directory: ");
+			goto fail;
+		}
+	} else if (o->log) {
+		fprintf(o->log, "taintline serve: warning: no blocks directory known (pass --blocks-dir); "
+				"/api/tx and /api/address/:address/txs will answer 503\n");
+	}
+
+	struct tl_api_config cfg;
+	tl_api_config_default(&cfg);
+	if (o->listen) cfg.listen = o->listen;
+	cfg.threads = app->opts.threads;
+	cfg.keys_file = o->keys_file;
+	if (o->max_body) cfg.max_body = o->max_body;
+	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
+	cfg.log = o->log;
+	app->srv = tl_api_server_new(&cfg, err);
+	if (!app->srv) goto fail;
+	tl_api_set_health_hook(app->srv, health_hook, app);
+	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
+	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0) goto fail;
+	*out = app;
+	return 0;
+fail:
+	tl_app_close(app);
+	return -1;
+}
+
+int tl_app_start(struct tl_app *app, struct tl_err *err)
+{
+	if (tl_api_server_start(app->srv, err) < 0) return -1;
+	atomic_store(&app->last_update, (int64_t)time(NULL));
+	/* The follower must not take SIGINT/SIGTERM meant for sigwait. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int rc = pthread_create(&app->follower, NULL, follower_main, app);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		tl_api_server_stop(app->srv);
+		tl_api_server_wait(app->srv);
+		return tl_err_set(err, "cannot start the follower thread: %s", strerror(rc));
+	}
+	app->follower_started = 1;
+	return 0;
+}
+
+uint16_t tl_app_port(const struct tl_app *app) { return tl_api_server_port(app->srv); }
+
+void tl_app_stop(struct tl_app *app)
+{
+	pthread_mutex_lock(&app->stop_lock);
+	app->stop = 1;
+	pthread_cond_broadcast(&app->stop_cond);
+	pthread_mutex_unlock(&app->stop_lock);
+	if (app->srv) tl_api_server_stop(app->srv);
+}
+
+void tl_app_close(struct tl_app *app)
+{
+	if (!app) return;
+	tl_app_stop(app);
+	if (app->srv) {
+		tl_api_server_wait(app->srv);
+		tl_api_server_free(app->srv);
+	}
+	if (app->follower_started) pthread_join(app->follower, NULL);
+	blkpool_free(app->blkpool);
+	tl_store_close(app->store);
+	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);
+	free(app->secondary_dir);
+	free(app->blocks_dir);
+	pthread_cond_destroy(&app->stop_cond);
+	pthread_mutex_destroy(&app->stop_lock);
+	free(app);
+}
+
+int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old); /* workers and follower inherit it */
+	if (tl_app_start(app, err) < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	int sig = 0;
+	sigwait(&set, &sig);
+	if (app->opts.log)
+		fprintf(app->opts.log, "taintline serve: %s received, finishing requests in flight\n",
+			sig == SIGINT ? "SIGINT" : "SIGTERM");
+	tl_app_stop(app);
+	tl_api_server_wait(app->srv);
+	if (app->follower_started) {
+		pthread_join(app->follower, NULL);
+		app->follower_started = 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}

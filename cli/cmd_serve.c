@@ -1,0 +1,87 @@
+/* taintline serve: the HTTP API over an index (api/serve.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/serve.h"
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline serve --db DB [--listen 127.0.0.1:8080] [--keys FILE] [--threads N]\n"
+		   "                       [--follow BLOCKS_DIR] [--blocks-dir DIR] [--network N]\n"
+		   "  Serves the index over HTTP: Esplora routes under /api, heists, traces and\n"
+		   "  screening under /v1, /healthz and /metrics (see docs/api.md).\n"
+		   "  --listen HOST:PORT  numeric address to listen on (default 127.0.0.1:8080)\n"
+		   "  --keys FILE         API keys file (taintline keys add); without it only\n"
+		   "                      loopback clients are served, with full access\n"
+		   "  --threads N         worker threads (default 2)\n"
+		   "  --follow DIR        index new blocks of this blocks directory in process\n"
+		   "                      (reorgs included); without it the database is read as a\n"
+		   "                      secondary beside a separate 'taintline index'\n"
+		   "  --blocks-dir DIR    where full transactions are read (default: the followed\n"
+		   "                      directory, else the one the database records)\n"
+		   "  --network N         network of a database --follow creates (default main)\n"
+		   "  --poll-ms MS        how often to look for new blocks (default 1000)\n"
+		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },      { "listen", required_argument, NULL, 'l' },
+		{ "keys", required_argument, NULL, 'k' },    { "threads", required_argument, NULL, 't' },
+		{ "follow", required_argument, NULL, 'f' },  { "blocks-dir", required_argument, NULL, 'b' },
+		{ "network", required_argument, NULL, 'n' }, { "poll-ms", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:h", opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'd': o.db_path = optarg; break;
+		case 'l': o.listen = optarg; break;
+		case 'k': o.keys_file = optarg; break;
+		case 'f': o.follow_dir = optarg; break;
+		case 'b': o.blocks_dir = optarg; break;
+		case 'n':
+			o.net = tl_net_by_name(optarg);
+			if (!o.net) {
+				fprintf(stderr, "serve: unknown network '%s'\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 't':
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > (c == 't' ? 256 : 3600000)) {
+				fprintf(stderr, "serve: bad number '%s' for --%s\n", optarg, c == 't' ? "threads" : "poll-ms");
+				return TL_EXIT_USAGE;
+			}
+			if (c == 't') o.threads = (int)v;
+			else o.poll_ms = (int)v;
+			break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (!o.db_path || optind != argc) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_app *app;
+	struct tl_err err;
+	if (tl_app_open(&o, &app, &err) < 0) {
+		fprintf(stderr, "serve: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	int rc = tl_app_run_until_signal(app, &err);
+	if (rc < 0) fprintf(stderr, "serve: %s\n", err.msg);
+	tl_app_close(app);
+	return rc < 0 ? TL_EXIT_FAIL : TL_EXIT_OK;
+}

@@ -1,0 +1,892 @@
+/* The API routes end to end: a simulated chain indexed in a temp dir,
+ * the real server (api/serve.h) on an ephemeral loopback port, and a small
+ * blocking HTTP/1.1 client written here. Answers are checked against the
+ * Esplora field names (listed below from the Esplora API documentation)
+ * and against a second computation: a naive scan of every transaction in
+ * the store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api/auth.h"
+#include "api/http_json.h"
+#include "api/serve.h"
+#include "api/server.h"
+#include "chain/hash.h"
+#include "indexer/indexer.h"
+#include "sim/sim.h"
+#include "store/store.h"
+#include "tests/testutil.h"
+
+/* ---------------- Esplora field names (Esplora API.md / electrs) ---------------- */
+
+static const char *const ESPLORA_TX[] = { "txid", "version", "locktime", "vin", "vout", "size", "weight", "fee",
+					  "status", NULL };
+/* Vin: witness omitted when empty; inner_*_asm omitted when none. */
+static const char *const ESPLORA_VIN[] = { "txid",	   "vout",     "prevout",     "scriptsig",
+					   "scriptsig_asm", "witness", "is_coinbase", "sequence",
+					   "inner_redeemscript_asm", "inner_witnessscript_asm", NULL };
+static const char *const ESPLORA_VIN_REQUIRED[] = { "txid", "vout", "prevout", "scriptsig", "is_coinbase", "sequence",
+						    NULL };
+static const char *const ESPLORA_VOUT[] = { "scriptpubkey", "scriptpubkey_asm", "scriptpubkey_type",
+					    "scriptpubkey_address", "value", NULL };
+static const char *const ESPLORA_VOUT_REQUIRED[] = { "scriptpubkey", "scriptpubkey_type", "value", NULL };
+static const char *const ESPLORA_STATUS_CONFIRMED[] = { "confirmed", "block_height", "block_hash", "block_time",
+							NULL };
+static const char *const ESPLORA_BLOCK[] = { "id",	   "height",	 "version",  "timestamp", "tx_count",
+					     "size",	   "weight",	 "merkle_root", "previousblockhash",
+					     "mediantime", "nonce",	 "bits",     "difficulty", NULL };
+static const char *const ESPLORA_STATS[] = { "tx_count", "funded_txo_count", "funded_txo_sum", "spent_txo_count",
+					     "spent_txo_sum", NULL };
+static const char *const ESPLORA_ADDRESS[] = { "address", "chain_stats", "mempool_stats", NULL };
+static const char *const ESPLORA_UTXO[] = { "txid", "vout", "status", "value", NULL };
+static const char *const ESPLORA_OUTSPEND_SPENT[] = { "spent", "txid", "vin", "status", NULL };
+
+static int in_list(const char *const *l, const char *k)
+{
+	for (; *l; l++)
+		if (!strcmp(*l, k)) return 1;
+	return 0;
+}
+
+/* Every key of o is an Esplora name (allowed) and every name of required is
+ * present. */
+static void check_fields(json_t *o, const char *const *allowed, const char *const *required, const char *what)
+{
+	if (!json_is_object(o)) fail_msg("%s: not an object", what);
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		if (!in_list(allowed, k)) fail_msg("%s: field '%s' is not an Esplora field", what, k);
+	}
+	for (; *required; required++)
+		if (!json_object_get(o, *required)) fail_msg("%s: Esplora field '%s' missing", what, *required);
+}
+
+static void check_exact(json_t *o, const char *const *names, const char *what)
+{
+	check_fields(o, names, names, what);
+}
+
+/* ---------------- a tiny blocking HTTP/1.1 client ---------------- */
+
+struct resp {
+	int status;
+	char head[8192];
+	char *body;
+	size_t blen;
+};
+
+static int connect_port(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0) return -1;
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	struct sockaddr_in a = { 0 };
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w <= 0) return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static const char *hdr(const struct resp *r, const char *name)
+{
+	static char val[512];
+	size_t nl = strlen(name);
+	const char *p = strstr(r->head, "\r\n");
+	while (p && p[2]) {
+		p += 2;
+		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ') v++;
+			const char *e = strstr(v, "\r\n");
+			size_t l = e ? (size_t)(e - v) : strlen(v);
+			if (l >= sizeof val) l = sizeof val - 1;
+			memcpy(val, v, l);
+			val[l] = '\0';
+			return val;
+		}
+		p = strstr(p, "\r\n");
+	}
+	return NULL;
+}
+
+static int read_response(int fd, struct resp *r)
+{
+	memset(r, 0, sizeof *r);
+	size_t hl = 0;
+	for (;;) {
+		if (hl + 1 >= sizeof r->head) return -1;
+		ssize_t got = recv(fd, r->head + hl, 1, 0);
+		if (got <= 0) return -1;
+		hl++;
+		r->head[hl] = '\0';
+		if (hl >= 4 && !memcmp(r->head + hl - 4, "\r\n\r\n", 4)) break;
+	}
+	if (sscanf(r->head, "HTTP/1.%*d %d", &r->status) != 1) return -1;
+	const char *cl = hdr(r, "Content-Length");
+	size_t cap = cl ? strtoul(cl, NULL, 10) + 1 : 4096;
+	r->body = malloc(cap);
+	if (cl) {
+		r->blen = cap - 1;
+		size_t got = 0;
+		while (got < r->blen) {
+			ssize_t g = recv(fd, r->body + got, r->blen - got, 0);
+			if (g <= 0) return -1;
+			got += (size_t)g;
+		}
+	} else {
+		for (;;) {
+			if (r->blen + 1 >= cap) r->body = realloc(r->body, cap *= 2);
+			ssize_t g = recv(fd, r->body + r->blen, cap - r->blen - 1, 0);
+			if (g <= 0) break;
+			r->blen += (size_t)g;
+		}
+	}
+	r->body[r->blen] = '\0';
+	return 0;
+}
+
+static uint16_t g_port;
+
+static void http(const char *method, const char *path, const char *key, const char *body, struct resp *r)
+{
+	int fd = connect_port(g_port);
+	assert_true(fd >= 0);
+	char head[4096];
+	size_t blen = body ? strlen(body) : 0;
+	int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+	if (key) n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", key);
+	if (body)
+		n += snprintf(head + n, sizeof head - (size_t)n,
+			      "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+	n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	if (blen) send_all(fd, body, blen);
+	if (read_response(fd, r) < 0) fail_msg("%s %s: no response", method, path);
+	close(fd);
+}
+
+static void resp_free(struct resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+static json_t *resp_json(const struct resp *r)
+{
+	json_error_t e;
+	json_t *v = json_loadb(r->body, r->blen, 0, &e);
+	if (!v) fail_msg("body is not JSON: %s (%s)", r->body, e.text);
+	return v;
+}
+
+static void expect_error(const struct resp *r, int status, const char *code)
+{
+	if (r->status != status) fail_msg("expected %d %s, got %d: %s", status, code, r->status, r->body);
+	const char *ct = hdr(r, "Content-Type");
+	assert_non_null(ct);
+	assert_string_equal(ct, "application/json");
+	json_t *v = resp_json(r);
+	const char *got = json_string_value(json_object_get(v, "error"));
+	if (!got || strcmp(got, code)) fail_msg("expected error %s, got %s", code, r->body);
+	assert_true(json_is_string(json_object_get(v, "message")));
+	json_decref(v);
+}
+
+/* GET path with key; expects 200 JSON; returns the parsed body. */
+static json_t *get_json(const char *path, const char *key)
+{
+	struct resp r;
+	http("GET", path, key, NULL, &r);
+	if (r.status != 200) fail_msg("GET %s: %d %s", path, r.status, r.body);
+	assert_string_equal(hdr(&r, "Content-Type"), "application/json");
+	json_t *v = resp_json(&r);
+	resp_free(&r);
+	return v;
+}
+
+/* GET path with key; expects 200 text/plain; returns the body (malloc'd). */
+static char *get_text(const char *path, const char *key)
+{
+	struct resp r;
+	http("GET", path, key, NULL, &r);
+	if (r.status != 200) fail_msg("GET %s: %d %s", path, r.status, r.body);
+	assert_string_equal(hdr(&r, "Content-Type"), "text/plain");
+	return r.body;
+}
+
+/* ---------------- fixture: simulated chain, index, server with keys ---------------- */
+
+struct fixture {
+	char *dir;
+	char blocks[4096], db[4096], keys[4096];
+	char key_screen[TL_API_KEY_LEN + 1], key_inv[TL_API_KEY_LEN + 1], key_admin[TL_API_KEY_LEN + 1];
+	struct tl_app *app;
+};
+
+static struct fixture F;
+
+static void add_key(FILE *f, char *key, enum tl_api_role role)
+{
+	struct tl_err err;
+	char line[256];
+	assert_int_equal(tl_key_generate(key, &err), 0);
+	assert_int_equal(tl_keyline_format(key, role, 0, tl_role_name(role), line, sizeof line, &err), 0);
+	fputs(line, f);
+}
+
+static void make_chain(const char *dir, uint32_t blocks)
+{
+	struct tl_sim_params p;
+	tl_sim_params_default(&p);
+	p.seed = 7;
+	p.blocks = blocks;
+	p.txs_per_block = 12;
+	p.forks = 1;
+	struct tl_err err;
+	if (tl_sim_run(dir, &p, NULL, &err) < 0) fail_msg("sim: %s", err.msg);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&F, 0, sizeof F);
+	F.dir = tu_tmpdir("api_routes");
+	snprintf(F.blocks, sizeof F.blocks, "%s/sim/blocks", F.dir);
+	snprintf(F.db, sizeof F.db, "%s/db", F.dir);
+	snprintf(F.keys, sizeof F.keys, "%s/keys.txt", F.dir);
+	char simdir[4096];
+	snprintf(simdir, sizeof simdir, "%s/sim", F.dir);
+	make_chain(simdir, 140);
+	struct tl_index_opts io = { 0 };
+	io.blocks_dir = F.blocks;
+	io.db_path = F.db;
+	io.net = tl_net_params(TL_NET_REGTEST);
+	io.until = -1;
+	struct tl_index_stats st;
+	struct tl_err err;
+	if (tl_index_run(&io, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	FILE *kf = fopen(F.keys, "w");
+	assert_non_null(kf);
+	add_key(kf, F.key_screen, TL_ROLE_SCREEN);
+	add_key(kf, F.key_inv, TL_ROLE_INVESTIGATE);
+	add_key(kf, F.key_admin, TL_ROLE_ADMIN);
+	fclose(kf);
+
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	o.db_path = F.db;
+	o.listen = "127.0.0.1:0";
+	o.keys_file = F.keys;
+	o.threads = 2;
+	o.log = NULL;
+	if (tl_app_open(&o, &F.app, &err) < 0) fail_msg("open: %s", err.msg);
+	if (tl_app_start(F.app, &err) < 0) fail_msg("start: %s", err.msg);
+	g_port = tl_app_port(F.app);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tl_app_close(F.app);
+	tu_rmrf(F.dir);
+	free(F.dir);
+	return 0;
+}
+
+/* ---------------- naive second computation over the whole store ---------------- */
+
+struct naive_addr {
+	uint64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
+	uint64_t *txs; /* tx_nums touching the address, ascending */
+	size_t ntx;
+};
+
+static void naive_scan(struct tl_store *s, uint64_t addr_id, struct naive_addr *na)
+{
+	memset(na, 0, sizeof *na);
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(s, &tip, &err), 0);
+	na->txs = malloc(sizeof(uint64_t) * (size_t)(tip.next_tx_num + 1));
+	for (uint64_t t = 0; t < tip.next_tx_num; t++) {
+		struct tl_tx_rec r;
+		if (tl_store_tx(s, t, &r, &err) != 1) continue;
+		int touch = 0;
+		for (uint32_t i = 0; i < r.n_out; i++)
+			if (r.out[i].addr_id == addr_id) {
+				na->funded_count++;
+				na->funded_sum += r.out[i].value;
+				touch = 1;
+			}
+		for (uint32_t i = 0; i < r.n_in; i++)
+			if (r.in[i].kind == TL_IN_KNOWN && r.in[i].addr_id == addr_id) {
+				na->spent_count++;
+				na->spent_sum += r.in[i].value;
+				touch = 1;
+			}
+		if (touch) na->txs[na->ntx++] = t;
+		tl_tx_rec_free(&r);
+	}
+	na->tx_count = na->ntx;
+}
+
+static void txid_hex_of(struct tl_store *s, uint64_t tx_num, char hex[65])
+{
+	struct tl_tx_rec r;
+	struct tl_err err;
+	assert_int_equal(tl_store_tx(s, tx_num, &r, &err), 1);
+	tl_hash_to_hex(r.txid, hex);
+	tl_tx_rec_free(&r);
+}
+
+/* The address with the most transactions among the outputs of the chain
+ * (the busiest, so that its history spans several pages). */
+static void busiest_address(char *out, size_t cap)
+{
+	struct tl_store *s = F.app->store;
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(s, &tip, &err), 0);
+	uint64_t best = 0, best_n = 0;
+	for (uint64_t a = 1; a < tip.next_addr_id; a++) {
+		struct tl_addr_info ai;
+		if (tl_store_addr_info(s, a, &ai, &err) == 1 && ai.tx_count > best_n && ai.spent_count > 0) {
+			best = a;
+			best_n = ai.tx_count;
+		}
+	}
+	assert_true(best_n > 60); /* three pages at least */
+	/* Its string: find an output paying it and read it over the API. */
+	struct naive_addr na;
+	naive_scan(s, best, &na);
+	char hex[65], path[256];
+	txid_hex_of(s, na.txs[0], hex);
+	snprintf(path, sizeof path, "/api/tx/%s", hex);
+	json_t *tx = get_json(path, F.key_screen);
+	struct tl_tx_rec r;
+	assert_int_equal(tl_store_tx(s, na.txs[0], &r, &err), 1);
+	const char *addr = NULL;
+	for (uint32_t i = 0; i < r.n_out && !addr; i++)
+		if (r.out[i].addr_id == best)
+			addr = json_string_value(
+				json_object_get(json_array_get(json_object_get(tx, "vout"), i), "scriptpubkey_address"));
+	assert_non_null(addr);
+	snprintf(out, cap, "%s", addr);
+	tl_tx_rec_free(&r);
+	json_decref(tx);
+	free(na.txs);
+}
+
+/* ---------------- tests ---------------- */
+
+static void test_blocks(void **state)
+{
+	(void)state;
+	struct tl_store *s = F.app->store;
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(s, &tip, &err), 0);
+	char *h = get_text("/api/blocks/tip/height", F.key_screen);
+	assert_int_equal(atoi(h), tip.height);
+	free(h);
+	char hex[65];
+	tl_hash_to_hex(tip.hash, hex);
+	h = get_text("/api/blocks/tip/hash", F.key_screen);
+	assert_string_equal(h, hex);
+	free(h);
+	/* Every height: block-height/:h names the block, /block/:hash describes it. */
+	for (int32_t ht = 0; ht <= tip.height; ht++) {
+		char path[128];
+		snprintf(path, sizeof path, "/api/block-height/%d", ht);
+		char *bh = get_text(path, F.key_screen);
+		struct tl_block_rec b;
+		assert_int_equal(tl_store_block_by_height(s, ht, &b, &err), 1);
+		tl_hash_to_hex(b.hash, hex);
+		assert_string_equal(bh, hex);
+		if (ht % 20 == 0 || ht == tip.height) {
+			snprintf(path, sizeof path, "/api/block/%s", bh);
+			json_t *j = get_json(path, F.key_screen);
+			check_exact(j, ESPLORA_BLOCK, "block");
+			assert_string_equal(json_string_value(json_object_get(j, "id")), hex);
+			assert_int_equal(json_integer_value(json_object_get(j, "height")), ht);
+			assert_int_equal(json_integer_value(json_object_get(j, "tx_count")), b.n_tx);
+			if (ht == 0) assert_true(json_is_null(json_object_get(j, "previousblockhash")));
+			else {
+				struct tl_block_rec pb;
+				assert_int_equal(tl_store_block_by_height(s, ht - 1, &pb, &err), 1);
+				tl_hash_to_hex(pb.hash, hex);
+				assert_string_equal(json_string_value(json_object_get(j, "previousblockhash")), hex);
+			}
+			json_decref(j);
+		}
+		free(bh);
+	}
+	/* /api/blocks: 10 blocks descending from the tip. */
+	json_t *a = get_json("/api/blocks", F.key_screen);
+	assert_int_equal(json_array_size(a), 10);
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(a, i), "height")),
+				 tip.height - (int)i);
+	json_decref(a);
+	a = get_json("/api/blocks/5", F.key_screen);
+	assert_int_equal(json_array_size(a), 6);
+	json_decref(a);
+}
+
+static void test_transactions(void **state)
+{
+	(void)state;
+	struct tl_store *s = F.app->store;
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(s, &tip, &err), 0);
+	int checked_spent = 0, checked_unspent = 0;
+	for (uint64_t t = 0; t < tip.next_tx_num; t += 37) {
+		struct tl_tx_rec r;
+		assert_int_equal(tl_store_tx(s, t, &r, &err), 1);
+		char hex[65], path[256];
+		tl_hash_to_hex(r.txid, hex);
+		snprintf(path, sizeof path, "/api/tx/%s", hex);
+		json_t *j = get_json(path, F.key_screen);
+		check_exact(j, ESPLORA_TX, "tx");
+		assert_string_equal(json_string_value(json_object_get(j, "txid")), hex);
+		assert_int_equal(json_array_size(json_object_get(j, "vin")), r.n_in);
+		assert_int_equal(json_array_size(json_object_get(j, "vout")), r.n_out);
+		assert_int_equal(json_integer_value(json_object_get(j, "fee")), r.fee);
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(j, "vin"), i, v)
+		{
+			check_fields(v, ESPLORA_VIN, ESPLORA_VIN_REQUIRED, "vin");
+			json_t *po = json_object_get(v, "prevout");
+			if (!json_is_null(po)) check_fields(po, ESPLORA_VOUT, ESPLORA_VOUT_REQUIRED, "prevout");
+			assert_int_equal(json_is_true(json_object_get(v, "is_coinbase")), r.in[i].kind == TL_IN_COINBASE);
+		}
+		json_array_foreach(json_object_get(j, "vout"), i, v)
+		{
+			check_fields(v, ESPLORA_VOUT, ESPLORA_VOUT_REQUIRED, "vout");
+			assert_int_equal(json_integer_value(json_object_get(v, "value")), r.out[i].value);
+		}
+		check_exact(json_object_get(j, "status"), ESPLORA_STATUS_CONFIRMED, "status");
+		json_decref(j);
+
+		snprintf(path, sizeof path, "/api/tx/%s/status", hex);
+		j = get_json(path, F.key_screen);
+		check_exact(j, ESPLORA_STATUS_CONFIRMED, "status");
+		assert_int_equal(json_integer_value(json_object_get(j, "block_height")), r.height);
+		json_decref(j);
+
+		snprintf(path, sizeof path, "/api/tx/%s/outspends", hex);
+		j = get_json(path, F.key_screen);
+		assert_int_equal(json_array_size(j), r.n_out);
+		json_array_foreach(j, i, v)
+		{
+			uint64_t sp;
+			uint32_t vin;
+			int rc = tl_store_spender(s, t, (uint32_t)i, &sp, &vin, &err);
+			assert_true(rc >= 0);
+			assert_int_equal(json_is_true(json_object_get(v, "spent")), rc == 1);
+			if (rc == 1) {
+				check_exact(v, ESPLORA_OUTSPEND_SPENT, "outspend");
+				char sh[65];
+				txid_hex_of(s, sp, sh);
+				assert_string_equal(json_string_value(json_object_get(v, "txid")), sh);
+				assert_int_equal(json_integer_value(json_object_get(v, "vin")), vin);
+				checked_spent++;
+			} else {
+				assert_int_equal(json_object_size(v), 1);
+				checked_unspent++;
+			}
+			/* The single-output route agrees. */
+			char p2[300];
+			snprintf(p2, sizeof p2, "/api/tx/%s/outspend/%zu", hex, i);
+			json_t *one = get_json(p2, F.key_screen);
+			assert_true(json_equal(one, v));
+			json_decref(one);
+		}
+		json_decref(j);
+		tl_tx_rec_free(&r);
+	}
+	assert_true(checked_spent > 0 && checked_unspent > 0);
+	/* Unknown txid: 404 on /tx, Esplora's {"confirmed": false} on /status. */
+	const char *unk = "/api/tx/00000000000000000000000000000000000000000000000000000000000000aa";
+	struct resp rr;
+	http("GET", unk, F.key_screen, NULL, &rr);
+	expect_error(&rr, 404, "not_found");
+	resp_free(&rr);
+	char p[256];
+	snprintf(p, sizeof p, "%s/status", unk);
+	json_t *j = get_json(p, F.key_screen);
+	assert_true(json_is_false(json_object_get(j, "confirmed")));
+	assert_int_equal(json_object_size(j), 1);
+	json_decref(j);
+}
+
+static void test_address_and_paging(void **state)
+{
+	(void)state;
+	struct tl_store *s = F.app->store;
+	struct tl_err err;
+	char addr[128], path[512];
+	busiest_address(addr, sizeof addr);
+	uint64_t id;
+	assert_int_equal(tl_store_addr_id_of_string(s, addr, &id, &err), 1);
+	struct naive_addr na;
+	naive_scan(s, id, &na);
+
+	snprintf(path, sizeof path, "/api/address/%s", addr);
+	json_t *j = get_json(path, F.key_screen);
+	check_exact(j, ESPLORA_ADDRESS, "address");
+	json_t *cs = json_object_get(j, "chain_stats");
+	check_exact(cs, ESPLORA_STATS, "chain_stats");
+	check_exact(json_object_get(j, "mempool_stats"), ESPLORA_STATS, "mempool_stats");
+	assert_int_equal(json_integer_value(json_object_get(cs, "tx_count")), na.tx_count);
+	assert_int_equal(json_integer_value(json_object_get(cs, "funded_txo_count")), na.funded_count);
+	assert_int_equal(json_integer_value(json_object_get(cs, "funded_txo_sum")), na.funded_sum);
+	assert_int_equal(json_integer_value(json_object_get(cs, "spent_txo_count")), na.spent_count);
+	assert_int_equal(json_integer_value(json_object_get(cs, "spent_txo_sum")), na.spent_sum);
+	json_decref(j);
+
+	/* Pages of 25, newest first, equal to the naive list reversed. */
+	size_t seen = 0;
+	char last[65] = "";
+	int pages = 0;
+	for (;;) {
+		if (!last[0]) snprintf(path, sizeof path, "/api/address/%s/txs", addr);
+		else snprintf(path, sizeof path, "/api/address/%s/txs/chain/%s", addr, last);
+		j = get_json(path, F.key_screen);
+		pages++;
+		size_t n = json_array_size(j);
+		assert_true(n <= 25);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(seen < na.ntx);
+			char want[65];
+			txid_hex_of(s, na.txs[na.ntx - 1 - seen], want);
+			const char *got = json_string_value(json_object_get(json_array_get(j, i), "txid"));
+			assert_string_equal(got, want);
+			check_exact(json_array_get(j, i), ESPLORA_TX, "history tx");
+			snprintf(last, sizeof last, "%s", got);
+			seen++;
+		}
+		json_decref(j);
+		if (n < 25) break;
+	}
+	assert_int_equal(seen, na.ntx);
+	assert_int_equal(pages, (int)(na.ntx / 25 + 1));
+	/* /txs/chain without a txid is the first page. */
+	snprintf(path, sizeof path, "/api/address/%s/txs/chain", addr);
+	j = get_json(path, F.key_screen);
+	char want[65];
+	txid_hex_of(s, na.txs[na.ntx - 1], want);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "txid")), want);
+	json_decref(j);
+
+	/* UTXOs: the naive set is every output paying the address with no spender. */
+	snprintf(path, sizeof path, "/api/address/%s/utxo", addr);
+	j = get_json(path, F.key_screen);
+	size_t nutxo = 0;
+	for (size_t k = 0; k < na.ntx; k++) {
+		struct tl_tx_rec r;
+		assert_int_equal(tl_store_tx(s, na.txs[k], &r, &err), 1);
+		for (uint32_t o = 0; o < r.n_out; o++) {
+			if (r.out[o].addr_id != id) continue;
+			uint64_t sp;
+			uint32_t vin;
+			if (tl_store_spender(s, r.tx_num, o, &sp, &vin, &err) != 0) continue;
+			char hex[65];
+			tl_hash_to_hex(r.txid, hex);
+			int found = 0;
+			size_t i;
+			json_t *u;
+			json_array_foreach(j, i, u)
+			{
+				check_exact(u, ESPLORA_UTXO, "utxo");
+				if (!strcmp(json_string_value(json_object_get(u, "txid")), hex) &&
+				    json_integer_value(json_object_get(u, "vout")) == o) {
+					found = 1;
+					assert_int_equal(json_integer_value(json_object_get(u, "value")), r.out[o].value);
+				}
+			}
+			assert_true(found);
+			nutxo++;
+		}
+		tl_tx_rec_free(&r);
+	}
+	assert_int_equal(json_array_size(j), nutxo);
+	json_decref(j);
+	free(na.txs);
+
+	/* A valid address never seen: Esplora's zero stats and empty lists. */
+	const char *fresh = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+	snprintf(path, sizeof path, "/api/address/%s", fresh);
+	j = get_json(path, F.key_screen);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "chain_stats"), "tx_count")), 0);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/address/%s/txs", fresh);
+	j = get_json(path, F.key_screen);
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path;
+		int status;
+		const char *code;
+	} cases[] = {
+		{ "/api/tx/xyz", 400, "bad_txid" },
+		{ "/api/tx/00000000000000000000000000000000000000000000000000000000000000zz", 400, "bad_txid" },
+		{ "/api/tx/123/outspends", 400, "bad_txid" },
+		{ "/api/block/nothex", 400, "bad_hash" },
+		{ "/api/block/0000000000000000000000000000000000000000000000000000000000000001", 404, "not_found" },
+		{ "/api/block-height/99999", 404, "not_found" },
+		{ "/api/block-height/-1", 400, "bad_height" },
+		{ "/api/block-height/12x", 400, "bad_height" },
+		/* BIP173 test vector with a broken checksum, and mainnet addresses on regtest. */
+		{ "/api/address/bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt081", 400, "bad_address" },
+		{ "/api/address/notanaddress", 400, "bad_address" },
+		{ "/api/address/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", 400, "wrong_network" },
+		{ "/api/address/1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2/utxo", 400, "wrong_network" },
+		{ "/api/address/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4/txs", 400, "wrong_network" },
+		{ "/api/address/bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080/txs/chain/xx", 400, "bad_txid" },
+		{ "/api/nope", 404, "not_found" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp r;
+		http("GET", cases[i].path, F.key_screen, NULL, &r);
+		expect_error(&r, cases[i].status, cases[i].code);
+		resp_free(&r);
+	}
+	struct resp r;
+	http("POST", "/api/blocks/tip/height", F.key_screen, "{}", &r);
+	expect_error(&r, 405, "method_not_allowed");
+	resp_free(&r);
+}
+
+static void test_auth(void **state)
+{
+	(void)state;
+	struct resp r;
+	http("GET", "/api/blocks/tip/height", NULL, NULL, &r);
+	expect_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	http("GET", "/api/blocks/tip/height", "tlk_not_a_key", NULL, &r);
+	expect_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	/* Every role may call the lookup routes. */
+	const char *keys[] = { F.key_screen, F.key_inv, F.key_admin };
+	for (int i = 0; i < 3; i++) {
+		char *t = get_text("/api/blocks/tip/height", keys[i]);
+		free(t);
+	}
+	/* Health and metrics are public; metrics carry the index gauges. */
+	json_t *h = get_json("/healthz", NULL);
+	assert_string_equal(json_string_value(json_object_get(h, "status")), "ok");
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(F.app->store, &tip, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(h, "height")), tip.height);
+	json_decref(h);
+	http("GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char want[64];
+	snprintf(want, sizeof want, "\ntl_index_height %d\n", tip.height);
+	if (!strstr(r.body, want)) fail_msg("metrics lack '%s'", want + 1);
+	assert_non_null(strstr(r.body, "tl_http_requests_total{route=\"/api/tx/:txid\",status=\"200\"}"));
+	resp_free(&r);
+}
+
+/* ---------------- graceful shutdown and follow mode (own servers) ---------------- */
+
+static void slow_handler(struct tl_api_req *req, void *ctx)
+{
+	(void)ctx;
+	struct timespec ts = { 0, 400 * 1000000L };
+	nanosleep(&ts, NULL);
+	tl_api_reply_raw(req, 200, "text/plain", "done", 4);
+}
+
+struct inflight {
+	uint16_t port;
+	struct resp r;
+	int rc;
+};
+
+static void *inflight_main(void *arg)
+{
+	struct inflight *x = arg;
+	int fd = connect_port(x->port);
+	x->rc = -1;
+	if (fd < 0) return NULL;
+	const char *req = "GET /test/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	if (send_all(fd, req, strlen(req)) == 0) x->rc = read_response(fd, &x->r);
+	close(fd);
+	return NULL;
+}
+
+static void test_graceful_shutdown(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("api_routes_stop");
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	o.db_path = F.db;
+	o.listen = "127.0.0.1:0";
+	o.log = NULL;
+	struct tl_app *app;
+	struct tl_err err;
+	if (tl_app_open(&o, &app, &err) < 0) fail_msg("open: %s", err.msg);
+	/* A route that takes a while, registered before start (test only). */
+	assert_int_equal(tl_api_route(app->srv, TL_GET, "/test/slow", TL_ROLE_PUBLIC, slow_handler, NULL, &err), 0);
+	assert_int_equal(tl_app_start(app, &err), 0);
+	struct inflight x = { .port = tl_app_port(app) };
+	pthread_t th;
+	pthread_create(&th, NULL, inflight_main, &x);
+	struct timespec ts = { 0, 150 * 1000000L };
+	nanosleep(&ts, NULL); /* the request is now in the handler */
+	tl_app_stop(app);
+	/* New connections are refused once stopping. */
+	nanosleep(&ts, NULL);
+	pthread_join(th, NULL);
+	assert_int_equal(x.rc, 0);
+	assert_int_equal(x.r.status, 200);
+	assert_string_equal(x.r.body, "done");
+	free(x.r.body);
+	tl_app_close(app);
+	/* The database is closed cleanly: a writer can open it. */
+	struct tl_store *s;
+	struct tl_store_opts so = { 0 };
+	assert_int_equal(tl_store_open(F.db, &so, &s, &err), 0);
+	tl_store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Reads the tip hash of truth.json (the simulator's ground truth). */
+static void truth_tip(const char *simdir, int *height, char hash[65])
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/truth.json", simdir);
+	json_error_t e;
+	json_t *t = json_load_file(p, 0, &e);
+	if (!t) fail_msg("truth.json: %s", e.text);
+	json_t *c = json_object_get(t, "chain");
+	*height = (int)json_integer_value(json_object_get(c, "tip_height"));
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(c, "tip_hash")));
+	json_decref(t);
+}
+
+static void test_follow(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("api_routes_follow");
+	char simdir[2048], blocks[4200], db[4200];
+	snprintf(simdir, sizeof simdir, "%s/sim", dir);
+	snprintf(blocks, sizeof blocks, "%s/blocks", simdir);
+	snprintf(db, sizeof db, "%s/db", dir);
+	make_chain(simdir, 125);
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	o.db_path = db; /* does not exist yet: follow mode creates it */
+	o.follow_dir = blocks;
+	o.net = tl_net_params(TL_NET_REGTEST);
+	o.listen = "127.0.0.1:0";
+	o.poll_ms = 3600000; /* the test drives the follower itself */
+	o.log = NULL;
+	struct tl_app *app;
+	struct tl_err err;
+	if (tl_app_open(&o, &app, &err) < 0) fail_msg("open: %s", err.msg);
+	assert_int_equal(tl_app_start(app, &err), 0);
+	uint16_t saved = g_port;
+	g_port = tl_app_port(app);
+	int th;
+	char hash[65];
+	truth_tip(simdir, &th, hash);
+	/* No keys file: loopback clients are served without a key. */
+	char *t = get_text("/api/blocks/tip/height", NULL);
+	assert_int_equal(atoi(t), th);
+	free(t);
+	/* A reorg 3 deep plus 2 more blocks appears in the blocks dir. */
+	if (tl_sim_extend(simdir, 3, 2, NULL, NULL, NULL, &err) < 0) fail_msg("extend: %s", err.msg);
+	int th2;
+	char hash2[65];
+	truth_tip(simdir, &th2, hash2);
+	assert_int_equal(th2, th + 3);
+	assert_string_not_equal(hash, hash2);
+	assert_int_equal(tl_app_follow_once(app, &err), 0);
+	t = get_text("/api/blocks/tip/height", NULL);
+	assert_int_equal(atoi(t), th2);
+	free(t);
+	t = get_text("/api/blocks/tip/hash", NULL);
+	assert_string_equal(t, hash2);
+	free(t);
+	/* The block replaced by the reorg is gone; its height names the new one. */
+	char path[128];
+	snprintf(path, sizeof path, "/api/block/%s", hash);
+	struct resp r;
+	http("GET", path, NULL, NULL, &r);
+	expect_error(&r, 404, "not_found");
+	resp_free(&r);
+	json_t *h = get_json("/healthz", NULL);
+	assert_int_equal(json_integer_value(json_object_get(h, "height")), th2);
+	assert_int_equal(json_integer_value(json_object_get(h, "lag_blocks")), 0);
+	json_decref(h);
+	http("GET", "/metrics", NULL, NULL, &r);
+	assert_non_null(strstr(r.body, "\ntl_index_lag_blocks 0\n"));
+	resp_free(&r);
+	g_port = saved;
+	tl_app_close(app);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocks),		 cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_address_and_paging), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_auth),		 cmocka_unit_test(test_graceful_shutdown),
+		cmocka_unit_test(test_follow),
+	};
+	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
+}
