@@ -1,0 +1,297 @@
+/* taintline trace: forward taint trace from a heist, outputs or an
+ * address window, printed as JSON, CSV, DOT or HTML. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+#include "tracer/entities.h"
+#include "tracer/registry.h"
+#include "tracer/storegraph.h"
+#include "tracer/trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: taintline trace --db DB (--heist ID | --seed TXID[:VOUT] ... |\n"
+	        "                       --address ADDR --from DATE [--to DATE]) [OPTIONS]\n"
+	        "  Follows stolen funds forward from their seeds and reports where they went.\n"
+	        "  --db DB               the index (taintline index)\n"
+	        "  --heist ID            a heist imported into the database (taintline heist import)\n"
+	        "  --heists FILE         read heists from this registry file instead of the database\n"
+	        "  --seed TXID[:VOUT]    a seed: every output of TXID, or one output (repeatable)\n"
+	        "  --address ADDR        seed every output paid to ADDR between --from and --to\n"
+	        "  --from DATE, --to DATE  window (YYYY-MM-DD, UTC, inclusive; --to default: open)\n"
+	        "  --tags FILE           tag file (CSV, OFAC XML, TagPack) for exchanges/mixers (repeatable)\n"
+	        "  --policy P            poison, haircut (default), fifo, tiho\n"
+	        "  --max-hops N          stop following after N hops (default %u; 0 = no limit)\n"
+	        "  --min-sat S           drop tainted amounts under S sat (default %u; 0 = no limit)\n"
+	        "  --until HEIGHT|DATE   ignore spends in blocks after this height or date\n"
+	        "  --stop-categories L   comma list of exchange,bridge,service,mixer,sanctioned\n"
+	        "                        (default exchange,bridge,service)\n"
+	        "  --stop-at-mixers      treat mixers and CoinJoins as endpoints\n"
+	        "  --max-tx N            refuse traces visiting more than N transactions (0 = no cap)\n"
+	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page)\n"
+	        "  -o FILE               write to FILE instead of standard output\n",
+	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	if (!s || !*s || *s == '-') return -1;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (*end) return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_cats(const char *s, uint32_t *out)
+{
+	uint32_t c = 0;
+	char *dup = strdup(s), *save = NULL;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t f = tl_storegraph_cat_flags(t);
+		if (!f) {
+			fprintf(stderr, "trace: unknown category '%s' (exchange, bridge, service, mixer, sanctioned)\n", t);
+			free(dup);
+			return -1;
+		}
+		c |= f;
+	}
+	free(dup);
+	*out = c;
+	return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },          { "heist", required_argument, NULL, 'H' },
+		{ "heists", required_argument, NULL, 'R' },      { "seed", required_argument, NULL, 's' },
+		{ "address", required_argument, NULL, 'a' },     { "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },          { "tags", required_argument, NULL, 'T' },
+		{ "policy", required_argument, NULL, 'p' },      { "max-hops", required_argument, NULL, 'm' },
+		{ "min-sat", required_argument, NULL, 'n' },     { "until", required_argument, NULL, 'u' },
+		{ "stop-categories", required_argument, NULL, 'c' }, { "stop-at-mixers", no_argument, NULL, 'M' },
+		{ "max-tx", required_argument, NULL, 'x' },      { "format", required_argument, NULL, 'F' },
+		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL,
+	           *to = NULL, *until = NULL, *format = "json", *outpath = NULL;
+	const char *seeds[256], *tags[16];
+	int nseeds = 0, ntags = 0, c;
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	struct tl_err err;
+	uint64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'H': heist = optarg; break;
+		case 'R': heists = optarg; break;
+		case 's':
+			if (nseeds == 256) { fprintf(stderr, "trace: at most 256 --seed\n"); return TL_EXIT_USAGE; }
+			seeds[nseeds++] = optarg;
+			break;
+		case 'a': address = optarg; break;
+		case 'f': from = optarg; break;
+		case 't': to = optarg; break;
+		case 'T':
+			if (ntags == 16) { fprintf(stderr, "trace: at most 16 --tags\n"); return TL_EXIT_USAGE; }
+			tags[ntags++] = optarg;
+			break;
+		case 'p':
+			if (tl_policy_parse(optarg, &p.policy, &err)) {
+				fprintf(stderr, "trace: %s\n", err.msg);
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (parse_u64(optarg, &v) || v > UINT32_MAX) {
+				fprintf(stderr, "trace: --max-hops wants a number\n");
+				return TL_EXIT_USAGE;
+			}
+			p.max_hops = (uint32_t)v;
+			break;
+		case 'n':
+			if (parse_u64(optarg, &p.min_sat)) {
+				fprintf(stderr, "trace: --min-sat wants a number of satoshis\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'u': until = optarg; break;
+		case 'c':
+			if (parse_cats(optarg, &p.stop_cats)) return TL_EXIT_USAGE;
+			break;
+		case 'M': p.stop_at_mixers = 1; break;
+		case 'x':
+			if (parse_u64(optarg, &p.max_tx)) {
+				fprintf(stderr, "trace: --max-tx wants a number\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'F': format = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	int modes = (heist != NULL) + (nseeds > 0) + (address != NULL);
+	if (modes != 1) {
+		fprintf(stderr, "trace: give exactly one of --heist, --seed, --address\n");
+		return TL_EXIT_USAGE;
+	}
+	if (address && !from) {
+		fprintf(stderr, "trace: --address needs --from DATE\n");
+		return TL_EXIT_USAGE;
+	}
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
+		fprintf(stderr, "trace: unknown format '%s' (json, csv, dot, html)\n", format);
+		return TL_EXIT_USAGE;
+	}
+	int64_t tfrom = INT64_MIN, tto = INT64_MAX;
+	if (from && tl_trace_parse_date(from, 0, &tfrom, &err)) {
+		fprintf(stderr, "trace: --from: %s\n", err.msg);
+		return TL_EXIT_USAGE;
+	}
+	if (to && tl_trace_parse_date(to, 1, &tto, &err)) {
+		fprintf(stderr, "trace: --to: %s\n", err.msg);
+		return TL_EXIT_USAGE;
+	}
+	for (int i = 0; i < nseeds; i++) {
+		uint8_t txid[32];
+		uint32_t vout;
+		if (tl_trace_parse_outpoint(seeds[i], txid, &vout, &err)) {
+			fprintf(stderr, "trace: %s\n", err.msg);
+			return TL_EXIT_USAGE;
+		}
+	}
+	struct tl_registry *reg = NULL;
+	const struct tl_heist *h = NULL;
+	if (heist && heists) {
+		if (tl_registry_load(heists, &reg, &err)) {
+			fprintf(stderr, "trace: %s\n", err.msg);
+			return TL_EXIT_FAIL;
+		}
+		h = tl_registry_find(reg, heist);
+		if (!h) {
+			fprintf(stderr, "trace: unknown heist '%s' (not in %s)\n", heist, heists);
+			tl_registry_free(reg);
+			return TL_EXIT_FAIL;
+		}
+	}
+
+	int rc = TL_EXIT_FAIL;
+	struct tl_store *s = NULL;
+	struct tl_storegraph *sg = NULL;
+	struct tl_trace_seeds ts;
+	tl_trace_seeds_init(&ts);
+	json_t *res = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	struct tl_store_opts so = { .read_only = true, .cache_mb = 256 };
+	if (tl_store_open(db, &so, &s, &err) || tl_storegraph_new(s, &sg, &err)) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		goto out;
+	}
+	if (heist && !h) {
+		struct tl_heist_info hi;
+		memset(&hi, 0, sizeof hi);
+		int hr = tl_heist_get(s, heist, &hi, &err);
+		if (hr < 0) { fprintf(stderr, "trace: %s\n", err.msg); goto out; }
+		if (hr == 0) {
+			fprintf(stderr, "trace: unknown heist '%s' (not imported: taintline heist import, or --heists FILE)\n",
+			        heist);
+			goto out;
+		}
+		hr = tl_heist_parse(&hi, &reg, &err);
+		free(hi.json);
+		if (hr) { fprintf(stderr, "trace: heist '%s': %s\n", heist, err.msg); goto out; }
+		h = reg->n ? &reg->heists[0] : NULL;
+		if (!h) { fprintf(stderr, "trace: heist '%s' has no definition\n", heist); goto out; }
+	}
+	for (int i = 0; i < ntags; i++)
+		if (tl_storegraph_load_tags(sg, tags[i], NULL, &err)) {
+			fprintf(stderr, "trace: %s\n", err.msg);
+			goto out;
+		}
+	if (until) {
+		uint64_t hgt;
+		if (!parse_u64(until, &hgt) && hgt <= INT32_MAX) {
+			p.until_height = (uint32_t)hgt;
+		} else {
+			int64_t t;
+			uint32_t hh;
+			if (tl_trace_parse_date(until, 1, &t, &err)) {
+				fprintf(stderr, "trace: --until: not a height, and %s\n", err.msg);
+				rc = TL_EXIT_USAGE;
+				goto out;
+			}
+			int r = tl_trace_height_at(s, t, &hh, &err);
+			if (r < 0) { fprintf(stderr, "trace: %s\n", err.msg); goto out; }
+			if (r == 0) { fprintf(stderr, "trace: --until %s is before the first block\n", until); goto out; }
+			p.until_height = hh ? hh : 1;
+		}
+	}
+	int r = 0;
+	if (h) r = tl_trace_seeds_add_heist(sg, h, &ts, &err);
+	for (int i = 0; i < nseeds && !r; i++) r = tl_trace_seeds_add_outpoint(sg, seeds[i], &ts, &err);
+	if (address && !r) r = tl_trace_seeds_add_address(sg, address, tfrom, tto, &ts, &err);
+	if (r) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		goto out;
+	}
+	r = tl_trace_run(sg, &ts, &p, &res, &err);
+	if (r == TL_WALK_TOO_BIG) {
+		fprintf(stderr, "trace: more than %llu transactions: narrow the trace (--max-hops, --min-sat, --until)\n",
+		        (unsigned long long)p.max_tx);
+		goto out;
+	}
+	if (r) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		goto out;
+	}
+	if (!strcmp(format, "json")) r = tl_report_json(res, &buf, &len, &err);
+	else if (!strcmp(format, "csv")) r = tl_report_csv(res, &buf, &len, &err);
+	else if (!strcmp(format, "dot")) r = tl_report_dot(res, &buf, &len, &err);
+	else r = tl_report_html(res, &buf, &len, &err);
+	if (r) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		goto out;
+	}
+	FILE *f = outpath ? fopen(outpath, "w") : stdout;
+	if (!f) {
+		perror(outpath);
+		goto out;
+	}
+	int bad = fwrite(buf, 1, len, f) != len;
+	if (len && buf[len - 1] != '\n') bad |= fputc('\n', f) == EOF;
+	if (outpath) bad |= fclose(f) != 0;
+	else bad |= fflush(f) != 0;
+	if (bad) {
+		fprintf(stderr, "trace: write error\n");
+		goto out;
+	}
+	rc = TL_EXIT_OK;
+out:
+	free(buf);
+	json_decref(res);
+	tl_trace_seeds_free(&ts);
+	tl_storegraph_free(sg);
+	tl_store_close(s);
+	tl_registry_free(reg);
+	return rc;
+}
