@@ -171,7 +171,10 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 		uint64_t sig = dir_signature(app->opts.follow_dir);
 		if (sig != app->follow_sig || sig == 0) {
 			struct tl_index_stats st;
-			if (run_indexer(app, app->net, &st, err) < 0) {
+			pthread_mutex_lock(&app->write_lock);
+			int rc = run_indexer(app, app->net, &st, err);
+			pthread_mutex_unlock(&app->write_lock);
+			if (rc < 0) {
 				atomic_fetch_add(&app->follow_errors, 1);
 				set_last_error(app, err->msg);
 				return -1;
@@ -222,6 +225,23 @@ static void *follower_main(void *arg)
 		if (stop) break;
 	}
 	return NULL;
+}
+
+int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_err *err)
+{
+	pthread_mutex_lock(&app->write_lock);
+	struct tl_store *w;
+	struct tl_store_opts so = { 0 };
+	so.net = app->net;
+	so.cache_mb = 16;
+	int rc = tl_store_open(app->opts.db_path, &so, &w, err);
+	if (rc == 0) {
+		rc = fn(w, ctx, err);
+		tl_store_close(w);
+	}
+	pthread_mutex_unlock(&app->write_lock);
+	if (rc == 0) rc = tl_store_catch_up(app->store, err);
+	return rc;
 }
 
 /* ---------------- health and metrics ---------------- */
@@ -304,6 +324,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->max_trace_txs = o->max_trace_txs ? o->max_trace_txs : 200000;
 	pthread_mutex_init(&app->stop_lock, NULL);
 	pthread_cond_init(&app->stop_cond, NULL);
+	pthread_mutex_init(&app->write_lock, NULL);
 	atomic_store(&app->chain_height, -1);
 
 	/* Follow mode on a database that does not exist yet: index first. */
@@ -425,6 +446,7 @@ void tl_app_close(struct tl_app *app)
 	free(app->blocks_dir);
 	pthread_cond_destroy(&app->stop_cond);
 	pthread_mutex_destroy(&app->stop_lock);
+	pthread_mutex_destroy(&app->write_lock);
 	free(app);
 }
 

@@ -89,6 +89,7 @@ struct tl_app {
 	_Atomic int64_t follow_errors;
 	char last_error[256];            /* guarded by stop_lock */
 	uint64_t follow_sig;             /* blocks-dir signature last indexed (follower only) */
+	pthread_mutex_t write_lock;      /* one writer at a time: follower runs, imports */
 	void *screen;                    /* screening index (tracer), when built */
 	void *entities;                  /* tags / heists storage (tracer), when built */
 };
@@ -123,6 +124,14 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err);
  * catch up): what the follower thread does every poll_ms. For tests.
  * Returns 0 or -1 with err. */
 int tl_app_follow_once(struct tl_app *app, struct tl_err *err);
+
+/* Runs fn with the database opened for writing (the primary), one writer
+ * at a time within this process (the follower takes the same lock), then
+ * catches the served secondary up. Fails with "database is in use by
+ * another process" while a separate `taintline index` runs. fn returns
+ * 0 or -1 with err. Returns fn's result, or -1 with err. */
+typedef int (*tl_app_write_fn)(struct tl_store *primary, void *ctx, struct tl_err *err);
+int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_err *err);
 
 /* Borrows a blocks-directory reader (NULL when none is configured: the
  * handler answers 503). Return it with tl_app_blkdir_put. */

@@ -33,6 +33,7 @@
 #include "sim/sim.h"
 #include "store/store.h"
 #include "tests/testutil.h"
+#include "tracer/entities.h"
 
 /* ---------------- Esplora field names (Esplora API.md / electrs) ---------------- */
 
@@ -736,6 +737,146 @@ static void test_auth(void **state)
 	resp_free(&r);
 }
 
+
+/* ---------------- /v1: tags, heists, clusters ---------------- */
+
+static char *read_text(const char *path)
+{
+	size_t n;
+	uint8_t *b = tu_read_file(path, &n);
+	char *s = realloc(b, n + 1);
+	s[n] = '\0';
+	return s;
+}
+
+static int heists_fn(struct tl_store *w, void *ctx, struct tl_err *err)
+{
+	struct tl_heist_import_report rep;
+	return tl_heists_import(w, ctx, &rep, err);
+}
+
+static void test_v1_tags_heists_clusters(void **state)
+{
+	(void)state;
+	char path[4200], url[512];
+	snprintf(path, sizeof path, "%s/sim/tags.csv", F.dir);
+	char *csv = read_text(path);
+	/* Only admin keys may import. */
+	struct resp r;
+	http("POST", "/v1/tags", F.key_screen, csv, &r);
+	expect_error(&r, 403, "forbidden");
+	resp_free(&r);
+	http("POST", "/v1/tags", F.key_inv, csv, &r);
+	expect_error(&r, 403, "forbidden");
+	resp_free(&r);
+	http("POST", "/v1/tags?format=csv", F.key_admin, csv, &r);
+	if (r.status != 200) fail_msg("import: %d %s", r.status, r.body);
+	json_t *j = resp_json(&r);
+	resp_free(&r);
+	/* Independent count: the CSV's data lines. */
+	size_t lines = 0;
+	for (const char *c = csv; *c; c++) lines += *c == '\n';
+	assert_int_equal(json_integer_value(json_object_get(j, "records")), lines - 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "stored")), lines - 1);
+	json_decref(j);
+
+	/* Every tagged address answers its rows of the CSV (checked for a few). */
+	char *save = NULL, *copy = strdup(csv);
+	int checked = 0;
+	strtok_r(copy, "\n", &save); /* header */
+	for (char *line; (line = strtok_r(NULL, "\n", &save)) && checked < 5; checked++) {
+		char chain[64], addr[128], label[128], cat[64];
+		if (sscanf(line, "%63[^,],%127[^,],%127[^,],%63[^,]", chain, addr, label, cat) != 4) continue;
+		snprintf(url, sizeof url, "/v1/addresses/%s/tags", addr);
+		j = get_json(url, F.key_screen);
+		json_t *tags = json_object_get(j, "tags");
+		int found = 0;
+		size_t i;
+		json_t *t;
+		json_array_foreach(tags, i, t)
+		{
+			if (!strcmp(json_string_value(json_object_get(t, "label")), label) &&
+			    !strcmp(json_string_value(json_object_get(t, "category")), cat))
+				found = 1;
+		}
+		if (!found) fail_msg("%s: tag %s/%s missing: %s", addr, label, cat, json_dumps(j, 0));
+		/* A seen address names its cluster; the cluster route agrees. */
+		if (json_is_true(json_object_get(j, "seen"))) {
+			json_t *c = json_object_get(j, "cluster");
+			assert_non_null(c);
+			snprintf(url, sizeof url, "/v1/clusters/%lld", (long long)json_integer_value(json_object_get(c, "id")));
+			http("GET", url, F.key_screen, NULL, &r);
+			expect_error(&r, 403, "forbidden");
+			resp_free(&r);
+			json_t *cl = get_json(url, F.key_inv);
+			assert_true(json_array_size(json_object_get(cl, "tags")) >= 1);
+			assert_true(json_integer_value(json_object_get(cl, "size")) >= 1);
+			json_decref(cl);
+		}
+		json_decref(j);
+	}
+	assert_true(checked == 5);
+	free(copy);
+	free(csv);
+	/* A fresh valid address has no tags; bad ones are 400. */
+	j = get_json("/v1/addresses/bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080/tags", F.key_screen);
+	assert_int_equal(json_array_size(json_object_get(j, "tags")), 0);
+	json_decref(j);
+	http("GET", "/v1/addresses/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4/tags", F.key_screen, NULL, &r);
+	expect_error(&r, 400, "wrong_network");
+	resp_free(&r);
+	http("GET", "/v1/clusters/abc", F.key_inv, NULL, &r);
+	expect_error(&r, 400, "bad_cluster");
+	resp_free(&r);
+	http("GET", "/v1/clusters/999999999", F.key_inv, NULL, &r);
+	expect_error(&r, 404, "not_found");
+	resp_free(&r);
+	/* An import that is not a tag file. */
+	http("POST", "/v1/tags?format=nope", F.key_admin, "x", &r);
+	expect_error(&r, 400, "bad_request");
+	resp_free(&r);
+	/* Oversized body (over the 1 MiB default limit). */
+	size_t big = (1u << 20) + 4096;
+	char *huge = malloc(big + 1);
+	memset(huge, 'a', big);
+	huge[big] = '\0';
+	http("POST", "/v1/tags", F.key_admin, huge, &r);
+	expect_error(&r, 413, "body_too_large");
+	resp_free(&r);
+	free(huge);
+
+	/* Heists: imported through the writer, listed as in heists.json. */
+	snprintf(path, sizeof path, "%s/sim/heists.json", F.dir);
+	struct tl_err err;
+	if (tl_app_write(F.app, heists_fn, path, &err) < 0) fail_msg("heists: %s", err.msg);
+	json_error_t je;
+	json_t *truth = json_load_file(path, 0, &je);
+	assert_non_null(truth);
+	json_t *want = json_object_get(truth, "heists");
+	j = get_json("/v1/heists", F.key_screen);
+	json_t *got = json_object_get(j, "heists");
+	assert_int_equal(json_array_size(got), json_array_size(want));
+	size_t i;
+	json_t *h;
+	json_array_foreach(want, i, h)
+	{
+		const char *id = json_string_value(json_object_get(h, "id"));
+		snprintf(url, sizeof url, "/v1/heists/%s", id);
+		json_t *one = get_json(url, F.key_screen);
+		assert_string_equal(json_string_value(json_object_get(one, "id")), id);
+		assert_true(json_is_true(json_object_get(one, "traceable")));
+		json_t *def = json_object_get(one, "definition");
+		assert_string_equal(json_string_value(json_object_get(def, "name")),
+				    json_string_value(json_object_get(h, "name")));
+		json_decref(one);
+	}
+	json_decref(j);
+	json_decref(truth);
+	http("GET", "/v1/heists/no-such-heist", F.key_screen, NULL, &r);
+	expect_error(&r, 404, "not_found");
+	resp_free(&r);
+}
+
 /* ---------------- graceful shutdown and follow mode (own servers) ---------------- */
 
 static void slow_handler(struct tl_api_req *req, void *ctx)
@@ -886,7 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_blocks),		 cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_address_and_paging), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_auth),		 cmocka_unit_test(test_graceful_shutdown),
-		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_follow),		 cmocka_unit_test(test_v1_tags_heists_clusters),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
