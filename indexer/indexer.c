@@ -15,6 +15,7 @@
 #include "chain/bytes.h"
 #include "chain/hash.h"
 #include "chain/script.h"
+#include "indexer/cluster.h"
 #include "indexer/hmap.h"
 #include "store/store.h"
 
@@ -51,6 +52,7 @@ struct ix {
 	struct tl_store *s;
 	struct tl_blkdir *d;
 	struct tl_batch *b;
+	struct tl_cluster *cl; /* NULL when clustering is off */
 	struct tl_tip tip;
 	uint32_t undo_keep;
 	struct tl_hmap utxo, addr, delta;
@@ -265,6 +267,7 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 	};
 	memcpy(r.txid, tx->txid, 32);
 	tl_batch_put_tx(x->b, &r);
+	if (x->cl && tl_cluster_tx(x->cl, x->b, &r, tx, err) < 0) return -1;
 
 	if (unspent) {
 		struct tl_hent *e = tl_hmap_put(&x->utxo, tx->txid, 32,
@@ -348,6 +351,7 @@ static int apply_block(struct ix *x, int32_t h, struct tl_err *err)
 	tl_batch_put_block(x->b, &br);
 	tl_batch_put_undo(x->b, h, &u);
 	if (h >= (int32_t)x->undo_keep) tl_batch_del_undo(x->b, h - (int32_t)x->undo_keep);
+	if (x->cl) tl_cluster_block_end(x->cl, x->b, h, x->undo_keep);
 	x->tip.height = h;
 	memcpy(x->tip.hash, br.hash, 32);
 	x->st->bytes += e->loc.size;
@@ -430,6 +434,7 @@ static int commit(struct ix *x, struct tl_err *err)
 	x->tip.undo_keep = x->undo_keep;
 	tl_batch_put_tip(x->b, &x->tip);
 	if (tl_store_write(x->s, x->b, err) < 0) return -1;
+	if (x->cl) tl_cluster_committed(x->cl);
 	tl_batch_clear(x->b);
 	tl_hmap_clear(&x->delta);
 	tl_hmap_trim(&x->utxo, x->utxo_budget);
@@ -452,6 +457,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 	if (rc == 0)
 		return tl_err_set(err, "no undo data for block %d: the reorg is deeper than the %u blocks of undo data "
 				  "kept; re-index into a new database", h, x->undo_keep);
+	if (x->cl && tl_cluster_rollback(x->cl, x->b, h, err) < 0) return -1;
 	for (uint64_t t = u.first_tx_num + u.n_tx; t-- > u.first_tx_num;) {
 		struct tl_tx_rec r;
 		rc = tl_store_tx(x->s, t, &r, err);
@@ -580,6 +586,10 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	if (tl_store_tip(x.s, &x.tip, err) < 0) goto out;
 	st->tip_before = x.tip.height;
 	x.b = tl_batch_new(x.s);
+	if (!o->no_cluster) {
+		struct tl_cluster_opts co = { .cache_mb = cache_mb / 8 ? cache_mb / 8 : 1, .heuristics = o->cluster_heuristics };
+		if (tl_cluster_open(x.s, &co, &x.cl, err) < 0) goto out;
+	}
 	{
 		char *abs = realpath(o->blocks_dir, NULL);
 		tl_batch_put_meta(x.b, "blocks_dir", abs ? abs : o->blocks_dir);
@@ -666,6 +676,7 @@ out:
 		if (x.s) st->db_bytes = tl_store_disk_bytes(x.s);
 		report(&x, "done", 1);
 	}
+	tl_cluster_free(x.cl);
 	tl_batch_free(x.b);
 	tl_blkdir_close(x.d);
 	tl_store_close(x.s);

@@ -48,6 +48,8 @@ struct tl_index_opts {
 	tl_index_warn_fn warn;            /* may be NULL */
 	void *ctx;                        /* passed to progress and warn */
 	volatile sig_atomic_t *stop;      /* if non-NULL and set, stop at the next commit */
+	int no_cluster;                   /* 1: no address clustering (indexer/cluster.h) */
+	uint32_t cluster_heuristics;      /* TL_CLUSTER_H_* change heuristics; 0 = none */
 };
 
 struct tl_index_stats {
