@@ -12,6 +12,8 @@
 #include "api/serve.h"
 #include "chain/address.h"
 #include "tracer/entities.h"
+#include "tracer/storegraph.h"
+#include "tracer/trace.h"
 
 static int reply_store_error(struct tl_api_req *req, const struct tl_err *err)
 {
@@ -250,6 +252,336 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 				    msgs));
 }
 
+
+/* ---- traces ---- */
+
+/* Trace parameters as given in a query string or a JSON body. */
+struct trace_req {
+	const char *heist;
+	json_t *seeds;          /* array of "TXID[:VOUT]" (borrowed) */
+	const char *address, *from, *to;
+	const char *policy, *format, *until;
+	json_t *stop_cats;      /* array of names (borrowed) or NULL */
+	const char *stop_cats_csv;
+	int stop_at_mixers;     /* -1 unset */
+	long long max_hops, min_sat, max_tx; /* -1 unset */
+};
+
+static int seed_error(struct tl_api_req *req, const struct tl_err *err)
+{
+	const char *m = err->msg;
+	if (!strncmp(m, "wrong network", 13) || strstr(m, "wrong network"))
+		return tl_api_reply_error(req, 400, "wrong_network", "%s", m);
+	if (strstr(m, "bad outpoint")) return tl_api_reply_error(req, 400, "bad_txid", "%s", m);
+	if (strstr(m, "invalid address") || strstr(m, "address")) {
+		if (strstr(m, "never appears") || strstr(m, "received nothing"))
+			return tl_api_reply_error(req, 404, "not_found", "%s", m);
+		return tl_api_reply_error(req, 400, "bad_address", "%s", m);
+	}
+	if (strstr(m, "unknown transaction") || strstr(m, "no output"))
+		return tl_api_reply_error(req, 404, "not_found", "%s", m);
+	return tl_api_reply_error(req, 400, "bad_request", "%s", m);
+}
+
+static int cats_from_names(const char *list, uint32_t *out)
+{
+	uint32_t c = 0;
+	char *dup = strdup(list), *save = NULL;
+	if (!dup) abort();
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t f = tl_storegraph_cat_flags(t);
+		if (!f) {
+			free(dup);
+			return -1;
+		}
+		c |= f;
+	}
+	free(dup);
+	*out = c;
+	return 0;
+}
+
+static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct trace_req *t)
+{
+	struct tl_err err;
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	const char *format = t->format ? t->format : "json";
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
+		tl_api_reply_error(req, 400, "bad_request", "format must be json, csv, dot or html");
+		return;
+	}
+	if (t->policy && tl_policy_parse(t->policy, &p.policy, &err) < 0) {
+		tl_api_reply_error(req, 400, "bad_policy", "%s (poison, haircut, fifo, tiho)", err.msg);
+		return;
+	}
+	if (t->max_hops >= 0) p.max_hops = (uint32_t)(t->max_hops > UINT32_MAX ? UINT32_MAX : t->max_hops);
+	if (t->min_sat >= 0) p.min_sat = (uint64_t)t->min_sat;
+	if (t->stop_at_mixers >= 0) p.stop_at_mixers = t->stop_at_mixers;
+	uint32_t cats = 0;
+	if (t->stop_cats_csv) {
+		if (cats_from_names(t->stop_cats_csv, &cats) < 0) {
+			tl_api_reply_error(req, 400, "bad_request",
+					   "stop_categories: names among exchange, bridge, service, mixer, sanctioned");
+			return;
+		}
+		p.stop_cats = cats;
+	}
+	if (t->stop_cats) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(t->stop_cats, i, v)
+		{
+			uint32_t f = json_is_string(v) ? tl_storegraph_cat_flags(json_string_value(v)) : 0;
+			if (!f) {
+				tl_api_reply_error(req, 400, "bad_request",
+						   "stop_categories: names among exchange, bridge, service, mixer, sanctioned");
+				return;
+			}
+			cats |= f;
+		}
+		p.stop_cats = cats;
+	}
+	/* The server's cap on trace size, lowered (never raised) by the caller. */
+	p.max_tx = app->max_trace_txs;
+	if (t->max_tx > 0 && (uint64_t)t->max_tx < p.max_tx) p.max_tx = (uint64_t)t->max_tx;
+
+	struct tl_storegraph *sg = NULL;
+	struct tl_trace_seeds ts;
+	tl_trace_seeds_init(&ts);
+	struct tl_registry *reg = NULL;
+	json_t *res = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	if (tl_storegraph_new(app->store, &sg, &err) < 0) {
+		reply_store_error(req, &err);
+		goto out;
+	}
+	if (t->until) {
+		char *end;
+		long long h = strtoll(t->until, &end, 10);
+		if (*t->until && !*end && h >= 0 && h <= INT32_MAX) {
+			p.until_height = (uint32_t)h;
+		} else {
+			int64_t tm;
+			uint32_t hh;
+			if (tl_trace_parse_date(t->until, 1, &tm, &err) < 0) {
+				tl_api_reply_error(req, 400, "bad_request", "until: not a height, and %s", err.msg);
+				goto out;
+			}
+			int r = tl_trace_height_at(app->store, tm, &hh, &err);
+			if (r <= 0) {
+				tl_api_reply_error(req, 400, "bad_request", "until %s is before the first block", t->until);
+				goto out;
+			}
+			p.until_height = hh ? hh : 1;
+		}
+	}
+	int r = 0;
+	if (t->heist) {
+		struct tl_heist_info hi;
+		memset(&hi, 0, sizeof hi);
+		r = tl_heist_get(app->store, t->heist, &hi, &err);
+		if (r < 0) {
+			reply_store_error(req, &err);
+			goto out;
+		}
+		if (r == 0) {
+			tl_api_reply_error(req, 404, "not_found", "no heist '%s' (GET /v1/heists lists them)", t->heist);
+			goto out;
+		}
+		r = tl_heist_parse(&hi, &reg, &err);
+		free(hi.json);
+		if (r == 0 && (!reg || !reg->n)) r = tl_err_set(&err, "heist '%s' has no definition", t->heist);
+		if (r == 0 && !hi.traceable)
+			r = tl_err_set(&err, "heist '%s' is not traceable on this database (other chain or no seeds)",
+				       t->heist);
+		if (r == 0) r = tl_trace_seeds_add_heist(sg, &reg->heists[0], &ts, &err);
+		if (r < 0) {
+			tl_api_reply_error(req, 422, "not_traceable", "%s", err.msg);
+			goto out;
+		}
+	}
+	if (t->seeds) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(t->seeds, i, v)
+		{
+			if (!json_is_string(v)) {
+				tl_api_reply_error(req, 400, "bad_request", "seeds must be strings \"TXID[:VOUT]\"");
+				goto out;
+			}
+			if (tl_trace_seeds_add_outpoint(sg, json_string_value(v), &ts, &err) < 0) {
+				seed_error(req, &err);
+				goto out;
+			}
+		}
+	}
+	if (t->address) {
+		int64_t from = INT64_MIN, to = INT64_MAX;
+		if ((t->from && tl_trace_parse_date(t->from, 0, &from, &err) < 0) ||
+		    (t->to && tl_trace_parse_date(t->to, 1, &to, &err) < 0)) {
+			tl_api_reply_error(req, 400, "bad_request", "%s", err.msg);
+			goto out;
+		}
+		if (tl_trace_seeds_add_address(sg, t->address, from, to, &ts, &err) < 0) {
+			seed_error(req, &err);
+			goto out;
+		}
+	}
+	if (ts.n == 0) {
+		tl_api_reply_error(req, 400, "bad_request", "no seeds: give a heist, seeds [\"TXID[:VOUT]\"] or an address");
+		goto out;
+	}
+	r = tl_trace_run(sg, &ts, &p, &res, &err);
+	if (r == TL_WALK_TOO_BIG) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
+			 "stop_at_mixers=true",
+			 p.max_hops);
+		tl_api_reply_limit(req, 413, "trace_txs", (double)p.max_tx, narrow,
+				   "the trace visits more transactions than this server allows");
+		goto out;
+	}
+	if (r < 0) {
+		reply_store_error(req, &err);
+		goto out;
+	}
+	if (tl_api_req_time_left_ms(req) < 0) {
+		tl_api_reply_limit(req, 422, "trace_time", (double)app->opts.handler_time_ms / 1000.0,
+				   "pass a smaller max_hops, a min_sat dust threshold or an until height",
+				   "the trace did not finish within its time budget");
+		goto out;
+	}
+	const char *ctype = "application/json";
+	if (!strcmp(format, "json")) {
+		tl_api_reply_json(req, 200, json_incref(res));
+		goto out;
+	} else if (!strcmp(format, "csv")) {
+		r = tl_report_csv(res, &buf, &len, &err);
+		ctype = "text/csv";
+	} else if (!strcmp(format, "dot")) {
+		r = tl_report_dot(res, &buf, &len, &err);
+		ctype = "text/vnd.graphviz";
+	} else {
+		r = tl_report_html(res, &buf, &len, &err);
+		ctype = "text/html; charset=utf-8";
+	}
+	if (r < 0) tl_api_reply_error(req, 500, "internal", "rendering the report failed: %s", err.msg);
+	else tl_api_reply_raw(req, 200, ctype, buf, len);
+out:
+	free(buf);
+	json_decref(res);
+	tl_trace_seeds_free(&ts);
+	tl_storegraph_free(sg);
+	tl_registry_free(reg);
+}
+
+static int query_ll(struct tl_api_req *req, const char *name, long long *out)
+{
+	const char *v = tl_api_req_query(req, name);
+	*out = -1;
+	if (!v) return 0;
+	char *end;
+	long long x = *v >= '0' && *v <= '9' ? strtoll(v, &end, 10) : -1;
+	if (x < 0 || *end) {
+		tl_api_reply_error(req, 400, "bad_request", "%s must be a non-negative integer", name);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static void get_heist_trace(struct tl_api_req *req, void *ctx)
+{
+	struct trace_req t;
+	memset(&t, 0, sizeof t);
+	t.heist = tl_api_req_param(req, "id");
+	t.policy = tl_api_req_query(req, "policy");
+	t.format = tl_api_req_query(req, "format");
+	t.until = tl_api_req_query(req, "until");
+	t.stop_cats_csv = tl_api_req_query(req, "stop_categories");
+	const char *m = tl_api_req_query(req, "stop_at_mixers");
+	t.stop_at_mixers = m ? (!strcmp(m, "true") || !strcmp(m, "1")) : -1;
+	if (query_ll(req, "max_hops", &t.max_hops) || query_ll(req, "min_sat", &t.min_sat) ||
+	    query_ll(req, "max_tx", &t.max_tx))
+		return;
+	run_trace(req, ctx, &t);
+}
+
+/* Reads an optional string member; replies 400 when it has another type. */
+static int body_str(struct tl_api_req *req, json_t *b, const char *k, const char **out)
+{
+	json_t *v = json_object_get(b, k);
+	*out = NULL;
+	if (!v || json_is_null(v)) return 0;
+	if (!json_is_string(v)) {
+		tl_api_reply_error(req, 400, "bad_request", "'%s' must be a string", k);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int body_int(struct tl_api_req *req, json_t *b, const char *k, long long *out)
+{
+	json_t *v = json_object_get(b, k);
+	*out = -1;
+	if (!v || json_is_null(v)) return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		tl_api_reply_error(req, 400, "bad_request", "'%s' must be a non-negative integer", k);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static void post_trace(struct tl_api_req *req, void *ctx)
+{
+	json_t *b = tl_api_req_json(req);
+	if (!b) return;
+	if (!json_is_object(b)) {
+		tl_api_reply_error(req, 400, "bad_request", "the body must be a JSON object");
+		return;
+	}
+	struct trace_req t;
+	memset(&t, 0, sizeof t);
+	if (body_str(req, b, "heist", &t.heist) || body_str(req, b, "address", &t.address) ||
+	    body_str(req, b, "from", &t.from) || body_str(req, b, "to", &t.to) ||
+	    body_str(req, b, "policy", &t.policy) || body_str(req, b, "format", &t.format) ||
+	    body_int(req, b, "max_hops", &t.max_hops) || body_int(req, b, "min_sat", &t.min_sat) ||
+	    body_int(req, b, "max_tx", &t.max_tx))
+		return;
+	json_t *u = json_object_get(b, "until");
+	char ubuf[32];
+	if (json_is_integer(u)) {
+		snprintf(ubuf, sizeof ubuf, "%lld", (long long)json_integer_value(u));
+		t.until = ubuf;
+	} else if (json_is_string(u)) {
+		t.until = json_string_value(u);
+	}
+	t.seeds = json_object_get(b, "seeds");
+	if (t.seeds && !json_is_array(t.seeds)) {
+		tl_api_reply_error(req, 400, "bad_request", "'seeds' must be an array of \"TXID[:VOUT]\"");
+		return;
+	}
+	if (t.seeds && json_array_size(t.seeds) > 10000) {
+		tl_api_reply_limit(req, 413, "seeds", 10000, "split the seeds over several traces", "too many seeds");
+		return;
+	}
+	t.stop_cats = json_object_get(b, "stop_categories");
+	if (t.stop_cats && !json_is_array(t.stop_cats)) {
+		tl_api_reply_error(req, 400, "bad_request", "'stop_categories' must be an array of names");
+		return;
+	}
+	json_t *m = json_object_get(b, "stop_at_mixers");
+	t.stop_at_mixers = json_is_boolean(m) ? json_is_true(m) : -1;
+	run_trace(req, ctx, &t);
+}
+
 int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_api_server *s = app->srv;
@@ -257,7 +589,9 @@ int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 	    tl_api_route(s, TL_GET, "/v1/heists/:id", TL_ROLE_SCREEN, get_heist, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/addresses/:address/tags", TL_ROLE_SCREEN, get_address_tags, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/clusters/:id", TL_ROLE_INVESTIGATE, get_cluster, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, post_tags, app, err))
+	    tl_api_route(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, post_tags, app, err) ||
+	    tl_api_route(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, get_heist_trace, app, err) ||
+	    tl_api_route(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, post_trace, app, err))
 		return -1;
 	return 0;
 }

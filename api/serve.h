@@ -87,7 +87,7 @@ struct tl_app {
 	_Atomic int64_t last_update;     /* unix time of the last successful catch-up / index run */
 	_Atomic int64_t updates;         /* index runs that wrote blocks */
 	_Atomic int64_t follow_errors;
-	char last_error[256];            /* guarded by stop_lock */
+	char last_error[512];            /* guarded by stop_lock */
 	uint64_t follow_sig;             /* blocks-dir signature last indexed (follower only) */
 	pthread_mutex_t write_lock;      /* one writer at a time: follower runs, imports */
 	void *screen;                    /* screening index (tracer), when built */

@@ -34,6 +34,8 @@
 #include "store/store.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
+#include "tracer/storegraph.h"
+#include "tracer/trace.h"
 
 /* ---------------- Esplora field names (Esplora API.md / electrs) ---------------- */
 
@@ -877,6 +879,142 @@ static void test_v1_tags_heists_clusters(void **state)
 	resp_free(&r);
 }
 
+
+/* Traces over HTTP: the same object as the library computes directly
+ * with the same parameters, conserved totals, report formats, errors. */
+static void check_conserved(json_t *res)
+{
+	json_t *t = json_object_get(res, "totals");
+	json_int_t seeded = json_integer_value(json_object_get(t, "seeded_sat"));
+	json_int_t sum = json_integer_value(json_object_get(t, "endpoints_sat")) +
+			 json_integer_value(json_object_get(t, "holdings_sat")) +
+			 json_integer_value(json_object_get(t, "fees_sat")) + json_integer_value(json_object_get(t, "cut_sat"));
+	assert_true(seeded > 0);
+	assert_int_equal(seeded, sum);
+}
+
+static void test_v1_trace(void **state)
+{
+	(void)state;
+	struct resp r;
+	const char *url = "/v1/heists/sim-heist-1/trace?policy=fifo&max_hops=20";
+	http("GET", url, F.key_screen, NULL, &r);
+	expect_error(&r, 403, "forbidden");
+	resp_free(&r);
+	json_t *got = get_json(url, F.key_inv);
+	check_conserved(got);
+	assert_string_equal(json_string_value(json_object_get(got, "policy")), "fifo");
+
+	/* Second computation: the library directly, same heist and parameters. */
+	struct tl_err err;
+	struct tl_storegraph *sg;
+	assert_int_equal(tl_storegraph_new(F.app->store, &sg, &err), 0);
+	struct tl_heist_info hi;
+	assert_int_equal(tl_heist_get(F.app->store, "sim-heist-1", &hi, &err), 1);
+	struct tl_registry *reg;
+	assert_int_equal(tl_heist_parse(&hi, &reg, &err), 0);
+	free(hi.json);
+	struct tl_trace_seeds ts;
+	tl_trace_seeds_init(&ts);
+	assert_int_equal(tl_trace_seeds_add_heist(sg, &reg->heists[0], &ts, &err), 0);
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.policy = TL_POLICY_FIFO;
+	p.max_hops = 20;
+	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	p.max_tx = 200000;
+	json_t *want = NULL;
+	assert_int_equal(tl_trace_run(sg, &ts, &p, &want, &err), 0);
+	if (!json_equal(json_object_get(want, "totals"), json_object_get(got, "totals")) ||
+	    !json_equal(json_object_get(want, "graph"), json_object_get(got, "graph")))
+		fail_msg("trace over HTTP differs from the library's");
+	size_t nedges = json_array_size(json_object_get(json_object_get(got, "graph"), "edges"));
+	assert_true(nedges > 0);
+
+	/* The same seeds by outpoint in a POST body give the same flow. */
+	json_t *body = json_pack("{s:[],s:s,s:i}", "seeds", "policy", "fifo", "max_hops", 20);
+	json_t *so = json_object_get(want, "seed_outputs");
+	size_t i;
+	json_t *v;
+	int partial = 0; /* seeds of part of an output cannot be given by outpoint */
+	json_array_foreach(so, i, v)
+	{
+		json_t *op = json_object_get(v, "outpoint");
+		if (!op) op = json_object_get(v, "txid");
+		assert_true(json_is_string(op));
+		json_array_append(json_object_get(body, "seeds"), op);
+		partial |= json_object_get(v, "amount_sat") != NULL;
+	}
+	char *btext = json_dumps(body, JSON_COMPACT);
+	http("POST", "/v1/trace", F.key_inv, btext, &r);
+	if (r.status != 200) fail_msg("POST /v1/trace: %d %s", r.status, r.body);
+	json_t *got2 = resp_json(&r);
+	resp_free(&r);
+	check_conserved(got2);
+	if (!partial) assert_true(json_equal(json_object_get(want, "totals"), json_object_get(got2, "totals")));
+	json_decref(got2);
+	free(btext);
+	json_decref(body);
+
+	/* Reports: CSV has a header and one line per edge; DOT and HTML types. */
+	http("GET", "/v1/heists/sim-heist-1/trace?policy=fifo&max_hops=20&format=csv", F.key_inv, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(hdr(&r, "Content-Type"), "text/csv");
+	size_t lines = 0;
+	for (size_t k = 0; k < r.blen; k++) lines += r.body[k] == '\n';
+	if (r.blen && r.body[r.blen - 1] != '\n') lines++;
+	assert_int_equal(lines, nedges + 1);
+	resp_free(&r);
+	http("GET", "/v1/heists/sim-heist-1/trace?format=dot", F.key_inv, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "digraph"));
+	resp_free(&r);
+	http("GET", "/v1/heists/sim-heist-1/trace?format=html", F.key_inv, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(hdr(&r, "Content-Type"), "text/html"));
+	resp_free(&r);
+
+	/* Too big: the cap answers 413 with how to narrow. */
+	http("GET", "/v1/heists/sim-heist-1/trace?max_tx=1", F.key_inv, NULL, &r);
+	expect_error(&r, 413, "limit_exceeded");
+	json_t *e = resp_json(&r);
+	assert_string_equal(json_string_value(json_object_get(e, "limit")), "trace_txs");
+	assert_true(json_is_string(json_object_get(e, "narrow")));
+	json_decref(e);
+	resp_free(&r);
+
+	/* Errors. */
+	static const struct {
+		const char *method, *path, *body;
+		int status;
+		const char *code;
+	} cases[] = {
+		{ "GET", "/v1/heists/nope/trace", NULL, 404, "not_found" },
+		{ "GET", "/v1/heists/sim-heist-1/trace?policy=magic", NULL, 400, "bad_policy" },
+		{ "GET", "/v1/heists/sim-heist-1/trace?max_hops=-3", NULL, 400, "bad_request" },
+		{ "GET", "/v1/heists/sim-heist-1/trace?format=pdf", NULL, 400, "bad_request" },
+		{ "POST", "/v1/trace", "{\"seeds\": [\"abc\"]}", 400, "bad_txid" },
+		{ "POST", "/v1/trace", "{\"seeds\": [\"00000000000000000000000000000000000000000000000000000000000000aa\"]}",
+		  404, "not_found" },
+		{ "POST", "/v1/trace", "{\"seeds\": [", 400, "bad_json" },
+		{ "POST", "/v1/trace", "[1,2]", 400, "bad_request" },
+		{ "POST", "/v1/trace", "{}", 400, "bad_request" },
+		{ "POST", "/v1/trace", "{\"address\": \"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\"}", 400,
+		  "wrong_network" },
+		{ "POST", "/v1/trace", "{\"max_hops\": \"ten\", \"heist\": \"sim-heist-1\"}", 400, "bad_request" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		http(cases[k].method, cases[k].path, F.key_inv, cases[k].body, &r);
+		expect_error(&r, cases[k].status, cases[k].code);
+		resp_free(&r);
+	}
+	json_decref(want);
+	json_decref(got);
+	tl_trace_seeds_free(&ts);
+	tl_registry_free(reg);
+	tl_storegraph_free(sg);
+}
+
 /* ---------------- graceful shutdown and follow mode (own servers) ---------------- */
 
 static void slow_handler(struct tl_api_req *req, void *ctx)
@@ -1028,6 +1166,7 @@ int main(void)
 		cmocka_unit_test(test_address_and_paging), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_auth),		 cmocka_unit_test(test_graceful_shutdown),
 		cmocka_unit_test(test_follow),		 cmocka_unit_test(test_v1_tags_heists_clusters),
+		cmocka_unit_test(test_v1_trace),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
