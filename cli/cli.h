@@ -16,6 +16,7 @@ int cmd_index(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_heist(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "get", cmd_get, "print a transaction, address or block from the index as Esplora JSON" },
 	{ "db", cmd_db, "database digest and statistics" },
 	{ "trace", cmd_trace, "follow stolen funds from a heist, outputs or an address (json, csv, dot, html)" },
+	{ "screen", cmd_screen, "exposure of an address, output or tx to the registered heists; taint index upkeep" },
 	{ "tags", cmd_tags, "import tag files (CSV, OFAC XML, TagPack) and show the tags of an address" },
 	{ "heist", cmd_heist, "import the heist registry and list the stored heists" },
 	{ "cluster", cmd_cluster, "show the cluster of an address: size, totals, tags, linking transactions" },

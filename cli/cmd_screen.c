@@ -1,0 +1,204 @@
+/* taintline screen: exposure of an address, output or transaction to the
+ * registered heists (a lookup in the materialized taint index), and the
+ * maintenance of that index (--rebuild, --update). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "chain/hash.h"
+#include "cli/cli.h"
+#include "store/store.h"
+#include "tracer/screen.h"
+#include "tracer/trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline screen --db DB (--address A | --outpoint TXID:VOUT | --txid TXID) [OPTIONS]\n"
+	           "       taintline screen --db DB --rebuild [--min-sat S]\n"
+	           "       taintline screen --db DB --update\n"
+	           "  Says whether funds are exposed to a registered heist: risk (severe, high,\n"
+	           "  medium, low, none), whether the address is tagged sanctioned, the exposures\n"
+	           "  (heist, amount, share, hops) and the reasons.\n"
+	           "  --json          JSON instead of text\n"
+	           "  --rules FILE    risk rules (name = value lines; see docs/tracing.md)\n"
+	           "  --backward N    also walk back N hops from the output (--outpoint) to the heists' seeds\n"
+	           "  --rebuild       recompute the taint index of every imported heist from scratch\n"
+	           "  --update        bring the taint index to the database tip (only new blocks walked)\n"
+	           "  --min-sat S     with --rebuild: drop tainted amounts under S sat (default 1000)\n");
+}
+
+static void print_text(const json_t *v)
+{
+	const json_t *s = json_object_get(v, "subject");
+	const char *what = json_string_value(json_object_get(s, "address"));
+	if (!what) what = json_string_value(json_object_get(s, "outpoint"));
+	if (!what) what = json_string_value(json_object_get(s, "txid"));
+	printf("%s\n  risk: %s%s\n", what ? what : "?", json_string_value(json_object_get(v, "risk")),
+	       json_is_true(json_object_get(v, "sanctioned")) ? " (sanctioned)" : "");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(v, "exposures"), i, e) {
+		long long a = (long long)json_integer_value(json_object_get(e, "amount_sat"));
+		printf("  exposure: heist %s, %lld.%08lld BTC (%lld sat), %.2f%%, %lld hops\n",
+		       json_string_value(json_object_get(e, "heist")), a / 100000000, a % 100000000, a,
+		       json_real_value(json_object_get(e, "share")) * 100,
+		       (long long)json_integer_value(json_object_get(e, "hops")));
+	}
+	json_array_foreach(json_object_get(v, "reasons"), i, e) printf("  reason: %s\n", json_string_value(e));
+	json_t *b = json_object_get(v, "backward");
+	if (b) {
+		printf("  backward walk (%lld hops):\n", (long long)json_integer_value(json_object_get(b, "max_hops")));
+		json_array_foreach(json_object_get(b, "sources"), i, e)
+			printf("    heist %s: %.0f sat, %.2f%%, %lld hops\n", json_string_value(json_object_get(e, "heist")),
+			       json_real_value(json_object_get(e, "amount_sat")),
+			       json_real_value(json_object_get(e, "share")) * 100,
+			       (long long)json_integer_value(json_object_get(e, "hops")));
+	}
+}
+
+int cmd_screen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },       { "address", required_argument, NULL, 'a' },
+		{ "outpoint", required_argument, NULL, 'o' }, { "txid", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },           { "rules", required_argument, NULL, 'r' },
+		{ "backward", required_argument, NULL, 'b' }, { "rebuild", no_argument, NULL, 'R' },
+		{ "update", no_argument, NULL, 'U' },         { "min-sat", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *address = NULL, *outpoint = NULL, *txid = NULL, *rules_path = NULL;
+	int json = 0, rebuild = 0, update = 0, c;
+	long backward = -1;
+	struct tl_screen_params sp;
+	tl_screen_params_default(&sp);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'a': address = optarg; break;
+		case 'o': outpoint = optarg; break;
+		case 't': txid = optarg; break;
+		case 'j': json = 1; break;
+		case 'r': rules_path = optarg; break;
+		case 'b':
+			backward = strtol(optarg, &end, 10);
+			if (*end || backward < 1 || backward > 100) {
+				fprintf(stderr, "screen: --backward wants 1..100 hops\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'R': rebuild = 1; break;
+		case 'U': update = 1; break;
+		case 'm':
+			sp.min_sat = strtoull(optarg, &end, 10);
+			if (*end || *optarg == '-') {
+				fprintf(stderr, "screen: --min-sat wants a number of satoshis\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	int modes = (address != NULL) + (outpoint != NULL) + (txid != NULL) + rebuild + update;
+	if (!db || optind != argc || modes != 1) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	if (backward > 0 && !outpoint) {
+		fprintf(stderr, "screen: --backward needs --outpoint\n");
+		return TL_EXIT_USAGE;
+	}
+	struct tl_err err;
+	uint8_t h[32];
+	uint32_t vout = 0;
+	if (outpoint) {
+		if (tl_trace_parse_outpoint(outpoint, h, &vout, &err)) {
+			fprintf(stderr, "screen: %s\n", err.msg);
+			return TL_EXIT_USAGE;
+		}
+		if (vout == TL_SEED_WHOLE_TX) {
+			fprintf(stderr, "screen: --outpoint wants TXID:VOUT (use --txid for a whole transaction)\n");
+			return TL_EXIT_USAGE;
+		}
+	}
+	if (txid && (strlen(txid) != 64 || tl_hash_from_hex(txid, h))) {
+		fprintf(stderr, "screen: bad txid '%s': 64 hex digits expected\n", txid);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_screen_rules rules;
+	tl_screen_rules_default(&rules);
+	if (rules_path && tl_screen_rules_load(rules_path, &rules, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_store *s = NULL;
+	struct tl_store_opts so = { .read_only = !(rebuild || update), .cache_mb = 128 };
+	if (tl_store_open(db, &so, &s, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	int rc = TL_EXIT_FAIL;
+	struct tl_screen *sc = NULL;
+	json_t *v = NULL;
+	if (rebuild) {
+		uint32_t done = 0, skipped = 0;
+		if (tl_screen_rebuild(s, &sp, &done, &skipped, &err)) {
+			fprintf(stderr, "screen: %s\n", err.msg);
+			goto out;
+		}
+		printf("taint index rebuilt for %u heist%s (%u skipped: seeds not indexed)\n", done, done == 1 ? "" : "s",
+		       skipped);
+		rc = TL_EXIT_OK;
+		goto out;
+	}
+	if (update) {
+		struct tl_screen_update_stats st;
+		if (tl_screen_update(s, &st, &err)) {
+			fprintf(stderr, "screen: %s\n", err.msg);
+			goto out;
+		}
+		printf("taint index current for %u heist%s (%u rebuilt), %llu transactions walked, %llu outputs written\n",
+		       st.heists, st.heists == 1 ? "" : "s", st.rebuilt, (unsigned long long)st.visited,
+		       (unsigned long long)st.written);
+		rc = TL_EXIT_OK;
+		goto out;
+	}
+	if (tl_screen_open(s, &rules, &sc, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		goto out;
+	}
+	if (address) v = tl_screen_address(sc, address, &err);
+	else if (outpoint) v = tl_screen_outpoint(sc, h, vout, &err);
+	else v = tl_screen_txid(sc, h, &err);
+	if (v && backward > 0) {
+		json_t *b = tl_screen_backward(sc, h, vout, (uint32_t)backward, &err);
+		if (!b) {
+			json_decref(v);
+			v = NULL;
+		} else {
+			json_object_set_new(v, "backward", b);
+		}
+	}
+	if (!v) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		goto out;
+	}
+	if (json) {
+		char *txt = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		if (txt) printf("%s\n", txt);
+		free(txt);
+	} else {
+		print_text(v);
+	}
+	rc = TL_EXIT_OK;
+out:
+	json_decref(v);
+	tl_screen_close(sc);
+	tl_store_close(s);
+	return rc;
+}

@@ -1,0 +1,1102 @@
+/* Screening index and lookups; see screen.h. */
+#include "tracer/screen.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/hash.h"
+#include "tracer/entities.h"
+#include "tracer/graph.h"
+#include "tracer/storegraph.h"
+#include "tracer/trace.h"
+#include "tracer/walk.h"
+
+/* ---- small containers ---- */
+
+#define F_ENDPOINT 1u
+#define F_SEED 2u
+#define M_FRONTIER_DB 1u
+#define M_FRONTIER_NOW 2u
+#define M_WRITE 4u
+
+struct oent {
+	uint64_t tx; /* UINT64_MAX = empty */
+	uint32_t vout;
+	uint32_t hops;
+	uint64_t amount, addr_id;
+	uint32_t flags, mark;
+};
+
+struct omap {
+	struct oent *v;
+	size_t cap, n;
+};
+
+static size_t ohash(uint64_t tx, uint32_t vout, size_t mask)
+{
+	uint64_t h = (tx * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)vout * 0xC2B2AE3D27D4EB4Full);
+	return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+static struct oent *omap_find(struct omap *m, uint64_t tx, uint32_t vout)
+{
+	if (!m->cap) return NULL;
+	size_t i = ohash(tx, vout, m->cap - 1);
+	for (;;) {
+		struct oent *e = &m->v[i];
+		if (e->tx == UINT64_MAX) return NULL;
+		if (e->tx == tx && e->vout == vout) return e;
+		i = (i + 1) & (m->cap - 1);
+	}
+}
+
+static struct oent *omap_put(struct omap *m, uint64_t tx, uint32_t vout)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct oent *nv = malloc(nc * sizeof *nv);
+		if (!nv) return NULL;
+		for (size_t i = 0; i < nc; i++) nv[i].tx = UINT64_MAX;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].tx != UINT64_MAX) {
+				size_t j = ohash(m->v[i].tx, m->v[i].vout, nc - 1);
+				while (nv[j].tx != UINT64_MAX) j = (j + 1) & (nc - 1);
+				nv[j] = m->v[i];
+			}
+		free(m->v);
+		m->v = nv;
+		m->cap = nc;
+	}
+	size_t i = ohash(tx, vout, m->cap - 1);
+	while (m->v[i].tx != UINT64_MAX && !(m->v[i].tx == tx && m->v[i].vout == vout)) i = (i + 1) & (m->cap - 1);
+	if (m->v[i].tx == UINT64_MAX) {
+		memset(&m->v[i], 0, sizeof m->v[i]);
+		m->v[i].tx = tx;
+		m->v[i].vout = vout;
+		m->n++;
+	}
+	return &m->v[i];
+}
+
+struct heap {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int heap_push(struct heap *h, uint64_t x)
+{
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 256;
+		uint64_t *p = realloc(h->v, nc * sizeof *p);
+		if (!p) return -1;
+		h->v = p;
+		h->cap = nc;
+	}
+	size_t i = h->n++;
+	while (i && h->v[(i - 1) / 2] > x) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+	return 0;
+}
+
+static uint64_t heap_pop(struct heap *h)
+{
+	uint64_t top = h->v[0], x = h->v[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n) break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c]) c++;
+		if (h->v[c] >= x) break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n) h->v[i] = x;
+	return top;
+}
+
+/* ---- varint values ---- */
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static int get_varints(const uint8_t *p, size_t len, uint64_t *out, int n)
+{
+	size_t pos = 0;
+	for (int i = 0; i < n; i++)
+		if (tl_get_varint(p, len, &pos, &out[i])) return -1;
+	return 0;
+}
+
+/* ---- params and state ---- */
+
+void tl_screen_params_default(struct tl_screen_params *p)
+{
+	p->min_sat = 1000;
+	p->stop_cats = TL_CAT_EXCHANGE | TL_CAT_BRIDGE | TL_CAT_SERVICE;
+}
+
+struct hstate {
+	uint32_t num;
+	int32_t height;
+	uint8_t hash[32];
+	uint64_t next_tx_num;
+	struct tl_screen_params p;
+};
+
+static void state_name(const char *id, char *buf, size_t cap) { snprintf(buf, cap, "screen.heist.%s", id); }
+
+/* 1 found, 0 none, -1 error */
+static int state_get(struct tl_store *s, const char *id, struct hstate *st, struct tl_err *err)
+{
+	char name[128], *val = NULL;
+	state_name(id, name, sizeof name);
+	int r = tl_store_get_meta(s, name, &val, err);
+	if (r <= 0) return r;
+	json_error_t je;
+	json_t *j = json_loads(val, 0, &je);
+	free(val);
+	const char *hh = json_string_value(json_object_get(j, "hash"));
+	if (!j || !hh || tl_hash_from_hex(hh, st->hash)) {
+		json_decref(j);
+		return tl_err_set(err, "corrupt screening state for heist '%s'", id);
+	}
+	st->num = (uint32_t)json_integer_value(json_object_get(j, "num"));
+	st->height = (int32_t)json_integer_value(json_object_get(j, "height"));
+	st->next_tx_num = (uint64_t)json_integer_value(json_object_get(j, "next_tx_num"));
+	st->p.min_sat = (uint64_t)json_integer_value(json_object_get(j, "min_sat"));
+	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
+	json_decref(j);
+	return 1;
+}
+
+static void state_put(struct tl_batch *b, const char *id, const struct hstate *st)
+{
+	char name[128], hh[65];
+	state_name(id, name, sizeof name);
+	tl_hash_to_hex(st->hash, hh);
+	json_t *j = json_pack("{s:I,s:i,s:s,s:I,s:I,s:I}", "num", (json_int_t)st->num, "height", (int)st->height,
+	                      "hash", hh, "next_tx_num", (json_int_t)st->next_tx_num, "min_sat",
+	                      (json_int_t)st->p.min_sat, "stop_cats", (json_int_t)st->p.stop_cats);
+	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	tl_batch_put_meta(b, name, txt);
+	free(txt);
+	json_decref(j);
+}
+
+/* ---- the screening walk ---- */
+
+struct agg {
+	uint64_t addr_id; /* 0 = empty */
+	uint64_t amount, n;
+	uint32_t hops;
+};
+
+struct run {
+	struct tl_store *s;
+	struct tl_storegraph *sg;
+	struct tl_graph g;
+	struct hstate st;
+	uint64_t limit; /* tx_nums >= limit are past the tip of this run */
+	struct omap m;
+	struct heap h;
+	struct agg *ag;
+	size_t ag_cap, ag_n;
+	uint64_t visited, written;
+	struct tl_err *err;
+};
+
+static int agg_add(struct run *r, uint64_t addr_id, uint64_t amount, uint32_t hops)
+{
+	if (!addr_id) return 0;
+	if ((r->ag_n + 1) * 2 > r->ag_cap) {
+		size_t nc = r->ag_cap ? r->ag_cap * 2 : 256;
+		struct agg *nv = calloc(nc, sizeof *nv);
+		if (!nv) return tl_err_set(r->err, "out of memory");
+		for (size_t i = 0; i < r->ag_cap; i++)
+			if (r->ag[i].addr_id) {
+				size_t j = (size_t)(r->ag[i].addr_id * 0x9E3779B97F4A7C15ull >> 13) & (nc - 1);
+				while (nv[j].addr_id) j = (j + 1) & (nc - 1);
+				nv[j] = r->ag[i];
+			}
+		free(r->ag);
+		r->ag = nv;
+		r->ag_cap = nc;
+	}
+	size_t j = (size_t)(addr_id * 0x9E3779B97F4A7C15ull >> 13) & (r->ag_cap - 1);
+	while (r->ag[j].addr_id && r->ag[j].addr_id != addr_id) j = (j + 1) & (r->ag_cap - 1);
+	struct agg *a = &r->ag[j];
+	if (!a->addr_id) {
+		a->addr_id = addr_id;
+		a->hops = UINT32_MAX;
+		r->ag_n++;
+	}
+	a->amount += amount;
+	a->n++;
+	if (hops < a->hops) a->hops = hops;
+	return 0;
+}
+
+/* A tainted output has been recorded in the map: decide its fate. */
+static int classify(struct run *r, struct oent *e)
+{
+	e->mark |= M_WRITE;
+	if (e->addr_id) {
+		struct tl_entity ent;
+		if (r->g.get_entity(r->g.ctx, e->addr_id, &ent, r->err)) return -1;
+		if (ent.cats & r->st.p.stop_cats) {
+			e->flags |= F_ENDPOINT;
+			return 0;
+		}
+	}
+	uint64_t sp;
+	if (r->g.get_spender(r->g.ctx, e->tx, e->vout, &sp, r->err)) return -1;
+	if (sp == TL_GRAPH_UNSPENT || sp >= r->limit) {
+		e->mark |= M_FRONTIER_NOW;
+		return 0;
+	}
+	if (heap_push(&r->h, sp)) return tl_err_set(r->err, "out of memory");
+	return 0;
+}
+
+static int process_tx(struct run *r, uint64_t x)
+{
+	struct tl_gtx tx;
+	int rc = r->g.get_tx(r->g.ctx, x, &tx, r->err);
+	if (rc) return rc < 0 ? -1 : tl_err_set(r->err, "spender tx_num %llu missing", (unsigned long long)x);
+	r->visited++;
+	unsigned __int128 T = 0, V = 0;
+	uint32_t maxhop = 0;
+	int any = 0;
+	for (uint32_t i = 0; i < tx.n_in; i++) {
+		V += tx.in[i].value;
+		if (tx.in[i].prev_tx == TL_GRAPH_NO_PREV) continue;
+		struct oent *e = omap_find(&r->m, tx.in[i].prev_tx, tx.in[i].vout);
+		if (!e || (e->flags & F_ENDPOINT)) continue;
+		T += e->amount;
+		if (e->hops > maxhop) maxhop = e->hops;
+		e->mark &= ~M_FRONTIER_NOW;
+		any = 1;
+	}
+	if (!any || !T || !V) return 0;
+	/* copy outputs: get_entity/get_spender do not touch get_tx's buffers,
+	 * but keep it simple and safe */
+	uint32_t n = tx.n_out;
+	struct tl_gout *outs = malloc((n ? n : 1) * sizeof *outs);
+	if (!outs) return tl_err_set(r->err, "out of memory");
+	memcpy(outs, tx.out, n * sizeof *outs);
+	int ret = 0;
+	for (uint32_t j = 0; j < n && !ret; j++) {
+		uint64_t t = (uint64_t)((unsigned __int128)outs[j].value * T / V);
+		struct oent *e = omap_find(&r->m, x, j);
+		if (e && (e->flags & F_SEED)) {
+			/* a seed reached again: keep the larger amount, hop 0 */
+			if (t > e->amount) e->amount = t;
+			continue;
+		}
+		if (!t || t < r->st.p.min_sat) continue;
+		e = omap_put(&r->m, x, j);
+		if (!e) { ret = tl_err_set(r->err, "out of memory"); break; }
+		e->amount = t;
+		e->hops = maxhop + 1;
+		e->addr_id = outs[j].addr_id;
+		ret = classify(r, e);
+	}
+	free(outs);
+	return ret;
+}
+
+static int run_walk(struct run *r)
+{
+	uint64_t last = UINT64_MAX;
+	while (r->h.n) {
+		uint64_t x = heap_pop(&r->h);
+		if (x == last) continue;
+		last = x;
+		if (process_tx(r, x)) return -1;
+	}
+	return 0;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->m.v);
+	free(r->h.v);
+	free(r->ag);
+	tl_storegraph_free(r->sg);
+}
+
+/* Writes the run's results. full: old aggregate values are not merged. */
+static int run_write(struct run *r, const char *id, int full, struct tl_batch *b)
+{
+	uint8_t key[16], val[64];
+	for (size_t i = 0; i < r->m.cap; i++) {
+		struct oent *e = &r->m.v[i];
+		if (e->tx == UINT64_MAX) continue;
+		if (e->mark & M_WRITE) {
+			size_t n = put_varint(val, e->amount);
+			n += put_varint(val + n, e->hops);
+			n += put_varint(val + n, e->flags);
+			n += put_varint(val + n, e->addr_id);
+			tl_taint_key(r->st.num, e->tx, e->vout, key);
+			tl_batch_put_kv(b, TL_CF_TAINT, key, 16, val, n);
+			if (agg_add(r, e->addr_id, e->amount, e->hops)) return -1;
+			r->written++;
+		}
+		tl_taint_key(r->st.num | TL_SCREEN_FRONTIER_BIT, e->tx, e->vout, key);
+		int now = !!(e->mark & M_FRONTIER_NOW), was = !!(e->mark & M_FRONTIER_DB);
+		if (now && !was) tl_batch_put_kv(b, TL_CF_TAINT, key, 16, "", 0);
+		if (!now && was) tl_batch_del(b, TL_CF_TAINT, key, 16);
+	}
+	for (size_t i = 0; i < r->ag_cap; i++) {
+		struct agg *a = &r->ag[i];
+		if (!a->addr_id) continue;
+		uint64_t amount = a->amount, hops = a->hops, cnt = a->n;
+		tl_taint_key(TL_SCREEN_AGG_ID, a->addr_id, r->st.num, key);
+		if (!full) {
+			uint8_t *v = NULL;
+			size_t vl = 0;
+			int g = tl_store_get_kv(r->s, TL_CF_TAINT, key, 16, &v, &vl, r->err);
+			if (g < 0) return -1;
+			if (g == 1) {
+				uint64_t old[3];
+				if (get_varints(v, vl, old, 3)) {
+					free(v);
+					return tl_err_set(r->err, "corrupt taint aggregate");
+				}
+				amount += old[0];
+				if (old[1] < hops) hops = old[1];
+				cnt += old[2];
+			}
+			free(v);
+		}
+		size_t n = put_varint(val, amount);
+		n += put_varint(val + n, hops);
+		n += put_varint(val + n, cnt);
+		tl_batch_put_kv(b, TL_CF_TAINT, key, 16, val, n);
+	}
+	state_put(b, id, &r->st);
+	return 0;
+}
+
+static int prefix_delete(struct tl_store *s, struct tl_batch *b, uint32_t num, int collect_addr, uint32_t heist_num,
+                         struct tl_err *err)
+{
+	uint8_t k0[16];
+	tl_taint_key(num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	if (!it) return tl_err_set(err, "cannot iterate the taint family");
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		tl_batch_del(b, TL_CF_TAINT, k, kl);
+		if (collect_addr) {
+			const uint8_t *v = tl_iter_value(it, &vl);
+			uint64_t f[4];
+			if (!get_varints(v, vl, f, 4) && f[3]) {
+				uint8_t ak[16];
+				tl_taint_key(TL_SCREEN_AGG_ID, f[3], heist_num, ak);
+				tl_batch_del(b, TL_CF_TAINT, ak, 16);
+			}
+		}
+	}
+	tl_iter_free(it);
+	return 0;
+}
+
+static int run_begin(struct run *r, struct tl_store *s, struct tl_err *err)
+{
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	r->err = err;
+	if (tl_storegraph_new(s, &r->sg, err)) return -1;
+	tl_storegraph_graph(r->sg, &r->g);
+	struct tl_tip tip;
+	if (tl_store_tip(s, &tip, err)) return -1;
+	r->limit = tip.next_tx_num;
+	r->st.height = tip.height;
+	memcpy(r->st.hash, tip.hash, 32);
+	r->st.next_tx_num = tip.next_tx_num;
+	return 0;
+}
+
+static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi, const struct tl_screen_params *p,
+                             uint64_t *visited, struct tl_err *err)
+{
+	if (hi->num >= TL_SCREEN_FRONTIER_BIT) return tl_err_set(err, "heist number %u too large", hi->num);
+	struct tl_registry *reg = NULL;
+	if (tl_heist_parse(hi, &reg, err)) return -1;
+	struct run r;
+	struct tl_trace_seeds seeds;
+	tl_trace_seeds_init(&seeds);
+	struct tl_batch *b = NULL;
+	int ret = -1;
+	if (run_begin(&r, s, err)) goto out;
+	r.st.num = hi->num;
+	if (p) r.st.p = *p;
+	else tl_screen_params_default(&r.st.p);
+	if (!reg->n || tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) goto out;
+	/* seed outputs */
+	for (size_t i = 0; i < seeds.n; i++) {
+		struct tl_gtx tx;
+		int rc = r.g.get_tx(r.g.ctx, seeds.v[i].tx_num, &tx, err);
+		if (rc) { if (rc > 0) tl_err_set(err, "seed transaction missing"); goto out; }
+		uint32_t lo = seeds.v[i].vout == TL_SEED_WHOLE_TX ? 0 : seeds.v[i].vout;
+		uint32_t hi2 = seeds.v[i].vout == TL_SEED_WHOLE_TX ? tx.n_out : seeds.v[i].vout + 1;
+		for (uint32_t j = lo; j < hi2 && j < tx.n_out; j++) {
+			if (omap_find(&r.m, tx.tx_num, j)) continue;
+			struct oent *e = omap_put(&r.m, tx.tx_num, j);
+			if (!e) { tl_err_set(err, "out of memory"); goto out; }
+			e->amount = tx.out[j].value;
+			e->addr_id = tx.out[j].addr_id;
+			e->hops = 0;
+			e->flags = F_SEED;
+		}
+	}
+	for (size_t i = 0; i < r.m.cap; i++)
+		if (r.m.v[i].tx != UINT64_MAX && classify(&r, &r.m.v[i])) goto out;
+	if (run_walk(&r)) goto out;
+	b = tl_batch_new(s);
+	if (prefix_delete(s, b, hi->num, 1, hi->num, err) ||
+	    prefix_delete(s, b, hi->num | TL_SCREEN_FRONTIER_BIT, 0, 0, err))
+		goto out;
+	if (run_write(&r, hi->id, 1, b) || tl_store_write(s, b, err)) goto out;
+	if (visited) *visited += r.visited;
+	ret = 0;
+out:
+	tl_batch_free(b);
+	tl_trace_seeds_free(&seeds);
+	run_free(&r);
+	tl_registry_free(reg);
+	if (ret) tl_err_prefix(err, "screening heist '%s': ", hi->id);
+	return ret;
+}
+
+int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct tl_screen_params *p,
+                          struct tl_err *err)
+{
+	struct tl_heist_info hi;
+	memset(&hi, 0, sizeof hi);
+	int r = tl_heist_get(s, heist_id, &hi, err);
+	if (r < 0) return -1;
+	if (r == 0) return tl_err_set(err, "unknown heist '%s' (not imported)", heist_id);
+	if (!hi.traceable) {
+		free(hi.json);
+		return tl_err_set(err, "heist '%s' is not traceable on this database's network", heist_id);
+	}
+	r = materialize_heist(s, &hi, p, NULL, err);
+	free(hi.json);
+	return r;
+}
+
+/* Continues a heist from its frontier. */
+static int update_heist(struct tl_store *s, const char *id, const struct hstate *old, uint64_t *visited,
+                        uint64_t *written, struct tl_err *err)
+{
+	struct run r;
+	int ret = -1;
+	struct tl_batch *b = NULL;
+	if (run_begin(&r, s, err)) goto out;
+	r.st.num = old->num;
+	r.st.p = old->p;
+	if (r.limit <= old->next_tx_num) {
+		ret = 0; /* nothing new */
+		goto out;
+	}
+	uint8_t k0[16];
+	tl_taint_key(old->num | TL_SCREEN_FRONTIER_BIT, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t tx = 0;
+		uint32_t vout = 0;
+		for (int i = 4; i < 12; i++) tx = tx << 8 | k[i];
+		for (int i = 12; i < 16; i++) vout = vout << 8 | k[i];
+		struct oent *e = omap_put(&r.m, tx, vout);
+		if (!e) { tl_iter_free(it); tl_err_set(err, "out of memory"); goto out; }
+		e->mark = M_FRONTIER_DB | M_FRONTIER_NOW;
+	}
+	tl_iter_free(it);
+	for (size_t i = 0; i < r.m.cap; i++) {
+		struct oent *e = &r.m.v[i];
+		if (e->tx == UINT64_MAX) continue;
+		uint8_t key[16], *v = NULL;
+		size_t vl;
+		tl_taint_key(old->num, e->tx, e->vout, key);
+		int g = tl_store_get_kv(s, TL_CF_TAINT, key, 16, &v, &vl, err);
+		if (g < 0) goto out;
+		uint64_t f[4];
+		if (g == 0 || get_varints(v, vl, f, 4)) {
+			free(v);
+			tl_err_set(err, "frontier output without taint record");
+			goto out;
+		}
+		free(v);
+		e->amount = f[0];
+		e->hops = (uint32_t)f[1];
+		e->flags = (uint32_t)f[2];
+		e->addr_id = f[3];
+		uint64_t sp;
+		if (r.g.get_spender(r.g.ctx, e->tx, e->vout, &sp, err)) goto out;
+		if (sp != TL_GRAPH_UNSPENT && sp < r.limit && heap_push(&r.h, sp)) {
+			tl_err_set(err, "out of memory");
+			goto out;
+		}
+	}
+	if (run_walk(&r)) goto out;
+	b = tl_batch_new(s);
+	if (run_write(&r, id, 0, b) || tl_store_write(s, b, err)) goto out;
+	*visited += r.visited;
+	*written += r.written;
+	ret = 0;
+out:
+	tl_batch_free(b);
+	run_free(&r);
+	if (ret) tl_err_prefix(err, "updating screening of heist '%s': ", id);
+	return ret;
+}
+
+struct list_ctx {
+	struct tl_heist_info *v;
+	size_t n, cap;
+};
+
+static int list_cb(void *vctx, const struct tl_heist_info *h)
+{
+	struct list_ctx *c = vctx;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 8;
+		struct tl_heist_info *p = realloc(c->v, nc * sizeof *p);
+		if (!p) return 1;
+		c->v = p;
+		c->cap = nc;
+	}
+	c->v[c->n] = *h;
+	c->v[c->n].json = strdup(h->json ? h->json : "");
+	c->n++;
+	return 0;
+}
+
+static void list_free(struct list_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) free(c->v[i].json);
+	free(c->v);
+}
+
+int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint32_t *done, uint32_t *skipped,
+                      struct tl_err *err)
+{
+	struct list_ctx c = { 0 };
+	if (tl_heists_list(s, list_cb, &c, err) < 0) {
+		list_free(&c);
+		return -1;
+	}
+	uint32_t d = 0, sk = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		if (!c.v[i].traceable) continue;
+		struct tl_err e2;
+		if (materialize_heist(s, &c.v[i], p, NULL, &e2)) sk++;
+		else d++;
+	}
+	list_free(&c);
+	if (done) *done = d;
+	if (skipped) *skipped = sk;
+	return 0;
+}
+
+int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, struct tl_err *err)
+{
+	struct tl_screen_update_stats st = { 0 };
+	struct list_ctx c = { 0 };
+	if (tl_heists_list(s, list_cb, &c, err) < 0) {
+		list_free(&c);
+		return -1;
+	}
+	int ret = 0;
+	for (size_t i = 0; i < c.n && !ret; i++) {
+		if (!c.v[i].traceable) continue;
+		struct hstate old;
+		int g = state_get(s, c.v[i].id, &old, err);
+		if (g < 0) { ret = -1; break; }
+		int rebuild = g == 0 || old.num != c.v[i].num;
+		if (!rebuild) {
+			struct tl_block_rec br;
+			int r = tl_store_block_by_height(s, old.height, &br, err);
+			if (r < 0) { ret = -1; break; }
+			rebuild = r == 0 || memcmp(br.hash, old.hash, 32) != 0;
+		}
+		if (rebuild) {
+			struct tl_err e2;
+			/* seeds not indexed yet: try again after the next blocks */
+			if (materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2) == 0) st.rebuilt++;
+			else continue;
+		} else if (update_heist(s, c.v[i].id, &old, &st.visited, &st.written, err)) {
+			ret = -1;
+			break;
+		}
+		st.heists++;
+	}
+	list_free(&c);
+	if (stp) *stp = st;
+	return ret;
+}
+
+/* ---- rules ---- */
+
+void tl_screen_rules_default(struct tl_screen_rules *r)
+{
+	r->sanctioned_severe = 1;
+	r->high_share = 0.5;
+	r->high_hops = 1;
+	r->medium_share = 0.1;
+	r->medium_hops = 3;
+	r->low_min_sat = 1000;
+}
+
+int tl_screen_rules_load(const char *path, struct tl_screen_rules *r, struct tl_err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) return tl_err_set(err, "%s: %s", path, strerror(errno));
+	char line[512];
+	int ln = 0, ret = 0;
+	while (fgets(line, sizeof line, f)) {
+		ln++;
+		char *h = strchr(line, '#');
+		if (h) *h = 0;
+		char *p = line;
+		while (isspace((unsigned char)*p)) p++;
+		if (!*p) continue;
+		char *eq = strchr(p, '=');
+		if (!eq) { ret = tl_err_set(err, "%s line %d: expected name = value", path, ln); break; }
+		*eq = 0;
+		char *name = p, *val = eq + 1, *end;
+		for (char *q = eq - 1; q >= name && isspace((unsigned char)*q); q--) *q = 0;
+		while (isspace((unsigned char)*val)) val++;
+		for (char *q = val + strlen(val) - 1; q >= val && isspace((unsigned char)*q); q--) *q = 0;
+		errno = 0;
+		double d = strtod(val, &end);
+		if (!*val || *end || errno || d < 0) {
+			ret = tl_err_set(err, "%s line %d: bad value '%s' for %s", path, ln, val, name);
+			break;
+		}
+		int is_int = d == (double)(uint64_t)d;
+		if (!strcmp(name, "sanctioned_severe") && (d == 0 || d == 1)) r->sanctioned_severe = (int)d;
+		else if (!strcmp(name, "high_share") && d <= 1) r->high_share = d;
+		else if (!strcmp(name, "medium_share") && d <= 1) r->medium_share = d;
+		else if (!strcmp(name, "high_hops") && is_int && d < 1e6) r->high_hops = (uint32_t)d;
+		else if (!strcmp(name, "medium_hops") && is_int && d < 1e6) r->medium_hops = (uint32_t)d;
+		else if (!strcmp(name, "low_min_sat") && is_int && d < 2.1e15) r->low_min_sat = (uint64_t)d;
+		else {
+			ret = tl_err_set(err, "%s line %d: unknown rule '%s' or value out of range", path, ln, name);
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+const char *tl_screen_risk_name(int risk)
+{
+	static const char *n[] = { "none", "low", "medium", "high", "severe" };
+	return risk >= 0 && risk <= 4 ? n[risk] : "none";
+}
+
+/* ---- lookups ---- */
+
+struct sheist {
+	char id[72];
+	uint32_t num;
+	int32_t height;
+};
+
+struct tl_screen {
+	struct tl_store *s;
+	struct tl_storegraph *sg;
+	struct tl_screen_rules rules;
+	struct sheist *h;
+	size_t n;
+	uint8_t (*keys)[16]; /* scratch for multi_get */
+	const uint8_t **kp;
+	size_t *kl;
+	uint8_t **vals;
+	size_t *vl;
+};
+
+int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, struct tl_screen **out, struct tl_err *err)
+{
+	struct tl_screen *sc = calloc(1, sizeof *sc);
+	if (!sc) return tl_err_set(err, "out of memory");
+	sc->s = s;
+	if (rules) sc->rules = *rules;
+	else tl_screen_rules_default(&sc->rules);
+	struct list_ctx c = { 0 };
+	if (tl_storegraph_new(s, &sc->sg, err) || tl_heists_list(s, list_cb, &c, err) < 0) {
+		list_free(&c);
+		tl_screen_close(sc);
+		return -1;
+	}
+	sc->h = calloc(c.n ? c.n : 1, sizeof *sc->h);
+	for (size_t i = 0; i < c.n; i++) {
+		struct hstate st;
+		struct tl_err e2;
+		if (!c.v[i].traceable || state_get(s, c.v[i].id, &st, &e2) != 1) continue;
+		struct sheist *h = &sc->h[sc->n++];
+		snprintf(h->id, sizeof h->id, "%s", c.v[i].id);
+		h->num = c.v[i].num;
+		h->height = st.height;
+	}
+	list_free(&c);
+	size_t m = sc->n ? sc->n : 1;
+	sc->keys = malloc(m * 16);
+	sc->kp = malloc(m * sizeof *sc->kp);
+	sc->kl = malloc(m * sizeof *sc->kl);
+	sc->vals = malloc(m * sizeof *sc->vals);
+	sc->vl = malloc(m * sizeof *sc->vl);
+	if (!sc->h || !sc->keys || !sc->kp || !sc->kl || !sc->vals || !sc->vl) {
+		tl_screen_close(sc);
+		return tl_err_set(err, "out of memory");
+	}
+	for (size_t i = 0; i < sc->n; i++) {
+		sc->kp[i] = sc->keys[i];
+		sc->kl[i] = 16;
+	}
+	*out = sc;
+	return 0;
+}
+
+void tl_screen_close(struct tl_screen *sc)
+{
+	if (!sc) return;
+	tl_storegraph_free(sc->sg);
+	free(sc->h);
+	free(sc->keys);
+	free(sc->kp);
+	free(sc->kl);
+	free(sc->vals);
+	free(sc->vl);
+	free(sc);
+}
+
+static int lookup(struct tl_screen *sc, int addr, uint64_t a, uint32_t b, struct tl_screen_exp *exp, size_t cap,
+                  struct tl_err *err)
+{
+	if (!sc->n) return 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		if (addr) tl_taint_key(TL_SCREEN_AGG_ID, a, sc->h[i].num, sc->keys[i]);
+		else tl_taint_key(sc->h[i].num, a, b, sc->keys[i]);
+	}
+	int r;
+	if (sc->n == 1) {
+		r = tl_store_get_kv(sc->s, TL_CF_TAINT, sc->keys[0], 16, &sc->vals[0], &sc->vl[0], err);
+		if (r < 0) return -1;
+		if (r == 0) sc->vals[0] = NULL;
+	} else if (tl_store_multi_get(sc->s, TL_CF_TAINT, sc->n, sc->kp, sc->kl, sc->vals, sc->vl, err)) {
+		return -1;
+	}
+	int n = 0, bad = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		if (!sc->vals[i]) continue;
+		uint64_t f[3];
+		if (get_varints(sc->vals[i], sc->vl[i], f, 3)) bad = 1;
+		else if ((size_t)n < cap) {
+			exp[n].heist_num = sc->h[i].num;
+			exp[n].amount = f[0];
+			exp[n].hops = (uint32_t)f[1];
+			exp[n].value = 0;
+			n++;
+		}
+		free(sc->vals[i]);
+	}
+	if (bad) return tl_err_set(err, "corrupt taint record");
+	return n;
+}
+
+int tl_screen_lookup_outref(struct tl_screen *sc, uint64_t tx_num, uint32_t vout, struct tl_screen_exp *exp,
+                            size_t cap, struct tl_err *err)
+{
+	return lookup(sc, 0, tx_num, vout, exp, cap, err);
+}
+
+int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_screen_exp *exp, size_t cap,
+                          struct tl_err *err)
+{
+	return lookup(sc, 1, addr_id, 0, exp, cap, err);
+}
+
+static const char *heist_id_of(struct tl_screen *sc, uint32_t num)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->h[i].num == num) return sc->h[i].id;
+	return "?";
+}
+
+/* Builds the verdict from exposures (value filled) and sanction flag. */
+static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n, int sanctioned,
+                       const char *sanction_label)
+{
+	const struct tl_screen_rules *R = &sc->rules;
+	int risk = 0;
+	json_t *ea = json_array(), *reasons = json_array();
+	char buf[256];
+	if (sanctioned && R->sanctioned_severe) {
+		risk = 4;
+		snprintf(buf, sizeof buf, "tagged sanctioned%s%s", sanction_label && *sanction_label ? ": " : "",
+		         sanction_label ? sanction_label : "");
+		json_array_append_new(reasons, json_string(buf));
+	}
+	for (int i = 0; i < n; i++) {
+		double share = exp[i].value ? (double)exp[i].amount / (double)exp[i].value : 0;
+		if (share > 1) share = 1;
+		const char *hid = heist_id_of(sc, exp[i].heist_num);
+		json_array_append_new(ea, json_pack("{s:s,s:I,s:f,s:i}", "heist", hid, "amount_sat",
+		                                    (json_int_t)exp[i].amount, "share", share, "hops", (int)exp[i].hops));
+		int r = 0;
+		if (share >= R->high_share || exp[i].hops <= R->high_hops) r = 3;
+		else if (share >= R->medium_share || exp[i].hops <= R->medium_hops) r = 2;
+		else if (exp[i].amount >= R->low_min_sat) r = 1;
+		if (r) {
+			snprintf(buf, sizeof buf, "%s: %llu sat from heist %s (%.1f%%) %u hop%s away", tl_screen_risk_name(r),
+			         (unsigned long long)exp[i].amount, hid, share * 100, exp[i].hops,
+			         exp[i].hops == 1 ? "" : "s");
+			json_array_append_new(reasons, json_string(buf));
+		}
+		if (r > risk) risk = r;
+	}
+	if (!json_array_size(reasons)) json_array_append_new(reasons, json_string("no exposure to a registered heist"));
+	json_t *mat = json_array();
+	for (size_t i = 0; i < sc->n; i++)
+		json_array_append_new(mat, json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height));
+	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o}", "subject", subject, "risk", tl_screen_risk_name(risk),
+	                 "sanctioned", sanctioned, "exposures", ea, "reasons", reasons, "materialized", mat);
+}
+
+#define MAXEXP 256
+
+json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_err *err)
+{
+	uint64_t addr_id;
+	int r = tl_store_addr_id_of_string(sc->s, address, &addr_id, err);
+	if (r < 0) return NULL;
+	json_t *subj = json_pack("{s:s,s:s}", "kind", "address", "address", address);
+	if (r == 0) {
+		json_t *v = verdict(sc, subj, NULL, 0, 0, NULL);
+		json_array_append_new(json_object_get(v, "reasons"), json_string("address not seen in the index"));
+		return v;
+	}
+	struct tl_screen_exp exp[MAXEXP];
+	int n = tl_screen_lookup_addr(sc, addr_id, exp, MAXEXP, err);
+	struct tl_addr_info ai;
+	struct tl_entity ent;
+	if (n < 0 || tl_store_addr_info(sc->s, addr_id, &ai, err) < 0 ||
+	    tl_storegraph_entity(sc->sg, addr_id, &ent, err)) {
+		json_decref(subj);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) exp[i].value = ai.funded_sum;
+	json_object_set_new(subj, "received_sat", json_integer((json_int_t)ai.funded_sum));
+	if (ent.cats || ent.label[0])
+		json_object_set_new(subj, "tag", json_pack("{s:s,s:s}", "label", ent.label, "category",
+		                                           tl_trace_cat_name(ent.cats)));
+	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label);
+}
+
+/* Screens one output of a decoded tx record. */
+static json_t *screen_out(struct tl_screen *sc, const struct tl_tx_rec *tx, uint32_t vout, struct tl_err *err)
+{
+	char hex[65], op[80];
+	tl_hash_to_hex(tx->txid, hex);
+	snprintf(op, sizeof op, "%s:%u", hex, vout);
+	struct tl_screen_exp exp[MAXEXP];
+	int n = tl_screen_lookup_outref(sc, tx->tx_num, vout, exp, MAXEXP, err);
+	if (n < 0) return NULL;
+	for (int i = 0; i < n; i++) exp[i].value = tx->out[vout].value;
+	struct tl_entity ent;
+	memset(&ent, 0, sizeof ent);
+	json_t *subj = json_pack("{s:s,s:s,s:I}", "kind", "outpoint", "outpoint", op, "value_sat",
+	                         (json_int_t)tx->out[vout].value);
+	uint64_t a = tx->out[vout].addr_id;
+	if (a) {
+		char addr[TL_ADDRESS_MAX];
+		if (tl_storegraph_entity(sc->sg, a, &ent, err) || tl_storegraph_address(sc->sg, a, addr, err) < 0) {
+			json_decref(subj);
+			return NULL;
+		}
+		if (addr[0]) json_object_set_new(subj, "address", json_string(addr));
+	}
+	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label);
+}
+
+json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err)
+{
+	struct tl_tx_rec tx;
+	char hex[65];
+	tl_hash_to_hex(txid, hex);
+	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
+	if (r < 0) return NULL;
+	if (r == 0) {
+		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+		return NULL;
+	}
+	json_t *out = NULL;
+	if (vout >= tx.n_out) tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, tx.n_out, vout);
+	else out = screen_out(sc, &tx, vout, err);
+	tl_tx_rec_free(&tx);
+	return out;
+}
+
+json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_err *err)
+{
+	struct tl_tx_rec tx;
+	char hex[65];
+	tl_hash_to_hex(txid, hex);
+	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
+	if (r < 0) return NULL;
+	if (r == 0) {
+		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+		return NULL;
+	}
+	static const char *order[] = { "none", "low", "medium", "high", "severe" };
+	json_t *outs = json_array(), *worst = NULL;
+	int wr = -1, sanctioned = 0;
+	for (uint32_t j = 0; j < tx.n_out; j++) {
+		json_t *v = screen_out(sc, &tx, j, err);
+		if (!v) {
+			json_decref(outs);
+			tl_tx_rec_free(&tx);
+			return NULL;
+		}
+		const char *rk = json_string_value(json_object_get(v, "risk"));
+		int ri = 0;
+		for (int k = 0; k < 5; k++)
+			if (!strcmp(rk, order[k])) ri = k;
+		if (ri > wr) {
+			wr = ri;
+			worst = v;
+		}
+		sanctioned |= json_is_true(json_object_get(v, "sanctioned"));
+		json_array_append_new(outs, v);
+	}
+	json_t *res = json_pack("{s:{s:s,s:s},s:s,s:b,s:O,s:O,s:o}", "subject", "kind", "tx", "txid", hex, "risk",
+	                        order[wr < 0 ? 0 : wr], "sanctioned", sanctioned, "exposures",
+	                        worst ? json_object_get(worst, "exposures") : json_array(), "reasons",
+	                        worst ? json_object_get(worst, "reasons") : json_array(), "outputs", outs);
+	tl_tx_rec_free(&tx);
+	return res;
+}
+
+json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, uint32_t max_hops,
+                           struct tl_err *err)
+{
+	struct tl_tx_rec tx;
+	char hex[65], op[80];
+	tl_hash_to_hex(txid, hex);
+	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
+	if (r < 0) return NULL;
+	if (r == 0) {
+		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+		return NULL;
+	}
+	uint64_t tx_num = tx.tx_num;
+	uint32_t n_out = tx.n_out;
+	tl_tx_rec_free(&tx);
+	if (vout >= n_out) {
+		tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, n_out, vout);
+		return NULL;
+	}
+	snprintf(op, sizeof op, "%s:%u", hex, vout);
+	/* seeds of every heist, expanded to outputs; owner index per seed */
+	struct tl_seed *seeds = NULL;
+	size_t *owner = NULL, ns = 0, cap = 0;
+	json_t *res = NULL;
+	struct tl_graph g;
+	tl_storegraph_graph(sc->sg, &g);
+	for (size_t i = 0; i < sc->n; i++) {
+		struct tl_heist_info hi;
+		memset(&hi, 0, sizeof hi);
+		struct tl_registry *reg = NULL;
+		struct tl_trace_seeds ts;
+		tl_trace_seeds_init(&ts);
+		int ok = tl_heist_get(sc->s, sc->h[i].id, &hi, err) == 1 && !tl_heist_parse(&hi, &reg, err) && reg->n &&
+		         !tl_trace_seeds_add_heist(sc->sg, &reg->heists[0], &ts, err);
+		free(hi.json);
+		tl_registry_free(reg);
+		for (size_t k = 0; ok && k < ts.n; k++) {
+			struct tl_gtx gt;
+			if (g.get_tx(g.ctx, ts.v[k].tx_num, &gt, err)) { ok = 0; break; }
+			uint32_t lo = ts.v[k].vout == TL_SEED_WHOLE_TX ? 0 : ts.v[k].vout;
+			uint32_t hi2 = ts.v[k].vout == TL_SEED_WHOLE_TX ? gt.n_out : ts.v[k].vout + 1;
+			for (uint32_t j = lo; j < hi2; j++) {
+				if (ns == cap) {
+					cap = cap ? cap * 2 : 64;
+					seeds = realloc(seeds, cap * sizeof *seeds);
+					owner = realloc(owner, cap * sizeof *owner);
+					if (!seeds || !owner) { ok = 0; break; }
+				}
+				seeds[ns].tx_num = ts.v[k].tx_num;
+				seeds[ns].vout = j;
+				seeds[ns].amount = TL_SEED_FULL;
+				owner[ns++] = i;
+			}
+		}
+		tl_trace_seeds_free(&ts);
+		if (!ok) {
+			tl_err_prefix(err, "heist '%s': ", sc->h[i].id);
+			goto out;
+		}
+	}
+	json_t *src = json_array();
+	uint64_t value = 0;
+	if (ns) {
+		struct tl_back_params bp;
+		tl_back_params_default(&bp);
+		if (max_hops) bp.max_hops = max_hops;
+		bp.max_tx = 200000;
+		struct tl_back_result br;
+		memset(&br, 0, sizeof br);
+		r = tl_walk_backward(&g, tx_num, vout, seeds, ns, &bp, &br, err);
+		if (r == TL_WALK_TOO_BIG) tl_err_set(err, "backward walk over 200000 transactions: lower max_hops");
+		if (r) {
+			json_decref(src);
+			goto out;
+		}
+		value = br.value;
+		/* sum per heist */
+		for (size_t i = 0; i < sc->n; i++) {
+			double amt = 0;
+			uint32_t mh = UINT32_MAX;
+			for (size_t k = 0; k < br.n_exp; k++)
+				if (owner[br.exp[k].seed] == i) {
+					amt += br.exp[k].amount;
+					if (br.exp[k].min_hops < mh) mh = br.exp[k].min_hops;
+				}
+			if (mh != UINT32_MAX)
+				json_array_append_new(src, json_pack("{s:s,s:f,s:f,s:i}", "heist", sc->h[i].id, "amount_sat",
+				                                     amt, "share", br.value ? amt / (double)br.value : 0.0,
+				                                     "hops", (int)mh));
+		}
+		max_hops = bp.max_hops;
+		tl_back_result_free(&br);
+	}
+	res = json_pack("{s:s,s:I,s:i,s:o}", "outpoint", op, "value_sat", (json_int_t)value, "max_hops",
+	                (int)(max_hops ? max_hops : 6), "sources", src);
+out:
+	free(seeds);
+	free(owner);
+	return res;
+}

@@ -1,0 +1,147 @@
+/* Screening: "is this output or address exposed to a registered heist, how
+ * much, how many hops away" as a lookup.
+ *
+ * Materialization: for every traceable heist stored in the database
+ * (tracer/entities.h), its forward taint under haircut is written into
+ * the taint column family, over the blocks already indexed:
+ *   key tl_taint_key(num, tx_num, vout)          one tainted output:
+ *       value varint amount_sat, hops, flags (1 endpoint, 2 seed), addr_id;
+ *   key tl_taint_key(num | 0x80000000, tx_num, vout)  the frontier: tainted
+ *       outputs unspent at the materialized height (value empty);
+ *   key tl_taint_key(0xFFFFFFFF, addr_id, num)   the address aggregate:
+ *       value varint amount_sat (sum over its tainted outputs), min hops,
+ *       number of tainted outputs.
+ * Per heist, meta "screen.heist.<id>" holds the state as JSON: num,
+ * height and hash of the tip it is materialized to, next_tx_num, min_sat,
+ * stop categories. The walk is haircut with floor rounding (as
+ * tracer/policy.h), stops at outputs tagged with a stop category (they
+ * are recorded, not followed) and drops amounts under min_sat (seeds are
+ * always recorded). Heist numbers must be below 0x80000000.
+ *
+ * tl_screen_update continues each heist from its frontier over the blocks
+ * indexed since: only transactions spending frontier outputs (and what
+ * they taint) are walked, and the result is identical to a rebuild. A
+ * heist whose recorded tip block was reorganised away is rebuilt.
+ *
+ * Lookups go through a struct tl_screen (the heist list cached); one per
+ * thread, or guard it: the store may be shared. JSON results are new
+ * references owned by the caller. docs/tracing.md has the risk rules. */
+#ifndef TL_TRACER_SCREEN_H
+#define TL_TRACER_SCREEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "chain/err.h"
+#include "store/store.h"
+
+#define TL_SCREEN_FRONTIER_BIT 0x80000000u
+#define TL_SCREEN_AGG_ID 0xFFFFFFFFu
+
+struct tl_screen_params {
+	uint64_t min_sat;   /* default 1000 */
+	uint32_t stop_cats; /* default EXCHANGE | BRIDGE | SERVICE */
+};
+void tl_screen_params_default(struct tl_screen_params *p);
+
+/* Writes the taint of heist heist_id (stored in the database) from
+ * scratch, replacing what was there, up to the current tip.
+ * p NULL = defaults. Returns 0, or -1 with err (unknown heist, heist not
+ * traceable on this network, seeds missing from the index, store error). */
+int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct tl_screen_params *p,
+                          struct tl_err *err);
+
+/* Materializes every traceable heist of the database from scratch.
+ * Heists that fail to resolve (seeds not indexed yet) are skipped and
+ * counted in *skipped (may be NULL); *done (may be NULL) = heists
+ * written. Returns 0 or -1 on a store error. */
+int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint32_t *done, uint32_t *skipped,
+                      struct tl_err *err);
+
+struct tl_screen_update_stats {
+	uint32_t heists;    /* heists brought to the tip */
+	uint32_t rebuilt;   /* of which rebuilt (never materialized, or reorg) */
+	uint64_t visited;   /* transactions walked */
+	uint64_t written;   /* tainted outputs written */
+};
+
+/* Brings every traceable heist to the current tip: incrementally from
+ * its frontier, or from scratch if it was never materialized or its
+ * recorded tip is no longer in the best chain. Call after indexing.
+ * st may be NULL. Returns 0 or -1 with err. */
+int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *st, struct tl_err *err);
+
+/* ---- lookups ---- */
+
+/* Mapping exposure to risk (first rule that matches wins):
+ *   severe : the address or its cluster is tagged sanctioned (if
+ *            sanctioned_severe);
+ *   high   : an exposure with share >= high_share or hops <= high_hops;
+ *   medium : an exposure with share >= medium_share or hops <= medium_hops;
+ *   low    : any exposure of at least low_min_sat;
+ *   none   : otherwise. */
+struct tl_screen_rules {
+	int sanctioned_severe; /* default 1 */
+	double high_share;     /* default 0.5 */
+	uint32_t high_hops;    /* default 1 */
+	double medium_share;   /* default 0.1 */
+	uint32_t medium_hops;  /* default 3 */
+	uint64_t low_min_sat;  /* default 1000 */
+};
+void tl_screen_rules_default(struct tl_screen_rules *r);
+
+/* Reads a rules file: lines "name = value" with the field names above
+ * ('#' comments, blank lines). Unknown names and bad values are errors
+ * naming the line. Fields not given keep their value in *r.
+ * Returns 0 or -1 with err. */
+int tl_screen_rules_load(const char *path, struct tl_screen_rules *r, struct tl_err *err);
+
+struct tl_screen;
+
+/* Opens a screening context over s (which must outlive it) with rules r
+ * (NULL = defaults; copied). Returns 0 and *out, or -1 with err. */
+int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *r, struct tl_screen **out, struct tl_err *err);
+void tl_screen_close(struct tl_screen *sc);
+
+/* One exposure found by a lookup. */
+struct tl_screen_exp {
+	uint32_t heist_num;
+	uint64_t amount;  /* tainted satoshis */
+	uint32_t hops;    /* min hops */
+	uint64_t value;   /* the output's value / the address's received total */
+};
+
+/* Raw lookups (no JSON; what the benchmark and a hot API path use).
+ * Write up to cap exposures (one per materialized heist reaching the
+ * subject) and return the count, or -1 with err. */
+int tl_screen_lookup_outref(struct tl_screen *sc, uint64_t tx_num, uint32_t vout, struct tl_screen_exp *exp,
+                            size_t cap, struct tl_err *err);
+int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_screen_exp *exp, size_t cap,
+                          struct tl_err *err);
+
+/* Verdicts as JSON: {subject, risk, sanctioned, exposures[{heist,
+ * amount_sat, share, hops}], reasons[], materialized[{heist, height}]}.
+ * Address: every heist exposure of the address (amount = tainted sum
+ * received, share = that / total received). Outpoint: of that output
+ * (share = tainted / value). Txid: the worst over its outputs, with
+ * per-output detail in "outputs".
+ * Errors (NULL returned, err filled): a malformed address or one of
+ * another network, an unknown transaction, a vout past its outputs, a
+ * store error. An address the index never saw is risk "none". */
+json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_err *err);
+json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err);
+json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_err *err);
+
+/* Backward walk (tracer/walk.h tl_walk_backward) from one output to the
+ * seeds of every heist, within max_hops (0 = 6): {outpoint, value_sat,
+ * max_hops, sources[{heist, amount_sat, share, hops}]}. NULL with err on
+ * error; TL_WALK_TOO_BIG walks (over 200,000 transactions) are errors. */
+json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, uint32_t max_hops,
+                           struct tl_err *err);
+
+/* "severe", "high", "medium", "low", "none" for 4..0. Static string. */
+const char *tl_screen_risk_name(int risk);
+
+#endif
