@@ -360,6 +360,73 @@ int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, s
 	return 0;
 }
 
+int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err)
+{
+	struct tl_cluster_summary sum;
+	int rc = tl_cluster_summary(s, cluster_id, &sum, err);
+	if (rc < 0) return -1;
+	if (sum.size <= 1) {
+		if (cap > 0) ids[0] = cluster_id;
+		return 1;
+	}
+	uint8_t pre[9];
+	tl_cluster_member_prefix(cluster_id, pre);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
+	int n = 0;
+	for (tl_iter_seek(it, pre, 9); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		uint64_t cid, a;
+		if (tl_cluster_member_key_parse(k, kl, &cid, &a) < 0 || cid != cluster_id) break;
+		if (n < cap) ids[n] = a;
+		n++;
+	}
+	tl_iter_free(it);
+	return n;
+}
+
+int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_link *out, int cap,
+		     struct tl_err *err)
+{
+	int nm = tl_cluster_members(s, cluster_id, NULL, 0, err);
+	if (nm < 0) return -1;
+	uint64_t *ids = malloc((size_t)(nm ? nm : 1) * sizeof *ids);
+	if (!ids) abort();
+	if (tl_cluster_members(s, cluster_id, ids, nm, err) < 0) {
+		free(ids);
+		return -1;
+	}
+	int n = 0;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
+	for (int i = 0; i < nm && n < cap; i++) {
+		uint8_t pre[33];
+		tl_cluster_link_key(ids[i], 0, 0, 0, pre);
+		for (tl_iter_seek(it, pre, 9); tl_iter_valid(it) && n < cap; tl_iter_next(it)) {
+			size_t kl, vl;
+			const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+			uint64_t cid;
+			struct tl_cluster_link *l = &out[n];
+			if (tl_cluster_link_key_parse(k, kl, &cid, &l->tx_num, &l->a, &l->b) < 0 || cid != ids[i]) break;
+			l->kind = vl ? v[0] : 0;
+			n++;
+		}
+	}
+	tl_iter_free(it);
+	free(ids);
+	return n;
+}
+
+int tl_tx_coinjoin(struct tl_store *s, uint64_t tx_num, struct tl_err *err)
+{
+	uint8_t k[9], *v = NULL;
+	size_t vl;
+	tl_cluster_coinjoin_key(tx_num, k);
+	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+	if (rc == 1) rc = vl ? v[0] : 0;
+	free(v);
+	return rc;
+}
+
 /* ---- heists ---- */
 
 static int heist_decode(const uint8_t *v, size_t vl, const char *id, size_t idlen, struct tl_heist_info *info,

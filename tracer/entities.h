@@ -89,6 +89,24 @@ int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb
  * summary; cluster_id is 0 for a singleton. Two point reads. 0 or -1. */
 int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, struct tl_err *err);
 
+/* Members of a cluster in addr_id order (a singleton: the id itself).
+ * Writes up to cap into ids and returns the total (may exceed cap), or -1. */
+int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err);
+
+/* One union that built a cluster: transaction, the two addresses it
+ * linked and why (indexer/cluster.h enum tl_link_kind). */
+struct tl_cluster_link {
+	uint64_t tx_num, a, b;
+	int kind;
+};
+/* The links of a cluster (read member by member, in member order). Writes
+ * up to cap and returns the number written, or -1. */
+int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_link *out, int cap,
+		     struct tl_err *err);
+/* The CoinJoin shape the indexer recorded for tx_num (indexer/cluster.h
+ * enum tl_coinjoin_kind; 0 = none or clustering off), or -1 on error. */
+int tl_tx_coinjoin(struct tl_store *s, uint64_t tx_num, struct tl_err *err);
+
 /* ---- heists ---- */
 
 struct tl_heist_import_report {
