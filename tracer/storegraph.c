@@ -80,6 +80,9 @@ int tl_storegraph_block_time(struct tl_storegraph *sg, int32_t height, int64_t *
 static int looks_coinjoin(const struct tl_tx_rec *r)
 {
 	if (r->n_in < 5 || r->n_out < 5) return 0;
+	/* a Whirlpool tx0 (premix outputs + OP_RETURN) is one owner, not a mix */
+	for (uint32_t j = 0; j < r->n_out; j++)
+		if (r->out[j].script_type == TL_SCRIPT_NULLDATA) return 0;
 	uint32_t best = 0;
 	for (uint32_t i = 0; i < r->n_out && best * 2 < r->n_out; i++) {
 		uint32_t c = 0;

@@ -10,7 +10,9 @@
  *
  * CoinJoin: a transaction is flagged coinjoin when it has at least 5
  * inputs and at least 5 outputs of one equal value that make up at least
- * half of its outputs (Whirlpool and Wasabi rounds have this shape).
+ * half of its outputs, and no OP_RETURN output (Whirlpool and Wasabi
+ * rounds have this shape; a Whirlpool tx0, one owner splitting coins into
+ * premix outputs, carries an OP_RETURN and is not a mix).
  *
  * Inputs whose prevout is not in the index (a chain indexed from the
  * middle) are given as coinbase-like inputs (no previous output) whose
