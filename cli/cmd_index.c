@@ -8,6 +8,7 @@
 #include "chain/network.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "indexer/cluster.h"
 #include "indexer/indexer.h"
 
 static void usage(FILE *f)
@@ -22,6 +23,8 @@ static void usage(FILE *f)
 		   "  --until HEIGHT    stop after this height\n"
 		   "  --undo-depth N    blocks of undo data kept for reorgs (default %u)\n"
 		   "  --batch-tx N      transactions per atomic commit (default 50000)\n"
+		   "  --no-cluster      do not cluster addresses (docs/entities.md)\n"
+		   "  --cluster-change  also apply the fresh-change heuristic (off by default)\n"
 		   "  -q, --quiet       no progress or warnings\n"
 		   "  -h, --help        this text\n",
 		TL_INDEX_DEFAULT_UNDO_KEEP);
@@ -76,6 +79,7 @@ int cmd_index(int argc, char **argv)
 		{ "network", required_argument, NULL, 'n' },    { "cache-mb", required_argument, NULL, 'c' },
 		{ "until", required_argument, NULL, 'u' },      { "undo-depth", required_argument, NULL, 'U' },
 		{ "batch-tx", required_argument, NULL, 'B' },   { "quiet", no_argument, NULL, 'q' },
+		{ "no-cluster", no_argument, NULL, 'X' },      { "cluster-change", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
 	struct tl_index_opts o;
@@ -87,7 +91,7 @@ int cmd_index(int argc, char **argv)
 	int c;
 	uint32_t v;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qhXC", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o.blocks_dir = optarg; break;
 		case 'd': o.db_path = optarg; break;
@@ -111,6 +115,8 @@ int cmd_index(int argc, char **argv)
 			else if (c == 'U') o.undo_keep = v;
 			else o.batch_tx = v;
 			break;
+		case 'X': o.no_cluster = 1; break;
+		case 'C': o.cluster_heuristics |= TL_CLUSTER_H_FRESH_CHANGE; break;
 		case 'q': x.quiet = 1; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
