@@ -78,6 +78,8 @@ int main(int argc, char **argv)
 	printf("index:       %.2f s, %.0f tx/s, %.1f MB/s\n", ix_s, ntx / ix_s, bytes / ix_s / 1e6);
 	printf("ratio index/floor time: %.1fx\n", ix_s / floor_s);
 	printf("peak RSS: %.1f MiB (cache %u MiB)\n", ru.ru_maxrss / 1024.0, o.cache_mb);
+	printf("prevout cache: %llu hits, %llu misses\n", (unsigned long long)st.cache_hits,
+	       (unsigned long long)st.cache_misses);
 
 	struct tl_store *s;
 	struct tl_store_opts so = { .read_only = true };

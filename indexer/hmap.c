@@ -3,14 +3,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
+static uint64_t mix64(uint64_t h)
 {
-	/* FNV-1a then a final mix; keys are mostly hashes already. */
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	/* Eight bytes at a time through a multiply-xorshift mix; keys are
+	 * mostly hashes already (txids, script keys), 8 to 66 bytes. */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = mix64(h ^ w);
+	}
+	if (i < n) {
+		uint64_t w = 0;
+		memcpy(&w, p + i, n - i);
+		h = mix64(h ^ w ^ ((uint64_t)(n - i) << 56));
+	}
 	return h;
 }
 

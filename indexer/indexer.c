@@ -58,6 +58,11 @@ struct ix {
 	struct tl_hmap utxo, addr, delta;
 	size_t utxo_budget, addr_budget;
 	uint32_t batch_txs, batch_limit;
+	/* tx_num of the first transaction of the uncommitted batch: outputs
+	 * at or above it are not in the utxo family yet. Their utxo entries
+	 * are written at commit if still unspent (an output created and spent
+	 * within one batch never reaches the database). */
+	uint64_t batch_first;
 	/* scratch */
 	uint8_t *raw;
 	size_t raw_cap;
@@ -149,6 +154,7 @@ static int resolve(struct ix *x, const uint8_t *txid, uint32_t vout, struct tl_u
 			u->addr_id = c->out[vout].addr_id;
 			u->script_type = c->out[vout].type;
 			c->out[vout].spent = 1;
+			if (c->tx_num < x->batch_first) tl_batch_del_utxo(x->b, c->tx_num, vout);
 			if (--c->n_unspent == 0) tl_hmap_del(&x->utxo, e);
 			x->st->cache_hits++;
 			return 1;
@@ -161,7 +167,11 @@ static int resolve(struct ix *x, const uint8_t *txid, uint32_t vout, struct tl_u
 	if (n > 16) n = 16;
 	for (int i = n - 1; i >= 0; i--) {
 		int rc = tl_store_utxo(x->s, nums[i], vout, u, err);
-		if (rc != 0) return rc;
+		if (rc < 0) return -1;
+		if (rc == 1) {
+			tl_batch_del_utxo(x->b, u->tx_num, u->vout);
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -188,6 +198,18 @@ static int cmp_hrow(const void *a, const void *b)
 {
 	const struct hrow *x = a, *y = b;
 	return x->addr_id < y->addr_id ? -1 : x->addr_id > y->addr_id;
+}
+
+/* Queues the utxo entries of a cached transaction of the current batch
+ * that are still unspent. */
+static void put_pending_utxos(struct ix *x, const struct ucache *c)
+{
+	if (c->tx_num < x->batch_first) return;
+	for (uint32_t o = 0; o < c->n_out; o++) {
+		if (c->out[o].spent) continue;
+		struct tl_utxo u = { c->tx_num, o, c->out[o].value, c->out[o].addr_id, c->out[o].type };
+		tl_batch_put_utxo(x->b, &u);
+	}
 }
 
 static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32_t offset, struct tl_err *err)
@@ -231,7 +253,6 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 		in->script_type = u.script_type;
 		sum_in += u.value;
 		tl_batch_put_spend(x->b, u.tx_num, u.vout, tx_num, i);
-		tl_batch_del_utxo(x->b, u.tx_num, u.vout);
 		if (u.addr_id) {
 			struct adelta *d = delta_of(x, u.addr_id);
 			d->spent_count++;
@@ -255,8 +276,6 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 		d->funded_count++;
 		d->funded_sum += (int64_t)to->value;
 		hist_add(x, &nrows, out->addr_id, to->value, 0);
-		struct tl_utxo u = { tx_num, o, to->value, out->addr_id, out->script_type };
-		tl_batch_put_utxo(x->b, &u);
 		unspent++;
 	}
 	struct tl_tx_rec r = {
@@ -270,6 +289,10 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 	if (x->cl && tl_cluster_tx(x->cl, x->b, &r, tx, err) < 0) return -1;
 
 	if (unspent) {
+		/* A duplicate txid (BIP30) replaces the cached entry: first
+		 * write out what the older one still holds unwritten. */
+		struct tl_hent *old = tl_hmap_get(&x->utxo, tx->txid, 32);
+		if (old) put_pending_utxos(x, tl_hent_val(old));
 		struct tl_hent *e = tl_hmap_put(&x->utxo, tx->txid, 32,
 						sizeof(struct ucache) + tx->n_out * sizeof(struct uout));
 		struct ucache *c = tl_hent_val(e);
@@ -431,11 +454,19 @@ static int commit(struct ix *x, struct tl_err *err)
 	free(keys); free(kp); free(kl); free(vals); free(vl); free(ents);
 	free(qk); free(qkl); free(qidx); free(qv); free(qvl);
 	if (rc < 0) return -1;
+	/* Outputs of this batch still unspent: cache entries are appended
+	 * at the LRU tail and never touched, so they are the newest ones. */
+	for (struct tl_hent *e = x->utxo.lru_tail; e; e = e->lru_prev) {
+		const struct ucache *c = tl_hent_val(e);
+		if (c->tx_num < x->batch_first) break;
+		put_pending_utxos(x, c);
+	}
 	x->tip.undo_keep = x->undo_keep;
 	tl_batch_put_tip(x->b, &x->tip);
 	if (tl_store_write(x->s, x->b, err) < 0) return -1;
 	if (x->cl) tl_cluster_committed(x->cl);
 	tl_batch_clear(x->b);
+	x->batch_first = x->tip.next_tx_num;
 	tl_hmap_clear(&x->delta);
 	tl_hmap_trim(&x->utxo, x->utxo_budget);
 	tl_hmap_trim(&x->addr, x->addr_budget);
@@ -585,7 +616,8 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	if (tl_store_open(o->db_path, &so, &x.s, err) < 0) goto out;
 	if (tl_store_tip(x.s, &x.tip, err) < 0) goto out;
 	st->tip_before = x.tip.height;
-	x.b = tl_batch_new(x.s);
+	x.batch_first = x.tip.next_tx_num;
+	x.b = tl_batch_new_bulk(x.s);
 	if (!o->no_cluster) {
 		struct tl_cluster_opts co = { .cache_mb = cache_mb / 8 ? cache_mb / 8 : 1, .heuristics = o->cluster_heuristics };
 		if (tl_cluster_open(x.s, &co, &x.cl, err) < 0) goto out;

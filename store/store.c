@@ -52,6 +52,12 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(8));
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 	}
+	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO) {
+		/* New owners and spent outputs are mostly misses: a memtable
+		 * bloom filter answers them without a skiplist search. */
+		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
+		rocksdb_options_set_memtable_whole_key_filtering(opt, 1);
+	}
 	rocksdb_options_set_compression(opt, rocksdb_lz4_compression);
 	size_t wb = 16u << 20;
 	if (o->bulk && (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND))
@@ -133,6 +139,8 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	rocksdb_readoptions_set_fill_cache(s->ro_total, 0);
 	s->wo = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wo, 0);
+	s->wo_nolog = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_disable_WAL(s->wo_nolog, 1);
 	s->read_only = opts->read_only || opts->secondary;
 	s->secondary = opts->secondary;
 
@@ -210,6 +218,7 @@ void tl_store_close(struct tl_store *s)
 	if (s->ro) rocksdb_readoptions_destroy(s->ro);
 	if (s->ro_total) rocksdb_readoptions_destroy(s->ro_total);
 	if (s->wo) rocksdb_writeoptions_destroy(s->wo);
+	if (s->wo_nolog) rocksdb_writeoptions_destroy(s->wo_nolog);
 	if (s->cache) rocksdb_cache_destroy(s->cache);
 	free(s);
 }
@@ -304,9 +313,23 @@ const uint8_t *tl_iter_value(struct tl_iter *it, size_t *len)
 
 /* ---- batches ---- */
 
+/* A bulk batch buffers its entries (key and value bytes in an arena, a
+ * small record per entry) and sorts them at write time. */
+struct bent {
+	size_t off;       /* key, then value, in the arena */
+	uint32_t klen, vlen;
+	uint32_t seq;     /* insertion order: the last write of a key wins */
+	uint8_t cf, del;
+};
+
 struct tl_batch {
 	rocksdb_writebatch_t *wb;
 	struct tl_store *s;
+	bool bulk;
+	uint8_t *arena;
+	size_t alen, acap;
+	struct bent *ents;
+	size_t n, cap;
 };
 
 struct tl_batch *tl_batch_new(struct tl_store *s)
@@ -317,33 +340,122 @@ struct tl_batch *tl_batch_new(struct tl_store *s)
 	b->s = s;
 	return b;
 }
+struct tl_batch *tl_batch_new_bulk(struct tl_store *s)
+{
+	struct tl_batch *b = tl_batch_new(s);
+	b->bulk = true;
+	return b;
+}
 void tl_batch_free(struct tl_batch *b)
 {
 	if (!b) return;
 	rocksdb_writebatch_destroy(b->wb);
+	free(b->arena);
+	free(b->ents);
 	free(b);
 }
-void tl_batch_clear(struct tl_batch *b) { rocksdb_writebatch_clear(b->wb); }
+void tl_batch_clear(struct tl_batch *b)
+{
+	rocksdb_writebatch_clear(b->wb);
+	b->alen = b->n = 0;
+	/* A big batch's buffers are not kept between batches. */
+	if (b->acap > (8u << 20)) {
+		free(b->arena);
+		b->arena = NULL;
+		b->acap = 0;
+	}
+	if (b->cap > (1u << 18)) {
+		free(b->ents);
+		b->ents = NULL;
+		b->cap = 0;
+	}
+}
+
+static void bulk_add(struct tl_batch *b, enum tl_cf cf, int del, const void *key, size_t klen, const void *val,
+		     size_t vlen)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 4096;
+		b->ents = realloc(b->ents, b->cap * sizeof *b->ents);
+		if (!b->ents) abort();
+	}
+	if (b->alen + klen + vlen > b->acap) {
+		size_t nc = b->acap ? b->acap * 2 : (1u << 20);
+		while (nc < b->alen + klen + vlen) nc *= 2;
+		b->arena = realloc(b->arena, nc);
+		if (!b->arena) abort();
+		b->acap = nc;
+	}
+	struct bent *e = &b->ents[b->n];
+	e->off = b->alen;
+	e->klen = (uint32_t)klen;
+	e->vlen = (uint32_t)vlen;
+	e->seq = (uint32_t)b->n;
+	e->cf = (uint8_t)cf;
+	e->del = (uint8_t)del;
+	if (klen) memcpy(b->arena + b->alen, key, klen);
+	if (vlen) memcpy(b->arena + b->alen + klen, val, vlen);
+	b->alen += klen + vlen;
+	b->n++;
+}
 
 void tl_batch_put(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], key, klen, val, vlen);
+	if (b->bulk) bulk_add(b, cf, 0, key, klen, val, vlen);
+	else rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], key, klen, val, vlen);
 }
 void tl_batch_del(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen)
 {
-	rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], key, klen);
+	if (b->bulk) bulk_add(b, cf, 1, key, klen, NULL, 0);
+	else rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], key, klen);
 }
 size_t tl_batch_bytes(const struct tl_batch *b)
 {
+	if (b->bulk) return b->alen + b->n * 16;
 	size_t n = 0;
 	rocksdb_writebatch_data(b->wb, &n);
 	return n;
 }
+
+/* Order of a bulk batch: family, then key bytes (RocksDB's bytewise
+ * order), then insertion. */
+static const uint8_t *sort_arena;
+static int cmp_bent(const void *pa, const void *pb)
+{
+	const struct bent *a = pa, *b = pb;
+	if (a->cf != b->cf) return a->cf < b->cf ? -1 : 1;
+	size_t m = a->klen < b->klen ? a->klen : b->klen;
+	int c = memcmp(sort_arena + a->off, sort_arena + b->off, m);
+	if (c) return c;
+	if (a->klen != b->klen) return a->klen < b->klen ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 int tl_store_write(struct tl_store *s, struct tl_batch *b, struct tl_err *err)
 {
 	if (s->read_only) return tl_err_set(err, "database opened read-only");
 	char *rerr = NULL;
-	rocksdb_write(s->db, s->wo, b->wb, &rerr);
+	if (b->bulk) {
+		/* One writer (store.h), so the comparator's arena pointer is
+		 * not shared between threads. */
+		sort_arena = b->arena;
+		qsort(b->ents, b->n, sizeof *b->ents, cmp_bent);
+		sort_arena = NULL;
+		rocksdb_writebatch_clear(b->wb);
+		for (size_t i = 0; i < b->n; i++) {
+			const struct bent *e = &b->ents[i];
+			const struct bent *nx = i + 1 < b->n ? &b->ents[i + 1] : NULL;
+			if (nx && nx->cf == e->cf && nx->klen == e->klen &&
+			    !memcmp(b->arena + nx->off, b->arena + e->off, e->klen))
+				continue; /* a later write of the same key wins */
+			const char *k = (const char *)b->arena + e->off;
+			if (e->del) rocksdb_writebatch_delete_cf(b->wb, s->cf[e->cf], k, e->klen);
+			else rocksdb_writebatch_put_cf(b->wb, s->cf[e->cf], k, e->klen, k + e->klen, e->vlen);
+		}
+		s->log_off = true;
+	}
+	rocksdb_write(s->db, s->log_off ? s->wo_nolog : s->wo, b->wb, &rerr);
+	if (b->bulk) rocksdb_writebatch_clear(b->wb);
 	if (rerr) return rocks_err(err, "writing", rerr);
 	return 0;
 }
@@ -464,7 +576,9 @@ int tl_store_flush(struct tl_store *s, struct tl_err *err)
 	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
 	rocksdb_flushoptions_set_wait(fo, 1);
 	char *rerr = NULL;
-	for (int c = 0; c < TL_CF_COUNT && !rerr; c++) rocksdb_flush_cf(s->db, fo, s->cf[c], &rerr);
+	/* meta (the tip) last: whatever is flushed before it is at least as
+	 * new as the tip it records. */
+	for (int c = 1; c <= TL_CF_COUNT && !rerr; c++) rocksdb_flush_cf(s->db, fo, s->cf[c % TL_CF_COUNT], &rerr);
 	rocksdb_flushoptions_destroy(fo);
 	if (rerr) return rocks_err(err, "flushing", rerr);
 	return 0;

@@ -145,6 +145,20 @@ void tl_batch_put_tip(struct tl_batch *b, const struct tl_tip *tip);
  * against a process crash, and all or nothing). Returns 0 or -1. */
 int tl_store_write(struct tl_store *s, struct tl_batch *b, struct tl_err *err);
 
+/* A bulk batch, for long loads (the indexer). Same calls as any batch, but
+ * its entries are buffered in memory and handed to RocksDB sorted by
+ * family and key (the last write of a key wins, as in any batch), which
+ * makes memtable inserts of random-order keys cheap; and tl_store_write
+ * applies it without the write-ahead log. Crash safety then rests on
+ * RocksDB's atomic flush of all families: after a crash the database is
+ * exactly as of some earlier bulk write (never a mix), so a writer that
+ * puts its progress marker (the tip) in each batch resumes correctly.
+ * Once a bulk batch has been written, every later write through the same
+ * handle also skips the log (so a logged write can never be replayed
+ * without the unlogged ones before it); tl_store_close flushes
+ * everything, atomically. Free with tl_batch_free. */
+struct tl_batch *tl_batch_new_bulk(struct tl_store *s);
+
 /* ---- typed records ---- */
 
 struct tl_block_rec {

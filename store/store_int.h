@@ -17,6 +17,8 @@ struct tl_store {
 	rocksdb_cache_t *cache;
 	rocksdb_readoptions_t *ro, *ro_total;
 	rocksdb_writeoptions_t *wo;
+	rocksdb_writeoptions_t *wo_nolog; /* bulk writes: no write-ahead log */
+	bool log_off;              /* a bulk batch was written: no more logged writes */
 	const struct tl_netparams *net;
 	bool read_only;
 	bool secondary;
