@@ -234,6 +234,22 @@ static uint64_t resync(struct tl_blkdir *d, int fd, uint64_t from, uint64_t fsiz
 	return fsize;
 }
 
+/* The first offset >= from whose raw (not de-obfuscated) byte is non-zero,
+ * or fsize. */
+static uint64_t skip_zeros(int fd, uint64_t from, uint64_t fsize)
+{
+	uint8_t buf[65536];
+	uint64_t pos = from;
+	while (pos < fsize) {
+		size_t n = (size_t)(fsize - pos < sizeof buf ? fsize - pos : sizeof buf);
+		if (pread_full(fd, buf, n, pos)) return fsize;
+		for (size_t i = 0; i < n; i++)
+			if (buf[i]) return pos + i;
+		pos += n;
+	}
+	return fsize;
+}
+
 static int scan_file(struct tl_blkdir *d, uint32_t fno, struct tl_err *err)
 {
 	char path[4096];
@@ -258,10 +274,20 @@ static int scan_file(struct tl_blkdir *d, uint32_t fno, struct tl_err *err)
 			close(fd);
 			return tl_err_set(err, "%s: read error at offset %llu", path, (unsigned long long)pos);
 		}
-		/* Preallocated space is raw zeros, never obfuscated. */
+		/* Preallocated space is raw zeros, never obfuscated. Resync only
+		 * past the zeros: de-obfuscated, zeros read as the key, which may
+		 * itself contain the magic (found by fuzzing: it looped here). */
 		if (is_zero(hb, 8)) {
-			uint64_t next = resync(d, fd, pos, fsize);
-			if (next >= fsize) break; /* zero tail: Core's preallocation */
+			uint64_t nz = skip_zeros(fd, pos, fsize);
+			uint64_t next = nz < fsize ? resync(d, fd, nz, fsize) : fsize;
+			if (next >= fsize) {
+				if (nz < fsize) {
+					warnf(d, "%s offset %llu: garbage after zero padding", path,
+					      (unsigned long long)nz);
+					d->rep.garbage_skips++;
+				}
+				break; /* zero tail: Core's preallocation */
+			}
 			warnf(d, "%s offset %llu: %llu zero bytes before the next record", path,
 			      (unsigned long long)pos, (unsigned long long)(next - pos));
 			d->rep.garbage_skips++;

@@ -403,6 +403,18 @@ static void test_blkdir_hostile(void **state)
 	assert_int_equal(rep.records, 0);
 	assert_int_equal(warnings, 0);
 	free(z);
+
+	/* Regression (found by fuzzing): a key that contains the network
+	 * magic made de-obfuscated zero padding look like a record start at
+	 * the same offset forever. The scan must end. */
+	static const uint8_t magic_key[8] = { 0x00, 0xf9, 0xbe, 0xb4, 0xd9, 0x1d, 0x01, 0x00 };
+	snprintf(path, sizeof path, "%s/xor.dat", dir);
+	write_file(path, magic_key, 8);
+	uint8_t padded[300] = { 0 };
+	snprintf(path, sizeof path, "%s/blk00000.dat", dir);
+	write_file(path, padded, sizeof padded);
+	scan_dir(dir, &rep, &len);
+	assert_int_equal(len, 0);
 	tu_rmrf(dir);
 	free(dir);
 }
