@@ -11,8 +11,10 @@
 #include "api/http_json.h"
 #include "api/serve.h"
 #include "chain/address.h"
+#include "chain/hash.h"
 #include "tracer/entities.h"
 #include "tracer/storegraph.h"
+#include "tracer/screen.h"
 #include "tracer/trace.h"
 
 static int reply_store_error(struct tl_api_req *req, const struct tl_err *err)
@@ -582,6 +584,137 @@ static void post_trace(struct tl_api_req *req, void *ctx)
 	run_trace(req, ctx, &t);
 }
 
+/* ---- screening ---- */
+
+#define SCREEN_BATCH_MAX 1000
+
+/* One subject: exactly one of address, outpoint, txid. Returns the verdict
+ * or NULL with *status, *code and err set. */
+static json_t *screen_one(struct tl_screen *sc, const char *address, const char *outpoint, const char *txid,
+			  int *status, const char **code, struct tl_err *err)
+{
+	int n = (address != NULL) + (outpoint != NULL) + (txid != NULL);
+	*status = 400;
+	*code = "bad_request";
+	if (n != 1) {
+		tl_err_set(err, "give exactly one of address, outpoint (TXID:VOUT) or txid");
+		return NULL;
+	}
+	json_t *j = NULL;
+	uint8_t h[32];
+	if (address) {
+		j = tl_screen_address(sc, address, err);
+		if (!j) *code = strstr(err->msg, "wrong network") ? "wrong_network" : "bad_address";
+	} else if (outpoint) {
+		uint32_t vout;
+		if (tl_trace_parse_outpoint(outpoint, h, &vout, err) < 0 || vout == TL_SEED_WHOLE_TX) {
+			if (vout == TL_SEED_WHOLE_TX && !strchr(outpoint, ':'))
+				tl_err_set(err, "bad outpoint '%.80s': expected TXID:VOUT", outpoint);
+			*code = "bad_txid";
+			return NULL;
+		}
+		j = tl_screen_outpoint(sc, h, vout, err);
+		if (!j) {
+			*status = 404;
+			*code = "not_found";
+		}
+	} else {
+		if (strlen(txid) != 64 || tl_hash_from_hex(txid, h) < 0) {
+			tl_err_set(err, "'%.80s' is not a txid (64 hex digits)", txid);
+			*code = "bad_txid";
+			return NULL;
+		}
+		j = tl_screen_txid(sc, h, err);
+		if (!j) {
+			*status = 404;
+			*code = "not_found";
+		}
+	}
+	if (!j && (strstr(err->msg, "reading") || strstr(err->msg, "RocksDB"))) {
+		*status = 500;
+		*code = "store_error";
+	}
+	return j;
+}
+
+static void get_screen(struct tl_api_req *req, void *ctx)
+{
+	struct tl_app *app = ctx;
+	struct tl_err err;
+	struct tl_screen *sc = tl_app_screen_get(app, &err);
+	if (!sc) {
+		reply_store_error(req, &err);
+		return;
+	}
+	int status;
+	const char *code;
+	json_t *j = screen_one(sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
+			       tl_api_req_query(req, "txid"), &status, &code, &err);
+	tl_app_screen_put(app, sc);
+	if (!j) {
+		tl_api_reply_error(req, status, code, "%s", err.msg);
+		return;
+	}
+	tl_api_reply_json(req, 200, j);
+}
+
+/* POST /v1/screen: {"items": [{"address": A} | {"outpoint": "TXID:VOUT"} |
+ * {"txid": T}, ...]} (or the bare array), up to 1000. Each result is the
+ * verdict or {"error", "message"} for that item, in order. */
+static void post_screen(struct tl_api_req *req, void *ctx)
+{
+	struct tl_app *app = ctx;
+	json_t *b = tl_api_req_json(req);
+	if (!b) return;
+	json_t *items = json_is_array(b) ? b : json_object_get(b, "items");
+	if (!json_is_array(items)) {
+		tl_api_reply_error(req, 400, "bad_request", "the body must be {\"items\": [...]} or an array of items");
+		return;
+	}
+	if (json_array_size(items) > SCREEN_BATCH_MAX) {
+		tl_api_reply_limit(req, 413, "screen_batch", SCREEN_BATCH_MAX, "split the batch into requests of 1000 items",
+				   "too many items in one screening batch");
+		return;
+	}
+	struct tl_err err;
+	struct tl_screen *sc = tl_app_screen_get(app, &err);
+	if (!sc) {
+		reply_store_error(req, &err);
+		return;
+	}
+	json_t *out = json_array();
+	size_t i;
+	json_t *it;
+	int counts[3] = { 0, 0, 0 };
+	json_array_foreach(items, i, it)
+	{
+		json_t *r;
+		int status;
+		const char *code;
+		if (!json_is_object(it)) {
+			r = json_pack("{s:s,s:s}", "error", "bad_request", "message", "an item must be an object");
+		} else {
+			const char *a = json_string_value(json_object_get(it, "address"));
+			const char *o = json_string_value(json_object_get(it, "outpoint"));
+			const char *t = json_string_value(json_object_get(it, "txid"));
+			r = screen_one(sc, a, o, t, &status, &code, &err);
+			if (!r) r = json_pack("{s:s,s:s,s:i}", "error", code, "message", err.msg, "status", status);
+		}
+		counts[json_object_get(r, "error") ? 1 : 0]++;
+		json_array_append_new(out, r);
+		if (tl_api_req_time_left_ms(req) < 0) {
+			tl_app_screen_put(app, sc);
+			json_decref(out);
+			tl_api_reply_limit(req, 422, "screen_time", (double)app->opts.handler_time_ms / 1000.0,
+					   "send smaller batches", "the batch did not finish within its time budget");
+			return;
+		}
+	}
+	tl_app_screen_put(app, sc);
+	tl_api_reply_json(req, 200,
+			  json_pack("{s:i,s:i,s:o}", "screened", counts[0], "errors", counts[1], "results", out));
+}
+
 int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_api_server *s = app->srv;
@@ -591,7 +724,9 @@ int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 	    tl_api_route(s, TL_GET, "/v1/clusters/:id", TL_ROLE_INVESTIGATE, get_cluster, app, err) ||
 	    tl_api_route(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, post_tags, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, get_heist_trace, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, post_trace, app, err))
+	    tl_api_route(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, post_trace, app, err) ||
+	    tl_api_route(s, TL_GET, "/v1/screen", TL_ROLE_SCREEN, get_screen, app, err) ||
+	    tl_api_route(s, TL_POST, "/v1/screen", TL_ROLE_SCREEN, post_screen, app, err))
 		return -1;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "api/metrics.h"
 #include "chain/hash.h"
 #include "indexer/indexer.h"
+#include "tracer/screen.h"
 
 /* ---------------- blocks-dir reader pool ---------------- */
 
@@ -86,6 +87,59 @@ void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d)
 	}
 	p->free[p->nfree++] = d;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---------------- screening context pool ---------------- */
+
+struct tl_screenpool {
+	pthread_mutex_t lock;
+	struct tl_screen **free;
+	uint64_t *gen;
+	int nfree, cap;
+};
+
+struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
+{
+	struct tl_screenpool *p = app->screens;
+	uint64_t gen = atomic_load(&app->screen_gen);
+	struct tl_screen *sc = NULL, *stale = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->nfree > 0) {
+		p->nfree--;
+		if (p->gen[p->nfree] == gen) sc = p->free[p->nfree];
+		else stale = p->free[p->nfree];
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (stale) tl_screen_close(stale);
+	if (!sc && tl_screen_open(app->store, NULL, &sc, err) < 0) return NULL;
+	return sc;
+}
+
+void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc)
+{
+	struct tl_screenpool *p = app->screens;
+	if (!sc) return;
+	pthread_mutex_lock(&p->lock);
+	if (p->nfree == p->cap) {
+		int nc = p->cap ? p->cap * 2 : 8;
+		p->free = realloc(p->free, (size_t)nc * sizeof *p->free);
+		p->gen = realloc(p->gen, (size_t)nc * sizeof *p->gen);
+		if (!p->free || !p->gen) abort();
+		p->cap = nc;
+	}
+	p->gen[p->nfree] = atomic_load(&app->screen_gen);
+	p->free[p->nfree++] = sc;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void screenpool_free(struct tl_screenpool *p)
+{
+	if (!p) return;
+	for (int i = 0; i < p->nfree; i++) tl_screen_close(p->free[i]);
+	free(p->free);
+	free(p->gen);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
 }
 
 /* ---------------- options ---------------- */
@@ -173,6 +227,22 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 			struct tl_index_stats st;
 			pthread_mutex_lock(&app->write_lock);
 			int rc = run_indexer(app, app->net, &st, err);
+			if (rc == 0 && (st.blocks_indexed || st.blocks_rolled_back)) {
+				/* Keep the screening index at the new tip (reorgs rebuild).
+				 * The secondary first catches up with the indexer's session:
+				 * it follows the primary's MANIFEST one session at a time. */
+				rc = tl_store_catch_up(app->store, err);
+				struct tl_store *w;
+				struct tl_store_opts so = { 0 };
+				so.net = app->net;
+				so.cache_mb = 64;
+				if (rc == 0) rc = tl_store_open(app->opts.db_path, &so, &w, err);
+				if (rc == 0) {
+					rc = tl_screen_update(w, NULL, err);
+					tl_store_close(w);
+				}
+				if (rc < 0) tl_err_prefix(err, "screening update: ");
+			}
 			pthread_mutex_unlock(&app->write_lock);
 			if (rc < 0) {
 				atomic_fetch_add(&app->follow_errors, 1);
@@ -196,6 +266,7 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 		set_last_error(app, err->msg);
 		return -1;
 	}
+	atomic_fetch_add(&app->screen_gen, 1); /* contexts re-read the heist list */
 	atomic_store(&app->last_update, (int64_t)time(NULL));
 	return 0;
 }
@@ -241,6 +312,7 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
 	}
 	pthread_mutex_unlock(&app->write_lock);
 	if (rc == 0) rc = tl_store_catch_up(app->store, err);
+	atomic_fetch_add(&app->screen_gen, 1);
 	return rc;
 }
 
@@ -326,6 +398,9 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	pthread_cond_init(&app->stop_cond, NULL);
 	pthread_mutex_init(&app->write_lock, NULL);
 	atomic_store(&app->chain_height, -1);
+	app->screens = calloc(1, sizeof *app->screens);
+	if (!app->screens) abort();
+	pthread_mutex_init(&app->screens->lock, NULL);
 
 	/* Follow mode on a database that does not exist yet: index first. */
 	if (o->follow_dir) {
@@ -440,6 +515,7 @@ void tl_app_close(struct tl_app *app)
 	}
 	if (app->follower_started) pthread_join(app->follower, NULL);
 	blkpool_free(app->blkpool);
+	screenpool_free(app->screens);
 	tl_store_close(app->store);
 	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);
 	free(app->secondary_dir);

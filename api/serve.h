@@ -65,6 +65,8 @@ void tl_serve_opts_default(struct tl_serve_opts *o);
 /* A pool of blocks-directory readers: tl_blkdir is not thread-safe, so
  * each request borrows one. */
 struct tl_blkpool;
+struct tl_screenpool;
+struct tl_screen;
 
 /* The application. Route handlers (api/routes_*.c) get it as ctx; the
  * fields are read-only once started except where noted. */
@@ -90,7 +92,8 @@ struct tl_app {
 	char last_error[512];            /* guarded by stop_lock */
 	uint64_t follow_sig;             /* blocks-dir signature last indexed (follower only) */
 	pthread_mutex_t write_lock;      /* one writer at a time: follower runs, imports */
-	void *screen;                    /* screening index (tracer), when built */
+	struct tl_screenpool *screens;   /* screening contexts (tracer/screen.h) */
+	_Atomic uint64_t screen_gen;     /* bumped when heists or taint change: contexts reopen */
 	void *entities;                  /* tags / heists storage (tracer), when built */
 };
 
@@ -137,6 +140,11 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
  * handler answers 503). Return it with tl_app_blkdir_put. */
 struct tl_blkdir *tl_app_blkdir_get(struct tl_app *app);
 void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d);
+
+/* Borrows a screening context (tracer/screen.h; NULL with err on
+ * failure). Return it with tl_app_screen_put. */
+struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err);
+void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc);
 
 /* Route registration, one per route file (api/routes_esplora.c,
  * api/routes_v1.c). Return 0 or -1 with err. */

@@ -35,6 +35,7 @@
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/storegraph.h"
+#include "tracer/screen.h"
 #include "tracer/trace.h"
 
 /* ---------------- Esplora field names (Esplora API.md / electrs) ---------------- */
@@ -1015,6 +1016,112 @@ static void test_v1_trace(void **state)
 	tl_storegraph_free(sg);
 }
 
+
+static int rebuild_fn(struct tl_store *w, void *ctx, struct tl_err *err)
+{
+	(void)ctx;
+	uint32_t done = 0, skipped = 0;
+	if (tl_screen_rebuild(w, NULL, &done, &skipped, err) < 0) return -1;
+	return done > 0 ? 0 : tl_err_set(err, "no heist materialized");
+}
+
+/* Screening: single and batch answers equal the library's verdicts; a
+ * heist seed output is exposed; errors and the batch cap. */
+static void test_v1_screen(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	if (tl_app_write(F.app, rebuild_fn, NULL, &err) < 0) fail_msg("rebuild: %s", err.msg);
+	struct tl_screen *sc;
+	assert_int_equal(tl_screen_open(F.app->store, NULL, &sc, &err), 0);
+	/* The first seed output of the heist, as the trace reports it. */
+	json_t *tr = get_json("/v1/heists/sim-heist-1/trace?max_hops=1", F.key_inv);
+	json_t *seed = json_array_get(json_object_get(tr, "seed_outputs"), 0);
+	const char *op = json_string_value(json_object_get(seed, "outpoint"));
+	char txid[65], outpoint[80], url[512];
+	if (op) snprintf(outpoint, sizeof outpoint, "%s", op);
+	else snprintf(outpoint, sizeof outpoint, "%s:0", json_string_value(json_object_get(seed, "txid")));
+	memcpy(txid, outpoint, 64);
+	txid[64] = '\0';
+	json_decref(tr);
+
+	snprintf(url, sizeof url, "/v1/screen?outpoint=%s", outpoint);
+	json_t *got = get_json(url, F.key_screen);
+	uint8_t h[32];
+	assert_int_equal(tl_hash_from_hex(txid, h), 0);
+	json_t *want = tl_screen_outpoint(sc, h, (uint32_t)atoi(outpoint + 65), &err);
+	assert_non_null(want);
+	assert_true(json_equal(got, want));
+	assert_string_not_equal(json_string_value(json_object_get(got, "risk")), "none");
+	assert_true(json_array_size(json_object_get(got, "exposures")) >= 1);
+	json_decref(want);
+	json_decref(got);
+
+	snprintf(url, sizeof url, "/v1/screen?txid=%s", txid);
+	got = get_json(url, F.key_screen);
+	want = tl_screen_txid(sc, h, &err);
+	assert_true(json_equal(got, want));
+	json_decref(want);
+	json_decref(got);
+
+	/* Batch: same verdicts, in order, errors per item. */
+	char body[1024];
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"outpoint\": \"%s\"}, {\"address\": \"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080\"},"
+		 " {\"txid\": \"%s\"}, {\"txid\": \"nothex\"}]}",
+		 outpoint, txid);
+	struct resp r;
+	http("POST", "/v1/screen", F.key_screen, body, &r);
+	if (r.status != 200) fail_msg("batch: %d %s", r.status, r.body);
+	json_t *b = resp_json(&r);
+	resp_free(&r);
+	json_t *res = json_object_get(b, "results");
+	assert_int_equal(json_array_size(res), 4);
+	assert_int_equal(json_integer_value(json_object_get(b, "errors")), 1);
+	want = tl_screen_address(sc, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", &err);
+	assert_true(json_equal(json_array_get(res, 1), want));
+	assert_string_equal(json_string_value(json_object_get(want, "risk")), "none");
+	json_decref(want);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(res, 3), "error")), "bad_txid");
+	json_decref(b);
+
+	/* Over 1000 items: 413 with how to narrow. */
+	size_t cap = 1001 * 16 + 64;
+	char *big = malloc(cap), *p = big;
+	p += sprintf(p, "{\"items\": [");
+	for (int i = 0; i < 1001; i++) p += sprintf(p, "%s{\"txid\":\"x\"}", i ? "," : "");
+	sprintf(p, "]}");
+	http("POST", "/v1/screen", F.key_screen, big, &r);
+	expect_error(&r, 413, "limit_exceeded");
+	resp_free(&r);
+	free(big);
+
+	static const struct {
+		const char *method, *path, *body;
+		int status;
+		const char *code;
+	} cases[] = {
+		{ "GET", "/v1/screen", NULL, 400, "bad_request" },
+		{ "GET", "/v1/screen?txid=12", NULL, 400, "bad_txid" },
+		{ "GET", "/v1/screen?outpoint=zz:1", NULL, 400, "bad_txid" },
+		{ "GET", "/v1/screen?address=bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", NULL, 400, "wrong_network" },
+		{ "GET", "/v1/screen?address=bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt081", NULL, 400, "bad_address" },
+		{ "GET", "/v1/screen?txid=00000000000000000000000000000000000000000000000000000000000000aa", NULL, 404,
+		  "not_found" },
+		{ "POST", "/v1/screen", "{\"items\": 3}", 400, "bad_request" },
+		{ "POST", "/v1/screen", "{\"items\": [", 400, "bad_json" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		http(cases[k].method, cases[k].path, F.key_screen, cases[k].body, &r);
+		expect_error(&r, cases[k].status, cases[k].code);
+		resp_free(&r);
+	}
+	http("GET", "/v1/screen?txid=00", NULL, NULL, &r);
+	expect_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	tl_screen_close(sc);
+}
+
 /* ---------------- graceful shutdown and follow mode (own servers) ---------------- */
 
 static void slow_handler(struct tl_api_req *req, void *ctx)
@@ -1166,7 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_address_and_paging), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_auth),		 cmocka_unit_test(test_graceful_shutdown),
 		cmocka_unit_test(test_follow),		 cmocka_unit_test(test_v1_tags_heists_clusters),
-		cmocka_unit_test(test_v1_trace),
+		cmocka_unit_test(test_v1_trace),		 cmocka_unit_test(test_v1_screen),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
