@@ -175,6 +175,7 @@ static int cmp_pend(const void *a, const void *b)
 /* Folds the new tags into their clusters' summaries. */
 static int fold_summaries(struct imp *im)
 {
+	if (!im->np) return 0;
 	qsort(im->p, im->np, sizeof *im->p, cmp_pend);
 	for (size_t i = 0; i < im->np;) {
 		uint64_t cid = im->p[i].cluster_id;
