@@ -43,7 +43,8 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	rocksdb_block_based_table_options_t *bb = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_block_cache(bb, s->cache);
 	rocksdb_block_based_options_set_block_size(bb, 16 * 1024);
-	if (cf == TL_CF_TXID || cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_SPEND || cf == TL_CF_BLOCKHASH)
+	if (cf == TL_CF_TXID || cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_SPEND || cf == TL_CF_BLOCKHASH ||
+	    cf == TL_CF_CLUSTER)
 		rocksdb_block_based_options_set_filter_policy(bb, rocksdb_filterpolicy_create_bloom_full(10));
 	rocksdb_options_set_block_based_table_factory(opt, bb);
 	rocksdb_block_based_options_destroy(bb);
@@ -52,7 +53,7 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(8));
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 	}
-	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO) {
+	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_CLUSTER) {
 		/* New owners and spent outputs are mostly misses: a memtable
 		 * bloom filter answers them without a skiplist search. */
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
