@@ -15,6 +15,14 @@ struct ent_slot {
 	struct tl_entity ent;
 };
 
+struct emap {
+	struct ent_slot *ents;
+	size_t ent_cap, ent_n;
+};
+
+/* cached answers kept at most; the cache is dropped when full */
+#define ENT_CACHE_MAX (1u << 20)
+
 struct tl_storegraph {
 	struct tl_store *s;
 	const struct tl_netparams *net;
@@ -25,9 +33,8 @@ struct tl_storegraph {
 	/* block times by height (0 = not loaded) */
 	int64_t *btime;
 	size_t n_btime;
-	/* entity overlay: open addressing */
-	struct ent_slot *ents;
-	size_t ent_cap, ent_n;
+	/* entity overlay, and a cache of merged answers: open addressing */
+	struct emap overlay, cache;
 };
 
 int tl_storegraph_new(struct tl_store *s, struct tl_storegraph **out, struct tl_err *err)
@@ -47,7 +54,8 @@ void tl_storegraph_free(struct tl_storegraph *sg)
 	free(sg->gin);
 	free(sg->gout);
 	free(sg->btime);
-	free(sg->ents);
+	free(sg->overlay.ents);
+	free(sg->cache.ents);
 	free(sg);
 }
 
@@ -163,7 +171,7 @@ static int sg_get_spender(void *ctx, uint64_t tx_num, uint32_t vout, uint64_t *s
 	return 0;
 }
 
-static struct ent_slot *ent_find(struct tl_storegraph *sg, uint64_t addr_id)
+static struct ent_slot *ent_find(struct emap *sg, uint64_t addr_id)
 {
 	if (!sg->ent_cap) return NULL;
 	size_t mask = sg->ent_cap - 1;
@@ -175,7 +183,7 @@ static struct ent_slot *ent_find(struct tl_storegraph *sg, uint64_t addr_id)
 	}
 }
 
-static struct ent_slot *ent_insert(struct tl_storegraph *sg, uint64_t addr_id)
+static struct ent_slot *ent_insert(struct emap *sg, uint64_t addr_id)
 {
 	if ((sg->ent_n + 1) * 2 > sg->ent_cap) {
 		size_t ncap = sg->ent_cap ? sg->ent_cap * 2 : 256;
@@ -207,7 +215,10 @@ int tl_storegraph_set_entity(struct tl_storegraph *sg, uint64_t addr_id, uint32_
                              const char *label, struct tl_err *err)
 {
 	if (!addr_id) return tl_err_set(err, "entity for addr_id 0");
-	struct ent_slot *e = ent_insert(sg, addr_id);
+	/* the cache may hold the old answer */
+	free(sg->cache.ents);
+	memset(&sg->cache, 0, sizeof sg->cache);
+	struct ent_slot *e = ent_insert(&sg->overlay, addr_id);
 	if (!e) return tl_err_set(err, "out of memory");
 	e->ent.cats |= cats;
 	if (cluster_id) e->ent.cluster_id = cluster_id;
@@ -220,13 +231,24 @@ int tl_storegraph_set_entity(struct tl_storegraph *sg, uint64_t addr_id, uint32_
 
 int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_entity *out, struct tl_err *err)
 {
+	struct ent_slot *c = ent_find(&sg->cache, addr_id);
+	if (c) {
+		*out = c->ent;
+		return 0;
+	}
 	if (tl_entity_get(sg->s, addr_id, out, err)) return -1;
-	struct ent_slot *e = ent_find(sg, addr_id);
+	struct ent_slot *e = ent_find(&sg->overlay, addr_id);
 	if (e) {
 		out->cats |= e->ent.cats;
 		if (e->ent.cluster_id && !out->cluster_id) out->cluster_id = e->ent.cluster_id;
 		if (!out->label[0]) memcpy(out->label, e->ent.label, sizeof out->label);
 	}
+	if (sg->cache.ent_n >= ENT_CACHE_MAX) {
+		free(sg->cache.ents);
+		memset(&sg->cache, 0, sizeof sg->cache);
+	}
+	c = ent_insert(&sg->cache, addr_id);
+	if (c) c->ent = *out;
 	return 0;
 }
 

@@ -6,7 +6,9 @@
  * tl_entity_get: the address's cluster summary), plus an in-memory
  * overlay filled by tl_storegraph_load_tags / tl_storegraph_set_entity (a
  * tag file given to one trace without importing it). Categories are the
- * union of both; the stored label wins.
+ * union of both; the stored label wins. Answers are cached for the life
+ * of the storegraph (up to 2^20 addresses): make a new one after tags are
+ * imported.
  *
  * CoinJoin: a transaction is flagged coinjoin when it has at least 5
  * inputs and at least 5 outputs of one equal value that make up at least
