@@ -416,6 +416,58 @@ static void test_address_window(void **state)
 	tl_registry_free(reg);
 }
 
+/* tl_trace_height_at against a linear scan of the block times, and a
+ * trace with --until: everything spent later is held "at cutoff", and
+ * conservation still holds. */
+static void test_until(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	struct tl_tip tip;
+	assert_int_equal(tl_store_tip(st, &tip, &err), 0);
+	for (int32_t hgt = 0; hgt <= tip.height; hgt += 7) {
+		struct tl_block_rec br;
+		assert_int_equal(tl_store_block_by_height(st, hgt, &br, &err), 1);
+		for (int d = -1; d <= 1; d++) {
+			int64_t t = (int64_t)br.time + d;
+			int32_t naive = -1;
+			for (int32_t k = 0; k <= tip.height; k++) {
+				struct tl_block_rec b2;
+				assert_int_equal(tl_store_block_by_height(st, k, &b2, &err), 1);
+				if ((int64_t)b2.time <= t) naive = k;
+			}
+			uint32_t got;
+			int r = tl_trace_height_at(st, t, &got, &err);
+			if (naive < 0) assert_int_equal(r, 0);
+			else {
+				assert_int_equal(r, 1);
+				assert_int_equal((int32_t)got, naive);
+			}
+		}
+	}
+	uint32_t cut = (uint32_t)json_integer_value(json_object_get(heist, "height")) + 3;
+	struct tl_registry *reg = NULL;
+	const struct tl_heist *h = load_heist(&reg);
+	struct tl_trace_seeds ts;
+	tl_trace_seeds_init(&ts);
+	assert_int_equal(tl_trace_seeds_add_heist(sg, h, &ts, &err), 0);
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.policy = TL_POLICY_FIFO;
+	p.until_height = cut;
+	json_t *r;
+	assert_int_equal(tl_trace_run(sg, &ts, &p, &r, &err), 0);
+	assert_true(tot(r, "holdings_at_cutoff_sat") > 0);
+	assert_int_equal(tot(r, "seeded_sat"),
+	                 tot(r, "endpoints_sat") + tot(r, "holdings_sat") + tot(r, "fees_sat") + tot(r, "cut_sat"));
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "endpoints"), i, e) assert_true(json_integer_value(json_object_get(e, "height")) <= cut);
+	json_decref(r);
+	tl_trace_seeds_free(&ts);
+	tl_registry_free(reg);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -552,7 +604,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conservation),   cmocka_unit_test(test_store_equals_memgraph),
-		cmocka_unit_test(test_address_window), cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_address_window), cmocka_unit_test(test_until),
+		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_renderers),      cmocka_unit_test(test_cashouts_found),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
