@@ -17,7 +17,7 @@ set -eu
 BIN=${1:-build/taintline}
 SOAK=${2:-60}
 DUR=${BENCH_SECONDS:-10}
-CONN=${BENCH_CONNECTIONS:-32}
+CONN=${BENCH_CONNECTIONS:-8}
 PORT=${BENCH_PORT:-18089}
 
 command -v wrk >/dev/null || { echo "bench_api: wrk not found (apt-get install wrk)" >&2; exit 1; }
@@ -37,7 +37,7 @@ echo "chain: simulating and indexing (fast mode, 400 blocks x 100 tx)..."
 "$BIN" index --blocks-dir "$TMP/sim/blocks" --db "$TMP/db" --network regtest -q
 "$BIN" heist import --db "$TMP/db" "$TMP/sim/heists.json" >/dev/null
 if "$BIN" screen --help >/dev/null 2>&1; then
-	"$BIN" screen build --db "$TMP/db" >/dev/null 2>&1 || echo "bench_api: 'screen build' failed; screening answers come from an empty index" >&2
+	"$BIN" screen --db "$TMP/db" --rebuild >/dev/null || echo "bench_api: 'screen --rebuild' failed; screening answers come from an empty index" >&2
 fi
 
 "$BIN" serve --db "$TMP/db" --listen "127.0.0.1:$PORT" --threads 2 2>"$TMP/serve.log" &
@@ -53,6 +53,10 @@ done
 # A busy address (a thief's, from the heist registry's seeds is not
 # guaranteed to exist; take the first tagged exchange address) and a txid.
 addr=$(sed -n '2p' "$TMP/sim/tags.csv" | cut -d, -f2)
+# The screened address: the first thief address of the heist registry
+# (tainted, so the lookup finds exposures), else the exchange address.
+thief=$(sed -n 's/.*"address": *"\(bcrt1[0-9a-z]*\)".*/\1/p' "$TMP/sim/heists.json" | head -1)
+thief=${thief:-$addr}
 tip=$(curl -sf "$base/api/blocks/tip/hash")
 txid=$(curl -sf "$base/api/address/$addr/txs" | sed -n 's/^\[{"txid":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$txid" ] || { echo "bench_api: could not find a transaction of $addr" >&2; exit 1; }
@@ -71,9 +75,9 @@ printf '%-28s %12s %10s %10s\n' route "requests/s" p50 p99
 run "/api/address/:address" "$base/api/address/$addr"
 run "/api/tx/:txid" "$base/api/tx/$txid"
 run "/api/blocks/tip/hash" "$base/api/blocks/tip/hash"
-screen_code=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/screen?address=$addr")
+screen_code=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/screen?address=$thief")
 if [ "$screen_code" = 200 ]; then
-	run "/v1/screen?address=" "$base/v1/screen?address=$addr"
+	run "/v1/screen?address=" "$base/v1/screen?address=$thief"
 else
 	echo "/v1/screen: not available (HTTP $screen_code); skipped"
 fi
@@ -81,7 +85,7 @@ fi
 # Soak: RSS sampled every 5 s while wrk runs on the screening route (or
 # the address route when screening is absent).
 url="$base/api/address/$addr"
-[ "$screen_code" = 200 ] && url="$base/v1/screen?address=$addr"
+[ "$screen_code" = 200 ] && url="$base/v1/screen?address=$thief"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SRV/status"; }
 rss0=$(rss)
 wrk -t1 -c"$CONN" -d"${SOAK}s" "$url" >"$TMP/soak.txt" &
