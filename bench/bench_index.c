@@ -90,6 +90,28 @@ int main(int argc, char **argv)
 	uint64_t dbb = tl_store_disk_bytes(s);
 	printf("database: %.1f MiB SST, %.1f bytes/tx, %.2f of the blk bytes\n", dbb / 1048576.0,
 	       (double)dbb / (double)ntx, (double)dbb / (double)bytes);
+	tl_store_close(s);
+
+	/* After a full compaction (what the database settles to), per family. */
+	struct tl_store_opts sw = { .create = false };
+	t0 = now();
+	if (tl_store_open(argv[2], &sw, &s, &err) < 0 || tl_store_compact(s, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	dbb = tl_store_disk_bytes(s);
+	printf("compacted (%.1f s): %.1f MiB SST, %.1f bytes/tx, %.2f of the blk bytes\n", now() - t0,
+	       dbb / 1048576.0, (double)dbb / (double)ntx, (double)dbb / (double)bytes);
+	for (int c = 0; c < TL_CF_COUNT; c++) {
+		uint64_t n = tl_store_cf_bytes(s, (enum tl_cf)c);
+		if (n > 1048576) printf("  %-10s %7.1f MiB %6.1f bytes/tx\n", tl_cf_name((enum tl_cf)c), n / 1048576.0,
+					(double)n / (double)ntx);
+	}
+	tl_store_close(s);
+	if (tl_store_open(argv[2], &so, &s, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
 
 	/* 3. history paging on the address with the most transactions */
 	struct tl_tip tip;

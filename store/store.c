@@ -59,7 +59,10 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 		rocksdb_options_set_memtable_whole_key_filtering(opt, 1);
 	}
+	/* lz4 where data is rewritten often, zstd for the last level, which
+	 * holds most of the bytes (level_compaction_dynamic_level_bytes). */
 	rocksdb_options_set_compression(opt, rocksdb_lz4_compression);
+	rocksdb_options_set_bottommost_compression(opt, rocksdb_zstd_compression);
 	size_t wb = 16u << 20;
 	if (o->bulk && (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND))
 		wb = 64u << 20;
@@ -90,7 +93,7 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	rocksdb_options_set_keep_log_file_num(s->dbopt, 2);
 	rocksdb_options_set_info_log_level(s->dbopt, 2);
 	/* Memtables of all families together stay under this. */
-	rocksdb_options_set_db_write_buffer_size(s->dbopt, (size_t)(opts->bulk ? 192 : 64) << 20);
+	rocksdb_options_set_db_write_buffer_size(s->dbopt, (size_t)(opts->bulk ? 128 : 64) << 20);
 
 	if (!opts->create || ro) {
 		struct stat st;
@@ -559,17 +562,30 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 	return 0;
 }
 
+uint64_t tl_store_cf_bytes(struct tl_store *s, enum tl_cf cf)
+{
+	uint64_t n = 0;
+	char *p = rocksdb_property_value_cf(s->db, s->cf[cf], "rocksdb.total-sst-files-size");
+	if (p) {
+		n = strtoull(p, NULL, 10);
+		free(p);
+	}
+	return n;
+}
+
 uint64_t tl_store_disk_bytes(struct tl_store *s)
 {
 	uint64_t total = 0;
-	for (int c = 0; c < TL_CF_COUNT; c++) {
-		char *p = rocksdb_property_value_cf(s->db, s->cf[c], "rocksdb.total-sst-files-size");
-		if (p) {
-			total += strtoull(p, NULL, 10);
-			free(p);
-		}
-	}
+	for (int c = 0; c < TL_CF_COUNT; c++) total += tl_store_cf_bytes(s, (enum tl_cf)c);
 	return total;
+}
+
+int tl_store_compact(struct tl_store *s, struct tl_err *err)
+{
+	if (s->read_only) return tl_err_set(err, "database opened read-only");
+	if (tl_store_flush(s, err) < 0) return -1;
+	for (int c = 0; c < TL_CF_COUNT; c++) rocksdb_compact_range_cf(s->db, s->cf[c], NULL, 0, NULL, 0);
+	return 0;
 }
 
 int tl_store_flush(struct tl_store *s, struct tl_err *err)

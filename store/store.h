@@ -343,6 +343,11 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 uint64_t tl_store_disk_bytes(struct tl_store *s);
 /* Flushes memtables to SST files (all families atomically). */
 int tl_store_flush(struct tl_store *s, struct tl_err *err);
+/* Bytes of one family's SST files (RocksDB "rocksdb.total-sst-files-size"). */
+uint64_t tl_store_cf_bytes(struct tl_store *s, enum tl_cf cf);
+/* Flushes, then compacts every family down to its last level (slow: for
+ * benchmarks and maintenance, not for the write path). Returns 0 or -1. */
+int tl_store_compact(struct tl_store *s, struct tl_err *err);
 
 /* ---- varints (LEB128, unsigned) used in value encodings ---- */
 void tl_buf_varint(struct tl_buf *b, uint64_t v);
