@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 {
 	uint32_t blocks = argc > 1 ? (uint32_t)atoi(argv[1]) : 400;
 	uint32_t tpb = argc > 2 ? (uint32_t)atoi(argv[2]) : 250;
-	char dir[4096], path[4096], db[4096];
+	char dir[4096], path[4200], db[4200];
 	if (argc > 3) snprintf(dir, sizeof dir, "%s", argv[3]);
 	else snprintf(dir, sizeof dir, "/tmp/bench_tracer.%d", (int)getpid());
 	struct tl_err err;
