@@ -33,6 +33,7 @@
 
 #include "chain/err.h"
 #include "chain/tx.h"
+#include "store/coinjoin.h"
 #include "store/store.h"
 
 /* Why two addresses were merged (the link's heuristic byte). */
@@ -43,21 +44,6 @@ enum tl_link_kind {
 };
 /* Name of a link kind ("common-input", "pubkey-forms", "fresh-change"). */
 const char *tl_link_kind_name(int kind);
-
-/* CoinJoin shapes (the "j" record's value). */
-enum tl_coinjoin_kind {
-	TL_CJ_NONE = 0,
-	TL_CJ_WHIRLPOOL = 1,  /* n inputs -> n outputs of one value, 5 <= n <= 8 */
-	TL_CJ_WASABI = 2,     /* >= 10 inputs, >= 3 equal outputs, others (change, fee) <= inputs + 1 */
-	TL_CJ_JOINMARKET = 3, /* >= 3 equal outputs, <= as many others, inputs >= equal outputs, >= 2 input owners */
-};
-const char *tl_coinjoin_kind_name(int kind);
-
-/* Classifies a transaction record (store/store.h) by its shape. Pure:
- * looks only at r's input owners, output values and types. Outputs of
- * OP_RETURN and of 2,730 sat or less are left out of the count. Returns
- * an enum tl_coinjoin_kind. */
-int tl_coinjoin_detect(const struct tl_tx_rec *r);
 
 /* Change heuristics (bit flags), all off by default. */
 #define TL_CLUSTER_H_FRESH_CHANGE 1u /* 2 outputs, exactly one to an address first seen in this

@@ -7,6 +7,7 @@
 
 #include "chain/address.h"
 #include "chain/script.h"
+#include "store/coinjoin.h"
 #include "tracer/entities.h"
 #include "tracer/tags.h"
 
@@ -84,22 +85,6 @@ int tl_storegraph_block_time(struct tl_storegraph *sg, int32_t height, int64_t *
 	return 1;
 }
 
-/* Most common output value covers >= 5 outputs and >= half of them. */
-static int looks_coinjoin(const struct tl_tx_rec *r)
-{
-	if (r->n_in < 5 || r->n_out < 5) return 0;
-	/* a Whirlpool tx0 (premix outputs + OP_RETURN) is one owner, not a mix */
-	for (uint32_t j = 0; j < r->n_out; j++)
-		if (r->out[j].script_type == TL_SCRIPT_NULLDATA) return 0;
-	uint32_t best = 0;
-	for (uint32_t i = 0; i < r->n_out && best * 2 < r->n_out; i++) {
-		uint32_t c = 0;
-		for (uint32_t j = i; j < r->n_out; j++)
-			if (r->out[j].value == r->out[i].value) c++;
-		if (c > best) best = c;
-	}
-	return best >= 5 && best * 2 >= r->n_out;
-}
 
 static int sg_get_tx(void *ctx, uint64_t tx_num, struct tl_gtx *out, struct tl_err *err)
 {
@@ -151,7 +136,7 @@ static int sg_get_tx(void *ctx, uint64_t tx_num, struct tl_gtx *out, struct tl_e
 	if (tr < 0) { ret = -1; goto done; }
 	if (tr == 1) out->time = t;
 	out->coinbase = (r.flags & TL_TX_COINBASE) ? 1 : 0;
-	out->coinjoin = out->coinbase ? 0 : looks_coinjoin(&r);
+	out->coinjoin = out->coinbase ? 0 : tl_coinjoin_detect(&r) != TL_CJ_NONE;
 	out->n_in = r.n_in;
 	out->n_out = r.n_out;
 	out->in = sg->gin;
