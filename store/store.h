@@ -341,7 +341,10 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 
 /* Approximate bytes on disk (SST + WAL files in the directory). */
 uint64_t tl_store_disk_bytes(struct tl_store *s);
-/* Flushes memtables to SST files (all families atomically). */
+/* Flushes memtables to SST files (all families atomically). After bulk
+ * batches this closes and reopens the database (iterators must be freed
+ * first); if the reopen fails, -1 and the handle may only be closed.
+ * Returns 0 or -1. */
 int tl_store_flush(struct tl_store *s, struct tl_err *err);
 /* Bytes of one family's SST files (RocksDB "rocksdb.total-sst-files-size"). */
 uint64_t tl_store_cf_bytes(struct tl_store *s, enum tl_cf cf);

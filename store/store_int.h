@@ -19,6 +19,7 @@ struct tl_store {
 	rocksdb_writeoptions_t *wo;
 	rocksdb_writeoptions_t *wo_nolog; /* bulk writes: no write-ahead log */
 	bool log_off;              /* a bulk batch was written: no more logged writes */
+	char *path;                /* for tl_store_flush's reopen (bulk) */
 	const struct tl_netparams *net;
 	bool read_only;
 	bool secondary;
