@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "store/store.h"
 #include "tracer/entities.h"
+#include "tracer/screen.h"
 
 static void usage(FILE *f)
 {
@@ -98,6 +99,16 @@ int cmd_heist(int argc, char **argv)
 		} else {
 			printf("%s: %lu heists added, %lu updated (%lu traceable on this network, %lu not)\n",
 			       argv[optind + 1], rep.added, rep.updated, rep.traceable, rep.not_traceable);
+			/* Materialize the screening index of the new heists over the
+			 * blocks already indexed, so screening is a lookup. */
+			struct tl_screen_update_stats us;
+			if (rep.traceable && tl_screen_update(s, &us, &err) < 0) {
+				fprintf(stderr, "heist import: screening index: %s\n", err.msg);
+				rc = TL_EXIT_FAIL;
+			} else if (rep.traceable) {
+				printf("screening index: %u heists materialized or brought to the tip, %llu tainted "
+				       "outputs written\n", us.heists, (unsigned long long)us.written);
+			}
 		}
 	} else if (!strcmp(sub, "list")) {
 		struct list_ctx lc = { json, json ? json_array() : NULL };

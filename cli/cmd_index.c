@@ -10,6 +10,7 @@
 #include "cli/progress.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
+#include "tracer/screen.h"
 
 static void usage(FILE *f)
 {
@@ -160,5 +161,25 @@ int cmd_index(int argc, char **argv)
 			st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
 		if (st.stopped) fprintf(stderr, "stopped by signal; run again to continue\n");
 	}
+	if (st.stopped || (!st.blocks_indexed && !st.blocks_rolled_back)) return TL_EXIT_OK;
+	/* Keep the screening index of every imported heist current: only the
+	 * new blocks are walked (or a heist is rebuilt after a reorg). */
+	struct tl_store *s;
+	struct tl_store_opts so = { .cache_mb = 64 };
+	if (tl_store_open(o.db_path, &so, &s, &err) < 0) {
+		fprintf(stderr, "index: screening update: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	struct tl_screen_update_stats us;
+	rc = tl_screen_update(s, &us, &err);
+	tl_store_close(s);
+	if (rc < 0) {
+		fprintf(stderr, "index: screening update: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	if (!x.quiet && us.heists)
+		fprintf(stderr, "screening index: %u heists brought to the tip (%u rebuilt), %llu txs walked, "
+			"%llu tainted outputs written\n", us.heists, us.rebuilt, (unsigned long long)us.visited,
+			(unsigned long long)us.written);
 	return TL_EXIT_OK;
 }
