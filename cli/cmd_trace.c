@@ -35,7 +35,8 @@ static void usage(FILE *f)
 	        "                        (default exchange,bridge,service)\n"
 	        "  --stop-at-mixers      treat mixers and CoinJoins as endpoints\n"
 	        "  --max-tx N            refuse traces visiting more than N transactions (0 = no cap)\n"
-	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page)\n"
+	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page),\n"
+	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
 	        "  -o FILE               write to FILE instead of standard output\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
 }
@@ -158,8 +159,9 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "trace: --address needs --from DATE\n");
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
-		fprintf(stderr, "trace: unknown format '%s' (json, csv, dot, html)\n", format);
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html") &&
+	    strcmp(format, "text")) {
+		fprintf(stderr, "trace: unknown format '%s' (json, csv, dot, html, text)\n", format);
 		return TL_EXIT_USAGE;
 	}
 	int64_t tfrom = INT64_MIN, tto = INT64_MAX;
@@ -267,6 +269,7 @@ int cmd_trace(int argc, char **argv)
 	if (!strcmp(format, "json")) r = tl_report_json(res, &buf, &len, &err);
 	else if (!strcmp(format, "csv")) r = tl_report_csv(res, &buf, &len, &err);
 	else if (!strcmp(format, "dot")) r = tl_report_dot(res, &buf, &len, &err);
+	else if (!strcmp(format, "text")) r = tl_report_text(res, &buf, &len, &err);
 	else r = tl_report_html(res, &buf, &len, &err);
 	if (r) {
 		fprintf(stderr, "trace: %s\n", err.msg);

@@ -98,6 +98,9 @@ const char *tl_trace_cat_name(uint32_t cats);
 int tl_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 int tl_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 int tl_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+/* A short summary for a person: totals, endpoints grouped by receiving
+ * entity (largest first), peel chains and mixer entries. */
+int tl_report_text(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 /* JSON text (indented, keys in order). */
 int tl_report_json(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 
