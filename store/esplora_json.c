@@ -9,6 +9,7 @@
 #include "chain/bytes.h"
 #include "chain/hash.h"
 #include "chain/script.h"
+#include "chain/script_asm.h"
 #include "chain/tx.h"
 
 const char *tl_esplora_script_type(const uint8_t *script, size_t len)
@@ -99,10 +100,74 @@ static void rawtx_free(struct rawtx *t)
 	tl_arena_free(&t->arena);
 }
 
+/* A script's assembly text as a JSON string. */
+static json_t *asm_json(const uint8_t *p, size_t n)
+{
+	char *a = tl_script_asm(p, n);
+	json_t *j = json_string(a);
+	free(a);
+	return j;
+}
+
+static int is_p2sh(const uint8_t *s, size_t n)
+{
+	return n == 23 && s[0] == 0xa9 && s[1] == 0x14 && s[22] == 0x87;
+}
+
+static int is_p2wsh(const uint8_t *s, size_t n)
+{
+	return n == 34 && s[0] == 0x00 && s[1] == 0x20;
+}
+
+static int is_p2tr(const uint8_t *s, size_t n)
+{
+	return n == 34 && s[0] == 0x51 && s[1] == 0x20;
+}
+
+/* The scripts an input reveals, as electrs finds them from the spent
+ * output's script (spk):
+ *   inner_redeemscript_asm: a P2SH spend's redeemScript, the last
+ *     operation of the scriptSig when it is a push;
+ *   inner_witnessscript_asm: the last witness item of a P2WSH spend or of
+ *     a P2SH spend whose redeemScript is P2WSH; for a P2TR spend the
+ *     tapscript of a script-path spend (second item from the end, third
+ *     when the last item is a BIP341 annex starting 0x50); none for a
+ *     key-path spend.
+ * Each is omitted when there is none. */
+static void inner_scripts(json_t *v, const struct tl_txin *in, const uint8_t *spk, size_t spk_len)
+{
+	const uint8_t *rs = NULL;
+	size_t rs_len = 0;
+	int have_rs = is_p2sh(spk, spk_len) && tl_script_last_push(in->script_sig, in->script_sig_len, &rs, &rs_len);
+	if (have_rs) json_object_set_new(v, "inner_redeemscript_asm", asm_json(rs, rs_len));
+	int tr = is_p2tr(spk, spk_len);
+	if (!(is_p2wsh(spk, spk_len) || tr || (have_rs && is_p2wsh(rs, rs_len)))) return;
+	/* The last three witness items. */
+	const uint8_t *item[3] = { 0 };
+	size_t ilen[3] = { 0 }, count = 0, pos = 0;
+	const uint8_t *it;
+	size_t il;
+	while (tl_witness_next(in, &pos, &it, &il) == 1) {
+		item[count % 3] = it;
+		ilen[count % 3] = il;
+		count++;
+	}
+	if (!count) return;
+	size_t from_end = 1; /* 1 = last item */
+	if (tr) {
+		const size_t last = (count - 1) % 3;
+		from_end = count >= 2 && ilen[last] > 0 && item[last][0] == 0x50 ? 3 : 2;
+		if (count < from_end) return;
+	}
+	size_t k = (count - from_end) % 3;
+	json_object_set_new(v, "inner_witnessscript_asm", asm_json(item[k], ilen[k]));
+}
+
 static json_t *vout_json(const struct tl_netparams *np, const uint8_t *script, size_t len, uint64_t value)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "scriptpubkey", hex_json(script, len));
+	json_object_set_new(o, "scriptpubkey_asm", asm_json(script, len));
 	json_object_set_new(o, "scriptpubkey_type", json_string(tl_esplora_script_type(script, len)));
 	char addr[TL_ADDRESS_MAX];
 	if (tl_address_from_script(script, len, np, addr) == 0)
@@ -143,6 +208,7 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 		json_object_set_new(v, "txid", hash_json(in->prev_txid));
 		json_object_set_new(v, "vout", json_integer(in->prev_vout));
 		json_t *prevout = json_null();
+		json_t *inner = json_object(); /* inner_*_asm, added after sequence */
 		if (ir && ir->kind == TL_IN_KNOWN) {
 			/* The spent output's script comes from its own transaction. */
 			struct tl_tx_rec pr;
@@ -154,6 +220,7 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 						const struct tl_txout *po = &pt.tx.out[ir->prev_vout];
 						json_decref(prevout);
 						prevout = vout_json(np, po->script, po->script_len, po->value);
+						inner_scripts(inner, in, po->script, po->script_len);
 					}
 					rawtx_free(&pt);
 				}
@@ -162,6 +229,7 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 		}
 		json_object_set_new(v, "prevout", prevout);
 		json_object_set_new(v, "scriptsig", hex_json(in->script_sig, in->script_sig_len));
+		json_object_set_new(v, "scriptsig_asm", asm_json(in->script_sig, in->script_sig_len));
 		if (in->witness_items) {
 			json_t *w = json_array();
 			size_t pos = 0;
@@ -170,8 +238,11 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 			while (tl_witness_next(in, &pos, &item, &ilen) == 1) json_array_append_new(w, hex_json(item, ilen));
 			json_object_set_new(v, "witness", w);
 		}
-		json_object_set_new(v, "is_coinbase", json_boolean(ir && ir->kind == TL_IN_COINBASE));
+		json_object_set_new(v, "is_coinbase",
+				    json_boolean((ir && ir->kind == TL_IN_COINBASE) || (i == 0 && tl_tx_is_coinbase(&t.tx))));
 		json_object_set_new(v, "sequence", json_integer(in->sequence));
+		json_object_update(v, inner);
+		json_decref(inner);
 		json_array_append_new(vin, v);
 	}
 	json_object_set_new(o, "vin", vin);

@@ -46,11 +46,12 @@ static const char *const ESPLORA_TX[] = { "txid", "version", "locktime", "vin", 
 static const char *const ESPLORA_VIN[] = { "txid",	   "vout",     "prevout",     "scriptsig",
 					   "scriptsig_asm", "witness", "is_coinbase", "sequence",
 					   "inner_redeemscript_asm", "inner_witnessscript_asm", NULL };
-static const char *const ESPLORA_VIN_REQUIRED[] = { "txid", "vout", "prevout", "scriptsig", "is_coinbase", "sequence",
-						    NULL };
+static const char *const ESPLORA_VIN_REQUIRED[] = { "txid",	   "vout",	  "prevout", "scriptsig",
+						    "scriptsig_asm", "is_coinbase", "sequence", NULL };
 static const char *const ESPLORA_VOUT[] = { "scriptpubkey", "scriptpubkey_asm", "scriptpubkey_type",
 					    "scriptpubkey_address", "value", NULL };
-static const char *const ESPLORA_VOUT_REQUIRED[] = { "scriptpubkey", "scriptpubkey_type", "value", NULL };
+static const char *const ESPLORA_VOUT_REQUIRED[] = { "scriptpubkey", "scriptpubkey_asm", "scriptpubkey_type", "value",
+						     NULL };
 static const char *const ESPLORA_STATUS_CONFIRMED[] = { "confirmed", "block_height", "block_hash", "block_time",
 							NULL };
 static const char *const ESPLORA_BLOCK[] = { "id",	   "height",	 "version",  "timestamp", "tx_count",
@@ -562,6 +563,157 @@ static void test_transactions(void **state)
 	assert_true(json_is_false(json_object_get(j, "confirmed")));
 	assert_int_equal(json_object_size(j), 1);
 	json_decref(j);
+}
+
+/* The assembly text expected for a standard output script, written from
+ * the templates (hex of the script as Esplora gives it). NULL for types
+ * without a fixed template. */
+static int expected_spk_asm(const char *type, const char *hex, char *out, size_t cap)
+{
+	size_t n = strlen(hex);
+	if (!strcmp(type, "p2pkh") && n == 50)
+		snprintf(out, cap, "OP_DUP OP_HASH160 OP_PUSHBYTES_20 %.40s OP_EQUALVERIFY OP_CHECKSIG", hex + 6);
+	else if (!strcmp(type, "p2sh") && n == 46)
+		snprintf(out, cap, "OP_HASH160 OP_PUSHBYTES_20 %.40s OP_EQUAL", hex + 4);
+	else if (!strcmp(type, "v0_p2wpkh") && n == 44)
+		snprintf(out, cap, "OP_0 OP_PUSHBYTES_20 %s", hex + 4);
+	else if (!strcmp(type, "v0_p2wsh") && n == 68)
+		snprintf(out, cap, "OP_0 OP_PUSHBYTES_32 %s", hex + 4);
+	else if (!strcmp(type, "v1_p2tr") && n == 68)
+		snprintf(out, cap, "OP_PUSHNUM_1 OP_PUSHBYTES_32 %s", hex + 4);
+	else if (!strcmp(type, "empty"))
+		snprintf(out, cap, "%s", "");
+	else
+		return 0;
+	return 1;
+}
+
+static void check_vout_asm(json_t *v, int *checked)
+{
+	const char *type = json_string_value(json_object_get(v, "scriptpubkey_type"));
+	const char *hex = json_string_value(json_object_get(v, "scriptpubkey"));
+	const char *a = json_string_value(json_object_get(v, "scriptpubkey_asm"));
+	assert_non_null(type);
+	assert_non_null(hex);
+	assert_non_null(a);
+	char want[512];
+	if (expected_spk_asm(type, hex, want, sizeof want)) {
+		assert_string_equal(a, want);
+		(*checked)++;
+	} else if (!strcmp(type, "op_return")) {
+		assert_true(!strncmp(a, "OP_RETURN", 9));
+	}
+	/* An address exactly for the types that have one. */
+	int has = !strcmp(type, "p2pkh") || !strcmp(type, "p2sh") || !strncmp(type, "v0_", 3) || !strcmp(type, "v1_p2tr");
+	assert_int_equal(json_object_get(v, "scriptpubkey_address") != NULL, has);
+}
+
+/* scriptpubkey_asm, scriptsig_asm, witness, inner_redeemscript_asm and
+ * inner_witnessscript_asm of the simulated spends (P2WPKH, P2SH-P2WPKH,
+ * P2WSH 2-of-3 multisig, P2TR key path, coinbases), checked against the
+ * templates and against the hashes the spent outputs commit to. */
+static void test_tx_scripts(void **state)
+{
+	(void)state;
+	struct tl_store *s = F.app->store;
+	struct tl_tip tip;
+	struct tl_err err;
+	assert_int_equal(tl_store_tip(s, &tip, &err), 0);
+	int n_coinbase = 0, n_p2sh = 0, n_p2wsh = 0, n_p2tr = 0, n_p2wpkh = 0, n_spk = 0;
+	for (uint64_t t = 0; t < tip.next_tx_num; t += 5) {
+		if (n_coinbase >= 3 && n_p2sh >= 5 && n_p2wsh >= 5 && n_p2tr >= 5 && n_p2wpkh >= 5 && t > 2000) break;
+		char hex[65], path[256];
+		txid_hex_of(s, t, hex);
+		snprintf(path, sizeof path, "/api/tx/%s", hex);
+		json_t *j = get_json(path, F.key_screen);
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(j, "vout"), i, v) check_vout_asm(v, &n_spk);
+		json_array_foreach(json_object_get(j, "vin"), i, v)
+		{
+			const char *ss = json_string_value(json_object_get(v, "scriptsig"));
+			const char *ssa = json_string_value(json_object_get(v, "scriptsig_asm"));
+			assert_non_null(ss);
+			assert_non_null(ssa);
+			json_t *w = json_object_get(v, "witness");
+			json_t *rs = json_object_get(v, "inner_redeemscript_asm");
+			json_t *ws = json_object_get(v, "inner_witnessscript_asm");
+			if (w) assert_true(json_is_array(w) && json_array_size(w) > 0); /* omitted when empty */
+			json_t *po = json_object_get(v, "prevout");
+			if (json_is_true(json_object_get(v, "is_coinbase"))) {
+				assert_true(json_is_null(po));
+				assert_null(rs);
+				assert_null(ws);
+				assert_true(strlen(ss) == 0 || strncmp(ssa, "OP_", 3) == 0 || ssa[0] == '<');
+				n_coinbase++;
+				continue;
+			}
+			assert_true(json_is_object(po));
+			check_vout_asm(po, &n_spk);
+			const char *type = json_string_value(json_object_get(po, "scriptpubkey_type"));
+			const char *spk = json_string_value(json_object_get(po, "scriptpubkey"));
+			if (!strcmp(type, "v0_p2wpkh")) {
+				/* Native segwit: empty scriptSig, signature and key. */
+				assert_string_equal(ss, "");
+				assert_string_equal(ssa, "");
+				assert_int_equal(json_array_size(w), 2);
+				assert_null(rs);
+				assert_null(ws);
+				n_p2wpkh++;
+			} else if (!strcmp(type, "p2sh")) {
+				/* P2SH-P2WPKH: the scriptSig pushes the 22-byte
+				 * redeemScript, whose hash160 the output holds. */
+				assert_int_equal(strlen(ss), 46);
+				char want[128];
+				snprintf(want, sizeof want, "OP_PUSHBYTES_22 %s", ss + 2);
+				assert_string_equal(ssa, want);
+				assert_non_null(rs);
+				snprintf(want, sizeof want, "OP_0 OP_PUSHBYTES_20 %s", ss + 6);
+				assert_string_equal(json_string_value(rs), want);
+				uint8_t redeem[22], h[20];
+				char hh[41];
+				assert_int_equal(tl_hex_decode(ss + 2, 44, redeem, 22), 0);
+				tl_hash160(redeem, 22, h);
+				tl_hex_encode(h, 20, hh);
+				assert_true(!strncmp(spk + 4, hh, 40));
+				assert_null(ws); /* the redeemScript is P2WPKH, not P2WSH */
+				n_p2sh++;
+			} else if (!strcmp(type, "v0_p2wsh")) {
+				/* 2-of-3 multisig: OP_0 sig sig witnessScript; the
+				 * witnessScript's SHA-256 is the output's program. */
+				assert_int_equal(json_array_size(w), 4);
+				assert_string_equal(json_string_value(json_array_get(w, 0)), "");
+				const char *wsh = json_string_value(json_array_get(w, 3));
+				assert_int_equal(strlen(wsh), 2 * 105);
+				uint8_t script[105], h[32];
+				char hh[65];
+				assert_int_equal(tl_hex_decode(wsh, 210, script, 105), 0);
+				tl_sha256(script, 105, h);
+				tl_hex_encode(h, 32, hh);
+				assert_string_equal(spk + 4, hh);
+				char want[512];
+				snprintf(want, sizeof want,
+					 "OP_PUSHNUM_2 OP_PUSHBYTES_33 %.66s OP_PUSHBYTES_33 %.66s OP_PUSHBYTES_33 %.66s "
+					 "OP_PUSHNUM_3 OP_CHECKMULTISIG",
+					 wsh + 4, wsh + 4 + 68, wsh + 4 + 136);
+				assert_non_null(ws);
+				assert_string_equal(json_string_value(ws), want);
+				assert_null(rs);
+				n_p2wsh++;
+			} else if (!strcmp(type, "v1_p2tr")) {
+				/* Key path: one 64-byte signature, no script. */
+				assert_int_equal(json_array_size(w), 1);
+				assert_int_equal(strlen(json_string_value(json_array_get(w, 0))), 128);
+				assert_null(ws);
+				assert_null(rs);
+				n_p2tr++;
+			}
+		}
+		json_decref(j);
+	}
+	print_message("asm checked: %d output scripts, %d coinbase, %d p2wpkh, %d p2sh-p2wpkh, %d p2wsh, %d p2tr inputs\n",
+		      n_spk, n_coinbase, n_p2wpkh, n_p2sh, n_p2wsh, n_p2tr);
+	assert_true(n_coinbase >= 3 && n_p2wpkh >= 5 && n_p2sh >= 5 && n_p2wsh >= 5 && n_p2tr >= 5 && n_spk > 100);
 }
 
 static void test_address_and_paging(void **state)
@@ -1269,7 +1421,7 @@ static void test_follow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blocks),		 cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_blocks),		 cmocka_unit_test(test_transactions), cmocka_unit_test(test_tx_scripts),
 		cmocka_unit_test(test_address_and_paging), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_auth),		 cmocka_unit_test(test_graceful_shutdown),
 		cmocka_unit_test(test_follow),		 cmocka_unit_test(test_v1_tags_heists_clusters),
