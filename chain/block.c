@@ -282,6 +282,21 @@ int tl_header_check_pow(const struct tl_header *h, const struct tl_netparams *np
 	return 0;
 }
 
+double tl_bits_difficulty(uint32_t bits)
+{
+	int shift = (bits >> 24) & 0xff;
+	double d = (double)0x0000ffff / (double)(bits & 0x00ffffff);
+	while (shift < 29) {
+		d *= 256.0;
+		shift++;
+	}
+	while (shift > 29) {
+		d /= 256.0;
+		shift--;
+	}
+	return d;
+}
+
 void tl_bits_work(uint32_t bits, struct tl_u256 *work)
 {
 	/* work = 2^256 / (target + 1) = ~target / (target + 1) + 1, by

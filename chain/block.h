@@ -74,6 +74,9 @@ int tl_bits_to_target(uint32_t bits, struct tl_u256 *target);
 /* Whether the header hash is at or below its own target and that target
  * is within the network's limit. Returns 0 or -1 with a message. */
 int tl_header_check_pow(const struct tl_header *h, const struct tl_netparams *np, struct tl_err *err);
+/* Difficulty as Core's GetDifficulty computes it: the mainnet limit
+ * target (bits 0x1d00ffff) divided by this target. */
+double tl_bits_difficulty(uint32_t bits);
 /* Expected work of a header: 2^256 / (target + 1). */
 void tl_bits_work(uint32_t bits, struct tl_u256 *work);
 void tl_u256_add(struct tl_u256 *a, const struct tl_u256 *b);

@@ -150,6 +150,9 @@ static void emit_block(const struct tl_block *b, const struct tl_netparams *np, 
 	char bits[9];
 	snprintf(bits, sizeof bits, "%08x", b->hdr.bits);
 	jw_key(&w, "bits"); jw_str(&w, bits);
+	char diff[64];
+	snprintf(diff, sizeof diff, "%.16g", tl_bits_difficulty(b->hdr.bits));
+	jw_key(&w, "difficulty"); jw_raw(&w, diff);
 	jw_key(&w, "nTx"); jw_uint(&w, b->n_tx);
 	if (!tl_hash_is_zero(b->hdr.prev)) {
 		tl_hash_to_hex(b->hdr.prev, hex);

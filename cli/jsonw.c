@@ -119,4 +119,10 @@ void jw_bool(struct jw *w, int v)
 	fputs(v ? "true" : "false", w->f);
 }
 
+void jw_raw(struct jw *w, const char *text)
+{
+	pre(w);
+	fputs(text, w->f);
+}
+
 void jw_finish(struct jw *w) { fputc('\n', w->f); }

@@ -27,6 +27,8 @@ void jw_uint(struct jw *w, uint64_t v);
 void jw_btc(struct jw *w, uint64_t sat);
 void jw_hex(struct jw *w, const uint8_t *p, size_t n);
 void jw_bool(struct jw *w, int v);
+/* A value written as given (a number already formatted). */
+void jw_raw(struct jw *w, const char *text);
 /* Ends the document with a newline. */
 void jw_finish(struct jw *w);
 

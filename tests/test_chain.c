@@ -283,6 +283,10 @@ static void test_targets_and_work(void **state)
 	assert_int_equal(tl_bits_to_target(0x04800000, &t), -1); /* negative */
 	assert_int_equal(tl_bits_to_target(0x23000001, &t), -1); /* overflow */
 	assert_int_equal(tl_bits_to_target(0x01003456, &t), -1); /* zero */
+	/* Difficulty: 1 at the limit; the Bitcoin wiki's worked example. */
+	assert_true(tl_bits_difficulty(0x1d00ffff) == 1.0);
+	double d = tl_bits_difficulty(0x1b0404cb);
+	assert_true(d > 16307.4209385 && d < 16307.4209386);
 	char hex[65];
 	tl_bits_work(0x1d00ffff, &w);
 	tl_u256_hex(&w, hex);
