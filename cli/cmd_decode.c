@@ -42,19 +42,28 @@ static uint8_t *slurp(FILE *f, size_t *len)
 	return b;
 }
 
-/* Hex text (whitespace allowed around it) is decoded; anything else is
- * taken as raw bytes. */
+/* Hex text is decoded (whitespace anywhere is ignored, so wrapped output
+ * of xxd -p or a copied RPC answer works); anything else is taken as raw
+ * bytes. */
 static int maybe_hex(uint8_t **data, size_t *len)
 {
-	size_t s = 0, e = *len;
-	while (s < e && isspace((*data)[s])) s++;
-	while (e > s && isspace((*data)[e - 1])) e--;
-	if (e == s) return 0;
-	for (size_t i = s; i < e; i++)
+	size_t digits = 0;
+	for (size_t i = 0; i < *len; i++) {
+		if (isspace((*data)[i])) continue;
 		if (!isxdigit((*data)[i])) return 0;
+		digits++;
+	}
+	if (!digits) return 0;
+	char *hex = malloc(digits + 1);
+	if (!hex) abort();
+	size_t k = 0;
+	for (size_t i = 0; i < *len; i++)
+		if (!isspace((*data)[i])) hex[k++] = (char)(*data)[i];
 	uint8_t *raw;
 	size_t n;
-	if (tl_hex_decode_alloc((const char *)*data + s, e - s, &raw, &n)) return -1;
+	int rc = tl_hex_decode_alloc(hex, digits, &raw, &n);
+	free(hex);
+	if (rc) return -1;
 	free(*data);
 	*data = raw;
 	*len = n;
