@@ -37,7 +37,7 @@ static void usage(FILE *f)
 	        "  --max-tx N            refuse traces visiting more than N transactions (0 = no cap)\n"
 	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page),\n"
 	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
-	        "  -o FILE               write to FILE instead of standard output\n",
+	        "  -o, --output FILE     write to FILE instead of standard output\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
 }
 

@@ -1,26 +1,106 @@
 #!/bin/sh
 # The main job, end to end, on a simulated chain: installs dependencies,
-# builds, simulates a regtest chain with DPRK-style laundering, indexes it
-# into RocksDB, imports tags and the heist, traces it, writes the HTML flow
-# report, prints a summary, then serves the API on 127.0.0.1:8080.
-#   DEMO_DIR=demo-out   where everything is written
-#   DEMO_NO_SERVE=1     stop after the report (used by the tests)
+# builds, simulates a regtest chain with a DPRK-style heist, indexes it into
+# RocksDB, imports tags and heists, traces the heist, writes the HTML flow
+# report, prints a summary, then serves the API until Ctrl-C.
+#   DEMO_DIR=demo-out     where everything is written (emptied first)
+#   DEMO_PORT=8080        port of the API on 127.0.0.1
+#   DEMO_SEED=7           simulator seed
+#   DEMO_SKIP_BUILD=1     use an already built binary (TAINTLINE, default
+#                         build/taintline); installs and builds nothing
+#   DEMO_NO_SERVE=1       stop after the summary
+#   TAINTLINE=PATH        the binary to run
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-JOBS=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$JOBS" --target taintline >/dev/null
-TL=./build/taintline
+
 OUT=${DEMO_DIR:-demo-out}
+PORT=${DEMO_PORT:-8080}
+SEED=${DEMO_SEED:-7}
+TL=${TAINTLINE:-./build/taintline}
+
+step() { printf '\n== %s\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+case $PORT in
+'' | *[!0-9]*) die "DEMO_PORT must be a port number, not '$PORT'" ;;
+esac
+
+if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
+	step "0/6 installing Debian packages (if missing) and building taintline"
+	./scripts/install-deps.sh
+	JOBS=$(nproc 2>/dev/null || echo 2)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build -j "$JOBS" --target taintline >/dev/null
+	TL=./build/taintline
+fi
+[ -x "$TL" ] || die "no taintline binary at $TL (build it, or unset DEMO_SKIP_BUILD)"
+
+# A directory that is not ours is never emptied: only one that is empty or
+# that an earlier demo made (it has the marker file).
+if [ -e "$OUT" ] && [ ! -f "$OUT/.taintline-demo" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ]; then
+	die "$OUT exists and was not made by this demo; set DEMO_DIR to another directory"
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
+: >"$OUT/.taintline-demo"
+SIM=$OUT/sim
+DB=$OUT/db
 
-echo "== 1/3 simulating a regtest chain with a DPRK-style heist ($OUT/sim)"
-$TL simulate --out "$OUT/sim" --seed 7
+step "1/6 simulating a regtest chain with a DPRK-style heist ($SIM)"
+"$TL" simulate --out "$SIM" --seed "$SEED"
+echo "blocks in $SIM/blocks; ground truth in $SIM/truth.json"
 
-echo "== 2/3 indexing it into RocksDB ($OUT/db)"
-$TL index --blocks-dir "$OUT/sim/blocks" --db "$OUT/db" --network regtest
+step "2/6 indexing it into RocksDB ($DB)"
+"$TL" index --blocks-dir "$SIM/blocks" --db "$DB" --network regtest
 
-echo "== 3/3 the chain as the index sees it"
-$TL db stats --db "$OUT/db"
+step "3/6 importing tags and heists"
+"$TL" tags import --db "$DB" "$SIM/tags.csv"
+"$TL" tags import --db "$DB" data/tags/sanctioned.csv
+"$TL" heist import --db "$DB" "$SIM/heists.json"
+"$TL" heist import --db "$DB" data/heists/dprk.json
+echo "(the shipped DPRK heists are real mainnet and ethereum thefts: on this regtest chain they are listed as not traceable)"
+
+# The simulated heist is the first entry of the simulation's registry.
+HEIST=$(sed -n 's/^ *"id": *"\([^"]*\)".*/\1/p' "$SIM/heists.json" | head -n 1)
+[ -n "$HEIST" ] || die "no heist id in $SIM/heists.json"
+
+step "4/6 tracing heist $HEIST (haircut policy)"
+"$TL" trace --db "$DB" --heist "$HEIST" --format json -o "$OUT/trace.json"
+"$TL" trace --db "$DB" --heist "$HEIST" --format html -o "$OUT/report.html"
+echo "flow report: $OUT/report.html (open it in a browser); JSON: $OUT/trace.json"
+
+step "5/6 summary"
+"$TL" trace --db "$DB" --heist "$HEIST" --format text
+
+# A real cash-out address and outpoint for the examples: the first one the
+# simulator's ground truth records.
+CASHOUT=$(sed -n 's/.*"cashouts": *\[{\([^}]*\)}.*/\1/p' "$SIM/truth.json" | head -n 1 |
+	sed -n 's/.*"address": *"\([^"]*\)".*/\1/p')
+OUTPOINT=$(sed -n 's/.*"cashouts": *\[{\([^}]*\)}.*/\1/p' "$SIM/truth.json" | head -n 1 |
+	sed -n 's/.*"outpoint": *"\([^"]*\)".*/\1/p')
+if [ -n "$CASHOUT" ]; then
+	echo
+	echo "screening the first cash-out deposit the simulator recorded ($CASHOUT):"
+	"$TL" screen --db "$DB" --address "$CASHOUT"
+fi
+
+if [ "${DEMO_NO_SERVE:-0}" = 1 ]; then
+	echo
+	echo "done (DEMO_NO_SERVE=1: not serving)"
+	exit 0
+fi
+
+URL=http://127.0.0.1:$PORT
+step "6/6 serving the API on $URL (Ctrl-C stops it)"
+cat <<EOF
+try, from another terminal:
+  curl -s $URL/healthz
+  curl -s '$URL/v1/screen?address=$CASHOUT'
+  curl -s '$URL/v1/screen?outpoint=$OUTPOINT'
+  curl -s '$URL/v1/heists/$HEIST/trace?policy=fifo&format=json' | head -c 600
+  curl -s '$URL/v1/heists/$HEIST/trace?format=html' -o report-fifo.html
+  curl -s -X POST $URL/v1/screen -d '{"items":[{"address":"$CASHOUT"},{"outpoint":"$OUTPOINT"}]}'
+  curl -s $URL/api/address/$CASHOUT
+See docs/api.md for every route and docs/guide.md for real use.
+EOF
+exec "$TL" serve --db "$DB" --listen "127.0.0.1:$PORT" --blocks-dir "$SIM/blocks"
