@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -696,7 +697,7 @@ static void test_backward(void **state)
 			seeds[s].amount = TL_SEED_FULL;
 		}
 		/* vs naive path enumeration, 5 hops */
-		struct tl_back_params bp = {5, 0};
+		struct tl_back_params bp = {.max_hops = 5};
 		struct tl_back_result br;
 		assert_int_equal(tl_walk_backward(&G.g, tx, vo, seeds, 3, &bp, &br, &err), 0);
 		double amt[3] = {0, 0, 0};
@@ -737,7 +738,7 @@ static void test_backward(void **state)
 	struct G G;
 	gen(&G, 1, 20);
 	struct tl_back_result br;
-	struct tl_back_params bp = {0, 0};
+	struct tl_back_params bp = {.max_hops = 0};
 	struct tl_seed s = {0, 0, TL_SEED_FULL};
 	assert_int_equal(tl_walk_backward(&G.g, 10, 0, &s, 1, &bp, &br, &err), -1);
 	bp.max_hops = 3;
@@ -752,12 +753,160 @@ static void test_backward(void **state)
 	gfree(&G);
 }
 
+/* ---- time limits ------------------------------------------------------- */
+
+/* A graph whose get_tx sleeps a little, so that a full walk would take
+ * far longer than the deadline given (the assertions are on how far the
+ * walk got, not on wall-clock time). */
+struct slow {
+	struct tl_graph inner;
+	long sleep_ns;
+	uint64_t reads;
+};
+static int slow_get_tx(void *ctx, uint64_t tx_num, struct tl_gtx *out, struct tl_err *err)
+{
+	struct slow *s = ctx;
+	s->reads++;
+	if (s->sleep_ns) {
+		struct timespec ts = {0, s->sleep_ns};
+		nanosleep(&ts, NULL);
+	}
+	return s->inner.get_tx(s->inner.ctx, tx_num, out, err);
+}
+static int slow_get_spender(void *ctx, uint64_t tx_num, uint32_t vout, uint64_t *spender, struct tl_err *err)
+{
+	struct slow *s = ctx;
+	return s->inner.get_spender(s->inner.ctx, tx_num, vout, spender, err);
+}
+
+struct cancel_after {
+	int calls, stop_at;
+};
+static int cancel_cb(void *ctx)
+{
+	struct cancel_after *c = ctx;
+	return ++c->calls >= c->stop_at;
+}
+
+static void test_time_limit(void **state)
+{
+	(void)state;
+	struct tl_err err = {{0}};
+	/* A peel chain of N links: every link is visited by a full walk. */
+	enum { N = 100000 };
+	struct tl_memgraph *mg = tl_memgraph_new();
+	struct tl_gout o0 = {5000000000ull, 1, 0};
+	uint64_t prev = add(mg, 1, 0, NULL, 0, &o0, 1), val = o0.value;
+	for (uint32_t k = 0; k < N; k++) {
+		struct tl_gin in = {prev, 0, val};
+		struct tl_gout out[2] = {{val - 10000, 10 + k % 50, 0}, {9000, 2 + k % 7, 0}};
+		prev = add(mg, 2 + k / 10, 0, &in, 1, out, 2);
+		val -= 10000;
+	}
+	struct slow sl = {{0}, 0, 0};
+	tl_memgraph_graph(mg, &sl.inner);
+	struct tl_graph g = sl.inner;
+	g.ctx = &sl;
+	g.get_tx = slow_get_tx;
+	g.get_spender = slow_get_spender;
+	g.get_entity = NULL;
+	struct tl_seed seed = {0, 0, TL_SEED_FULL};
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.max_hops = 0;
+	struct tl_walk_result r;
+
+	/* Without a limit: every transaction. */
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), 0);
+	assert_int_equal(r.visited, N + 1);
+	uint64_t seeded = r.totals.seeded;
+	assert_int_equal(seeded, r.totals.endpoints + r.totals.holdings + r.totals.fees + r.totals.cut);
+	tl_walk_result_free(&r);
+
+	/* A deadline far away changes nothing. */
+	p.deadline_ms = tl_walk_now_ms() + 3600 * 1000;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), 0);
+	assert_int_equal(r.visited, N + 1);
+	assert_int_equal(r.totals.seeded, seeded);
+	tl_walk_result_free(&r);
+
+	/* A deadline already past: stops before reading anything. */
+	p.deadline_ms = 1;
+	sl.reads = 0;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), TL_WALK_TIMEOUT);
+	assert_int_equal(sl.reads, 0);
+	assert_int_equal(r.visited, 0);
+	assert_null(r.endpoints);
+	assert_null(r.holdings);
+	assert_non_null(strstr(err.msg, "time limit"));
+	tl_walk_result_free(&r);
+
+	/* A tiny deadline on a walk that would take N * 20 us = 2 s: it stops
+	 * with a partial count, far short of the whole chain. */
+	sl.sleep_ns = 20000;
+	sl.reads = 0;
+	p.deadline_ms = tl_walk_now_ms() + 20;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), TL_WALK_TIMEOUT);
+	assert_true(r.visited > 0);
+	assert_true(r.visited < N / 4);
+	assert_true(sl.reads < N / 4);
+	assert_non_null(strstr(err.msg, "after"));
+	tl_walk_result_free(&r);
+	sl.sleep_ns = 0;
+
+	/* A cancel callback: asked every check_every reads (first before the
+	 * first read); stopping on its 3rd call leaves exactly 2 * 16 reads. */
+	p.deadline_ms = 0;
+	struct cancel_after ca = {0, 3};
+	p.cancel = cancel_cb;
+	p.cancel_ctx = &ca;
+	p.check_every = 16;
+	sl.reads = 0;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), TL_WALK_TIMEOUT);
+	assert_int_equal(ca.calls, 3);
+	assert_int_equal(sl.reads, 32);
+	assert_int_equal(r.visited, 32);
+	tl_walk_result_free(&r);
+	/* A callback that never says stop: the full walk; called once per
+	 * check_every reads. */
+	ca.calls = 0;
+	ca.stop_at = 1 << 30;
+	p.check_every = 1000;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), 0);
+	assert_int_equal(r.visited, N + 1);
+	assert_int_equal(ca.calls, (N + 1 + 999) / 1000);
+	tl_walk_result_free(&r);
+
+	/* Backward walk from link 900 of the chain to the seed output. */
+	struct tl_back_params bp;
+	tl_back_params_default(&bp);
+	bp.max_hops = 1000;
+	prev = 900;
+	struct tl_back_result br;
+	assert_int_equal(tl_walk_backward(&g, prev, 0, &seed, 1, &bp, &br, &err), 0);
+	assert_int_equal(br.n_exp, 1);
+	tl_back_result_free(&br);
+	bp.deadline_ms = 1;
+	assert_int_equal(tl_walk_backward(&g, prev, 0, &seed, 1, &bp, &br, &err), TL_WALK_TIMEOUT);
+	assert_null(br.exp);
+	tl_back_result_free(&br);
+	bp.deadline_ms = 0;
+	ca.calls = 0;
+	ca.stop_at = 2;
+	bp.cancel = cancel_cb;
+	bp.cancel_ctx = &ca;
+	assert_int_equal(tl_walk_backward(&g, prev, 0, &seed, 1, &bp, &br, &err), TL_WALK_TIMEOUT);
+	assert_int_equal(br.visited, TL_WALK_CHECK_EVERY);
+	tl_back_result_free(&br);
+	tl_memgraph_free(mg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_vs_naive),       cmocka_unit_test(test_peel_chain),
 		cmocka_unit_test(test_consolidation_and_mixers), cmocka_unit_test(test_inconsistent_graph),
-		cmocka_unit_test(test_backward),
+		cmocka_unit_test(test_backward),             cmocka_unit_test(test_time_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

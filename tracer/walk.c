@@ -3,8 +3,26 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tracer/interval.h"
+
+uint64_t tl_walk_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Deadline and cancel check, every `every` transactions read: returns 1
+ * when the walk must stop. *count is the transactions read so far. */
+static int time_up(uint64_t *count, uint32_t every, uint64_t deadline_ms, int (*cancel)(void *), void *cctx)
+{
+	if (!deadline_ms && !cancel) return 0;
+	if ((*count)++ % (every ? every : TL_WALK_CHECK_EVERY)) return 0;
+	if (deadline_ms && tl_walk_now_ms() >= deadline_ms) return 1;
+	return cancel && cancel(cctx);
+}
 
 /* ---- small containers (private) ---------------------------------------- */
 
@@ -577,11 +595,17 @@ int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_
 
 	int rc = 0;
 	size_t si = 0;
-	uint64_t last = UINT64_MAX;
+	uint64_t last = UINT64_MAX, reads = 0;
 	while (w.heap.n) {
 		uint64_t x = heap_pop(&w.heap);
 		if (x == last) continue;
 		last = x;
+		if (time_up(&reads, w.p.check_every, w.p.deadline_ms, w.p.cancel, w.p.cancel_ctx)) {
+			tl_err_set(err, "trace stopped by its time limit after %" PRIu64 " transactions",
+			           res->visited);
+			rc = TL_WALK_TIMEOUT;
+			break;
+		}
 		struct tl_gtx tx;
 		int r = g->get_tx(g->ctx, x, &tx, err);
 		if (r < 0) {
@@ -636,6 +660,7 @@ int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_
 
 void tl_back_params_default(struct tl_back_params *p)
 {
+	memset(p, 0, sizeof *p);
 	p->max_hops = 6;
 	p->max_tx = 0;
 }
@@ -699,11 +724,17 @@ int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
 	n_wt = 1;
 	omap_put(&txmap, tx_num, 0, 0);
 	heap_push(&heap, UINT64_MAX - tx_num);
-	uint64_t last = UINT64_MAX;
+	uint64_t last = UINT64_MAX, reads = 0;
 	while (heap.n) {
 		uint64_t x = UINT64_MAX - heap_pop(&heap);
 		if (x == last) continue;
 		last = x;
+		if (time_up(&reads, 0, bp.deadline_ms, bp.cancel, bp.cancel_ctx)) {
+			tl_err_set(err, "screening stopped by its time limit after %" PRIu64 " transactions",
+			           res->visited);
+			rc = TL_WALK_TIMEOUT;
+			break;
+		}
 		r = g->get_tx(g->ctx, x, &tx, err);
 		if (r) {
 			rc = r < 0 ? tl_err_prefix(err, "reading tx %" PRIu64 ": ", x)

@@ -59,6 +59,19 @@
  * (the API answers 413: the trace is too large; narrow it). */
 #define TL_WALK_TOO_BIG (-2)
 
+/* Return code of tl_walk_forward / tl_walk_backward when the deadline
+ * passed or the cancel callback asked to stop (the API answers 422
+ * trace_timeout: narrow the trace). res->visited tells how far it got. */
+#define TL_WALK_TIMEOUT (-3)
+
+/* Milliseconds of a monotonic clock (CLOCK_MONOTONIC), the time base of
+ * the deadline fields below: deadline = tl_walk_now_ms() + budget. */
+uint64_t tl_walk_now_ms(void);
+
+/* How often (in transactions read) the deadline and the cancel callback
+ * are checked when check_every is 0. */
+#define TL_WALK_CHECK_EVERY 16u
+
 struct tl_seed {
 	uint64_t tx_num;
 	uint32_t vout;   /* TL_SEED_WHOLE_TX: every output in full */
@@ -74,6 +87,16 @@ struct tl_walk_params {
 	uint32_t until_height;  /* 0 = no cutoff */
 	uint64_t max_tx;        /* 0 = no cap on transactions visited */
 	uint32_t peel_min_len;  /* shortest peel chain reported; default 3 */
+	/* Time limit: tl_walk_now_ms() value after which the walk stops with
+	 * TL_WALK_TIMEOUT; 0 = none. */
+	uint64_t deadline_ms;
+	/* Cancellation: when set, called with cancel_ctx every check_every
+	 * transactions; a non-zero answer stops the walk with
+	 * TL_WALK_TIMEOUT. Must be cheap and thread-safe with respect to
+	 * cancel_ctx. NULL = none. */
+	int (*cancel)(void *cancel_ctx);
+	void *cancel_ctx;
+	uint32_t check_every;   /* 0 = TL_WALK_CHECK_EVERY */
 };
 
 /* Fills *p with the defaults above. */
@@ -189,7 +212,9 @@ struct tl_walk_result {
  *     (n_seeds >= 1), p (NULL = defaults).
  * Out: *res (any previous content is overwritten, not freed).
  * Returns: 0 on success; TL_WALK_TOO_BIG when more than p->max_tx
- * transactions would be visited; -1 on bad input (seed output missing,
+ * transactions would be visited; TL_WALK_TIMEOUT when p->deadline_ms
+ * passed or p->cancel said stop (err says after how many transactions);
+ * -1 on bad input (seed output missing,
  * seed amount above the output's value, bad parameters) or an error or
  * inconsistency reported by the graph, with err filled. On any non-zero
  * return *res holds no arrays (visited tells how far the walk got); it is
@@ -213,6 +238,11 @@ void tl_walk_result_free(struct tl_walk_result *res);
 struct tl_back_params {
 	uint32_t max_hops; /* >= 1; default 6 */
 	uint64_t max_tx;   /* 0 = no cap */
+	/* As in tl_walk_params: checked every TL_WALK_CHECK_EVERY expanded
+	 * transactions; 0 / NULL = none. */
+	uint64_t deadline_ms;
+	int (*cancel)(void *cancel_ctx);
+	void *cancel_ctx;
 };
 void tl_back_params_default(struct tl_back_params *p);
 
@@ -236,7 +266,8 @@ struct tl_back_result {
  * In: g (get_tx required), seeds[n_seeds] as outrefs (the amount field
  *     is ignored; vout TL_SEED_WHOLE_TX not allowed), p (NULL = defaults).
  * Out: *res (exp array malloc'd, owned by res).
- * Returns: 0; TL_WALK_TOO_BIG past p->max_tx expanded transactions; -1
+ * Returns: 0; TL_WALK_TOO_BIG past p->max_tx expanded transactions;
+ * TL_WALK_TIMEOUT past p->deadline_ms or when p->cancel said stop; -1
  * with err filled on bad input or a graph error. On non-zero return *res
  * holds no array. */
 int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
