@@ -1,6 +1,6 @@
 /* Block files as Bitcoin Core writes them: records of magic, size and
  * block in blk%05u.dat, a new file when the next record would take one to
- * 128 MiB, every byte XORed with xor.dat's key at its file offset. Also
+ * 128 MiB (or the test-only smaller size of tl_sim_params.blockfile_max), every byte XORed with xor.dat's key at its file offset. Also
  * the regtest genesis block and a tiny miner. */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +39,7 @@ int sim_blkw_open(struct sim_blkw *w, const char *dir, const struct tl_netparams
 	memset(w, 0, sizeof *w);
 	w->held_countdown = -1;
 	w->np = np;
+	w->file_max = TL_SIM_BLOCKFILE_MAX;
 	if (strlen(dir) >= sizeof w->dir - 32) return tl_err_set(err, "blocks directory path too long");
 	strcpy(w->dir, dir);
 	if (mkdir_p(dir)) return tl_err_set(err, "cannot create %s: %s", dir, strerror(errno));
@@ -86,7 +87,7 @@ int sim_blkw_open(struct sim_blkw *w, const char *dir, const struct tl_netparams
 static int write_record(struct sim_blkw *w, const uint8_t *blk, size_t len, struct tl_err *err)
 {
 	char path[4200];
-	if (w->file_size + 8 + len >= TL_SIM_BLOCKFILE_MAX && w->file_size > 0) {
+	if (w->file_size + 8 + len >= w->file_max && w->file_size > 0) {
 		if (fclose(w->f)) return tl_err_set(err, "closing blk%05u.dat: %s", w->file, strerror(errno));
 		w->file++;
 		w->file_size = 0;

@@ -1128,6 +1128,8 @@ static int check_params(const struct tl_sim_params *p, struct tl_err *err)
 	if (p->txs_per_block < 1 || p->txs_per_block > 3000)
 		return tl_err_set(err, "--txs-per-block %u: need 1 .. 3000", p->txs_per_block);
 	if (p->forks > 1000) return tl_err_set(err, "--forks %u: at most 1000", p->forks);
+	if (p->blockfile_max && (p->blockfile_max < 65536 || p->blockfile_max > TL_SIM_BLOCKFILE_MAX))
+		return tl_err_set(err, "block file size %u: need 65536 .. %u bytes", p->blockfile_max, TL_SIM_BLOCKFILE_MAX);
 	return 0;
 }
 
@@ -1186,6 +1188,7 @@ int tl_sim_run(const char *dir, const struct tl_sim_params *p, struct tl_sim_sta
 	struct sim_blkw w;
 	int rc = -1;
 	if (sim_blkw_open(&w, bdir, st->np, key, false, err)) goto out;
+	if (p->blockfile_max) w.file_max = p->blockfile_max;
 	st->blkw = &w;
 	if (simulate(st, err)) { sim_blkw_close(&w, NULL); goto out; }
 	if (sim_blkw_close(&w, err)) goto out;

@@ -159,6 +159,7 @@ struct sim_blkw {
 	uint8_t key[8];
 	uint32_t file;            /* current file number */
 	uint64_t file_size;       /* bytes in it */
+	uint64_t file_max;        /* roll over before a file reaches this (TL_SIM_BLOCKFILE_MAX) */
 	FILE *f;
 	uint64_t bytes_written;
 	uint32_t files_touched;

@@ -32,6 +32,11 @@ struct tl_sim_params {
 	bool fast;                /* random bytes instead of keys and signatures */
 	bool xor_key;             /* write a random xor.dat key (else all zero) */
 	uint32_t forks;           /* stale branches of 1..6 blocks to include */
+	/* Test only: start a new blk file before one would reach this many
+	 * bytes, like Core's -fastprune (64 KiB), so that a small chain spans
+	 * several files. 0 = TL_SIM_BLOCKFILE_MAX; otherwise at least 65536.
+	 * Not recorded for tl_sim_extend, which appends with the default. */
+	uint32_t blockfile_max;
 	tl_sim_progress_fn progress;
 	void *progress_ctx;
 };

@@ -196,7 +196,7 @@ struct chaininfo {
 	uint32_t stale;
 	struct map txids;     /* best-chain txids (vout 0xffffffff) */
 	struct map utxo;      /* outputs, spent or not, of the best chain */
-	uint32_t p2wpkh_ok, p2tr_ok, p2pkh_ok, p2sh_ok, bad_sig;
+	uint32_t p2wpkh_ok, p2tr_ok, p2pkh_ok, p2sh_ok, p2wsh_ok, bad_sig;
 	uint64_t ntx;
 };
 
@@ -300,6 +300,38 @@ static void read_chain(const char *dir, bool check_sigs, struct chaininfo *ci)
 						assert_int_equal(tl_script_get_op(tx->in[i].script_sig, tx->in[i].script_sig_len, &p, &op, &pub, &pl), 0);
 						legacy(tx, i, prev[i]->spk, prev[i]->spk_len, msg);
 						if (verify_ecdsa(sig, sl, pub, pl, msg)) ci->p2pkh_ok++;
+						else ci->bad_sig++;
+					} else if (si.type == TL_SCRIPT_WITNESS_V0_SCRIPTHASH) {
+						/* 2-of-3 multisig: OP_0 <sig> <sig> <witnessScript>;
+						 * the script hashes to the program, and each
+						 * signature verifies, under the BIP143 sighash
+						 * with the witness script as scriptCode, against
+						 * a key, in key order as CHECKMULTISIG demands. */
+						assert_int_equal(n, 4);
+						assert_int_equal(il[0], 0);
+						const uint8_t *ws = it[3];
+						assert_int_equal(il[3], 105);
+						uint8_t wh[32];
+						tl_sha256(ws, il[3], wh);
+						assert_memory_equal(wh, si.data, 32);
+						assert_int_equal(ws[0], 0x52);
+						assert_int_equal(ws[103], 0x53);
+						assert_int_equal(ws[104], 0xae);
+						const uint8_t *keys[3];
+						for (int kk = 0; kk < 3; kk++) {
+							assert_int_equal(ws[1 + 34 * kk], 0x21);
+							keys[kk] = ws + 2 + 34 * kk;
+						}
+						bip143(tx, i, ws, il[3], prev[i]->value, 1, msg);
+						int key = 0, matched = 0;
+						for (int sg = 1; sg <= 2; sg++)
+							for (; key < 3; key++)
+								if (verify_ecdsa(it[sg], il[sg], keys[key], 33, msg)) {
+									matched++;
+									key++;
+									break;
+								}
+						if (matched == 2) ci->p2wsh_ok++;
 						else ci->bad_sig++;
 					} else if (si.type == TL_SCRIPT_SCRIPTHASH) {
 						/* P2SH-P2WPKH: BIP143 over the keyhash script */
@@ -461,6 +493,9 @@ static void test_signed_chain(void **state)
 	assert_true(ci.p2tr_ok > 10);
 	assert_true(ci.p2pkh_ok > 0);
 	assert_true(ci.p2sh_ok > 0);
+	assert_true(ci.p2wsh_ok > 0);
+	print_message("signatures verified: p2wpkh %u, p2tr %u, p2pkh %u, p2sh-p2wpkh %u, p2wsh 2-of-3 %u\n", ci.p2wpkh_ok,
+		      ci.p2tr_ok, ci.p2pkh_ok, ci.p2sh_ok, ci.p2wsh_ok);
 	check_truth(dir, &ci, true);
 	/* the chain genesis is the real regtest genesis block */
 	free_chain(&ci);
@@ -559,6 +594,70 @@ static void test_extend_reorg(void **state)
 	free(dir);
 }
 
+/* A chain written with a small block file size (like Core's -fastprune)
+ * spans several blk files; the blocks directory reader finds the same
+ * best chain in them as in the single-file layout of the same seed, and
+ * every file stays under the limit. */
+static void test_small_blk_files(void **state)
+{
+	(void)state;
+	struct tl_sim_params p;
+	tl_sim_params_default(&p);
+	p.seed = 11;
+	p.blocks = 150;
+	p.txs_per_block = 12;
+	p.forks = 2;
+	p.fast = true;
+	struct tl_err err = { { 0 } };
+	struct tl_sim_stats st1, st2;
+	char *one = tu_tmpdir("sim-onefile");
+	if (tl_sim_run(one, &p, &st1, &err)) fail_msg("tl_sim_run: %s", err.msg);
+	p.blockfile_max = 65536;
+	char *many = tu_tmpdir("sim-manyfiles");
+	if (tl_sim_run(many, &p, &st2, &err)) fail_msg("tl_sim_run: %s", err.msg);
+	assert_int_equal(st1.files, 1);
+	assert_true(st2.bytes > 4 * 65536); /* enough data for several files */
+	assert_true(st2.files >= st2.bytes / 65536);
+	assert_int_equal(st1.bytes, st2.bytes);
+	uint32_t nfiles = 0;
+	for (;; nfiles++) {
+		char path[4300];
+		snprintf(path, sizeof path, "%s/blocks/blk%05u.dat", many, nfiles);
+		FILE *f = fopen(path, "rb");
+		if (!f) break;
+		fseek(f, 0, SEEK_END);
+		long sz = ftell(f);
+		fclose(f);
+		assert_true(sz > 0 && sz < 65536);
+	}
+	assert_int_equal(nfiles, st2.files);
+	print_message("%llu bytes of blocks in %u blk files of at most 64 KiB\n", (unsigned long long)st2.bytes, nfiles);
+	struct chaininfo a, b;
+	read_chain(one, false, &a);
+	read_chain(many, false, &b);
+	assert_int_equal(a.len, 151);
+	assert_int_equal(b.len, a.len);
+	assert_int_equal(b.ntx, a.ntx);
+	assert_int_equal(b.stale, a.stale);
+	/* the same transactions */
+	assert_int_equal(b.txids.n, a.txids.n);
+	for (size_t i = 0; i < a.txids.cap; i++)
+		if (a.txids.e[i].used) assert_non_null(map_find(&b.txids, a.txids.e[i].k, 0));
+	free_chain(&a);
+	free_chain(&b);
+	/* bad sizes are refused */
+	char *bad = tu_tmpdir("sim-badfile");
+	p.blockfile_max = 1000;
+	assert_int_equal(tl_sim_run(bad, &p, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "block file size"));
+	tu_rmrf(bad);
+	tu_rmrf(one);
+	tu_rmrf(many);
+	free(bad);
+	free(one);
+	free(many);
+}
+
 static void test_bad_params(void **state)
 {
 	(void)state;
@@ -589,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_fast_chain),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_extend_reorg),
+		cmocka_unit_test(test_small_blk_files),
 		cmocka_unit_test(test_bad_params),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

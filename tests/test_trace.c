@@ -412,6 +412,11 @@ static void test_address_window(void **state)
 	assert_int_equal(d, 1704067200 + 59 * 86400 + 86399);
 	assert_int_equal(tl_trace_parse_date("2023-02-29", 0, &d, &err), -1);
 	assert_int_equal(tl_trace_parse_date("2024-1-01", 0, &d, &err), -1);
+	/* Found by fuzz_trace_opts: sscanf's %d took a sign or a space. */
+	assert_int_equal(tl_trace_parse_date("2022-03-+3", 0, &d, &err), -1);
+	assert_int_equal(tl_trace_parse_date("2022-03- 3", 0, &d, &err), -1);
+	assert_int_equal(tl_trace_parse_date("2022-+3-03", 0, &d, &err), -1);
+	assert_int_equal(tl_trace_parse_date("+202-03-03", 0, &d, &err), -1);
 	tl_trace_seeds_free(&ts);
 	tl_registry_free(reg);
 }

@@ -81,7 +81,12 @@ int tl_trace_parse_date(const char *s, int end_of_day, int64_t *t, struct tl_err
 {
 	int y, m, d;
 	char tail;
-	if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-' ||
+	/* Digits exactly where the format has them: sscanf's %d alone would
+	 * take "+3" or " 3" as a day. */
+	int digits = s && strlen(s) == 10;
+	for (int i = 0; digits && i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) digits = 0;
+	if (!digits || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-' ||
 	    s[7] != '-' || m < 1 || m > 12 || d < 1 || d > 31 || y < 2009)
 		return tl_err_set(err, "bad date '%.40s' (expected YYYY-MM-DD, 2009 or later)", s ? s : "");
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
