@@ -160,8 +160,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uint64_t dbb = tl_store_disk_bytes(s);
-	printf("database: %.1f MiB SST, %.1f bytes/tx, %.2f of the blk bytes\n", dbb / 1048576.0,
-	       (double)dbb / (double)ntx, (double)dbb / (double)bytes);
+	printf("database right after the run (every file): %.1f MiB, %.1f bytes/tx, %.2f of the blk bytes\n",
+	       dbb / 1048576.0, (double)dbb / (double)ntx, (double)dbb / (double)bytes);
+	for (int c = 0; c < TL_CF_COUNT; c++) {
+		uint64_t n = tl_store_cf_bytes(s, (enum tl_cf)c);
+		if (n > 1048576) printf("  %-10s %7.1f MiB %6.1f bytes/tx\n", tl_cf_name((enum tl_cf)c), n / 1048576.0,
+					(double)n / (double)ntx);
+	}
 	tl_store_close(s);
 
 	/* After a full compaction (what the database settles to), per family. */
@@ -172,7 +177,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	dbb = tl_store_disk_bytes(s);
-	printf("compacted (%.1f s): %.1f MiB SST, %.1f bytes/tx, %.2f of the blk bytes\n", now() - t0,
+	printf("compacted (%.1f s, every file): %.1f MiB, %.1f bytes/tx, %.2f of the blk bytes\n", now() - t0,
 	       dbb / 1048576.0, (double)dbb / (double)ntx, (double)dbb / (double)bytes);
 	for (int c = 0; c < TL_CF_COUNT; c++) {
 		uint64_t n = tl_store_cf_bytes(s, (enum tl_cf)c);

@@ -56,6 +56,8 @@ struct ix {
 	struct tl_tip tip;
 	uint32_t undo_keep;
 	struct tl_hmap utxo, addr, delta;
+	struct tl_hmap pend; /* owners new in this batch by script key hash */
+	size_t batch_bytes;  /* commit when the batch holds this many bytes */
 	size_t utxo_budget, addr_budget;
 	uint32_t batch_txs, batch_limit;
 	/* tx_num of the first transaction of the uncommitted batch: outputs
@@ -122,11 +124,53 @@ static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t tx
 		memcpy(id, tl_hent_val(e), 8);
 		return 0;
 	}
-	int rc = tl_store_addr_id(x->s, key, kl, id, err);
-	if (rc < 0) return -1;
+	/* The addr family lists the owners under a hash of the script key:
+	 * committed candidates are checked against addr_info; owners new in
+	 * this batch sharing the hash are in x->pend. */
+	uint64_t h = tl_addr_key_hash(key, kl);
+	uint64_t cand[32];
+	int nc = tl_store_addr_list(x->s, key, kl, cand, 16, err);
+	if (nc < 0) return -1;
+	if (nc > 16) return tl_err_set(err, "addr record with %d owners under one hash", nc);
+	int rc = 0;
+	for (int i = 0; i < nc && !rc; i++) {
+		struct tl_addr_info a;
+		int r2 = tl_store_addr_info(x->s, cand[i], &a, err);
+		if (r2 < 0) return -1;
+		if (r2 == 1 && a.script_key_len == kl && !memcmp(a.script_key, key, kl)) {
+			*id = cand[i];
+			rc = 1;
+		}
+	}
 	if (rc == 0) {
 		*id = x->tip.next_addr_id++;
-		tl_batch_put_addr(x->b, key, kl, *id);
+		uint8_t hk[8];
+		memcpy(hk, &h, 8);
+		struct tl_hent *pe = tl_hmap_get(&x->pend, hk, 8);
+		if (!pe && nc == 0) {
+			tl_batch_put_addr(x->b, key, kl, *id);
+		} else {
+			/* A second owner under one hash: write the whole list. */
+			if (pe) {
+				const uint64_t *pv = tl_hent_val(pe);
+				for (uint64_t j = 0; j < pv[0] && nc < 31; j++) cand[nc++] = pv[1 + j];
+			}
+			cand[nc++] = *id;
+			tl_batch_put_addr_list(x->b, key, kl, cand, nc);
+		}
+		/* pend value: count, then the batch's ids under this hash. */
+		uint64_t old[32];
+		uint64_t no = 0;
+		if (pe) {
+			const uint64_t *pv = tl_hent_val(pe);
+			no = pv[0] < 30 ? pv[0] : 30;
+			memcpy(old, pv + 1, no * 8);
+		}
+		pe = tl_hmap_put(&x->pend, hk, 8, (no + 2) * 8);
+		uint64_t *pv = tl_hent_val(pe);
+		pv[0] = no + 1;
+		memcpy(pv + 1, old, no * 8);
+		pv[1 + no] = *id;
 		struct adelta *d = delta_of(x, *id);
 		d->is_new = 1;
 		d->first_tx_num = tx_num;
@@ -468,6 +512,7 @@ static int commit(struct ix *x, struct tl_err *err)
 	tl_batch_clear(x->b);
 	x->batch_first = x->tip.next_tx_num;
 	tl_hmap_clear(&x->delta);
+	tl_hmap_clear(&x->pend);
 	tl_hmap_trim(&x->utxo, x->utxo_budget);
 	tl_hmap_trim(&x->addr, x->addr_budget);
 	x->batch_txs = 0;
@@ -533,7 +578,16 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 		struct tl_addr_info a;
 		rc = tl_store_addr_info(x->s, id, &a, err);
 		if (rc < 0) return -1;
-		if (rc == 1) tl_batch_del_addr(x->b, a.script_key, a.script_key_len);
+		if (rc == 1) {
+			/* Keep the older owners sharing the hash (if any). */
+			uint64_t ids[16], keep[16];
+			int n = tl_store_addr_list(x->s, a.script_key, a.script_key_len, ids, 16, err);
+			if (n < 0) return -1;
+			int nk = 0;
+			for (int i = 0; i < n && i < 16; i++)
+				if (ids[i] < u.first_addr_id) keep[nk++] = ids[i];
+			tl_batch_put_addr_list(x->b, a.script_key, a.script_key_len, keep, nk);
+		}
 		tl_batch_del_addr_info(x->b, id);
 		uint8_t k[8];
 		memcpy(k, &id, 8);
@@ -600,17 +654,22 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	uint32_t cache_mb = o->cache_mb ? o->cache_mb : 512;
 	/* cache_mb split: prevouts 7/16, owners 3/16, clustering 1/8,
 	 * RocksDB's block cache 1/4. Memtables and the batch being built are
-	 * outside it (store.h bulk mode: at most 128 MiB; batches: 32 MiB). */
+	 * outside it and scale with it: memtables cache_mb (16..128 MiB),
+	 * batches cache_mb/16 (4..32 MiB; a batch is held twice while it is
+	 * written), so that the process stays within cache_mb + 256 MiB. */
 	x.utxo_budget = ((size_t)cache_mb << 20) / 16 * 7;
 	x.addr_budget = ((size_t)cache_mb << 20) / 16 * 3;
 	tl_hmap_init(&x.utxo);
 	tl_hmap_init(&x.addr);
 	tl_hmap_init(&x.delta);
+	tl_hmap_init(&x.pend);
 	tl_block_init(&x.blk);
 	int rc = -1;
 
 	struct tl_store_opts so = { .create = true, .net = o->net, .cache_mb = cache_mb / 4 ? cache_mb / 4 : 1,
-				    .bulk = true };
+				    .bulk = true,
+				    .memtable_mb = cache_mb < 16 ? 16 : cache_mb > 128 ? 128 : cache_mb };
+	x.batch_bytes = (size_t)(cache_mb / 16 < 4 ? 4 : cache_mb / 16 > 32 ? 32 : cache_mb / 16) << 20;
 	struct stat sb;
 	if (stat(o->blocks_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		tl_err_set(err, "%s: no such blocks directory", o->blocks_dir);
@@ -693,7 +752,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	x.target = end > x.tip.height ? end : x.tip.height;
 	for (int32_t h = x.tip.height + 1; h <= end; h++) {
 		if (apply_block(&x, h, err) < 0) goto out;
-		if (x.batch_txs >= x.batch_limit || tl_batch_bytes(x.b) >= (32u << 20) || h == end) {
+		if (x.batch_txs >= x.batch_limit || tl_batch_bytes(x.b) >= x.batch_bytes || h == end) {
 			if (commit(&x, err) < 0) goto out;
 			if (o->stop && *o->stop && h < end) {
 				st->stopped = 1;
@@ -718,6 +777,7 @@ out:
 	tl_hmap_free(&x.utxo);
 	tl_hmap_free(&x.addr);
 	tl_hmap_free(&x.delta);
+	tl_hmap_free(&x.pend);
 	tl_block_free(&x.blk);
 	free(x.raw);
 	free(x.ins);

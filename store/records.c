@@ -478,31 +478,95 @@ int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_
 
 /* ---- addresses ---- */
 
+/* The addr family is keyed by a 64-bit hash of the script key (the key
+ * itself is stored once, in addr_info). FNV-1a then a 64-bit finalizer;
+ * the environment variable TL_TEST_ADDR_HASH_BITS (tests only) keeps
+ * that many low bits, to force collisions. */
+static int hash_bits = -1;
+uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < sklen; i++) {
+		h ^= skey[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	if (hash_bits < 0) {
+		const char *e = getenv("TL_TEST_ADDR_HASH_BITS");
+		int v = e ? atoi(e) : 64;
+		hash_bits = v > 0 && v < 64 ? v : 64;
+	}
+	if (hash_bits < 64) h &= (1ull << hash_bits) - 1;
+	return h;
+}
+
+void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n)
+{
+	uint8_t k[8];
+	tl_put_be64(k, tl_addr_key_hash(skey, sklen));
+	if (n <= 0) {
+		tl_batch_del(b, TL_CF_ADDR, k, 8);
+		return;
+	}
+	struct tl_buf v;
+	tl_buf_init(&v);
+	for (int i = 0; i < n; i++) tl_buf_varint(&v, ids[i]);
+	tl_batch_put(b, TL_CF_ADDR, k, 8, v.data, v.len);
+	tl_buf_free(&v);
+}
+
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id)
 {
-	uint8_t v[8];
-	tl_put_be64(v, addr_id);
-	tl_batch_put(b, TL_CF_ADDR, skey, sklen, v, 8);
+	tl_batch_put_addr_list(b, skey, sklen, &addr_id, 1);
 }
 
 void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen)
 {
-	tl_batch_del(b, TL_CF_ADDR, skey, sklen);
+	tl_batch_put_addr_list(b, skey, sklen, NULL, 0);
+}
+
+int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *ids, int cap,
+		       struct tl_err *err)
+{
+	uint8_t k[8], *v;
+	size_t vl;
+	tl_put_be64(k, tl_addr_key_hash(skey, sklen));
+	int rc = tl_store_get(s, TL_CF_ADDR, k, 8, &v, &vl, err);
+	if (rc <= 0) return rc;
+	struct dec d = { v, vl, 0, 0 };
+	int n = 0;
+	while (d.pos < vl && !d.bad) {
+		uint64_t id = dv(&d);
+		if (n < cap) ids[n] = id;
+		n++;
+	}
+	int bad = d.bad || n == 0;
+	free(v);
+	if (bad) return tl_err_set(err, "corrupt addr record");
+	return n;
 }
 
 int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err)
 {
-	uint8_t *v;
-	size_t vl;
-	int rc = tl_store_get(s, TL_CF_ADDR, skey, sklen, &v, &vl, err);
-	if (rc <= 0) return rc;
-	if (vl != 8) {
-		free(v);
-		return tl_err_set(err, "corrupt addr record");
+	/* Every candidate under the hash is checked against its addr_info. */
+	uint64_t ids[16];
+	int n = tl_store_addr_list(s, skey, sklen, ids, 16, err);
+	if (n <= 0) return n;
+	if (n > 16) return tl_err_set(err, "addr record with %d owners under one hash", n);
+	for (int i = 0; i < n; i++) {
+		struct tl_addr_info a;
+		int rc = tl_store_addr_info(s, ids[i], &a, err);
+		if (rc < 0) return -1;
+		if (rc == 1 && a.script_key_len == sklen && !memcmp(a.script_key, skey, sklen)) {
+			*addr_id = ids[i];
+			return 1;
+		}
 	}
-	*addr_id = tl_get_be64(v);
-	free(v);
-	return 1;
+	return 0;
 }
 
 void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)

@@ -37,6 +37,17 @@ static int rocks_err(struct tl_err *err, const char *what, char *rerr)
 	return r;
 }
 
+/* Bytes for all memtables together (store.h memtable_mb). The
+ * environment variable TL_TEST_SMALL_MEMTABLE (tests only) makes them
+ * tiny, so that flushes happen every few blocks. */
+static size_t memtable_bytes(const struct tl_store_opts *o)
+{
+	if (getenv("TL_TEST_SMALL_MEMTABLE")) return 512u << 10;
+	uint32_t mb = o->memtable_mb ? o->memtable_mb : o->bulk ? 128 : 64;
+	if (mb < 8) mb = 8;
+	return (size_t)mb << 20;
+}
+
 static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const struct tl_store_opts *o)
 {
 	rocksdb_options_t *opt = rocksdb_options_create();
@@ -59,13 +70,27 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 		rocksdb_options_set_memtable_whole_key_filtering(opt, 1);
 	}
-	/* lz4 where data is rewritten often, zstd for the last level, which
-	 * holds most of the bytes (level_compaction_dynamic_level_bytes). */
-	rocksdb_options_set_compression(opt, rocksdb_lz4_compression);
+	/* lz4 for L0 (flushes: fast, rewritten soon), zstd on every other
+	 * level, so the files are compact from the start and not only after
+	 * the data reaches the last level. */
+	int comp[7] = { rocksdb_lz4_compression };
+	for (int i = 1; i < 7; i++) comp[i] = rocksdb_zstd_compression;
+	rocksdb_options_set_num_levels(opt, 7);
+	rocksdb_options_set_compression_per_level(opt, comp, 7);
+	rocksdb_options_set_compression(opt, rocksdb_zstd_compression);
+	/* zstd level 1 where files are rewritten by later compactions, the
+	 * default level (3) for the last level. */
+	rocksdb_options_set_compression_options(opt, -14, 1, 0, 0);
 	rocksdb_options_set_bottommost_compression(opt, rocksdb_zstd_compression);
-	size_t wb = 16u << 20;
-	if (o->bulk && (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND))
-		wb = 64u << 20;
+	rocksdb_options_set_bottommost_compression_options(opt, -14, 3, 0, 0, 1);
+	/* Memtables: the families written most get half the budget each
+	 * (RocksDB flushes all of them together when the total is reached). */
+	size_t total = memtable_bytes(o);
+	size_t wb = total / 8;
+	if (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND ||
+	    cf == TL_CF_ADDR_INFO)
+		wb = total / 2;
+	if (wb < (64u << 10)) wb = 64u << 10;
 	rocksdb_options_set_write_buffer_size(opt, wb);
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(opt, 1);
 	return opt;
@@ -93,7 +118,7 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	rocksdb_options_set_keep_log_file_num(s->dbopt, 2);
 	rocksdb_options_set_info_log_level(s->dbopt, 2);
 	/* Memtables of all families together stay under this. */
-	rocksdb_options_set_db_write_buffer_size(s->dbopt, (size_t)(opts->bulk ? 128 : 64) << 20);
+	rocksdb_options_set_db_write_buffer_size(s->dbopt, memtable_bytes(opts));
 
 	if (!opts->create || ro) {
 		struct stat st;
@@ -579,7 +604,16 @@ uint64_t tl_store_cf_bytes(struct tl_store *s, enum tl_cf cf)
 uint64_t tl_store_disk_bytes(struct tl_store *s)
 {
 	uint64_t total = 0;
-	for (int c = 0; c < TL_CF_COUNT; c++) total += tl_store_cf_bytes(s, (enum tl_cf)c);
+	DIR *d = opendir(s->path);
+	if (!d) return 0;
+	struct dirent *de;
+	char p[4096];
+	while ((de = readdir(d))) {
+		struct stat st;
+		snprintf(p, sizeof p, "%s/%s", s->path, de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) total += (uint64_t)st.st_size;
+	}
+	closedir(d);
 	return total;
 }
 

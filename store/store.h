@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 1
+#define TL_STORE_SCHEMA_VERSION 2
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -56,6 +56,10 @@ struct tl_store_opts {
 	const struct tl_netparams *net; /* required when creating; checked otherwise (NULL: accept stored) */
 	uint32_t cache_mb;         /* RocksDB block cache size; 0 = 64 */
 	bool bulk;                 /* tune for a long initial load (bigger memtables) */
+	/* Memory for every family's memtables together, in MiB (0: 128 in
+	 * bulk mode, 64 otherwise; at least 8). The indexer scales it with
+	 * its --cache-mb. */
+	uint32_t memtable_mb;
 	/* Open as a RocksDB secondary instance (implies read_only): reads
 	 * while another handle or process writes, and sees its writes after
 	 * tl_store_catch_up. secondary_path is a private directory for the
@@ -255,7 +259,15 @@ void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint
 void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
 void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
 void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
+/* Owners: the addr family maps a 64-bit hash of the script key
+ * (tl_addr_key_hash) to the list of addr_ids under that hash (almost
+ * always one; tl_store_addr_id checks each against addr_info).
+ * tl_batch_put_addr writes the list as just addr_id (the writer knows no
+ * other owner shares the hash); tl_batch_put_addr_list writes n ids (n 0
+ * deletes); tl_batch_del_addr deletes the whole list. */
+uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen);
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id);
+void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n);
 void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen);
 void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a);
 void tl_batch_del_addr_info(struct tl_batch *b, uint64_t addr_id);
@@ -296,6 +308,10 @@ int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_
 int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err);
 
 /* Owner lookups: script key (tl_script_key) -> addr_id, and back. */
+/* The committed addr_ids stored under the hash of skey (candidates, not
+ * checked): writes up to cap, returns the count (0 none) or -1. */
+int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *ids, int cap,
+		       struct tl_err *err);
 int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err);
 int tl_store_addr_info(struct tl_store *s, uint64_t addr_id, struct tl_addr_info *a, struct tl_err *err);
 /* The addr_id of an address string or scriptPubKey of the store's
@@ -339,7 +355,8 @@ void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17
  * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);
 
-/* Approximate bytes on disk (SST + WAL files in the directory). */
+/* Bytes on disk: every file in the database directory (SST files,
+ * write-ahead log, MANIFEST, LOG and OPTIONS files). */
 uint64_t tl_store_disk_bytes(struct tl_store *s);
 /* Flushes memtables to SST files (all families atomically). After bulk
  * batches this closes and reopens the database (iterators must be freed

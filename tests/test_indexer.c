@@ -778,8 +778,81 @@ static void test_bad_input(void **state)
 	free_fixture(&fx);
 }
 
+/* The addr family of a database indexed with TL_TEST_ADDR_HASH_BITS=bits
+ * equals one built naively from addr_info: for every owner, the key is
+ * the low bits of the hash of its script key, the value every addr_id
+ * with that key, ascending. Returns the number of hashes shared by two
+ * or more owners (collisions exercised). */
+static int check_addr_family(const char *db, int bits)
+{
+	struct tl_store *s;
+	struct tl_err err;
+	struct tl_store_opts so = { .read_only = true };
+	if (tl_store_open(db, &so, &s, &err) < 0) fail_msg("%s", err.msg);
+	/* naive: (hash, id) pairs sorted */
+	size_t n = 0, cap = 1024;
+	uint64_t (*pairs)[2] = malloc(cap * sizeof *pairs);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_ADDR_INFO);
+	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		const uint8_t *v = tl_iter_value(it, &vl);
+		assert_int_equal(kl, 8);
+		struct tl_addr_info a;
+		assert_int_equal(tl_addr_info_decode(tl_get_be64(k), v, vl, &a), 0);
+		if (n == cap) pairs = realloc(pairs, (cap *= 2) * sizeof *pairs);
+		pairs[n][0] = tl_addr_key_hash(a.script_key, a.script_key_len) & ((1ull << bits) - 1);
+		pairs[n][1] = a.addr_id;
+		n++;
+	}
+	tl_iter_free(it);
+	assert_true(n > 0);
+	/* addr_info iterates in addr_id order: a stable sort by hash keeps ids ascending */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && pairs[j - 1][0] > pairs[j][0]; j--) {
+			uint64_t t0 = pairs[j][0], t1 = pairs[j][1];
+			pairs[j][0] = pairs[j - 1][0];
+			pairs[j][1] = pairs[j - 1][1];
+			pairs[j - 1][0] = t0;
+			pairs[j - 1][1] = t1;
+		}
+	size_t i = 0;
+	int shared = 0;
+	it = tl_iter_new(s, TL_CF_ADDR);
+	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		const uint8_t *v = tl_iter_value(it, &vl);
+		assert_int_equal(kl, 8);
+		assert_true(i < n);
+		assert_int_equal(tl_get_be64(k), pairs[i][0]);
+		size_t pos = 0;
+		int m = 0;
+		while (pos < vl) {
+			uint64_t id;
+			assert_int_equal(tl_get_varint(v, vl, &pos, &id), 0);
+			assert_true(i < n && pairs[i][0] == tl_get_be64(k));
+			assert_int_equal(id, pairs[i][1]);
+			i++;
+			m++;
+		}
+		if (m > 1) shared++;
+	}
+	assert_int_equal(i, n);
+	tl_iter_free(it);
+	free(pairs);
+	tl_store_close(s);
+	return shared;
+}
+
 /* Kills the real binary at random instants, restarts it each time; the
- * final database equals an uninterrupted run. */
+ * final database equals an uninterrupted run. Tiny memtables
+ * (TL_TEST_SMALL_MEMTABLE) make RocksDB flush every few blocks, so the
+ * kills land between flushes and commits; a 4-bit owner hash (the chain
+ * has a few dozen owners)
+ * (TL_TEST_ADDR_HASH_BITS) makes owners share addr keys. */
+#define HB 4
+#define HB_S "4"
 static void test_crash_safety(void **state)
 {
 	(void)state;
@@ -788,7 +861,15 @@ static void test_crash_safety(void **state)
 	make_chain(&fx, "ix-crash", 300, 25);
 	char *db = path2(fx.tmp, "db"), *clean = path2(fx.tmp, "clean");
 	struct tl_err err;
-	if (run_index(fx.blocks, clean, np, 0, 0, &err) < 0) fail_msg("%s", err.msg);
+	(void)np;
+	(void)err;
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "TL_TEST_ADDR_HASH_BITS=" HB_S " %s index --blocks-dir %s --db %s --network regtest -q",
+		 TL_BINARY, fx.blocks, clean);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	int shared = check_addr_family(clean, HB);
+	print_message("owners sharing a %d-bit hash: %d keys\n", HB, shared);
+	assert_true(shared > 0);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	int kills = 0;
 	for (int round = 0; round < 8; round++) {
@@ -797,6 +878,8 @@ static void test_crash_safety(void **state)
 		if (pid == 0) {
 			int fd = open("/dev/null", O_WRONLY);
 			dup2(fd, 2);
+			setenv("TL_TEST_SMALL_MEMTABLE", "1", 1);
+			setenv("TL_TEST_ADDR_HASH_BITS", HB_S, 1);
 			execl(TL_BINARY, TL_BINARY, "index", "--blocks-dir", fx.blocks, "--db", db, "--network", "regtest",
 			      "--batch-tx", "40", "--cache-mb", "4", "-q", (char *)NULL);
 			_exit(127);
@@ -810,8 +893,8 @@ static void test_crash_safety(void **state)
 		waitpid(pid, &st, 0);
 	}
 	print_message("killed the indexer %d times\n", kills);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "%s index --blocks-dir %s --db %s --network regtest -q", TL_BINARY, fx.blocks, db);
+	snprintf(cmd, sizeof cmd, "TL_TEST_ADDR_HASH_BITS=" HB_S " %s index --blocks-dir %s --db %s --network regtest -q",
+		 TL_BINARY, fx.blocks, db);
 	assert_int_equal(tu_run(cmd, NULL), 0);
 	uint8_t d1[32], d2[32];
 	digest_of(db, d1);
