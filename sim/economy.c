@@ -451,10 +451,12 @@ static void wasabi_round(struct sim_state *st)
 	uint64_t coord = 0;
 	for (int i = 0; i < np; i++) {
 		uint64_t v = vals[i];
-		uint64_t k = v > 20000 ? (v - 20000) / SIM_WASABI_DENOM : 0;
-		if (k > 4) k = 4;
+		/* As many denominations (at most 4) as the coin pays for together
+		 * with the coordinator's 0.3% and the mining fee, so the change
+		 * is never negative (it once wrapped to 2^64 - 18104 sat). */
+		uint64_t mfee = 6000, k = 0;
+		while (k < 4 && (k + 1) * SIM_WASABI_DENOM + (k + 1) * SIM_WASABI_DENOM * 3 / 1000 + mfee <= v) k++;
 		uint64_t cfee = k * SIM_WASABI_DENOM * 3 / 1000;
-		uint64_t mfee = 6000;
 		coord += cfee;
 		struct sim_entity *e = &st->ent[owners[i]];
 		uint8_t t = e->kind == EK_ATTACKER ? OT_P2WPKH : (e->pref == OT_P2WSH_MS ? OT_P2WPKH : e->pref);

@@ -249,7 +249,12 @@ static void read_chain(const char *dir, bool check_sigs, struct chaininfo *ci)
 			map_find(&ci->txids, k, 1);
 			ci->ntx++;
 			uint64_t in = 0, out = 0;
-			for (uint32_t o = 0; o < tx->n_out; o++) out += tx->out[o].value;
+			/* Each value within MAX_MONEY, so the sums below cannot wrap
+			 * (a wrapped sum once hid a negative change output). */
+			for (uint32_t o = 0; o < tx->n_out; o++) {
+				assert_true(tx->out[o].value <= 2100000000000000ull);
+				out += tx->out[o].value;
+			}
 			if (t > 0) {
 				struct ent *prev[512];
 				assert_true(tx->n_in <= 512);
