@@ -106,8 +106,9 @@ int cmd_heist(int argc, char **argv)
 				fprintf(stderr, "heist import: screening index: %s\n", err.msg);
 				rc = TL_EXIT_FAIL;
 			} else if (rep.traceable) {
-				printf("screening index: %u heists materialized or brought to the tip, %llu tainted "
-				       "outputs written\n", us.heists, (unsigned long long)us.written);
+				printf("screening index: %u heists materialized, %u brought to the tip; %llu "
+				       "transactions walked\n", us.rebuilt, us.heists - us.rebuilt,
+				       (unsigned long long)us.visited);
 			}
 		}
 	} else if (!strcmp(sub, "list")) {
