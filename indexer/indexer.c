@@ -763,6 +763,19 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	}
 	rc = 0;
 out:
+	tl_cluster_free(x.cl);
+	x.cl = NULL;
+	tl_batch_free(x.b);
+	x.b = NULL;
+	/* A run that at least doubled the database compacts it: the files
+	 * then hold no overwritten totals, spent utxos or flush-time (lz4)
+	 * blocks, and the database is at its settled size when the run ends
+	 * (about 15% of the indexing time on a 1M-tx chain; amortised, since
+	 * a database doubles only a few times). */
+	if (rc == 0 && x.s && st->txs >= 10000 && st->txs >= x.tip.next_tx_num - st->txs) {
+		report(&x, "compact", 1);
+		if (tl_store_compact(x.s, err) < 0) rc = -1;
+	}
 	if (rc == 0) {
 		st->tip_after = x.tip.height;
 		st->unknown_inputs_total = x.tip.unknown_inputs;
@@ -770,8 +783,6 @@ out:
 		if (x.s) st->db_bytes = tl_store_disk_bytes(x.s);
 		report(&x, "done", 1);
 	}
-	tl_cluster_free(x.cl);
-	tl_batch_free(x.b);
 	tl_blkdir_close(x.d);
 	tl_store_close(x.s);
 	tl_hmap_free(&x.utxo);
