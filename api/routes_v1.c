@@ -303,6 +303,21 @@ static int cats_from_names(const char *list, uint32_t *out)
 	return 0;
 }
 
+/* The walk's cancel callback: the server is stopping. */
+static int trace_cancel(void *ctx)
+{
+	const struct tl_app *app = ctx;
+	return app->stop != 0;
+}
+
+/* The transaction count in a TL_WALK_TIMEOUT message ("... after N
+ * transactions"), or 0. */
+static unsigned long long visited_of(const struct tl_err *err)
+{
+	const char *p = strstr(err->msg, "after ");
+	return p ? strtoull(p + 6, NULL, 10) : 0;
+}
+
 static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct trace_req *t)
 {
 	struct tl_err err;
@@ -437,7 +452,30 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 		tl_api_reply_error(req, 400, "bad_request", "no seeds: give a heist, seeds [\"TXID[:VOUT]\"] or an address");
 		goto out;
 	}
+	/* The walk stops on time: at the end of the request's budget, or of
+	 * the server's trace time limit if shorter, or when the server stops. */
+	long budget = tl_api_req_time_left_ms(req);
+	if (app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < budget) budget = app->opts.trace_time_ms;
+	p.deadline_ms = budget > 0 ? tl_walk_now_ms() + (uint64_t)budget : 1;
+	p.cancel = trace_cancel;
+	p.cancel_ctx = app;
 	r = tl_trace_run(sg, &ts, &p, &res, &err);
+	if (r == TL_WALK_TIMEOUT) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height or date, "
+			 "or stop_at_mixers=true",
+			 p.max_hops);
+		long limit = app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < app->opts.handler_time_ms
+				     ? app->opts.trace_time_ms
+				     : app->opts.handler_time_ms;
+		json_t *extra = json_pack("{s:s,s:f,s:s,s:I}", "limit", "trace_time", "max", (double)limit / 1000.0,
+					  "narrow", narrow, "visited", (json_int_t)visited_of(&err));
+		tl_api_reply_error_extra(req, 422, "trace_timeout", extra,
+					 "the trace did not finish within its time limit (%.3g s): %s",
+					 (double)limit / 1000.0, err.msg);
+		goto out;
+	}
 	if (r == TL_WALK_TOO_BIG) {
 		char narrow[256];
 		snprintf(narrow, sizeof narrow,
@@ -450,12 +488,6 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	}
 	if (r < 0) {
 		reply_store_error(req, &err);
-		goto out;
-	}
-	if (tl_api_req_time_left_ms(req) < 0) {
-		tl_api_reply_limit(req, 422, "trace_time", (double)app->opts.handler_time_ms / 1000.0,
-				   "pass a smaller max_hops, a min_sat dust threshold or an until height",
-				   "the trace did not finish within its time budget");
 		goto out;
 	}
 	const char *ctype = "application/json";

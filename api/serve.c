@@ -460,6 +460,8 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	cfg.keys_file = o->keys_file;
 	if (o->max_body) cfg.max_body = o->max_body;
 	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
+	app->opts.handler_time_ms = cfg.handler_time_ms; /* the budget in effect (routes quote it) */
+	if (app->opts.trace_time_ms < 0) app->opts.trace_time_ms = 0;
 	cfg.log = o->log;
 	app->srv = tl_api_server_new(&cfg, err);
 	if (!app->srv) goto fail;

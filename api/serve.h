@@ -53,6 +53,10 @@ struct tl_serve_opts {
 	uint32_t cache_mb;       /* RocksDB block cache of the server; 0 = 256 */
 	size_t max_body;         /* 0 = framework default (1 MiB) */
 	int handler_time_ms;     /* 0 = framework default (10 s) */
+	/* Time limit of one trace (the walk stops and the request answers
+	 * 422 trace_timeout); 0 or above handler_time_ms = the handler
+	 * budget. */
+	int trace_time_ms;
 	/* Most transactions a trace may visit before it answers 413; 0 =
 	 * 200000. */
 	uint64_t max_trace_txs;

@@ -20,12 +20,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "api/auth.h"
 #include "api/http_json.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/serve.h"
+#include "chain/hash.h"
 #include "api/server.h"
+#include "indexer/indexer.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
+#include "tracer/entities.h"
+#include "tracer/storegraph.h"
 
 /* ---------------- a tiny blocking HTTP/1.1 client ---------------- */
 
@@ -892,6 +900,184 @@ static void test_keys_command(void **state)
 	free(dir);
 }
 
+/* ---------------- the application over a database ---------------- */
+
+/* A simulated regtest chain in dir/sim, indexed into dir/db up to until
+ * (-1 = all). */
+static void sim_and_index(const char *dir, int32_t until)
+{
+	char simdir[4096], blocks[4200], db[4200];
+	snprintf(simdir, sizeof simdir, "%s/sim", dir);
+	snprintf(blocks, sizeof blocks, "%s/blocks", simdir);
+	snprintf(db, sizeof db, "%s/db", dir);
+	struct tl_sim_params p;
+	tl_sim_params_default(&p);
+	p.seed = 7;
+	p.blocks = 140;
+	p.txs_per_block = 40;
+	p.forks = 1;
+	struct tl_err err;
+	if (tl_sim_run(simdir, &p, NULL, &err) < 0) fail_msg("sim: %s", err.msg);
+	struct tl_index_opts io = { 0 };
+	io.blocks_dir = blocks;
+	io.db_path = db;
+	io.net = tl_net_params(TL_NET_REGTEST);
+	io.until = until;
+	struct tl_index_stats st;
+	if (tl_index_run(&io, &st, &err) < 0) fail_msg("index: %s", err.msg);
+}
+
+static struct tl_app *open_app(const char *db, int poll_ms, int trace_time_ms)
+{
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	o.db_path = db;
+	o.listen = "127.0.0.1:0";
+	o.threads = 2;
+	o.poll_ms = poll_ms;
+	o.trace_time_ms = trace_time_ms;
+	o.log = NULL;
+	struct tl_app *app;
+	struct tl_err err;
+	if (tl_app_open(&o, &app, &err) < 0) fail_msg("open: %s", err.msg);
+	if (tl_app_start(app, &err) < 0) fail_msg("start: %s", err.msg);
+	return app;
+}
+
+/* A trace over HTTP stops at the server's trace time limit: 422
+ * trace_timeout with how to narrow it and how far it got, and the server
+ * answers the next request at once. */
+static void test_trace_time_limit(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("api_trace_time");
+	sim_and_index(dir, -1);
+	char db[4200];
+	snprintf(db, sizeof db, "%s/db", dir);
+	/* Seeds: the coinbases of blocks 1..60 (tx_num = height before the
+	 * economy starts), poisoning everything they fund, nothing stops. */
+	struct tl_app *app = open_app(db, 3600000, 0);
+	struct tl_storegraph *sg;
+	struct tl_err err;
+	assert_int_equal(tl_storegraph_new(app->store, &sg, &err), 0);
+	json_t *body = json_pack("{s:[],s:s,s:i,s:[]}", "seeds", "policy", "poison", "max_hops", 0,
+				 "stop_categories");
+	for (uint64_t n = 1; n <= 60; n++) {
+		uint8_t txid[32];
+		char hex[65];
+		assert_int_equal(tl_storegraph_txid(sg, n, txid, &err), 1);
+		tl_hash_to_hex(txid, hex);
+		json_array_append_new(json_object_get(body, "seeds"), json_string(hex));
+	}
+	tl_storegraph_free(sg);
+	char *b = json_dumps(body, 0);
+	json_decref(body);
+	struct resp r;
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, b, strlen(b), &r), 0);
+	if (r.status != 200) fail_msg("untimed trace: %d %s", r.status, r.body);
+	json_t *full = resp_json(&r);
+	json_int_t visited = json_integer_value(json_object_get(full, "visited"));
+	json_decref(full);
+	resp_free(&r);
+	if (visited < 1000) fail_msg("the untimed trace visited only %lld transactions", (long long)visited);
+	tl_app_close(app);
+
+	/* The same trace on a server whose traces get 1 ms. */
+	app = open_app(db, 3600000, 1);
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, b, strlen(b), &r), 0);
+	expect_error(&r, 422, "trace_timeout");
+	json_t *e = resp_json(&r);
+	assert_string_equal(json_string_value(json_object_get(e, "limit")), "trace_time");
+	assert_true(json_real_value(json_object_get(e, "max")) == 0.001);
+	const char *narrow = json_string_value(json_object_get(e, "narrow"));
+	assert_non_null(narrow);
+	assert_non_null(strstr(narrow, "max_hops"));
+	assert_non_null(strstr(narrow, "min_sat"));
+	assert_non_null(strstr(narrow, "until"));
+	json_int_t partial = json_integer_value(json_object_get(e, "visited"));
+	assert_true(partial < visited); /* stopped on time, not after finishing */
+	json_decref(e);
+	resp_free(&r);
+	/* Still serving. */
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	tl_app_close(app);
+	free(b);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* GET path on port; returns the body (malloc'd) of a 200, or NULL. */
+static char *get_body(uint16_t port, const char *path, int *status)
+{
+	struct resp r;
+	if (http_do(port, "GET", path, NULL, NULL, 0, &r) < 0) {
+		*status = -1;
+		return NULL;
+	}
+	*status = r.status;
+	if (r.status == 200) return r.body;
+	resp_free(&r);
+	return NULL;
+}
+
+/* The server's secondary follows a writer that opens and closes the
+ * database several times between two of its catch-ups: two separate
+ * `taintline index` runs with new blocks in between, then `taintline
+ * heist import`. The new tip and heist must show within a few poll
+ * intervals. */
+static void test_catch_up_after_reopens(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("api_catch_up");
+	sim_and_index(dir, 110);
+	char db[4200], blocks[4200], heists[4200], cmd[16384];
+	snprintf(db, sizeof db, "%s/db", dir);
+	snprintf(blocks, sizeof blocks, "%s/sim/blocks", dir);
+	snprintf(heists, sizeof heists, "%s/sim/heists.json", dir);
+	/* The test drives the catch-ups (tl_app_follow_once is the
+	 * follower's step), so the writes surely fall between two. */
+	struct tl_app *app = open_app(db, 3600000, 0);
+	struct tl_err err;
+	uint16_t port = tl_app_port(app);
+	int st;
+	char *t = get_body(port, "/api/blocks/tip/height", &st);
+	assert_non_null(t);
+	assert_int_equal(atoi(t), 110);
+	free(t);
+	t = get_body(port, "/v1/heists/sim-heist-1", &st);
+	assert_null(t);
+	assert_int_equal(st, 404);
+
+	/* Three index runs, each adding blocks, then an import: each a
+	 * separate process opening and closing the database for writing. */
+	static const char *untils[] = { "118", "126", NULL };
+	for (int i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof cmd, "'%s' index --blocks-dir '%s' --db '%s' --network regtest -q%s%s", TL_BINARY,
+			 blocks, db, untils[i] ? " --until " : "", untils[i] ? untils[i] : "");
+		assert_int_equal(tu_run(cmd, NULL), 0);
+	}
+	snprintf(cmd, sizeof cmd, "'%s' heist import --db '%s' '%s'", TL_BINARY, db, heists);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	/* Within two poll intervals (two follower steps). */
+	int seen = -1, heist = 0;
+	for (int i = 0; i < 2 && (seen < 140 || !heist); i++) {
+		if (tl_app_follow_once(app, &err) < 0) fail_msg("catch-up: %s", err.msg);
+		t = get_body(port, "/api/blocks/tip/height", &st);
+		if (t) seen = atoi(t);
+		free(t);
+		t = get_body(port, "/v1/heists/sim-heist-1", &st);
+		heist = t != NULL;
+		free(t);
+	}
+	if (seen < 140) fail_msg("after two catch-ups the server still shows tip %d; the database has 140", seen);
+	if (!heist) fail_msg("after two catch-ups the imported heist does not show");
+	tl_app_close(app);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +1089,8 @@ int main(void)
 		cmocka_unit_test(test_signal_stop),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_keys_command),
+		cmocka_unit_test(test_trace_time_limit),
+		cmocka_unit_test(test_catch_up_after_reopens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
