@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -605,6 +606,161 @@ static void test_cashouts_found(void **state)
 	json_decref(r);
 }
 
+/* Reads a file into a NUL-terminated string (malloc'd). */
+static char *slurp(const char *path)
+{
+	size_t n;
+	uint8_t *b = tu_read_file(path, &n);
+	if (!b) fail_msg("cannot read %s", path);
+	char *r = realloc(b, n + 1);
+	r[n] = 0;
+	return r;
+}
+
+/* The provenance block: the heist's attribution and sources as the
+ * registry file gives them, its stored definition's hash, the software
+ * version the CLI prints, the tip; every endpoint's tag traced to a row of
+ * tags.csv; deterministic apart from generated_at. */
+static void test_provenance(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	time_t t0 = time(NULL);
+	json_t *r = trace_heist(TL_POLICY_HAIRCUT, 0, 0);
+	time_t t1 = time(NULL);
+	json_t *pv = json_object_get(r, "provenance");
+	assert_true(json_is_object(pv));
+
+	/* software: what `taintline --version` prints */
+	char cmd[4096], *out = NULL;
+	snprintf(cmd, sizeof cmd, "'%s' --version", TL_BINARY);
+	assert_int_equal(tu_run(cmd, &out), 0);
+	out[strcspn(out, "\n")] = 0;
+	assert_string_equal(json_string_value(json_object_get(pv, "software")), out);
+	free(out);
+
+	/* generated_at: an ISO UTC time taken during the run */
+	const char *ga = json_string_value(json_object_get(pv, "generated_at"));
+	assert_non_null(ga);
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(ga, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	assert_non_null(end);
+	assert_int_equal(*end, 0);
+	time_t g = timegm(&tm);
+	assert_true(g >= t0 && g <= t1);
+
+	/* network and tip: the store's */
+	struct tl_tip tip;
+	assert_int_equal(tl_store_tip(st, &tip, &err), 0);
+	char hh[65];
+	tl_hash_to_hex(tip.hash, hh);
+	assert_string_equal(json_string_value(json_object_get(pv, "network")), "regtest");
+	json_t *pt = json_object_get(pv, "tip");
+	assert_int_equal(json_integer_value(json_object_get(pt, "height")), tip.height);
+	assert_string_equal(json_string_value(json_object_get(pt, "hash")), hh);
+
+	/* heist: attribution and sources as in heists.json; the stored text's hash */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/heists.json", dir);
+	json_error_t je;
+	json_t *file = json_load_file(path, 0, &je);
+	assert_non_null(file);
+	const char *id = json_string_value(json_object_get(heist, "id"));
+	json_t *fh = NULL, *x;
+	size_t i;
+	json_array_foreach(json_object_get(file, "heists"), i, x)
+		if (!strcmp(json_string_value(json_object_get(x, "id")), id)) fh = x;
+	assert_non_null(fh);
+	json_t *hs = json_object_get(pv, "heists");
+	assert_int_equal(json_array_size(hs), 1);
+	json_t *ph = json_array_get(hs, 0);
+	assert_string_equal(json_string_value(json_object_get(ph, "id")), id);
+	json_t *fa = json_object_get(fh, "attribution");
+	json_t *pa = json_object_get(ph, "attribution");
+	assert_true(json_is_string(json_object_get(pa, "authority")));
+	assert_true(json_is_string(json_object_get(pa, "document")));
+	const char *fk;
+	json_object_foreach(fa, fk, x) assert_true(json_equal(x, json_object_get(pa, fk)));
+	json_t *fs = json_object_get(fh, "sources");
+	if (fs) assert_true(json_equal(fs, json_object_get(ph, "sources")));
+	else assert_true(json_is_null(json_object_get(ph, "sources")));
+	assert_string_equal(json_string_value(json_object_get(ph, "name")), json_string_value(json_object_get(fh, "name")));
+	assert_string_equal(json_string_value(json_object_get(ph, "definition")), "database");
+	struct tl_heist_info hi;
+	memset(&hi, 0, sizeof hi);
+	assert_int_equal(tl_heist_get(st, id, &hi, &err), 1);
+	uint8_t h[32];
+	char hex[65];
+	tl_sha256(hi.json, strlen(hi.json), h);
+	tl_hex_encode(h, 32, hex);
+	free(hi.json);
+	assert_string_equal(json_string_value(json_object_get(ph, "definition_sha256")), hex);
+
+	/* endpoints: each tag's source is a row of tags.csv (address, label,
+	 * category, source, confidence) on the endpoint's address or cluster */
+	snprintf(path, sizeof path, "%s/tags.csv", dir);
+	char *csv = slurp(path);
+	size_t n_src = 0;
+	json_array_foreach(json_object_get(r, "endpoints"), i, x) {
+		json_t *tag = json_object_get(x, "tag");
+		if (strcmp(json_string_value(json_object_get(x, "kind")), "tagged")) continue;
+		const char *src = json_string_value(json_object_get(tag, "source"));
+		assert_non_null(src); /* every stop is a stored tag here */
+		char row[1024];
+		snprintf(row, sizeof row, "\n%s,%s,%s,%s,%s,%lld", "bitcoin-regtest",
+		         json_string_value(json_object_get(tag, "tagged_address")),
+		         json_string_value(json_object_get(tag, "label")), json_string_value(json_object_get(tag, "category")),
+		         src, (long long)json_integer_value(json_object_get(tag, "confidence")));
+		if (!strstr(csv, row)) fail_msg("endpoint tag not in tags.csv: %s", row + 1);
+		const char *ta = json_string_value(json_object_get(tag, "tagged_address"));
+		if (json_is_null(json_object_get(x, "cluster")))
+			assert_string_equal(ta, json_string_value(json_object_get(x, "address")));
+		n_src++;
+	}
+	assert_true(n_src > 0);
+	free(csv);
+
+	/* deterministic apart from generated_at */
+	json_t *r2 = trace_heist(TL_POLICY_HAIRCUT, 0, 0);
+	json_object_del(json_object_get(r2, "provenance"), "generated_at");
+	json_object_del(pv, "generated_at");
+	assert_true(json_equal(r, r2));
+	json_decref(r2);
+	json_decref(r);
+
+	/* A heist given from a registry file and not stored: its own definition. */
+	struct tl_registry *reg = NULL;
+	snprintf(path, sizeof path, "%s/heists.json", dir);
+	assert_int_equal(tl_registry_load(path, &reg, &err), 0);
+	struct tl_heist *fh2 = (struct tl_heist *)tl_registry_find(reg, id);
+	assert_non_null(fh2);
+	free(fh2->id);
+	fh2->id = strdup("not-stored-heist");
+	struct tl_trace_seeds s;
+	tl_trace_seeds_init(&s);
+	assert_int_equal(tl_trace_seeds_add_heist(sg, fh2, &s, &err), 0);
+	json_t *r3 = NULL;
+	assert_int_equal(tl_trace_run(sg, &s, NULL, &r3, &err), 0);
+	json_t *ph3 = json_array_get(json_object_get(json_object_get(r3, "provenance"), "heists"), 0);
+	assert_string_equal(json_string_value(json_object_get(ph3, "id")), "not-stored-heist");
+	assert_string_equal(json_string_value(json_object_get(ph3, "definition")), "registry file");
+	json_object_foreach(fa, fk, x) assert_true(json_equal(x, json_object_get(json_object_get(ph3, "attribution"), fk)));
+	json_decref(r3);
+
+	/* A time limit already past: TL_WALK_TIMEOUT, no result. */
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.deadline_ms = 1;
+	r3 = NULL;
+	assert_int_equal(tl_trace_run(sg, &s, &p, &r3, &err), TL_WALK_TIMEOUT);
+	assert_null(r3);
+	assert_non_null(strstr(err.msg, "time limit"));
+	tl_trace_seeds_free(&s);
+	tl_registry_free(reg);
+	json_decref(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_address_window), cmocka_unit_test(test_until),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_renderers),      cmocka_unit_test(test_cashouts_found),
+		cmocka_unit_test(test_provenance),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,34 @@
 #include "chain/address.h"
 #include "chain/hash.h"
 #include "chain/script.h"
+#include "tracer/entities.h"
+
+#ifndef TL_VERSION
+#define TL_VERSION "unknown"
+#endif
+
+const char *tl_trace_software(void) { return "taintline " TL_VERSION; }
+
+static json_t *str_or_null(const char *v) { return v ? json_string(v) : json_null(); }
+
+/* What a heist's parsed definition says, for the provenance block (used
+ * when the database holds no stored definition, e.g. a registry file). */
+static json_t *heist_prov_from_struct(const struct tl_heist *h)
+{
+	json_t *src = json_array();
+	for (size_t i = 0; i < h->nsources; i++) json_array_append_new(src, json_string(h->sources[i]));
+	json_t *am = json_array();
+	for (size_t i = 0; i < h->namounts; i++)
+		json_array_append_new(am, json_pack("{s:o,s:o,s:o}", "asset", str_or_null(h->amounts[i].asset),
+		                                    "amount", str_or_null(h->amounts[i].amount), "source",
+		                                    str_or_null(h->amounts[i].source)));
+	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:o,s:s,s:n}", "id", h->id, "name",
+	                 str_or_null(h->name), "date", str_or_null(h->date), "chain", str_or_null(h->chain),
+	                 "actor", str_or_null(h->actor), "attribution", "authority",
+	                 str_or_null(h->attribution.authority), "document", str_or_null(h->attribution.document),
+	                 "url", str_or_null(h->attribution.url), "sources", src, "amounts", am, "definition",
+	                 "registry file", "definition_sha256");
+}
 
 void tl_trace_seeds_init(struct tl_trace_seeds *s)
 {
@@ -23,6 +51,7 @@ void tl_trace_seeds_free(struct tl_trace_seeds *s)
 	if (!s) return;
 	free(s->v);
 	json_decref(s->desc);
+	json_decref(s->heists);
 	memset(s, 0, sizeof *s);
 }
 
@@ -267,6 +296,8 @@ int tl_trace_seeds_add_heist(struct tl_storegraph *sg, const struct tl_heist *h,
 	json_t *d;
 	json_array_foreach(s->desc, k, d)
 		if (!json_object_get(d, "heist")) json_object_set_new(d, "heist", json_string(h->id));
+	if (!s->heists) s->heists = json_object();
+	json_object_set_new(s->heists, h->id, heist_prov_from_struct(h));
 	return 0;
 }
 
@@ -382,6 +413,146 @@ static const char *fate_name(enum tl_fate f)
 	}
 }
 
+/* ---- provenance ---- */
+
+/* The provenance of one heist: its stored definition when the database
+ * has it (attribution, sources, amounts exactly as stored, and the
+ * sha256 of the stored text), else what the caller's definition said. */
+static json_t *heist_prov(struct tl_store *st, const char *id, json_t *fallback, struct tl_err *err, int *failed)
+{
+	struct tl_heist_info hi;
+	memset(&hi, 0, sizeof hi);
+	int r = tl_heist_get(st, id, &hi, err);
+	if (r < 0) {
+		*failed = 1;
+		return json_null();
+	}
+	json_t *def = r == 1 && hi.json ? json_loads(hi.json, 0, NULL) : NULL;
+	if (!def || !json_is_object(def)) {
+		json_decref(def);
+		free(hi.json);
+		return fallback ? json_deep_copy(fallback) : json_pack("{s:s,s:s}", "id", id, "definition", "unknown");
+	}
+	uint8_t h[32];
+	char hex[65];
+	tl_sha256(hi.json, strlen(hi.json), h);
+	tl_hex_encode(h, 32, hex);
+	free(hi.json);
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(id));
+	static const char *const keys[] = { "name", "date", "chain", "actor", "attribution", "sources", "amounts" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		json_t *v = json_object_get(def, keys[i]);
+		json_object_set_new(o, keys[i], v ? json_deep_copy(v) : json_null());
+	}
+	/* attribution always carries the three fields */
+	json_t *a = json_object_get(o, "attribution");
+	if (json_is_object(a))
+		for (int i = 0; i < 3; i++) {
+			const char *f = i == 0 ? "authority" : i == 1 ? "document" : "url";
+			if (!json_object_get(a, f)) json_object_set_new(a, f, json_null());
+		}
+	json_object_set_new(o, "definition", json_string("database"));
+	json_object_set_new(o, "definition_sha256", json_string(hex));
+	json_decref(def);
+	return o;
+}
+
+/* The stored tag behind an endpoint's label: found on the address itself
+ * or on a member of its cluster; the first tag whose label is the
+ * endpoint's label, else the first with a category among want. */
+struct tag_pick {
+	const char *label;
+	uint32_t want;
+	int found, exact;
+	char *source, *address, *label_out, *category;
+	int confidence;
+};
+static void pick_set(struct tag_pick *p, const struct tl_tag_rec *t, int exact)
+{
+	free(p->source);
+	free(p->address);
+	free(p->label_out);
+	free(p->category);
+	p->source = strdup(t->source ? t->source : "");
+	p->address = strdup(t->address ? t->address : "");
+	p->label_out = strdup(t->label ? t->label : "");
+	p->category = strdup(t->category ? t->category : "");
+	p->confidence = t->confidence;
+	p->found = 1;
+	p->exact = exact;
+}
+static int pick_cb(void *ctx, const struct tl_tag_rec *t)
+{
+	struct tag_pick *p = ctx;
+	if (p->label[0] && t->label && !strcmp(t->label, p->label)) {
+		pick_set(p, t, 1);
+		return 1; /* stop */
+	}
+	if (!p->found && (t->cats & p->want)) pick_set(p, t, 0);
+	return 0;
+}
+static void pick_free(struct tag_pick *p)
+{
+	free(p->source);
+	free(p->address);
+	free(p->label_out);
+	free(p->category);
+}
+
+/* Fills the provenance fields of an endpoint's tag object (source,
+ * confidence, tagged_address). cache: "addr:N" / "cluster:N" -> object. */
+static int endpoint_tag_source(struct tl_store *st, const struct tl_endpoint *e, json_t *tag, json_t *cache,
+                               struct tl_err *err)
+{
+	char key[48];
+	snprintf(key, sizeof key, "%s:%llu", e->cluster_id ? "cluster" : "addr",
+	         (unsigned long long)(e->cluster_id ? e->cluster_id : e->addr_id));
+	json_t *c = json_object_get(cache, key);
+	if (!c) {
+		struct tag_pick p;
+		memset(&p, 0, sizeof p);
+		p.label = e->label;
+		p.want = e->cats ? e->cats : TL_CAT_ALL;
+		int r = e->addr_id ? tl_tags_of_addr_id(st, e->addr_id, pick_cb, &p, err) : 0;
+		if (r >= 0 && !p.exact && e->cluster_id) r = tl_tags_of_cluster(st, e->cluster_id, pick_cb, &p, err);
+		if (r < 0) {
+			pick_free(&p);
+			return -1;
+		}
+		c = p.found ? json_pack("{s:s,s:o,s:s}", "source", p.source, "confidence",
+		                        p.confidence >= 0 ? json_integer(p.confidence) : json_null(),
+		                        "tagged_address", p.address)
+		            : json_pack("{s:n,s:n,s:n}", "source", "confidence", "tagged_address");
+		pick_free(&p);
+		json_object_set_new(cache, key, c);
+	}
+	json_object_update(tag, c);
+	return 0;
+}
+
+static json_t *provenance(struct tl_store *st, const struct tl_trace_seeds *seeds, const struct tl_tip *tip,
+                          struct tl_err *err, int *failed)
+{
+	char now[32], hh[65];
+	time_str((int64_t)time(NULL), now);
+	tl_hash_to_hex(tip->hash, hh);
+	json_t *hs = json_array(), *seen = json_object();
+	size_t k;
+	json_t *d;
+	json_array_foreach(seeds->desc, k, d) {
+		const char *id = json_string_value(json_object_get(d, "heist"));
+		if (!id || json_object_get(seen, id)) continue;
+		json_object_set_new(seen, id, json_true());
+		json_array_append_new(hs, heist_prov(st, id, seeds->heists ? json_object_get(seeds->heists, id) : NULL,
+		                                     err, failed));
+	}
+	json_decref(seen);
+	return json_pack("{s:s,s:s,s:s,s:{s:i,s:s},s:o}", "software", tl_trace_software(), "generated_at", now,
+	                 "network", tl_store_net(st)->name, "tip", "height", (int)tip->height, "hash", hh,
+	                 "heists", hs);
+}
+
 int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, const struct tl_walk_params *pin,
                  json_t **out, struct tl_err *err)
 {
@@ -437,7 +608,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 	                              (json_int_t)t->holdings_at_cutoff));
 	json_object_set_new(o, "visited", json_integer((json_int_t)res.visited));
 
-	json_t *ea = json_array();
+	json_t *ea = json_array(), *tagcache = json_object();
 	for (size_t i = 0; i < res.n_endpoints; i++) {
 		const struct tl_endpoint *e = &res.endpoints[i];
 		static const char *kinds[] = { "tagged", "mixer", "coinjoin" };
@@ -445,8 +616,9 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		json_object_set_new(x, "outpoint", j_outpoint(&b, e->tx_num, e->vout));
 		json_object_set_new(x, "address", j_address(&b, e->addr_id));
 		json_object_set_new(x, "cluster", e->cluster_id ? json_integer((json_int_t)e->cluster_id) : json_null());
-		json_object_set_new(x, "tag", json_pack("{s:s,s:s}", "label", e->label, "category",
-		                                        tl_trace_cat_name(e->cats)));
+		json_t *tag = json_pack("{s:s,s:s}", "label", e->label, "category", tl_trace_cat_name(e->cats));
+		if (e->kind != TL_END_COINJOIN && endpoint_tag_source(st, e, tag, tagcache, err) < 0) b.failed = 1;
+		json_object_set_new(x, "tag", tag);
 		json_object_set_new(x, "amount_sat", json_integer((json_int_t)e->amount));
 		json_object_set_new(x, "hops", json_integer(e->hops));
 		json_object_set_new(x, "height", json_integer(e->height));
@@ -455,6 +627,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		if (e->kind == TL_END_COINJOIN) json_object_set_new(x, "coinjoin_txid", j_txid(&b, e->coinjoin_tx));
 		json_array_append_new(ea, x);
 	}
+	json_decref(tagcache);
 	json_object_set_new(o, "endpoints", ea);
 
 	json_t *ha = json_array();
@@ -558,6 +731,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 #undef ADD_TX_NODE
 	json_decref(seen);
 	json_object_set_new(o, "graph", json_pack("{s:o,s:o}", "nodes", nodes, "edges", edges));
+	json_object_set_new(o, "provenance", provenance(st, seeds, &tip, err, &b.failed));
 	free(b.txc.k);
 	free(b.txc.v);
 	tl_walk_result_free(&res);

@@ -32,6 +32,10 @@ struct tl_trace_seeds {
 	struct tl_seed *v; /* malloc'd */
 	size_t n, cap;
 	json_t *desc;      /* array of seed specifications (owned) */
+	/* Heists the seeds came from: id -> what their definition says
+	 * (name, date, attribution, sources; owned; NULL until a heist is
+	 * added). tl_trace_run prefers the database's stored definition. */
+	json_t *heists;
 };
 
 /* Zeroes *s (call before the first add). */
@@ -77,11 +81,23 @@ int tl_trace_seeds_add_heist(struct tl_storegraph *sg, const struct tl_heist *h,
 /* Runs a forward walk from seeds (n >= 1) with params p (NULL = the
  * walk defaults) and builds the result object: tip {height, hash},
  * policy, params, seeds, totals, visited, endpoints, holdings, mixers,
- * peel_chains, consolidations, graph {nodes, edges}.
+ * peel_chains, consolidations, graph {nodes, edges}, and provenance
+ * {software, generated_at, network, tip, heists [{id, name, date, chain,
+ * actor, attribution {authority, document, url}, sources, amounts,
+ * definition ("database" or "registry file"), definition_sha256}]}.
+ * Each endpoint's tag names the stored tag behind its label: source,
+ * confidence and the address the tag is on (source null for a tag given
+ * to this trace only, e.g. trace --tags). Everything but
+ * provenance.generated_at is a function of the database and the inputs.
  * Out: *out (new reference) on success.
- * Returns 0; TL_WALK_TOO_BIG when p->max_tx was exceeded; -1 with err. */
+ * Returns 0; TL_WALK_TOO_BIG when p->max_tx was exceeded;
+ * TL_WALK_TIMEOUT when p->deadline_ms passed or p->cancel said stop (err:
+ * "trace stopped by its time limit after N transactions"); -1 with err. */
 int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, const struct tl_walk_params *p,
                  json_t **out, struct tl_err *err);
+
+/* "taintline X.Y.Z": the software version a result names. Static. */
+const char *tl_trace_software(void);
 
 /* Category name of TL_CAT_* flags: the first of exchange, bridge, service,
  * mixer, sanctioned that is set, or "" for 0. Static string. */
