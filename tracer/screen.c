@@ -12,6 +12,7 @@
 #include "tracer/graph.h"
 #include "tracer/storegraph.h"
 #include "tracer/trace.h"
+#include "tracer/txheap.h"
 #include "tracer/walk.h"
 
 /* ---- small containers ---- */
@@ -81,44 +82,6 @@ static struct oent *omap_put(struct omap *m, uint64_t tx, uint32_t vout)
 	return &m->v[i];
 }
 
-struct heap {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int heap_push(struct heap *h, uint64_t x)
-{
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 256;
-		uint64_t *p = realloc(h->v, nc * sizeof *p);
-		if (!p) return -1;
-		h->v = p;
-		h->cap = nc;
-	}
-	size_t i = h->n++;
-	while (i && h->v[(i - 1) / 2] > x) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = x;
-	return 0;
-}
-
-static uint64_t heap_pop(struct heap *h)
-{
-	uint64_t top = h->v[0], x = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n) break;
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c]) c++;
-		if (h->v[c] >= x) break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n) h->v[i] = x;
-	return top;
-}
 
 /* ---- varint values ---- */
 
@@ -212,7 +175,7 @@ struct run {
 	struct hstate st;
 	uint64_t limit; /* tx_nums >= limit are past the tip of this run */
 	struct omap m;
-	struct heap h;
+	struct tl_txheap h;
 	struct agg *ag;
 	size_t ag_cap, ag_n;
 	uint64_t visited, written;
@@ -268,7 +231,7 @@ static int classify(struct run *r, struct oent *e)
 		e->mark |= M_FRONTIER_NOW;
 		return 0;
 	}
-	if (heap_push(&r->h, sp)) return tl_err_set(r->err, "out of memory");
+	if (tl_txheap_push(&r->h, sp)) return tl_err_set(r->err, "out of memory");
 	return 0;
 }
 
@@ -323,7 +286,7 @@ static int run_walk(struct run *r)
 {
 	uint64_t last = UINT64_MAX;
 	while (r->h.n) {
-		uint64_t x = heap_pop(&r->h);
+		uint64_t x = tl_txheap_pop(&r->h);
 		if (x == last) continue;
 		last = x;
 		if (process_tx(r, x)) return -1;
@@ -334,7 +297,7 @@ static int run_walk(struct run *r)
 static void run_free(struct run *r)
 {
 	free(r->m.v);
-	free(r->h.v);
+	tl_txheap_free(&r->h);
 	free(r->ag);
 	tl_storegraph_free(r->sg);
 }
@@ -554,7 +517,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 		e->addr_id = f[3];
 		uint64_t sp;
 		if (r.g.get_spender(r.g.ctx, e->tx, e->vout, &sp, err)) goto out;
-		if (sp != TL_GRAPH_UNSPENT && sp < r.limit && heap_push(&r.h, sp)) {
+		if (sp != TL_GRAPH_UNSPENT && sp < r.limit && tl_txheap_push(&r.h, sp)) {
 			tl_err_set(err, "out of memory");
 			goto out;
 		}

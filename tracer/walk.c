@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "tracer/interval.h"
+#include "tracer/txheap.h"
 
 uint64_t tl_walk_now_ms(void)
 {
@@ -117,38 +118,6 @@ static void omap_put(struct omap *m, uint64_t tx, uint32_t vout, uint32_t val)
 	m->s[i].val = val;
 }
 
-/* Binary min-heap of u64. */
-struct heap {
-	uint64_t *v;
-	size_t n, cap;
-};
-static void heap_push(struct heap *h, uint64_t x)
-{
-	grow((void **)&h->v, &h->cap, h->n + 1, sizeof *h->v);
-	size_t i = h->n++;
-	while (i) {
-		size_t p = (i - 1) / 2;
-		if (h->v[p] <= x) break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = x;
-}
-static uint64_t heap_pop(struct heap *h)
-{
-	uint64_t top = h->v[0], x = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n) break;
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c]) c++;
-		if (h->v[c] >= x) break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n) h->v[i] = x;
-	return top;
-}
 
 /* ---- forward walk ------------------------------------------------------- */
 
@@ -181,7 +150,7 @@ struct fw {
 	struct rec *recs;
 	size_t n_recs, cap_recs;
 	struct omap map;
-	struct heap heap;
+	struct tl_txheap heap;
 	/* per-transaction scratch */
 	uint64_t *in_val, *in_taint, *out_val, *out_taint;
 	uint32_t *in_rec; /* record index + 1 of each input, 0 if clean */
@@ -511,7 +480,7 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 			if (w->n_recs >= UINT32_MAX) return tl_err_set(w->err, "trace too large for memory");
 			PUSH(w->recs, w->n_recs, w->cap_recs, r);
 			omap_put(&w->map, tx->tx_num, j, (uint32_t)(w->n_recs - 1));
-			heap_push(&w->heap, sp);
+			if (tl_txheap_push(&w->heap, sp)) abort();
 		}
 	next:
 		if (link && j == peel) {
@@ -591,13 +560,14 @@ int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_
 	memcpy(ss, seeds, n_seeds * sizeof *ss);
 	qsort(ss, n_seeds, sizeof *ss, cmp_seed);
 	omap_init(&w.map, 1024);
-	for (size_t i = 0; i < n_seeds; i++) heap_push(&w.heap, ss[i].tx_num);
+	for (size_t i = 0; i < n_seeds; i++)
+		if (tl_txheap_push(&w.heap, ss[i].tx_num)) abort();
 
 	int rc = 0;
 	size_t si = 0;
 	uint64_t last = UINT64_MAX, reads = 0;
 	while (w.heap.n) {
-		uint64_t x = heap_pop(&w.heap);
+		uint64_t x = tl_txheap_pop(&w.heap);
 		if (x == last) continue;
 		last = x;
 		if (time_up(&reads, w.p.check_every, w.p.deadline_ms, w.p.cancel, w.p.cancel_ctx)) {
@@ -643,7 +613,7 @@ int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_
 	free(w.out_val);
 	free(w.out_taint);
 	free(w.seeded);
-	free(w.heap.v);
+	tl_txheap_free(&w.heap);
 	omap_free(&w.map);
 	free(ss);
 	if (rc) {
@@ -709,7 +679,7 @@ int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
 	}
 	double *wt = NULL; /* (N + 1) weights per transaction met */
 	size_t n_wt = 0, cap_wt = 0;
-	struct heap heap = {0};
+	struct tl_txheap heap = {0};
 	int rc = 0;
 
 	uint32_t *self = omap_get(&seedmap, tx_num, vout);
@@ -723,10 +693,10 @@ int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
 	wt[0] = (double)res->value;
 	n_wt = 1;
 	omap_put(&txmap, tx_num, 0, 0);
-	heap_push(&heap, UINT64_MAX - tx_num);
+	if (tl_txheap_push(&heap, UINT64_MAX - tx_num)) abort();
 	uint64_t last = UINT64_MAX, reads = 0;
 	while (heap.n) {
-		uint64_t x = UINT64_MAX - heap_pop(&heap);
+		uint64_t x = UINT64_MAX - tl_txheap_pop(&heap);
 		if (x == last) continue;
 		last = x;
 		if (time_up(&reads, 0, bp.deadline_ms, bp.cancel, bp.cancel_ctx)) {
@@ -780,7 +750,7 @@ int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
 					grow((void **)&wt, &cap_wt, n_wt * (N + 1), sizeof *wt);
 					memset(&wt[k * (N + 1)], 0, (N + 1) * sizeof *wt);
 					omap_put(&txmap, in->prev_tx, 0, (uint32_t)k);
-					heap_push(&heap, UINT64_MAX - in->prev_tx);
+					if (tl_txheap_push(&heap, UINT64_MAX - in->prev_tx)) abort();
 				}
 				wt[k * (N + 1) + d + 1] += share;
 			}
@@ -809,7 +779,7 @@ done:
 	free(amount);
 	free(minhop);
 	free(wt);
-	free(heap.v);
+	tl_txheap_free(&heap);
 	omap_free(&seedmap);
 	omap_free(&txmap);
 	return rc;
