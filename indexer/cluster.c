@@ -95,14 +95,19 @@ static int kv_get(struct tl_cluster *c, const uint8_t *key, size_t klen, uint8_t
 }
 
 /* Writes (present) or deletes a key in the batch and the overlay; with
- * journal set, records the previous value first. */
+ * journal set, records the previous value first: JR_READ looks it up,
+ * JR_ABSENT and JR_EMPTY state it (a key known to be new, e.g. a link of
+ * this transaction or a member added to a cluster it was not in; or one
+ * known to exist with an empty value, a member record being removed),
+ * which saves a read of the cluster family per key. */
+enum { JR_NONE = 0, JR_READ = 1, JR_ABSENT = 2, JR_EMPTY = 3 };
 static void kv_set(struct tl_cluster *c, struct tl_batch *b, const uint8_t *key, size_t klen, const uint8_t *val,
 		   size_t vlen, int present, int journal)
 {
 	if (journal) {
 		uint8_t prev[256];
 		size_t pl = 0;
-		int rc = kv_get(c, key, klen, prev, sizeof prev, &pl);
+		int rc = journal == JR_ABSENT ? 0 : journal == JR_EMPTY ? 1 : kv_get(c, key, klen, prev, sizeof prev, &pl);
 		if (rc < 0) return;
 		tl_buf_u8(&c->journal, (uint8_t)klen);
 		tl_buf_put(&c->journal, key, klen);
@@ -239,7 +244,7 @@ static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t 
 		tl_cluster_addr_key(w, k);
 		kv_set(c, b, k, 9, v, 8, 1, 1);
 		tl_cluster_member_key(w, w, k);
-		kv_set(c, b, k, 17, NULL, 0, 1, 1);
+		kv_set(c, b, k, 17, NULL, 0, 1, JR_ABSENT);
 	}
 	uint64_t one = l, *ids = &one;
 	size_t n = 1;
@@ -249,10 +254,10 @@ static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t 
 		kv_set(c, b, k, 9, v, 8, 1, 1);
 		if (sl.size > 1) {
 			tl_cluster_member_key(l, ids[i], k);
-			kv_set(c, b, k, 17, NULL, 0, 0, 1);
+			kv_set(c, b, k, 17, NULL, 0, 0, JR_EMPTY);
 		}
 		tl_cluster_member_key(w, ids[i], k);
-		kv_set(c, b, k, 17, NULL, 0, 1, 1);
+		kv_set(c, b, k, 17, NULL, 0, 1, JR_ABSENT);
 	}
 	c->st.relabelled += n;
 	if (ids != &one) free(ids);
@@ -270,7 +275,7 @@ static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t 
 	}
 	uint8_t kb = (uint8_t)kind;
 	tl_cluster_link_key(l, tx_num, x, y, k);
-	kv_set(c, b, k, 33, &kb, 1, 1, 1);
+	kv_set(c, b, k, 33, &kb, 1, 1, JR_ABSENT);
 	c->st.unions++;
 	return c->failed ? -1 : 0;
 }

@@ -83,12 +83,14 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	rocksdb_options_set_compression_options(opt, -14, 1, 0, 0);
 	rocksdb_options_set_bottommost_compression(opt, rocksdb_zstd_compression);
 	rocksdb_options_set_bottommost_compression_options(opt, -14, 3, 0, 0, 1);
-	/* Memtables: the families written most get half the budget each
-	 * (RocksDB flushes all of them together when the total is reached). */
+	/* Memtables: the families written while indexing get half the
+	 * budget each. With atomic flush, one family's full memtable flushes
+	 * every family, so a small one there (cluster, addr) would make many
+	 * small files everywhere; the total is capped by the budget anyway. */
 	size_t total = memtable_bytes(o);
 	size_t wb = total / 8;
 	if (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND ||
-	    cf == TL_CF_ADDR_INFO)
+	    cf == TL_CF_ADDR_INFO || cf == TL_CF_ADDR || cf == TL_CF_CLUSTER)
 		wb = total / 2;
 	if (wb < (64u << 10)) wb = 64u << 10;
 	rocksdb_options_set_write_buffer_size(opt, wb);
