@@ -167,6 +167,24 @@ int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_er
 	return 0;
 }
 
+int tl_block_check_values(const struct tl_block *b, struct tl_err *err)
+{
+	for (uint32_t i = 0; i < b->n_tx; i++) {
+		uint64_t total = 0;
+		for (uint32_t k = 0; k < b->tx[i].n_out; k++) {
+			uint64_t v = b->tx[i].out[k].value;
+			total += v; /* both below 2^51: cannot wrap */
+			if (v > TL_MAX_MONEY || total > TL_MAX_MONEY) {
+				char hex[65];
+				tl_hash_to_hex(b->tx[i].txid, hex);
+				return tl_err_set(err, "transaction %s output %u: value out of range (over 21,000,000 BTC)",
+						  hex, k);
+			}
+		}
+	}
+	return 0;
+}
+
 int tl_block_bip34_height(const struct tl_block *b, int64_t *height)
 {
 	if (b->hdr.version < 2 || b->n_tx == 0 || b->tx[0].n_in == 0) return -1;

@@ -61,6 +61,12 @@ int tl_block_check_merkle(const struct tl_block *b, struct tl_err *err);
  * coinbase must commit to their wtxids. Returns 0 (valid or not needed)
  * or -1. *present says whether a commitment output was found. */
 int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_err *err);
+/* Core's value-range rule (CheckTransaction): every output and every
+ * transaction's output total at most 21,000,000 BTC. A block breaking it
+ * is invalid; checking it here keeps value sums from wrapping later.
+ * Returns 0 or -1 with a message naming the transaction. */
+#define TL_MAX_MONEY 2100000000000000ull
+int tl_block_check_values(const struct tl_block *b, struct tl_err *err);
 /* The BIP34 height pushed first in the coinbase scriptSig. Returns 0 and
  * sets *height, or -1 if the block's version is below 2 or the push is
  * not a valid number. */

@@ -399,7 +399,7 @@ static int apply_block(struct ix *x, int32_t h, struct tl_err *err)
 	if (memcmp(x->blk.hdr.hash, e->hdr.hash, 32) != 0)
 		return tl_err_set(err, "block %d (%s): bytes in blk%05u.dat changed since the scan", h, hex,
 				  e->loc.file);
-	if (tl_block_check_merkle(&x->blk, err) < 0)
+	if (tl_block_check_merkle(&x->blk, err) < 0 || tl_block_check_values(&x->blk, err) < 0)
 		return tl_err_prefix(err, "block %d (%s) in blk%05u.dat: ", h, hex, e->loc.file);
 
 	struct tl_undo_rec u = { x->tip.next_tx_num, x->blk.n_tx, x->tip.next_addr_id, x->tip.unknown_inputs };
@@ -675,6 +675,35 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		tl_err_set(err, "%s: no such blocks directory", o->blocks_dir);
 		goto out;
 	}
+	/* Scan first: a blocks directory that yields no chain is refused
+	 * before the database is created or opened for writing. */
+	if (tl_blkdir_open(o->blocks_dir, o->net, &x.d, err) < 0) goto out;
+	tl_blkdir_set_warn(x.d, scan_warn, &x);
+	struct tl_scan_report rep;
+	memset(&rep, 0, sizeof rep);
+	report(&x, "scan", 1);
+	if (tl_blkdir_scan(x.d, &rep, err) < 0) goto out;
+	st->blk_files = rep.files;
+	st->stale_blocks = rep.stale;
+	st->garbage_skips = rep.garbage_skips;
+	if (check_sequence(o->blocks_dir, rep.files, err) < 0) goto out;
+	int32_t len = (int32_t)tl_blkdir_chain_len(x.d);
+	if (len == 0) {
+		/* Nothing links to this network's genesis block: say why rather
+		 * than index nothing and succeed, and before a database is
+		 * created for what may be the wrong network. */
+		if (rep.wrong_magic)
+			tl_err_set(err, "%s: the blocks belong to another network than %s; pass the right --network",
+				   o->blocks_dir, o->net->name);
+		else if (rep.records)
+			tl_err_set(err, "%s: none of the %u blocks found links to the %s genesis block (a pruned "
+				   "node's blocks directory lacks the early blocks; taintline needs an archive node)",
+				   o->blocks_dir, rep.records, o->net->name);
+		else
+			tl_err_set(err, "%s: no blocks found", o->blocks_dir);
+		goto out;
+	}
+
 	if (tl_store_open(o->db_path, &so, &x.s, err) < 0) goto out;
 	if (tl_store_tip(x.s, &x.tip, err) < 0) goto out;
 	st->tip_before = x.tip.height;
@@ -690,20 +719,8 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		free(abs);
 	}
 
-	if (tl_blkdir_open(o->blocks_dir, o->net, &x.d, err) < 0) goto out;
-	tl_blkdir_set_warn(x.d, scan_warn, &x);
-	struct tl_scan_report rep;
-	memset(&rep, 0, sizeof rep);
 	x.start = x.tip.height + 1;
 	x.target = x.tip.height;
-	report(&x, "scan", 1);
-	if (tl_blkdir_scan(x.d, &rep, err) < 0) goto out;
-	st->blk_files = rep.files;
-	st->stale_blocks = rep.stale;
-	st->garbage_skips = rep.garbage_skips;
-	if (check_sequence(o->blocks_dir, rep.files, err) < 0) goto out;
-	int32_t len = (int32_t)tl_blkdir_chain_len(x.d);
-
 	/* Where the database and the blocks directory agree. */
 	int32_t fork = x.tip.height;
 	if (x.tip.height >= 0) {

@@ -1,4 +1,8 @@
-/* Real duplicate transactions (BIP30): mainnet blocks 91812 and 91842 hold
+/* The indexer on hand-built chains: real duplicate transactions, a block
+ * breaking the value-range rule, blocks of another network, and a blocks
+ * directory whose blocks do not reach the genesis block (a pruned node).
+ *
+ * Real duplicate transactions (BIP30): mainnet blocks 91812 and 91842 hold
  * the same coinbase transaction (txid d5d27987...). Their real coinbases
  * are mined into a small regtest chain, with 91812's second transaction
  * (whose prevouts are not in the index: a chain indexed "from the middle")
@@ -214,10 +218,143 @@ static void test_bip30_duplicates(void **state)
 	free(dir);
 }
 
+static void write_blocks(const char *blocks, const struct tl_buf *file)
+{
+	char cmd[4400], path[4300];
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", blocks);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
+	FILE *f = fopen(path, "wb");
+	assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
+	fclose(f);
+}
+
+static void genesis_record(struct tl_buf *file)
+{
+	struct tl_buf genesis;
+	tl_buf_init(&genesis);
+	sim_genesis_block(&genesis);
+	tl_buf_put(file, tl_net_params(TL_NET_REGTEST)->magic, 4);
+	tl_buf_u32le(file, (uint32_t)genesis.len);
+	tl_buf_put(file, genesis.data, genesis.len);
+	tl_buf_free(&genesis);
+}
+
+static int index_dir(const char *blocks, const char *db, const struct tl_netparams *np, struct tl_err *err)
+{
+	struct tl_index_opts o = { .blocks_dir = blocks, .db_path = db, .net = np, .cache_mb = 16, .until = -1 };
+	struct tl_index_stats st;
+	return tl_index_run(&o, &st, err);
+}
+
+static int exists(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f) fclose(f);
+	return f != NULL;
+}
+
+/* A coinbase paying more than 21,000,000 BTC: Core rejects the block
+ * (bad-txns-vout-toolarge); the indexer must refuse it clearly, leave the
+ * database at its last commit, and never let the value wrap a sum. */
+static void test_value_out_of_range(void **state)
+{
+	(void)state;
+	struct tl_buf file;
+	tl_buf_init(&file);
+	genesis_record(&file);
+	uint8_t tip[32];
+	memcpy(tip, tl_net_params(TL_NET_REGTEST)->genesis, 32);
+	uint8_t zero[32] = { 0 };
+	struct tl_buf t;
+	tl_buf_init(&t);
+	struct blk blk = { 0 };
+	simple_tx(&t, zero, 0xffffffff, "ok", 5000000000ull);
+	blk_add(&blk, t.data, t.len);
+	mine(&file, &blk, tip, 1296688700, tip);
+	t.len = 0;
+	simple_tx(&t, zero, 0xffffffff, "too much", 2100000000000001ull);
+	blk_add(&blk, t.data, t.len);
+	mine(&file, &blk, tip, 1296689300, tip);
+	tl_buf_free(&t);
+	char *dir = tu_tmpdir("ix-range");
+	char blocks[4200], db[4200];
+	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
+	snprintf(db, sizeof db, "%s/db", dir);
+	write_blocks(blocks, &file);
+	tl_buf_free(&file);
+	struct tl_err err;
+	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_non_null(strstr(err.msg, "block 2"));
+	struct tl_store *s;
+	struct tl_store_opts so = { .read_only = true };
+	if (tl_store_open(db, &so, &s, &err)) fail_msg("%s", err.msg);
+	struct tl_tip tp;
+	assert_int_equal(tl_store_tip(s, &tp, &err), 0);
+	/* Left at its last commit, never past the bad block. */
+	assert_true(tp.height < 2);
+	tl_store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Blocks of another network, and blocks that never reach the genesis
+ * block: a clear error, and no database is created. */
+static void test_no_chain(void **state)
+{
+	(void)state;
+	struct tl_buf file;
+	tl_buf_init(&file);
+	genesis_record(&file);
+	uint8_t tip[32];
+	memcpy(tip, tl_net_params(TL_NET_REGTEST)->genesis, 32);
+	uint8_t zero[32] = { 0 };
+	struct tl_buf t;
+	tl_buf_init(&t);
+	struct blk blk = { 0 };
+	simple_tx(&t, zero, 0xffffffff, "one", 5000000000ull);
+	blk_add(&blk, t.data, t.len);
+	mine(&file, &blk, tip, 1296688700, tip);
+	tl_buf_free(&t);
+	char *dir = tu_tmpdir("ix-nochain");
+	char blocks[4200], db[4200];
+	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
+	snprintf(db, sizeof db, "%s/db", dir);
+	write_blocks(blocks, &file);
+	struct tl_err err;
+	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_MAIN), &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "another network"));
+	assert_false(exists(db));
+	/* The same directory without its genesis record: what a pruned node
+	 * leaves. */
+	size_t skip = 8 + 285;
+	struct tl_buf pruned;
+	tl_buf_init(&pruned);
+	tl_buf_put(&pruned, file.data + skip, file.len - skip);
+	write_blocks(blocks, &pruned);
+	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "genesis"));
+	assert_non_null(strstr(err.msg, "pruned"));
+	assert_false(exists(db));
+	/* With its genesis back, the same database path indexes fine. */
+	write_blocks(blocks, &file);
+	if (index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err)) fail_msg("%s", err.msg);
+	tl_buf_free(&pruned);
+	tl_buf_free(&file);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bip30_duplicates),
+		cmocka_unit_test(test_value_out_of_range),
+		cmocka_unit_test(test_no_chain),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
