@@ -21,23 +21,16 @@ const char *tl_link_kind_name(int kind)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* ---- state ---- */
 
+/* An overlay entry: the current value of a cluster-family key (a batch
+ * write not yet committed, or a cached committed value). */
 struct ovv {
 	uint8_t present;
+	uint8_t dirty;   /* written since the last flush */
+	uint32_t jgen;   /* block generation that journaled it */
 	uint32_t len;
 	uint8_t v[];
-};
-
-struct plist {
-	uint64_t *ids;
-	size_t n, cap;
 };
 
 struct tl_cluster {
@@ -45,21 +38,18 @@ struct tl_cluster {
 	struct tl_cluster_opts o;
 	size_t budget;
 	struct tl_hmap ov;      /* cluster-family key -> struct ovv (batch writes + cache) */
-	struct tl_hmap pend;    /* cluster id -> struct plist of members added since the commit */
 	struct tl_hmap newkeys; /* owner script key -> addr_id, P2PK/P2PKH owners new since the commit */
 	struct tl_hmap tagged;  /* owner script keys that carry tags */
-	struct tl_buf journal;
+	struct tl_buf journal;  /* this block's previous values */
+	struct tl_buf dirty;    /* keys written since the last flush (u8 len + key) */
+	uint32_t gen;           /* block generation (journal once per key and block) */
 	uint64_t max_addr;      /* highest addr_id seen */
+	uint64_t *ids;          /* scratch: members of a losing cluster */
+	size_t ids_cap;
 	struct tl_cluster_stats st;
 	struct tl_err *err;
 	int failed;
 };
-
-static void pend_free_all(struct tl_cluster *c)
-{
-	for (struct tl_hent *e = c->pend.lru_head; e; e = e->lru_next) free(((struct plist *)tl_hent_val(e))->ids);
-	tl_hmap_clear(&c->pend);
-}
 
 /* Current value of a key: 1 present (copied to val, *vlen), 0 absent, -1. */
 static int kv_get(struct tl_cluster *c, const uint8_t *key, size_t klen, uint8_t *val, size_t cap, size_t *vlen)
@@ -94,17 +84,21 @@ static int kv_get(struct tl_cluster *c, const uint8_t *key, size_t klen, uint8_t
 	return 1;
 }
 
-/* Writes (present) or deletes a key in the batch and the overlay; with
- * journal set, records the previous value first: JR_READ looks it up,
- * JR_ABSENT and JR_EMPTY state it (a key known to be new, e.g. a link of
- * this transaction or a member added to a cluster it was not in; or one
- * known to exist with an empty value, a member record being removed),
- * which saves a read of the cluster family per key. */
+/* Sets (present) or deletes a key in the overlay; it reaches the batch at
+ * the next flush (tl_cluster_flush), once however often it changed. With
+ * journal set, the first change of the key in a block records its
+ * previous value: JR_READ looks it up, JR_ABSENT and JR_EMPTY state it (a
+ * key known to be new, e.g. a link or a singleton's first record; or one
+ * known to exist with an empty value), which saves a read per key. */
 enum { JR_NONE = 0, JR_READ = 1, JR_ABSENT = 2, JR_EMPTY = 3 };
-static void kv_set(struct tl_cluster *c, struct tl_batch *b, const uint8_t *key, size_t klen, const uint8_t *val,
-		   size_t vlen, int present, int journal)
+static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+		   int present, int journal)
 {
-	if (journal) {
+	struct tl_hent *e = tl_hmap_get(&c->ov, key, klen);
+	struct ovv *o = e ? tl_hent_val(e) : NULL;
+	int was_dirty = o && o->dirty;
+	uint32_t jgen = o ? o->jgen : 0;
+	if (journal && jgen != c->gen) {
 		uint8_t prev[256];
 		size_t pl = 0;
 		int rc = journal == JR_ABSENT ? 0 : journal == JR_EMPTY ? 1 : kv_get(c, key, klen, prev, sizeof prev, &pl);
@@ -114,36 +108,50 @@ static void kv_set(struct tl_cluster *c, struct tl_batch *b, const uint8_t *key,
 		tl_buf_u8(&c->journal, (uint8_t)rc);
 		tl_buf_varint(&c->journal, rc ? pl : 0);
 		if (rc) tl_buf_put(&c->journal, prev, pl);
+		jgen = c->gen;
+		e = tl_hmap_get(&c->ov, key, klen);
+		o = e ? tl_hent_val(e) : NULL;
 	}
-	if (present) tl_batch_put_kv(b, TL_CF_CLUSTER, key, klen, val, vlen);
-	else tl_batch_del(b, TL_CF_CLUSTER, key, klen);
-	struct tl_hent *e = tl_hmap_put(&c->ov, key, klen, sizeof(struct ovv) + (present ? vlen : 0));
-	struct ovv *o = tl_hent_val(e);
+	size_t nl = present ? vlen : 0;
+	if (!e || o->len != nl) {
+		e = tl_hmap_put(&c->ov, key, klen, sizeof(struct ovv) + nl);
+		o = tl_hent_val(e);
+	} else {
+		tl_hmap_touch(&c->ov, e);
+	}
 	o->present = (uint8_t)present;
-	o->len = present ? (uint32_t)vlen : 0;
-	if (present && vlen) memcpy(o->v, val, vlen);
-	if (present && klen == 17 && key[0] == 'm') {
-		struct tl_hent *pe = tl_hmap_get(&c->pend, key + 1, 8);
-		if (!pe) pe = tl_hmap_put(&c->pend, key + 1, 8, sizeof(struct plist));
-		struct plist *p = tl_hent_val(pe);
-		if (p->n == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 8;
-			p->ids = realloc(p->ids, p->cap * sizeof *p->ids);
-			if (!p->ids) abort();
-		}
-		p->ids[p->n++] = tl_get_be64(key + 9);
+	o->len = (uint32_t)nl;
+	if (nl) memcpy(o->v, val, nl);
+	o->jgen = jgen;
+	o->dirty = 1;
+	if (!was_dirty) {
+		tl_buf_u8(&c->dirty, (uint8_t)klen);
+		tl_buf_put(&c->dirty, key, klen);
 	}
 }
 
-static int find(struct tl_cluster *c, uint64_t addr, uint64_t *cid)
+/* Cluster of addr (itself when a singleton), and the next member after
+ * it in its cluster's list (0 = none). */
+static int find2(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *next)
 {
 	uint8_t k[9], v[16];
 	size_t vl;
 	tl_cluster_addr_key(addr, k);
 	int rc = kv_get(c, k, 9, v, sizeof v, &vl);
 	if (rc < 0) return -1;
-	*cid = rc && vl == 8 ? tl_get_be64(v) : addr;
+	*cid = addr;
+	*next = 0;
+	if (rc && tl_cluster_addr_decode(v, vl, cid, next) < 0) {
+		c->failed = 1;
+		return tl_err_set(c->err, "corrupt cluster record of address %llu", (unsigned long long)addr);
+	}
 	return 0;
+}
+
+static int find(struct tl_cluster *c, uint64_t addr, uint64_t *cid)
+{
+	uint64_t next;
+	return find2(c, addr, cid, &next);
 }
 
 static int summary(struct tl_cluster *c, uint64_t cid, struct tl_cluster_summary *s, int *stored)
@@ -167,66 +175,22 @@ static int summary(struct tl_cluster *c, uint64_t cid, struct tl_cluster_summary
 	return 0;
 }
 
-static void put_summary(struct tl_cluster *c, struct tl_batch *b, uint64_t cid, const struct tl_cluster_summary *s)
+static void put_summary(struct tl_cluster *c, uint64_t cid, const struct tl_cluster_summary *s)
 {
 	uint8_t k[9];
 	struct tl_buf v;
 	tl_buf_init(&v);
 	tl_cluster_summary_encode(s, &v);
 	tl_cluster_summary_key(cid, k);
-	kv_set(c, b, k, 9, v.data, v.len, 1, 1);
+	kv_set(c, k, 9, v.data, v.len, 1, JR_READ);
 	tl_buf_free(&v);
 }
 
-/* Members of a multi-member cluster: committed ones (minus those deleted
- * in the batch) and those added in the batch. Sorted, unique. */
-static int members(struct tl_cluster *c, uint64_t cid, uint64_t **out, size_t *n)
-{
-	size_t cap = 16, m = 0;
-	uint64_t *ids = malloc(cap * sizeof *ids);
-	if (!ids) abort();
-	uint8_t pre[9];
-	tl_cluster_member_prefix(cid, pre);
-	struct tl_iter *it = tl_iter_new(c->s, TL_CF_CLUSTER);
-	for (tl_iter_seek(it, pre, 9); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		uint64_t kc, a;
-		if (tl_cluster_member_key_parse(k, kl, &kc, &a) < 0 || kc != cid) break;
-		struct tl_hent *e = tl_hmap_get(&c->ov, k, kl);
-		if (e && !((struct ovv *)tl_hent_val(e))->present) continue;
-		if (m == cap) {
-			ids = realloc(ids, (cap *= 2) * sizeof *ids);
-			if (!ids) abort();
-		}
-		ids[m++] = a;
-	}
-	tl_iter_free(it);
-	struct tl_hent *pe = tl_hmap_get(&c->pend, pre + 1, 8);
-	if (pe) {
-		struct plist *p = tl_hent_val(pe);
-		for (size_t i = 0; i < p->n; i++) {
-			uint8_t k[17];
-			tl_cluster_member_key(cid, p->ids[i], k);
-			struct tl_hent *e = tl_hmap_get(&c->ov, k, 17);
-			if (!e || !((struct ovv *)tl_hent_val(e))->present) continue;
-			if (m == cap) {
-				ids = realloc(ids, (cap *= 2) * sizeof *ids);
-				if (!ids) abort();
-			}
-			ids[m++] = p->ids[i];
-		}
-	}
-	qsort(ids, m, sizeof *ids, cmp_u64);
-	size_t u = 0;
-	for (size_t i = 0; i < m; i++)
-		if (!u || ids[i] != ids[u - 1]) ids[u++] = ids[i];
-	*out = ids;
-	*n = u;
-	return 0;
-}
-
-static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t y, int kind, uint64_t tx_num)
+/* Unites the clusters of x and y. The loser's members (a list from its
+ * id, store/tags.h) are relabelled and spliced into the survivor's list
+ * right after its id: their records are rewritten anyway, so the only
+ * other write is the survivor's own record. */
+static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_t tx_num)
 {
 	uint64_t cx, cy;
 	if (find(c, x, &cx) < 0 || find(c, y, &cy) < 0) return -1;
@@ -238,29 +202,40 @@ static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t 
 	uint64_t w = x_wins ? cx : cy, l = x_wins ? cy : cx;
 	struct tl_cluster_summary sw = x_wins ? sx : sy, sl = x_wins ? sy : sx;
 	int l_stored = x_wins ? sty : stx;
-	uint8_t k[33], v[8];
-	tl_put_be64(v, w);
-	if (sw.size == 1) { /* the survivor was a singleton: it gets its own records */
-		tl_cluster_addr_key(w, k);
-		kv_set(c, b, k, 9, v, 8, 1, 1);
-		tl_cluster_member_key(w, w, k);
-		kv_set(c, b, k, 17, NULL, 0, 1, JR_ABSENT);
+	/* the loser's members, in list order */
+	if (sl.size > c->ids_cap) {
+		c->ids_cap = (size_t)sl.size * 2;
+		c->ids = realloc(c->ids, c->ids_cap * sizeof *c->ids);
+		if (!c->ids) abort();
 	}
-	uint64_t one = l, *ids = &one;
-	size_t n = 1;
-	if (sl.size > 1 && members(c, l, &ids, &n) < 0) return -1;
-	for (size_t i = 0; i < n; i++) {
-		tl_cluster_addr_key(ids[i], k);
-		kv_set(c, b, k, 9, v, 8, 1, 1);
-		if (sl.size > 1) {
-			tl_cluster_member_key(l, ids[i], k);
-			kv_set(c, b, k, 17, NULL, 0, 0, JR_EMPTY);
+	size_t n = 0;
+	for (uint64_t cur = l; cur;) {
+		uint64_t cc, next;
+		if (find2(c, cur, &cc, &next) < 0) return -1;
+		if (cc != l || n >= sl.size) {
+			c->failed = 1;
+			return tl_err_set(c->err, "corrupt member list of cluster %llu", (unsigned long long)l);
 		}
-		tl_cluster_member_key(w, ids[i], k);
-		kv_set(c, b, k, 17, NULL, 0, 1, JR_ABSENT);
+		c->ids[n++] = cur;
+		cur = next;
 	}
+	if (n != sl.size) {
+		c->failed = 1;
+		return tl_err_set(c->err, "cluster %llu: %zu members listed, summary says %llu", (unsigned long long)l,
+				  n, (unsigned long long)sl.size);
+	}
+	uint64_t wc, wnext;
+	if (find2(c, w, &wc, &wnext) < 0) return -1;
+	uint8_t k[9], v[16];
+	for (size_t i = 0; i < n; i++) {
+		tl_cluster_addr_key(c->ids[i], k);
+		tl_cluster_addr_encode(w, i + 1 < n ? c->ids[i + 1] : wnext, v);
+		kv_set(c, k, 9, v, 16, 1, sl.size == 1 ? JR_ABSENT : JR_READ);
+	}
+	tl_cluster_addr_key(w, k);
+	tl_cluster_addr_encode(w, c->ids[0], v);
+	kv_set(c, k, 9, v, 16, 1, sw.size == 1 ? JR_ABSENT : JR_READ);
 	c->st.relabelled += n;
-	if (ids != &one) free(ids);
 	sw.size += sl.size;
 	sw.cats |= sl.cats;
 	sw.tagged += sl.tagged;
@@ -268,14 +243,17 @@ static int unite(struct tl_cluster *c, struct tl_batch *b, uint64_t x, uint64_t 
 		memcpy(sw.label, sl.label, sizeof sw.label);
 		sw.confidence = sl.confidence;
 	}
-	put_summary(c, b, w, &sw);
+	put_summary(c, w, &sw);
 	if (l_stored) {
 		tl_cluster_summary_key(l, k);
-		kv_set(c, b, k, 9, NULL, 0, 0, 1);
+		kv_set(c, k, 9, NULL, 0, 0, JR_READ);
 	}
-	uint8_t kb = (uint8_t)kind;
-	tl_cluster_link_key(l, tx_num, x, y, k);
-	kv_set(c, b, k, 33, &kb, 1, 1, JR_ABSENT);
+	struct tl_buf lv;
+	tl_buf_init(&lv);
+	tl_cluster_link_encode(kind, tx_num, x, y, &lv);
+	tl_cluster_link_key(l, k);
+	kv_set(c, k, 9, lv.data, lv.len, 1, JR_ABSENT);
+	tl_buf_free(&lv);
 	c->st.unions++;
 	return c->failed ? -1 : 0;
 }
@@ -298,7 +276,7 @@ static int load_tagged(struct tl_cluster *c)
 }
 
 /* A new address whose owner carries tags: its singleton summary. */
-static int fold_tags(struct tl_cluster *c, struct tl_batch *b, uint64_t addr, const uint8_t *skey, size_t sklen)
+static int fold_tags(struct tl_cluster *c, uint64_t addr, const uint8_t *skey, size_t sklen)
 {
 	uint8_t pre[TL_TAG_ADDR_KEY_MAX];
 	size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
@@ -326,7 +304,7 @@ static int fold_tags(struct tl_cluster *c, struct tl_batch *b, uint64_t addr, co
 	}
 	tl_iter_free(it);
 	if (!s.tagged) return 0;
-	put_summary(c, b, addr, &s);
+	put_summary(c, addr, &s);
 	c->st.tagged_new++;
 	return 0;
 }
@@ -347,7 +325,7 @@ static int owner_of(struct tl_cluster *c, const uint8_t *skey, size_t sklen, uin
 
 /* Links the owner `addr` that revealed key K with the other owners of K:
  * P2PKH of both serializations and P2PK of both. */
-static int link_key(struct tl_cluster *c, struct tl_batch *b, uint64_t addr, const uint8_t *key, size_t klen,
+static int link_key(struct tl_cluster *c, uint64_t addr, const uint8_t *key, size_t klen,
 		    uint64_t tx_num)
 {
 	uint8_t comp[33], unc[65];
@@ -371,7 +349,7 @@ static int link_key(struct tl_cluster *c, struct tl_batch *b, uint64_t addr, con
 		uint64_t ca, co;
 		if (find(c, addr, &ca) < 0 || find(c, other, &co) < 0) return -1;
 		if (ca == co) continue;
-		if (unite(c, b, addr, other, TL_LINK_PUBKEY_FORMS, tx_num) < 0) return -1;
+		if (unite(c, addr, other, TL_LINK_PUBKEY_FORMS, tx_num) < 0) return -1;
 		c->st.pubkey_links++;
 	}
 	return 0;
@@ -388,10 +366,11 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 	c->budget = (size_t)(c->o.cache_mb ? c->o.cache_mb : 64) << 20;
 	c->err = err;
 	tl_hmap_init(&c->ov);
-	tl_hmap_init(&c->pend);
 	tl_hmap_init(&c->newkeys);
 	tl_hmap_init(&c->tagged);
 	tl_buf_init(&c->journal);
+	tl_buf_init(&c->dirty);
+	c->gen = 1;
 	struct tl_tip tip;
 	if (tl_store_tip(s, &tip, err) < 0 || load_tagged(c) < 0) {
 		tl_cluster_free(c);
@@ -405,9 +384,9 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 void tl_cluster_free(struct tl_cluster *c)
 {
 	if (!c) return;
-	pend_free_all(c);
 	tl_hmap_free(&c->ov);
-	tl_hmap_free(&c->pend);
+	free(c->ids);
+	tl_buf_free(&c->dirty);
 	tl_hmap_free(&c->newkeys);
 	tl_hmap_free(&c->tagged);
 	tl_buf_free(&c->journal);
@@ -417,6 +396,7 @@ void tl_cluster_free(struct tl_cluster *c)
 int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_rec *r, const struct tl_tx *tx,
 		  struct tl_err *err)
 {
+	(void)b; /* writes reach the batch at tl_cluster_flush */
 	c->err = err;
 	c->failed = 0;
 	uint64_t before = c->max_addr;
@@ -434,14 +414,14 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 			struct tl_hent *e = tl_hmap_put(&c->newkeys, sk, sl, 8);
 			memcpy(tl_hent_val(e), &a, 8);
 		}
-		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, b, a, sk, sl) < 0) return -1;
+		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 	}
 	if (r->flags & TL_TX_COINBASE) goto keys;
 	int cj = tl_coinjoin_detect(r);
 	if (cj) {
 		uint8_t k[9], v = (uint8_t)cj;
 		tl_cluster_coinjoin_key(r->tx_num, k);
-		kv_set(c, b, k, 9, &v, 1, 1, 1);
+		kv_set(c, k, 9, &v, 1, 1, JR_ABSENT);
 		c->st.coinjoins++;
 	} else {
 		uint64_t first = 0;
@@ -450,7 +430,7 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 			if (in->kind != TL_IN_KNOWN || !in->addr_id) continue;
 			if (!first) first = in->addr_id;
 			else if (in->addr_id != first &&
-				 unite(c, b, first, in->addr_id, TL_LINK_COMMON_INPUT, r->tx_num) < 0)
+				 unite(c, first, in->addr_id, TL_LINK_COMMON_INPUT, r->tx_num) < 0)
 				return -1;
 		}
 		if ((c->o.heuristics & TL_CLUSTER_H_FRESH_CHANGE) && first && r->n_out == 2 && r->out[0].addr_id &&
@@ -461,7 +441,7 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 				if (r->in[i].kind != TL_IN_KNOWN || r->in[i].script_type != r->out[fresh].script_type)
 					same = 0;
 			if (same) {
-				if (unite(c, b, first, r->out[fresh].addr_id, TL_LINK_CHANGE_FRESH, r->tx_num) < 0)
+				if (unite(c, first, r->out[fresh].addr_id, TL_LINK_CHANGE_FRESH, r->tx_num) < 0)
 					return -1;
 				c->st.change_links++;
 			}
@@ -474,14 +454,14 @@ keys:
 		if (in->kind != TL_IN_KNOWN || !in->addr_id || in->script_type != TL_SCRIPT_PUBKEYHASH) continue;
 		const uint8_t *key;
 		size_t kl = tl_pubkey_from_scriptsig(tx->in[i].script_sig, tx->in[i].script_sig_len, &key);
-		if (kl && link_key(c, b, in->addr_id, key, kl, r->tx_num) < 0) return -1;
+		if (kl && link_key(c, in->addr_id, key, kl, r->tx_num) < 0) return -1;
 	}
 	for (uint32_t o = 0; o < r->n_out; o++) {
 		if (r->out[o].script_type != TL_SCRIPT_PUBKEY) continue;
 		struct tl_script_info si;
 		tl_script_classify(tx->out[o].script, tx->out[o].script_len, &si);
 		if (si.type == TL_SCRIPT_PUBKEY &&
-		    link_key(c, b, r->out[o].addr_id, si.data, si.data_len, r->tx_num) < 0)
+		    link_key(c, r->out[o].addr_id, si.data, si.data_len, r->tx_num) < 0)
 			return -1;
 	}
 	return c->failed ? -1 : 0;
@@ -492,20 +472,37 @@ void tl_cluster_block_end(struct tl_cluster *c, struct tl_batch *b, int32_t heig
 	uint8_t k[5];
 	if (c->journal.len) {
 		tl_cluster_undo_key(height, k);
-		kv_set(c, b, k, 5, c->journal.data, c->journal.len, 1, 0);
+		tl_batch_put_kv(b, TL_CF_CLUSTER, k, 5, c->journal.data, c->journal.len);
 		c->journal.len = 0;
 	}
 	if (height >= (int32_t)undo_keep) {
 		tl_cluster_undo_key(height - (int32_t)undo_keep, k);
-		kv_set(c, b, k, 5, NULL, 0, 0, 0);
+		tl_batch_del(b, TL_CF_CLUSTER, k, 5);
 	}
+	c->gen++;
+}
+
+void tl_cluster_flush(struct tl_cluster *c, struct tl_batch *b)
+{
+	for (size_t p = 0; p < c->dirty.len;) {
+		size_t kl = c->dirty.data[p];
+		const uint8_t *key = c->dirty.data + p + 1;
+		p += 1 + kl;
+		struct tl_hent *e = tl_hmap_get(&c->ov, key, kl);
+		if (!e) continue;
+		struct ovv *o = tl_hent_val(e);
+		if (!o->dirty) continue;
+		o->dirty = 0;
+		if (o->present) tl_batch_put_kv(b, TL_CF_CLUSTER, key, kl, o->v, o->len);
+		else tl_batch_del(b, TL_CF_CLUSTER, key, kl);
+	}
+	c->dirty.len = 0;
 }
 
 void tl_cluster_committed(struct tl_cluster *c)
 {
-	pend_free_all(c);
 	tl_hmap_clear(&c->newkeys);
-	tl_hmap_trim(&c->ov, c->budget);
+	if (!c->dirty.len) tl_hmap_trim(&c->ov, c->budget);
 }
 
 int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height, struct tl_err *err)
@@ -549,11 +546,12 @@ int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height
 		size_t q = p + 2 + kl;
 		uint64_t vl;
 		tl_get_varint(j, jl, &q, &vl);
-		kv_set(c, b, key, kl, j + q, (size_t)vl, present, 0);
+		kv_set(c, key, kl, j + q, (size_t)vl, present, JR_NONE);
 	}
 	free(at);
 	free(j);
-	kv_set(c, b, k, 5, NULL, 0, 0, 0);
+	tl_batch_del(b, TL_CF_CLUSTER, k, 5);
+	c->gen++;
 	return c->failed ? -1 : 0;
 corrupt:
 	free(at);

@@ -65,12 +65,16 @@ void tl_cluster_free(struct tl_cluster *c);
 
 /* Clusters one transaction just written into batch b (r is its record,
  * tx the parsed transaction, for keys in scriptSigs, witnesses and output
- * scripts). Writes the CoinJoin flag and unions into b. Returns 0 or -1. */
+ * scripts). Records the CoinJoin flag and unions (they reach b at
+ * tl_cluster_flush). Returns 0 or -1. */
 int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_rec *r, const struct tl_tx *tx,
 		  struct tl_err *err);
 /* Ends block `height`: writes its undo journal (if it changed anything)
  * and drops the journal of height - undo_keep, like the indexer's undo. */
 void tl_cluster_block_end(struct tl_cluster *c, struct tl_batch *b, int32_t height, uint32_t undo_keep);
+/* Puts every cluster key changed since the last flush into b, once each
+ * (the overlay keeps them until then). Call right before writing b. */
+void tl_cluster_flush(struct tl_cluster *c, struct tl_batch *b);
 /* Tells that b was written: the overlay becomes cache (trimmed). */
 void tl_cluster_committed(struct tl_cluster *c);
 /* Undoes block `height` (the tip) into b from its journal. Returns 0 or -1. */

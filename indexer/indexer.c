@@ -507,6 +507,7 @@ static int commit(struct ix *x, struct tl_err *err)
 	}
 	x->tip.undo_keep = x->undo_keep;
 	tl_batch_put_tip(x->b, &x->tip);
+	if (x->cl) tl_cluster_flush(x->cl, x->b);
 	if (tl_store_write(x->s, x->b, err) < 0) return -1;
 	if (x->cl) tl_cluster_committed(x->cl);
 	tl_batch_clear(x->b);

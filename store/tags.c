@@ -174,36 +174,55 @@ int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_su
 	return pos == len ? 0 : -1;
 }
 
-void tl_cluster_member_prefix(uint64_t cluster_id, uint8_t key[9])
-{
-	key[0] = 'm';
-	tl_put_be64(key + 1, cluster_id);
-}
-
 void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9])
 {
 	key[0] = 's';
 	tl_put_be64(key + 1, cluster_id);
 }
 
-void tl_cluster_link_key(uint64_t cluster_id, uint64_t tx_num, uint64_t a, uint64_t b, uint8_t key[33])
+void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16])
 {
-	key[0] = 'l';
-	tl_put_be64(key + 1, cluster_id);
-	tl_put_be64(key + 9, tx_num);
-	tl_put_be64(key + 17, a);
-	tl_put_be64(key + 25, b);
+	tl_put_be64(v, cluster_id);
+	tl_put_be64(v + 8, next);
 }
 
-int tl_cluster_link_key_parse(const uint8_t *key, size_t klen, uint64_t *cluster_id, uint64_t *tx_num, uint64_t *a,
-			      uint64_t *b)
+int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next)
 {
-	if (klen != 33 || key[0] != 'l') return -1;
-	*cluster_id = tl_get_be64(key + 1);
-	*tx_num = tl_get_be64(key + 9);
-	*a = tl_get_be64(key + 17);
-	*b = tl_get_be64(key + 25);
+	if (len != 16) return -1;
+	*cluster_id = tl_get_be64(v);
+	*next = tl_get_be64(v + 8);
 	return 0;
+}
+
+void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9])
+{
+	key[0] = 'l';
+	tl_put_be64(key + 1, absorbed_id);
+}
+
+void tl_cluster_link_encode(int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out)
+{
+	tl_buf_u8(out, (uint8_t)kind);
+	tl_buf_varint(out, tx_num);
+	tl_buf_varint(out, a);
+	tl_buf_varint(out, b);
+}
+
+int tl_cluster_link_decode(const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a, uint64_t *b)
+{
+	size_t pos = 1;
+	if (len < 1) return -1;
+	*kind = v[0];
+	if (tl_get_varint(v, len, &pos, tx_num) < 0 || tl_get_varint(v, len, &pos, a) < 0 ||
+	    tl_get_varint(v, len, &pos, b) < 0 || pos != len)
+		return -1;
+	return 0;
+}
+
+void tl_cluster_keyref_key(const uint8_t h160[20], uint8_t key[21])
+{
+	key[0] = 'k';
+	memcpy(key + 1, h160, 20);
 }
 
 void tl_cluster_coinjoin_key(uint64_t tx_num, uint8_t key[9])
@@ -216,12 +235,4 @@ void tl_cluster_undo_key(int32_t height, uint8_t key[5])
 {
 	key[0] = 'u';
 	tl_put_be32(key + 1, (uint32_t)height);
-}
-
-int tl_cluster_member_key_parse(const uint8_t *key, size_t klen, uint64_t *cluster_id, uint64_t *addr_id)
-{
-	if (klen != 17 || key[0] != 'm') return -1;
-	*cluster_id = tl_get_be64(key + 1);
-	*addr_id = tl_get_be64(key + 9);
-	return 0;
 }

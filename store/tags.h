@@ -20,13 +20,21 @@
  *   "#" num(BE32)                             -> heist id string
  *   "#next"                                   -> next num (BE32)
  * cluster family
- *   "a" addr_id                               -> cluster id (BE64); absent = a
- *                                               singleton (cluster id = addr_id)
- *   "m" cluster_id addr_id                    -> "" (members, multi-member only)
+ *   "a" addr_id                               -> cluster id (BE64), next
+ *                                               member (BE64, 0 = last);
+ *                                               absent = a singleton
+ *                                               (cluster id = addr_id). The
+ *                                               members of a cluster are a
+ *                                               list from the id's own record.
  *   "s" cluster_id                            -> cluster summary (size, tag
  *                                               categories, label)
- *   "l" cluster_id tx_num addr_a addr_b       -> heuristic (u8): why the
- *                                               cluster's addresses merged
+ *   "l" absorbed cluster id                   -> link: heuristic (u8), varint
+ *                                               tx_num, addr_a, addr_b: why the
+ *                                               cluster was absorbed (an id is
+ *                                               absorbed at most once)
+ *   "k" hash160(compressed key)               -> varint addr_id that revealed
+ *                                               the key (public key forms seen
+ *                                               later are linked to it)
  *   "j" tx_num                                -> CoinJoin kind (u8)
  *   "u" height(BE32)                          -> undo journal of the block's
  *                                               cluster writes
@@ -115,17 +123,22 @@ struct tl_cluster_summary {
 void tl_cluster_summary_encode(const struct tl_cluster_summary *s, struct tl_buf *out);
 int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_summary *s);
 
-/* Key builders (the "a" and "m" keys are store.h's tl_cluster_addr_key
- * and tl_cluster_member_key). */
-void tl_cluster_member_prefix(uint64_t cluster_id, uint8_t key[9]);
+/* Key builders (the "a" key is store.h's tl_cluster_addr_key). */
 void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9]);
-/* Link key (33 bytes); with only the cluster id, the 9-byte prefix. */
-void tl_cluster_link_key(uint64_t cluster_id, uint64_t tx_num, uint64_t a, uint64_t b, uint8_t key[33]);
-int tl_cluster_link_key_parse(const uint8_t *key, size_t klen, uint64_t *cluster_id, uint64_t *tx_num, uint64_t *a,
-			      uint64_t *b);
+/* "a" value: the cluster id and the next member of its list (0 = none). */
+void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16]);
+/* Decodes an "a" value; 0, or -1 if corrupt. */
+int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next);
+/* Link key (9 bytes) of an absorbed cluster id. */
+void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9]);
+/* Link value: heuristic, transaction and the two addresses it united.
+ * Appends to out. */
+void tl_cluster_link_encode(int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out);
+/* Decodes a link value; 0, or -1 if corrupt. */
+int tl_cluster_link_decode(const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a, uint64_t *b);
+/* Revealed-key key (21 bytes): "k" + hash160 of the compressed key. */
+void tl_cluster_keyref_key(const uint8_t h160[20], uint8_t key[21]);
 void tl_cluster_coinjoin_key(uint64_t tx_num, uint8_t key[9]);
 void tl_cluster_undo_key(int32_t height, uint8_t key[5]);
-/* Parses a member key; 0 or -1. */
-int tl_cluster_member_key_parse(const uint8_t *key, size_t klen, uint64_t *cluster_id, uint64_t *addr_id);
 
 #endif

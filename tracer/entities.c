@@ -290,10 +290,8 @@ int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, st
 	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
 	if (rc < 0) return -1;
 	*cluster_id = addr_id;
-	if (rc == 1) {
-		if (vl != 8) rc = -1;
-		else *cluster_id = tl_get_be64(v);
-	}
+	uint64_t next;
+	if (rc == 1 && tl_cluster_addr_decode(v, vl, cluster_id, &next) < 0) rc = -1;
 	free(v);
 	return rc < 0 ? tl_err_set(err, "corrupt cluster record of address %llu", (unsigned long long)addr_id) : 0;
 }
@@ -325,23 +323,24 @@ int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb
 	int stop = 0;
 	if (sum.size <= 1) return tags_of_id(s, cluster_id, cb, ctx, &stop, err);
 	if (rc == 1 && sum.tagged == 0 && sum.cats == 0) return 0; /* nothing to find */
-	uint8_t pre[9];
-	tl_cluster_member_prefix(cluster_id, pre);
-	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
+	int nm = tl_cluster_members(s, cluster_id, NULL, 0, err);
+	if (nm < 0) return -1;
+	uint64_t *ids = malloc((size_t)(nm ? nm : 1) * sizeof *ids);
+	if (!ids) abort();
+	if (tl_cluster_members(s, cluster_id, ids, nm, err) < 0) {
+		free(ids);
+		return -1;
+	}
 	int total = 0;
-	for (tl_iter_seek(it, pre, 9); tl_iter_valid(it) && !stop; tl_iter_next(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		uint64_t cid, a;
-		if (tl_cluster_member_key_parse(k, kl, &cid, &a) < 0 || cid != cluster_id) break;
-		int n = tags_of_id(s, a, cb, ctx, &stop, err);
+	for (int i = 0; i < nm && !stop; i++) {
+		int n = tags_of_id(s, ids[i], cb, ctx, &stop, err);
 		if (n < 0) {
-			tl_iter_free(it);
+			free(ids);
 			return -1;
 		}
 		total += n;
 	}
-	tl_iter_free(it);
+	free(ids);
 	return total;
 }
 
@@ -361,6 +360,12 @@ int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, s
 	return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err)
 {
 	struct tl_cluster_summary sum;
@@ -370,20 +375,34 @@ int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, i
 		if (cap > 0) ids[0] = cluster_id;
 		return 1;
 	}
-	uint8_t pre[9];
-	tl_cluster_member_prefix(cluster_id, pre);
-	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
-	int n = 0;
-	for (tl_iter_seek(it, pre, 9); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		uint64_t cid, a;
-		if (tl_cluster_member_key_parse(k, kl, &cid, &a) < 0 || cid != cluster_id) break;
-		if (n < cap) ids[n] = a;
-		n++;
+	/* the list starts at the id's own record (store/tags.h); it is in
+	 * merge order, so it is collected and sorted */
+	uint64_t *all = malloc((size_t)sum.size * sizeof *all);
+	if (!all) abort();
+	uint64_t n = 0;
+	for (uint64_t cur = cluster_id; cur;) {
+		uint8_t k[9], *v = NULL;
+		size_t vl;
+		uint64_t cid, next;
+		tl_cluster_addr_key(cur, k);
+		int rc2 = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+		if (rc2 < 0) {
+			free(all);
+			return -1;
+		}
+		rc2 = rc2 == 1 ? tl_cluster_addr_decode(v, vl, &cid, &next) : -1;
+		free(v);
+		if (rc2 < 0 || cid != cluster_id || n >= sum.size) {
+			free(all);
+			return tl_err_set(err, "corrupt member list of cluster %llu", (unsigned long long)cluster_id);
+		}
+		all[n++] = cur;
+		cur = next;
 	}
-	tl_iter_free(it);
-	return n;
+	qsort(all, (size_t)n, sizeof *all, cmp_id);
+	for (uint64_t i = 0; i < n && (int64_t)i < cap; i++) ids[i] = all[i];
+	free(all);
+	return (int)n;
 }
 
 int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_link *out, int cap,
@@ -398,21 +417,25 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 		return -1;
 	}
 	int n = 0;
-	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
 	for (int i = 0; i < nm && n < cap; i++) {
-		uint8_t pre[33];
-		tl_cluster_link_key(ids[i], 0, 0, 0, pre);
-		for (tl_iter_seek(it, pre, 9); tl_iter_valid(it) && n < cap; tl_iter_next(it)) {
-			size_t kl, vl;
-			const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
-			uint64_t cid;
-			struct tl_cluster_link *l = &out[n];
-			if (tl_cluster_link_key_parse(k, kl, &cid, &l->tx_num, &l->a, &l->b) < 0 || cid != ids[i]) break;
-			l->kind = vl ? v[0] : 0;
-			n++;
+		uint8_t k[9], *v = NULL;
+		size_t vl;
+		tl_cluster_link_key(ids[i], k);
+		int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+		if (rc < 0) {
+			free(ids);
+			return -1;
 		}
+		if (rc == 0) continue;
+		struct tl_cluster_link *l = &out[n];
+		rc = tl_cluster_link_decode(v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
+		free(v);
+		if (rc < 0) {
+			free(ids);
+			return tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
+		}
+		n++;
 	}
-	tl_iter_free(it);
 	free(ids);
 	return n;
 }
