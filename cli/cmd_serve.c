@@ -24,6 +24,10 @@ static void usage(FILE *f)
 		   "                      directory, else the one the database records)\n"
 		   "  --network N         network of a database --follow creates (default main)\n"
 		   "  --poll-ms MS        how often to look for new blocks (default 1000)\n"
+		   "  --trace-time-ms MS  stop a trace after MS and answer 422 trace_timeout\n"
+		   "                      (default: the request's 10 s budget)\n"
+		   "  --max-trace-txs N   answer 413 for traces visiting more transactions\n"
+		   "                      (default 200000)\n"
 		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
 }
 
@@ -34,13 +38,14 @@ int cmd_serve(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },    { "threads", required_argument, NULL, 't' },
 		{ "follow", required_argument, NULL, 'f' },  { "blocks-dir", required_argument, NULL, 'b' },
 		{ "network", required_argument, NULL, 'n' }, { "poll-ms", required_argument, NULL, 'p' },
+		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -65,6 +70,17 @@ int cmd_serve(int argc, char **argv)
 			}
 			if (c == 't') o.threads = (int)v;
 			else o.poll_ms = (int)v;
+			break;
+		case 'T':
+		case 'X':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > (c == 'T' ? 3600000L : 1000000000L)) {
+				fprintf(stderr, "serve: bad number '%s' for --%s\n", optarg,
+					c == 'T' ? "trace-time-ms" : "max-trace-txs");
+				return TL_EXIT_USAGE;
+			}
+			if (c == 'T') o.trace_time_ms = (int)v;
+			else o.max_trace_txs = (uint64_t)v;
 			break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
