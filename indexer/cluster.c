@@ -323,17 +323,92 @@ static int owner_of(struct tl_cluster *c, const uint8_t *skey, size_t sklen, uin
 	return rc;
 }
 
-/* Links the owner `addr` that revealed key K with the other owners of K:
- * P2PKH of both serializations and P2PK of both. */
-static int link_key(struct tl_cluster *c, uint64_t addr, const uint8_t *key, size_t klen,
-		    uint64_t tx_num)
+/* The last push of a push-only scriptSig (a P2PKH spend's key), not yet
+ * validated; 0 if none. */
+static size_t last_push(const uint8_t *script, size_t len, const uint8_t **key)
 {
-	uint8_t comp[33], unc[65];
+	size_t pos = 0, dlen = 0, last_len = 0;
+	const uint8_t *data, *last = NULL;
+	uint8_t op;
+	if (!script) return 0;
+	while (pos < len) {
+		if (tl_script_get_op(script, len, &pos, &op, &data, &dlen) < 0 || op > 0x4e) return 0;
+		last = data;
+		last_len = dlen;
+	}
+	if (!last || (last_len != 33 && last_len != 65)) return 0;
+	*key = last;
+	return last_len;
+}
+
+/* Key id: hash160 of the compressed serialization of a 33- or 65-byte
+ * key (the compressed form of an uncompressed key is its x coordinate
+ * with the parity of y; the point is validated later). */
+static int key_id(const uint8_t *key, size_t klen, uint8_t h[20])
+{
+	uint8_t comp[33];
+	if (klen == 33 && (key[0] == 2 || key[0] == 3)) {
+		tl_hash160(key, 33, h);
+		return 0;
+	}
+	if (klen == 65 && key[0] == 4) {
+		comp[0] = (uint8_t)(2 | (key[64] & 1));
+		memcpy(comp + 1, key + 1, 32);
+		tl_hash160(comp, 33, h);
+		return 0;
+	}
+	return -1;
+}
+
+/* Whether key "k"+h was revealed: 1 (*addr = its revealer), 0, -1. Does
+ * not cache a miss (most new owners have never been revealed). */
+static int keyref_get(struct tl_cluster *c, const uint8_t h[20], uint64_t *addr)
+{
+	uint8_t k[21], *v = NULL, buf[16];
+	size_t vl = 0, pos = 0;
+	tl_cluster_keyref_key(h, k);
+	struct tl_hent *e = tl_hmap_get(&c->ov, k, 21);
+	int rc;
+	if (e) {
+		rc = kv_get(c, k, 21, buf, sizeof buf, &vl);
+		v = buf;
+	} else {
+		rc = tl_store_get_kv(c->s, TL_CF_CLUSTER, k, 21, &v, &vl, c->err);
+	}
+	if (rc < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	if (rc == 1 && tl_get_varint(v, vl, &pos, addr) < 0) rc = -1;
+	if (v != buf) free(v);
+	if (rc < 0) {
+		c->failed = 1;
+		return tl_err_set(c->err, "corrupt revealed-key record");
+	}
+	return rc;
+}
+
+/* The owner `addr` revealed key K (a P2PKH spend, a P2PK output):
+ * unites it with the other owners of K seen so far (P2PKH and P2PK of
+ * both serializations, P2WPKH of the compressed one). A key that a hash
+ * form appearing later cannot find by its own hash (an uncompressed key,
+ * whose compressed hash forms differ from its P2PKH hash; any P2PK key,
+ * remember set) is remembered by its key id for link_late_form. A key
+ * remembered before is skipped (its forms were linked then or when they
+ * appeared). */
+static int link_key(struct tl_cluster *c, uint64_t addr, const uint8_t *key, size_t klen, uint64_t tx_num,
+		    int remember)
+{
+	uint8_t h[20], comp[33], unc[65];
+	uint64_t prev;
+	if (key_id(key, klen, h) < 0) return 0;
+	int rc = keyref_get(c, h, &prev);
+	if (rc != 0) return rc < 0 ? -1 : 0;
 	if (tl_pubkey_forms(key, klen, comp, unc) < 0) return 0;
-	uint8_t sk[4][TL_SCRIPT_KEY_MAX];
-	size_t sl[4];
+	uint8_t sk[5][TL_SCRIPT_KEY_MAX];
+	size_t sl[5];
 	sk[0][0] = sk[1][0] = TL_SCRIPT_PUBKEYHASH;
-	tl_hash160(comp, 33, sk[0] + 1);
+	memcpy(sk[0] + 1, h, 20);
 	tl_hash160(unc, 65, sk[1] + 1);
 	sl[0] = sl[1] = 21;
 	sk[2][0] = sk[3][0] = TL_SCRIPT_PUBKEY;
@@ -341,15 +416,57 @@ static int link_key(struct tl_cluster *c, uint64_t addr, const uint8_t *key, siz
 	memcpy(sk[3] + 1, unc, 65);
 	sl[2] = 34;
 	sl[3] = 66;
-	for (int i = 0; i < 4; i++) {
+	sk[4][0] = TL_SCRIPT_WITNESS_V0_KEYHASH;
+	memcpy(sk[4] + 1, h, 20);
+	sl[4] = 21;
+	for (int i = 0; i < 5; i++) {
 		uint64_t other;
-		int rc = owner_of(c, sk[i], sl[i], &other);
+		rc = owner_of(c, sk[i], sl[i], &other);
 		if (rc < 0) return -1;
 		if (rc == 0 || other == addr) continue;
 		uint64_t ca, co;
 		if (find(c, addr, &ca) < 0 || find(c, other, &co) < 0) return -1;
 		if (ca == co) continue;
 		if (unite(c, addr, other, TL_LINK_PUBKEY_FORMS, tx_num) < 0) return -1;
+		c->st.pubkey_links++;
+	}
+	if (!remember && klen == 33) return c->failed ? -1 : 0;
+	uint8_t k[21];
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, addr);
+	tl_cluster_keyref_key(h, k);
+	kv_set(c, k, 21, v.data, v.len, 1, JR_ABSENT);
+	tl_buf_free(&v);
+	return c->failed ? -1 : 0;
+}
+
+/* A new P2PKH or P2WPKH owner `addr` with hash h (script key sk): the
+ * same 20-byte hash is the same key, so it is united with its twin of the
+ * other type if seen, and with the revealer of a remembered key whose id
+ * is h (a P2PK owner or an uncompressed key's owners, see link_key). Not
+ * found: the P2PKH hash of the uncompressed serialization of a key
+ * revealed only compressed (it would take a field square root on every
+ * P2WPKH spend to compute), until that address spends. */
+static int link_late_form(struct tl_cluster *c, uint64_t addr, const uint8_t *sk, size_t sklen, uint64_t tx_num)
+{
+	if ((sk[0] != TL_SCRIPT_PUBKEYHASH && sk[0] != TL_SCRIPT_WITNESS_V0_KEYHASH) || sklen != 21) return 0;
+	uint8_t twin[21];
+	twin[0] = sk[0] == TL_SCRIPT_PUBKEYHASH ? TL_SCRIPT_WITNESS_V0_KEYHASH : TL_SCRIPT_PUBKEYHASH;
+	memcpy(twin + 1, sk + 1, 20);
+	uint64_t other[2];
+	int n = 0, rc = owner_of(c, twin, 21, &other[n]);
+	if (rc < 0) return -1;
+	n += rc;
+	rc = keyref_get(c, sk + 1, &other[n]);
+	if (rc < 0) return -1;
+	n += rc;
+	for (int i = 0; i < n; i++) {
+		uint64_t ca, co;
+		if (other[i] == addr) continue;
+		if (find(c, addr, &ca) < 0 || find(c, other[i], &co) < 0) return -1;
+		if (ca == co) continue;
+		if (unite(c, other[i], addr, TL_LINK_PUBKEY_FORMS, tx_num) < 0) return -1;
 		c->st.pubkey_links++;
 	}
 	return 0;
@@ -401,18 +518,21 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 	c->failed = 0;
 	uint64_t before = c->max_addr;
 	int check_tags = c->tagged.count > 0;
-	/* new owners: remember P2PK/P2PKH keys for this batch, apply pending tags */
+	/* new owners: remember key-form owners for this batch, link forms of
+	 * keys revealed earlier, apply pending tags */
 	for (uint32_t o = 0; o < r->n_out; o++) {
 		uint64_t a = r->out[o].addr_id;
 		if (a <= c->max_addr) continue;
 		c->max_addr = a;
 		uint8_t t = r->out[o].script_type;
-		if (!check_tags && t != TL_SCRIPT_PUBKEY && t != TL_SCRIPT_PUBKEYHASH) continue;
+		int form = t == TL_SCRIPT_PUBKEY || t == TL_SCRIPT_PUBKEYHASH || t == TL_SCRIPT_WITNESS_V0_KEYHASH;
+		if (!check_tags && !form) continue;
 		uint8_t sk[TL_SCRIPT_KEY_MAX];
 		size_t sl = tl_script_key(tx->out[o].script, tx->out[o].script_len, sk);
-		if (t == TL_SCRIPT_PUBKEY || t == TL_SCRIPT_PUBKEYHASH) {
+		if (form) {
 			struct tl_hent *e = tl_hmap_put(&c->newkeys, sk, sl, 8);
 			memcpy(tl_hent_val(e), &a, 8);
+			if (link_late_form(c, a, sk, sl, r->tx_num) < 0) return -1;
 		}
 		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 	}
@@ -451,17 +571,19 @@ keys:
 	/* keys revealed by P2PKH spends and P2PK outputs */
 	for (uint32_t i = 0; i < r->n_in && !(r->flags & TL_TX_COINBASE); i++) {
 		const struct tl_in_rec *in = &r->in[i];
-		if (in->kind != TL_IN_KNOWN || !in->addr_id || in->script_type != TL_SCRIPT_PUBKEYHASH) continue;
+		if (in->kind != TL_IN_KNOWN || !in->addr_id) continue;
 		const uint8_t *key;
-		size_t kl = tl_pubkey_from_scriptsig(tx->in[i].script_sig, tx->in[i].script_sig_len, &key);
-		if (kl && link_key(c, in->addr_id, key, kl, r->tx_num) < 0) return -1;
+		size_t kl = 0;
+		if (in->script_type == TL_SCRIPT_PUBKEYHASH)
+			kl = last_push(tx->in[i].script_sig, tx->in[i].script_sig_len, &key);
+		if (kl && link_key(c, in->addr_id, key, kl, r->tx_num, 0) < 0) return -1;
 	}
 	for (uint32_t o = 0; o < r->n_out; o++) {
 		if (r->out[o].script_type != TL_SCRIPT_PUBKEY) continue;
 		struct tl_script_info si;
 		tl_script_classify(tx->out[o].script, tx->out[o].script_len, &si);
 		if (si.type == TL_SCRIPT_PUBKEY &&
-		    link_key(c, r->out[o].addr_id, si.data, si.data_len, r->tx_num) < 0)
+		    link_key(c, r->out[o].addr_id, si.data, si.data_len, r->tx_num, 1) < 0)
 			return -1;
 	}
 	return c->failed ? -1 : 0;

@@ -14,9 +14,14 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "chain/block.h"
+#include "chain/bytes.h"
 #include "chain/hash.h"
+#include "chain/pubkey.h"
+#include "chain/script.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
+#include "sim/internal.h"
 #include "sim/sim.h"
 #include "store/store.h"
 #include "tests/testutil.h"
@@ -286,6 +291,348 @@ static void test_tags_of_clusters(void **st)
 	tl_store_close(s2);
 }
 
+
+/* ---- hand-built chains (key forms, fresh change) ---- */
+
+struct hblk {
+	struct tl_buf txs;
+	uint8_t (*ids)[32];
+	size_t n;
+};
+
+/* A transaction: inputs (prev txid, vout, scriptSig; a NULL prev makes a
+ * coinbase input), outputs (value, script). Appends it to b; its txid to
+ * txid. */
+struct hin {
+	const uint8_t *prev;
+	uint32_t vout;
+	const uint8_t *sig;
+	size_t sig_len;
+};
+struct hout {
+	uint64_t value;
+	uint8_t script[70];
+	size_t len;
+};
+static void hblk_tx(struct hblk *b, const struct hin *in, size_t nin, const struct hout *out, size_t nout,
+		    uint8_t txid[32])
+{
+	struct tl_buf t;
+	tl_buf_init(&t);
+	tl_buf_u32le(&t, 1);
+	tl_buf_compact(&t, nin);
+	for (size_t i = 0; i < nin; i++) {
+		uint8_t zero[32] = { 0 };
+		tl_buf_put(&t, in[i].prev ? in[i].prev : zero, 32);
+		tl_buf_u32le(&t, in[i].prev ? in[i].vout : 0xffffffff);
+		tl_buf_compact(&t, in[i].sig_len);
+		tl_buf_put(&t, in[i].sig, in[i].sig_len);
+		tl_buf_u32le(&t, 0xffffffff);
+	}
+	tl_buf_compact(&t, nout);
+	for (size_t o = 0; o < nout; o++) {
+		tl_buf_u64le(&t, out[o].value);
+		tl_buf_compact(&t, out[o].len);
+		tl_buf_put(&t, out[o].script, out[o].len);
+	}
+	tl_buf_u32le(&t, 0);
+	struct tl_arena a;
+	tl_arena_init(&a);
+	struct tl_reader r;
+	tl_reader_init(&r, t.data, t.len);
+	struct tl_tx tx;
+	struct tl_err err;
+	assert_int_equal(tl_tx_parse(&r, &a, &tx, &err), 0);
+	b->ids = realloc(b->ids, (b->n + 1) * 32);
+	memcpy(b->ids[b->n++], tx.txid, 32);
+	memcpy(txid, tx.txid, 32);
+	tl_buf_put(&b->txs, t.data, t.len);
+	tl_arena_free(&a);
+	tl_buf_free(&t);
+}
+
+/* Mines b on prev at regtest difficulty into file (a blk file record). */
+static void hblk_mine(struct tl_buf *file, struct hblk *b, uint8_t prev[32], uint32_t time)
+{
+	struct tl_header h = { .version = 1, .time = time, .bits = 0x207fffff };
+	memcpy(h.prev, prev, 32);
+	bool mutated;
+	tl_merkle_root((const uint8_t(*)[32])b->ids, b->n, h.merkle, &mutated);
+	uint8_t ser[80];
+	struct tl_err err;
+	for (h.nonce = 0;; h.nonce++) {
+		tl_header_serialize(&h, ser);
+		tl_header_parse(ser, 80, &h, NULL);
+		if (tl_header_check_pow(&h, tl_net_params(TL_NET_REGTEST), &err) == 0) break;
+	}
+	tl_buf_put(file, tl_net_params(TL_NET_REGTEST)->magic, 4);
+	struct tl_buf blk;
+	tl_buf_init(&blk);
+	tl_buf_put(&blk, ser, 80);
+	tl_buf_compact(&blk, b->n);
+	tl_buf_put(&blk, b->txs.data, b->txs.len);
+	tl_buf_u32le(file, (uint32_t)blk.len);
+	tl_buf_put(file, blk.data, blk.len);
+	memcpy(prev, h.hash, 32);
+	tl_buf_free(&blk);
+	tl_buf_free(&b->txs);
+	free(b->ids);
+	memset(b, 0, sizeof *b);
+}
+
+static struct hout p2pkh_of(const uint8_t *key, size_t klen, uint64_t v)
+{
+	struct hout o = { .value = v, .len = 25 };
+	memcpy(o.script, "\x76\xa9\x14", 3);
+	tl_hash160(key, klen, o.script + 3);
+	memcpy(o.script + 23, "\x88\xac", 2);
+	return o;
+}
+static struct hout p2wpkh_of(const uint8_t *key, size_t klen, uint64_t v)
+{
+	struct hout o = { .value = v, .len = 22 };
+	memcpy(o.script, "\x00\x14", 2);
+	tl_hash160(key, klen, o.script + 2);
+	return o;
+}
+static struct hout p2pk_of(const uint8_t *key, size_t klen, uint64_t v)
+{
+	struct hout o = { .value = v, .len = klen + 2 };
+	o.script[0] = (uint8_t)klen;
+	memcpy(o.script + 1, key, klen);
+	o.script[klen + 1] = 0xac;
+	return o;
+}
+/* A P2PKH scriptSig: a dummy 71-byte signature push, then the key. */
+static size_t p2pkh_sig(const uint8_t *key, size_t klen, uint8_t *out)
+{
+	out[0] = 71;
+	memset(out + 1, 0x30, 71);
+	out[72] = (uint8_t)klen;
+	memcpy(out + 73, key, klen);
+	return 73 + klen;
+}
+
+/* Writes the chain's blocks into dir/blocks and indexes it into dir/db. */
+static struct tl_store *index_chain(const char *sub, const struct tl_buf *file, uint32_t heur)
+{
+	char d[600], cmd[1300], path[700];
+	snprintf(d, sizeof d, "%s/%s", g_dir, sub);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/blocks'", d, d);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/blocks/blk00000.dat", d);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
+	fclose(f);
+	char bd[700], dp[700];
+	snprintf(bd, sizeof bd, "%s/blocks", d);
+	snprintf(dp, sizeof dp, "%s/db", d);
+	struct tl_index_opts o = { .blocks_dir = bd, .db_path = dp, .net = tl_net_params(TL_NET_REGTEST),
+				   .cache_mb = 16, .until = -1, .cluster_heuristics = heur };
+	struct tl_index_stats st;
+	struct tl_err err;
+	if (tl_index_run(&o, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	char rel[700];
+	snprintf(rel, sizeof rel, "%s/db", sub);
+	return open_db(rel, 0);
+}
+
+/* Cluster id of the owner of an output script. */
+static uint64_t cluster_of_script(struct tl_store *s, const struct hout *o)
+{
+	uint8_t sk[TL_SCRIPT_KEY_MAX];
+	size_t sl = tl_script_key(o->script, o->len, sk);
+	uint64_t id, cid;
+	struct tl_err err;
+	assert_int_equal(tl_store_addr_id(s, sk, sl, &id, &err), 1);
+	assert_int_equal(tl_cluster_of(s, id, &cid, &err), 0);
+	return cid;
+}
+
+/* The kinds of a cluster's links: a bit per kind. */
+static unsigned link_kinds(struct tl_store *s, uint64_t cid, int *n)
+{
+	struct tl_cluster_link l[16];
+	struct tl_err err;
+	*n = tl_cluster_links(s, cid, l, 16, &err);
+	assert_true(*n >= 0);
+	unsigned k = 0;
+	for (int i = 0; i < *n; i++) k |= 1u << l[i].kind;
+	return k;
+}
+
+static const char *GX = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+static const char *GY = "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8";
+/* 2G and 3G (x, y) from the secp256k1 multiples table. */
+static const char *G2X = "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+static const char *G2Y = "1ae168fea63dc339a3c58419466ceaeef7f632653266d0e1236431a950cfe52a";
+static const char *G3X = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+static const char *G3Y = "388f7b0f632de8140fe337e62a37f3566500a99934c2231b6cb9fd7584b8e672";
+
+static void key_of(const char *x, const char *y, uint8_t comp[33], uint8_t unc[65])
+{
+	unc[0] = 4;
+	for (int i = 0; i < 32; i++) {
+		sscanf(x + 2 * i, "%2hhx", &unc[1 + i]);
+		sscanf(y + 2 * i, "%2hhx", &unc[33 + i]);
+	}
+	comp[0] = (uint8_t)(2 | (unc[64] & 1));
+	memcpy(comp + 1, unc + 1, 32);
+}
+
+/* Public key forms, by the rules of docs/entities.md:
+ *   G: P2PKH(c) and P2WPKH(c) (the same hash: linked when the second
+ *      appears), P2PKH(u) linked when the P2PKH(c) spend reveals G, and
+ *      P2PK(c) appearing after that reveal;
+ *   2G: revealed by a P2PKH(c) spend, then P2WPKH(c) appears (linked by
+ *      the hash);
+ *   3G: a P2PK(u) output (reveals the uncompressed key), then P2WPKH of
+ *      the compressed key appears (linked through the remembered key);
+ *   a stranger's key (4 bytes of 0x11 hashed) is linked to nothing. */
+static void test_key_forms(void **st)
+{
+	(void)st;
+	uint8_t gc[33], gu[65], g2c[33], g2u[65], g3c[33], g3u[65];
+	key_of(GX, GY, gc, gu);
+	key_of(G2X, G2Y, g2c, g2u);
+	key_of(G3X, G3Y, g3c, g3u);
+	/* independent check of the constants: libsecp256k1 agrees */
+	uint8_t c2[33], u2[65];
+	assert_int_equal(tl_pubkey_forms(g2c, 33, c2, u2), 0);
+	assert_memory_equal(u2, g2u, 65);
+	assert_int_equal(tl_pubkey_forms(g3u, 65, c2, u2), 0);
+	assert_memory_equal(c2, g3c, 33);
+
+	struct tl_buf file;
+	tl_buf_init(&file);
+	struct tl_buf gen;
+	tl_buf_init(&gen);
+	sim_genesis_block(&gen);
+	tl_buf_put(&file, tl_net_params(TL_NET_REGTEST)->magic, 4);
+	tl_buf_u32le(&file, (uint32_t)gen.len);
+	tl_buf_put(&file, gen.data, gen.len);
+	uint8_t tip[32];
+	tl_sha256d(gen.data, 80, tip); /* the genesis header's hash */
+	tl_buf_free(&gen);
+	uint8_t stranger[4] = { 0x11, 0x11, 0x11, 0x11 };
+	struct hout A = p2pkh_of(gc, 33, 1000), B = p2wpkh_of(gc, 33, 1000), C = p2pkh_of(gu, 65, 1000),
+		    D = p2pkh_of(g2c, 33, 1000), S = p2pkh_of(stranger, 4, 1000);
+	struct hblk b = { 0 };
+	uint8_t cb1[32], t[32];
+	/* block 1: coinbase to A B C D S */
+	struct hin cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
+	struct hout o1[5] = { A, B, C, D, S };
+	hblk_tx(&b, &cin, 1, o1, 5, cb1);
+	hblk_mine(&file, &b, tip, 1600000001);
+	/* block 2: A spent (reveals G), D spent (reveals 2G), P2PK(3G u) */
+	uint8_t sig1[140], sig2[140];
+	struct hin cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
+	struct hout G3 = p2pk_of(g3u, 65, 1000);
+	hblk_tx(&b, &cin2, 1, &G3, 1, t);
+	struct hin sp[1] = { { cb1, 0, sig1, p2pkh_sig(gc, 33, sig1) } };
+	struct hout junk = S;
+	hblk_tx(&b, sp, 1, &junk, 1, t);
+	struct hin sp2[1] = { { cb1, 3, sig2, p2pkh_sig(g2c, 33, sig2) } };
+	hblk_tx(&b, sp2, 1, &junk, 1, t);
+	hblk_mine(&file, &b, tip, 1600000002);
+	/* block 3: forms appearing after the reveals */
+	struct hin cin3 = { NULL, 0, (const uint8_t *)"\x01\x03", 2 };
+	struct hout F = p2pk_of(gc, 33, 1000), E = p2wpkh_of(g2c, 33, 1000), H = p2wpkh_of(g3c, 33, 1000);
+	struct hout o3[3] = { F, E, H };
+	hblk_tx(&b, &cin3, 1, o3, 3, t);
+	hblk_mine(&file, &b, tip, 1600000003);
+
+	struct tl_store *s = index_chain("keys", &file, 0);
+	uint64_t a = cluster_of_script(s, &A);
+	assert_int_equal(cluster_of_script(s, &B), a);
+	assert_int_equal(cluster_of_script(s, &C), a);
+	assert_int_equal(cluster_of_script(s, &F), a);
+	uint64_t d = cluster_of_script(s, &D);
+	assert_int_equal(cluster_of_script(s, &E), d);
+	uint64_t g3 = cluster_of_script(s, &G3);
+	assert_int_equal(cluster_of_script(s, &H), g3);
+	uint64_t sx = cluster_of_script(s, &S);
+	assert_true(a != d && a != g3 && d != g3 && sx != a && sx != d && sx != g3);
+	struct tl_cluster_summary sum;
+	struct tl_err err;
+	assert_true(tl_cluster_summary(s, a, &sum, &err) >= 0);
+	assert_int_equal(sum.size, 4);
+	assert_int_equal(tl_cluster_members(s, a, NULL, 0, &err), 4);
+	assert_true(tl_cluster_summary(s, sx, &sum, &err) >= 0);
+	assert_int_equal(sum.size, 1);
+	int n;
+	assert_int_equal(link_kinds(s, a, &n), 1u << TL_LINK_PUBKEY_FORMS);
+	assert_int_equal(n, 3);
+	assert_int_equal(link_kinds(s, d, &n), 1u << TL_LINK_PUBKEY_FORMS);
+	assert_int_equal(n, 1);
+	assert_int_equal(link_kinds(s, g3, &n), 1u << TL_LINK_PUBKEY_FORMS);
+	assert_int_equal(n, 1);
+	tl_store_close(s);
+	tl_buf_free(&file);
+}
+
+/* fresh-change (off by default): a tx with two outputs, exactly one to a
+ * new address of the inputs' type while the other's type differs, links
+ * the new one to the inputs; a tx whose outputs are both of the inputs'
+ * type, or both new, links nothing. */
+static void test_fresh_change(void **st)
+{
+	(void)st;
+	struct tl_buf file;
+	tl_buf_init(&file);
+	struct tl_buf gen;
+	tl_buf_init(&gen);
+	sim_genesis_block(&gen);
+	tl_buf_put(&file, tl_net_params(TL_NET_REGTEST)->magic, 4);
+	tl_buf_u32le(&file, (uint32_t)gen.len);
+	tl_buf_put(&file, gen.data, gen.len);
+	uint8_t tip[32];
+	tl_sha256d(gen.data, 80, tip); /* the genesis header's hash */
+	tl_buf_free(&gen);
+	uint8_t k[8][4];
+	for (int i = 0; i < 8; i++) memset(k[i], 0x20 + i, 4);
+	/* W0, W1: the spender's P2WPKH coins; P: a known P2PKH payee; W2 new
+	 * change (linked); second tx: W3 spends to a known P2WPKH and a new
+	 * P2WPKH (same types: nothing) */
+	struct hout W0 = p2wpkh_of(k[0], 4, 5000), W1 = p2wpkh_of(k[1], 4, 5000), P = p2pkh_of(k[2], 4, 1000),
+		    W3 = p2wpkh_of(k[3], 4, 5000), Q = p2wpkh_of(k[4], 4, 1000), W2 = p2wpkh_of(k[5], 4, 8000),
+		    W5 = p2wpkh_of(k[6], 4, 4000);
+	struct hblk b = { 0 };
+	uint8_t cb1[32], t[32];
+	struct hin cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
+	struct hout o1[5] = { W0, W1, P, W3, Q };
+	hblk_tx(&b, &cin, 1, o1, 5, cb1);
+	hblk_mine(&file, &b, tip, 1600000001);
+	struct hin cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
+	hblk_tx(&b, &cin2, 1, &P, 1, t);
+	struct hin in1[2] = { { cb1, 0, NULL, 0 }, { cb1, 1, NULL, 0 } };
+	struct hout pay1[2] = { P, W2 };
+	hblk_tx(&b, in1, 2, pay1, 2, t);
+	struct hin in2[1] = { { cb1, 3, NULL, 0 } };
+	struct hout pay2[2] = { Q, W5 };
+	hblk_tx(&b, in2, 1, pay2, 2, t);
+	hblk_mine(&file, &b, tip, 1600000002);
+
+	for (int on = 0; on < 2; on++) {
+		struct tl_store *s = index_chain(on ? "change-on" : "change-off", &file,
+						 on ? TL_CLUSTER_H_FRESH_CHANGE : 0);
+		uint64_t w = cluster_of_script(s, &W0);
+		assert_int_equal(cluster_of_script(s, &W1), w); /* common input either way */
+		if (on) assert_int_equal(cluster_of_script(s, &W2), w);
+		else assert_true(cluster_of_script(s, &W2) != w);
+		assert_true(cluster_of_script(s, &P) != w);
+		uint64_t w3 = cluster_of_script(s, &W3);
+		assert_true(cluster_of_script(s, &W5) != w3 && cluster_of_script(s, &Q) != w3 && w3 != w);
+		int n;
+		unsigned kinds = link_kinds(s, w, &n);
+		assert_int_equal(kinds, (1u << TL_LINK_COMMON_INPUT) | (on ? 1u << TL_LINK_CHANGE_FRESH : 0));
+		assert_int_equal(n, on ? 2 : 1);
+		tl_store_close(s);
+	}
+	tl_buf_free(&file);
+}
+
 static void digest_of(const char *db, uint8_t out[32])
 {
 	struct tl_store *s = open_db(db, 0);
@@ -332,6 +679,8 @@ int main(void)
 		cmocka_unit_test(test_precision_recall_naive),
 		cmocka_unit_test(test_tags_of_clusters),
 		cmocka_unit_test(test_reorg),
+		cmocka_unit_test(test_key_forms),
+		cmocka_unit_test(test_fresh_change),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
