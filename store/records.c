@@ -752,12 +752,5 @@ void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9])
 	tl_put_be64(key + 1, addr_id);
 }
 
-void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17])
-{
-	key[0] = 'm';
-	tl_put_be64(key + 1, cluster_id);
-	tl_put_be64(key + 9, addr_id);
-}
-
 void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]) { outref_key(tx_num, vout, key); }
 void tl_addr_id_key(uint64_t addr_id, uint8_t key[8]) { tl_put_be64(key, addr_id); }

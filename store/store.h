@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 2
+#define TL_STORE_SCHEMA_VERSION 3
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -343,7 +343,6 @@ int tl_store_get_kv(struct tl_store *s, enum tl_cf cf, const void *key, size_t k
 void tl_taint_key(uint32_t heist_id, uint64_t tx_num, uint32_t vout, uint8_t key[16]);
 /* Cluster key helpers. */
 void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9]);
-void tl_cluster_member_key(uint64_t cluster_id, uint64_t addr_id, uint8_t key[17]);
 
 /* ---- digest ---- */
 
