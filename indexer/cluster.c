@@ -45,15 +45,81 @@ struct tl_cluster {
 	uint32_t gen;           /* block generation (journal once per key and block) */
 	uint64_t max_addr;      /* highest addr_id seen */
 	uint64_t *ids;          /* scratch: members of a losing cluster */
+	/* Presence filters, so that most lookups of keys that do not exist
+	 * (singletons, untagged clusters, unrevealed keys) touch neither the
+	 * overlay nor RocksDB: a bit per addr_id for "has an 'a' record" and
+	 * for "has an 's' record" (exact, kept by kv_set, loaded at open), and
+	 * a blocked bloom filter of the 'k' keys (false positives cost a
+	 * read). */
+	uint64_t *abits, *sbits;
+	size_t anw, snw;
+	uint64_t *kbloom; /* KBLOOM_WORDS words */
 	size_t ids_cap;
 	struct tl_cluster_stats st;
 	struct tl_err *err;
 	int failed;
 };
 
+#define KBLOOM_WORDS ((size_t)1 << 17) /* 1 MiB */
+
+static int bit_get(const uint64_t *w, size_t nw, uint64_t i)
+{
+	return i / 64 < nw && ((w[i / 64] >> (i % 64)) & 1);
+}
+
+static void bit_put(uint64_t **w, size_t *nw, uint64_t i, int v)
+{
+	if (i / 64 >= *nw) {
+		if (!v) return;
+		size_t n = *nw ? *nw : 1024;
+		while (n <= i / 64) n *= 2;
+		uint64_t *nwp = realloc(*w, n * sizeof *nwp);
+		if (!nwp) abort();
+		memset(nwp + *nw, 0, (n - *nw) * sizeof *nwp);
+		*w = nwp;
+		*nw = n;
+	}
+	if (v) (*w)[i / 64] |= 1ull << (i % 64);
+	else (*w)[i / 64] &= ~(1ull << (i % 64));
+}
+
+/* Word and two bits of a 'k' key's hash160 in the bloom filter. */
+static uint64_t *kbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mask)
+{
+	uint64_t x, y;
+	memcpy(&x, h, 8);
+	memcpy(&y, h + 8, 8);
+	*mask = (1ull << (y & 63)) | (1ull << ((y >> 6) & 63));
+	return &c->kbloom[x & (KBLOOM_WORDS - 1)];
+}
+
+/* 1 if the filters prove that key has no record (now), else 0. */
+static int known_absent(struct tl_cluster *c, const uint8_t *key, size_t klen)
+{
+	if (klen == 9 && key[0] == 'a') return !bit_get(c->abits, c->anw, tl_get_be64(key + 1));
+	if (klen == 9 && key[0] == 's') return !bit_get(c->sbits, c->snw, tl_get_be64(key + 1));
+	if (klen == 21 && key[0] == 'k') {
+		uint64_t m, *w = kbloom_at(c, key + 1, &m);
+		return (*w & m) != m;
+	}
+	return 0;
+}
+
+/* Keeps the filters in step with a key's presence. */
+static void note_presence(struct tl_cluster *c, const uint8_t *key, size_t klen, int present)
+{
+	if (klen == 9 && key[0] == 'a') bit_put(&c->abits, &c->anw, tl_get_be64(key + 1), present);
+	else if (klen == 9 && key[0] == 's') bit_put(&c->sbits, &c->snw, tl_get_be64(key + 1), present);
+	else if (klen == 21 && key[0] == 'k' && present) {
+		uint64_t m, *w = kbloom_at(c, key + 1, &m);
+		*w |= m;
+	}
+}
+
 /* Current value of a key: 1 present (copied to val, *vlen), 0 absent, -1. */
 static int kv_get(struct tl_cluster *c, const uint8_t *key, size_t klen, uint8_t *val, size_t cap, size_t *vlen)
 {
+	if (known_absent(c, key, klen)) return 0;
 	struct tl_hent *e = tl_hmap_get(&c->ov, key, klen);
 	if (!e) {
 		uint8_t *v = NULL;
@@ -63,7 +129,7 @@ static int kv_get(struct tl_cluster *c, const uint8_t *key, size_t klen, uint8_t
 			c->failed = 1;
 			return -1;
 		}
-		e = tl_hmap_put(&c->ov, key, klen, sizeof(struct ovv) + (rc ? vl : 0));
+		e = tl_hmap_insert(&c->ov, key, klen, sizeof(struct ovv) + (rc ? vl : 0));
 		struct ovv *o = tl_hent_val(e);
 		o->present = (uint8_t)rc;
 		o->len = rc ? (uint32_t)vl : 0;
@@ -98,6 +164,7 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 	struct ovv *o = e ? tl_hent_val(e) : NULL;
 	int was_dirty = o && o->dirty;
 	uint32_t jgen = o ? o->jgen : 0;
+	if (journal == JR_READ && known_absent(c, key, klen)) journal = JR_ABSENT;
 	if (journal && jgen != c->gen) {
 		uint8_t prev[256];
 		size_t pl = 0;
@@ -114,7 +181,8 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 	}
 	size_t nl = present ? vlen : 0;
 	if (!e || o->len != nl) {
-		e = tl_hmap_put(&c->ov, key, klen, sizeof(struct ovv) + nl);
+		if (e) tl_hmap_del(&c->ov, e);
+		e = tl_hmap_insert(&c->ov, key, klen, sizeof(struct ovv) + nl);
 		o = tl_hent_val(e);
 	} else {
 		tl_hmap_touch(&c->ov, e);
@@ -124,6 +192,7 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 	if (nl) memcpy(o->v, val, nl);
 	o->jgen = jgen;
 	o->dirty = 1;
+	note_presence(c, key, klen, present);
 	if (!was_dirty) {
 		tl_buf_u8(&c->dirty, (uint8_t)klen);
 		tl_buf_put(&c->dirty, key, klen);
@@ -367,6 +436,7 @@ static int keyref_get(struct tl_cluster *c, const uint8_t h[20], uint64_t *addr)
 	uint8_t k[21], *v = NULL, buf[16];
 	size_t vl = 0, pos = 0;
 	tl_cluster_keyref_key(h, k);
+	if (known_absent(c, k, 21)) return 0;
 	struct tl_hent *e = tl_hmap_get(&c->ov, k, 21);
 	int rc;
 	if (e) {
@@ -474,6 +544,24 @@ static int link_late_form(struct tl_cluster *c, uint64_t addr, const uint8_t *sk
 
 /* ---- public ---- */
 
+/* Fills the presence filters from the committed 'a', 's' and 'k' keys. */
+static void load_filters(struct tl_cluster *c)
+{
+	static const uint8_t pre[3] = { 'a', 's', 'k' };
+	c->kbloom = calloc(KBLOOM_WORDS, sizeof *c->kbloom);
+	if (!c->kbloom) abort();
+	struct tl_iter *it = tl_iter_new(c->s, TL_CF_CLUSTER);
+	for (int i = 0; i < 3; i++) {
+		for (tl_iter_seek(it, &pre[i], 1); tl_iter_valid(it); tl_iter_next(it)) {
+			size_t kl;
+			const uint8_t *k = tl_iter_key(it, &kl);
+			if (!kl || k[0] != pre[i]) break;
+			note_presence(c, k, kl, 1);
+		}
+	}
+	tl_iter_free(it);
+}
+
 int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct tl_cluster **out, struct tl_err *err)
 {
 	struct tl_cluster *c = calloc(1, sizeof *c);
@@ -493,6 +581,7 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 		tl_cluster_free(c);
 		return -1;
 	}
+	load_filters(c);
 	c->max_addr = tip.next_addr_id ? tip.next_addr_id - 1 : 0;
 	*out = c;
 	return 0;
@@ -503,6 +592,9 @@ void tl_cluster_free(struct tl_cluster *c)
 	if (!c) return;
 	tl_hmap_free(&c->ov);
 	free(c->ids);
+	free(c->abits);
+	free(c->sbits);
+	free(c->kbloom);
 	tl_buf_free(&c->dirty);
 	tl_hmap_free(&c->newkeys);
 	tl_hmap_free(&c->tagged);

@@ -119,6 +119,11 @@ struct tl_hent *tl_hmap_put(struct tl_hmap *m, const void *key, size_t klen, siz
 {
 	struct tl_hent *old = tl_hmap_get(m, key, klen);
 	if (old) tl_hmap_del(m, old);
+	return tl_hmap_insert(m, key, klen, vlen);
+}
+
+struct tl_hent *tl_hmap_insert(struct tl_hmap *m, const void *key, size_t klen, size_t vlen)
+{
 	if (m->count + 1 > m->nb) grow(m);
 	size_t sz = ent_size(klen, vlen);
 	struct tl_hent *e = calloc(1, sz);

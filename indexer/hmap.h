@@ -34,6 +34,8 @@ void tl_hmap_touch(struct tl_hmap *m, struct tl_hent *e);
 /* Inserts key with a zeroed value of vlen bytes, replacing (freeing) any
  * entry with the same key. Returns the new entry (aborts on OOM). */
 struct tl_hent *tl_hmap_put(struct tl_hmap *m, const void *key, size_t klen, size_t vlen);
+/* Like tl_hmap_put for a key the caller knows is absent (no lookup). */
+struct tl_hent *tl_hmap_insert(struct tl_hmap *m, const void *key, size_t klen, size_t vlen);
 void tl_hmap_del(struct tl_hmap *m, struct tl_hent *e);
 /* Evicts least recently used entries until bytes <= budget. */
 void tl_hmap_trim(struct tl_hmap *m, size_t budget);
