@@ -30,6 +30,7 @@ struct ovv {
 	uint8_t dirty;   /* written since the last flush */
 	uint32_t jgen;   /* block generation that journaled it */
 	uint32_t len;
+	uint32_t dslot;  /* index in the dirty list while dirty */
 	uint8_t v[];
 };
 
@@ -41,7 +42,8 @@ struct tl_cluster {
 	struct tl_hmap newkeys; /* owner script key -> addr_id, P2PK/P2PKH owners new since the commit */
 	struct tl_hmap tagged;  /* owner script keys that carry tags */
 	struct tl_buf journal;  /* this block's previous values */
-	struct tl_buf dirty;    /* keys written since the last flush (u8 len + key) */
+	struct tl_hent **dirty; /* entries written since the last flush */
+	size_t ndirty, dirty_cap;
 	uint32_t gen;           /* block generation (journal once per key and block) */
 	uint64_t max_addr;      /* highest addr_id seen */
 	uint64_t *ids;          /* scratch: members of a losing cluster */
@@ -179,6 +181,7 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 		e = tl_hmap_get(&c->ov, key, klen);
 		o = e ? tl_hent_val(e) : NULL;
 	}
+	uint32_t slot = was_dirty ? o->dslot : 0;
 	size_t nl = present ? vlen : 0;
 	if (!e || o->len != nl) {
 		if (e) tl_hmap_del(&c->ov, e);
@@ -194,9 +197,15 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 	o->dirty = 1;
 	note_presence(c, key, klen, present);
 	if (!was_dirty) {
-		tl_buf_u8(&c->dirty, (uint8_t)klen);
-		tl_buf_put(&c->dirty, key, klen);
+		if (c->ndirty == c->dirty_cap) {
+			c->dirty_cap = c->dirty_cap ? c->dirty_cap * 2 : 4096;
+			c->dirty = realloc(c->dirty, c->dirty_cap * sizeof *c->dirty);
+			if (!c->dirty) abort();
+		}
+		slot = (uint32_t)c->ndirty++;
 	}
+	o->dslot = slot;
+	c->dirty[slot] = e; /* the entry may have been replaced */
 }
 
 /* Cluster of addr (itself when a singleton), and the next member after
@@ -574,7 +583,6 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 	tl_hmap_init(&c->newkeys);
 	tl_hmap_init(&c->tagged);
 	tl_buf_init(&c->journal);
-	tl_buf_init(&c->dirty);
 	c->gen = 1;
 	struct tl_tip tip;
 	if (tl_store_tip(s, &tip, err) < 0 || load_tagged(c) < 0) {
@@ -595,7 +603,7 @@ void tl_cluster_free(struct tl_cluster *c)
 	free(c->abits);
 	free(c->sbits);
 	free(c->kbloom);
-	tl_buf_free(&c->dirty);
+	free(c->dirty);
 	tl_hmap_free(&c->newkeys);
 	tl_hmap_free(&c->tagged);
 	tl_buf_free(&c->journal);
@@ -698,25 +706,20 @@ void tl_cluster_block_end(struct tl_cluster *c, struct tl_batch *b, int32_t heig
 
 void tl_cluster_flush(struct tl_cluster *c, struct tl_batch *b)
 {
-	for (size_t p = 0; p < c->dirty.len;) {
-		size_t kl = c->dirty.data[p];
-		const uint8_t *key = c->dirty.data + p + 1;
-		p += 1 + kl;
-		struct tl_hent *e = tl_hmap_get(&c->ov, key, kl);
-		if (!e) continue;
+	for (size_t i = 0; i < c->ndirty; i++) {
+		struct tl_hent *e = c->dirty[i];
 		struct ovv *o = tl_hent_val(e);
-		if (!o->dirty) continue;
 		o->dirty = 0;
-		if (o->present) tl_batch_put_kv(b, TL_CF_CLUSTER, key, kl, o->v, o->len);
-		else tl_batch_del(b, TL_CF_CLUSTER, key, kl);
+		if (o->present) tl_batch_put_kv(b, TL_CF_CLUSTER, tl_hent_key(e), e->klen, o->v, o->len);
+		else tl_batch_del(b, TL_CF_CLUSTER, tl_hent_key(e), e->klen);
 	}
-	c->dirty.len = 0;
+	c->ndirty = 0;
 }
 
 void tl_cluster_committed(struct tl_cluster *c)
 {
 	tl_hmap_clear(&c->newkeys);
-	if (!c->dirty.len) tl_hmap_trim(&c->ov, c->budget);
+	if (!c->ndirty) tl_hmap_trim(&c->ov, c->budget);
 }
 
 int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height, struct tl_err *err)
