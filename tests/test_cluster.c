@@ -658,6 +658,29 @@ static void test_reorg(void **st)
 	assert_memory_equal(a, b, 32);
 }
 
+/* Indexed in four runs (each reopens clustering, whose presence filters
+ * are loaded from the committed records) = indexed in one run. */
+static void test_runs_equal_one(void **st)
+{
+	(void)st;
+	sim("r", 11, 160);
+	char bd[512], dp[512];
+	snprintf(bd, sizeof bd, "%s/r/blocks", g_dir);
+	snprintf(dp, sizeof dp, "%s/dbr", g_dir);
+	for (int32_t until = 40; until <= 160; until += 40) {
+		struct tl_index_opts o = { .blocks_dir = bd, .db_path = dp, .net = tl_net_params(TL_NET_REGTEST),
+					   .cache_mb = 16, .until = until == 160 ? -1 : until, .batch_tx = 300 };
+		struct tl_index_stats is;
+		struct tl_err err;
+		if (tl_index_run(&o, &is, &err) < 0) fail_msg("index: %s", err.msg);
+	}
+	index_into("r", "dbr_one", 0);
+	uint8_t a[32], b[32];
+	digest_of("dbr", a);
+	digest_of("dbr_one", b);
+	assert_memory_equal(a, b, 32);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -679,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_precision_recall_naive),
 		cmocka_unit_test(test_tags_of_clusters),
 		cmocka_unit_test(test_reorg),
+		cmocka_unit_test(test_runs_equal_one),
 		cmocka_unit_test(test_key_forms),
 		cmocka_unit_test(test_fresh_change),
 	};
