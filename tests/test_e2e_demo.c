@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "tests/httpc.h"
 #include "tests/testutil.h"
 
 static char *dir, logpath[1024];
@@ -53,44 +54,18 @@ static int free_port(void)
 	return ntohs(a.sin_port);
 }
 
-/* One HTTP/1.0 request; returns the status (-1 if no connection) and the
- * body (malloc'd) in *body. */
+/* One request through the shared test client; returns the status (-1 if
+ * no connection) and the body (malloc'd) in *body. */
 static int http(const char *method, const char *path, const char *req_body, char **body)
 {
+	struct resp r;
 	*body = NULL;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0) return -1;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-		                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (connect(s, (struct sockaddr *)&a, sizeof a)) {
-		close(s);
+	if (http_do((uint16_t)port, method, path, NULL, req_body, req_body ? strlen(req_body) : 0, &r) < 0) {
+		resp_free(&r);
 		return -1;
 	}
-	char head[2048];
-	size_t bl = req_body ? strlen(req_body) : 0;
-	int hl = snprintf(head, sizeof head,
-	                  "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-	                  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-	                  method, path, bl);
-	if (write(s, head, (size_t)hl) != hl || (bl && write(s, req_body, bl) != (ssize_t)bl)) {
-		close(s);
-		return -1;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *b = malloc(cap);
-	ssize_t n;
-	while ((n = read(s, b + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2) b = realloc(b, cap *= 2);
-	}
-	close(s);
-	b[len] = 0;
-	int status = -1;
-	if (sscanf(b, "HTTP/1.%*d %d", &status) != 1) status = -1;
-	char *sep = strstr(b, "\r\n\r\n");
-	*body = strdup(sep ? sep + 4 : "");
-	free(b);
-	return status;
+	*body = r.body;
+	return r.status;
 }
 
 static json_t *get_json(const char *path, int want_status)
