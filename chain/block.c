@@ -303,6 +303,7 @@ int tl_header_check_pow(const struct tl_header *h, const struct tl_netparams *np
 double tl_bits_difficulty(uint32_t bits)
 {
 	int shift = (bits >> 24) & 0xff;
+	if (!(bits & 0x00ffffff)) return 0; /* no target: no difficulty */
 	double d = (double)0x0000ffff / (double)(bits & 0x00ffffff);
 	while (shift < 29) {
 		d *= 256.0;

@@ -7,6 +7,7 @@
 #include "chain/address.h"
 #include "chain/arena.h"
 #include "chain/bytes.h"
+#include "chain/block.h"
 #include "chain/hash.h"
 #include "chain/script.h"
 #include "chain/script_asm.h"
@@ -27,23 +28,6 @@ const char *tl_esplora_script_type(const uint8_t *script, size_t len)
 	case TL_SCRIPT_WITNESS_V1_TAPROOT: return "v1_p2tr";
 	default: return "unknown";
 	}
-}
-
-double tl_difficulty(uint32_t bits)
-{
-	int shift = (int)((bits >> 24) & 0xff);
-	uint32_t mant = bits & 0x00ffffff;
-	if (!mant) return 0;
-	double d = (double)0x0000ffff / (double)mant;
-	while (shift < 29) {
-		d *= 256.0;
-		shift++;
-	}
-	while (shift > 29) {
-		d /= 256.0;
-		shift--;
-	}
-	return d;
 }
 
 static json_t *hex_json(const uint8_t *p, size_t n)
@@ -425,6 +409,6 @@ json_t *tl_esplora_block(const struct tl_block_rec *b)
 	json_object_set_new(o, "mediantime", json_integer(b->median_time));
 	json_object_set_new(o, "nonce", json_integer(b->nonce));
 	json_object_set_new(o, "bits", json_integer(b->bits));
-	json_object_set_new(o, "difficulty", json_real(tl_difficulty(b->bits)));
+	json_object_set_new(o, "difficulty", json_real(tl_bits_difficulty(b->bits)));
 	return o;
 }

@@ -52,7 +52,5 @@ json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int lim
  * size, weight, merkle_root, previousblockhash (null for genesis),
  * mediantime, nonce, bits, difficulty. */
 json_t *tl_esplora_block(const struct tl_block_rec *b);
-/* Core's difficulty for compact bits (GetDifficulty). */
-double tl_difficulty(uint32_t bits);
 
 #endif
