@@ -19,11 +19,6 @@
 #define ESPLORA_UTXO_LIMIT 500
 #define ESPLORA_BLOCKS_PER_PAGE 10
 
-static int reply_store_error(struct tl_api_req *req, const struct tl_err *err)
-{
-	return tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
-}
-
 static int reply_text(struct tl_api_req *req, const char *text)
 {
 	return tl_api_reply_raw(req, 200, "text/plain", text, strlen(text));
@@ -41,21 +36,6 @@ static int parse_hash(struct tl_api_req *req, const char *name, const char *code
 	return 0;
 }
 
-/* Checks an address for the database's network; replies 400 bad_address
- * or wrong_network on failure. */
-static int check_address(struct tl_api_req *req, struct tl_app *app, const char *addr)
-{
-	uint8_t script[42];
-	size_t len;
-	struct tl_err err;
-	if (tl_address_to_script(addr, app->net, script, &len, &err) == 0) return 0;
-	if (!strncmp(err.msg, "wrong network", 13))
-		tl_api_reply_error(req, 400, "wrong_network", "%s (this server indexes %s)", err.msg, app->net->name);
-	else
-		tl_api_reply_error(req, 400, "bad_address", "%s", err.msg);
-	return -1;
-}
-
 /* ---- blocks ---- */
 
 static void get_tip_height(struct tl_api_req *req, void *ctx)
@@ -64,7 +44,7 @@ static void get_tip_height(struct tl_api_req *req, void *ctx)
 	struct tl_tip tip;
 	struct tl_err err;
 	if (tl_store_tip(app->store, &tip, &err) < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (tip.height < 0) {
@@ -82,7 +62,7 @@ static void get_tip_hash(struct tl_api_req *req, void *ctx)
 	struct tl_tip tip;
 	struct tl_err err;
 	if (tl_store_tip(app->store, &tip, &err) < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (tip.height < 0) {
@@ -103,7 +83,7 @@ static void get_block(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	int r = tl_store_block_by_hash(app->store, h, &b, &err);
 	if (r < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (r == 0) {
@@ -136,7 +116,7 @@ static void get_block_height(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	int r = tl_store_block_by_height(app->store, height, &b, &err);
 	if (r < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (r == 0) {
@@ -155,7 +135,7 @@ static void get_blocks(struct tl_api_req *req, void *ctx)
 	struct tl_tip tip;
 	struct tl_err err;
 	if (tl_store_tip(app->store, &tip, &err) < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	int32_t start = tip.height;
@@ -169,7 +149,7 @@ static void get_blocks(struct tl_api_req *req, void *ctx)
 		int r = tl_store_block_by_height(app->store, h, &b, &err);
 		if (r < 0) {
 			json_decref(a);
-			reply_store_error(req, &err);
+			tl_app_reply_store_error(req, &err);
 			return;
 		}
 		if (r == 0) break;
@@ -188,7 +168,7 @@ static int load_tx(struct tl_api_req *req, struct tl_app *app, struct tl_tx_rec 
 	struct tl_err err;
 	int rc = tl_store_tx_by_txid(app->store, txid, r, &err);
 	if (rc < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return -1;
 	}
 	if (rc == 0) {
@@ -221,7 +201,7 @@ static void get_tx(struct tl_api_req *req, void *ctx)
 	tl_app_blkdir_put(app, d);
 	tl_tx_rec_free(&r);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);
@@ -237,7 +217,7 @@ static void get_tx_status(struct tl_api_req *req, void *ctx)
 	struct tl_tx_rec r;
 	int rc = tl_store_tx_by_txid(app->store, txid, &r, &err);
 	if (rc < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (rc == 0) {
@@ -247,7 +227,7 @@ static void get_tx_status(struct tl_api_req *req, void *ctx)
 	json_t *j = tl_esplora_status(app->store, r.height, &err);
 	tl_tx_rec_free(&r);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);
@@ -262,7 +242,7 @@ static void get_tx_outspends(struct tl_api_req *req, void *ctx)
 	json_t *j = tl_esplora_outspends(app->store, &r, &err);
 	tl_tx_rec_free(&r);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);
@@ -289,7 +269,7 @@ static void get_tx_outspend(struct tl_api_req *req, void *ctx)
 	json_t *all = tl_esplora_outspends(app->store, &r, &err);
 	tl_tx_rec_free(&r);
 	if (!all) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	json_t *one = json_incref(json_array_get(all, (size_t)v));
@@ -303,11 +283,11 @@ static void get_address(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
 	const char *addr = tl_api_req_param(req, "address");
-	if (check_address(req, app, addr) < 0) return;
+	if (tl_app_check_address(req, app, addr) < 0) return;
 	struct tl_err err;
 	json_t *j = tl_esplora_address(app->store, addr, &err);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);
@@ -319,7 +299,7 @@ static void get_address_txs(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
 	const char *addr = tl_api_req_param(req, "address");
-	if (check_address(req, app, addr) < 0) return;
+	if (tl_app_check_address(req, app, addr) < 0) return;
 	uint8_t last[32];
 	int have_last = 0;
 	if (tl_api_req_param(req, "last_seen_txid")) {
@@ -336,7 +316,7 @@ static void get_address_txs(struct tl_api_req *req, void *ctx)
 					   &err);
 	tl_app_blkdir_put(app, d);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);
@@ -346,19 +326,19 @@ static void get_address_utxo(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
 	const char *addr = tl_api_req_param(req, "address");
-	if (check_address(req, app, addr) < 0) return;
+	if (tl_app_check_address(req, app, addr) < 0) return;
 	uint64_t id;
 	struct tl_err err;
 	int rc = tl_store_addr_id_of_string(app->store, addr, &id, &err);
 	if (rc < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (rc == 1) {
 		/* Count first, to answer the cap with a clear error. */
 		int n = tl_store_addr_utxos(app->store, id, NULL, 0, &err);
 		if (n < 0) {
-			reply_store_error(req, &err);
+			tl_app_reply_store_error(req, &err);
 			return;
 		}
 		if (n > ESPLORA_UTXO_LIMIT) {
@@ -373,7 +353,7 @@ static void get_address_utxo(struct tl_api_req *req, void *ctx)
 	}
 	json_t *j = tl_esplora_address_utxo(app->store, addr, ESPLORA_UTXO_LIMIT, &err);
 	if (!j) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, j);

@@ -17,26 +17,6 @@
 #include "tracer/screen.h"
 #include "tracer/trace.h"
 
-static int reply_store_error(struct tl_api_req *req, const struct tl_err *err)
-{
-	return tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
-}
-
-/* Checks an address of the database's network; replies 400 bad_address or
- * wrong_network. */
-static int check_address(struct tl_api_req *req, struct tl_app *app, const char *addr)
-{
-	uint8_t script[42];
-	size_t len;
-	struct tl_err err;
-	if (tl_address_to_script(addr, app->net, script, &len, &err) == 0) return 0;
-	if (!strncmp(err.msg, "wrong network", 13))
-		tl_api_reply_error(req, 400, "wrong_network", "%s (this server indexes %s)", err.msg, app->net->name);
-	else
-		tl_api_reply_error(req, 400, "bad_address", "%s", err.msg);
-	return -1;
-}
-
 /* ---- heists ---- */
 
 static json_t *heist_json(const struct tl_heist_info *h)
@@ -59,7 +39,7 @@ static void get_heists(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	if (tl_heists_list(app->store, list_cb, a, &err) < 0) {
 		json_decref(a);
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	tl_api_reply_json(req, 200, json_pack("{s:o}", "heists", a));
@@ -73,7 +53,7 @@ static void get_heist(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	int rc = tl_heist_get(app->store, id, &h, &err);
 	if (rc < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (rc == 0) {
@@ -117,12 +97,12 @@ static void get_address_tags(struct tl_api_req *req, void *ctx)
 	struct tl_app *app = ctx;
 	const char *addr = tl_api_req_param(req, "address");
 	const char *chain = tl_api_req_query(req, "chain");
-	if (!chain && check_address(req, app, addr) < 0) return;
+	if (!chain && tl_app_check_address(req, app, addr) < 0) return;
 	struct tl_err err;
 	json_t *tags = json_array();
 	if (tl_tags_of_address(app->store, chain, addr, tag_cb, tags, &err) < 0) {
 		json_decref(tags);
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	json_t *o = json_pack("{s:s,s:o}", "address", addr, "tags", tags);
@@ -152,7 +132,7 @@ static void get_cluster(struct tl_api_req *req, void *ctx)
 	struct tl_cluster_summary sum;
 	int rc = tl_cluster_summary(app->store, cid, &sum, &err);
 	if (rc < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (rc == 0) {
@@ -160,7 +140,7 @@ static void get_cluster(struct tl_api_req *req, void *ctx)
 		struct tl_addr_info ai;
 		rc = tl_store_addr_info(app->store, cid, &ai, &err);
 		if (rc < 0) {
-			reply_store_error(req, &err);
+			tl_app_reply_store_error(req, &err);
 			return;
 		}
 		if (rc == 0) {
@@ -173,7 +153,7 @@ static void get_cluster(struct tl_api_req *req, void *ctx)
 	if (tl_tags_of_cluster(app->store, cid, tag_cb, tags, &err) < 0) {
 		json_decref(tags);
 		json_decref(o);
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	json_object_set_new(o, "tags", tags);
@@ -373,7 +353,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	char *buf = NULL;
 	size_t len = 0;
 	if (tl_storegraph_new(app->store, &sg, &err) < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		goto out;
 	}
 	if (t->until) {
@@ -402,7 +382,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 		memset(&hi, 0, sizeof hi);
 		r = tl_heist_get(app->store, t->heist, &hi, &err);
 		if (r < 0) {
-			reply_store_error(req, &err);
+			tl_app_reply_store_error(req, &err);
 			goto out;
 		}
 		if (r == 0) {
@@ -487,7 +467,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 		goto out;
 	}
 	if (r < 0) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		goto out;
 	}
 	const char *ctype = "application/json";
@@ -675,7 +655,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	struct tl_screen *sc = tl_app_screen_get(app, &err);
 	if (!sc) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	int status;
@@ -711,7 +691,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	struct tl_screen *sc = tl_app_screen_get(app, &err);
 	if (!sc) {
-		reply_store_error(req, &err);
+		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	json_t *out = json_array();

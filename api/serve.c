@@ -12,7 +12,9 @@
 
 #include <jansson.h>
 
+#include "api/http_json.h"
 #include "api/metrics.h"
+#include "chain/address.h"
 #include "chain/hash.h"
 #include "indexer/indexer.h"
 #include "tracer/screen.h"
@@ -552,4 +554,22 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
+}
+
+int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err)
+{
+	return tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
+}
+
+int tl_app_check_address(struct tl_api_req *req, const struct tl_app *app, const char *addr)
+{
+	uint8_t script[42];
+	size_t len;
+	struct tl_err err;
+	if (tl_address_to_script(addr, app->net, script, &len, &err) == 0) return 0;
+	if (!strncmp(err.msg, "wrong network", 13))
+		tl_api_reply_error(req, 400, "wrong_network", "%s (this server indexes %s)", err.msg, app->net->name);
+	else
+		tl_api_reply_error(req, 400, "bad_address", "%s", err.msg);
+	return -1;
 }

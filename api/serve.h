@@ -150,6 +150,14 @@ void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d);
 struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err);
 void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc);
 
+/* Helpers shared by the route files. Each replies on failure and returns
+ * -1 (the handler then just returns):
+ *   tl_app_check_address: an address of the database's network, else 400
+ *     bad_address or wrong_network;
+ *   tl_app_reply_store_error: 500 store_error for a failed index read. */
+int tl_app_check_address(struct tl_api_req *req, const struct tl_app *app, const char *addr);
+int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err);
+
 /* Route registration, one per route file (api/routes_esplora.c,
  * api/routes_v1.c). Return 0 or -1 with err. */
 int tl_routes_esplora(struct tl_app *app, struct tl_err *err);
