@@ -905,17 +905,23 @@ static json_t *screen_out(struct tl_screen *sc, const struct tl_tx_rec *tx, uint
 	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label);
 }
 
+/* The newest transaction with this txid, its display hex in hex.
+ * Returns 0, or -1 with err (unknown transaction or a store error). */
+static int load_tx(struct tl_screen *sc, const uint8_t txid[32], struct tl_tx_rec *tx, char hex[65],
+		   struct tl_err *err)
+{
+	tl_hash_to_hex(txid, hex);
+	int r = tl_store_tx_by_txid(sc->s, txid, tx, err);
+	if (r < 0) return -1;
+	if (r == 0) return tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+	return 0;
+}
+
 json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err)
 {
 	struct tl_tx_rec tx;
 	char hex[65];
-	tl_hash_to_hex(txid, hex);
-	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
-	if (r < 0) return NULL;
-	if (r == 0) {
-		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
-		return NULL;
-	}
+	if (load_tx(sc, txid, &tx, hex, err) < 0) return NULL;
 	json_t *out = NULL;
 	if (vout >= tx.n_out) tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, tx.n_out, vout);
 	else out = screen_out(sc, &tx, vout, err);
@@ -927,13 +933,7 @@ json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_e
 {
 	struct tl_tx_rec tx;
 	char hex[65];
-	tl_hash_to_hex(txid, hex);
-	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
-	if (r < 0) return NULL;
-	if (r == 0) {
-		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
-		return NULL;
-	}
+	if (load_tx(sc, txid, &tx, hex, err) < 0) return NULL;
 	static const char *order[] = { "none", "low", "medium", "high", "severe" };
 	json_t *outs = json_array(), *worst = NULL;
 	int wr = -1, sanctioned = 0;
@@ -968,13 +968,7 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
 {
 	struct tl_tx_rec tx;
 	char hex[65], op[80];
-	tl_hash_to_hex(txid, hex);
-	int r = tl_store_tx_by_txid(sc->s, txid, &tx, err);
-	if (r < 0) return NULL;
-	if (r == 0) {
-		tl_err_set(err, "unknown transaction %s (not in the index)", hex);
-		return NULL;
-	}
+	if (load_tx(sc, txid, &tx, hex, err) < 0) return NULL;
 	uint64_t tx_num = tx.tx_num;
 	uint32_t n_out = tx.n_out;
 	tl_tx_rec_free(&tx);
@@ -1032,7 +1026,7 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
 		bp.max_tx = 200000;
 		struct tl_back_result br;
 		memset(&br, 0, sizeof br);
-		r = tl_walk_backward(&g, tx_num, vout, seeds, ns, &bp, &br, err);
+		int r = tl_walk_backward(&g, tx_num, vout, seeds, ns, &bp, &br, err);
 		if (r == TL_WALK_TOO_BIG) tl_err_set(err, "backward walk over 200000 transactions: lower max_hops");
 		if (r) {
 			json_decref(src);
