@@ -38,19 +38,22 @@ static int parse_hash(struct tl_api_req *req, const char *name, const char *code
 
 /* ---- blocks ---- */
 
+/* The index tip; replies 500 or 404 (empty index) and returns -1. */
+static int load_tip(struct tl_api_req *req, struct tl_app *app, struct tl_tip *tip)
+{
+	struct tl_err err;
+	if (tl_store_tip(app->store, tip, &err) < 0) return tl_app_reply_store_error(req, &err);
+	if (tip->height < 0) {
+		tl_api_reply_error(req, 404, "not_found", "the index is empty");
+		return -1;
+	}
+	return 0;
+}
+
 static void get_tip_height(struct tl_api_req *req, void *ctx)
 {
-	struct tl_app *app = ctx;
 	struct tl_tip tip;
-	struct tl_err err;
-	if (tl_store_tip(app->store, &tip, &err) < 0) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	if (tip.height < 0) {
-		tl_api_reply_error(req, 404, "not_found", "the index is empty");
-		return;
-	}
+	if (load_tip(req, ctx, &tip) < 0) return;
 	char buf[16];
 	snprintf(buf, sizeof buf, "%d", tip.height);
 	reply_text(req, buf);
@@ -58,17 +61,8 @@ static void get_tip_height(struct tl_api_req *req, void *ctx)
 
 static void get_tip_hash(struct tl_api_req *req, void *ctx)
 {
-	struct tl_app *app = ctx;
 	struct tl_tip tip;
-	struct tl_err err;
-	if (tl_store_tip(app->store, &tip, &err) < 0) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	if (tip.height < 0) {
-		tl_api_reply_error(req, 404, "not_found", "the index is empty");
-		return;
-	}
+	if (load_tip(req, ctx, &tip) < 0) return;
 	char hex[65];
 	tl_hash_to_hex(tip.hash, hex);
 	reply_text(req, hex);

@@ -558,7 +558,8 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
 
 int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err)
 {
-	return tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
+	tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
+	return -1;
 }
 
 int tl_app_check_address(struct tl_api_req *req, const struct tl_app *app, const char *addr)
