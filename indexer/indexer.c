@@ -553,8 +553,20 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 			if (in->kind != TL_IN_KNOWN) continue;
 			tl_batch_del_spend(x->b, in->prev_tx_num, in->prev_vout);
 			if (in->prev_tx_num < u.first_tx_num) {
+				/* the script type is not in the input record: the
+				 * spent output's record has it */
+				struct tl_tx_rec pr;
+				rc = tl_store_tx(x->s, in->prev_tx_num, &pr, err);
+				if (rc <= 0 || in->prev_vout >= pr.n_out) {
+					if (rc > 0) tl_tx_rec_free(&pr);
+					tl_tx_rec_free(&r);
+					return rc < 0 ? -1 : tl_err_set(err, "output %llu:%u spent by transaction %llu missing",
+									(unsigned long long)in->prev_tx_num, in->prev_vout,
+									(unsigned long long)t);
+				}
 				struct tl_utxo ut = { in->prev_tx_num, in->prev_vout, in->value, in->addr_id,
-						      in->script_type };
+						      pr.out[in->prev_vout].script_type };
+				tl_tx_rec_free(&pr);
 				tl_batch_put_utxo(x->b, &ut);
 			}
 			if (in->addr_id) {

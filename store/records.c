@@ -251,17 +251,27 @@ void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *v)
 	tl_buf_varint(v, (uint64_t)(uint32_t)r->height);
 	tl_buf_varint(v, r->offset);
 	tl_buf_varint(v, r->size);
-	tl_buf_varint(v, r->weight);
-	tl_buf_varint(v, r->flags);
+	/* weight as the witness bytes (4 * size - weight = 3 * witness
+	 * bytes: 0 for a legacy tx); the low bit of the flags varint says
+	 * when the weight is written as it is instead (not of that form). */
+	uint64_t w4 = (uint64_t)r->size * 4;
+	int plain = r->weight > w4 || (w4 - r->weight) % 3 != 0;
+	tl_buf_varint(v, (uint64_t)r->flags << 1 | (uint64_t)plain);
+	tl_buf_varint(v, plain ? r->weight : (w4 - r->weight) / 3);
 	tl_buf_varint(v, r->fee);
 	tl_buf_varint(v, r->n_in);
 	for (uint32_t i = 0; i < r->n_in; i++) {
+		/* One varint says the kind and the spent vout (0 coinbase,
+		 * 1 not indexed, vout + 2 known); the spent tx is the distance
+		 * back from this one (1 for the previous tx: most spends are
+		 * recent). The spent output's script type is not stored. */
 		const struct tl_in_rec *in = &r->in[i];
-		tl_buf_u8(v, in->kind);
-		if (in->kind != TL_IN_KNOWN) continue;
-		tl_buf_u8(v, in->script_type);
-		tl_buf_varint(v, in->prev_tx_num);
-		tl_buf_varint(v, in->prev_vout);
+		if (in->kind != TL_IN_KNOWN) {
+			tl_buf_varint(v, in->kind == TL_IN_COINBASE ? 0 : 1);
+			continue;
+		}
+		tl_buf_varint(v, (uint64_t)in->prev_vout + 2);
+		tl_buf_varint(v, r->tx_num - in->prev_tx_num);
 		tl_buf_varint(v, in->value);
 		tl_buf_varint(v, in->addr_id);
 	}
@@ -282,8 +292,16 @@ int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *p, size_t len, struct tl_tx
 	r->height = (int32_t)dv32(&d);
 	r->offset = dv32(&d);
 	r->size = dv32(&d);
-	r->weight = dv32(&d);
-	r->flags = dv32(&d);
+	uint64_t fl = dv(&d), w = dv(&d);
+	if (fl >> 1 > UINT32_MAX) d.bad = 1;
+	r->flags = (uint32_t)(fl >> 1);
+	if (!(fl & 1)) {
+		/* w = witness bytes */
+		if (w > r->size) d.bad = 1;
+		else w = (uint64_t)r->size * 4 - 3 * w;
+	}
+	if (w > UINT32_MAX) d.bad = 1;
+	r->weight = (uint32_t)w;
 	r->fee = dv(&d);
 	r->n_in = dv32(&d);
 	/* Every input takes at least one byte: bounds the allocation. */
@@ -292,16 +310,19 @@ int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *p, size_t len, struct tl_tx
 	if (!r->in) abort();
 	for (uint32_t i = 0; i < r->n_in && !d.bad; i++) {
 		struct tl_in_rec *in = &r->in[i];
-		in->kind = db8(&d);
-		if (in->kind == TL_IN_KNOWN) {
-			in->script_type = db8(&d);
-			in->prev_tx_num = dv(&d);
-			in->prev_vout = dv32(&d);
-			in->value = dv(&d);
-			in->addr_id = dv(&d);
-		} else if (in->kind != TL_IN_COINBASE && in->kind != TL_IN_UNKNOWN) {
-			d.bad = 1;
+		uint64_t x = dv(&d);
+		if (x < 2) {
+			in->kind = x == 0 ? TL_IN_COINBASE : TL_IN_UNKNOWN;
+			continue;
 		}
+		in->kind = TL_IN_KNOWN;
+		if (x - 2 > UINT32_MAX) d.bad = 1;
+		in->prev_vout = (uint32_t)(x - 2);
+		uint64_t back = dv(&d);
+		if (back == 0 || back > tx_num) d.bad = 1;
+		in->prev_tx_num = tx_num - back;
+		in->value = dv(&d);
+		in->addr_id = dv(&d);
 	}
 	r->n_out = dv32(&d);
 	if (d.bad || r->n_out > len) goto bad;
@@ -402,7 +423,7 @@ void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint
 	outref_key(tx_num, vout, k);
 	struct tl_buf v;
 	tl_buf_init(&v);
-	tl_buf_varint(&v, spender);
+	tl_buf_varint(&v, spender - tx_num); /* a spender comes after what it spends */
 	tl_buf_varint(&v, vin);
 	tl_batch_put(b, TL_CF_SPEND, k, 12, v.data, v.len);
 	tl_buf_free(&v);
@@ -424,9 +445,10 @@ int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_
 	int rc = tl_store_get(s, TL_CF_SPEND, k, 12, &v, &vl, err);
 	if (rc <= 0) return rc;
 	struct dec d = { v, vl, 0, 0 };
-	*spender = dv(&d);
+	uint64_t after = dv(&d);
 	*vin = dv32(&d);
-	int bad = d.bad;
+	int bad = d.bad || d.pos != vl || after == 0 || after > UINT64_MAX - tx_num;
+	*spender = tx_num + after;
 	free(v);
 	if (bad) return tl_err_set(err, "corrupt spend record");
 	return 1;
@@ -581,7 +603,8 @@ void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)
 	tl_buf_varint(&v, a->funded_count);
 	tl_buf_varint(&v, a->funded_sum);
 	tl_buf_varint(&v, a->spent_count);
-	tl_buf_varint(&v, a->spent_sum);
+	/* the balance (0 for most owners: one byte) rather than spent_sum */
+	tl_buf_varint(&v, a->funded_sum - a->spent_sum);
 	tl_buf_varint(&v, a->tx_count);
 	tl_batch_put(b, TL_CF_ADDR_INFO, k, 8, v.data, v.len);
 	tl_buf_free(&v);
@@ -606,7 +629,9 @@ int tl_addr_info_decode(uint64_t addr_id, const uint8_t *p, size_t len, struct t
 	a->funded_count = dv(&d);
 	a->funded_sum = dv(&d);
 	a->spent_count = dv(&d);
-	a->spent_sum = dv(&d);
+	uint64_t balance = dv(&d);
+	if (balance > a->funded_sum) d.bad = 1;
+	a->spent_sum = a->funded_sum - balance;
 	a->tx_count = dv(&d);
 	return d.bad || d.pos != len ? -1 : 0;
 }
@@ -636,6 +661,45 @@ int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t
 
 /* ---- history ---- */
 
+/* A history value: one byte for both counts when they are small
+ * (n_received | n_sent << 3, below 64), then each sum only when its
+ * count is not zero (a zero count means a zero sum). Anything else:
+ * 64, then the four fields. */
+static void hist_encode(const struct tl_hist_row *h, struct tl_buf *v)
+{
+	if (h->n_received < 8 && h->n_sent < 8 && (h->n_received || !h->received) && (h->n_sent || !h->sent)) {
+		tl_buf_varint(v, h->n_received | h->n_sent << 3);
+		if (h->n_received) tl_buf_varint(v, h->received);
+		if (h->n_sent) tl_buf_varint(v, h->sent);
+		return;
+	}
+	tl_buf_varint(v, 64);
+	tl_buf_varint(v, h->n_received);
+	tl_buf_varint(v, h->n_sent);
+	tl_buf_varint(v, h->received);
+	tl_buf_varint(v, h->sent);
+}
+
+static int hist_decode(const uint8_t *p, size_t len, struct tl_hist_row *h)
+{
+	struct dec d = { p, len, 0, 0 };
+	uint64_t c = dv(&d);
+	if (c < 64) {
+		h->n_received = (uint32_t)(c & 7);
+		h->n_sent = (uint32_t)(c >> 3);
+		h->received = h->n_received ? dv(&d) : 0;
+		h->sent = h->n_sent ? dv(&d) : 0;
+	} else if (c == 64) {
+		h->n_received = dv32(&d);
+		h->n_sent = dv32(&d);
+		h->received = dv(&d);
+		h->sent = dv(&d);
+	} else {
+		d.bad = 1;
+	}
+	return d.bad || d.pos != len ? -1 : 0;
+}
+
 void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_hist_row *h)
 {
 	uint8_t k[16];
@@ -643,10 +707,7 @@ void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_his
 	tl_put_be64(k + 8, h->tx_num);
 	struct tl_buf v;
 	tl_buf_init(&v);
-	tl_buf_varint(&v, h->received);
-	tl_buf_varint(&v, h->sent);
-	tl_buf_varint(&v, h->n_received);
-	tl_buf_varint(&v, h->n_sent);
+	hist_encode(h, &v);
 	tl_batch_put(b, TL_CF_HIST, k, 16, v.data, v.len);
 	tl_buf_free(&v);
 }
@@ -673,13 +734,8 @@ int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, st
 		const uint8_t *key = tl_iter_key(it, &kl);
 		if (kl != 16 || tl_get_be64(key) != addr_id) break;
 		const uint8_t *v = tl_iter_value(it, &vl);
-		struct dec d = { v, vl, 0, 0 };
 		rows[n].tx_num = tl_get_be64(key + 8);
-		rows[n].received = dv(&d);
-		rows[n].sent = dv(&d);
-		rows[n].n_received = dv32(&d);
-		rows[n].n_sent = dv32(&d);
-		if (d.bad) {
+		if (hist_decode(v, vl, &rows[n]) < 0) {
 			tl_iter_free(it);
 			return tl_err_set(err, "corrupt hist record");
 		}

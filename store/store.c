@@ -56,7 +56,9 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	rocksdb_block_based_options_set_block_size(bb, 16 * 1024);
 	if (cf == TL_CF_TXID || cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_SPEND || cf == TL_CF_BLOCKHASH ||
 	    cf == TL_CF_CLUSTER)
-		rocksdb_block_based_options_set_filter_policy(bb, rocksdb_filterpolicy_create_bloom_full(10));
+		rocksdb_block_based_options_set_filter_policy(bb, rocksdb_filterpolicy_create_ribbon(10));
+	/* txid lookups are prefix seeks: the filter holds prefixes only */
+	if (cf == TL_CF_TXID) rocksdb_block_based_options_set_whole_key_filtering(bb, 0);
 	rocksdb_options_set_block_based_table_factory(opt, bb);
 	rocksdb_block_based_options_destroy(bb);
 	if (cf == TL_CF_TXID) {

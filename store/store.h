@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 3
+#define TL_STORE_SCHEMA_VERSION 4
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -181,7 +181,7 @@ struct tl_block_rec {
 enum tl_in_kind { TL_IN_KNOWN = 0, TL_IN_COINBASE = 1, TL_IN_UNKNOWN = 2 };
 struct tl_in_rec {
 	uint8_t kind;           /* enum tl_in_kind */
-	uint8_t script_type;    /* of the spent output (known only) */
+	uint8_t script_type;    /* of the spent output (known only); not stored: 0 when read back */
 	uint32_t prev_vout;     /* known only */
 	uint64_t prev_tx_num;   /* known only */
 	uint64_t value;         /* known only */

@@ -58,7 +58,7 @@ static void test_records(void **state)
 	struct tl_in_rec ins[3] = {
 		{ .kind = TL_IN_KNOWN, .script_type = 2, .prev_tx_num = 5, .prev_vout = 7, .value = 1234567, .addr_id = 9 },
 		{ .kind = TL_IN_UNKNOWN },
-		{ .kind = TL_IN_KNOWN, .script_type = 6, .prev_tx_num = 1ull << 40, .prev_vout = 0, .value = 0, .addr_id = 1 },
+		{ .kind = TL_IN_KNOWN, .script_type = 6, .prev_tx_num = 0, .prev_vout = 70000, .value = 0, .addr_id = 1 },
 	};
 	struct tl_out_rec outs[2] = { { 5000000000ull, 3, 2 }, { 0, 0, 5 } };
 	struct tl_tx_rec r = { .tx_num = 42, .height = 17, .offset = 81, .size = 250, .weight = 700, .flags = 2,
@@ -69,7 +69,10 @@ static void test_records(void **state)
 	struct tl_tx_rec r2 = r;
 	r2.tx_num = 43;
 	r2.txid[31] ^= 1;
+	r2.weight = 701; /* not 4 * size - 3 * witness bytes: stored as it is */
+	r2.in[0].prev_tx_num = 42; /* the previous transaction */
 	tl_batch_put_tx(b, &r2);
+	r2.in[0].prev_tx_num = 5; /* the array is shared with r */
 	struct tl_block_rec br = { .height = 3, .version = 0x20000000, .time = 1700000000, .bits = 0x207fffff,
 				   .nonce = 99, .median_time = 1699999000, .file = 2, .offset = 12345, .size = 999,
 				   .weight = 3996, .n_tx = 4, .first_tx_num = 40 };
@@ -97,10 +100,17 @@ static void test_records(void **state)
 		assert_int_equal(g.in[i].prev_vout, ins[i].prev_vout);
 		assert_int_equal(g.in[i].value, ins[i].value);
 		assert_int_equal(g.in[i].addr_id, ins[i].addr_id);
-		assert_int_equal(g.in[i].script_type, ins[i].script_type);
+		assert_int_equal(g.in[i].script_type, 0); /* not stored */
 	}
 	assert_int_equal(g.out[0].value, 5000000000ull);
 	assert_int_equal(g.out[1].script_type, 5);
+	tl_tx_rec_free(&g);
+	assert_int_equal(tl_store_tx(s, 43, &g, NULL), 1);
+	assert_int_equal(g.weight, 701);
+	assert_int_equal(g.size, 250);
+	assert_int_equal(g.in[0].prev_tx_num, 42);
+	assert_int_equal(g.in[2].prev_tx_num, 0);
+	assert_int_equal(g.in[2].prev_vout, 70000);
 	tl_tx_rec_free(&g);
 	uint64_t nums[4];
 	assert_int_equal(tl_store_txid_nums(s, r.txid, nums, 4, NULL), 1);
@@ -132,6 +142,109 @@ static void test_records(void **state)
 	assert_int_equal(tl_store_write(s, b, NULL), 0);
 	struct tl_err err;
 	assert_int_equal(tl_store_tx(s, 50, &g, &err), -1);
+	tl_batch_free(b);
+	tl_store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* The compact value forms (hist counts packed into one byte with zero
+ * sums left out, the addr_info balance, the spender as a distance, tx
+ * weights as witness bytes) give back every field, edge cases included. */
+static void test_compact_forms(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-compact");
+	struct tl_store *s = open_db(dir, TL_NET_REGTEST);
+	struct tl_batch *b = tl_batch_new(s);
+	struct tl_hist_row h[] = {
+		{ .tx_num = 1, .received = 5, .n_received = 1 },
+		{ .tx_num = 2, .sent = 9, .n_sent = 7 },
+		{ .tx_num = 3, .received = 0, .n_received = 1 },             /* a zero-value output */
+		{ .tx_num = 4, .received = 3, .sent = 4, .n_received = 8, .n_sent = 1 }, /* count too big to pack */
+		{ .tx_num = 5, .received = 7, .n_received = 0 },             /* inconsistent: kept as written */
+		{ .tx_num = 6, .received = UINT64_MAX, .sent = UINT64_MAX, .n_received = UINT32_MAX, .n_sent = 1 },
+		{ .tx_num = 7 },
+	};
+	int nh = (int)(sizeof h / sizeof h[0]);
+	for (int i = 0; i < nh; i++) tl_batch_put_hist(b, 5, &h[i]);
+	struct tl_addr_info a = { .addr_id = 9, .script_key_len = 21, .first_tx_num = 3, .funded_count = 4,
+				  .funded_sum = 1000, .spent_count = 4, .spent_sum = 1000, .tx_count = 6 };
+	memset(a.script_key, 0x44, 21);
+	tl_batch_put_addr_info(b, &a);
+	struct tl_addr_info a2 = a;
+	a2.addr_id = 10;
+	a2.spent_sum = 1;
+	a2.funded_sum = UINT64_MAX;
+	tl_batch_put_addr_info(b, &a2);
+	tl_batch_put_spend(b, 100, 2, 101, 0);
+	tl_batch_put_spend(b, 0, 0, UINT64_MAX, 70000);
+	/* weights: legacy (4 * size), segwit, and forms that are stored as they are */
+	uint32_t sizes[] = { 200, 222, 100, 100, UINT32_MAX }, weights[] = { 800, 561, 401, 50, UINT32_MAX };
+	for (int i = 0; i < 5; i++) {
+		struct tl_tx_rec r = { .tx_num = 200 + (uint64_t)i, .size = sizes[i], .weight = weights[i] };
+		r.txid[0] = (uint8_t)i;
+		tl_batch_put_tx(b, &r);
+	}
+	assert_int_equal(tl_store_write(s, b, NULL), 0);
+
+	struct tl_hist_row rows[16];
+	assert_int_equal(tl_store_hist_page(s, 5, UINT64_MAX, rows, 16, NULL), nh);
+	for (int i = 0; i < nh; i++) {
+		const struct tl_hist_row *w = &h[nh - 1 - i];
+		assert_int_equal(rows[i].tx_num, w->tx_num);
+		assert_int_equal(rows[i].received, w->received);
+		assert_int_equal(rows[i].sent, w->sent);
+		assert_int_equal(rows[i].n_received, w->n_received);
+		assert_int_equal(rows[i].n_sent, w->n_sent);
+	}
+	struct tl_addr_info g;
+	const struct tl_addr_info *want[2] = { &a, &a2 };
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tl_store_addr_info(s, want[i]->addr_id, &g, NULL), 1);
+		assert_int_equal(g.funded_sum, want[i]->funded_sum);
+		assert_int_equal(g.spent_sum, want[i]->spent_sum);
+		assert_int_equal(g.spent_count, want[i]->spent_count);
+		assert_int_equal(g.tx_count, want[i]->tx_count);
+		assert_int_equal(g.first_tx_num, 3);
+		assert_int_equal(g.script_key_len, 21);
+		assert_memory_equal(g.script_key, a.script_key, 21);
+	}
+	uint64_t sp;
+	uint32_t vin;
+	assert_int_equal(tl_store_spender(s, 100, 2, &sp, &vin, NULL), 1);
+	assert_int_equal(sp, 101);
+	assert_int_equal(vin, 0);
+	assert_int_equal(tl_store_spender(s, 0, 0, &sp, &vin, NULL), 1);
+	assert_int_equal(sp, UINT64_MAX);
+	assert_int_equal(vin, 70000);
+	assert_int_equal(tl_store_spender(s, 100, 3, &sp, &vin, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		struct tl_tx_rec r;
+		assert_int_equal(tl_store_tx(s, 200 + (uint64_t)i, &r, NULL), 1);
+		assert_int_equal(r.size, sizes[i]);
+		assert_int_equal(r.weight, weights[i]);
+		tl_tx_rec_free(&r);
+	}
+	/* an input pointing at or after its own transaction is corrupt */
+	struct tl_buf v;
+	tl_buf_init(&v);
+	uint8_t txid[32] = { 0 };
+	tl_buf_put(&v, txid, 32);
+	const uint64_t fields[] = { 0, 0, 10, 0, 0, 0, 1, 2, 0 /* back 0 */, 5, 1, 0 };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) tl_buf_varint(&v, fields[i]);
+	struct tl_tx_rec r;
+	struct tl_err err;
+	assert_int_equal(tl_tx_rec_decode(9, v.data, v.len, &r, &err), -1);
+	v.len = 32;
+	const uint64_t fields2[] = { 0, 0, 10, 0, 0, 0, 1, 2, 9 /* tx 0 */, 5, 1, 0 };
+	for (size_t i = 0; i < sizeof fields2 / sizeof fields2[0]; i++) tl_buf_varint(&v, fields2[i]);
+	assert_int_equal(tl_tx_rec_decode(9, v.data, v.len, &r, &err), 0);
+	assert_int_equal(r.in[0].prev_tx_num, 0);
+	assert_int_equal(r.weight, 40);
+	tl_tx_rec_free(&r);
+	assert_int_equal(tl_tx_rec_decode(8, v.data, v.len, &r, &err), -1);
+	tl_buf_free(&v);
 	tl_batch_free(b);
 	tl_store_close(s);
 	tu_rmrf(dir);
@@ -248,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_compact_forms),
 		cmocka_unit_test(test_hist_paging),
 		cmocka_unit_test(test_digest_and_open),
 	};
