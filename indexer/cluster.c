@@ -56,6 +56,13 @@ struct tl_cluster {
 	uint64_t *abits, *sbits;
 	size_t anw, snw;
 	uint64_t *kbloom; /* KBLOOM_WORDS words */
+	/* Twin filter: a blocked bloom of the 20-byte hashes of every P2PKH
+	 * and P2WPKH owner (filled at open by a scan of addr_info when the
+	 * index is small enough, then as owners appear), so that the twin of a
+	 * new hash owner is only looked up when it may exist. hbloom NULL =
+	 * no filter (always look up). */
+	uint64_t *hbloom;
+	size_t hmask; /* words - 1 */
 	size_t ids_cap;
 	struct tl_cluster_stats st;
 	struct tl_err *err;
@@ -93,6 +100,31 @@ static uint64_t *kbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mas
 	memcpy(&y, h + 8, 8);
 	*mask = (1ull << (y & 63)) | (1ull << ((y >> 6) & 63));
 	return &c->kbloom[x & (KBLOOM_WORDS - 1)];
+}
+
+/* Word and two bits of a key hash in the twin filter. */
+static uint64_t *hbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mask)
+{
+	uint64_t x, y;
+	memcpy(&x, h, 8);
+	memcpy(&y, h + 8, 8);
+	*mask = (1ull << (y & 63)) | (1ull << ((y >> 6) & 63));
+	return &c->hbloom[x & c->hmask];
+}
+
+/* 1 if a P2PKH or P2WPKH owner with hash h may exist (0: it does not). */
+static int hash_maybe(struct tl_cluster *c, const uint8_t *h)
+{
+	if (!c->hbloom) return 1;
+	uint64_t m, *w = hbloom_at(c, h, &m);
+	return (*w & m) == m;
+}
+
+static void hash_note(struct tl_cluster *c, const uint8_t *h)
+{
+	if (!c->hbloom) return;
+	uint64_t m, *w = hbloom_at(c, h, &m);
+	*w |= m;
 }
 
 /* 1 if the filters prove that key has no record (now), else 0. */
@@ -208,18 +240,20 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
 	c->dirty[slot] = e; /* the entry may have been replaced */
 }
 
-/* Cluster of addr (itself when a singleton), and the next member after
- * it in its cluster's list (0 = none). */
-static int find2(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *next)
+/* Cluster of addr (itself when a singleton), the next member after it
+ * in its cluster's list (0 = none) and, when addr is a cluster id, the
+ * cluster's size (1 for a singleton; 0 when addr is not the id). */
+static int find3(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *next, uint64_t *size)
 {
-	uint8_t k[9], v[16];
+	uint8_t k[9], v[TL_CLUSTER_HEAD_MAX];
 	size_t vl;
 	tl_cluster_addr_key(addr, k);
 	int rc = kv_get(c, k, 9, v, sizeof v, &vl);
 	if (rc < 0) return -1;
 	*cid = addr;
 	*next = 0;
-	if (rc && tl_cluster_addr_decode(v, vl, cid, next) < 0) {
+	*size = 1;
+	if (rc && (tl_cluster_addr_decode_size(v, vl, cid, next, size) < 0 || (*size != 0) != (*cid == addr))) {
 		c->failed = 1;
 		return tl_err_set(c->err, "corrupt cluster record of address %llu", (unsigned long long)addr);
 	}
@@ -228,8 +262,8 @@ static int find2(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *n
 
 static int find(struct tl_cluster *c, uint64_t addr, uint64_t *cid)
 {
-	uint64_t next;
-	return find2(c, addr, cid, &next);
+	uint64_t next, size;
+	return find3(c, addr, cid, &next, &size);
 }
 
 static int summary(struct tl_cluster *c, uint64_t cid, struct tl_cluster_summary *s, int *stored)
@@ -273,48 +307,50 @@ static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_
 	uint64_t cx, cy;
 	if (find(c, x, &cx) < 0 || find(c, y, &cy) < 0) return -1;
 	if (cx == cy) return 0;
-	struct tl_cluster_summary sx, sy;
-	int stx, sty;
-	if (summary(c, cx, &sx, &stx) < 0 || summary(c, cy, &sy, &sty) < 0) return -1;
-	int x_wins = sx.size > sy.size || (sx.size == sy.size && cx < cy);
+	/* sizes from the ids' own records; tag summaries only exist for
+	 * tagged clusters */
+	uint64_t nx, ny, zx, zy, t;
+	if (find3(c, cx, &t, &nx, &zx) < 0 || find3(c, cy, &t, &ny, &zy) < 0) return -1;
+	int x_wins = zx > zy || (zx == zy && cx < cy);
 	uint64_t w = x_wins ? cx : cy, l = x_wins ? cy : cx;
-	struct tl_cluster_summary sw = x_wins ? sx : sy, sl = x_wins ? sy : sx;
-	int l_stored = x_wins ? sty : stx;
+	uint64_t zw = x_wins ? zx : zy, zl = x_wins ? zy : zx, wnext = x_wins ? nx : ny;
+	struct tl_cluster_summary sw, sl;
+	int w_stored, l_stored;
+	if (summary(c, w, &sw, &w_stored) < 0 || summary(c, l, &sl, &l_stored) < 0) return -1;
 	/* the loser's members, in list order */
-	if (sl.size > c->ids_cap) {
-		c->ids_cap = (size_t)sl.size * 2;
+	if (zl > c->ids_cap) {
+		c->ids_cap = (size_t)zl * 2;
 		c->ids = realloc(c->ids, c->ids_cap * sizeof *c->ids);
 		if (!c->ids) abort();
 	}
 	size_t n = 0;
 	for (uint64_t cur = l; cur;) {
-		uint64_t cc, next;
-		if (find2(c, cur, &cc, &next) < 0) return -1;
-		if (cc != l || n >= sl.size) {
+		uint64_t cc, next, z;
+		if (find3(c, cur, &cc, &next, &z) < 0) return -1;
+		if (cc != l || n >= zl) {
 			c->failed = 1;
 			return tl_err_set(c->err, "corrupt member list of cluster %llu", (unsigned long long)l);
 		}
 		c->ids[n++] = cur;
 		cur = next;
 	}
-	if (n != sl.size) {
+	if (n != zl) {
 		c->failed = 1;
-		return tl_err_set(c->err, "cluster %llu: %zu members listed, summary says %llu", (unsigned long long)l,
-				  n, (unsigned long long)sl.size);
+		return tl_err_set(c->err, "cluster %llu: %zu members listed, its record says %llu",
+				  (unsigned long long)l, n, (unsigned long long)zl);
 	}
-	uint64_t wc, wnext;
-	if (find2(c, w, &wc, &wnext) < 0) return -1;
-	uint8_t k[9], v[16];
+	uint8_t k[9], v[TL_CLUSTER_HEAD_MAX];
 	for (size_t i = 0; i < n; i++) {
 		tl_cluster_addr_key(c->ids[i], k);
 		tl_cluster_addr_encode(w, i + 1 < n ? c->ids[i + 1] : wnext, v);
-		kv_set(c, k, 9, v, 16, 1, sl.size == 1 ? JR_ABSENT : JR_READ);
+		kv_set(c, k, 9, v, 16, 1, zl == 1 ? JR_ABSENT : JR_READ);
 	}
 	tl_cluster_addr_key(w, k);
-	tl_cluster_addr_encode(w, c->ids[0], v);
-	kv_set(c, k, 9, v, 16, 1, sw.size == 1 ? JR_ABSENT : JR_READ);
+	size_t hl = tl_cluster_head_encode(w, c->ids[0], zw + zl, v);
+	kv_set(c, k, 9, v, hl, 1, zw == 1 ? JR_ABSENT : JR_READ);
 	c->st.relabelled += n;
-	sw.size += sl.size;
+	if (!w_stored && !l_stored) goto link;
+	sw.size = zw + zl;
 	sw.cats |= sl.cats;
 	sw.tagged += sl.tagged;
 	if (sl.label[0] && (!sw.label[0] || sl.confidence > sw.confidence)) {
@@ -326,6 +362,7 @@ static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_
 		tl_cluster_summary_key(l, k);
 		kv_set(c, k, 9, NULL, 0, 0, JR_READ);
 	}
+link:;
 	struct tl_buf lv;
 	tl_buf_init(&lv);
 	tl_cluster_link_encode(kind, tx_num, x, y, &lv);
@@ -534,7 +571,9 @@ static int link_late_form(struct tl_cluster *c, uint64_t addr, const uint8_t *sk
 	twin[0] = sk[0] == TL_SCRIPT_PUBKEYHASH ? TL_SCRIPT_WITNESS_V0_KEYHASH : TL_SCRIPT_PUBKEYHASH;
 	memcpy(twin + 1, sk + 1, 20);
 	uint64_t other[2];
-	int n = 0, rc = owner_of(c, twin, 21, &other[n]);
+	int n = 0, rc = 0;
+	if (hash_maybe(c, sk + 1)) rc = owner_of(c, twin, 21, &other[n]);
+	hash_note(c, sk + 1);
 	if (rc < 0) return -1;
 	n += rc;
 	rc = keyref_get(c, sk + 1, &other[n]);
@@ -571,6 +610,31 @@ static void load_filters(struct tl_cluster *c)
 	tl_iter_free(it);
 }
 
+/* Largest index whose hash owners are scanned into the twin filter at
+ * open (a scan of addr_info; beyond it twins are always looked up). */
+#define HBLOOM_SCAN_MAX ((uint64_t)8 << 20)
+
+/* Sizes the twin filter (2 bytes per address, at least 4 MiB, at most
+ * 512 MiB) and fills it from addr_info. */
+static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
+{
+	if (next_addr > HBLOOM_SCAN_MAX) return;
+	size_t words = (size_t)1 << 19;
+	while (words < ((size_t)1 << 26) && words * 8 < (size_t)next_addr * 2 + ((size_t)1 << 22)) words *= 2;
+	c->hbloom = calloc(words, sizeof *c->hbloom);
+	if (!c->hbloom) abort();
+	c->hmask = words - 1;
+	if (!next_addr) return;
+	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR_INFO);
+	for (tl_iter_seek(it, "", 0); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t vl;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		if (vl >= 22 && v[0] == 21 && (v[1] == TL_SCRIPT_PUBKEYHASH || v[1] == TL_SCRIPT_WITNESS_V0_KEYHASH))
+			hash_note(c, v + 2);
+	}
+	tl_iter_free(it);
+}
+
 int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct tl_cluster **out, struct tl_err *err)
 {
 	struct tl_cluster *c = calloc(1, sizeof *c);
@@ -590,6 +654,7 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 		return -1;
 	}
 	load_filters(c);
+	load_hash_filter(c, tip.next_addr_id);
 	c->max_addr = tip.next_addr_id ? tip.next_addr_id - 1 : 0;
 	*out = c;
 	return 0;
@@ -603,6 +668,7 @@ void tl_cluster_free(struct tl_cluster *c)
 	free(c->abits);
 	free(c->sbits);
 	free(c->kbloom);
+	free(c->hbloom);
 	free(c->dirty);
 	tl_hmap_free(&c->newkeys);
 	tl_hmap_free(&c->tagged);

@@ -186,12 +186,36 @@ void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16])
 	tl_put_be64(v + 8, next);
 }
 
-int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next)
+size_t tl_cluster_head_encode(uint64_t cluster_id, uint64_t next, uint64_t size, uint8_t *v)
 {
-	if (len != 16) return -1;
+	tl_put_be64(v, cluster_id);
+	tl_put_be64(v + 8, next);
+	size_t n = 16;
+	do {
+		uint8_t b = (uint8_t)(size & 0x7f);
+		size >>= 7;
+		v[n++] = (uint8_t)(b | (size ? 0x80 : 0));
+	} while (size);
+	return n;
+}
+
+int tl_cluster_addr_decode_size(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next,
+				uint64_t *size)
+{
+	if (len < 16) return -1;
 	*cluster_id = tl_get_be64(v);
 	*next = tl_get_be64(v + 8);
+	*size = 0;
+	if (len == 16) return 0;
+	size_t pos = 16;
+	if (tl_get_varint(v, len, &pos, size) < 0 || pos != len || *size < 2) return -1;
 	return 0;
+}
+
+int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next)
+{
+	uint64_t size;
+	return tl_cluster_addr_decode_size(v, len, cluster_id, next, &size);
 }
 
 void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9])

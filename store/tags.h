@@ -21,13 +21,17 @@
  *   "#next"                                   -> next num (BE32)
  * cluster family
  *   "a" addr_id                               -> cluster id (BE64), next
- *                                               member (BE64, 0 = last);
- *                                               absent = a singleton
- *                                               (cluster id = addr_id). The
- *                                               members of a cluster are a
- *                                               list from the id's own record.
+ *                                               member (BE64, 0 = last), and
+ *                                               on the id's own record only,
+ *                                               varint size (>= 2); absent =
+ *                                               a singleton (cluster id =
+ *                                               addr_id). The members of a
+ *                                               cluster are a list from the
+ *                                               id's own record.
  *   "s" cluster_id                            -> cluster summary (size, tag
- *                                               categories, label)
+ *                                               categories, label), only for
+ *                                               clusters with tags (others:
+ *                                               size from the id's "a")
  *   "l" absorbed cluster id                   -> link: heuristic (u8), varint
  *                                               tx_num, addr_a, addr_b: why the
  *                                               cluster was absorbed (an id is
@@ -125,10 +129,20 @@ int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_su
 
 /* Key builders (the "a" key is store.h's tl_cluster_addr_key). */
 void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9]);
-/* "a" value: the cluster id and the next member of its list (0 = none). */
+/* "a" value of a member that is not the id: the cluster id and the next
+ * member of its list (0 = none), 16 bytes. */
 void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16]);
-/* Decodes an "a" value; 0, or -1 if corrupt. */
+/* "a" value of the cluster id's own record: its id, the next member and
+ * the cluster's size. v must hold TL_CLUSTER_HEAD_MAX bytes; returns the
+ * length. */
+#define TL_CLUSTER_HEAD_MAX 26
+size_t tl_cluster_head_encode(uint64_t cluster_id, uint64_t next, uint64_t size, uint8_t *v);
+/* Decodes an "a" value (either form); 0, or -1 if corrupt. */
 int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next);
+/* Like tl_cluster_addr_decode, also giving the size stored on the id's
+ * own record (*size = 0 on a member's record). */
+int tl_cluster_addr_decode_size(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next,
+				uint64_t *size);
 /* Link key (9 bytes) of an absorbed cluster id. */
 void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9]);
 /* Link value: heuristic, transaction and the two addresses it united.

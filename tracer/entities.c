@@ -304,10 +304,22 @@ int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluste
 	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
 	if (rc < 0) return -1;
 	if (rc == 0) {
+		/* no tags: the size is on the id's own "a" record (absent = a
+		 * singleton, or an address that is not a cluster id) */
 		memset(sum, 0, sizeof *sum);
 		sum->size = 1;
 		sum->confidence = -1;
-		return 0;
+		tl_cluster_addr_key(cluster_id, k);
+		rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+		if (rc <= 0) return rc;
+		uint64_t cid, next, size;
+		rc = tl_cluster_addr_decode_size(v, vl, &cid, &next, &size);
+		free(v);
+		if (rc < 0) return tl_err_set(err, "corrupt cluster record of address %llu",
+					      (unsigned long long)cluster_id);
+		if (cid != cluster_id || size < 2) return 0;
+		sum->size = size;
+		return 1;
 	}
 	rc = tl_cluster_summary_decode(v, vl, sum);
 	free(v);
