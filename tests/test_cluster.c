@@ -199,6 +199,15 @@ static void test_precision_recall_naive(void **st)
 			assert_int_equal(tl_cluster_of(s, cid, &c2, &err), 0);
 			assert_int_equal(c2, cid);
 			assert_int_equal(tl_cluster_members(s, cid, NULL, 0, &err), (int)size[root]);
+			/* an untagged cluster keeps no summary record (its size is on
+			 * the id's own record) */
+			if (!sum.tagged && !sum.cats) {
+				uint8_t sk[9], *sv = NULL;
+				size_t svl;
+				tl_cluster_summary_key(cid, sk);
+				assert_int_equal(tl_store_get_kv(s, TL_CF_CLUSTER, sk, 9, &sv, &svl, &err), 0);
+				free(sv);
+			}
 		}
 	}
 	assert_true(multi > 10);
