@@ -35,7 +35,6 @@ struct ucache {
 /* Uncommitted changes to one address's totals (key = addr_id). */
 struct adelta {
 	int64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
-	uint64_t first_tx_num;
 	uint8_t is_new;
 	uint8_t sklen;
 	uint8_t skey[TL_SCRIPT_KEY_MAX];
@@ -113,7 +112,7 @@ static struct adelta *delta_of(struct ix *x, uint64_t addr_id)
 
 /* ---- owners ---- */
 
-static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t tx_num, uint64_t *id,
+static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t *id,
 		    struct tl_err *err)
 {
 	uint8_t key[TL_SCRIPT_KEY_MAX];
@@ -173,7 +172,6 @@ static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t tx
 		pv[1 + no] = *id;
 		struct adelta *d = delta_of(x, *id);
 		d->is_new = 1;
-		d->first_tx_num = tx_num;
 		d->sklen = (uint8_t)kl;
 		memcpy(d->skey, key, kl);
 	}
@@ -315,7 +313,7 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 		out->addr_id = 0;
 		sum_out += to->value;
 		if (si.type == TL_SCRIPT_NULLDATA) continue;
-		if (owner_id(x, to->script, to->script_len, tx_num, &out->addr_id, err) < 0) return -1;
+		if (owner_id(x, to->script, to->script_len, &out->addr_id, err) < 0) return -1;
 		struct adelta *d = delta_of(x, out->addr_id);
 		d->funded_count++;
 		d->funded_sum += (int64_t)to->value;
@@ -481,7 +479,6 @@ static int commit(struct ix *x, struct tl_err *err)
 		if (d->is_new) {
 			a.script_key_len = d->sklen;
 			memcpy(a.script_key, d->skey, d->sklen);
-			a.first_tx_num = d->first_tx_num;
 		} else if (!vals[i] || tl_addr_info_decode(id, vals[i], vl[i], &a) < 0) {
 			rc = tl_err_set(err, "address %llu: totals record missing or corrupt", (unsigned long long)id);
 			break;

@@ -599,7 +599,6 @@ void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)
 	tl_buf_init(&v);
 	tl_buf_u8(&v, a->script_key_len);
 	tl_buf_put(&v, a->script_key, a->script_key_len);
-	tl_buf_varint(&v, a->first_tx_num);
 	tl_buf_varint(&v, a->funded_count);
 	tl_buf_varint(&v, a->funded_sum);
 	tl_buf_varint(&v, a->spent_count);
@@ -625,7 +624,6 @@ int tl_addr_info_decode(uint64_t addr_id, const uint8_t *p, size_t len, struct t
 	a->script_key_len = db8(&d);
 	if (a->script_key_len > TL_SCRIPT_KEY_MAX) return -1;
 	dbytes(&d, a->script_key, a->script_key_len);
-	a->first_tx_num = dv(&d);
 	a->funded_count = dv(&d);
 	a->funded_sum = dv(&d);
 	a->spent_count = dv(&d);
@@ -743,6 +741,26 @@ int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, st
 	}
 	tl_iter_free(it);
 	return n;
+}
+
+int tl_store_addr_first_tx(struct tl_store *s, uint64_t addr_id, uint64_t *tx_num, struct tl_err *err)
+{
+	uint8_t k[8];
+	tl_put_be64(k, addr_id);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_HIST);
+	tl_iter_seek(it, k, 8);
+	int rc = 0;
+	if (tl_iter_valid(it)) {
+		size_t kl;
+		const uint8_t *key = tl_iter_key(it, &kl);
+		if (kl == 16 && tl_get_be64(key) == addr_id) {
+			*tx_num = tl_get_be64(key + 8);
+			rc = 1;
+		}
+	}
+	tl_iter_free(it);
+	(void)err;
+	return rc;
 }
 
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err)

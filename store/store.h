@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 4
+#define TL_STORE_SCHEMA_VERSION 5
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -218,12 +218,12 @@ struct tl_buf;
 void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *out);
 int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *v, size_t len, struct tl_tx_rec *r, struct tl_err *err);
 
-/* Per-address totals (Esplora's chain_stats plus first sight). */
+/* Per-address totals (Esplora's chain_stats). The first transaction of
+ * an address is its oldest history row (tl_store_addr_first_tx). */
 struct tl_addr_info {
 	uint64_t addr_id;
 	uint8_t script_key[TL_SCRIPT_KEY_MAX];
 	uint8_t script_key_len;
-	uint64_t first_tx_num;
 	uint64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
 };
 
@@ -314,6 +314,9 @@ int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, ui
 		       struct tl_err *err);
 int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err);
 int tl_store_addr_info(struct tl_store *s, uint64_t addr_id, struct tl_addr_info *a, struct tl_err *err);
+/* The tx_num of the first transaction touching addr_id (its oldest
+ * history row): 1 with *tx_num, 0 no history, -1 on a read error. */
+int tl_store_addr_first_tx(struct tl_store *s, uint64_t addr_id, uint64_t *tx_num, struct tl_err *err);
 /* The addr_id of an address string or scriptPubKey of the store's
  * network: 1 found, 0 never seen, -1 (bad address, message in err). */
 int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t *addr_id, struct tl_err *err);

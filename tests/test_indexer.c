@@ -334,6 +334,7 @@ struct naddr {
 	size_t klen;
 	uint64_t fc, fs, sc, ss, txc;
 	uint64_t last_tx;
+	uint64_t first_tx; /* the output that made it an owner */
 };
 
 struct nout {
@@ -418,6 +419,7 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 						memcpy(addrs[na].key, k, kl);
 						addrs[na].klen = kl;
 						addrs[na].last_tx = UINT64_MAX;
+						addrs[na].first_tx = tx_num;
 						ai = (int)na++;
 					}
 					addrs[ai].fc++;
@@ -454,6 +456,9 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 		assert_int_equal(a.spent_count, addrs[i].sc);
 		assert_int_equal(a.spent_sum, addrs[i].ss);
 		assert_int_equal(a.tx_count, addrs[i].txc);
+		uint64_t first;
+		assert_int_equal(tl_store_addr_first_tx(s, id, &first, NULL), 1);
+		assert_int_equal(first, addrs[i].first_tx);
 		/* history rows agree with the totals */
 		struct tl_hist_row rows[512];
 		int n = tl_store_hist_page(s, id, UINT64_MAX, rows, 512, NULL);

@@ -168,7 +168,7 @@ static void test_compact_forms(void **state)
 	};
 	int nh = (int)(sizeof h / sizeof h[0]);
 	for (int i = 0; i < nh; i++) tl_batch_put_hist(b, 5, &h[i]);
-	struct tl_addr_info a = { .addr_id = 9, .script_key_len = 21, .first_tx_num = 3, .funded_count = 4,
+	struct tl_addr_info a = { .addr_id = 9, .script_key_len = 21, .funded_count = 4,
 				  .funded_sum = 1000, .spent_count = 4, .spent_sum = 1000, .tx_count = 6 };
 	memset(a.script_key, 0x44, 21);
 	tl_batch_put_addr_info(b, &a);
@@ -206,12 +206,16 @@ static void test_compact_forms(void **state)
 		assert_int_equal(g.spent_sum, want[i]->spent_sum);
 		assert_int_equal(g.spent_count, want[i]->spent_count);
 		assert_int_equal(g.tx_count, want[i]->tx_count);
-		assert_int_equal(g.first_tx_num, 3);
 		assert_int_equal(g.script_key_len, 21);
 		assert_memory_equal(g.script_key, a.script_key, 21);
 	}
 	uint64_t sp;
 	uint32_t vin;
+	/* first transaction: the oldest history row */
+	assert_int_equal(tl_store_addr_first_tx(s, 5, &sp, NULL), 1);
+	assert_int_equal(sp, 1);
+	assert_int_equal(tl_store_addr_first_tx(s, 4, &sp, NULL), 0);
+	assert_int_equal(tl_store_addr_first_tx(s, 6, &sp, NULL), 0);
 	assert_int_equal(tl_store_spender(s, 100, 2, &sp, &vin, NULL), 1);
 	assert_int_equal(sp, 101);
 	assert_int_equal(vin, 0);
