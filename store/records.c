@@ -500,11 +500,20 @@ int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_
 
 /* ---- addresses ---- */
 
-/* The addr family is keyed by a 64-bit hash of the script key (the key
- * itself is stored once, in addr_info). FNV-1a then a 64-bit finalizer;
- * the environment variable TL_TEST_ADDR_HASH_BITS (tests only) keeps
- * that many low bits, to force collisions. */
+/* The addr family is keyed by a 48-bit hash of the script key (the key
+ * itself is stored once, in addr_info): the low 48 bits of FNV-1a then a
+ * 64-bit finalizer. Owners sharing a hash share the record (a list), so
+ * collisions cost a longer list, never a wrong answer; 6 bytes rather
+ * than 8 make the family a sixth smaller. The environment variable
+ * TL_TEST_ADDR_HASH_BITS (tests only) keeps fewer low bits, to force
+ * collisions. */
 static int hash_bits = -1;
+
+/* The addr key: the 48-bit hash, big-endian. */
+static void addr_key(uint64_t h, uint8_t k[TL_ADDR_KEY_LEN])
+{
+	for (int i = TL_ADDR_KEY_LEN; i-- > 0; h >>= 8) k[i] = (uint8_t)h;
+}
 uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -519,25 +528,24 @@ uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen)
 	h ^= h >> 33;
 	if (hash_bits < 0) {
 		const char *e = getenv("TL_TEST_ADDR_HASH_BITS");
-		int v = e ? atoi(e) : 64;
-		hash_bits = v > 0 && v < 64 ? v : 64;
+		int v = e ? atoi(e) : 48;
+		hash_bits = v > 0 && v < 48 ? v : 48;
 	}
-	if (hash_bits < 64) h &= (1ull << hash_bits) - 1;
-	return h;
+	return h & ((1ull << hash_bits) - 1);
 }
 
 void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n)
 {
-	uint8_t k[8];
-	tl_put_be64(k, tl_addr_key_hash(skey, sklen));
+	uint8_t k[TL_ADDR_KEY_LEN];
+	addr_key(tl_addr_key_hash(skey, sklen), k);
 	if (n <= 0) {
-		tl_batch_del(b, TL_CF_ADDR, k, 8);
+		tl_batch_del(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN);
 		return;
 	}
 	struct tl_buf v;
 	tl_buf_init(&v);
 	for (int i = 0; i < n; i++) tl_buf_varint(&v, ids[i]);
-	tl_batch_put(b, TL_CF_ADDR, k, 8, v.data, v.len);
+	tl_batch_put(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, v.data, v.len);
 	tl_buf_free(&v);
 }
 
@@ -554,10 +562,10 @@ void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen)
 int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *ids, int cap,
 		       struct tl_err *err)
 {
-	uint8_t k[8], *v;
+	uint8_t k[TL_ADDR_KEY_LEN], *v;
 	size_t vl;
-	tl_put_be64(k, tl_addr_key_hash(skey, sklen));
-	int rc = tl_store_get(s, TL_CF_ADDR, k, 8, &v, &vl, err);
+	addr_key(tl_addr_key_hash(skey, sklen), k);
+	int rc = tl_store_get(s, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, &v, &vl, err);
 	if (rc <= 0) return rc;
 	struct dec d = { v, vl, 0, 0 };
 	int n = 0;

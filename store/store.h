@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 5
+#define TL_STORE_SCHEMA_VERSION 6
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -259,12 +259,14 @@ void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint
 void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
 void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
 void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
-/* Owners: the addr family maps a 64-bit hash of the script key
- * (tl_addr_key_hash) to the list of addr_ids under that hash (almost
+/* Owners: the addr family maps a 48-bit hash of the script key
+ * (tl_addr_key_hash; the key is TL_ADDR_KEY_LEN bytes, big-endian) to
+ * the list of addr_ids under that hash (almost
  * always one; tl_store_addr_id checks each against addr_info).
  * tl_batch_put_addr writes the list as just addr_id (the writer knows no
  * other owner shares the hash); tl_batch_put_addr_list writes n ids (n 0
  * deletes); tl_batch_del_addr deletes the whole list. */
+#define TL_ADDR_KEY_LEN 6
 uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen);
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id);
 void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n);
