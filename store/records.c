@@ -340,6 +340,15 @@ bad:
 	return tl_err_set(err, "corrupt transaction record %llu", (unsigned long long)tx_num);
 }
 
+/* The txid key: the first TL_TXID_PREFIX bytes of the txid, then tx_num
+ * as 5 bytes big-endian (2^40 transactions: a thousand times Bitcoin's
+ * history). */
+static void txid_key(const uint8_t txid[32], uint64_t tx_num, uint8_t k[TL_TXID_KEY_LEN])
+{
+	memcpy(k, txid, TL_TXID_PREFIX);
+	for (int i = TL_TXID_KEY_LEN; i-- > TL_TXID_PREFIX; tx_num >>= 8) k[i] = (uint8_t)tx_num;
+}
+
 void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r)
 {
 	uint8_t k[16];
@@ -349,9 +358,8 @@ void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r)
 	tl_tx_rec_encode(r, &v);
 	tl_batch_put(b, TL_CF_TX, k, 8, v.data, v.len);
 	tl_buf_free(&v);
-	memcpy(k, r->txid, 8);
-	tl_put_be64(k + 8, r->tx_num);
-	tl_batch_put(b, TL_CF_TXID, k, 16, "", 0);
+	txid_key(r->txid, r->tx_num, k);
+	tl_batch_put(b, TL_CF_TXID, k, TL_TXID_KEY_LEN, "", 0);
 }
 
 void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32])
@@ -359,9 +367,8 @@ void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32]
 	uint8_t k[16];
 	tl_put_be64(k, tx_num);
 	tl_batch_del(b, TL_CF_TX, k, 8);
-	memcpy(k, txid, 8);
-	tl_put_be64(k + 8, tx_num);
-	tl_batch_del(b, TL_CF_TXID, k, 16);
+	txid_key(txid, tx_num, k);
+	tl_batch_del(b, TL_CF_TXID, k, TL_TXID_KEY_LEN);
 }
 
 int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct tl_err *err)
@@ -378,16 +385,18 @@ int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct
 
 int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *nums, int cap, struct tl_err *err)
 {
-	/* Candidates share the 8-byte prefix; each is checked against its
+	/* Candidates share the prefix; each is checked against its
 	 * record's full txid. */
 	uint64_t cand[64];
 	int nc = 0;
 	struct tl_iter *it = tl_iter_new(s, TL_CF_TXID);
-	for (tl_iter_seek(it, txid, 8); tl_iter_valid(it) && nc < 64; tl_iter_next(it)) {
+	for (tl_iter_seek(it, txid, TL_TXID_PREFIX); tl_iter_valid(it) && nc < 64; tl_iter_next(it)) {
 		size_t kl;
 		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl != 16 || memcmp(k, txid, 8) != 0) break;
-		cand[nc++] = tl_get_be64(k + 8);
+		if (kl != TL_TXID_KEY_LEN || memcmp(k, txid, TL_TXID_PREFIX) != 0) break;
+		uint64_t t = 0;
+		for (size_t j = TL_TXID_PREFIX; j < kl; j++) t = t << 8 | k[j];
+		cand[nc++] = t;
 	}
 	tl_iter_free(it);
 	int n = 0;

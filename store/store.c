@@ -62,8 +62,8 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	rocksdb_options_set_block_based_table_factory(opt, bb);
 	rocksdb_block_based_options_destroy(bb);
 	if (cf == TL_CF_TXID) {
-		/* txid keys are an 8-byte prefix then tx_num: lookups are prefix seeks. */
-		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(8));
+		/* txid keys are a txid prefix then tx_num: lookups are prefix seeks. */
+		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(TL_TXID_PREFIX));
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 	}
 	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_CLUSTER) {

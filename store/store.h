@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 6
+#define TL_STORE_SCHEMA_VERSION 7
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -253,6 +253,9 @@ struct tl_undo_rec {
 /* Typed writes into a batch (key layouts in docs/schema.md). */
 void tl_batch_put_block(struct tl_batch *b, const struct tl_block_rec *r);
 void tl_batch_del_block(struct tl_batch *b, int32_t height, const uint8_t hash[32]);
+/* txid keys: the first TL_TXID_PREFIX bytes of the txid, then tx_num BE5 */
+#define TL_TXID_PREFIX 6
+#define TL_TXID_KEY_LEN 11
 void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r); /* tx + txid entries */
 void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32]);
 void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint64_t spender, uint32_t vin);
