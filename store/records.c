@@ -715,41 +715,56 @@ static int hist_decode(const uint8_t *p, size_t len, struct tl_hist_row *h)
 	return d.bad || d.pos != len ? -1 : 0;
 }
 
+/* hist keys: addr_id BE5 then tx_num BE5 (2^40 of each: a thousand
+ * times Bitcoin's history), 10 bytes. */
+#define HIST_KEY_LEN 10
+#define ID40_MAX ((1ull << 40) - 1)
+static void put_be5(uint8_t *p, uint64_t v)
+{
+	for (int i = 5; i-- > 0; v >>= 8) p[i] = (uint8_t)v;
+}
+static uint64_t get_be5(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 5; i++) v = v << 8 | p[i];
+	return v;
+}
+
 void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_hist_row *h)
 {
-	uint8_t k[16];
-	tl_put_be64(k, addr_id);
-	tl_put_be64(k + 8, h->tx_num);
+	uint8_t k[HIST_KEY_LEN];
+	put_be5(k, addr_id);
+	put_be5(k + 5, h->tx_num);
 	struct tl_buf v;
 	tl_buf_init(&v);
 	hist_encode(h, &v);
-	tl_batch_put(b, TL_CF_HIST, k, 16, v.data, v.len);
+	tl_batch_put(b, TL_CF_HIST, k, HIST_KEY_LEN, v.data, v.len);
 	tl_buf_free(&v);
 }
 
 void tl_batch_del_hist(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num)
 {
-	uint8_t k[16];
-	tl_put_be64(k, addr_id);
-	tl_put_be64(k + 8, tx_num);
-	tl_batch_del(b, TL_CF_HIST, k, 16);
+	uint8_t k[HIST_KEY_LEN];
+	put_be5(k, addr_id);
+	put_be5(k + 5, tx_num);
+	tl_batch_del(b, TL_CF_HIST, k, HIST_KEY_LEN);
 }
 
 int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, struct tl_hist_row *rows, int cap,
 		       struct tl_err *err)
 {
-	if (cap <= 0 || before == 0) return 0;
-	uint8_t k[16];
-	tl_put_be64(k, addr_id);
-	tl_put_be64(k + 8, before - 1);
+	if (cap <= 0 || before == 0 || addr_id > ID40_MAX) return 0;
+	uint8_t k[HIST_KEY_LEN];
+	put_be5(k, addr_id);
+	put_be5(k + 5, before - 1 > ID40_MAX ? ID40_MAX : before - 1);
 	struct tl_iter *it = tl_iter_new(s, TL_CF_HIST);
 	int n = 0;
-	for (tl_iter_seek_prev(it, k, 16); tl_iter_valid(it) && n < cap; tl_iter_prev(it)) {
+	for (tl_iter_seek_prev(it, k, HIST_KEY_LEN); tl_iter_valid(it) && n < cap; tl_iter_prev(it)) {
 		size_t kl, vl;
 		const uint8_t *key = tl_iter_key(it, &kl);
-		if (kl != 16 || tl_get_be64(key) != addr_id) break;
+		if (kl != HIST_KEY_LEN || get_be5(key) != addr_id) break;
 		const uint8_t *v = tl_iter_value(it, &vl);
-		rows[n].tx_num = tl_get_be64(key + 8);
+		rows[n].tx_num = get_be5(key + 5);
 		if (hist_decode(v, vl, &rows[n]) < 0) {
 			tl_iter_free(it);
 			return tl_err_set(err, "corrupt hist record");
@@ -762,16 +777,17 @@ int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, st
 
 int tl_store_addr_first_tx(struct tl_store *s, uint64_t addr_id, uint64_t *tx_num, struct tl_err *err)
 {
-	uint8_t k[8];
-	tl_put_be64(k, addr_id);
+	if (addr_id > ID40_MAX) return 0;
+	uint8_t k[5];
+	put_be5(k, addr_id);
 	struct tl_iter *it = tl_iter_new(s, TL_CF_HIST);
-	tl_iter_seek(it, k, 8);
+	tl_iter_seek(it, k, 5);
 	int rc = 0;
 	if (tl_iter_valid(it)) {
 		size_t kl;
 		const uint8_t *key = tl_iter_key(it, &kl);
-		if (kl == 16 && tl_get_be64(key) == addr_id) {
-			*tx_num = tl_get_be64(key + 8);
+		if (kl == HIST_KEY_LEN && get_be5(key) == addr_id) {
+			*tx_num = get_be5(key + 5);
 			rc = 1;
 		}
 	}

@@ -23,7 +23,7 @@
 #include "chain/script.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 7
+#define TL_STORE_SCHEMA_VERSION 8
 
 enum tl_cf {
 	TL_CF_META = 0,
