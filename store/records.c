@@ -253,9 +253,10 @@ void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *v)
 	tl_buf_varint(v, r->size);
 	/* weight as the witness bytes (4 * size - weight = 3 * witness
 	 * bytes: 0 for a legacy tx); the low bit of the flags varint says
-	 * when the weight is written as it is instead (not of that form). */
+	 * when the weight is written as it is instead (not of that form:
+	 * witness bytes above size, or not a multiple of 3). */
 	uint64_t w4 = (uint64_t)r->size * 4;
-	int plain = r->weight > w4 || (w4 - r->weight) % 3 != 0;
+	int plain = r->weight > w4 || r->weight < r->size || (w4 - r->weight) % 3 != 0;
 	tl_buf_varint(v, (uint64_t)r->flags << 1 | (uint64_t)plain);
 	tl_buf_varint(v, plain ? r->weight : (w4 - r->weight) / 3);
 	tl_buf_varint(v, r->fee);

@@ -180,8 +180,9 @@ static void test_compact_forms(void **state)
 	tl_batch_put_spend(b, 100, 2, 101, 0);
 	tl_batch_put_spend(b, 0, 0, UINT64_MAX, 70000);
 	/* weights: legacy (4 * size), segwit, and forms that are stored as they are */
-	uint32_t sizes[] = { 200, 222, 100, 100, UINT32_MAX }, weights[] = { 800, 561, 401, 50, UINT32_MAX };
-	for (int i = 0; i < 5; i++) {
+	uint32_t sizes[] = { 200, 222, 100, 100, UINT32_MAX, 100, 100 },
+		 weights[] = { 800, 561, 401, 50, UINT32_MAX, 40, 100 };
+	for (int i = 0; i < 7; i++) {
 		struct tl_tx_rec r = { .tx_num = 200 + (uint64_t)i, .size = sizes[i], .weight = weights[i] };
 		r.txid[0] = (uint8_t)i;
 		tl_batch_put_tx(b, &r);
@@ -223,7 +224,7 @@ static void test_compact_forms(void **state)
 	assert_int_equal(sp, UINT64_MAX);
 	assert_int_equal(vin, 70000);
 	assert_int_equal(tl_store_spender(s, 100, 3, &sp, &vin, NULL), 0);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 7; i++) {
 		struct tl_tx_rec r;
 		assert_int_equal(tl_store_tx(s, 200 + (uint64_t)i, &r, NULL), 1);
 		assert_int_equal(r.size, sizes[i]);
