@@ -627,10 +627,18 @@ static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 	if (!next_addr) return;
 	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR_INFO);
 	for (tl_iter_seek(it, "", 0); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t vl;
-		const uint8_t *v = tl_iter_value(it, &vl);
-		if (vl >= 22 && v[0] == 21 && (v[1] == TL_SCRIPT_PUBKEYHASH || v[1] == TL_SCRIPT_WITNESS_V0_KEYHASH))
-			hash_note(c, v + 2);
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		struct tl_addr_info a;
+		if (kl != 8 || tl_addr_info_decode(tl_get_be64(k), v, vl, &a) < 0) {
+			/* unreadable: no filter (every twin looked up) */
+			free(c->hbloom);
+			c->hbloom = NULL;
+			break;
+		}
+		if (a.script_key_len == 21 &&
+		    (a.script_key[0] == TL_SCRIPT_PUBKEYHASH || a.script_key[0] == TL_SCRIPT_WITNESS_V0_KEYHASH))
+			hash_note(c, a.script_key + 1);
 	}
 	tl_iter_free(it);
 }
