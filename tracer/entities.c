@@ -443,8 +443,9 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 		rc = tl_cluster_link_decode(v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
 		free(v);
 		if (rc < 0) {
+			tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
 			free(ids);
-			return tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
+			return -1;
 		}
 		n++;
 	}
