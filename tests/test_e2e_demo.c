@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,6 +94,10 @@ static int setup(void **state)
 	demo_pid = fork();
 	if (demo_pid < 0) return -1;
 	if (demo_pid == 0) {
+		/* The demo ends by exec'ing the server in this process: if the
+		 * test dies (a failed assertion aborts it), the server must not
+		 * outlive it. The setting survives exec. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0) _exit(127);
 		dup2(fd, 1);
