@@ -618,7 +618,7 @@ static json_t *screen_one(struct tl_screen *sc, const char *address, const char 
 		j = tl_screen_address(sc, address, err);
 		if (!j) *code = strstr(err->msg, "wrong network") ? "wrong_network" : "bad_address";
 	} else if (outpoint) {
-		uint32_t vout;
+		uint32_t vout = 0;
 		if (tl_trace_parse_outpoint(outpoint, h, &vout, err) < 0 || vout == TL_SEED_WHOLE_TX) {
 			if (vout == TL_SEED_WHOLE_TX && !strchr(outpoint, ':'))
 				tl_err_set(err, "bad outpoint '%.80s': expected TXID:VOUT", outpoint);
@@ -712,8 +712,16 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 			r = screen_one(sc, a, o, t, &status, &code, &err);
 			if (!r) r = json_pack("{s:s,s:s,s:i}", "error", code, "message", err.msg, "status", status);
 		}
+		/* Results must line up with the items: never drop one. */
+		if (!r) r = json_pack("{s:s,s:s,s:i}", "error", "internal", "message", "result not representable",
+				      "status", 500);
 		counts[json_object_get(r, "error") ? 1 : 0]++;
-		json_array_append_new(out, r);
+		if (json_array_append_new(out, r) < 0) {
+			tl_app_screen_put(app, sc);
+			json_decref(out);
+			tl_api_reply_error(req, 500, "internal", "out of memory building the batch result");
+			return;
+		}
 		if (tl_api_req_time_left_ms(req) < 0) {
 			tl_app_screen_put(app, sc);
 			json_decref(out);

@@ -423,9 +423,29 @@ static void test_blkdir_hostile(void **state)
 	free(dir);
 }
 
+/* Error messages quote hostile input cut at a byte limit; they must stay
+ * valid UTF-8 so that JSON answers can carry them (a cut "é" once made
+ * the API drop an item from a screening batch). */
+static void test_err_utf8(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	tl_err_set(&err, "bad '%.2s'", "a\xc3\xa9");
+	assert_string_equal(err.msg, "bad 'a?'");
+	tl_err_set(&err, "%s", "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	assert_string_equal(err.msg, "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	/* overlong, surrogate, above U+10FFFF, stray continuation, bad lead */
+	tl_err_set(&err, "%s", "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xff");
+	assert_string_equal(err.msg, "??|???|????|?|?");
+	tl_err_set(&err, "x");
+	tl_err_prefix(&err, "%.1s", "\xc3\xa9");
+	assert_string_equal(err.msg, "?x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_utf8),
 		cmocka_unit_test(test_genesis),
 		cmocka_unit_test(test_truncated_and_garbage),
 		cmocka_unit_test(test_compact_size),
