@@ -585,9 +585,65 @@ static void test_shipped_sanctioned(void **state)
 	free(c.tsv);
 }
 
+static int count_only(void *ctx, const struct tl_tag *t)
+{
+	(void)t;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Regression (review): nested entities ("billion laughs") expanded a few
+ * hundred bytes to gigabytes while XML_PARSE_HUGE was on. Ten levels of
+ * tenfold expansion would be 10 GB; the parse must refuse it. */
+static void test_ofac_entity_expansion(void **state)
+{
+	(void)state;
+	char doc[8192];
+	size_t n = (size_t)snprintf(doc, sizeof doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE S [\n<!ENTITY e0 \"lol\">\n");
+	for (int i = 1; i <= 10; i++) {
+		n += (size_t)snprintf(doc + n, sizeof doc - n, "<!ENTITY e%d \"", i);
+		for (int k = 0; k < 10; k++) n += (size_t)snprintf(doc + n, sizeof doc - n, "&e%d;", i - 1);
+		n += (size_t)snprintf(doc + n, sizeof doc - n, "\">\n");
+	}
+	n += (size_t)snprintf(doc + n, sizeof doc - n,
+			      "]>\n<Sanctions xmlns=\"https://sanctionslistservice.ofac.treas.gov/api/"
+			      "PublicationPreview/exports/ADVANCED_XML\"><x>&e10;</x></Sanctions>\n");
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_OFAC_XML, "laughs.xml", count_only, &count, &rep, &err),
+			 -1);
+	assert_int_equal(count, 0);
+}
+
+/* Regression (review): YAML aliases point at existing nodes, so each
+ * level of ten aliases multiplied the validation walk by ten (twelve
+ * levels: hours). Each node is now checked once. */
+static void test_tagpack_alias_expansion(void **state)
+{
+	(void)state;
+	char doc[8192];
+	size_t n = (size_t)snprintf(doc, sizeof doc, "title: t\ncreator: c\nx0: &a0 [1]\n");
+	for (int i = 1; i <= 12; i++) {
+		n += (size_t)snprintf(doc + n, sizeof doc - n, "x%d: &a%d [", i, i);
+		for (int k = 0; k < 10; k++) n += (size_t)snprintf(doc + n, sizeof doc - n, "%s*a%d", k ? ", " : "", i - 1);
+		n += (size_t)snprintf(doc + n, sizeof doc - n, "]\n");
+	}
+	n += (size_t)snprintf(doc + n, sizeof doc - n, "tags: []\n");
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	/* Valid structure, no tags: it parses, and promptly. */
+	int rc = tl_tags_parse_buffer(doc, n, TL_TAGFMT_TAGPACK, "aliases.yaml", count_only, &count, &rep, &err);
+	if (rc) print_message("rejected: %s\n", err.msg);
+	assert_int_equal(count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ofac_entity_expansion),
+		cmocka_unit_test(test_tagpack_alias_expansion),
 		cmocka_unit_test(test_csv_vectors),
 		cmocka_unit_test(test_ofac_sample),
 		cmocka_unit_test(test_ofac_crypto_parties),

@@ -255,7 +255,10 @@ int tl__tags_parse_ofac(const char *path, const char *buf, size_t len, const cha
 			struct tl_tag_report *rep, struct tl_err *err)
 {
 	struct ofac o = {.name = name, .rep = rep};
-	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE;
+	/* No XML_PARSE_HUGE: it also lifts libxml2's entity-amplification
+	 * guard, letting a few hundred bytes of nested entities expand to
+	 * gigabytes; OFAC's file needs none of what it allows. */
+	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 	xmlTextReaderPtr r;
 	if (path)
 		r = xmlReaderForFile(path, NULL, opts);

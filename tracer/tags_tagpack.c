@@ -52,6 +52,9 @@ struct tp {
 	char **keys;
 	uint64_t *hashes;
 	size_t cap, n;
+	/* nodes already checked: an alias points at an existing node, so
+	 * without this a few nested aliases cost exponential time */
+	unsigned char *seen;
 };
 
 static unsigned long line_of(const yaml_node_t *n) { return (unsigned long)n->start_mark.line + 1; }
@@ -103,6 +106,9 @@ static int check_dup_keys(struct tp *tp, yaml_node_t *map, struct tl_err *err)
 static int check_tree(struct tp *tp, yaml_node_t *n, int depth, struct tl_err *err)
 {
 	if (!n) return 0;
+	size_t idx = (size_t)(n - tp->doc->nodes.start);
+	if (tp->seen[idx]) return 0;
+	tp->seen[idx] = 1;
 	if (has_include_tag(n))
 		return tl_err_set(err,
 				  "%s: line %lu: '!include' is not supported; inline the included file (e.g. the "
@@ -387,6 +393,8 @@ int tl__tags_parse_tagpack(const char *buf, size_t len, const char *name, tl_tag
 				 line_of(root));
 		goto out;
 	}
+	tp.seen = calloc((size_t)(doc.nodes.top - doc.nodes.start) + 1, 1);
+	if (!tp.seen) abort();
 	if ((ret = check_tree(&tp, root, 0, err)) < 0) goto out;
 
 	int have_title = 0, have_creator = 0;
@@ -439,6 +447,7 @@ out:
 	for (size_t i = 0; i < tp.cap; i++) free(tp.keys[i]);
 	free(tp.keys);
 	free(tp.hashes);
+	free(tp.seen);
 	yaml_document_delete(&doc);
 	return ret;
 }
