@@ -329,7 +329,8 @@ static void get_address_utxo(struct tl_api_req *req, void *ctx)
 		return;
 	}
 	if (rc == 1) {
-		/* Count first, to answer the cap with a clear error. */
+		/* Count first (from the address's totals, no scan), to answer
+		 * the cap with a clear error. */
 		int n = tl_store_addr_utxos(app->store, id, NULL, 0, &err);
 		if (n < 0) {
 			tl_app_reply_store_error(req, &err);

@@ -1,5 +1,6 @@
 /* Typed records: key builders, value encodings (LEB128 varints) and the
  * queries over them. Layouts are documented in docs/schema.md. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -517,7 +518,16 @@ int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_
  * than 8 make the family a sixth smaller. The environment variable
  * TL_TEST_ADDR_HASH_BITS (tests only) keeps fewer low bits, to force
  * collisions. */
-static int hash_bits = -1;
+static int hash_bits = 48;
+static pthread_once_t hash_bits_once = PTHREAD_ONCE_INIT;
+
+/* Read once: API workers hash addresses concurrently. */
+static void hash_bits_init(void)
+{
+	const char *e = getenv("TL_TEST_ADDR_HASH_BITS");
+	int v = e ? atoi(e) : 48;
+	hash_bits = v > 0 && v < 48 ? v : 48;
+}
 
 /* The addr key: the 48-bit hash, big-endian. */
 static void addr_key(uint64_t h, uint8_t k[TL_ADDR_KEY_LEN])
@@ -536,11 +546,7 @@ uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
-	if (hash_bits < 0) {
-		const char *e = getenv("TL_TEST_ADDR_HASH_BITS");
-		int v = e ? atoi(e) : 48;
-		hash_bits = v > 0 && v < 48 ? v : 48;
-	}
+	pthread_once(&hash_bits_once, hash_bits_init);
 	return h & ((1ull << hash_bits) - 1);
 }
 
@@ -800,7 +806,18 @@ int tl_store_addr_first_tx(struct tl_store *s, uint64_t addr_id, uint64_t *tx_nu
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err)
 {
 	/* Every output an address was paid by is in a history row with
-	 * n_received > 0; those still in the utxo family are unspent. */
+	 * n_received > 0; those still in the utxo family are unspent. The
+	 * totals say how many there are, so the scan (newest first) stops as
+	 * soon as they are found, or once cap are: a busy address with a long
+	 * spent history is not walked to its end. */
+	struct tl_addr_info ai;
+	int ri = tl_store_addr_info(s, addr_id, &ai, err);
+	if (ri < 0) return -1;
+	if (ri == 0) return 0;
+	uint64_t expected = ai.funded_count - ai.spent_count;
+	if (expected > INT32_MAX) expected = INT32_MAX;
+	int want = (int)expected < cap ? (int)expected : cap;
+	if (want == 0) return (int)expected;
 	int total = 0;
 	uint64_t before = UINT64_MAX;
 	struct tl_hist_row rows[256];
@@ -827,6 +844,7 @@ int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *ou
 				}
 			}
 			tl_tx_rec_free(&r);
+			if (total >= want) return (int)expected;
 		}
 		if (n < 256) break;
 		before = rows[n - 1].tx_num;

@@ -332,8 +332,10 @@ int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t
  * the last row's tx_num. */
 int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, struct tl_hist_row *rows, int cap,
 		       struct tl_err *err);
-/* Unspent outputs of an address: scans its history. Writes up to cap,
- * returns the total found (may exceed cap) or -1. */
+/* Unspent outputs of an address, newest first: scans its history until
+ * all of them (known from its totals) or cap are found. Writes up to cap,
+ * returns how many the address has (may exceed cap) or -1. cap 0 with out
+ * NULL counts without scanning. */
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err);
 
 /* ---- key-value families filled by other modules ----
