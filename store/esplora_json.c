@@ -194,22 +194,39 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 		json_t *prevout = json_null();
 		json_t *inner = json_object(); /* inner_*_asm, added after sequence */
 		if (ir && ir->kind == TL_IN_KNOWN) {
-			/* The spent output's script comes from its own transaction. */
+			/* The spent output's script comes from its own transaction.
+			 * A failed read is an error, not a null prevout: a client
+			 * must not take an unreadable input for an unknown one. */
 			struct tl_tx_rec pr;
 			int rc = tl_store_tx(s, ir->prev_tx_num, &pr, err);
+			struct rawtx pt;
+			if (rc == 0) tl_err_set(err, "input %u: spent transaction %llu missing from the index", i,
+						(unsigned long long)ir->prev_tx_num);
 			if (rc == 1) {
-				struct rawtx pt;
-				if (read_tx(s, d, &pr, &pt, err) == 0) {
-					if (ir->prev_vout < pt.tx.n_out) {
-						const struct tl_txout *po = &pt.tx.out[ir->prev_vout];
-						json_decref(prevout);
-						prevout = vout_json(np, po->script, po->script_len, po->value);
-						inner_scripts(inner, in, po->script, po->script_len);
-					}
+				if (read_tx(s, d, &pr, &pt, err) < 0) {
+					rc = -1;
+				} else if (ir->prev_vout >= pt.tx.n_out) {
+					tl_err_set(err, "input %u: spent output %u beyond its transaction's %u", i,
+						   ir->prev_vout, pt.tx.n_out);
 					rawtx_free(&pt);
+					rc = -1;
 				}
 				tl_tx_rec_free(&pr);
 			}
+			if (rc != 1) {
+				json_decref(prevout);
+				json_decref(inner);
+				json_decref(v);
+				json_decref(vin);
+				json_decref(o);
+				rawtx_free(&t);
+				return NULL;
+			}
+			const struct tl_txout *po = &pt.tx.out[ir->prev_vout];
+			json_decref(prevout);
+			prevout = vout_json(np, po->script, po->script_len, po->value);
+			inner_scripts(inner, in, po->script, po->script_len);
+			rawtx_free(&pt);
 		}
 		json_object_set_new(v, "prevout", prevout);
 		json_object_set_new(v, "scriptsig", hex_json(in->script_sig, in->script_sig_len));
