@@ -166,12 +166,16 @@ struct import_ctx {
 	const char *path;
 	enum tl_tag_format fmt;
 	struct tl_tag_import_report rep;
+	int ran, imported; /* which stage a failure came from */
 };
 
 static int import_fn(struct tl_store *w, void *ctx, struct tl_err *err)
 {
 	struct import_ctx *x = ctx;
-	return tl_tags_import(w, x->path, x->fmt, &x->rep, err);
+	x->ran = 1;
+	int rc = tl_tags_import(w, x->path, x->fmt, &x->rep, err);
+	x->imported = rc == 0;
+	return rc;
 }
 
 static void post_tags(struct tl_api_req *req, void *ctx)
@@ -215,25 +219,34 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	int rc = off == len ? tl_app_write(app, import_fn, &x, &err) : tl_err_set(&err, "cannot write the body");
 	unlink(path);
-	if (rc < 0) {
-		if (strstr(err.msg, "in use"))
+	/* A failure before the import ran is the server's (or a busy
+	 * database); during it, the file's; after it (catching the served
+	 * view up), the tags are stored: say so rather than invite a retry. */
+	const char *warning = NULL;
+	if (rc < 0 && !x.imported) {
+		if (!x.ran && strstr(err.msg, "in use"))
 			tl_api_reply_error(req, 409, "database_busy", "%s; import with 'taintline tags import' instead",
 					   err.msg);
+		else if (!x.ran)
+			tl_app_reply_store_error(req, &err);
 		else
 			tl_api_reply_error(req, 400, "bad_tags", "%s", err.msg);
 		return;
 	}
+	if (rc < 0) warning = err.msg;
 	json_t *msgs = json_array();
 	for (int i = 0; i < x.rep.parse.nmsgs; i++) json_array_append_new(msgs, json_string(x.rep.parse.msgs[i]));
-	tl_api_reply_json(req, 200,
-			  json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
+	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
 				    tl_tag_format_name(x.rep.parse.format), "records", (json_int_t)x.rep.parse.records,
 				    "skipped", (json_int_t)x.rep.parse.skipped, "stored", (json_int_t)x.rep.stored,
 				    "existing", (json_int_t)x.rep.existing, "seen", (json_int_t)x.rep.seen, "unseen",
 				    (json_int_t)x.rep.unseen, "other_chain", (json_int_t)x.rep.other_chain, "messages",
-				    msgs));
+				    msgs);
+	if (res && warning)
+		json_object_set_new(res, "warning", json_sprintf("stored, but the served view is not caught up yet: %s",
+								 warning));
+	tl_api_reply_json(req, 200, res);
 }
-
 
 /* ---- traces ---- */
 
