@@ -30,7 +30,9 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
 		seeds=""
 		[ -d "tests/fuzz/seeds/$name" ] && seeds="tests/fuzz/seeds/$name"
 		# shellcheck disable=SC2086
+		LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp" \
 		"$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+			-artifact_prefix="build-fuzz/$name-" \
 			"build-fuzz/corpus/$name" $seeds >"build-fuzz/$name.log" 2>&1 ||
 			{ tail -n 40 "build-fuzz/$name.log"; echo "fuzz target $name failed"; exit 1; }
 		grep -E '^(#[0-9]+.*DONE|Done)' "build-fuzz/$name.log" | tail -n 1 || true
