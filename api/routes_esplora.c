@@ -24,6 +24,13 @@ static int reply_text(struct tl_api_req *req, const char *text)
 	return tl_api_reply_raw(req, 200, "text/plain", text, strlen(text));
 }
 
+/* Sends a view built by store/esplora_json.c, or 500 when it failed. */
+static void reply_view(struct tl_api_req *req, json_t *j, const struct tl_err *err)
+{
+	if (!j) tl_app_reply_store_error(req, err);
+	else tl_api_reply_json(req, 200, j);
+}
+
 /* Parses a 64-hex-digit hash parameter; on failure replies 400 code. */
 static int parse_hash(struct tl_api_req *req, const char *name, const char *code, uint8_t h[32])
 {
@@ -194,11 +201,7 @@ static void get_tx(struct tl_api_req *req, void *ctx)
 	json_t *j = tl_esplora_tx(app->store, d, &r, &err);
 	tl_app_blkdir_put(app, d);
 	tl_tx_rec_free(&r);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 /* Esplora answers 200 {"confirmed": false} for an unknown txid here. */
@@ -220,11 +223,7 @@ static void get_tx_status(struct tl_api_req *req, void *ctx)
 	}
 	json_t *j = tl_esplora_status(app->store, r.height, &err);
 	tl_tx_rec_free(&r);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 static void get_tx_outspends(struct tl_api_req *req, void *ctx)
@@ -235,11 +234,7 @@ static void get_tx_outspends(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	json_t *j = tl_esplora_outspends(app->store, &r, &err);
 	tl_tx_rec_free(&r);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 static void get_tx_outspend(struct tl_api_req *req, void *ctx)
@@ -280,11 +275,7 @@ static void get_address(struct tl_api_req *req, void *ctx)
 	if (tl_app_check_address(req, app, addr) < 0) return;
 	struct tl_err err;
 	json_t *j = tl_esplora_address(app->store, addr, &err);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 /* /txs, /txs/chain and /txs/chain/:last_seen_txid: 25 confirmed
@@ -309,11 +300,7 @@ static void get_address_txs(struct tl_api_req *req, void *ctx)
 	json_t *j = tl_esplora_address_txs(app->store, d, addr, have_last ? last : NULL, ESPLORA_TXS_PER_PAGE,
 					   &err);
 	tl_app_blkdir_put(app, d);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 static void get_address_utxo(struct tl_api_req *req, void *ctx)
@@ -347,11 +334,7 @@ static void get_address_utxo(struct tl_api_req *req, void *ctx)
 		}
 	}
 	json_t *j = tl_esplora_address_utxo(app->store, addr, ESPLORA_UTXO_LIMIT, &err);
-	if (!j) {
-		tl_app_reply_store_error(req, &err);
-		return;
-	}
-	tl_api_reply_json(req, 200, j);
+	reply_view(req, j, &err);
 }
 
 int tl_routes_esplora(struct tl_app *app, struct tl_err *err)
