@@ -309,28 +309,26 @@ static void return_inputs(struct sim_state *st, struct sim_wallet *w, uint8_t ro
 
 /* ---- mixers -------------------------------------------------------- */
 
+static void mixq_push(struct sim_mixq *q, int owner, const struct sim_coin *c)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 64;
+		q->v = realloc(q->v, q->cap * sizeof *q->v);
+		if (!q->v) abort();
+	}
+	q->v[q->n].owner = owner;
+	q->v[q->n].c = *c;
+	q->n++;
+}
+
 void sim_whirlpool_register(struct sim_state *st, int owner, const struct sim_coin *premix)
 {
-	if (st->n_wq == st->cap_wq) {
-		st->cap_wq = st->cap_wq ? 2 * st->cap_wq : 64;
-		st->wq = realloc(st->wq, st->cap_wq * sizeof *st->wq);
-		if (!st->wq) abort();
-	}
-	st->wq[st->n_wq].owner = owner;
-	st->wq[st->n_wq].c = *premix;
-	st->n_wq++;
+	mixq_push(&st->wq, owner, premix);
 }
 
 void sim_wasabi_register(struct sim_state *st, int owner, const struct sim_coin *c)
 {
-	if (st->n_xq == st->cap_xq) {
-		st->cap_xq = st->cap_xq ? 2 * st->cap_xq : 64;
-		st->xq = realloc(st->xq, st->cap_xq * sizeof *st->xq);
-		if (!st->xq) abort();
-	}
-	st->xq[st->n_xq].owner = owner;
-	st->xq[st->n_xq].c = *c;
-	st->n_xq++;
+	mixq_push(&st->xq, owner, c);
 }
 
 int sim_tx0(struct sim_state *st, int owner, uint64_t in, int n, uint64_t change_key, uint8_t change_type,
@@ -366,17 +364,17 @@ int sim_tx0(struct sim_state *st, int owner, uint64_t in, int n, uint64_t change
 
 static void whirlpool_round(struct sim_state *st)
 {
-	if (st->n_wq < 5) return;
+	if (st->wq.n < 5) return;
 	sim_tx_reset(&st->tx);
 	int owners[5];
 	uint16_t heists[5];
 	for (int i = 0; i < 5; i++) {
-		sim_add_input(st, &st->wq[i].c);
-		owners[i] = st->wq[i].owner;
-		heists[i] = st->wq[i].c.heist;
+		sim_add_input(st, &st->wq.v[i].c);
+		owners[i] = st->wq.v[i].owner;
+		heists[i] = st->wq.v[i].c.heist;
 	}
-	memmove(st->wq, st->wq + 5, (st->n_wq - 5) * sizeof *st->wq);
-	st->n_wq -= 5;
+	memmove(st->wq.v, st->wq.v + 5, (st->wq.n - 5) * sizeof *st->wq.v);
+	st->wq.n -= 5;
 	for (int i = 0; i < 5; i++) {
 		struct sim_entity *e = &st->ent[owners[i]];
 		uint8_t t = e->kind == EK_ATTACKER ? OT_P2WPKH : (e->pref == OT_P2WSH_MS ? OT_P2WPKH : e->pref);
@@ -406,16 +404,16 @@ static void wasabi_round(struct sim_state *st)
 	uint16_t heists[64];
 	int np = 0;
 	/* registered coins (the heist's) first */
-	size_t take = st->n_xq < 20 ? st->n_xq : 20;
+	size_t take = st->xq.n < 20 ? st->xq.n : 20;
 	for (size_t i = 0; i < take; i++) {
-		sim_add_input(st, &st->xq[i].c);
-		owners[np] = st->xq[i].owner;
-		vals[np] = st->xq[i].c.value;
-		heists[np] = st->xq[i].c.heist;
+		sim_add_input(st, &st->xq.v[i].c);
+		owners[np] = st->xq.v[i].owner;
+		vals[np] = st->xq.v[i].c.value;
+		heists[np] = st->xq.v[i].c.heist;
 		np++;
 	}
-	if (take) memmove(st->xq, st->xq + take, (st->n_xq - take) * sizeof *st->xq);
-	st->n_xq -= take;
+	if (take) memmove(st->xq.v, st->xq.v + take, (st->xq.n - take) * sizeof *st->xq.v);
+	st->xq.n -= take;
 	int want = np + (int)sim_rng_range(&st->rng, 10, 15);
 	for (int tries = 0; np < want && tries < 60; tries++) {
 		int u = st->first_user + (int)sim_rng_below(&st->rng, (uint64_t)st->n_users);
@@ -1055,8 +1053,8 @@ static void state_free(struct sim_state *st)
 		free(st->ent[i].deposit_key);
 	}
 	free(st->ent);
-	free(st->wq);
-	free(st->xq);
+	free(st->wq.v);
+	free(st->xq.v);
 	sim_heists_free(st);
 	tl_buf_free(&st->body);
 	tl_buf_free(&st->blk);

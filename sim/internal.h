@@ -271,6 +271,15 @@ struct sim_heist {
 };
 
 /* Truth counters and lists for the whole run. */
+/* Coins waiting for a mixing round, with their owners, oldest first. */
+struct sim_mixq {
+	struct sim_queued {
+		int owner;
+		struct sim_coin c;
+	} *v;
+	size_t n, cap;
+};
+
 struct sim_state {
 	struct tl_sim_params p;
 	const struct tl_netparams *np;
@@ -287,12 +296,10 @@ struct sim_state {
 	uint64_t mixer_key;           /* Wasabi-like coordinator fee address */
 	uint64_t whirlpool_fee_key;   /* Whirlpool-like tx0 fee address */
 
-	/* Whirlpool queue: premix coins waiting for a round (owner, coin) */
-	struct { int owner; struct sim_coin c; } *wq;
-	size_t n_wq, cap_wq;
+	/* Whirlpool queue: premix coins waiting for a round */
+	struct sim_mixq wq;
 	/* Wasabi queue: attacker coins registered for the next round */
-	struct { int owner; struct sim_coin c; } *xq;
-	size_t n_xq, cap_xq;
+	struct sim_mixq xq;
 
 	struct sim_heist *heists;
 	uint32_t n_heists;

@@ -136,14 +136,14 @@ static json_t *heist_truth(struct sim_state *st, const struct sim_heist *h)
 	json_object_set_new(o, "dormant_total_sat", json_integer((json_int_t)dormant));
 	/* premix coins of the heist still queued at the coordinator */
 	json_t *q = json_array();
-	for (size_t i = 0; i < st->n_wq; i++) {
-		if (st->wq[i].c.heist != hid) continue;
+	for (size_t i = 0; i < st->wq.n; i++) {
+		if (st->wq.v[i].c.heist != hid) continue;
 		char txid[65];
-		tl_hash_to_hex(st->wq[i].c.txid, txid);
+		tl_hash_to_hex(st->wq.v[i].c.txid, txid);
 		json_t *x = json_object();
 		json_object_set_new(x, "txid", json_string(txid));
-		json_object_set_new(x, "vout", json_integer(st->wq[i].c.vout));
-		json_object_set_new(x, "amount_sat", json_integer((json_int_t)st->wq[i].c.value));
+		json_object_set_new(x, "vout", json_integer(st->wq.v[i].c.vout));
+		json_object_set_new(x, "amount_sat", json_integer((json_int_t)st->wq.v[i].c.value));
 		json_array_append_new(q, x);
 	}
 	json_object_set_new(o, "queued_premix", q);
