@@ -19,76 +19,17 @@
 #include "indexer/indexer.h"
 #include "tracer/screen.h"
 
-/* ---------------- blocks-dir reader pool ---------------- */
-
-struct tl_blkpool {
-	pthread_mutex_t lock;
-	char *dir;
-	const struct tl_netparams *net;
-	struct tl_blkdir **free;
-	int nfree, cap;
-};
-
-static struct tl_blkpool *blkpool_new(const char *dir, const struct tl_netparams *net, struct tl_err *err)
-{
-	/* Open one now so that a bad directory is reported at start. */
-	struct tl_blkdir *d;
-	if (tl_blkdir_open(dir, net, &d, err) < 0) return NULL;
-	struct tl_blkpool *p = calloc(1, sizeof *p);
-	if (!p) abort();
-	pthread_mutex_init(&p->lock, NULL);
-	p->dir = strdup(dir);
-	p->net = net;
-	p->cap = 8;
-	p->free = calloc((size_t)p->cap, sizeof *p->free);
-	if (!p->dir || !p->free) abort();
-	p->free[p->nfree++] = d;
-	return p;
-}
-
-static void blkpool_free(struct tl_blkpool *p)
-{
-	if (!p) return;
-	for (int i = 0; i < p->nfree; i++) tl_blkdir_close(p->free[i]);
-	free(p->free);
-	free(p->dir);
-	pthread_mutex_destroy(&p->lock);
-	free(p);
-}
+/* ---------------- blocks-dir readers (the store's pool) ---------------- */
 
 struct tl_blkdir *tl_app_blkdir_get(struct tl_app *app)
 {
-	struct tl_blkpool *p = app->blkpool;
-	if (!p) return NULL;
-	struct tl_blkdir *d = NULL;
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree > 0) d = p->free[--p->nfree];
-	pthread_mutex_unlock(&p->lock);
-	if (!d) {
-		struct tl_err err;
-		if (tl_blkdir_open(p->dir, p->net, &d, &err) < 0) return NULL;
-	}
-	return d;
+	struct tl_err err;
+	return app->blocks_dir ? tl_store_blkdir_get(app->store, &err) : NULL;
 }
 
 void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d)
 {
-	struct tl_blkpool *p = app->blkpool;
-	if (!d) return;
-	if (!p) {
-		tl_blkdir_close(d);
-		return;
-	}
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree == p->cap) {
-		int nc = p->cap * 2;
-		struct tl_blkdir **f = realloc(p->free, (size_t)nc * sizeof *f);
-		if (!f) abort();
-		p->free = f;
-		p->cap = nc;
-	}
-	p->free[p->nfree++] = d;
-	pthread_mutex_unlock(&p->lock);
+	tl_store_blkdir_put(app->store, d);
 }
 
 /* ---------------- screening context pool ---------------- */
@@ -445,14 +386,14 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 		app->blocks_dir = v; /* NULL when unset */
 	}
 	if (app->blocks_dir) {
-		app->blkpool = blkpool_new(app->blocks_dir, app->net, err);
-		if (!app->blkpool) {
+		if (tl_store_set_blocks_dir(app->store, app->blocks_dir, err) < 0) {
 			tl_err_prefix(err, "blocks directory: ");
 			goto fail;
 		}
 	} else if (o->log) {
 		fprintf(o->log, "taintline serve: warning: no blocks directory known (pass --blocks-dir); "
-				"/api/tx and /api/address/:address/txs will answer 503\n");
+				"/api/tx and /api/address/:address/txs will answer 503, and traces and "
+				"screening verdicts will name no addresses\n");
 	}
 
 	struct tl_api_config cfg;
@@ -518,7 +459,6 @@ void tl_app_close(struct tl_app *app)
 		tl_api_server_free(app->srv);
 	}
 	if (app->follower_started) pthread_join(app->follower, NULL);
-	blkpool_free(app->blkpool);
 	screenpool_free(app->screens);
 	tl_store_close(app->store);
 	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);

@@ -66,9 +66,6 @@ struct tl_serve_opts {
 /* Fills o with the defaults above (db_path NULL, log stderr). */
 void tl_serve_opts_default(struct tl_serve_opts *o);
 
-/* A pool of blocks-directory readers: tl_blkdir is not thread-safe, so
- * each request borrows one. */
-struct tl_blkpool;
 struct tl_screenpool;
 struct tl_screen;
 
@@ -79,8 +76,8 @@ struct tl_app {
 	struct tl_store *store;          /* secondary; thread-safe for reads */
 	const struct tl_netparams *net;  /* the database's network */
 	struct tl_api_server *srv;
-	struct tl_blkpool *blkpool;      /* NULL when no blocks dir is known */
-	char *blocks_dir;                /* owned; may be NULL */
+	char *blocks_dir;                /* owned; NULL when none is known (the
+	                                  * store's readers use it) */
 	char *secondary_dir;             /* owned temp dir of the secondary */
 	uint64_t max_trace_txs;
 	/* Follower state (atomics: read by /metrics and /healthz). */
@@ -140,8 +137,9 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err);
 typedef int (*tl_app_write_fn)(struct tl_store *primary, void *ctx, struct tl_err *err);
 int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_err *err);
 
-/* Borrows a blocks-directory reader (NULL when none is configured: the
- * handler answers 503). Return it with tl_app_blkdir_put. */
+/* Borrows one of the store's blocks-directory readers (NULL when none is
+ * configured or it cannot be opened: the handler answers 503). Return
+ * it with tl_app_blkdir_put. */
 struct tl_blkdir *tl_app_blkdir_get(struct tl_app *app);
 void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d);
 

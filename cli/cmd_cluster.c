@@ -27,32 +27,10 @@ static void usage(FILE *f)
 /* The address string of addr_id, or "#id" when it has none. */
 static void addr_str(struct tl_store *s, uint64_t id, char *out, size_t cap)
 {
-	struct tl_addr_info a;
-	struct tl_err err;
-	snprintf(out, cap, "#%" PRIu64, id);
-	if (tl_store_addr_info(s, id, &a, &err) != 1) return;
-	/* rebuild a script from the key for the address types */
-	uint8_t sc[42];
-	size_t n = 0;
-	const uint8_t *p = a.script_key + 1;
-	switch (a.script_key[0]) {
-	case TL_SCRIPT_PUBKEYHASH:
-		sc[0] = 0x76; sc[1] = 0xa9; sc[2] = 20; memcpy(sc + 3, p, 20); sc[23] = 0x88; sc[24] = 0xac; n = 25;
-		break;
-	case TL_SCRIPT_SCRIPTHASH:
-		sc[0] = 0xa9; sc[1] = 20; memcpy(sc + 2, p, 20); sc[22] = 0x87; n = 23;
-		break;
-	case TL_SCRIPT_WITNESS_V0_KEYHASH:
-		sc[0] = 0; sc[1] = 20; memcpy(sc + 2, p, 20); n = 22;
-		break;
-	case TL_SCRIPT_WITNESS_V0_SCRIPTHASH:
-	case TL_SCRIPT_WITNESS_V1_TAPROOT:
-		sc[0] = a.script_key[0] == TL_SCRIPT_WITNESS_V1_TAPROOT ? 0x51 : 0; sc[1] = 32; memcpy(sc + 2, p, 32); n = 34;
-		break;
-	default: return;
-	}
 	char buf[TL_ADDRESS_MAX];
-	if (tl_address_from_script(sc, n, tl_store_net(s), buf) == 0) snprintf(out, cap, "%s", buf);
+	struct tl_err err;
+	if (tl_store_owner_address(s, id, buf, &err) == 1) snprintf(out, cap, "%s", buf);
+	else snprintf(out, cap, "#%" PRIu64, id);
 }
 
 struct tagctx {

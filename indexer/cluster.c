@@ -102,12 +102,14 @@ static uint64_t *kbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mas
 	return &c->kbloom[x & (KBLOOM_WORDS - 1)];
 }
 
-/* Word and two bits of a key hash in the twin filter. */
+/* Word and two bits of a key hash in the twin filter, from the hash's
+ * first 11 bytes: all that the addr family's keys hold of it
+ * (tl_owner_digest). */
 static uint64_t *hbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mask)
 {
-	uint64_t x, y;
+	uint64_t x, y = 0;
 	memcpy(&x, h, 8);
-	memcpy(&y, h + 8, 8);
+	memcpy(&y, h + 8, 3);
 	*mask = (1ull << (y & 63)) | (1ull << ((y >> 6) & 63));
 	return &c->hbloom[x & c->hmask];
 }
@@ -611,11 +613,11 @@ static void load_filters(struct tl_cluster *c)
 }
 
 /* Largest index whose hash owners are scanned into the twin filter at
- * open (a scan of addr_info; beyond it twins are always looked up). */
+ * open (a scan of the addr family; beyond it twins are always looked up). */
 #define HBLOOM_SCAN_MAX ((uint64_t)8 << 20)
 
 /* Sizes the twin filter (2 bytes per address, at least 4 MiB, at most
- * 512 MiB) and fills it from addr_info. */
+ * 512 MiB) and fills it from the addr family. */
 static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 {
 	if (next_addr > HBLOOM_SCAN_MAX) return;
@@ -625,20 +627,14 @@ static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 	if (!c->hbloom) abort();
 	c->hmask = words - 1;
 	if (!next_addr) return;
-	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR_INFO);
+	/* The addr family's keys are owner digests: the type byte, then
+	 * the first 11 bytes of the hash for these types (store.h). */
+	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR);
 	for (tl_iter_seek(it, "", 0); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl, vl;
-		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
-		struct tl_addr_info a;
-		if (kl != 8 || tl_addr_info_decode(tl_get_be64(k), v, vl, &a) < 0) {
-			/* unreadable: no filter (every twin looked up) */
-			free(c->hbloom);
-			c->hbloom = NULL;
-			break;
-		}
-		if (a.script_key_len == 21 &&
-		    (a.script_key[0] == TL_SCRIPT_PUBKEYHASH || a.script_key[0] == TL_SCRIPT_WITNESS_V0_KEYHASH))
-			hash_note(c, a.script_key + 1);
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl == TL_ADDR_KEY_LEN && (k[0] == TL_SCRIPT_PUBKEYHASH || k[0] == TL_SCRIPT_WITNESS_V0_KEYHASH))
+			hash_note(c, k + 1);
 	}
 	tl_iter_free(it);
 }

@@ -36,13 +36,10 @@ struct ucache {
 struct adelta {
 	int64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
 	uint8_t is_new;
-	uint8_t sklen;
-	uint8_t skey[TL_SCRIPT_KEY_MAX];
 };
 
 struct hrow {
 	uint64_t addr_id;
-	uint64_t recv, sent;
 	uint32_t nr, ns;
 };
 
@@ -55,7 +52,6 @@ struct ix {
 	struct tl_tip tip;
 	uint32_t undo_keep;
 	struct tl_hmap utxo, addr, delta;
-	struct tl_hmap pend; /* owners new in this batch by script key hash */
 	size_t batch_bytes;  /* commit when the batch holds this many bytes */
 	size_t utxo_budget, addr_budget;
 	uint32_t batch_txs, batch_limit;
@@ -123,57 +119,14 @@ static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t *i
 		memcpy(id, tl_hent_val(e), 8);
 		return 0;
 	}
-	/* The addr family lists the owners under a hash of the script key:
-	 * committed candidates are checked against addr_info; owners new in
-	 * this batch sharing the hash are in x->pend. */
-	uint64_t h = tl_addr_key_hash(key, kl);
-	uint64_t cand[32];
-	int nc = tl_store_addr_list(x->s, key, kl, cand, 16, err);
-	if (nc < 0) return -1;
-	if (nc > 16) return tl_err_set(err, "addr record with %d owners under one hash", nc);
-	int rc = 0;
-	for (int i = 0; i < nc && !rc; i++) {
-		struct tl_addr_info a;
-		int r2 = tl_store_addr_info(x->s, cand[i], &a, err);
-		if (r2 < 0) return -1;
-		if (r2 == 1 && a.script_key_len == kl && !memcmp(a.script_key, key, kl)) {
-			*id = cand[i];
-			rc = 1;
-		}
-	}
+	/* Not cached: owners of this batch are all in the cache, so a
+	 * committed record or a new owner. */
+	int rc = tl_store_addr_id(x->s, key, kl, id, err);
+	if (rc < 0) return -1;
 	if (rc == 0) {
 		*id = x->tip.next_addr_id++;
-		uint8_t hk[8];
-		memcpy(hk, &h, 8);
-		struct tl_hent *pe = tl_hmap_get(&x->pend, hk, 8);
-		if (!pe && nc == 0) {
-			tl_batch_put_addr(x->b, key, kl, *id);
-		} else {
-			/* A second owner under one hash: write the whole list. */
-			if (pe) {
-				const uint64_t *pv = tl_hent_val(pe);
-				for (uint64_t j = 0; j < pv[0] && nc < 31; j++) cand[nc++] = pv[1 + j];
-			}
-			cand[nc++] = *id;
-			tl_batch_put_addr_list(x->b, key, kl, cand, nc);
-		}
-		/* pend value: count, then the batch's ids under this hash. */
-		uint64_t old[32];
-		uint64_t no = 0;
-		if (pe) {
-			const uint64_t *pv = tl_hent_val(pe);
-			no = pv[0] < 30 ? pv[0] : 30;
-			memcpy(old, pv + 1, no * 8);
-		}
-		pe = tl_hmap_put(&x->pend, hk, 8, (no + 2) * 8);
-		uint64_t *pv = tl_hent_val(pe);
-		pv[0] = no + 1;
-		memcpy(pv + 1, old, no * 8);
-		pv[1 + no] = *id;
-		struct adelta *d = delta_of(x, *id);
-		d->is_new = 1;
-		d->sklen = (uint8_t)kl;
-		memcpy(d->skey, key, kl);
+		tl_batch_put_addr(x->b, key, kl, *id);
+		delta_of(x, *id)->is_new = 1;
 	}
 	e = tl_hmap_put(&x->addr, key, kl, 8);
 	memcpy(tl_hent_val(e), id, 8);
@@ -220,8 +173,8 @@ static int resolve(struct ix *x, const uint8_t *txid, uint32_t vout, struct tl_u
 
 /* ---- applying a block ---- */
 
-/* Notes that addr_id received (is_spend 0) or sent (is_spend 1) value. */
-static void hist_add(struct ix *x, size_t *n, uint64_t addr_id, uint64_t value, int is_spend)
+/* Notes that addr_id received (is_spend 0) or sent (is_spend 1). */
+static void hist_add(struct ix *x, size_t *n, uint64_t addr_id, int is_spend)
 {
 	if (*n == x->rows_cap) {
 		x->rows_cap = x->rows_cap ? x->rows_cap * 2 : 64;
@@ -230,8 +183,6 @@ static void hist_add(struct ix *x, size_t *n, uint64_t addr_id, uint64_t value, 
 	}
 	struct hrow *r = &x->rows[(*n)++];
 	r->addr_id = addr_id;
-	r->recv = is_spend ? 0 : value;
-	r->sent = is_spend ? value : 0;
 	r->nr = is_spend ? 0 : 1;
 	r->ns = is_spend ? 1 : 0;
 }
@@ -299,7 +250,7 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 			struct adelta *d = delta_of(x, u.addr_id);
 			d->spent_count++;
 			d->spent_sum += (int64_t)u.value;
-			hist_add(x, &nrows, u.addr_id, u.value, 1);
+			hist_add(x, &nrows, u.addr_id, 1);
 		}
 	}
 	uint32_t unspent = 0;
@@ -317,11 +268,11 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 		struct adelta *d = delta_of(x, out->addr_id);
 		d->funded_count++;
 		d->funded_sum += (int64_t)to->value;
-		hist_add(x, &nrows, out->addr_id, to->value, 0);
+		hist_add(x, &nrows, out->addr_id, 0);
 		unspent++;
 	}
 	struct tl_tx_rec r = {
-		.tx_num = tx_num, .height = height, .offset = offset, .size = tx->size, .weight = tl_tx_weight(tx),
+		.tx_num = tx_num, .height = height, .offset = offset, .size = tx->size,
 		.flags = (coinbase ? TL_TX_COINBASE : 0) | (!coinbase && !all_known ? TL_TX_FEE_UNKNOWN : 0),
 		.fee = (!coinbase && all_known && sum_in >= sum_out) ? sum_in - sum_out : 0,
 		.n_in = tx->n_in, .n_out = tx->n_out, .in = x->ins, .out = x->outs,
@@ -349,14 +300,13 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 		}
 	}
 
-	/* One history row per address touched, with what it got and gave. */
+	/* One history row per address touched, with how many outputs it got
+	 * and gave. */
 	qsort(x->rows, nrows, sizeof *x->rows, cmp_hrow);
 	for (size_t i = 0; i < nrows;) {
 		struct tl_hist_row h = { .tx_num = tx_num };
 		uint64_t a = x->rows[i].addr_id;
 		for (; i < nrows && x->rows[i].addr_id == a; i++) {
-			h.received += x->rows[i].recv;
-			h.sent += x->rows[i].sent;
 			h.n_received += x->rows[i].nr;
 			h.n_sent += x->rows[i].ns;
 		}
@@ -476,10 +426,7 @@ static int commit(struct ix *x, struct tl_err *err)
 		struct tl_addr_info a;
 		memset(&a, 0, sizeof a);
 		a.addr_id = id;
-		if (d->is_new) {
-			a.script_key_len = d->sklen;
-			memcpy(a.script_key, d->skey, d->sklen);
-		} else if (!vals[i] || tl_addr_info_decode(id, vals[i], vl[i], &a) < 0) {
+		if (!d->is_new && (!vals[i] || tl_addr_info_decode(id, vals[i], vl[i], &a) < 0)) {
 			rc = tl_err_set(err, "address %llu: totals record missing or corrupt", (unsigned long long)id);
 			break;
 		}
@@ -510,7 +457,6 @@ static int commit(struct ix *x, struct tl_err *err)
 	tl_batch_clear(x->b);
 	x->batch_first = x->tip.next_tx_num;
 	tl_hmap_clear(&x->delta);
-	tl_hmap_clear(&x->pend);
 	tl_hmap_trim(&x->utxo, x->utxo_budget);
 	tl_hmap_trim(&x->addr, x->addr_budget);
 	x->batch_txs = 0;
@@ -518,6 +464,34 @@ static int commit(struct ix *x, struct tl_err *err)
 }
 
 /* ---- rolling back ---- */
+
+/* Deletes the addr records of the owners a block created (addr_id at or
+ * above u->first_addr_id), reading their scripts from the block. */
+static int drop_new_owners(struct ix *x, const struct tl_block_rec *br, const struct tl_undo_rec *u,
+			   struct tl_err *err)
+{
+	const struct tl_blkloc loc = { .file = br->file, .offset = br->offset, .size = br->size };
+	if (tl_blkdir_read(x->d, &loc, &x->raw, &x->raw_cap, err) < 0 ||
+	    tl_block_parse(&x->blk, x->raw, br->size, err) < 0)
+		return tl_err_prefix(err, "rolling back block %d: ", br->height);
+	if (memcmp(x->blk.hdr.hash, br->hash, 32) != 0 || x->blk.n_tx != u->n_tx)
+		return tl_err_set(err, "rolling back block %d: blk%05u.dat no longer holds it", br->height, br->file);
+	for (uint32_t i = 0; i < x->blk.n_tx; i++) {
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(x->s, u->first_tx_num + i, &r, err);
+		if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "transaction %llu missing",
+							   (unsigned long long)(u->first_tx_num + i));
+		const struct tl_tx *t = &x->blk.tx[i];
+		for (uint32_t o = 0; o < r.n_out && o < t->n_out; o++) {
+			if (r.out[o].addr_id < u->first_addr_id) continue;
+			uint8_t key[TL_SCRIPT_KEY_MAX];
+			size_t kl = tl_script_key(t->out[o].script, t->out[o].script_len, key);
+			tl_batch_del_addr(x->b, key, kl);
+		}
+		tl_tx_rec_free(&r);
+	}
+	return 0;
+}
 
 static int rollback_block(struct ix *x, struct tl_err *err)
 {
@@ -543,7 +517,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 			struct adelta *d = delta_of(x, r.out[o].addr_id);
 			d->funded_count--;
 			d->funded_sum -= (int64_t)r.out[o].value;
-			hist_add(x, &nrows, r.out[o].addr_id, r.out[o].value, 0);
+			hist_add(x, &nrows, r.out[o].addr_id, 0);
 		}
 		for (uint32_t i = 0; i < r.n_in; i++) {
 			const struct tl_in_rec *in = &r.in[i];
@@ -570,7 +544,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 				struct adelta *d = delta_of(x, in->addr_id);
 				d->spent_count--;
 				d->spent_sum -= (int64_t)in->value;
-				hist_add(x, &nrows, in->addr_id, in->value, 1);
+				hist_add(x, &nrows, in->addr_id, 1);
 			}
 		}
 		qsort(x->rows, nrows, sizeof *x->rows, cmp_hrow);
@@ -583,21 +557,10 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 		tl_batch_del_tx(x->b, t, r.txid);
 		tl_tx_rec_free(&r);
 	}
-	/* Owners first seen in this block disappear with it. */
+	/* Owners first seen in this block disappear with it. Their script
+	 * keys are not stored: they come from the block's bytes. */
+	if (u.first_addr_id < x->tip.next_addr_id && drop_new_owners(x, &br, &u, err) < 0) return -1;
 	for (uint64_t id = u.first_addr_id; id < x->tip.next_addr_id; id++) {
-		struct tl_addr_info a;
-		rc = tl_store_addr_info(x->s, id, &a, err);
-		if (rc < 0) return -1;
-		if (rc == 1) {
-			/* Keep the older owners sharing the hash (if any). */
-			uint64_t ids[16], keep[16];
-			int n = tl_store_addr_list(x->s, a.script_key, a.script_key_len, ids, 16, err);
-			if (n < 0) return -1;
-			int nk = 0;
-			for (int i = 0; i < n && i < 16; i++)
-				if (ids[i] < u.first_addr_id) keep[nk++] = ids[i];
-			tl_batch_put_addr_list(x->b, a.script_key, a.script_key_len, keep, nk);
-		}
 		tl_batch_del_addr_info(x->b, id);
 		uint8_t k[8];
 		memcpy(k, &id, 8);
@@ -672,7 +635,6 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	tl_hmap_init(&x.utxo);
 	tl_hmap_init(&x.addr);
 	tl_hmap_init(&x.delta);
-	tl_hmap_init(&x.pend);
 	tl_block_init(&x.blk);
 	int rc = -1;
 
@@ -815,7 +777,6 @@ out:
 	tl_hmap_free(&x.utxo);
 	tl_hmap_free(&x.addr);
 	tl_hmap_free(&x.delta);
-	tl_hmap_free(&x.pend);
 	tl_block_free(&x.blk);
 	free(x.raw);
 	free(x.ins);

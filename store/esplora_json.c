@@ -47,43 +47,6 @@ static json_t *hash_json(const uint8_t h[32])
 	return json_string(hex);
 }
 
-/* A parsed transaction read back from its blk file. */
-struct rawtx {
-	uint8_t *bytes;
-	struct tl_arena arena;
-	struct tl_tx tx;
-};
-
-static int read_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct rawtx *out,
-		   struct tl_err *err)
-{
-	struct tl_block_rec b;
-	int rc = tl_store_block_by_height(s, r->height, &b, err);
-	if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "block %d of transaction missing", r->height);
-	out->bytes = malloc(r->size ? r->size : 1);
-	if (!out->bytes) abort();
-	tl_arena_init(&out->arena);
-	if (tl_blkdir_read_at(d, b.file, (uint64_t)b.offset + r->offset, out->bytes, r->size, err) < 0) goto fail;
-	struct tl_reader rd;
-	tl_reader_init(&rd, out->bytes, r->size);
-	if (tl_tx_parse(&rd, &out->arena, &out->tx, err) < 0) goto fail;
-	if (memcmp(out->tx.txid, r->txid, 32) != 0) {
-		tl_err_set(err, "blk%05u.dat no longer holds this transaction at the indexed offset", b.file);
-		goto fail;
-	}
-	return 0;
-fail:
-	free(out->bytes);
-	tl_arena_free(&out->arena);
-	return -1;
-}
-
-static void rawtx_free(struct rawtx *t)
-{
-	free(t->bytes);
-	tl_arena_free(&t->arena);
-}
-
 /* A script's assembly text as a JSON string. */
 static json_t *asm_json(const uint8_t *p, size_t n)
 {
@@ -178,8 +141,8 @@ json_t *tl_esplora_status(struct tl_store *s, int32_t height, struct tl_err *err
 json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct tl_err *err)
 {
 	const struct tl_netparams *np = tl_store_net(s);
-	struct rawtx t;
-	if (read_tx(s, d, r, &t, err) < 0) return NULL;
+	struct tl_rawtx t;
+	if (tl_store_rawtx(s, d, r, &t, err) < 0) return NULL;
 	json_t *o = json_object();
 	json_object_set_new(o, "txid", hash_json(r->txid));
 	json_object_set_new(o, "version", json_integer(t.tx.version));
@@ -199,16 +162,16 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 			 * must not take an unreadable input for an unknown one. */
 			struct tl_tx_rec pr;
 			int rc = tl_store_tx(s, ir->prev_tx_num, &pr, err);
-			struct rawtx pt;
+			struct tl_rawtx pt;
 			if (rc == 0) tl_err_set(err, "input %u: spent transaction %llu missing from the index", i,
 						(unsigned long long)ir->prev_tx_num);
 			if (rc == 1) {
-				if (read_tx(s, d, &pr, &pt, err) < 0) {
+				if (tl_store_rawtx(s, d, &pr, &pt, err) < 0) {
 					rc = -1;
 				} else if (ir->prev_vout >= pt.tx.n_out) {
 					tl_err_set(err, "input %u: spent output %u beyond its transaction's %u", i,
 						   ir->prev_vout, pt.tx.n_out);
-					rawtx_free(&pt);
+					tl_rawtx_free(&pt);
 					rc = -1;
 				}
 				tl_tx_rec_free(&pr);
@@ -219,14 +182,14 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 				json_decref(v);
 				json_decref(vin);
 				json_decref(o);
-				rawtx_free(&t);
+				tl_rawtx_free(&t);
 				return NULL;
 			}
 			const struct tl_txout *po = &pt.tx.out[ir->prev_vout];
 			json_decref(prevout);
 			prevout = vout_json(np, po->script, po->script_len, po->value);
 			inner_scripts(inner, in, po->script, po->script_len);
-			rawtx_free(&pt);
+			tl_rawtx_free(&pt);
 		}
 		json_object_set_new(v, "prevout", prevout);
 		json_object_set_new(v, "scriptsig", hex_json(in->script_sig, in->script_sig_len));
@@ -252,11 +215,11 @@ json_t *tl_esplora_tx(struct tl_store *s, struct tl_blkdir *d, const struct tl_t
 		json_array_append_new(vout, vout_json(np, t.tx.out[i].script, t.tx.out[i].script_len, t.tx.out[i].value));
 	json_object_set_new(o, "vout", vout);
 	json_object_set_new(o, "size", json_integer(r->size));
-	json_object_set_new(o, "weight", json_integer(r->weight));
+	json_object_set_new(o, "weight", json_integer(tl_tx_weight(&t.tx)));
 	json_object_set_new(o, "fee", json_integer((json_int_t)r->fee));
 	json_t *st = tl_esplora_status(s, r->height, err);
 	json_object_set_new(o, "status", st ? st : json_null());
-	rawtx_free(&t);
+	tl_rawtx_free(&t);
 	return o;
 }
 

@@ -1,11 +1,11 @@
 /* Typed records: key builders, value encodings (LEB128 varints) and the
  * queries over them. Layouts are documented in docs/schema.md. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain/address.h"
 #include "chain/bytes.h"
+#include "chain/hash.h"
 #include "store/store.h"
 
 /* ---- varints ---- */
@@ -252,16 +252,10 @@ void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *v)
 	tl_buf_varint(v, (uint64_t)(uint32_t)r->height);
 	tl_buf_varint(v, r->offset);
 	tl_buf_varint(v, r->size);
-	/* weight as the witness bytes (4 * size - weight = 3 * witness
-	 * bytes: 0 for a legacy tx); the low bit of the flags varint says
-	 * when the weight is written as it is instead (not of that form:
-	 * witness bytes above size, or not a multiple of 3). */
-	uint64_t w4 = (uint64_t)r->size * 4;
-	int plain = r->weight > w4 || r->weight < r->size || (w4 - r->weight) % 3 != 0;
-	tl_buf_varint(v, (uint64_t)r->flags << 1 | (uint64_t)plain);
-	tl_buf_varint(v, plain ? r->weight : (w4 - r->weight) / 3);
-	tl_buf_varint(v, r->fee);
-	tl_buf_varint(v, r->n_in);
+	/* No weight and no fee: the weight is computed from the raw bytes
+	 * when they are read, the fee from the values below. The two flags
+	 * share a varint with the input count. */
+	tl_buf_varint(v, (uint64_t)r->n_in << 2 | (r->flags & (TL_TX_COINBASE | TL_TX_FEE_UNKNOWN)));
 	for (uint32_t i = 0; i < r->n_in; i++) {
 		/* One varint says the kind and the spent vout (0 coinbase,
 		 * 1 not indexed, vout + 2 known); the spent tx is the distance
@@ -294,18 +288,10 @@ int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *p, size_t len, struct tl_tx
 	r->height = (int32_t)dv32(&d);
 	r->offset = dv32(&d);
 	r->size = dv32(&d);
-	uint64_t fl = dv(&d), w = dv(&d);
-	if (fl >> 1 > UINT32_MAX) d.bad = 1;
-	r->flags = (uint32_t)(fl >> 1);
-	if (!(fl & 1)) {
-		/* w = witness bytes */
-		if (w > r->size) d.bad = 1;
-		else w = (uint64_t)r->size * 4 - 3 * w;
-	}
-	if (w > UINT32_MAX) d.bad = 1;
-	r->weight = (uint32_t)w;
-	r->fee = dv(&d);
-	r->n_in = dv32(&d);
+	uint64_t nf = dv(&d);
+	if (nf >> 2 > UINT32_MAX) d.bad = 1;
+	r->flags = (uint32_t)(nf & 3);
+	r->n_in = (uint32_t)(nf >> 2);
 	/* Every input takes at least one byte: bounds the allocation. */
 	if (d.bad || r->n_in > len) goto bad;
 	r->in = calloc(r->n_in ? r->n_in : 1, sizeof *r->in);
@@ -336,6 +322,12 @@ int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *p, size_t len, struct tl_tx
 		r->out[i].script_type = db8(&d);
 	}
 	if (d.bad || d.pos != len) goto bad;
+	if (!(r->flags & (TL_TX_COINBASE | TL_TX_FEE_UNKNOWN))) {
+		uint64_t in = 0, out = 0;
+		for (uint32_t i = 0; i < r->n_in; i++) in += r->in[i].value;
+		for (uint32_t i = 0; i < r->n_out; i++) out += r->out[i].value;
+		r->fee = in >= out ? in - out : 0;
+	}
 	return 0;
 bad:
 	tl_tx_rec_free(r);
@@ -511,108 +503,53 @@ int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_
 
 /* ---- addresses ---- */
 
-/* The addr family is keyed by a 48-bit hash of the script key (the key
- * itself is stored once, in addr_info): the low 48 bits of FNV-1a then a
- * 64-bit finalizer. Owners sharing a hash share the record (a list), so
- * collisions cost a longer list, never a wrong answer; 6 bytes rather
- * than 8 make the family a sixth smaller. The environment variable
- * TL_TEST_ADDR_HASH_BITS (tests only) keeps fewer low bits, to force
- * collisions. */
-static int hash_bits = 48;
-static pthread_once_t hash_bits_once = PTHREAD_ONCE_INIT;
-
-/* Read once: API workers hash addresses concurrently. */
-static void hash_bits_init(void)
+void tl_owner_digest(const uint8_t *skey, size_t sklen, uint8_t out[TL_ADDR_KEY_LEN])
 {
-	const char *e = getenv("TL_TEST_ADDR_HASH_BITS");
-	int v = e ? atoi(e) : 48;
-	hash_bits = v > 0 && v < 48 ? v : 48;
-}
-
-/* The addr key: the 48-bit hash, big-endian. */
-static void addr_key(uint64_t h, uint8_t k[TL_ADDR_KEY_LEN])
-{
-	for (int i = TL_ADDR_KEY_LEN; i-- > 0; h >>= 8) k[i] = (uint8_t)h;
-}
-uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < sklen; i++) {
-		h ^= skey[i];
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	pthread_once(&hash_bits_once, hash_bits_init);
-	return h & ((1ull << hash_bits) - 1);
-}
-
-void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n)
-{
-	uint8_t k[TL_ADDR_KEY_LEN];
-	addr_key(tl_addr_key_hash(skey, sklen), k);
-	if (n <= 0) {
-		tl_batch_del(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN);
+	/* Script keys of 21 or 33 bytes are a type byte then a hash or
+	 * witness program, uniform already (store.h), except a witness
+	 * program of an unknown version (its first byte is the version). */
+	out[0] = sklen ? skey[0] : 0;
+	if ((sklen == 21 || sklen == 33) && skey[0] != TL_SCRIPT_WITNESS_UNKNOWN) {
+		memcpy(out + 1, skey + 1, TL_ADDR_KEY_LEN - 1);
 		return;
 	}
-	struct tl_buf v;
-	tl_buf_init(&v);
-	for (int i = 0; i < n; i++) tl_buf_varint(&v, ids[i]);
-	tl_batch_put(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, v.data, v.len);
-	tl_buf_free(&v);
+	uint8_t h[32];
+	tl_sha256(sklen ? skey : (const uint8_t *)"", sklen, h);
+	memcpy(out + 1, h, TL_ADDR_KEY_LEN - 1);
 }
 
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id)
 {
-	tl_batch_put_addr_list(b, skey, sklen, &addr_id, 1);
+	uint8_t k[TL_ADDR_KEY_LEN];
+	tl_owner_digest(skey, sklen, k);
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_buf_varint(&v, addr_id);
+	tl_batch_put(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, v.data, v.len);
+	tl_buf_free(&v);
 }
 
 void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen)
 {
-	tl_batch_put_addr_list(b, skey, sklen, NULL, 0);
-}
-
-int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *ids, int cap,
-		       struct tl_err *err)
-{
-	uint8_t k[TL_ADDR_KEY_LEN], *v;
-	size_t vl;
-	addr_key(tl_addr_key_hash(skey, sklen), k);
-	int rc = tl_store_get(s, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, &v, &vl, err);
-	if (rc <= 0) return rc;
-	struct dec d = { v, vl, 0, 0 };
-	int n = 0;
-	while (d.pos < vl && !d.bad) {
-		uint64_t id = dv(&d);
-		if (n < cap) ids[n] = id;
-		n++;
-	}
-	int bad = d.bad || n == 0;
-	free(v);
-	if (bad) return tl_err_set(err, "corrupt addr record");
-	return n;
+	uint8_t k[TL_ADDR_KEY_LEN];
+	tl_owner_digest(skey, sklen, k);
+	tl_batch_del(b, TL_CF_ADDR, k, TL_ADDR_KEY_LEN);
 }
 
 int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err)
 {
-	/* Every candidate under the hash is checked against its addr_info. */
-	uint64_t ids[16];
-	int n = tl_store_addr_list(s, skey, sklen, ids, 16, err);
-	if (n <= 0) return n;
-	if (n > 16) return tl_err_set(err, "addr record with %d owners under one hash", n);
-	for (int i = 0; i < n; i++) {
-		struct tl_addr_info a;
-		int rc = tl_store_addr_info(s, ids[i], &a, err);
-		if (rc < 0) return -1;
-		if (rc == 1 && a.script_key_len == sklen && !memcmp(a.script_key, skey, sklen)) {
-			*addr_id = ids[i];
-			return 1;
-		}
-	}
-	return 0;
+	uint8_t k[TL_ADDR_KEY_LEN], *v;
+	size_t vl;
+	tl_owner_digest(skey, sklen, k);
+	int rc = tl_store_get(s, TL_CF_ADDR, k, TL_ADDR_KEY_LEN, &v, &vl, err);
+	if (rc <= 0) return rc;
+	struct dec d = { v, vl, 0, 0 };
+	uint64_t id = dv(&d);
+	int bad = d.bad || d.pos != vl || id == 0;
+	free(v);
+	if (bad) return tl_err_set(err, "corrupt addr record");
+	*addr_id = id;
+	return 1;
 }
 
 void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)
@@ -621,8 +558,6 @@ void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a)
 	tl_put_be64(k, a->addr_id);
 	struct tl_buf v;
 	tl_buf_init(&v);
-	tl_buf_u8(&v, a->script_key_len);
-	tl_buf_put(&v, a->script_key, a->script_key_len);
 	tl_buf_varint(&v, a->funded_count);
 	tl_buf_varint(&v, a->funded_sum);
 	tl_buf_varint(&v, a->spent_count);
@@ -645,9 +580,6 @@ int tl_addr_info_decode(uint64_t addr_id, const uint8_t *p, size_t len, struct t
 	struct dec d = { p, len, 0, 0 };
 	memset(a, 0, sizeof *a);
 	a->addr_id = addr_id;
-	a->script_key_len = db8(&d);
-	if (a->script_key_len > TL_SCRIPT_KEY_MAX) return -1;
-	dbytes(&d, a->script_key, a->script_key_len);
 	a->funded_count = dv(&d);
 	a->funded_sum = dv(&d);
 	a->spent_count = dv(&d);
@@ -683,23 +615,17 @@ int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t
 
 /* ---- history ---- */
 
-/* A history value: one byte for both counts when they are small
- * (n_received | n_sent << 3, below 64), then each sum only when its
- * count is not zero (a zero count means a zero sum). Anything else:
- * 64, then the four fields. */
+/* A history value: the counts, in one byte when both are below 8
+ * (n_received | n_sent << 3), else 64 then each count. */
 static void hist_encode(const struct tl_hist_row *h, struct tl_buf *v)
 {
-	if (h->n_received < 8 && h->n_sent < 8 && (h->n_received || !h->received) && (h->n_sent || !h->sent)) {
+	if (h->n_received < 8 && h->n_sent < 8) {
 		tl_buf_varint(v, h->n_received | h->n_sent << 3);
-		if (h->n_received) tl_buf_varint(v, h->received);
-		if (h->n_sent) tl_buf_varint(v, h->sent);
 		return;
 	}
 	tl_buf_varint(v, 64);
 	tl_buf_varint(v, h->n_received);
 	tl_buf_varint(v, h->n_sent);
-	tl_buf_varint(v, h->received);
-	tl_buf_varint(v, h->sent);
 }
 
 static int hist_decode(const uint8_t *p, size_t len, struct tl_hist_row *h)
@@ -709,13 +635,9 @@ static int hist_decode(const uint8_t *p, size_t len, struct tl_hist_row *h)
 	if (c < 64) {
 		h->n_received = (uint32_t)(c & 7);
 		h->n_sent = (uint32_t)(c >> 3);
-		h->received = h->n_received ? dv(&d) : 0;
-		h->sent = h->n_sent ? dv(&d) : 0;
 	} else if (c == 64) {
 		h->n_received = dv32(&d);
 		h->n_sent = dv32(&d);
-		h->received = dv(&d);
-		h->sent = dv(&d);
 	} else {
 		d.bad = 1;
 	}

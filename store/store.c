@@ -110,6 +110,7 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	*out = NULL;
 	struct tl_store *s = calloc(1, sizeof *s);
 	if (!s) return tl_err_set(err, "out of memory");
+	pthread_mutex_init(&s->blk_lock, NULL);
 	uint32_t cache_mb = opts->cache_mb ? opts->cache_mb : 64;
 	s->cache = rocksdb_cache_create_lru((size_t)cache_mb << 20);
 	s->dbopt = rocksdb_options_create();
@@ -242,6 +243,7 @@ fail:
 void tl_store_close(struct tl_store *s)
 {
 	if (!s) return;
+	tl_store_blocks_close(s);
 	if (s->db) {
 		for (int i = 0; i < TL_CF_COUNT + 1; i++)
 			if (s->handles[i]) rocksdb_column_family_handle_destroy(s->handles[i]);

@@ -18,12 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/address.h"
+#include "chain/arena.h"
 #include "chain/err.h"
 #include "chain/network.h"
 #include "chain/script.h"
+#include "chain/tx.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 8
+#define TL_STORE_SCHEMA_VERSION 9
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -201,9 +204,11 @@ struct tl_tx_rec {
 	uint8_t txid[32];        /* hash order */
 	int32_t height;
 	uint32_t offset;         /* byte offset of the tx inside its block */
-	uint32_t size, weight;
+	uint32_t size;           /* bytes (the weight is computed from them when read back) */
 	uint32_t flags;
-	uint64_t fee;            /* 0 for coinbase or when unknown */
+	/* Not stored: the inputs' values minus the outputs' when decoded;
+	 * 0 for a coinbase or when an input is not indexed. */
+	uint64_t fee;
 	uint32_t n_in, n_out;
 	struct tl_in_rec *in;    /* n_in entries */
 	struct tl_out_rec *out;  /* n_out entries */
@@ -219,20 +224,19 @@ void tl_tx_rec_encode(const struct tl_tx_rec *r, struct tl_buf *out);
 int tl_tx_rec_decode(uint64_t tx_num, const uint8_t *v, size_t len, struct tl_tx_rec *r, struct tl_err *err);
 
 /* Per-address totals (Esplora's chain_stats). The first transaction of
- * an address is its oldest history row (tl_store_addr_first_tx). */
+ * an address is its oldest history row (tl_store_addr_first_tx); its
+ * script key comes from the chain (tl_store_owner_key). */
 struct tl_addr_info {
 	uint64_t addr_id;
-	uint8_t script_key[TL_SCRIPT_KEY_MAX];
-	uint8_t script_key_len;
 	uint64_t funded_count, funded_sum, spent_count, spent_sum, tx_count;
 };
 
-/* One history row: a transaction touching an address. */
+/* One history row: a transaction touching an address. The amounts are
+ * not stored: they are in the transaction's own record. */
 struct tl_hist_row {
 	uint64_t tx_num;
-	uint64_t received;      /* sum of this tx's outputs paying the address */
-	uint64_t sent;          /* sum of this tx's inputs spending from it */
-	uint32_t n_received, n_sent;
+	uint32_t n_received;    /* outputs of this tx paying the address */
+	uint32_t n_sent;        /* inputs of this tx spending from it */
 };
 
 struct tl_utxo {
@@ -262,17 +266,21 @@ void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint
 void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
 void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
 void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
-/* Owners: the addr family maps a 48-bit hash of the script key
- * (tl_addr_key_hash; the key is TL_ADDR_KEY_LEN bytes, big-endian) to
- * the list of addr_ids under that hash (almost
- * always one; tl_store_addr_id checks each against addr_info).
- * tl_batch_put_addr writes the list as just addr_id (the writer knows no
- * other owner shares the hash); tl_batch_put_addr_list writes n ids (n 0
- * deletes); tl_batch_del_addr deletes the whole list. */
-#define TL_ADDR_KEY_LEN 6
-uint64_t tl_addr_key_hash(const uint8_t *skey, size_t sklen);
+/* Owners: the addr family maps an owner's digest (tl_owner_digest,
+ * TL_ADDR_KEY_LEN bytes) to its addr_id. The digest is the script type
+ * byte then 11 bytes of the owner's hash: the hash or witness program
+ * itself for pubkeyhash, scripthash, witness_v0_* and taproot owners
+ * (and for nonstandard and multisig ones, whose script key is already a
+ * SHA-256), SHA-256 of the script key for the others (pubkey, anchor,
+ * witness_unknown). 88 bits per type: two owners sharing a digest are
+ * beyond reach by chance (about 1e-9 over a billion owners of a type)
+ * and would need a second preimage of the hash to be forced, so the
+ * digest is taken as the owner's identity and not checked. The script
+ * key itself is not stored: tl_store_owner_key reads it back from the
+ * chain. */
+#define TL_ADDR_KEY_LEN 12
+void tl_owner_digest(const uint8_t *skey, size_t sklen, uint8_t out[TL_ADDR_KEY_LEN]);
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id);
-void tl_batch_put_addr_list(struct tl_batch *b, const uint8_t *skey, size_t sklen, const uint64_t *ids, int n);
 void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen);
 void tl_batch_put_addr_info(struct tl_batch *b, const struct tl_addr_info *a);
 void tl_batch_del_addr_info(struct tl_batch *b, uint64_t addr_id);
@@ -312,11 +320,8 @@ int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_
 /* The live UTXO entry, if unspent. */
 int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err);
 
-/* Owner lookups: script key (tl_script_key) -> addr_id, and back. */
-/* The committed addr_ids stored under the hash of skey (candidates, not
- * checked): writes up to cap, returns the count (0 none) or -1. */
-int tl_store_addr_list(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *ids, int cap,
-		       struct tl_err *err);
+/* Owner lookups: script key (tl_script_key) -> addr_id, and back
+ * (tl_store_owner_key, below, with the blocks directory). */
 int tl_store_addr_id(struct tl_store *s, const uint8_t *skey, size_t sklen, uint64_t *addr_id, struct tl_err *err);
 int tl_store_addr_info(struct tl_store *s, uint64_t addr_id, struct tl_addr_info *a, struct tl_err *err);
 /* The tx_num of the first transaction touching addr_id (its oldest
@@ -337,6 +342,48 @@ int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, st
  * returns how many the address has (may exceed cap) or -1. cap 0 with out
  * NULL counts without scanning. */
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err);
+
+/* ---- the blocks directory: what the database does not copy ----
+ * Raw transactions, scripts and witnesses stay in the blk files; so do
+ * owners' script keys. A store reads them through a pool of blocks
+ * directory readers (tl_blkdir is not thread-safe), opened on first use
+ * at the directory the database records (meta "blocks_dir") unless
+ * tl_store_set_blocks_dir names another. */
+
+/* Uses dir for the blk files (opens one reader now, so that a bad
+ * directory is reported at once). Call before any read that needs them,
+ * not concurrently with one. Returns 0 or -1. */
+struct tl_blkdir;
+int tl_store_set_blocks_dir(struct tl_store *s, const char *dir, struct tl_err *err);
+/* Borrows a reader: NULL with err when no blocks directory is known or
+ * it cannot be opened. Give it back with tl_store_blkdir_put. */
+struct tl_blkdir *tl_store_blkdir_get(struct tl_store *s, struct tl_err *err);
+void tl_store_blkdir_put(struct tl_store *s, struct tl_blkdir *d);
+
+/* A transaction read back from its blk file and parsed (tx points into
+ * bytes and arena). */
+struct tl_rawtx {
+	uint8_t *bytes;
+	struct tl_arena arena;
+	struct tl_tx tx;
+};
+/* Reads and parses the transaction of r with reader d (NULL: one of the
+ * store's), checking its txid against r's. Returns 0 (free with
+ * tl_rawtx_free) or -1 with err. */
+int tl_store_rawtx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r, struct tl_rawtx *out,
+		   struct tl_err *err);
+void tl_rawtx_free(struct tl_rawtx *t);
+
+/* The script key (chain/script.h tl_script_key) of owner addr_id, read
+ * from the first output that paid it. Returns 1 with skey and sklen; 0
+ * when addr_id is not an owner or no blocks directory is known (the
+ * database records none and none was set); -1 with err on a read error. */
+int tl_store_owner_key(struct tl_store *s, uint64_t addr_id, uint8_t skey[TL_SCRIPT_KEY_MAX], size_t *sklen,
+		       struct tl_err *err);
+/* The address string of owner addr_id, the same way. Returns 1 with out,
+ * 0 (out empty) as above or when its script has no address (pubkey,
+ * multisig, nonstandard), -1 with err. */
+int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err);
 
 /* ---- key-value families filled by other modules ----
  * tag, heist, cluster and taint hold values whose encoding belongs to

@@ -2,6 +2,7 @@
 #ifndef TL_STORE_STORE_INT_H
 #define TL_STORE_STORE_INT_H
 
+#include <pthread.h>
 #include <rocksdb/c.h>
 
 #include "store/store.h"
@@ -23,6 +24,15 @@ struct tl_store {
 	const struct tl_netparams *net;
 	bool read_only;
 	bool secondary;
+	/* blocks directory readers (store/blocks.c) */
+	pthread_mutex_t blk_lock;
+	char *blk_dir;             /* NULL until known */
+	bool blk_looked_up;        /* meta "blocks_dir" was read */
+	struct tl_blkdir **blk_free;
+	int blk_nfree, blk_cap;
 };
+
+/* store/blocks.c: releases the readers (tl_store_close). */
+void tl_store_blocks_close(struct tl_store *s);
 
 #endif

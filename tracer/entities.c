@@ -268,11 +268,12 @@ int tl_tags_of_address(struct tl_store *s, const char *chain, const char *addres
 static int tags_of_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, void *ctx, int *stop,
 		      struct tl_err *err)
 {
-	struct tl_addr_info a;
-	int rc = tl_store_addr_info(s, addr_id, &a, err);
+	uint8_t skey[TL_SCRIPT_KEY_MAX];
+	size_t sklen;
+	int rc = tl_store_owner_key(s, addr_id, skey, &sklen, err);
 	if (rc <= 0) return rc < 0 ? -1 : 0;
 	uint8_t pre[TL_TAG_ADDR_KEY_MAX];
-	size_t pl = tl_tag_addr_key(a.script_key, a.script_key_len, NULL, pre);
+	size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
 	return visit_prefix(s, pre, pl, cb, ctx, stop, err);
 }
 

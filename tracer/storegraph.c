@@ -296,64 +296,9 @@ int tl_storegraph_load_tags(struct tl_storegraph *sg, const char *path, uint64_t
 	return 0;
 }
 
-/* Rebuilds the scriptPubKey of an owner key (chain/script.h layout). */
-static size_t script_of_key(const uint8_t *k, size_t klen, uint8_t *s)
-{
-	if (klen < 1) return 0;
-	size_t pl = klen - 1;
-	const uint8_t *p = k + 1;
-	switch (k[0]) {
-	case TL_SCRIPT_PUBKEYHASH:
-		if (pl != 20) return 0;
-		s[0] = 0x76, s[1] = 0xa9, s[2] = 20;
-		memcpy(s + 3, p, 20);
-		s[23] = 0x88, s[24] = 0xac;
-		return 25;
-	case TL_SCRIPT_SCRIPTHASH:
-		if (pl != 20) return 0;
-		s[0] = 0xa9, s[1] = 20;
-		memcpy(s + 2, p, 20);
-		s[22] = 0x87;
-		return 23;
-	case TL_SCRIPT_WITNESS_V0_KEYHASH:
-	case TL_SCRIPT_WITNESS_V0_SCRIPTHASH:
-		if (pl != 20 && pl != 32) return 0;
-		s[0] = 0, s[1] = (uint8_t)pl;
-		memcpy(s + 2, p, pl);
-		return 2 + pl;
-	case TL_SCRIPT_WITNESS_V1_TAPROOT:
-		if (pl != 32) return 0;
-		s[0] = 0x51, s[1] = 32;
-		memcpy(s + 2, p, 32);
-		return 34;
-	case TL_SCRIPT_ANCHOR:
-		s[0] = 0x51, s[1] = 2, s[2] = 0x4e, s[3] = 0x73;
-		return 4;
-	case TL_SCRIPT_WITNESS_UNKNOWN:
-		if (pl < 3 || pl > 41 || p[0] < 1 || p[0] > 16) return 0;
-		s[0] = (uint8_t)(0x50 + p[0]), s[1] = (uint8_t)(pl - 1);
-		memcpy(s + 2, p + 1, pl - 1);
-		return 1 + pl;
-	default:
-		return 0;
-	}
-}
-
 int tl_storegraph_address(struct tl_storegraph *sg, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err)
 {
-	out[0] = 0;
-	if (!addr_id) return 0;
-	struct tl_addr_info a;
-	int r = tl_store_addr_info(sg->s, addr_id, &a, err);
-	if (r <= 0) return r;
-	uint8_t script[64];
-	size_t n = script_of_key(a.script_key, a.script_key_len, script);
-	if (!n) return 0;
-	if (tl_address_from_script(script, n, sg->net, out)) {
-		out[0] = 0;
-		return 0;
-	}
-	return 1;
+	return tl_store_owner_address(sg->s, addr_id, out, err);
 }
 
 int tl_storegraph_txid(struct tl_storegraph *sg, uint64_t tx_num, uint8_t txid[32], struct tl_err *err)

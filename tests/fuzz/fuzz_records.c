@@ -162,14 +162,13 @@ static void stored(uint8_t sel, const uint8_t *v, size_t n)
 		put(TL_CF_UNDO, k, 4, NULL, 0);
 		break;
 	}
-	case 2: { /* an address list under the hash of an owner key */
+	case 2: { /* the addr record under an owner's digest */
 		const uint8_t skey[21] = { 2, 9, 9 };
-		tl_put_be64(k, tl_addr_key_hash(skey, sizeof skey));
-		put(TL_CF_ADDR, k, 8, v, n);
-		uint64_t ids[16], id;
-		(void)tl_store_addr_list(db, skey, sizeof skey, ids, 16, &err);
+		tl_owner_digest(skey, sizeof skey, k);
+		put(TL_CF_ADDR, k, TL_ADDR_KEY_LEN, v, n);
+		uint64_t id;
 		(void)tl_store_addr_id(db, skey, sizeof skey, &id, &err);
-		put(TL_CF_ADDR, k, 8, NULL, 0);
+		put(TL_CF_ADDR, k, TL_ADDR_KEY_LEN, NULL, 0);
 		break;
 	}
 	case 3: { /* a history row and the transaction it names */
