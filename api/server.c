@@ -45,6 +45,7 @@ struct worker {
 	struct event *stop_ev;
 	struct event *drain_ev;
 	int draining;
+	int loop_done; /* event loop returned: no loopexit from evhttp_free */
 	long inflight; /* replies started and not yet fully written */
 };
 
@@ -156,6 +157,7 @@ static void init_evthread(void)
 }
 
 static void builtin_healthz(struct tl_api_req *req, void *ctx);
+static void on_conn_close(struct evhttp_connection *con, void *arg);
 static void builtin_metrics(struct tl_api_req *req, void *ctx);
 
 struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl_err *err)
@@ -367,8 +369,19 @@ int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_typ
 	if (req->w->draining) evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
 	if (len) evbuffer_add(out, bytes, len);
-	req->w->inflight++;
-	atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
+	/* Without a connection libevent frees the request at once and calls
+	 * no callback, so there is nothing to count. */
+	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
+	if (con) {
+		req->w->inflight++;
+		atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
+		/* libevent 2.1 frees a request whose connection fails mid-write
+		 * without calling its completion callback; the connection's close
+		 * callback is then the only notice. A server connection writes one
+		 * reply at a time, and on_complete removes this callback, so each
+		 * reply is counted out exactly once by one of the two. */
+		evhttp_connection_set_closecb(con, on_conn_close, req->w);
+	}
 	evhttp_send_reply(req->ev, status, tl_http_reason(status), NULL);
 	return 0;
 }
@@ -390,13 +403,30 @@ static int is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-static void on_complete(struct evhttp_request *ev, void *arg)
+/* A reply is no longer in flight (written in full, or its connection is
+ * gone). */
+static void reply_done(struct worker *w)
 {
-	(void)ev;
-	struct worker *w = arg;
 	w->inflight--;
 	atomic_fetch_sub_explicit(&w->srv->inflight_total, 1, memory_order_relaxed);
-	if (w->draining && w->inflight <= 0) event_base_loopexit(w->base, NULL);
+	if (w->draining && w->inflight <= 0 && !w->loop_done) event_base_loopexit(w->base, NULL);
+}
+
+static void on_complete(struct evhttp_request *ev, void *arg)
+{
+	/* Called before libevent frees the request and, for "Connection:
+	 * close", the connection: the close callback must not count it again. */
+	struct evhttp_connection *con = evhttp_request_get_connection(ev);
+	if (con) evhttp_connection_set_closecb(con, NULL, NULL);
+	reply_done(arg);
+}
+
+/* Set only while a reply is being written (see tl_api_reply_raw). Also
+ * runs from evhttp_free for replies cut off by the drain timeout. */
+static void on_conn_close(struct evhttp_connection *con, void *arg)
+{
+	(void)con;
+	reply_done(arg);
 }
 
 static enum tl_api_method map_method(enum evhttp_cmd_type t)
@@ -612,6 +642,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	event_base_dispatch(w->base);
+	w->loop_done = 1; /* read by the joining thread */
 	return NULL;
 }
 
