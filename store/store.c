@@ -72,19 +72,16 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 		rocksdb_options_set_memtable_whole_key_filtering(opt, 1);
 	}
-	/* lz4 for L0 (flushes: fast, rewritten soon), zstd on every other
-	 * level, so the files are compact from the start and not only after
-	 * the data reaches the last level. */
-	int comp[7] = { rocksdb_lz4_compression };
-	for (int i = 1; i < 7; i++) comp[i] = rocksdb_zstd_compression;
-	rocksdb_options_set_num_levels(opt, 7);
-	rocksdb_options_set_compression_per_level(opt, comp, 7);
+	/* zstd on every level, L0 included: files of sequential keys (tx,
+	 * block) move down to the last level without being rewritten, so
+	 * flush-time (lz4) blocks would stay there for good. */
 	rocksdb_options_set_compression(opt, rocksdb_zstd_compression);
 	/* zstd level 1 where files are rewritten by later compactions, the
-	 * default level (3) for the last level. */
-	rocksdb_options_set_compression_options(opt, -14, 1, 0, 0);
+	 * default level (3) for the last level; 3 everywhere for tx, whose
+	 * sequential keys move its files down without a rewrite. */
+	rocksdb_options_set_compression_options(opt, -14, cf == TL_CF_TX ? 3 : 1, 0, 0);
 	rocksdb_options_set_bottommost_compression(opt, rocksdb_zstd_compression);
-	rocksdb_options_set_bottommost_compression_options(opt, -14, 3, 0, 0, 1);
+	rocksdb_options_set_bottommost_compression_options(opt, -14, 6, 0, 0, 1);
 	/* Memtables: the families written while indexing get half the
 	 * budget each. With atomic flush, one family's full memtable flushes
 	 * every family, so a small one there (cluster, addr) would make many
