@@ -820,6 +820,39 @@ static void test_record_codecs(void **st)
 	assert_int_equal(tl_cluster_link_decode(7, l2, 2, &k, &t, &a, &c), -1);
 }
 
+/* A damaged member list is an error: a size beyond the addresses
+ * indexed (was an allocation of that size: an abort), a list that cycles
+ * (was walked for as long as the size allowed). */
+static void test_damaged_list(void **st)
+{
+	(void)st;
+	struct tl_store *s = open_db("dbdamaged", 1);
+	struct tl_err err;
+	struct tl_batch *b = tl_batch_new(s);
+	struct tl_tip tip = { .height = -1, .next_addr_id = 100 };
+	tl_batch_put_tip(b, &tip);
+	uint8_t k[9], v[TL_CLUSTER_ADDR_MAX];
+	const uint64_t sizes[] = { (uint64_t)1 << 50, 100, 3, 99 };
+	for (int i = 0; i < 4; i++) {
+		tl_cluster_addr_key(5, k);
+		size_t n = tl_cluster_head_encode(5, 6, sizes[i], v);
+		tl_batch_put_kv(b, TL_CF_CLUSTER, k, 9, v, n);
+		tl_cluster_addr_key(6, k);
+		n = tl_cluster_addr_encode(6, 5, 5, v); /* back to the id: a cycle */
+		tl_batch_put_kv(b, TL_CF_CLUSTER, k, 9, v, n);
+		assert_int_equal(tl_store_write(s, b, &err), 0);
+		tl_batch_clear(b);
+		uint64_t cid;
+		assert_int_equal(tl_cluster_of(s, 6, &cid, &err), 0);
+		assert_int_equal(cid, 5);
+		assert_int_equal(tl_cluster_members(s, 5, NULL, 0, &err), -1);
+		struct tl_cluster_link l[4];
+		assert_int_equal(tl_cluster_links(s, 5, l, 4, &err), -1);
+	}
+	tl_batch_free(b);
+	tl_store_close(s);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -839,6 +872,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_codecs),
+		cmocka_unit_test(test_damaged_list),
 		cmocka_unit_test(test_precision_recall_naive),
 		cmocka_unit_test(test_tags_of_clusters),
 		cmocka_unit_test(test_reorg),
