@@ -247,7 +247,7 @@ static void kv_set(struct tl_cluster *c, const uint8_t *key, size_t klen, const 
  * cluster's size (1 for a singleton; 0 when addr is not the id). */
 static int find3(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *next, uint64_t *size)
 {
-	uint8_t k[9], v[TL_CLUSTER_HEAD_MAX];
+	uint8_t k[9], v[TL_CLUSTER_ADDR_MAX];
 	size_t vl;
 	tl_cluster_addr_key(addr, k);
 	int rc = kv_get(c, k, 9, v, sizeof v, &vl);
@@ -255,7 +255,7 @@ static int find3(struct tl_cluster *c, uint64_t addr, uint64_t *cid, uint64_t *n
 	*cid = addr;
 	*next = 0;
 	*size = 1;
-	if (rc && (tl_cluster_addr_decode_size(v, vl, cid, next, size) < 0 || (*size != 0) != (*cid == addr))) {
+	if (rc && (tl_cluster_addr_decode_size(addr, v, vl, cid, next, size) < 0 || (*size != 0) != (*cid == addr))) {
 		c->failed = 1;
 		return tl_err_set(c->err, "corrupt cluster record of address %llu", (unsigned long long)addr);
 	}
@@ -341,11 +341,11 @@ static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_
 		return tl_err_set(c->err, "cluster %llu: %zu members listed, its record says %llu",
 				  (unsigned long long)l, n, (unsigned long long)zl);
 	}
-	uint8_t k[9], v[TL_CLUSTER_HEAD_MAX];
+	uint8_t k[9], v[TL_CLUSTER_ADDR_MAX];
 	for (size_t i = 0; i < n; i++) {
 		tl_cluster_addr_key(c->ids[i], k);
-		tl_cluster_addr_encode(w, i + 1 < n ? c->ids[i + 1] : wnext, v);
-		kv_set(c, k, 9, v, 16, 1, zl == 1 ? JR_ABSENT : JR_READ);
+		size_t vl = tl_cluster_addr_encode(c->ids[i], w, i + 1 < n ? c->ids[i + 1] : wnext, v);
+		kv_set(c, k, 9, v, vl, 1, zl == 1 ? JR_ABSENT : JR_READ);
 	}
 	tl_cluster_addr_key(w, k);
 	size_t hl = tl_cluster_head_encode(w, c->ids[0], zw + zl, v);
@@ -367,7 +367,7 @@ static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_
 link:;
 	struct tl_buf lv;
 	tl_buf_init(&lv);
-	tl_cluster_link_encode(kind, tx_num, x, y, &lv);
+	tl_cluster_link_encode(l, kind, tx_num, x, y, &lv);
 	tl_cluster_link_key(l, k);
 	kv_set(c, k, 9, lv.data, lv.len, 1, JR_ABSENT);
 	tl_buf_free(&lv);

@@ -180,42 +180,67 @@ void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9])
 	tl_put_be64(key + 1, cluster_id);
 }
 
-void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16])
+/* zigzag form of x - base (mod 2^64), and back */
+static uint64_t zz_diff(uint64_t x, uint64_t base)
 {
-	tl_put_be64(v, cluster_id);
-	tl_put_be64(v + 8, next);
+	uint64_t d = x - base;
+	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
+}
+
+static uint64_t zz_add(uint64_t base, uint64_t z)
+{
+	return base + ((z >> 1) ^ (uint64_t)-(int64_t)(z & 1));
+}
+
+static size_t put_varint(uint8_t *v, uint64_t x)
+{
+	size_t n = 0;
+	do {
+		uint8_t b = (uint8_t)(x & 0x7f);
+		x >>= 7;
+		v[n++] = (uint8_t)(b | (x ? 0x80 : 0));
+	} while (x);
+	return n;
+}
+
+size_t tl_cluster_addr_encode(uint64_t addr_id, uint64_t cluster_id, uint64_t next, uint8_t *v)
+{
+	size_t n = put_varint(v, zz_diff(cluster_id, addr_id));
+	if (next) n += put_varint(v + n, zz_diff(next, addr_id));
+	return n;
 }
 
 size_t tl_cluster_head_encode(uint64_t cluster_id, uint64_t next, uint64_t size, uint8_t *v)
 {
-	tl_put_be64(v, cluster_id);
-	tl_put_be64(v + 8, next);
-	size_t n = 16;
-	do {
-		uint8_t b = (uint8_t)(size & 0x7f);
-		size >>= 7;
-		v[n++] = (uint8_t)(b | (size ? 0x80 : 0));
-	} while (size);
-	return n;
+	v[0] = 0;
+	size_t n = 1 + put_varint(v + 1, zz_diff(next, cluster_id));
+	return n + put_varint(v + n, size);
 }
 
-int tl_cluster_addr_decode_size(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next,
-				uint64_t *size)
+int tl_cluster_addr_decode_size(uint64_t addr_id, const uint8_t *v, size_t len, uint64_t *cluster_id,
+				uint64_t *next, uint64_t *size)
 {
-	if (len < 16) return -1;
-	*cluster_id = tl_get_be64(v);
-	*next = tl_get_be64(v + 8);
+	size_t pos = 0;
+	uint64_t c, x = 0;
+	if (tl_get_varint(v, len, &pos, &c) < 0) return -1;
 	*size = 0;
-	if (len == 16) return 0;
-	size_t pos = 16;
-	if (tl_get_varint(v, len, &pos, size) < 0 || pos != len || *size < 2) return -1;
+	if (c == 0) { /* the id's own record: next and size both present */
+		if (tl_get_varint(v, len, &pos, &x) < 0 || x == 0 || tl_get_varint(v, len, &pos, size) < 0 ||
+		    *size < 2)
+			return -1;
+	} else if (pos < len && (tl_get_varint(v, len, &pos, &x) < 0 || x == 0)) {
+		return -1; /* 0 would name the address itself */
+	}
+	if (pos != len) return -1;
+	*cluster_id = zz_add(addr_id, c);
+	*next = x ? zz_add(addr_id, x) : 0;
 	return 0;
 }
 
-int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next)
+int tl_cluster_addr_decode(uint64_t addr_id, const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next)
 {
 	uint64_t size;
-	return tl_cluster_addr_decode_size(v, len, cluster_id, next, &size);
+	return tl_cluster_addr_decode_size(addr_id, v, len, cluster_id, next, &size);
 }
 
 void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9])
@@ -224,22 +249,32 @@ void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9])
 	tl_put_be64(key + 1, absorbed_id);
 }
 
-void tl_cluster_link_encode(int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out)
+void tl_cluster_link_encode(uint64_t id, int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out)
 {
-	tl_buf_u8(out, (uint8_t)kind);
-	tl_buf_varint(out, tx_num);
-	tl_buf_varint(out, a);
-	tl_buf_varint(out, b);
+	/* the heuristic rides in the low bits of tx_num; others (none yet)
+	 * follow as a byte */
+	int small = kind >= 1 && kind <= 3;
+	tl_buf_varint(out, (tx_num << 2) | (uint64_t)(small ? kind : 0));
+	if (!small) tl_buf_u8(out, (uint8_t)kind);
+	tl_buf_varint(out, zz_diff(a, id));
+	tl_buf_varint(out, zz_diff(b, id));
 }
 
-int tl_cluster_link_decode(const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a, uint64_t *b)
+int tl_cluster_link_decode(uint64_t id, const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a,
+			   uint64_t *b)
 {
-	size_t pos = 1;
-	if (len < 1) return -1;
-	*kind = v[0];
-	if (tl_get_varint(v, len, &pos, tx_num) < 0 || tl_get_varint(v, len, &pos, a) < 0 ||
-	    tl_get_varint(v, len, &pos, b) < 0 || pos != len)
-		return -1;
+	size_t pos = 0;
+	uint64_t t, za, zb;
+	if (tl_get_varint(v, len, &pos, &t) < 0) return -1;
+	*kind = (int)(t & 3);
+	*tx_num = t >> 2;
+	if (!*kind) {
+		if (pos >= len) return -1;
+		*kind = v[pos++];
+	}
+	if (tl_get_varint(v, len, &pos, &za) < 0 || tl_get_varint(v, len, &pos, &zb) < 0 || pos != len) return -1;
+	*a = zz_add(id, za);
+	*b = zz_add(id, zb);
 	return 0;
 }
 

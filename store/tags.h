@@ -20,10 +20,13 @@
  *   "#" num(BE32)                             -> heist id string
  *   "#next"                                   -> next num (BE32)
  * cluster family
- *   "a" addr_id                               -> cluster id (BE64), next
- *                                               member (BE64, 0 = last), and
- *                                               on the id's own record only,
- *                                               varint size (>= 2); absent =
+ *   "a" addr_id                               -> member: varint zz(cluster id -
+ *                                               addr_id) (never 0), then, but
+ *                                               for the last member, varint
+ *                                               zz(next member - addr_id);
+ *                                               the id's own record: 0x00,
+ *                                               varint zz(next - addr_id),
+ *                                               varint size (>= 2). Absent =
  *                                               a singleton (cluster id =
  *                                               addr_id). The members of a
  *                                               cluster are a list from the
@@ -32,17 +35,24 @@
  *                                               categories, label), only for
  *                                               clusters with tags (others:
  *                                               size from the id's "a")
- *   "l" absorbed cluster id                   -> link: heuristic (u8), varint
- *                                               tx_num, addr_a, addr_b: why the
- *                                               cluster was absorbed (an id is
- *                                               absorbed at most once)
+ *   "l" absorbed cluster id                   -> link: varint tx_num << 2 |
+ *                                               heuristic (1-3; 0: tx_num <<
+ *                                               2, then the heuristic as a
+ *                                               u8), varint zz(addr_a - id),
+ *                                               varint zz(addr_b - id): why
+ *                                               the cluster was absorbed (an
+ *                                               id is absorbed at most once)
  *   "k" hash160(compressed key)               -> varint addr_id that revealed
  *                                               the key (public key forms seen
  *                                               later are linked to it)
  *   "j" tx_num                                -> CoinJoin kind (u8)
  *   "u" height(BE32)                          -> undo journal of the block's
  *                                               cluster writes
- * Integers are big-endian unless said otherwise. */
+ * Integers are big-endian unless said otherwise; varints are unsigned
+ * LEB128, zz(d) is the zigzag form of a signed 64-bit difference (0, -1,
+ * 1, -2 ... -> 0, 1, 2, 3 ...): addresses united or listed together are
+ * often close in addr_id, and one of a link's addresses is usually the
+ * absorbed id itself, so differences take fewer bytes than the ids. */
 #ifndef TL_STORE_TAGS_H
 #define TL_STORE_TAGS_H
 
@@ -129,27 +139,28 @@ int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_su
 
 /* Key builders (the "a" key is store.h's tl_cluster_addr_key). */
 void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9]);
-/* "a" value of a member that is not the id: the cluster id and the next
- * member of its list (0 = none), 16 bytes. */
-void tl_cluster_addr_encode(uint64_t cluster_id, uint64_t next, uint8_t v[16]);
-/* "a" value of the cluster id's own record: its id, the next member and
- * the cluster's size. v must hold TL_CLUSTER_HEAD_MAX bytes; returns the
- * length. */
-#define TL_CLUSTER_HEAD_MAX 26
+/* "a" values of address addr_id. TL_CLUSTER_ADDR_MAX bytes hold either
+ * form; the encoders return the length. A member that is not the id:
+ * the cluster id and the next member of its list (0 = none). */
+#define TL_CLUSTER_ADDR_MAX 21
+size_t tl_cluster_addr_encode(uint64_t addr_id, uint64_t cluster_id, uint64_t next, uint8_t *v);
+/* The cluster id's own record: the next member (never 0: a listed
+ * cluster has at least two members) and the cluster's size (>= 2). */
 size_t tl_cluster_head_encode(uint64_t cluster_id, uint64_t next, uint64_t size, uint8_t *v);
-/* Decodes an "a" value (either form); 0, or -1 if corrupt. */
-int tl_cluster_addr_decode(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next);
+/* Decodes the "a" value of addr_id (either form); 0, or -1 if corrupt. */
+int tl_cluster_addr_decode(uint64_t addr_id, const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next);
 /* Like tl_cluster_addr_decode, also giving the size stored on the id's
  * own record (*size = 0 on a member's record). */
-int tl_cluster_addr_decode_size(const uint8_t *v, size_t len, uint64_t *cluster_id, uint64_t *next,
-				uint64_t *size);
+int tl_cluster_addr_decode_size(uint64_t addr_id, const uint8_t *v, size_t len, uint64_t *cluster_id,
+				uint64_t *next, uint64_t *size);
 /* Link key (9 bytes) of an absorbed cluster id. */
 void tl_cluster_link_key(uint64_t absorbed_id, uint8_t key[9]);
-/* Link value: heuristic, transaction and the two addresses it united.
- * Appends to out. */
-void tl_cluster_link_encode(int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out);
-/* Decodes a link value; 0, or -1 if corrupt. */
-int tl_cluster_link_decode(const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a, uint64_t *b);
+/* Link value of absorbed cluster id `id`: heuristic (1-255),
+ * transaction and the two addresses it united. Appends to out. */
+void tl_cluster_link_encode(uint64_t id, int kind, uint64_t tx_num, uint64_t a, uint64_t b, struct tl_buf *out);
+/* Decodes the link value of absorbed id `id`; 0, or -1 if corrupt. */
+int tl_cluster_link_decode(uint64_t id, const uint8_t *v, size_t len, int *kind, uint64_t *tx_num, uint64_t *a,
+			   uint64_t *b);
 /* Revealed-key key (21 bytes): "k" + hash160 of the compressed key. */
 void tl_cluster_keyref_key(const uint8_t h160[20], uint8_t key[21]);
 void tl_cluster_coinjoin_key(uint64_t tx_num, uint8_t key[9]);

@@ -24,6 +24,7 @@
 #include "sim/internal.h"
 #include "sim/sim.h"
 #include "store/store.h"
+#include "store/tags.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 
@@ -198,7 +199,39 @@ static void test_precision_recall_naive(void **st)
 			uint64_t c2;
 			assert_int_equal(tl_cluster_of(s, cid, &c2, &err), 0);
 			assert_int_equal(c2, cid);
-			assert_int_equal(tl_cluster_members(s, cid, NULL, 0, &err), (int)size[root]);
+			/* the member list is exactly the naive class */
+			int nm = (int)size[root];
+			uint64_t *ids = malloc((size_t)nm * sizeof *ids);
+			assert_int_equal(tl_cluster_members(s, cid, ids, nm, &err), nm);
+			for (int i = 0; i < nm; i++) {
+				assert_int_equal(uf(ids[i]), root);
+				if (i) assert_true(ids[i] > ids[i - 1]);
+			}
+			free(ids);
+			/* one link per absorbed id (every member but the id); each
+			 * names a transaction that spent both of its addresses */
+			struct tl_cluster_link *ln = malloc((size_t)nm * sizeof *ln);
+			assert_int_equal(tl_cluster_links(s, cid, ln, nm, &err), nm - 1);
+			for (int i = 0; i < nm - 1; i++) {
+				assert_int_equal(uf(ln[i].a), root);
+				assert_int_equal(uf(ln[i].b), root);
+				assert_true(ln[i].a != ln[i].b);
+				assert_true(ln[i].tx_num < tip.next_tx_num);
+				if (ln[i].kind != TL_LINK_COMMON_INPUT) {
+					assert_int_equal(ln[i].kind, TL_LINK_PUBKEY_FORMS);
+					continue;
+				}
+				struct tl_tx_rec r;
+				assert_int_equal(tl_store_tx(s, ln[i].tx_num, &r, &err), 1);
+				int fa = 0, fb = 0;
+				for (uint32_t k = 0; k < r.n_in; k++) {
+					fa |= r.in[k].kind == TL_IN_KNOWN && r.in[k].addr_id == ln[i].a;
+					fb |= r.in[k].kind == TL_IN_KNOWN && r.in[k].addr_id == ln[i].b;
+				}
+				assert_true(fa && fb);
+				tl_tx_rec_free(&r);
+			}
+			free(ln);
 			/* an untagged cluster keeps no summary record (its size is on
 			 * the id's own record) */
 			if (!sum.tagged && !sum.cats) {
@@ -708,6 +741,118 @@ static void test_runs_equal_one(void **st)
 	assert_memory_equal(a, b, 32);
 }
 
+/* The cluster record codecs: every value round-trips (whatever the
+ * distance between an address and the ids it names, across the 64-bit
+ * wrap too), and damaged values are errors. */
+static void test_record_codecs(void **st)
+{
+	(void)st;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	const uint64_t edge[] = { 1, 2, 127, 128, 0x7fffffffffffffffull, 0x8000000000000000ull, UINT64_MAX };
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* near ids, far ids and the edges */
+		uint64_t addr = i < 7 ? edge[i] : i % 3 ? 1 + (x >> 40) : x, id, next;
+		uint64_t cid = i % 5 ? addr + (x % 1000) - 500 : x * 3, nx = i % 7 ? addr - (x >> 50) - 1 : 0;
+		if (i < 49) cid = edge[i % 7], nx = edge[i / 7];
+		uint8_t v[TL_CLUSTER_ADDR_MAX];
+		size_t n;
+		if (cid != addr) {
+			n = tl_cluster_addr_encode(addr, cid, nx == addr ? 0 : nx, v);
+			assert_true(n <= TL_CLUSTER_ADDR_MAX);
+			assert_int_equal(tl_cluster_addr_decode(addr, v, n, &id, &next), 0);
+			assert_int_equal(id, cid);
+			assert_int_equal(next, nx == addr ? 0 : nx);
+		}
+		if (nx && nx != addr) {
+			uint64_t size, z = 2 + (x >> (i % 64));
+			n = tl_cluster_head_encode(addr, nx, z, v);
+			assert_true(n <= TL_CLUSTER_ADDR_MAX);
+			assert_int_equal(tl_cluster_addr_decode_size(addr, v, n, &id, &next, &size), 0);
+			assert_int_equal(id, addr);
+			assert_int_equal(next, nx);
+			assert_int_equal(size, z);
+			/* one byte short is never a valid record */
+			assert_int_equal(tl_cluster_addr_decode_size(addr, v, n - 1, &id, &next, &size), -1);
+		}
+		struct tl_buf b;
+		tl_buf_init(&b);
+		int kind = 1 + i % 5, k;
+		uint64_t tx = i % 2 ? x >> 3 : x >> 40, t, a, c;
+		tl_cluster_link_encode(addr, kind, tx, cid, nx, &b);
+		assert_int_equal(tl_cluster_link_decode(addr, b.data, b.len, &k, &t, &a, &c), 0);
+		assert_int_equal(k, kind);
+		assert_int_equal(t, tx);
+		assert_int_equal(a, cid);
+		assert_int_equal(c, nx);
+		assert_int_equal(tl_cluster_link_decode(addr, b.data, b.len - 1, &k, &t, &a, &c), -1);
+		tl_buf_u8(&b, 0);
+		assert_int_equal(tl_cluster_link_decode(addr, b.data, b.len, &k, &t, &a, &c), -1);
+		tl_buf_free(&b);
+	}
+	/* damaged "a" values */
+	static const struct {
+		size_t n;
+		uint8_t v[12];
+	} bad[] = {
+		{ 0, { 0 } },             /* empty */
+		{ 1, { 0x80 } },          /* unfinished varint */
+		{ 1, { 0x00 } },          /* id's record without next and size */
+		{ 2, { 0x00, 0x02 } },    /* without size */
+		{ 3, { 0x00, 0x02, 1 } }, /* size 1 */
+		{ 3, { 0x00, 0x00, 5 } }, /* next = the id itself */
+		{ 2, { 0x02, 0x00 } },    /* member whose next is itself */
+		{ 3, { 0x02, 0x02, 0 } }, /* trailing byte */
+		{ 4, { 0x00, 0x02, 5, 0 } },
+		{ 11, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 } }, /* overlong */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint64_t id, next, size;
+		if (tl_cluster_addr_decode_size(77, bad[i].v, bad[i].n, &id, &next, &size) != -1)
+			fail_msg("damaged value %zu accepted", i);
+	}
+	/* damaged links: empty, a heuristic byte missing, an address missing */
+	static const uint8_t l1[] = { 0x00 }, l2[] = { 0x05, 0x00 };
+	int k;
+	uint64_t t, a, c;
+	assert_int_equal(tl_cluster_link_decode(7, l1, 0, &k, &t, &a, &c), -1);
+	assert_int_equal(tl_cluster_link_decode(7, l1, 1, &k, &t, &a, &c), -1);
+	assert_int_equal(tl_cluster_link_decode(7, l2, 2, &k, &t, &a, &c), -1);
+}
+
+/* A damaged member list is an error: a size beyond the addresses
+ * indexed (was an allocation of that size: an abort), a list that cycles
+ * (was walked for as long as the size allowed). */
+static void test_damaged_list(void **st)
+{
+	(void)st;
+	struct tl_store *s = open_db("dbdamaged", 1);
+	struct tl_err err;
+	struct tl_batch *b = tl_batch_new(s);
+	struct tl_tip tip = { .height = -1, .next_addr_id = 100 };
+	tl_batch_put_tip(b, &tip);
+	uint8_t k[9], v[TL_CLUSTER_ADDR_MAX];
+	const uint64_t sizes[] = { (uint64_t)1 << 50, 100, 3, 99 };
+	for (int i = 0; i < 4; i++) {
+		tl_cluster_addr_key(5, k);
+		size_t n = tl_cluster_head_encode(5, 6, sizes[i], v);
+		tl_batch_put_kv(b, TL_CF_CLUSTER, k, 9, v, n);
+		tl_cluster_addr_key(6, k);
+		n = tl_cluster_addr_encode(6, 5, 5, v); /* back to the id: a cycle */
+		tl_batch_put_kv(b, TL_CF_CLUSTER, k, 9, v, n);
+		assert_int_equal(tl_store_write(s, b, &err), 0);
+		tl_batch_clear(b);
+		uint64_t cid;
+		assert_int_equal(tl_cluster_of(s, 6, &cid, &err), 0);
+		assert_int_equal(cid, 5);
+		assert_int_equal(tl_cluster_members(s, 5, NULL, 0, &err), -1);
+		struct tl_cluster_link l[4];
+		assert_int_equal(tl_cluster_links(s, 5, l, 4, &err), -1);
+	}
+	tl_batch_free(b);
+	tl_store_close(s);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -726,6 +871,8 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_codecs),
+		cmocka_unit_test(test_damaged_list),
 		cmocka_unit_test(test_precision_recall_naive),
 		cmocka_unit_test(test_tags_of_clusters),
 		cmocka_unit_test(test_reorg),

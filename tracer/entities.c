@@ -2,6 +2,7 @@
 #include "tracer/entities.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,7 +293,7 @@ int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, st
 	if (rc < 0) return -1;
 	*cluster_id = addr_id;
 	uint64_t next;
-	if (rc == 1 && tl_cluster_addr_decode(v, vl, cluster_id, &next) < 0) rc = -1;
+	if (rc == 1 && tl_cluster_addr_decode(addr_id, v, vl, cluster_id, &next) < 0) rc = -1;
 	free(v);
 	return rc < 0 ? tl_err_set(err, "corrupt cluster record of address %llu", (unsigned long long)addr_id) : 0;
 }
@@ -314,7 +315,7 @@ int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluste
 		rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
 		if (rc <= 0) return rc;
 		uint64_t cid, next, size;
-		rc = tl_cluster_addr_decode_size(v, vl, &cid, &next, &size);
+		rc = tl_cluster_addr_decode_size(cluster_id, v, vl, &cid, &next, &size);
 		free(v);
 		if (rc < 0) return tl_err_set(err, "corrupt cluster record of address %llu",
 					      (unsigned long long)cluster_id);
@@ -388,6 +389,12 @@ int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, i
 		if (cap > 0) ids[0] = cluster_id;
 		return 1;
 	}
+	/* a size beyond the addresses indexed is corrupt (and would make a
+	 * damaged, cyclic list a hang) */
+	struct tl_tip tip;
+	if (tl_store_tip(s, &tip, err) < 0) return -1;
+	if (sum.size >= tip.next_addr_id || sum.size > INT_MAX)
+		return tl_err_set(err, "corrupt size of cluster %llu", (unsigned long long)cluster_id);
 	/* the list starts at the id's own record (store/tags.h); it is in
 	 * merge order, so it is collected and sorted */
 	uint64_t *all = malloc((size_t)sum.size * sizeof *all);
@@ -403,7 +410,7 @@ int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, i
 			free(all);
 			return -1;
 		}
-		rc2 = rc2 == 1 ? tl_cluster_addr_decode(v, vl, &cid, &next) : -1;
+		rc2 = rc2 == 1 ? tl_cluster_addr_decode(cur, v, vl, &cid, &next) : -1;
 		free(v);
 		if (rc2 < 0 || cid != cluster_id || n >= sum.size) {
 			free(all);
@@ -441,7 +448,7 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 		}
 		if (rc == 0) continue;
 		struct tl_cluster_link *l = &out[n];
-		rc = tl_cluster_link_decode(v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
+		rc = tl_cluster_link_decode(ids[i], v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
 		free(v);
 		if (rc < 0) {
 			tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
