@@ -78,6 +78,8 @@ run "/api/blocks/tip/hash" "$base/api/blocks/tip/hash"
 screen_code=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/screen?address=$thief")
 if [ "$screen_code" = 200 ]; then
 	run "/v1/screen?address=" "$base/v1/screen?address=$thief"
+	# a deposit screened by outpoint (its address is read from the blk file)
+	run "/v1/screen?outpoint=" "$base/v1/screen?outpoint=$txid:0"
 else
 	echo "/v1/screen: not available (HTTP $screen_code); skipped"
 fi

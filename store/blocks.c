@@ -164,6 +164,16 @@ int tl_store_owner_key(struct tl_store *s, uint64_t addr_id, uint8_t skey[TL_SCR
 	return 1;
 }
 
+/* The address of output o of t into out: 1, or 0 (out empty) when its
+ * script has none. */
+static int address_of(struct tl_store *s, const struct tl_rawtx *t, uint32_t o, char out[TL_ADDRESS_MAX])
+{
+	if (o < t->tx.n_out && tl_address_from_script(t->tx.out[o].script, t->tx.out[o].script_len, s->net, out) == 0)
+		return 1;
+	out[0] = 0;
+	return 0;
+}
+
 int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err)
 {
 	out[0] = 0;
@@ -171,8 +181,20 @@ int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADD
 	uint32_t o;
 	int rc = first_output(s, addr_id, &t, &o, err);
 	if (rc <= 0) return rc;
-	rc = tl_address_from_script(t.tx.out[o].script, t.tx.out[o].script_len, s->net, out) == 0;
-	if (!rc) out[0] = 0;
+	rc = address_of(s, &t, o, out);
+	tl_rawtx_free(&t);
+	return rc;
+}
+
+int tl_store_output_address(struct tl_store *s, const struct tl_tx_rec *r, uint32_t vout, char out[TL_ADDRESS_MAX],
+			    struct tl_err *err)
+{
+	out[0] = 0;
+	int rc = vout < r->n_out && r->out[vout].addr_id ? have_dir(s, err) : 0;
+	if (rc <= 0) return rc;
+	struct tl_rawtx t;
+	if (tl_store_rawtx(s, NULL, r, &t, err) < 0) return -1;
+	rc = address_of(s, &t, vout, out);
 	tl_rawtx_free(&t);
 	return rc;
 }

@@ -167,6 +167,11 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	s->path = strdup(path);
 	if (!s->path) abort();
 	s->ro = rocksdb_readoptions_create();
+	/* Iterators serve queries (history pages, txid prefixes): their
+	 * blocks are cached like those of gets. Whole-family scans (digest)
+	 * do not fill the cache. */
+	s->ro_iter = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_total_order_seek(s->ro_iter, 1);
 	s->ro_total = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_total_order_seek(s->ro_total, 1);
 	rocksdb_readoptions_set_fill_cache(s->ro_total, 0);
@@ -250,6 +255,7 @@ void tl_store_close(struct tl_store *s)
 		if (s->cfopt[i]) rocksdb_options_destroy(s->cfopt[i]);
 	if (s->dbopt) rocksdb_options_destroy(s->dbopt);
 	if (s->ro) rocksdb_readoptions_destroy(s->ro);
+	if (s->ro_iter) rocksdb_readoptions_destroy(s->ro_iter);
 	if (s->ro_total) rocksdb_readoptions_destroy(s->ro_total);
 	if (s->wo) rocksdb_writeoptions_destroy(s->wo);
 	if (s->wo_nolog) rocksdb_writeoptions_destroy(s->wo_nolog);
@@ -318,7 +324,7 @@ struct tl_iter *tl_iter_new(struct tl_store *s, enum tl_cf cf)
 {
 	struct tl_iter *it = malloc(sizeof *it);
 	if (!it) abort();
-	it->it = rocksdb_create_iterator_cf(s->db, s->ro_total, s->cf[cf]);
+	it->it = rocksdb_create_iterator_cf(s->db, s->ro_iter, s->cf[cf]);
 	return it;
 }
 void tl_iter_free(struct tl_iter *it)

@@ -384,13 +384,19 @@ int tl_store_owner_key(struct tl_store *s, uint64_t addr_id, uint8_t skey[TL_SCR
  * 0 (out empty) as above or when its script has no address (pubkey,
  * multisig, nonstandard), -1 with err. */
 int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err);
+/* The address string of output vout of the transaction r, read from its
+ * blk file (cheaper than tl_store_owner_address when the output is
+ * known). Returns 1 with out, 0 (out empty) for an output without an
+ * address or when no blocks directory is known, -1 with err. */
+int tl_store_output_address(struct tl_store *s, const struct tl_tx_rec *r, uint32_t vout, char out[TL_ADDRESS_MAX],
+			    struct tl_err *err);
 
 /* ---- key-value families filled by other modules ----
  * tag, heist, cluster and taint hold values whose encoding belongs to
  * their writers (tracer/): store/ only fixes the keys.
  *   tag:     subject bytes (e.g. "a" + addr_id BE, "c" + cluster id BE) -> value
  *   heist:   heist id string -> value
- *   cluster: "a" + addr_id BE -> cluster id; "m" + cluster id BE + addr_id BE -> ""
+ *   cluster: "a" + addr_id BE -> cluster id and next member (store/tags.h)
  *   taint:   heist id BE32 + tx_num BE + vout BE32 -> value
  * The functions below are thin typed wrappers; put/del go into a batch. */
 void tl_batch_put_kv(struct tl_batch *b, enum tl_cf cf, const void *key, size_t klen, const void *val, size_t vlen);

@@ -16,7 +16,7 @@ struct tl_store {
 	rocksdb_column_family_handle_t *handles[TL_CF_COUNT + 1];
 	rocksdb_column_family_handle_t **cf;
 	rocksdb_cache_t *cache;
-	rocksdb_readoptions_t *ro, *ro_total;
+	rocksdb_readoptions_t *ro, *ro_iter, *ro_total; /* gets; iterators; whole-family scans */
 	rocksdb_writeoptions_t *wo;
 	rocksdb_writeoptions_t *wo_nolog; /* bulk writes: no write-ahead log */
 	bool log_off;              /* a bulk batch was written: no more logged writes */

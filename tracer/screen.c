@@ -896,7 +896,7 @@ static json_t *screen_out(struct tl_screen *sc, const struct tl_tx_rec *tx, uint
 	uint64_t a = tx->out[vout].addr_id;
 	if (a) {
 		char addr[TL_ADDRESS_MAX];
-		if (tl_storegraph_entity(sc->sg, a, &ent, err) || tl_storegraph_address(sc->sg, a, addr, err) < 0) {
+		if (tl_storegraph_entity(sc->sg, a, &ent, err) || tl_store_output_address(sc->s, tx, vout, addr, err) < 0) {
 			json_decref(subj);
 			return NULL;
 		}

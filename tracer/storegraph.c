@@ -296,9 +296,16 @@ int tl_storegraph_load_tags(struct tl_storegraph *sg, const char *path, uint64_t
 	return 0;
 }
 
-int tl_storegraph_address(struct tl_storegraph *sg, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err)
+int tl_storegraph_output_address(struct tl_storegraph *sg, uint64_t tx_num, uint32_t vout,
+                                 char out[TL_ADDRESS_MAX], struct tl_err *err)
 {
-	return tl_store_owner_address(sg->s, addr_id, out, err);
+	out[0] = 0;
+	struct tl_tx_rec r;
+	int rc = tl_store_tx(sg->s, tx_num, &r, err);
+	if (rc <= 0) return rc;
+	rc = tl_store_output_address(sg->s, &r, vout, out, err);
+	tl_tx_rec_free(&r);
+	return rc;
 }
 
 int tl_storegraph_txid(struct tl_storegraph *sg, uint64_t tx_num, uint8_t txid[32], struct tl_err *err)

@@ -67,11 +67,13 @@ int tl_storegraph_set_entity(struct tl_storegraph *sg, uint64_t addr_id, uint32_
 int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_entity *out,
                          struct tl_err *err);
 
-/* The address string of addr_id on the store's network.
- * Returns 1 with out filled, 0 if the owner has no address (multisig,
- * bare pubkey, OP_RETURN, nonstandard; out = ""), -1 with err. */
-int tl_storegraph_address(struct tl_storegraph *sg, uint64_t addr_id, char out[TL_ADDRESS_MAX],
-                          struct tl_err *err);
+/* The address string of output (tx_num, vout) on the store's network,
+ * read from the blk files (the database does not store scripts).
+ * Returns 1 with out filled, 0 if the output has no address (multisig,
+ * bare pubkey, OP_RETURN, nonstandard; or no blocks directory is known;
+ * out = ""), -1 with err. */
+int tl_storegraph_output_address(struct tl_storegraph *sg, uint64_t tx_num, uint32_t vout,
+                                 char out[TL_ADDRESS_MAX], struct tl_err *err);
 
 /* txid (hash order) of tx_num. Returns 1, 0 (no such tx) or -1. */
 int tl_storegraph_txid(struct tl_storegraph *sg, uint64_t tx_num, uint8_t txid[32], struct tl_err *err);

@@ -376,10 +376,11 @@ static json_t *j_txid(struct build *b, uint64_t tx_num)
 	return json_string(hex);
 }
 
-static json_t *j_address(struct build *b, uint64_t addr_id)
+/* The address paid by output (tx_num, vout). */
+static json_t *j_address(struct build *b, uint64_t tx_num, uint32_t vout)
 {
 	char a[TL_ADDRESS_MAX];
-	int r = tl_storegraph_address(b->sg, addr_id, a, b->err);
+	int r = tl_storegraph_output_address(b->sg, tx_num, vout, a, b->err);
 	if (r < 0) b->failed = 1;
 	return r == 1 ? json_string(a) : json_null();
 }
@@ -614,7 +615,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		static const char *kinds[] = { "tagged", "mixer", "coinjoin" };
 		json_t *x = json_object();
 		json_object_set_new(x, "outpoint", j_outpoint(&b, e->tx_num, e->vout));
-		json_object_set_new(x, "address", j_address(&b, e->addr_id));
+		json_object_set_new(x, "address", j_address(&b, e->tx_num, e->vout));
 		json_object_set_new(x, "cluster", e->cluster_id ? json_integer((json_int_t)e->cluster_id) : json_null());
 		json_t *tag = json_pack("{s:s,s:s}", "label", e->label, "category", tl_trace_cat_name(e->cats));
 		if (e->kind != TL_END_COINJOIN && endpoint_tag_source(st, e, tag, tagcache, err) < 0) b.failed = 1;
@@ -635,7 +636,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		const struct tl_holding *h = &res.holdings[i];
 		json_array_append_new(ha, json_pack("{s:o,s:o,s:I,s:i,s:i,s:b}", "outpoint",
 		                                    j_outpoint(&b, h->tx_num, h->vout), "address",
-		                                    j_address(&b, h->addr_id), "amount_sat", (json_int_t)h->amount,
+		                                    j_address(&b, h->tx_num, h->vout), "amount_sat", (json_int_t)h->amount,
 		                                    "hops", (int)h->hops, "height", (int)h->height, "at_cutoff",
 		                                    h->at_cutoff));
 	}
@@ -651,7 +652,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		} else {
 			json_object_set_new(x, "kind", json_string("mixer"));
 			json_object_set_new(x, "outpoint", j_outpoint(&b, m->tx_num, m->vout));
-			json_object_set_new(x, "address", j_address(&b, m->addr_id));
+			json_object_set_new(x, "address", j_address(&b, m->tx_num, m->vout));
 		}
 		json_object_set_new(x, "amount_sat", json_integer((json_int_t)m->amount));
 		json_object_set_new(x, "hops", json_integer(m->hops));
@@ -668,7 +669,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 			const struct tl_peel *pe = &res.peels[c->first_peel + k];
 			json_array_append_new(peels, json_pack("{s:o,s:o,s:I,s:s,s:s}", "outpoint",
 			                                       j_outpoint(&b, pe->tx_num, pe->vout), "address",
-			                                       j_address(&b, pe->addr_id), "amount_sat",
+			                                       j_address(&b, pe->tx_num, pe->vout), "amount_sat",
 			                                       (json_int_t)pe->amount, "fate", fate_name(pe->fate),
 			                                       "category", tl_trace_cat_name(pe->cats)));
 		}
