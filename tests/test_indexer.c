@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain/address.h"
 #include "chain/blkfile.h"
 #include "chain/block.h"
 #include "chain/bytes.h"
@@ -402,6 +403,16 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 						if (nt < 64) touched[nt++] = o->addr;
 					}
 				}
+			/* each output's address, read back from the blk file */
+			struct tl_tx_rec rec;
+			assert_int_equal(tl_store_tx(s, tx_num, &rec, NULL), 1);
+			for (uint32_t i = 0; i < tx->n_out; i++) {
+				char want[TL_ADDRESS_MAX], got[TL_ADDRESS_MAX];
+				int has = tl_address_from_script(tx->out[i].script, tx->out[i].script_len, np, want) == 0;
+				assert_int_equal(tl_store_output_address(s, &rec, i, got, NULL), has);
+				if (has) assert_string_equal(got, want);
+			}
+			tl_tx_rec_free(&rec);
 			for (uint32_t i = 0; i < tx->n_out; i++) {
 				struct tl_script_info si;
 				tl_script_classify(tx->out[i].script, tx->out[i].script_len, &si);
@@ -477,6 +488,12 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 		assert_int_equal(tl_store_owner_key(s, id, key, &kl, NULL), 1);
 		assert_int_equal(kl, addrs[i].klen);
 		assert_memory_equal(key, addrs[i].key, kl);
+	}
+	/* no blocks directory: no script keys, and a clear error for a bad one */
+	if (na) {
+		struct tl_err err;
+		assert_int_equal(tl_store_set_blocks_dir(s, "/nonexistent-blocks-dir", &err), -1);
+		assert_non_null(strstr(err.msg, "not a directory"));
 	}
 	struct tl_tip tip;
 	assert_int_equal(tl_store_tip(s, &tip, NULL), 0);
