@@ -18,10 +18,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline cluster --db DB ADDRESS [--members] [--json]\n"
+	fprintf(f, "usage: taintline cluster --db DB ADDRESS [--members] [--json] [--blocks-dir DIR]\n"
 		   "  The cluster ADDRESS belongs to: id, size, received/sent totals, tags of its\n"
 		   "  members, and the transactions that linked it (heuristic, tx, addresses).\n"
-		   "  --members lists the member addresses (at most %d).\n", MAX_LIST);
+		   "  --members lists the member addresses (at most %d), read from the blk files:\n"
+		   "  --blocks-dir names them if they moved since the index was built.\n", MAX_LIST);
 }
 
 /* The address string of addr_id, or "#id" when it has none. */
@@ -61,15 +62,17 @@ int cmd_cluster(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "members", no_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "blocks-dir", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = NULL, *bdir = NULL;
 	int json = 0, list = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:mjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
+		case 'B': bdir = optarg; break;
 		case 'm': list = 1; break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
@@ -86,6 +89,11 @@ int cmd_cluster(int argc, char **argv)
 	struct tl_store_opts so = { .read_only = true, .cache_mb = 16 };
 	if (tl_store_open(db, &so, &s, &err) < 0) {
 		fprintf(stderr, "cluster: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	if (bdir && tl_store_set_blocks_dir(s, bdir, &err) < 0) {
+		fprintf(stderr, "cluster: --blocks-dir: %s\n", err.msg);
+		tl_store_close(s);
 		return TL_EXIT_FAIL;
 	}
 	int rc = TL_EXIT_FAIL;

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 	           "  medium, low, none), whether the address is tagged sanctioned, the exposures\n"
 	           "  (heist, amount, share, hops) and the reasons.\n"
 	           "  --json          JSON instead of text\n"
+	           "  --blocks-dir DIR  where the blk files are now, if not where the index was built\n"
 	           "  --rules FILE    risk rules (name = value lines; see docs/tracing.md)\n"
 	           "  --backward N    also walk back N hops from the output (--outpoint) to the heists' seeds\n"
 	           "  --rebuild       recompute the taint index of every imported heist from scratch\n"
@@ -67,9 +68,10 @@ int cmd_screen(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },           { "rules", required_argument, NULL, 'r' },
 		{ "backward", required_argument, NULL, 'b' }, { "rebuild", no_argument, NULL, 'R' },
 		{ "update", no_argument, NULL, 'U' },         { "min-sat", required_argument, NULL, 'm' },
+		{ "blocks-dir", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *address = NULL, *outpoint = NULL, *txid = NULL, *rules_path = NULL;
+	const char *db = NULL, *address = NULL, *outpoint = NULL, *txid = NULL, *rules_path = NULL, *bdir = NULL;
 	int json = 0, rebuild = 0, update = 0, c;
 	long backward = -1;
 	struct tl_screen_params sp;
@@ -79,6 +81,7 @@ int cmd_screen(int argc, char **argv)
 		char *end;
 		switch (c) {
 		case 'd': db = optarg; break;
+		case 'B': bdir = optarg; break;
 		case 'a': address = optarg; break;
 		case 'o': outpoint = optarg; break;
 		case 't': txid = optarg; break;
@@ -140,6 +143,11 @@ int cmd_screen(int argc, char **argv)
 	struct tl_store_opts so = { .read_only = !(rebuild || update), .cache_mb = 128 };
 	if (tl_store_open(db, &so, &s, &err)) {
 		fprintf(stderr, "screen: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	if (bdir && tl_store_set_blocks_dir(s, bdir, &err)) {
+		fprintf(stderr, "screen: --blocks-dir: %s\n", err.msg);
+		tl_store_close(s);
 		return TL_EXIT_FAIL;
 	}
 	int rc = TL_EXIT_FAIL;

@@ -21,6 +21,8 @@ static void usage(FILE *f)
 	        "                       --address ADDR --from DATE [--to DATE]) [OPTIONS]\n"
 	        "  Follows stolen funds forward from their seeds and reports where they went.\n"
 	        "  --db DB               the index (taintline index)\n"
+	        "  --blocks-dir DIR      where the blk files are now, if not where the index was\n"
+	        "                        built (addresses are read from them)\n"
 	        "  --heist ID            a heist imported into the database (taintline heist import)\n"
 	        "  --heists FILE         read heists from this registry file instead of the database\n"
 	        "  --seed TXID[:VOUT]    a seed: every output of TXID, or one output (repeatable)\n"
@@ -81,10 +83,11 @@ int cmd_trace(int argc, char **argv)
 		{ "stop-categories", required_argument, NULL, 'c' }, { "stop-at-mixers", no_argument, NULL, 'M' },
 		{ "max-tx", required_argument, NULL, 'x' },      { "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
+		{ "blocks-dir", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL,
-	           *to = NULL, *until = NULL, *format = "json", *outpath = NULL;
+	           *to = NULL, *until = NULL, *format = "json", *outpath = NULL, *bdir = NULL;
 	const char *seeds[256], *tags[16];
 	int nseeds = 0, ntags = 0, c;
 	struct tl_walk_params p;
@@ -97,6 +100,7 @@ int cmd_trace(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
+		case 'B': bdir = optarg; break;
 		case 'H': heist = optarg; break;
 		case 'R': heists = optarg; break;
 		case 's':
@@ -205,7 +209,8 @@ int cmd_trace(int argc, char **argv)
 	char *buf = NULL;
 	size_t len = 0;
 	struct tl_store_opts so = { .read_only = true, .cache_mb = 256 };
-	if (tl_store_open(db, &so, &s, &err) || tl_storegraph_new(s, &sg, &err)) {
+	if (tl_store_open(db, &so, &s, &err) || (bdir && tl_store_set_blocks_dir(s, bdir, &err)) ||
+	    tl_storegraph_new(s, &sg, &err)) {
 		fprintf(stderr, "trace: %s\n", err.msg);
 		goto out;
 	}

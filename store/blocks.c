@@ -54,17 +54,17 @@ struct tl_blkdir *tl_store_blkdir_get(struct tl_store *s, struct tl_err *err)
 		return NULL;
 	}
 	if (s->blk_nfree > 0) d = s->blk_free[--s->blk_nfree];
-	char *dir = s->blk_dir ? strdup(s->blk_dir) : NULL;
+	char *dir = !d && s->blk_dir ? strdup(s->blk_dir) : NULL;
 	pthread_mutex_unlock(&s->blk_lock);
-	if (d) {
-		free(dir);
-		return d;
-	}
+	if (d) return d;
 	if (!dir) {
 		tl_err_set(err, "the blocks directory is unknown (the database does not record it; pass --blocks-dir)");
 		return NULL;
 	}
-	if (tl_blkdir_open(dir, s->net, &d, err) < 0) d = NULL;
+	if (tl_blkdir_open(dir, s->net, &d, err) < 0) {
+		tl_err_prefix(err, "the blk files (pass --blocks-dir if they moved): ");
+		d = NULL;
+	}
 	free(dir);
 	return d;
 }

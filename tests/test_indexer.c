@@ -731,6 +731,37 @@ static void test_duplicate_txids(void **state)
 	free_fixture(&fx);
 }
 
+/* The database does not store script keys: with the blocks directory
+ * moved they are a clear error, and naming the new place brings them
+ * back. */
+static void test_blocks_dir_moved(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	const struct tl_netparams *np = tl_net_params(TL_NET_REGTEST);
+	make_chain(&fx, "ix-moved", 12, 3);
+	char *db = path2(fx.tmp, "db"), *moved = path2(fx.tmp, "moved");
+	struct tl_err err;
+	if (run_index(fx.blocks, db, np, 0, 0, &err) < 0) fail_msg("%s", err.msg);
+	assert_int_equal(rename(fx.blocks, moved), 0);
+	struct tl_store *s = open_ro(db);
+	uint8_t key[TL_SCRIPT_KEY_MAX];
+	size_t kl;
+	assert_int_equal(tl_store_owner_key(s, 1, key, &kl, &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "--blocks-dir"));
+	assert_int_equal(tl_store_set_blocks_dir(s, moved, &err), 0);
+	assert_int_equal(tl_store_owner_key(s, 1, key, &kl, &err), 1);
+	uint64_t id;
+	assert_int_equal(tl_store_addr_id(s, key, kl, &id, NULL), 1);
+	assert_int_equal(id, 1);
+	tl_store_close(s);
+	assert_int_equal(rename(moved, fx.blocks), 0);
+	free(db);
+	free(moved);
+	free_fixture(&fx);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -904,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_reorg),
 		cmocka_unit_test(test_reorg_too_deep),
 		cmocka_unit_test(test_duplicate_txids),
+		cmocka_unit_test(test_blocks_dir_moved),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_crash_safety),
 	};
