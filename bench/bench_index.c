@@ -17,6 +17,7 @@
 
 #include "chain/blkfile.h"
 #include "chain/block.h"
+#include "chain/script.h"
 #include "indexer/indexer.h"
 #include "store/store.h"
 
@@ -58,6 +59,18 @@ static int long_history(const char *db_dir)
 			return 1;
 		}
 	}
+	/* Its oldest output is its only unspent one: behind 999,999 newer
+	 * rows of history. */
+	struct tl_utxo u = { .tx_num = 2, .vout = 0, .value = 5000, .addr_id = 2, .script_type = TL_SCRIPT_WITNESS_V0_KEYHASH };
+	tl_batch_put_utxo(b, &u);
+	struct tl_addr_info ai = { .addr_id = 2, .funded_count = LONG_ROWS, .funded_sum = 5000ull * LONG_ROWS,
+				   .spent_count = LONG_ROWS - 1, .spent_sum = 5000ull * (LONG_ROWS - 1),
+				   .tx_count = LONG_ROWS };
+	tl_batch_put_addr_info(b, &ai);
+	if (tl_store_write(s, b, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
 	tl_batch_free(b);
 	if (tl_store_compact(s, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -94,8 +107,14 @@ static int long_history(const char *db_dir)
 	       "middle 1000 %.1f us, last 1000 %.1f us; slowest %.1f us\n",
 	       (unsigned long long)seen, build_s, (unsigned long long)pages, sum[0] / 1000 * 1e6, sum[1] / 1000 * 1e6,
 	       sum[2] / 1000 * 1e6, worst * 1e6);
+	struct tl_utxo got[4];
+	double u0 = now();
+	int nu = tl_store_addr_utxos(s, 2, got, 4, &err);
+	double udt = now() - u0;
+	printf("hot wallet's one unspent output, the oldest of its %u received: listed in %.1f us (%d found)\n",
+	       LONG_ROWS, udt * 1e6, nu);
 	tl_store_close(s);
-	return seen == LONG_ROWS ? 0 : 1;
+	return seen == LONG_ROWS && nu == 1 && got[0].tx_num == 2 ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -149,7 +149,7 @@ static int resolve(struct ix *x, const uint8_t *txid, uint32_t vout, struct tl_u
 			u->addr_id = c->out[vout].addr_id;
 			u->script_type = c->out[vout].type;
 			c->out[vout].spent = 1;
-			if (c->tx_num < x->batch_first) tl_batch_del_utxo(x->b, c->tx_num, vout);
+			if (c->tx_num < x->batch_first) tl_batch_del_utxo(x->b, u->addr_id, c->tx_num, vout);
 			if (--c->n_unspent == 0) tl_hmap_del(&x->utxo, e);
 			x->st->cache_hits++;
 			return 1;
@@ -160,11 +160,20 @@ static int resolve(struct ix *x, const uint8_t *txid, uint32_t vout, struct tl_u
 	int n = tl_store_txid_nums(x->s, txid, nums, 16, err);
 	if (n < 0) return -1;
 	if (n > 16) n = 16;
+	/* utxo keys start with the owner: the spent transaction's record
+	 * names it. */
 	for (int i = n - 1; i >= 0; i--) {
-		int rc = tl_store_utxo(x->s, nums[i], vout, u, err);
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(x->s, nums[i], &r, err);
+		if (rc < 0) return -1;
+		if (rc == 0) continue;
+		uint64_t owner = vout < r.n_out ? r.out[vout].addr_id : 0;
+		tl_tx_rec_free(&r);
+		if (!owner) continue;
+		rc = tl_store_utxo(x->s, owner, nums[i], vout, u, err);
 		if (rc < 0) return -1;
 		if (rc == 1) {
-			tl_batch_del_utxo(x->b, u->tx_num, u->vout);
+			tl_batch_del_utxo(x->b, owner, u->tx_num, u->vout);
 			return 1;
 		}
 	}
@@ -513,7 +522,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 		size_t nrows = 0;
 		for (uint32_t o = 0; o < r.n_out; o++) {
 			if (r.out[o].script_type == TL_SCRIPT_NULLDATA) continue;
-			tl_batch_del_utxo(x->b, t, o);
+			tl_batch_del_utxo(x->b, r.out[o].addr_id, t, o);
 			struct adelta *d = delta_of(x, r.out[o].addr_id);
 			d->funded_count--;
 			d->funded_sum -= (int64_t)r.out[o].value;

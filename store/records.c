@@ -457,45 +457,65 @@ int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_
 	return 1;
 }
 
+/* utxo keys: addr_id BE5 ‖ tx_num BE5 ‖ vout BE4, so that an
+ * address's unspent outputs are one range, newest last. */
+#define UTXO_KEY_LEN 14
+static void put_be5(uint8_t *p, uint64_t v)
+{
+	for (int i = 5; i-- > 0; v >>= 8) p[i] = (uint8_t)v;
+}
+static uint64_t get_be5(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 5; i++) v = v << 8 | p[i];
+	return v;
+}
+static void utxo_key(uint64_t addr_id, uint64_t tx_num, uint32_t vout, uint8_t k[UTXO_KEY_LEN])
+{
+	put_be5(k, addr_id);
+	put_be5(k + 5, tx_num);
+	tl_put_be32(k + 10, vout);
+}
+
 void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u)
 {
-	uint8_t k[12];
-	outref_key(u->tx_num, u->vout, k);
+	uint8_t k[UTXO_KEY_LEN];
+	utxo_key(u->addr_id, u->tx_num, u->vout, k);
 	struct tl_buf v;
 	tl_buf_init(&v);
 	tl_buf_varint(&v, u->value);
-	tl_buf_varint(&v, u->addr_id);
 	tl_buf_u8(&v, u->script_type);
-	tl_batch_put(b, TL_CF_UTXO, k, 12, v.data, v.len);
+	tl_batch_put(b, TL_CF_UTXO, k, UTXO_KEY_LEN, v.data, v.len);
 	tl_buf_free(&v);
 }
 
-void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout)
+void tl_batch_del_utxo(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num, uint32_t vout)
 {
-	uint8_t k[12];
-	outref_key(tx_num, vout, k);
-	tl_batch_del(b, TL_CF_UTXO, k, 12);
+	uint8_t k[UTXO_KEY_LEN];
+	utxo_key(addr_id, tx_num, vout, k);
+	tl_batch_del(b, TL_CF_UTXO, k, UTXO_KEY_LEN);
 }
 
-int tl_utxo_decode(uint64_t tx_num, uint32_t vout, const uint8_t *p, size_t len, struct tl_utxo *u)
+int tl_utxo_decode(uint64_t addr_id, uint64_t tx_num, uint32_t vout, const uint8_t *p, size_t len, struct tl_utxo *u)
 {
 	struct dec d = { p, len, 0, 0 };
+	u->addr_id = addr_id;
 	u->tx_num = tx_num;
 	u->vout = vout;
 	u->value = dv(&d);
-	u->addr_id = dv(&d);
 	u->script_type = db8(&d);
 	return d.bad || d.pos != len ? -1 : 0;
 }
 
-int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err)
+int tl_store_utxo(struct tl_store *s, uint64_t addr_id, uint64_t tx_num, uint32_t vout, struct tl_utxo *u,
+		  struct tl_err *err)
 {
-	uint8_t k[12], *v;
+	uint8_t k[UTXO_KEY_LEN], *v;
 	size_t vl;
-	outref_key(tx_num, vout, k);
-	int rc = tl_store_get(s, TL_CF_UTXO, k, 12, &v, &vl, err);
+	utxo_key(addr_id, tx_num, vout, k);
+	int rc = tl_store_get(s, TL_CF_UTXO, k, UTXO_KEY_LEN, &v, &vl, err);
 	if (rc <= 0) return rc;
-	rc = tl_utxo_decode(tx_num, vout, v, vl, u);
+	rc = tl_utxo_decode(addr_id, tx_num, vout, v, vl, u);
 	free(v);
 	if (rc < 0) return tl_err_set(err, "corrupt utxo record");
 	return 1;
@@ -648,16 +668,6 @@ static int hist_decode(const uint8_t *p, size_t len, struct tl_hist_row *h)
  * times Bitcoin's history), 10 bytes. */
 #define HIST_KEY_LEN 10
 #define ID40_MAX ((1ull << 40) - 1)
-static void put_be5(uint8_t *p, uint64_t v)
-{
-	for (int i = 5; i-- > 0; v >>= 8) p[i] = (uint8_t)v;
-}
-static uint64_t get_be5(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 5; i++) v = v << 8 | p[i];
-	return v;
-}
 
 void tl_batch_put_hist(struct tl_batch *b, uint64_t addr_id, const struct tl_hist_row *h)
 {
@@ -727,51 +737,33 @@ int tl_store_addr_first_tx(struct tl_store *s, uint64_t addr_id, uint64_t *tx_nu
 
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err)
 {
-	/* Every output an address was paid by is in a history row with
-	 * n_received > 0; those still in the utxo family are unspent. The
-	 * totals say how many there are, so the scan (newest first) stops as
-	 * soon as they are found, or once cap are: a busy address with a long
-	 * spent history is not walked to its end. */
+	/* The totals say how many there are; the utxo family holds them as
+	 * one key range, read newest first up to cap. */
 	struct tl_addr_info ai;
 	int ri = tl_store_addr_info(s, addr_id, &ai, err);
-	if (ri < 0) return -1;
-	if (ri == 0) return 0;
+	if (ri <= 0) return ri;
 	uint64_t expected = ai.funded_count - ai.spent_count;
 	if (expected > INT32_MAX) expected = INT32_MAX;
-	int want = (int)expected < cap ? (int)expected : cap;
-	if (want == 0) return (int)expected;
-	int total = 0;
-	uint64_t before = UINT64_MAX;
-	struct tl_hist_row rows[256];
-	for (;;) {
-		int n = tl_store_hist_page(s, addr_id, before, rows, 256, err);
-		if (n < 0) return -1;
-		for (int i = 0; i < n; i++) {
-			if (!rows[i].n_received) continue;
-			struct tl_tx_rec r;
-			int rc = tl_store_tx(s, rows[i].tx_num, &r, err);
-			if (rc < 0) return -1;
-			if (rc == 0) continue;
-			for (uint32_t o = 0; o < r.n_out; o++) {
-				if (r.out[o].addr_id != addr_id) continue;
-				struct tl_utxo u;
-				rc = tl_store_utxo(s, r.tx_num, o, &u, err);
-				if (rc < 0) {
-					tl_tx_rec_free(&r);
-					return -1;
-				}
-				if (rc == 1) {
-					if (total < cap) out[total] = u;
-					total++;
-				}
+	int n = 0;
+	if (cap > 0 && expected > 0 && addr_id <= ID40_MAX) {
+		uint8_t k[UTXO_KEY_LEN];
+		utxo_key(addr_id, ID40_MAX, UINT32_MAX, k);
+		struct tl_iter *it = tl_iter_new(s, TL_CF_UTXO);
+		for (tl_iter_seek_prev(it, k, UTXO_KEY_LEN); tl_iter_valid(it) && n < cap; tl_iter_prev(it)) {
+			size_t kl, vl;
+			const uint8_t *key = tl_iter_key(it, &kl);
+			if (kl != UTXO_KEY_LEN || get_be5(key) != addr_id) break;
+			const uint8_t *v = tl_iter_value(it, &vl);
+			if (tl_utxo_decode(addr_id, get_be5(key + 5), tl_get_be32(key + 10), v, vl, &out[n]) < 0) {
+				tl_iter_free(it);
+				return tl_err_set(err, "corrupt utxo record");
 			}
-			tl_tx_rec_free(&r);
-			if (total >= want) return (int)expected;
+			n++;
 		}
-		if (n < 256) break;
-		before = rows[n - 1].tx_num;
+		tl_iter_free(it);
 	}
-	return total;
+	/* more than cap: the count from the totals */
+	return n < cap ? n : (int)expected;
 }
 
 /* ---- families owned by other modules ---- */

@@ -265,7 +265,7 @@ void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32]
 void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint64_t spender, uint32_t vin);
 void tl_batch_del_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
 void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
-void tl_batch_del_utxo(struct tl_batch *b, uint64_t tx_num, uint32_t vout);
+void tl_batch_del_utxo(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num, uint32_t vout);
 /* Owners: the addr family maps an owner's digest (tl_owner_digest,
  * TL_ADDR_KEY_LEN bytes) to its addr_id. The digest is the script type
  * byte then 11 bytes of the owner's hash: the hash or witness program
@@ -291,7 +291,7 @@ void tl_batch_del_undo(struct tl_batch *b, int32_t height);
 
 /* Value decoders for callers that batch their own reads (multi_get):
  * return 0, or -1 on a corrupt value. */
-int tl_utxo_decode(uint64_t tx_num, uint32_t vout, const uint8_t *v, size_t len, struct tl_utxo *u);
+int tl_utxo_decode(uint64_t addr_id, uint64_t tx_num, uint32_t vout, const uint8_t *v, size_t len, struct tl_utxo *u);
 int tl_addr_info_decode(uint64_t addr_id, const uint8_t *v, size_t len, struct tl_addr_info *a);
 /* Key builders: outref (12 bytes), addr_id (8 bytes). */
 void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]);
@@ -317,8 +317,10 @@ int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx
 /* Who spent outref (tx_num, vout): 1 with *spender and *vin, 0 unspent. */
 int tl_store_spender(struct tl_store *s, uint64_t tx_num, uint32_t vout, uint64_t *spender, uint32_t *vin,
 		     struct tl_err *err);
-/* The live UTXO entry, if unspent. */
-int tl_store_utxo(struct tl_store *s, uint64_t tx_num, uint32_t vout, struct tl_utxo *u, struct tl_err *err);
+/* The live UTXO entry of output (tx_num, vout) paying addr_id, if
+ * unspent. */
+int tl_store_utxo(struct tl_store *s, uint64_t addr_id, uint64_t tx_num, uint32_t vout, struct tl_utxo *u,
+		  struct tl_err *err);
 
 /* Owner lookups: script key (tl_script_key) -> addr_id, and back
  * (tl_store_owner_key, below, with the blocks directory). */
@@ -337,10 +339,10 @@ int tl_store_addr_id_of_string(struct tl_store *s, const char *address, uint64_t
  * the last row's tx_num. */
 int tl_store_hist_page(struct tl_store *s, uint64_t addr_id, uint64_t before, struct tl_hist_row *rows, int cap,
 		       struct tl_err *err);
-/* Unspent outputs of an address, newest first: scans its history until
- * all of them (known from its totals) or cap are found. Writes up to cap,
- * returns how many the address has (may exceed cap) or -1. cap 0 with out
- * NULL counts without scanning. */
+/* Unspent outputs of an address, newest first (one key range of the
+ * utxo family, whatever the length of its history). Writes up to cap,
+ * returns how many the address has (may exceed cap; from its totals) or
+ * -1. cap 0 with out NULL counts without reading them. */
 int tl_store_addr_utxos(struct tl_store *s, uint64_t addr_id, struct tl_utxo *out, int cap, struct tl_err *err);
 
 /* ---- the blocks directory: what the database does not copy ----

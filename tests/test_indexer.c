@@ -500,9 +500,12 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 	assert_int_equal(tip.next_addr_id - 1, na);
 	assert_int_equal(tip.next_tx_num, tx_num);
 	assert_int_equal(tip.height, (int32_t)tl_blkdir_chain_len(d) - 1);
+	uint64_t *ids = calloc(na ? na : 1, sizeof *ids);
+	for (size_t i = 0; i < na; i++) assert_int_equal(tl_store_addr_id(s, addrs[i].key, addrs[i].klen, &ids[i], NULL), 1);
 	for (size_t k = 0; k < no; k++) {
+		if (outs[k].addr < 0) continue; /* OP_RETURN: never unspent */
 		struct tl_utxo u;
-		int rc = tl_store_utxo(s, outs[k].tx_num, outs[k].vout, &u, NULL);
+		int rc = tl_store_utxo(s, ids[outs[k].addr], outs[k].tx_num, outs[k].vout, &u, NULL);
 		assert_int_equal(rc, outs[k].spent ? 0 : 1);
 		if (!outs[k].spent) {
 			uint64_t sp;
@@ -511,6 +514,26 @@ static void naive_check(struct tl_store *s, const char *dir, const struct tl_net
 			assert_int_equal(u.value, outs[k].value);
 		}
 	}
+	/* every owner's unspent outputs, newest first, as the naive walk
+	 * leaves them (outs is in chain order) */
+	struct tl_utxo *ul = calloc(no ? no : 1, sizeof *ul);
+	for (size_t i = 0; i < na; i++) {
+		int n = tl_store_addr_utxos(s, ids[i], ul, (int)no, NULL);
+		assert_true(n >= 0);
+		int m = 0;
+		for (size_t k = no; k-- > 0;) {
+			if (outs[k].addr != (int)i || outs[k].spent) continue;
+			assert_true(m < n);
+			assert_int_equal(ul[m].tx_num, outs[k].tx_num);
+			assert_int_equal(ul[m].vout, outs[k].vout);
+			assert_int_equal(ul[m].value, outs[k].value);
+			m++;
+		}
+		assert_int_equal(m, n);
+		if (n > 1) assert_int_equal(tl_store_addr_utxos(s, ids[i], ul, 1, NULL), n); /* capped: the count */
+	}
+	free(ul);
+	free(ids);
 	print_message("naive check: %zu owners, %zu outputs, %llu spends, %llu txs\n", na, no,
 		      (unsigned long long)spends_checked, (unsigned long long)tx_num);
 	tl_block_free(&blk);

@@ -113,7 +113,7 @@ static void pure(uint8_t sel, const uint8_t *v, size_t n)
 	}
 	case 1: {
 		struct tl_utxo u;
-		(void)tl_utxo_decode(1, 2, v, n, &u);
+		(void)tl_utxo_decode(3, 1, 2, v, n, &u);
 		break;
 	}
 	case 2: {
@@ -232,10 +232,17 @@ static void stored(uint8_t sel, const uint8_t *v, size_t n)
 		put(TL_CF_ADDR, k, TL_ADDR_KEY_LEN, NULL, 0);
 		break;
 	}
-	case 3: { /* a history row and the transaction it names */
-		tl_put_be64(k, 1);
-		tl_put_be64(k + 8, 5);
-		put(TL_CF_HIST, k, 16, v, n);
+	case 3: { /* a history row, an unspent output and the transaction they name */
+		/* hist: addr_id BE5 ‖ tx_num BE5; utxo: that ‖ vout BE4 (docs/schema.md) */
+		const uint8_t hk[10] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 5 };
+		const uint8_t uk[14] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 0 };
+		struct tl_addr_info ai = { .addr_id = 1, .funded_count = 2, .funded_sum = 7, .tx_count = 1 };
+		struct tl_batch *b = tl_batch_new(db);
+		tl_batch_put_addr_info(b, &ai);
+		if (tl_store_write(db, b, &err) < 0) abort();
+		tl_batch_free(b);
+		put(TL_CF_HIST, hk, sizeof hk, v, n);
+		put(TL_CF_UTXO, uk, sizeof uk, v, n);
 		uint8_t tk[8];
 		tl_put_be64(tk, 5);
 		put(TL_CF_TX, tk, 8, v, n);
@@ -246,7 +253,12 @@ static void stored(uint8_t sel, const uint8_t *v, size_t n)
 		struct tl_tx_rec r;
 		if (tl_store_tx(db, 5, &r, &err) == 1) tl_tx_rec_free(&r);
 		put(TL_CF_TX, tk, 8, NULL, 0);
-		put(TL_CF_HIST, k, 16, NULL, 0);
+		put(TL_CF_UTXO, uk, sizeof uk, NULL, 0);
+		put(TL_CF_HIST, hk, sizeof hk, NULL, 0);
+		b = tl_batch_new(db);
+		tl_batch_del_addr_info(b, 1);
+		if (tl_store_write(db, b, &err) < 0) abort();
+		tl_batch_free(b);
 		break;
 	}
 	default: { /* the tip */
