@@ -45,6 +45,17 @@ static void simple_tx(struct cf_block *b, const uint8_t *prev, uint32_t vout, co
 	cf_block_add_tx(b, &in, 1, &out, 1, txid);
 }
 
+/* A fresh directory holding file as dir/blocks/blk00000.dat; blocks and
+ * db (4200 bytes each) get dir/blocks and dir/db. Returns dir (malloc'd). */
+static char *chain_dir(const char *tag, const struct tl_buf *file, char *blocks, char *db)
+{
+	char *dir = tu_tmpdir(tag);
+	snprintf(blocks, 4200, "%s/blocks", dir);
+	snprintf(db, 4200, "%s/db", dir);
+	cf_write_blocks(blocks, file);
+	return dir;
+}
+
 static void load_block(const char *rel, struct tl_block *b, uint8_t **raw)
 {
 	size_t n;
@@ -86,11 +97,8 @@ static void test_bip30_duplicates(void **state)
 	simple_tx(&blk, dup, 0, "spend", 4999990000ull, spend_txid);
 	cf_mine(&file, &blk, tip, 1296689900);
 
-	char *dir = tu_tmpdir("bip30");
 	char blocks[4200], db[4200];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	cf_write_blocks(blocks, &file);
+	char *dir = chain_dir("bip30", &file, blocks, db);
 	tl_buf_free(&file);
 
 	struct tl_index_opts o = cf_index_opts(blocks, db);
@@ -169,11 +177,8 @@ static void test_value_out_of_range(void **state)
 	cf_mine(&file, &blk, tip, 1296688700);
 	simple_tx(&blk, NULL, 0, "too much", 2100000000000001ull, NULL);
 	cf_mine(&file, &blk, tip, 1296689300);
-	char *dir = tu_tmpdir("ix-range");
 	char blocks[4200], db[4200];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	cf_write_blocks(blocks, &file);
+	char *dir = chain_dir("ix-range", &file, blocks, db);
 	tl_buf_free(&file);
 	struct tl_err err;
 	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err), -1);
@@ -204,11 +209,8 @@ static void test_no_chain(void **state)
 	struct cf_block blk = { 0 };
 	simple_tx(&blk, NULL, 0, "one", 5000000000ull, NULL);
 	cf_mine(&file, &blk, tip, 1296688700);
-	char *dir = tu_tmpdir("ix-nochain");
 	char blocks[4200], db[4200];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	cf_write_blocks(blocks, &file);
+	char *dir = chain_dir("ix-nochain", &file, blocks, db);
 	struct tl_err err;
 	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_MAIN), &err), -1);
 	print_message("expected error: %s\n", err.msg);
