@@ -33,6 +33,7 @@
 #include "sim/sim.h"
 #include "store/store.h"
 #include "tests/httpc.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/storegraph.h"
@@ -142,18 +143,6 @@ static void add_key(FILE *f, char *key, enum tl_api_role role)
 	fputs(line, f);
 }
 
-static void make_chain(const char *dir, uint32_t blocks)
-{
-	struct tl_sim_params p;
-	tl_sim_params_default(&p);
-	p.seed = 7;
-	p.blocks = blocks;
-	p.txs_per_block = 12;
-	p.forks = 1;
-	struct tl_err err;
-	if (tl_sim_run(dir, &p, NULL, &err) < 0) fail_msg("sim: %s", err.msg);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -164,15 +153,10 @@ static int setup(void **state)
 	snprintf(F.keys, sizeof F.keys, "%s/keys.txt", F.dir);
 	char simdir[4096];
 	snprintf(simdir, sizeof simdir, "%s/sim", F.dir);
-	make_chain(simdir, 140);
-	struct tl_index_opts io = { 0 };
-	io.blocks_dir = F.blocks;
-	io.db_path = F.db;
-	io.net = tl_net_params(TL_NET_REGTEST);
-	io.until = -1;
-	struct tl_index_stats st;
-	struct tl_err err;
-	if (tl_index_run(&io, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	cf_sim(simdir, 7, 140, 12, 1, false);
+	struct tl_index_opts io = cf_index_opts(F.blocks, F.db);
+	io.cache_mb = 0; /* the indexer's default */
+	cf_index_run(&io, NULL);
 	FILE *kf = fopen(F.keys, "w");
 	assert_non_null(kf);
 	add_key(kf, F.key_screen, TL_ROLE_SCREEN);
@@ -180,6 +164,7 @@ static int setup(void **state)
 	add_key(kf, F.key_admin, TL_ROLE_ADMIN);
 	fclose(kf);
 
+	struct tl_err err;
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	o.db_path = F.db;
@@ -1228,7 +1213,7 @@ static void test_follow(void **state)
 	snprintf(simdir, sizeof simdir, "%s/sim", dir);
 	snprintf(blocks, sizeof blocks, "%s/blocks", simdir);
 	snprintf(db, sizeof db, "%s/db", dir);
-	make_chain(simdir, 125);
+	cf_sim(simdir, 7, 125, 12, 1, false);
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	o.db_path = db; /* does not exist yet: follow mode creates it */

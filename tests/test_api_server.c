@@ -32,6 +32,7 @@
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "tests/httpc.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/storegraph.h"
@@ -759,21 +760,11 @@ static void sim_and_index(const char *dir, int32_t until)
 	snprintf(simdir, sizeof simdir, "%s/sim", dir);
 	snprintf(blocks, sizeof blocks, "%s/blocks", simdir);
 	snprintf(db, sizeof db, "%s/db", dir);
-	struct tl_sim_params p;
-	tl_sim_params_default(&p);
-	p.seed = 7;
-	p.blocks = 140;
-	p.txs_per_block = 40;
-	p.forks = 1;
-	struct tl_err err;
-	if (tl_sim_run(simdir, &p, NULL, &err) < 0) fail_msg("sim: %s", err.msg);
-	struct tl_index_opts io = { 0 };
-	io.blocks_dir = blocks;
-	io.db_path = db;
-	io.net = tl_net_params(TL_NET_REGTEST);
+	cf_sim(simdir, 7, 140, 40, 1, false);
+	struct tl_index_opts io = cf_index_opts(blocks, db);
+	io.cache_mb = 0; /* the indexer's default */
 	io.until = until;
-	struct tl_index_stats st;
-	if (tl_index_run(&io, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	cf_index_run(&io, NULL);
 }
 
 static struct tl_app *open_app(const char *db, int poll_ms, int trace_time_ms)

@@ -20,6 +20,7 @@
 #include "sim/sim.h"
 #include "store/esplora_json.h"
 #include "store/store.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 
 static void test_index_many_files(void **state)
@@ -43,14 +44,9 @@ static void test_index_many_files(void **state)
 	if (tl_sim_run(sim, &p, &ss, &err)) fail_msg("sim: %s", err.msg);
 	assert_true(ss.files >= 4);
 
-	struct tl_index_opts io = { 0 };
-	io.blocks_dir = blocks;
-	io.db_path = db;
-	io.net = tl_net_params(TL_NET_REGTEST);
-	io.until = -1;
-	io.cache_mb = 16;
+	struct tl_index_opts io = cf_index_opts(blocks, db);
 	struct tl_index_stats st;
-	if (tl_index_run(&io, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	cf_index_run(&io, &st);
 	assert_int_equal(st.blk_files, ss.files);
 	assert_int_equal(st.tip_after, (int32_t)ss.tip);
 	assert_int_equal(st.txs, ss.txs);

@@ -21,10 +21,10 @@
 #include "chain/script.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
-#include "sim/internal.h"
 #include "sim/sim.h"
 #include "store/store.h"
 #include "store/tags.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 
@@ -34,15 +34,7 @@ static void sim(const char *sub, uint64_t seed, uint32_t blocks)
 {
 	char d[512];
 	snprintf(d, sizeof d, "%s/%s", g_dir, sub);
-	struct tl_sim_params p;
-	tl_sim_params_default(&p);
-	p.seed = seed;
-	p.blocks = blocks;
-	p.txs_per_block = 25;
-	p.fast = true;
-	p.forks = 0;
-	struct tl_err err;
-	if (tl_sim_run(d, &p, NULL, &err) < 0) fail_msg("sim: %s", err.msg);
+	cf_sim(d, seed, blocks, 25, 0, true);
 }
 
 static void index_into(const char *sub, const char *db, int no_cluster)
@@ -50,11 +42,10 @@ static void index_into(const char *sub, const char *db, int no_cluster)
 	char bd[512], dp[512];
 	snprintf(bd, sizeof bd, "%s/%s/blocks", g_dir, sub);
 	snprintf(dp, sizeof dp, "%s/%s", g_dir, db);
-	struct tl_index_opts o = { .blocks_dir = bd, .db_path = dp, .net = tl_net_params(TL_NET_REGTEST),
-				   .cache_mb = 16, .until = -1, .no_cluster = no_cluster, .batch_tx = 700 };
-	struct tl_index_stats st;
-	struct tl_err err;
-	if (tl_index_run(&o, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	struct tl_index_opts o = cf_index_opts(bd, dp);
+	o.no_cluster = no_cluster;
+	o.batch_tx = 700;
+	cf_index_run(&o, NULL);
 }
 
 static struct tl_store *open_db(const char *db, int create)
@@ -62,20 +53,14 @@ static struct tl_store *open_db(const char *db, int create)
 	char dp[512];
 	snprintf(dp, sizeof dp, "%s/%s", g_dir, db);
 	struct tl_store_opts so = { .create = create, .net = tl_net_params(TL_NET_REGTEST), .cache_mb = 8 };
-	struct tl_store *s;
-	struct tl_err err;
-	if (tl_store_open(dp, &so, &s, &err) < 0) fail_msg("open: %s", err.msg);
-	return s;
+	return cf_store_open(dp, &so);
 }
 
 static json_t *truth(const char *sub)
 {
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s/truth.json", g_dir, sub);
-	json_error_t je;
-	json_t *t = json_load_file(p, 0, &je);
-	if (!t) fail_msg("truth: %s", je.text);
-	return t;
+	char d[512];
+	snprintf(d, sizeof d, "%s/%s", g_dir, sub);
+	return cf_sim_truth(d);
 }
 
 /* naive union-find over addr_ids */
@@ -336,110 +321,24 @@ static void test_tags_of_clusters(void **st)
 
 /* ---- hand-built chains (key forms, fresh change) ---- */
 
-struct hblk {
-	struct tl_buf txs;
-	uint8_t (*ids)[32];
-	size_t n;
-};
-
-/* A transaction: inputs (prev txid, vout, scriptSig; a NULL prev makes a
- * coinbase input), outputs (value, script). Appends it to b; its txid to
- * txid. */
-struct hin {
-	const uint8_t *prev;
-	uint32_t vout;
-	const uint8_t *sig;
-	size_t sig_len;
-};
-struct hout {
-	uint64_t value;
-	uint8_t script[70];
-	size_t len;
-};
-static void hblk_tx(struct hblk *b, const struct hin *in, size_t nin, const struct hout *out, size_t nout,
-		    uint8_t txid[32])
+static struct cf_out p2pkh_of(const uint8_t *key, size_t klen, uint64_t v)
 {
-	struct tl_buf t;
-	tl_buf_init(&t);
-	tl_buf_u32le(&t, 1);
-	tl_buf_compact(&t, nin);
-	for (size_t i = 0; i < nin; i++) {
-		uint8_t zero[32] = { 0 };
-		tl_buf_put(&t, in[i].prev ? in[i].prev : zero, 32);
-		tl_buf_u32le(&t, in[i].prev ? in[i].vout : 0xffffffff);
-		tl_buf_compact(&t, in[i].sig_len);
-		tl_buf_put(&t, in[i].sig, in[i].sig_len);
-		tl_buf_u32le(&t, 0xffffffff);
-	}
-	tl_buf_compact(&t, nout);
-	for (size_t o = 0; o < nout; o++) {
-		tl_buf_u64le(&t, out[o].value);
-		tl_buf_compact(&t, out[o].len);
-		tl_buf_put(&t, out[o].script, out[o].len);
-	}
-	tl_buf_u32le(&t, 0);
-	struct tl_arena a;
-	tl_arena_init(&a);
-	struct tl_reader r;
-	tl_reader_init(&r, t.data, t.len);
-	struct tl_tx tx;
-	struct tl_err err;
-	assert_int_equal(tl_tx_parse(&r, &a, &tx, &err), 0);
-	b->ids = realloc(b->ids, (b->n + 1) * 32);
-	memcpy(b->ids[b->n++], tx.txid, 32);
-	memcpy(txid, tx.txid, 32);
-	tl_buf_put(&b->txs, t.data, t.len);
-	tl_arena_free(&a);
-	tl_buf_free(&t);
-}
-
-/* Mines b on prev at regtest difficulty into file (a blk file record). */
-static void hblk_mine(struct tl_buf *file, struct hblk *b, uint8_t prev[32], uint32_t time)
-{
-	struct tl_header h = { .version = 1, .time = time, .bits = 0x207fffff };
-	memcpy(h.prev, prev, 32);
-	bool mutated;
-	tl_merkle_root((const uint8_t(*)[32])b->ids, b->n, h.merkle, &mutated);
-	uint8_t ser[80];
-	struct tl_err err;
-	for (h.nonce = 0;; h.nonce++) {
-		tl_header_serialize(&h, ser);
-		tl_header_parse(ser, 80, &h, NULL);
-		if (tl_header_check_pow(&h, tl_net_params(TL_NET_REGTEST), &err) == 0) break;
-	}
-	tl_buf_put(file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	struct tl_buf blk;
-	tl_buf_init(&blk);
-	tl_buf_put(&blk, ser, 80);
-	tl_buf_compact(&blk, b->n);
-	tl_buf_put(&blk, b->txs.data, b->txs.len);
-	tl_buf_u32le(file, (uint32_t)blk.len);
-	tl_buf_put(file, blk.data, blk.len);
-	memcpy(prev, h.hash, 32);
-	tl_buf_free(&blk);
-	tl_buf_free(&b->txs);
-	free(b->ids);
-	memset(b, 0, sizeof *b);
-}
-
-static struct hout p2pkh_of(const uint8_t *key, size_t klen, uint64_t v)
-{
-	struct hout o = { .value = v, .len = 25 };
+	struct cf_out o = { .value = v, .len = 25 };
 	memcpy(o.script, "\x76\xa9\x14", 3);
 	tl_hash160(key, klen, o.script + 3);
 	memcpy(o.script + 23, "\x88\xac", 2);
 	return o;
 }
-static struct hout p2wpkh_of(const uint8_t *key, size_t klen, uint64_t v)
+static struct cf_out p2wpkh_of(const uint8_t *key, size_t klen, uint64_t v)
 {
-	struct hout o = { .value = v, .len = 22 };
+	struct cf_out o = { .value = v, .len = 22 };
 	memcpy(o.script, "\x00\x14", 2);
 	tl_hash160(key, klen, o.script + 2);
 	return o;
 }
-static struct hout p2pk_of(const uint8_t *key, size_t klen, uint64_t v)
+static struct cf_out p2pk_of(const uint8_t *key, size_t klen, uint64_t v)
 {
-	struct hout o = { .value = v, .len = klen + 2 };
+	struct cf_out o = { .value = v, .len = klen + 2 };
 	o.script[0] = (uint8_t)klen;
 	memcpy(o.script + 1, key, klen);
 	o.script[klen + 1] = 0xac;
@@ -461,35 +360,27 @@ static int32_t g_split = -1;
 /* Writes the chain's blocks into dir/blocks and indexes it into dir/db. */
 static struct tl_store *index_chain(const char *sub, const struct tl_buf *file, uint32_t heur)
 {
-	char d[600], cmd[1300], path[700];
+	char d[600], bd[700], dp[700];
 	snprintf(d, sizeof d, "%s/%s", g_dir, sub);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/blocks'", d, d);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof path, "%s/blocks/blk00000.dat", d);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
-	fclose(f);
-	char bd[700], dp[700];
+	tu_rmrf(d);
 	snprintf(bd, sizeof bd, "%s/blocks", d);
 	snprintf(dp, sizeof dp, "%s/db", d);
-	struct tl_index_opts o = { .blocks_dir = bd, .db_path = dp, .net = tl_net_params(TL_NET_REGTEST),
-				   .cache_mb = 16, .until = -1, .cluster_heuristics = heur };
-	struct tl_index_stats st;
-	struct tl_err err;
+	cf_write_blocks(bd, file);
+	struct tl_index_opts o = cf_index_opts(bd, dp);
+	o.cluster_heuristics = heur;
 	if (g_split >= 0) {
 		o.until = g_split;
-		if (tl_index_run(&o, &st, &err) < 0) fail_msg("index: %s", err.msg);
+		cf_index_run(&o, NULL);
 		o.until = -1;
 	}
-	if (tl_index_run(&o, &st, &err) < 0) fail_msg("index: %s", err.msg);
+	cf_index_run(&o, NULL);
 	char rel[700];
 	snprintf(rel, sizeof rel, "%s/db", sub);
 	return open_db(rel, 0);
 }
 
 /* Cluster id of the owner of an output script. */
-static uint64_t cluster_of_script(struct tl_store *s, const struct hout *o)
+static uint64_t cluster_of_script(struct tl_store *s, const struct cf_out *o)
 {
 	uint8_t sk[TL_SCRIPT_KEY_MAX];
 	size_t sl = tl_script_key(o->script, o->len, sk);
@@ -556,43 +447,36 @@ static void test_key_forms(void **st)
 
 	struct tl_buf file;
 	tl_buf_init(&file);
-	struct tl_buf gen;
-	tl_buf_init(&gen);
-	sim_genesis_block(&gen);
-	tl_buf_put(&file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	tl_buf_u32le(&file, (uint32_t)gen.len);
-	tl_buf_put(&file, gen.data, gen.len);
 	uint8_t tip[32];
-	tl_sha256d(gen.data, 80, tip); /* the genesis header's hash */
-	tl_buf_free(&gen);
+	cf_genesis(&file, tip);
 	uint8_t stranger[4] = { 0x11, 0x11, 0x11, 0x11 };
-	struct hout A = p2pkh_of(gc, 33, 1000), B = p2wpkh_of(gc, 33, 1000), C = p2pkh_of(gu, 65, 1000),
+	struct cf_out A = p2pkh_of(gc, 33, 1000), B = p2wpkh_of(gc, 33, 1000), C = p2pkh_of(gu, 65, 1000),
 		    D = p2pkh_of(g2c, 33, 1000), S = p2pkh_of(stranger, 4, 1000);
-	struct hblk b = { 0 };
+	struct cf_block b = { 0 };
 	uint8_t cb1[32], t[32];
 	/* block 1: coinbase to A B C D S */
-	struct hin cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
-	struct hout o1[5] = { A, B, C, D, S };
-	hblk_tx(&b, &cin, 1, o1, 5, cb1);
-	hblk_mine(&file, &b, tip, 1600000001);
+	struct cf_in cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
+	struct cf_out o1[5] = { A, B, C, D, S };
+	cf_block_add_tx(&b, &cin, 1, o1, 5, cb1);
+	cf_mine(&file, &b, tip, 1600000001);
 	/* block 2: A spent (reveals G), D spent (reveals 2G), P2PK(3G u) */
 	uint8_t sig1[140], sig2[140];
-	struct hin cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
-	struct hout G3 = p2pk_of(g3u, 65, 1000);
-	hblk_tx(&b, &cin2, 1, &G3, 1, t);
-	struct hin sp[1] = { { cb1, 0, sig1, p2pkh_sig(gc, 33, sig1) } };
-	struct hout junk = S;
-	hblk_tx(&b, sp, 1, &junk, 1, t);
-	struct hin sp2[1] = { { cb1, 3, sig2, p2pkh_sig(g2c, 33, sig2) } };
-	hblk_tx(&b, sp2, 1, &junk, 1, t);
-	hblk_mine(&file, &b, tip, 1600000002);
+	struct cf_in cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
+	struct cf_out G3 = p2pk_of(g3u, 65, 1000);
+	cf_block_add_tx(&b, &cin2, 1, &G3, 1, t);
+	struct cf_in sp[1] = { { cb1, 0, sig1, p2pkh_sig(gc, 33, sig1) } };
+	struct cf_out junk = S;
+	cf_block_add_tx(&b, sp, 1, &junk, 1, t);
+	struct cf_in sp2[1] = { { cb1, 3, sig2, p2pkh_sig(g2c, 33, sig2) } };
+	cf_block_add_tx(&b, sp2, 1, &junk, 1, t);
+	cf_mine(&file, &b, tip, 1600000002);
 	/* block 3: forms appearing after the reveals */
-	struct hin cin3 = { NULL, 0, (const uint8_t *)"\x01\x03", 2 };
-	struct hout F = p2pk_of(gc, 33, 1000), E = p2wpkh_of(g2c, 33, 1000), H = p2wpkh_of(g3c, 33, 1000);
-	struct hout W = p2wpkh_of(stranger, 4, 1000); /* the twin of S (same hash) */
-	struct hout o3[4] = { F, E, H, W };
-	hblk_tx(&b, &cin3, 1, o3, 4, t);
-	hblk_mine(&file, &b, tip, 1600000003);
+	struct cf_in cin3 = { NULL, 0, (const uint8_t *)"\x01\x03", 2 };
+	struct cf_out F = p2pk_of(gc, 33, 1000), E = p2wpkh_of(g2c, 33, 1000), H = p2wpkh_of(g3c, 33, 1000);
+	struct cf_out W = p2wpkh_of(stranger, 4, 1000); /* the twin of S (same hash) */
+	struct cf_out o3[4] = { F, E, H, W };
+	cf_block_add_tx(&b, &cin3, 1, o3, 4, t);
+	cf_mine(&file, &b, tip, 1600000003);
 
 	/* one run, then two runs (the second finds S, W's twin, only through
 	 * what it loads at open) */
@@ -641,38 +525,31 @@ static void test_fresh_change(void **st)
 	(void)st;
 	struct tl_buf file;
 	tl_buf_init(&file);
-	struct tl_buf gen;
-	tl_buf_init(&gen);
-	sim_genesis_block(&gen);
-	tl_buf_put(&file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	tl_buf_u32le(&file, (uint32_t)gen.len);
-	tl_buf_put(&file, gen.data, gen.len);
 	uint8_t tip[32];
-	tl_sha256d(gen.data, 80, tip); /* the genesis header's hash */
-	tl_buf_free(&gen);
+	cf_genesis(&file, tip);
 	uint8_t k[8][4];
 	for (int i = 0; i < 8; i++) memset(k[i], 0x20 + i, 4);
 	/* W0, W1: the spender's P2WPKH coins; P: a known P2PKH payee; W2 new
 	 * change (linked); second tx: W3 spends to a known P2WPKH and a new
 	 * P2WPKH (same types: nothing) */
-	struct hout W0 = p2wpkh_of(k[0], 4, 5000), W1 = p2wpkh_of(k[1], 4, 5000), P = p2pkh_of(k[2], 4, 1000),
+	struct cf_out W0 = p2wpkh_of(k[0], 4, 5000), W1 = p2wpkh_of(k[1], 4, 5000), P = p2pkh_of(k[2], 4, 1000),
 		    W3 = p2wpkh_of(k[3], 4, 5000), Q = p2wpkh_of(k[4], 4, 1000), W2 = p2wpkh_of(k[5], 4, 8000),
 		    W5 = p2wpkh_of(k[6], 4, 4000);
-	struct hblk b = { 0 };
+	struct cf_block b = { 0 };
 	uint8_t cb1[32], t[32];
-	struct hin cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
-	struct hout o1[5] = { W0, W1, P, W3, Q };
-	hblk_tx(&b, &cin, 1, o1, 5, cb1);
-	hblk_mine(&file, &b, tip, 1600000001);
-	struct hin cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
-	hblk_tx(&b, &cin2, 1, &P, 1, t);
-	struct hin in1[2] = { { cb1, 0, NULL, 0 }, { cb1, 1, NULL, 0 } };
-	struct hout pay1[2] = { P, W2 };
-	hblk_tx(&b, in1, 2, pay1, 2, t);
-	struct hin in2[1] = { { cb1, 3, NULL, 0 } };
-	struct hout pay2[2] = { Q, W5 };
-	hblk_tx(&b, in2, 1, pay2, 2, t);
-	hblk_mine(&file, &b, tip, 1600000002);
+	struct cf_in cin = { NULL, 0, (const uint8_t *)"\x01\x01", 2 };
+	struct cf_out o1[5] = { W0, W1, P, W3, Q };
+	cf_block_add_tx(&b, &cin, 1, o1, 5, cb1);
+	cf_mine(&file, &b, tip, 1600000001);
+	struct cf_in cin2 = { NULL, 0, (const uint8_t *)"\x01\x02", 2 };
+	cf_block_add_tx(&b, &cin2, 1, &P, 1, t);
+	struct cf_in in1[2] = { { cb1, 0, NULL, 0 }, { cb1, 1, NULL, 0 } };
+	struct cf_out pay1[2] = { P, W2 };
+	cf_block_add_tx(&b, in1, 2, pay1, 2, t);
+	struct cf_in in2[1] = { { cb1, 3, NULL, 0 } };
+	struct cf_out pay2[2] = { Q, W5 };
+	cf_block_add_tx(&b, in2, 1, pay2, 2, t);
+	cf_mine(&file, &b, tip, 1600000002);
 
 	for (int on = 0; on < 2; on++) {
 		struct tl_store *s = index_chain(on ? "change-on" : "change-off", &file,
@@ -728,11 +605,10 @@ static void test_runs_equal_one(void **st)
 	snprintf(bd, sizeof bd, "%s/r/blocks", g_dir);
 	snprintf(dp, sizeof dp, "%s/dbr", g_dir);
 	for (int32_t until = 40; until <= 160; until += 40) {
-		struct tl_index_opts o = { .blocks_dir = bd, .db_path = dp, .net = tl_net_params(TL_NET_REGTEST),
-					   .cache_mb = 16, .until = until == 160 ? -1 : until, .batch_tx = 300 };
-		struct tl_index_stats is;
-		struct tl_err err;
-		if (tl_index_run(&o, &is, &err) < 0) fail_msg("index: %s", err.msg);
+		struct tl_index_opts o = cf_index_opts(bd, dp);
+		o.until = until == 160 ? -1 : until;
+		o.batch_tx = 300;
+		cf_index_run(&o, NULL);
 	}
 	index_into("r", "dbr_one", 0);
 	uint8_t a[32], b[32];

@@ -24,79 +24,36 @@
 #include "chain/bytes.h"
 #include "chain/hash.h"
 #include "indexer/indexer.h"
-#include "sim/internal.h"
 #include "store/store.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 
 static const char *DUP_TXID = "d5d27987d2a3dfc724e359870c6644b40e497bdc0589a033220fe15429d88599";
 
-struct blk {
-	struct tl_buf txs; /* serialized transactions */
-	uint8_t (*ids)[32];
-	size_t n;
-};
-
-static void blk_add(struct blk *b, const uint8_t *raw, size_t len)
+/* A minimal transaction: one input (a NULL prev: a coinbase), its
+ * scriptSig a push of tag, one OP_TRUE output. Appended to b. */
+static void simple_tx(struct cf_block *b, const uint8_t *prev, uint32_t vout, const char *tag, uint64_t value,
+		      uint8_t txid[32])
 {
-	struct tl_arena a;
-	tl_arena_init(&a);
-	struct tl_reader r;
-	tl_reader_init(&r, raw, len);
-	struct tl_tx tx;
-	struct tl_err err;
-	assert_int_equal(tl_tx_parse(&r, &a, &tx, &err), 0);
-	assert_int_equal(r.pos, len);
-	b->ids = realloc(b->ids, (b->n + 1) * 32);
-	memcpy(b->ids[b->n++], tx.txid, 32);
-	tl_buf_put(&b->txs, raw, len);
-	tl_arena_free(&a);
+	uint8_t sig[76];
+	size_t tl = strlen(tag);
+	assert_true(tl < sizeof sig);
+	sig[0] = (uint8_t)tl;
+	memcpy(sig + 1, tag, tl);
+	struct cf_in in = { prev, vout, sig, tl + 1 };
+	struct cf_out out = { .value = value, .script = { 0x51 }, .len = 1 };
+	cf_block_add_tx(b, &in, 1, &out, 1, txid);
 }
 
-/* Mines a block on prev at regtest difficulty and appends its record. */
-static void mine(struct tl_buf *file, struct blk *b, const uint8_t prev[32], uint32_t time, uint8_t hash[32])
+/* A fresh directory holding file as dir/blocks/blk00000.dat; blocks and
+ * db (4200 bytes each) get dir/blocks and dir/db. Returns dir (malloc'd). */
+static char *chain_dir(const char *tag, const struct tl_buf *file, char *blocks, char *db)
 {
-	struct tl_header h = { .version = 1, .time = time, .bits = 0x207fffff };
-	memcpy(h.prev, prev, 32);
-	bool mutated;
-	tl_merkle_root((const uint8_t(*)[32])b->ids, b->n, h.merkle, &mutated);
-	uint8_t ser[80];
-	struct tl_err err;
-	for (h.nonce = 0;; h.nonce++) {
-		tl_header_serialize(&h, ser);
-		tl_header_parse(ser, 80, &h, NULL);
-		if (tl_header_check_pow(&h, tl_net_params(TL_NET_REGTEST), &err) == 0) break;
-	}
-	struct tl_buf blk;
-	tl_buf_init(&blk);
-	tl_buf_put(&blk, ser, 80);
-	tl_buf_compact(&blk, b->n);
-	tl_buf_put(&blk, b->txs.data, b->txs.len);
-	tl_buf_put(file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	tl_buf_u32le(file, (uint32_t)blk.len);
-	tl_buf_put(file, blk.data, blk.len);
-	memcpy(hash, h.hash, 32);
-	tl_buf_free(&blk);
-	tl_buf_free(&b->txs);
-	free(b->ids);
-	memset(b, 0, sizeof *b);
-}
-
-/* A minimal transaction: one input, one OP_TRUE output. */
-static void simple_tx(struct tl_buf *out, const uint8_t prev[32], uint32_t vout, const char *tag, uint64_t value)
-{
-	tl_buf_u32le(out, 1);
-	tl_buf_compact(out, 1);
-	tl_buf_put(out, prev, 32);
-	tl_buf_u32le(out, vout);
-	tl_buf_compact(out, strlen(tag) + 1);
-	tl_buf_u8(out, (uint8_t)strlen(tag));
-	tl_buf_put(out, tag, strlen(tag));
-	tl_buf_u32le(out, 0xffffffff);
-	tl_buf_compact(out, 1);
-	tl_buf_u64le(out, value);
-	tl_buf_compact(out, 1);
-	tl_buf_u8(out, 0x51);
-	tl_buf_u32le(out, 0);
+	char *dir = tu_tmpdir(tag);
+	snprintf(blocks, 4200, "%s/blocks", dir);
+	snprintf(db, 4200, "%s/db", dir);
+	cf_write_blocks(blocks, file);
+	return dir;
 }
 
 static void load_block(const char *rel, struct tl_block *b, uint8_t **raw)
@@ -124,59 +81,31 @@ static void test_bip30_duplicates(void **state)
 
 	struct tl_buf file;
 	tl_buf_init(&file);
-	struct tl_buf genesis;
-	tl_buf_init(&genesis);
-	sim_genesis_block(&genesis);
-	tl_buf_put(&file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	tl_buf_u32le(&file, (uint32_t)genesis.len);
-	tl_buf_put(&file, genesis.data, genesis.len);
-	tl_buf_free(&genesis);
-
 	uint8_t tip[32];
-	memcpy(tip, tl_net_params(TL_NET_REGTEST)->genesis, 32);
-	struct blk blk = { 0 };
-	tl_buf_init(&blk.txs);
+	cf_genesis(&file, tip);
+	struct cf_block blk = { 0 };
 	/* height 1: 91812's coinbase and its second transaction */
-	blk_add(&blk, b1.tx[0].raw, b1.tx[0].size);
-	blk_add(&blk, b1.tx[1].raw, b1.tx[1].size);
-	mine(&file, &blk, tip, 1296688700, tip);
+	cf_block_add_raw(&blk, b1.tx[0].raw, b1.tx[0].size, NULL);
+	cf_block_add_raw(&blk, b1.tx[1].raw, b1.tx[1].size, NULL);
+	cf_mine(&file, &blk, tip, 1296688700);
 	/* height 2: 91842's coinbase, the same txid again */
-	tl_buf_init(&blk.txs);
-	blk_add(&blk, b2.tx[0].raw, b2.tx[0].size);
-	mine(&file, &blk, tip, 1296689300, tip);
+	cf_block_add_raw(&blk, b2.tx[0].raw, b2.tx[0].size, NULL);
+	cf_mine(&file, &blk, tip, 1296689300);
 	/* height 3: a fresh coinbase and a spend of d5d27987...:0 */
-	struct tl_buf t;
-	tl_buf_init(&t);
-	uint8_t zero[32] = { 0 };
-	simple_tx(&t, zero, 0xffffffff, "height3", 5000000000ull);
-	tl_buf_init(&blk.txs);
-	blk_add(&blk, t.data, t.len);
-	t.len = 0;
-	simple_tx(&t, dup, 0, "spend", 4999990000ull);
-	blk_add(&blk, t.data, t.len);
 	uint8_t spend_txid[32];
-	memcpy(spend_txid, blk.ids[1], 32);
-	mine(&file, &blk, tip, 1296689900, tip);
-	tl_buf_free(&t);
+	simple_tx(&blk, NULL, 0, "height3", 5000000000ull, NULL);
+	simple_tx(&blk, dup, 0, "spend", 4999990000ull, spend_txid);
+	cf_mine(&file, &blk, tip, 1296689900);
 
-	char *dir = tu_tmpdir("bip30");
-	char blocks[4200], db[4200], path[4300];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-	char cmd[8800];
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", blocks);
-	assert_int_equal(system(cmd), 0);
-	FILE *f = fopen(path, "wb");
-	assert_int_equal(fwrite(file.data, 1, file.len, f), file.len);
-	fclose(f);
+	char blocks[4200], db[4200];
+	char *dir = chain_dir("bip30", &file, blocks, db);
 	tl_buf_free(&file);
 
-	struct tl_index_opts o = { .blocks_dir = blocks, .db_path = db, .net = tl_net_params(TL_NET_REGTEST),
-				   .cache_mb = 64, .until = -1 };
+	struct tl_index_opts o = cf_index_opts(blocks, db);
+	o.cache_mb = 64;
 	struct tl_index_stats st;
 	struct tl_err err;
-	if (tl_index_run(&o, &st, &err)) fail_msg("%s", err.msg);
+	cf_index_run(&o, &st);
 	assert_int_equal(st.tip_after, 3);
 	/* Every input of 91812's second transaction spends an output that is
 	 * not in the index: counted, not fatal. */
@@ -218,31 +147,10 @@ static void test_bip30_duplicates(void **state)
 	free(dir);
 }
 
-static void write_blocks(const char *blocks, const struct tl_buf *file)
-{
-	char cmd[4400], path[4300];
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", blocks);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-	FILE *f = fopen(path, "wb");
-	assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
-	fclose(f);
-}
-
-static void genesis_record(struct tl_buf *file)
-{
-	struct tl_buf genesis;
-	tl_buf_init(&genesis);
-	sim_genesis_block(&genesis);
-	tl_buf_put(file, tl_net_params(TL_NET_REGTEST)->magic, 4);
-	tl_buf_u32le(file, (uint32_t)genesis.len);
-	tl_buf_put(file, genesis.data, genesis.len);
-	tl_buf_free(&genesis);
-}
-
 static int index_dir(const char *blocks, const char *db, const struct tl_netparams *np, struct tl_err *err)
 {
-	struct tl_index_opts o = { .blocks_dir = blocks, .db_path = db, .net = np, .cache_mb = 16, .until = -1 };
+	struct tl_index_opts o = cf_index_opts(blocks, db);
+	o.net = np;
 	struct tl_index_stats st;
 	return tl_index_run(&o, &st, err);
 }
@@ -262,26 +170,15 @@ static void test_value_out_of_range(void **state)
 	(void)state;
 	struct tl_buf file;
 	tl_buf_init(&file);
-	genesis_record(&file);
 	uint8_t tip[32];
-	memcpy(tip, tl_net_params(TL_NET_REGTEST)->genesis, 32);
-	uint8_t zero[32] = { 0 };
-	struct tl_buf t;
-	tl_buf_init(&t);
-	struct blk blk = { 0 };
-	simple_tx(&t, zero, 0xffffffff, "ok", 5000000000ull);
-	blk_add(&blk, t.data, t.len);
-	mine(&file, &blk, tip, 1296688700, tip);
-	t.len = 0;
-	simple_tx(&t, zero, 0xffffffff, "too much", 2100000000000001ull);
-	blk_add(&blk, t.data, t.len);
-	mine(&file, &blk, tip, 1296689300, tip);
-	tl_buf_free(&t);
-	char *dir = tu_tmpdir("ix-range");
+	cf_genesis(&file, tip);
+	struct cf_block blk = { 0 };
+	simple_tx(&blk, NULL, 0, "ok", 5000000000ull, NULL);
+	cf_mine(&file, &blk, tip, 1296688700);
+	simple_tx(&blk, NULL, 0, "too much", 2100000000000001ull, NULL);
+	cf_mine(&file, &blk, tip, 1296689300);
 	char blocks[4200], db[4200];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	write_blocks(blocks, &file);
+	char *dir = chain_dir("ix-range", &file, blocks, db);
 	tl_buf_free(&file);
 	struct tl_err err;
 	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err), -1);
@@ -307,22 +204,13 @@ static void test_no_chain(void **state)
 	(void)state;
 	struct tl_buf file;
 	tl_buf_init(&file);
-	genesis_record(&file);
 	uint8_t tip[32];
-	memcpy(tip, tl_net_params(TL_NET_REGTEST)->genesis, 32);
-	uint8_t zero[32] = { 0 };
-	struct tl_buf t;
-	tl_buf_init(&t);
-	struct blk blk = { 0 };
-	simple_tx(&t, zero, 0xffffffff, "one", 5000000000ull);
-	blk_add(&blk, t.data, t.len);
-	mine(&file, &blk, tip, 1296688700, tip);
-	tl_buf_free(&t);
-	char *dir = tu_tmpdir("ix-nochain");
+	cf_genesis(&file, tip);
+	struct cf_block blk = { 0 };
+	simple_tx(&blk, NULL, 0, "one", 5000000000ull, NULL);
+	cf_mine(&file, &blk, tip, 1296688700);
 	char blocks[4200], db[4200];
-	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
-	snprintf(db, sizeof db, "%s/db", dir);
-	write_blocks(blocks, &file);
+	char *dir = chain_dir("ix-nochain", &file, blocks, db);
 	struct tl_err err;
 	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_MAIN), &err), -1);
 	print_message("expected error: %s\n", err.msg);
@@ -334,14 +222,14 @@ static void test_no_chain(void **state)
 	struct tl_buf pruned;
 	tl_buf_init(&pruned);
 	tl_buf_put(&pruned, file.data + skip, file.len - skip);
-	write_blocks(blocks, &pruned);
+	cf_write_blocks(blocks, &pruned);
 	assert_int_equal(index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err), -1);
 	print_message("expected error: %s\n", err.msg);
 	assert_non_null(strstr(err.msg, "genesis"));
 	assert_non_null(strstr(err.msg, "pruned"));
 	assert_false(exists(db));
 	/* With its genesis back, the same database path indexes fine. */
-	write_blocks(blocks, &file);
+	cf_write_blocks(blocks, &file);
 	if (index_dir(blocks, db, tl_net_params(TL_NET_REGTEST), &err)) fail_msg("%s", err.msg);
 	tl_buf_free(&pruned);
 	tl_buf_free(&file);

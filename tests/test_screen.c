@@ -24,6 +24,7 @@
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/store.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/screen.h"
@@ -37,18 +38,15 @@ static json_t *truth, *heist;
 
 static void index_until(int32_t until)
 {
-	struct tl_err err;
-	struct tl_index_opts io = { .blocks_dir = blocks, .db_path = db, .net = tl_net_params(TL_NET_REGTEST),
-		                    .cache_mb = 16, .until = until };
-	struct tl_index_stats ist;
-	if (tl_index_run(&io, &ist, &err)) fail_msg("index: %s", err.msg);
+	struct tl_index_opts io = cf_index_opts(blocks, db);
+	io.until = until;
+	cf_index_run(&io, NULL);
 }
 
 static void open_db(void)
 {
-	struct tl_err err;
 	struct tl_store_opts so = { .cache_mb = 16 };
-	if (tl_store_open(db, &so, &st, &err)) fail_msg("open: %s", err.msg);
+	st = cf_store_open(db, &so);
 }
 
 /* Every taint entry as one JSON object (hex key -> hex value). */
@@ -75,21 +73,10 @@ static int setup(void **state)
 	(void)state;
 	struct tl_err err;
 	dir = tu_tmpdir("screen");
-	struct tl_sim_params p;
-	tl_sim_params_default(&p);
-	p.seed = 11;
-	p.blocks = 200;
-	p.txs_per_block = 20;
-	p.fast = true;
-	p.forks = 0;
-	if (tl_sim_run(dir, &p, NULL, &err)) fail_msg("sim: %s", err.msg);
+	cf_sim(dir, 11, 200, 20, 0, true);
 	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
 	snprintf(db, sizeof db, "%s/db", dir);
-	char path[4096];
-	snprintf(path, sizeof path, "%s/truth.json", dir);
-	json_error_t je;
-	truth = json_load_file(path, 0, &je);
-	assert_non_null(truth);
+	truth = cf_sim_truth(dir);
 	heist = json_array_get(json_object_get(truth, "heists"), 0);
 	assert_non_null(heist);
 	int32_t h = (int32_t)json_integer_value(json_object_get(heist, "height"));
@@ -97,12 +84,7 @@ static int setup(void **state)
 	 * cash-outs are still to come */
 	index_until(h + 5);
 	open_db();
-	struct tl_tag_import_report trep;
-	struct tl_heist_import_report hrep;
-	snprintf(path, sizeof path, "%s/tags.csv", dir);
-	if (tl_tags_import(st, path, TL_TAGFMT_AUTO, &trep, &err)) fail_msg("tags: %s", err.msg);
-	snprintf(path, sizeof path, "%s/heists.json", dir);
-	if (tl_heists_import(st, path, &hrep, &err)) fail_msg("heists: %s", err.msg);
+	cf_import_sim_labels(st, dir);
 	struct tl_screen_update_stats us;
 	if (tl_screen_update(st, &us, &err)) fail_msg("update: %s", err.msg);
 	assert_int_equal(us.rebuilt, 1);

@@ -29,6 +29,7 @@
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/store.h"
+#include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/memgraph.h"
@@ -46,35 +47,18 @@ static int setup(void **state)
 	(void)state;
 	struct tl_err err;
 	dir = tu_tmpdir("trace");
-	struct tl_sim_params p;
-	tl_sim_params_default(&p);
-	p.seed = 7;
-	p.blocks = 200;
-	p.txs_per_block = 20;
-	p.fast = true;
-	p.forks = 1;
-	if (tl_sim_run(dir, &p, NULL, &err)) fail_msg("sim: %s", err.msg);
-	char blocks[4096], path[4096];
+	cf_sim(dir, 7, 200, 20, 1, true);
+	char blocks[4096];
 	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
 	db = malloc(4096);
 	snprintf(db, 4096, "%s/db", dir);
-	struct tl_index_opts io = { .blocks_dir = blocks, .db_path = db, .net = tl_net_params(TL_NET_REGTEST),
-		                    .cache_mb = 16, .until = -1 };
-	struct tl_index_stats ist;
-	if (tl_index_run(&io, &ist, &err)) fail_msg("index: %s", err.msg);
+	struct tl_index_opts io = cf_index_opts(blocks, db);
+	cf_index_run(&io, NULL);
 	struct tl_store_opts so = { .cache_mb = 16 };
-	if (tl_store_open(db, &so, &st, &err)) fail_msg("open: %s", err.msg);
-	struct tl_tag_import_report trep;
-	struct tl_heist_import_report hrep;
-	snprintf(path, sizeof path, "%s/tags.csv", dir);
-	if (tl_tags_import(st, path, TL_TAGFMT_AUTO, &trep, &err)) fail_msg("tags: %s", err.msg);
-	snprintf(path, sizeof path, "%s/heists.json", dir);
-	if (tl_heists_import(st, path, &hrep, &err)) fail_msg("heists: %s", err.msg);
+	st = cf_store_open(db, &so);
+	cf_import_sim_labels(st, dir);
 	if (tl_storegraph_new(st, &sg, &err)) fail_msg("%s", err.msg);
-	snprintf(path, sizeof path, "%s/truth.json", dir);
-	json_error_t je;
-	truth = json_load_file(path, 0, &je);
-	assert_non_null(truth);
+	truth = cf_sim_truth(dir);
 	heist = json_array_get(json_object_get(truth, "heists"), 0);
 	assert_non_null(heist);
 	assert_true(json_is_true(json_object_get(heist, "happened")));
