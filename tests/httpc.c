@@ -14,10 +14,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int connect_port(uint16_t port)
+int connect_port(uint16_t port) { return connect_port_rcvbuf(port, 0); }
+
+int connect_port_rcvbuf(uint16_t port, int rcvbuf)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0) return -1;
+	/* before the handshake, so that the window advertised is this small */
+	if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	struct timeval tv = { 10, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);

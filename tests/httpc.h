@@ -18,6 +18,9 @@ struct resp {
 /* A connected socket to 127.0.0.1:port with 10 s send/receive timeouts,
  * or -1. */
 int connect_port(uint16_t port);
+/* The same with the receive buffer set to rcvbuf bytes before connecting
+ * (0: the default), for clients that must make the server's writes stall. */
+int connect_port_rcvbuf(uint16_t port, int rcvbuf);
 /* Writes all n bytes. Returns 0 or -1. */
 int send_all(int fd, const void *p, size_t n);
 /* Sends one request (a bearer key and a JSON body optional); without

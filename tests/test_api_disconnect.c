@@ -78,18 +78,8 @@ static struct tl_api_server *start(int threads, int drain_ms)
  * so the server's writes stall once its own send buffer is full. */
 static int connect_small(uint16_t port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = connect_port_rcvbuf(port, 16 << 10);
 	assert_true(fd >= 0);
-	int rcv = 16 << 10;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-	struct timeval tv = { 10, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	struct sockaddr_in a = { 0 };
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 	return fd;
 }
 
