@@ -392,8 +392,8 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 		}
 	} else if (o->log) {
 		fprintf(o->log, "taintline serve: warning: no blocks directory known (pass --blocks-dir); "
-				"/api/tx and /api/address/:address/txs will answer 503, and traces and "
-				"screening verdicts will name no addresses\n");
+				"/api/tx and /api/address/:address/txs will answer 503, traces and "
+				"screening verdicts will name no addresses, and tags cannot be found by address id\n");
 	}
 
 	struct tl_api_config cfg;

