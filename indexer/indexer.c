@@ -636,7 +636,8 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	uint32_t cache_mb = o->cache_mb ? o->cache_mb : 512;
 	/* cache_mb split: prevouts 7/16, owners 3/16, clustering 1/8,
 	 * RocksDB's block cache 1/4. Memtables and the batch being built are
-	 * outside it and scale with it: memtables cache_mb (16..128 MiB),
+	 * outside it and scale with it: memtables cache_mb (16..112 MiB; 128
+	 * left 1.5% of the memory goal at --cache-mb 256),
 	 * batches cache_mb/16 (4..32 MiB; a batch is held twice while it is
 	 * written), so that the process stays within cache_mb + 256 MiB. */
 	x.utxo_budget = ((size_t)cache_mb << 20) / 16 * 7;
@@ -649,7 +650,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 
 	struct tl_store_opts so = { .create = true, .net = o->net, .cache_mb = cache_mb / 4 ? cache_mb / 4 : 1,
 				    .bulk = true,
-				    .memtable_mb = cache_mb < 16 ? 16 : cache_mb > 128 ? 128 : cache_mb };
+				    .memtable_mb = cache_mb < 16 ? 16 : cache_mb > 112 ? 112 : cache_mb };
 	x.batch_bytes = (size_t)(cache_mb / 16 < 4 ? 4 : cache_mb / 16 > 32 ? 32 : cache_mb / 16) << 20;
 	struct stat sb;
 	if (stat(o->blocks_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
