@@ -425,10 +425,18 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 
 int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx_rec *r, struct tl_err *err)
 {
-	uint64_t nums[8];
+	/* nums come oldest first: the newest is the last of all of them */
+	uint64_t few[8], *nums = few;
 	int n = tl_store_txid_nums(s, txid, nums, 8, err);
-	if (n <= 0) return n;
-	return tl_store_tx(s, nums[(n < 8 ? n : 8) - 1], r, err);
+	if (n > 8) {
+		nums = malloc((size_t)n * sizeof *nums);
+		if (!nums) abort();
+		int m = tl_store_txid_nums(s, txid, nums, n, err);
+		if (m != n) n = m < 0 ? -1 : 0; /* changed between the two reads */
+	}
+	int rc = n <= 0 ? n : tl_store_tx(s, nums[n - 1], r, err);
+	if (nums != few) free(nums);
+	return rc;
 }
 
 /* ---- spends and utxos ---- */

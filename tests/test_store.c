@@ -115,6 +115,22 @@ static void test_records(void **state)
 	assert_int_equal(nums[0], 42);
 	assert_int_equal(tl_store_txid_nums(s, r2.txid, nums, 4, NULL), 1);
 	assert_int_equal(nums[0], 43);
+	/* More copies of one txid than a lookup reads at first: the newest
+	 * still wins (only BIP30's pairs exist on mainnet). */
+	tl_batch_clear(b);
+	struct tl_tx_rec dup = r;
+	for (uint64_t t = 60; t < 72; t++) {
+		dup.tx_num = t;
+		tl_batch_put_tx(b, &dup);
+	}
+	assert_int_equal(tl_store_write(s, b, NULL), 0);
+	uint64_t many[16];
+	assert_int_equal(tl_store_txid_nums(s, r.txid, many, 16, NULL), 13);
+	assert_int_equal(many[0], 42);
+	assert_int_equal(many[12], 71);
+	assert_int_equal(tl_store_tx_by_txid(s, r.txid, &g, NULL), 1);
+	assert_int_equal(g.tx_num, 71);
+	tl_tx_rec_free(&g);
 
 	struct tl_block_rec gb;
 	assert_int_equal(tl_store_block_by_hash(s, br.hash, &gb, NULL), 1);
