@@ -416,7 +416,11 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 		int same = vl >= 32 && memcmp(v, txid, 32) == 0;
 		free(v);
 		if (!same) continue;
-		if (n < cap) nums[n] = cand[i];
+		/* keep the newest cap (candidates come oldest first) */
+		if (cap > 0) {
+			if (n >= cap) memmove(nums, nums + 1, (size_t)(cap - 1) * sizeof *nums);
+			nums[n < cap ? n : cap - 1] = cand[i];
+		}
 		n++;
 	}
 	if (cand != cand_local) free(cand);
@@ -425,18 +429,10 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 
 int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx_rec *r, struct tl_err *err)
 {
-	/* nums come oldest first: the newest is the last of all of them */
-	uint64_t few[8], *nums = few;
-	int n = tl_store_txid_nums(s, txid, nums, 8, err);
-	if (n > 8) {
-		nums = malloc((size_t)n * sizeof *nums);
-		if (!nums) abort();
-		int m = tl_store_txid_nums(s, txid, nums, n, err);
-		if (m != n) n = m < 0 ? -1 : 0; /* changed between the two reads */
-	}
-	int rc = n <= 0 ? n : tl_store_tx(s, nums[n - 1], r, err);
-	if (nums != few) free(nums);
-	return rc;
+	uint64_t newest;
+	int n = tl_store_txid_nums(s, txid, &newest, 1, err);
+	if (n <= 0) return n;
+	return tl_store_tx(s, newest, r, err);
 }
 
 /* ---- spends and utxos ---- */

@@ -305,9 +305,9 @@ int tl_store_undo(struct tl_store *s, int32_t height, struct tl_undo_rec *u, str
 
 /* Transaction by tx_num. On 1, *r owns arrays: free with tl_tx_rec_free. */
 int tl_store_tx(struct tl_store *s, uint64_t tx_num, struct tl_tx_rec *r, struct tl_err *err);
-/* Every tx_num carrying this txid, oldest first (txids repeat: BIP30
- * duplicate coinbases). Writes up to cap into nums and returns the total
- * count (0 when unknown), or -1. */
+/* The tx_nums carrying this txid (txids repeat: BIP30 duplicate
+ * coinbases): writes the newest min(count, cap) of them into nums,
+ * oldest first, and returns the count (0 when unknown), or -1. */
 int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *nums, int cap, struct tl_err *err);
 /* The newest transaction with this txid (what a lookup by txid means). */
 int tl_store_tx_by_txid(struct tl_store *s, const uint8_t txid[32], struct tl_tx_rec *r, struct tl_err *err);

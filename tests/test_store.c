@@ -128,6 +128,9 @@ static void test_records(void **state)
 	assert_int_equal(tl_store_txid_nums(s, r.txid, many, 16, NULL), 13);
 	assert_int_equal(many[0], 42);
 	assert_int_equal(many[12], 71);
+	assert_int_equal(tl_store_txid_nums(s, r.txid, many, 4, NULL), 13); /* capped: the newest 4 */
+	assert_int_equal(many[0], 68);
+	assert_int_equal(many[3], 71);
 	assert_int_equal(tl_store_tx_by_txid(s, r.txid, &g, NULL), 1);
 	assert_int_equal(g.tx_num, 71);
 	tl_tx_rec_free(&g);
