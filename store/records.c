@@ -809,5 +809,4 @@ void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9])
 	tl_put_be64(key + 1, addr_id);
 }
 
-void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]) { outref_key(tx_num, vout, key); }
 void tl_addr_id_key(uint64_t addr_id, uint8_t key[8]) { tl_put_be64(key, addr_id); }

@@ -291,8 +291,7 @@ void tl_batch_del_undo(struct tl_batch *b, int32_t height);
  * return 0, or -1 on a corrupt value. */
 int tl_utxo_decode(uint64_t addr_id, uint64_t tx_num, uint32_t vout, const uint8_t *v, size_t len, struct tl_utxo *u);
 int tl_addr_info_decode(uint64_t addr_id, const uint8_t *v, size_t len, struct tl_addr_info *a);
-/* Key builders: outref (12 bytes), addr_id (8 bytes). */
-void tl_outref_key(uint64_t tx_num, uint32_t vout, uint8_t key[12]);
+/* Key builder: addr_id (8 bytes, the addr_info key). */
 void tl_addr_id_key(uint64_t addr_id, uint8_t key[8]);
 
 /* ---- typed reads (queries). Each returns 1 found, 0 absent, -1 error ---- */
