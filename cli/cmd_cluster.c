@@ -117,12 +117,10 @@ int cmd_cluster(int argc, char **argv)
 	}
 	struct tl_cluster_summary sum;
 	if (tl_cluster_of(s, id, &cid, &err) < 0 || tl_cluster_summary(s, cid, &sum, &err) < 0) goto fail;
-	int nm = tl_cluster_members(s, cid, NULL, 0, &err);
+	int nm = tl_cluster_members_all(s, cid, &ids, &err);
 	if (nm < 0) goto fail;
-	ids = malloc((size_t)(nm ? nm : 1) * sizeof *ids);
 	links = malloc(MAX_LIST * sizeof *links);
-	if (!ids || !links) abort();
-	if (tl_cluster_members(s, cid, ids, nm, &err) < 0) goto fail;
+	if (!links) abort();
 	uint64_t recv = 0, sent = 0, txs = 0;
 	for (int i = 0; i < nm; i++) {
 		struct tl_addr_info a;

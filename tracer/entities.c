@@ -337,14 +337,9 @@ int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb
 	int stop = 0;
 	if (sum.size <= 1) return tags_of_id(s, cluster_id, cb, ctx, &stop, err);
 	if (rc == 1 && sum.tagged == 0 && sum.cats == 0) return 0; /* nothing to find */
-	int nm = tl_cluster_members(s, cluster_id, NULL, 0, err);
+	uint64_t *ids;
+	int nm = tl_cluster_members_all(s, cluster_id, &ids, err);
 	if (nm < 0) return -1;
-	uint64_t *ids = malloc((size_t)(nm ? nm : 1) * sizeof *ids);
-	if (!ids) abort();
-	if (tl_cluster_members(s, cluster_id, ids, nm, err) < 0) {
-		free(ids);
-		return -1;
-	}
 	int total = 0;
 	for (int i = 0; i < nm && !stop; i++) {
 		int n = tags_of_id(s, ids[i], cb, ctx, &stop, err);
@@ -380,13 +375,16 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err)
+int tl_cluster_members_all(struct tl_store *s, uint64_t cluster_id, uint64_t **ids, struct tl_err *err)
 {
+	*ids = NULL;
 	struct tl_cluster_summary sum;
 	int rc = tl_cluster_summary(s, cluster_id, &sum, err);
 	if (rc < 0) return -1;
 	if (sum.size <= 1) {
-		if (cap > 0) ids[0] = cluster_id;
+		*ids = malloc(sizeof **ids);
+		if (!*ids) abort();
+		(*ids)[0] = cluster_id;
 		return 1;
 	}
 	/* a size beyond the addresses indexed is corrupt (and would make a
@@ -420,22 +418,25 @@ int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, i
 		cur = next;
 	}
 	qsort(all, (size_t)n, sizeof *all, cmp_id);
-	for (uint64_t i = 0; i < n && (int64_t)i < cap; i++) ids[i] = all[i];
-	free(all);
+	*ids = all;
 	return (int)n;
+}
+
+int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err)
+{
+	uint64_t *all;
+	int n = tl_cluster_members_all(s, cluster_id, &all, err);
+	for (int i = 0; i < n && i < cap; i++) ids[i] = all[i];
+	free(all);
+	return n;
 }
 
 int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_link *out, int cap,
 		     struct tl_err *err)
 {
-	int nm = tl_cluster_members(s, cluster_id, NULL, 0, err);
+	uint64_t *ids;
+	int nm = tl_cluster_members_all(s, cluster_id, &ids, err);
 	if (nm < 0) return -1;
-	uint64_t *ids = malloc((size_t)(nm ? nm : 1) * sizeof *ids);
-	if (!ids) abort();
-	if (tl_cluster_members(s, cluster_id, ids, nm, err) < 0) {
-		free(ids);
-		return -1;
-	}
 	int n = 0;
 	for (int i = 0; i < nm && n < cap; i++) {
 		uint8_t k[9], *v = NULL;
