@@ -628,14 +628,17 @@ static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 	c->hmask = words - 1;
 	if (!next_addr) return;
 	/* The addr family's keys are owner digests: the type byte, then
-	 * the first 12 bytes of the hash for these types (store.h). */
+	 * the first 12 bytes of the hash for these types (store.h). Keys
+	 * sort by that byte: only these two ranges are read. */
+	static const uint8_t types[2] = { TL_SCRIPT_PUBKEYHASH, TL_SCRIPT_WITNESS_V0_KEYHASH };
 	struct tl_iter *it = tl_iter_new(c->s, TL_CF_ADDR);
-	for (tl_iter_seek(it, "", 0); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl == TL_ADDR_KEY_LEN && (k[0] == TL_SCRIPT_PUBKEYHASH || k[0] == TL_SCRIPT_WITNESS_V0_KEYHASH))
-			hash_note(c, k + 1);
-	}
+	for (int t = 0; t < 2; t++)
+		for (tl_iter_seek(it, &types[t], 1); tl_iter_valid(it); tl_iter_next(it)) {
+			size_t kl;
+			const uint8_t *k = tl_iter_key(it, &kl);
+			if (!kl || k[0] != types[t]) break;
+			if (kl == TL_ADDR_KEY_LEN) hash_note(c, k + 1);
+		}
 	tl_iter_free(it);
 }
 
