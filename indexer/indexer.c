@@ -474,31 +474,16 @@ static int commit(struct ix *x, struct tl_err *err)
 
 /* ---- rolling back ---- */
 
-/* Deletes the addr records of the owners a block created (addr_id at or
- * above u->first_addr_id), reading their scripts from the block. */
-static int drop_new_owners(struct ix *x, const struct tl_block_rec *br, const struct tl_undo_rec *u,
-			   struct tl_err *err)
+/* Reads and parses block br back into x->blk: the scripts of the owners
+ * it created, which the database does not store. */
+static int read_block_back(struct ix *x, const struct tl_block_rec *br, uint32_t n_tx, struct tl_err *err)
 {
 	const struct tl_blkloc loc = { .file = br->file, .offset = br->offset, .size = br->size };
 	if (tl_blkdir_read(x->d, &loc, &x->raw, &x->raw_cap, err) < 0 ||
 	    tl_block_parse(&x->blk, x->raw, br->size, err) < 0)
 		return tl_err_prefix(err, "rolling back block %d: ", br->height);
-	if (memcmp(x->blk.hdr.hash, br->hash, 32) != 0 || x->blk.n_tx != u->n_tx)
+	if (memcmp(x->blk.hdr.hash, br->hash, 32) != 0 || x->blk.n_tx != n_tx)
 		return tl_err_set(err, "rolling back block %d: blk%05u.dat no longer holds it", br->height, br->file);
-	for (uint32_t i = 0; i < x->blk.n_tx; i++) {
-		struct tl_tx_rec r;
-		int rc = tl_store_tx(x->s, u->first_tx_num + i, &r, err);
-		if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "transaction %llu missing",
-							   (unsigned long long)(u->first_tx_num + i));
-		const struct tl_tx *t = &x->blk.tx[i];
-		for (uint32_t o = 0; o < r.n_out && o < t->n_out; o++) {
-			if (r.out[o].addr_id < u->first_addr_id) continue;
-			uint8_t key[TL_SCRIPT_KEY_MAX];
-			size_t kl = tl_script_key(t->out[o].script, t->out[o].script_len, key);
-			tl_batch_del_addr(x->b, key, kl);
-		}
-		tl_tx_rec_free(&r);
-	}
 	return 0;
 }
 
@@ -515,12 +500,22 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 		return tl_err_set(err, "no undo data for block %d: the reorg is deeper than the %u blocks of undo data "
 				  "kept; re-index into a new database", h, x->undo_keep);
 	if (x->cl && tl_cluster_rollback(x->cl, x->b, h, err) < 0) return -1;
+	/* Owners first seen in this block disappear with it: their addr
+	 * digests come from the block's own bytes. */
+	int new_owners = u.first_addr_id < x->tip.next_addr_id;
+	if (new_owners && read_block_back(x, &br, u.n_tx, err) < 0) return -1;
 	for (uint64_t t = u.first_tx_num + u.n_tx; t-- > u.first_tx_num;) {
 		struct tl_tx_rec r;
 		rc = tl_store_tx(x->s, t, &r, err);
 		if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "transaction %llu missing", (unsigned long long)t);
 		size_t nrows = 0;
+		const struct tl_tx *raw = new_owners ? &x->blk.tx[t - u.first_tx_num] : NULL;
 		for (uint32_t o = 0; o < r.n_out; o++) {
+			if (raw && r.out[o].addr_id >= u.first_addr_id && o < raw->n_out) {
+				uint8_t key[TL_SCRIPT_KEY_MAX];
+				size_t kl = tl_script_key(raw->out[o].script, raw->out[o].script_len, key);
+				tl_batch_del_addr(x->b, key, kl);
+			}
 			if (r.out[o].script_type == TL_SCRIPT_NULLDATA) continue;
 			tl_batch_del_utxo(x->b, r.out[o].addr_id, t, o);
 			struct adelta *d = delta_of(x, r.out[o].addr_id);
@@ -566,9 +561,6 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 		tl_batch_del_tx(x->b, t, r.txid);
 		tl_tx_rec_free(&r);
 	}
-	/* Owners first seen in this block disappear with it. Their script
-	 * keys are not stored: they come from the block's bytes. */
-	if (u.first_addr_id < x->tip.next_addr_id && drop_new_owners(x, &br, &u, err) < 0) return -1;
 	for (uint64_t id = u.first_addr_id; id < x->tip.next_addr_id; id++) {
 		tl_batch_del_addr_info(x->b, id);
 		uint8_t k[8];
