@@ -1,5 +1,6 @@
 #include "indexer/hmap.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,8 @@ void tl_hmap_clear(struct tl_hmap *m)
 		e = n;
 	}
 	if (m->b) memset(m->b, 0, m->nb * sizeof *m->b);
-	m->count = m->bytes = 0;
+	m->count = 0;
+	m->bytes = m->nb * sizeof *m->b;
 	m->lru_head = m->lru_tail = NULL;
 }
 
@@ -106,13 +108,9 @@ static void grow(struct tl_hmap *m)
 		}
 	}
 	free(m->b);
+	m->bytes += (nb - m->nb) * sizeof *b;
 	m->b = b;
 	m->nb = nb;
-}
-
-static size_t ent_size(size_t klen, size_t vlen)
-{
-	return sizeof(struct tl_hent) + ((klen + 7u) & ~7u) + vlen;
 }
 
 struct tl_hent *tl_hmap_put(struct tl_hmap *m, const void *key, size_t klen, size_t vlen)
@@ -125,8 +123,7 @@ struct tl_hent *tl_hmap_put(struct tl_hmap *m, const void *key, size_t klen, siz
 struct tl_hent *tl_hmap_insert(struct tl_hmap *m, const void *key, size_t klen, size_t vlen)
 {
 	if (m->count + 1 > m->nb) grow(m);
-	size_t sz = ent_size(klen, vlen);
-	struct tl_hent *e = calloc(1, sz);
+	struct tl_hent *e = calloc(1, sizeof(struct tl_hent) + ((klen + 7u) & ~7u) + vlen);
 	if (!e) abort();
 	e->hash = hash_bytes(key, klen);
 	e->klen = (uint32_t)klen;
@@ -137,7 +134,7 @@ struct tl_hent *tl_hmap_insert(struct tl_hmap *m, const void *key, size_t klen, 
 	m->b[i] = e;
 	lru_append(m, e);
 	m->count++;
-	m->bytes += sz + sizeof(void *);
+	m->bytes += malloc_usable_size(e);
 	return e;
 }
 
@@ -148,7 +145,7 @@ void tl_hmap_del(struct tl_hmap *m, struct tl_hent *e)
 	if (*pp) *pp = e->next;
 	lru_unlink(m, e);
 	m->count--;
-	m->bytes -= ent_size(e->klen, e->vlen) + sizeof(void *);
+	m->bytes -= malloc_usable_size(e);
 	free(e);
 }
 

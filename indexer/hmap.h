@@ -19,6 +19,9 @@ struct tl_hent {
 
 struct tl_hmap {
 	struct tl_hent **b;
+	/* bytes: what the map holds from the allocator, bucket array
+	 * included (malloc_usable_size of each entry), so that a budget is
+	 * one of real memory. */
 	size_t nb, count, bytes;
 	struct tl_hent *lru_head, *lru_tail; /* head = least recently used */
 };
