@@ -458,6 +458,12 @@ int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_er
 
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d) { return d->chain_len; }
 
+size_t tl_blkdir_mem_bytes(const struct tl_blkdir *d)
+{
+	return (size_t)d->cap_ent * (sizeof *d->ent + sizeof *d->parent) + (size_t)d->table_cap * sizeof *d->table +
+	       (size_t)d->chain_len * sizeof *d->chain + (size_t)d->n_files * sizeof *d->files;
+}
+
 const struct tl_chain_entry *tl_blkdir_chain_at(const struct tl_blkdir *d, uint32_t height)
 {
 	if (height >= d->chain_len) return NULL;

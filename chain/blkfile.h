@@ -68,6 +68,9 @@ int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_er
 
 /* The best chain after a scan: heights 0 .. count-1. */
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d);
+/* Bytes held by the index of blocks (every header seen, the tree, the
+ * best chain): about 190 per block, so it grows with the chain. */
+size_t tl_blkdir_mem_bytes(const struct tl_blkdir *d);
 const struct tl_chain_entry *tl_blkdir_chain_at(const struct tl_blkdir *d, uint32_t height);
 /* Any block seen, stale or not, by hash (hash order); NULL if unknown. */
 const struct tl_chain_entry *tl_blkdir_find(const struct tl_blkdir *d, const uint8_t hash[32]);

@@ -55,6 +55,10 @@ struct tl_cluster {
 	 * read). */
 	uint64_t *abits, *sbits;
 	size_t anw, snw;
+	/* The bitmaps grow with the chain (a quarter byte per owner); they
+	 * are dropped for good, and such lookups go to RocksDB, once they
+	 * would take more than a quarter of the budget. */
+	int no_bits;
 	uint64_t *kbloom; /* KBLOOM_WORDS words */
 	/* Twin filter: a blocked bloom of the 20-byte hashes of every P2PKH
 	 * and P2WPKH owner (filled at open by a scan of addr_info when the
@@ -129,11 +133,26 @@ static void hash_note(struct tl_cluster *c, const uint8_t *h)
 	*w |= m;
 }
 
+static void drop_bits(struct tl_cluster *c)
+{
+	free(c->abits);
+	free(c->sbits);
+	c->abits = c->sbits = NULL;
+	c->anw = c->snw = 0;
+	c->no_bits = 1;
+}
+
+/* The overlay's share of the budget: what the bitmaps leave. */
+static size_t overlay_budget(const struct tl_cluster *c)
+{
+	return c->budget - (c->anw + c->snw) * sizeof(uint64_t);
+}
+
 /* 1 if the filters prove that key has no record (now), else 0. */
 static int known_absent(struct tl_cluster *c, const uint8_t *key, size_t klen)
 {
-	if (klen == 9 && key[0] == 'a') return !bit_get(c->abits, c->anw, tl_get_be64(key + 1));
-	if (klen == 9 && key[0] == 's') return !bit_get(c->sbits, c->snw, tl_get_be64(key + 1));
+	if (klen == 9 && key[0] == 'a') return !c->no_bits && !bit_get(c->abits, c->anw, tl_get_be64(key + 1));
+	if (klen == 9 && key[0] == 's') return !c->no_bits && !bit_get(c->sbits, c->snw, tl_get_be64(key + 1));
 	if (klen == 21 && key[0] == 'k') {
 		uint64_t m, *w = kbloom_at(c, key + 1, &m);
 		return (*w & m) != m;
@@ -144,9 +163,13 @@ static int known_absent(struct tl_cluster *c, const uint8_t *key, size_t klen)
 /* Keeps the filters in step with a key's presence. */
 static void note_presence(struct tl_cluster *c, const uint8_t *key, size_t klen, int present)
 {
-	if (klen == 9 && key[0] == 'a') bit_put(&c->abits, &c->anw, tl_get_be64(key + 1), present);
-	else if (klen == 9 && key[0] == 's') bit_put(&c->sbits, &c->snw, tl_get_be64(key + 1), present);
-	else if (klen == 21 && key[0] == 'k' && present) {
+	if (klen == 9 && (key[0] == 'a' || key[0] == 's')) {
+		if (c->no_bits) return;
+		uint64_t id = tl_get_be64(key + 1);
+		if (key[0] == 'a') bit_put(&c->abits, &c->anw, id, present);
+		else bit_put(&c->sbits, &c->snw, id, present);
+		if ((c->anw + c->snw) * sizeof(uint64_t) > c->budget / 4) drop_bits(c);
+	} else if (klen == 21 && key[0] == 'k' && present) {
 		uint64_t m, *w = kbloom_at(c, key + 1, &m);
 		*w |= m;
 	}
@@ -601,7 +624,7 @@ static void load_filters(struct tl_cluster *c)
 	c->kbloom = calloc(KBLOOM_WORDS, sizeof *c->kbloom);
 	if (!c->kbloom) abort();
 	struct tl_iter *it = tl_iter_new(c->s, TL_CF_CLUSTER);
-	for (int i = 0; i < 3; i++) {
+	for (int i = c->no_bits ? 2 : 0; i < 3; i++) {
 		for (tl_iter_seek(it, &pre[i], 1); tl_iter_valid(it); tl_iter_next(it)) {
 			size_t kl;
 			const uint8_t *k = tl_iter_key(it, &kl);
@@ -616,13 +639,12 @@ static void load_filters(struct tl_cluster *c)
  * open (a scan of the addr family; beyond it twins are always looked up). */
 #define HBLOOM_SCAN_MAX ((uint64_t)8 << 20)
 
-/* Sizes the twin filter (2 bytes per address, at least 4 MiB, at most
- * 512 MiB) and fills it from the addr family. */
+/* Sizes the twin filter (4 MiB: a fixed cost beside the budget, like
+ * the 1 MiB 'k' filter) and fills it from the addr family. */
 static void load_hash_filter(struct tl_cluster *c, uint64_t next_addr)
 {
 	if (next_addr > HBLOOM_SCAN_MAX) return;
 	size_t words = (size_t)1 << 19;
-	while (words < ((size_t)1 << 26) && words * 8 < (size_t)next_addr * 2 + ((size_t)1 << 22)) words *= 2;
 	c->hbloom = calloc(words, sizeof *c->hbloom);
 	if (!c->hbloom) abort();
 	c->hmask = words - 1;
@@ -649,6 +671,10 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 	c->s = s;
 	if (o) c->o = *o;
 	c->budget = (size_t)(c->o.cache_mb ? c->o.cache_mb : 64) << 20;
+	/* Tests make the budget tiny: the bitmaps are dropped, the overlay
+	 * evicts at every commit. */
+	const char *tb = getenv("TL_TEST_CLUSTER_BUDGET");
+	if (tb && atol(tb) > 0) c->budget = (size_t)atol(tb);
 	c->err = err;
 	tl_hmap_init(&c->ov);
 	tl_hmap_init(&c->newkeys);
@@ -660,6 +686,8 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 		tl_cluster_free(c);
 		return -1;
 	}
+	/* bitmaps that would not fit are not loaded (note_presence) */
+	if ((tip.next_addr_id / 64 + 1) * 2 * sizeof(uint64_t) > c->budget / 4) c->no_bits = 1;
 	load_filters(c);
 	load_hash_filter(c, tip.next_addr_id);
 	c->max_addr = tip.next_addr_id ? tip.next_addr_id - 1 : 0;
@@ -792,7 +820,7 @@ void tl_cluster_flush(struct tl_cluster *c, struct tl_batch *b)
 void tl_cluster_committed(struct tl_cluster *c)
 {
 	tl_hmap_clear(&c->newkeys);
-	if (!c->ndirty) tl_hmap_trim(&c->ov, c->budget);
+	if (!c->ndirty) tl_hmap_trim(&c->ov, overlay_budget(c));
 }
 
 int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height, struct tl_err *err)

@@ -626,24 +626,13 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	x.undo_keep = o->undo_keep ? o->undo_keep : TL_INDEX_DEFAULT_UNDO_KEEP;
 	x.batch_limit = o->batch_tx ? o->batch_tx : 50000;
 	uint32_t cache_mb = o->cache_mb ? o->cache_mb : 512;
-	/* cache_mb split: prevouts 7/16, owners 3/16, clustering 1/8,
-	 * RocksDB's block cache 1/4. Memtables and the batch being built are
-	 * outside it and scale with it: memtables cache_mb (16..112 MiB; 128
-	 * left 1.5% of the memory goal at --cache-mb 256),
-	 * batches cache_mb/16 (4..32 MiB; a batch is held twice while it is
-	 * written), so that the process stays within cache_mb + 256 MiB. */
-	x.utxo_budget = ((size_t)cache_mb << 20) / 16 * 7;
-	x.addr_budget = ((size_t)cache_mb << 20) / 16 * 3;
 	tl_hmap_init(&x.utxo);
 	tl_hmap_init(&x.addr);
 	tl_hmap_init(&x.delta);
 	tl_block_init(&x.blk);
 	int rc = -1;
-
-	struct tl_store_opts so = { .create = true, .net = o->net, .cache_mb = cache_mb / 4 ? cache_mb / 4 : 1,
-				    .bulk = true,
-				    .memtable_mb = cache_mb < 16 ? 16 : cache_mb > 112 ? 112 : cache_mb };
-	x.batch_bytes = (size_t)(cache_mb / 16 < 4 ? 4 : cache_mb / 16 > 32 ? 32 : cache_mb / 16) << 20;
+	struct tl_store_opts so = { .create = true, .net = o->net, .bulk = true, .memtable_mb = 96 };
+	x.batch_bytes = (size_t)16 << 20;
 	struct stat sb;
 	if (stat(o->blocks_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		tl_err_set(err, "%s: no such blocks directory", o->blocks_dir);
@@ -678,13 +667,34 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		goto out;
 	}
 
+	/* The index of blocks grows with the chain: it comes out of
+	 * cache_mb. The rest is split: prevouts 7/16, owners 3/16,
+	 * clustering 1/8, RocksDB's block cache 1/4 (with the index and
+	 * filter blocks); the caches count what the allocator gives them.
+	 * Beside cache_mb, whatever its value: memtables 96 MiB (about 1.3x
+	 * while one flushes) and a 16 MiB batch (held about twice while
+	 * written), so that with compactions and the program the process
+	 * stays within cache_mb + 256 MiB (docs/schema.md, "Memory"). */
+	size_t total = (size_t)cache_mb << 20, blocks_index = tl_blkdir_mem_bytes(x.d);
+	if (blocks_index > total / 2) {
+		tl_err_set(err, "the index of the %u blocks found takes %zu MiB, more than half of --cache-mb %u: pass "
+			   "--cache-mb %zu or more", rep.records, (blocks_index >> 20) + 1, cache_mb,
+			   ((blocks_index >> 20) + 1) * 2);
+		goto out;
+	}
+	size_t caches = total - blocks_index;
+	x.utxo_budget = caches / 16 * 7;
+	x.addr_budget = caches / 16 * 3;
+	so.cache_mb = (uint32_t)(caches / 4 >> 20 ? caches / 4 >> 20 : 1);
+
 	if (tl_store_open(o->db_path, &so, &x.s, err) < 0) goto out;
 	if (tl_store_tip(x.s, &x.tip, err) < 0) goto out;
 	st->tip_before = x.tip.height;
 	x.batch_first = x.tip.next_tx_num;
 	x.b = tl_batch_new_bulk(x.s);
 	if (!o->no_cluster) {
-		struct tl_cluster_opts co = { .cache_mb = cache_mb / 8 ? cache_mb / 8 : 1, .heuristics = o->cluster_heuristics };
+		struct tl_cluster_opts co = { .cache_mb = (uint32_t)(caches / 8 >> 20 ? caches / 8 >> 20 : 1),
+					      .heuristics = o->cluster_heuristics };
 		if (tl_cluster_open(x.s, &co, &x.cl, err) < 0) goto out;
 	}
 	{

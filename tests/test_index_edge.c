@@ -237,12 +237,50 @@ static void test_no_chain(void **state)
 	free(dir);
 }
 
+/* The index of blocks grows with the chain and comes out of --cache-mb:
+ * a value too small for it is refused before anything is written, with
+ * the value to pass, and that value works. */
+static void test_cache_too_small_for_blocks(void **state)
+{
+	(void)state;
+	struct tl_buf file;
+	tl_buf_init(&file);
+	uint8_t tip[32];
+	cf_genesis(&file, tip);
+	for (int h = 1; h <= 3000; h++) {
+		struct cf_block blk = { 0 };
+		char tag[32];
+		snprintf(tag, sizeof tag, "cb %d", h);
+		simple_tx(&blk, NULL, 0, tag, 5000000000ull, NULL);
+		cf_mine(&file, &blk, tip, 1296688700 + 600 * (uint32_t)h);
+	}
+	char blocks[4200], db[4200];
+	char *dir = chain_dir("ix-blockindex", &file, blocks, db);
+	tl_buf_free(&file);
+	struct tl_index_opts o = cf_index_opts(blocks, db);
+	o.cache_mb = 1;
+	struct tl_index_stats st;
+	struct tl_err err;
+	assert_int_equal(tl_index_run(&o, &st, &err), -1);
+	print_message("expected error: %s\n", err.msg);
+	const char *hint = strstr(err.msg, "pass --cache-mb ");
+	assert_non_null(hint);
+	assert_false(exists(db));
+	o.cache_mb = (uint32_t)atoi(hint + strlen("pass --cache-mb "));
+	assert_true(o.cache_mb > 1);
+	if (tl_index_run(&o, &st, &err)) fail_msg("%s", err.msg);
+	assert_int_equal(st.tip_after, 3000);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bip30_duplicates),
 		cmocka_unit_test(test_value_out_of_range),
 		cmocka_unit_test(test_no_chain),
+		cmocka_unit_test(test_cache_too_small_for_blocks),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
