@@ -168,7 +168,9 @@ int main(int argc, char **argv)
 	printf("parse floor: %.2f s, %.0f tx/s, %.1f MB/s\n", floor_s, ntx / floor_s, bytes / floor_s / 1e6);
 	printf("index:       %.2f s, %.0f tx/s, %.1f MB/s\n", ix_s, ntx / ix_s, bytes / ix_s / 1e6);
 	printf("ratio index/floor time: %.1fx\n", ix_s / floor_s);
-	printf("peak RSS: %.1f MiB (cache %u MiB)\n", ru.ru_maxrss / 1024.0, o.cache_mb);
+	double peak = ru.ru_maxrss / 1024.0, goal = o.cache_mb + 256.0;
+	printf("peak RSS: %.1f MiB (cache %u MiB; goal cache + 256 = %.0f MiB: %.2fx, %s)\n", peak, o.cache_mb, goal,
+	       peak / goal, peak <= goal ? "met" : "NOT met");
 	printf("prevout cache: %llu hits, %llu misses\n", (unsigned long long)st.cache_hits,
 	       (unsigned long long)st.cache_misses);
 
