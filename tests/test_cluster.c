@@ -595,21 +595,27 @@ static void test_reorg(void **st)
 	assert_memory_equal(a, b, 32);
 }
 
-/* Indexed in four runs (each reopens clustering, whose presence filters
- * are loaded from the committed records) = indexed in one run. */
-static void test_runs_equal_one(void **st)
+/* Indexes chain "r" into db in four runs of 40 blocks. */
+static void index_in_four_runs(const char *db)
 {
-	(void)st;
-	sim("r", 11, 160);
 	char bd[512], dp[512];
 	snprintf(bd, sizeof bd, "%s/r/blocks", g_dir);
-	snprintf(dp, sizeof dp, "%s/dbr", g_dir);
+	snprintf(dp, sizeof dp, "%s/%s", g_dir, db);
 	for (int32_t until = 40; until <= 160; until += 40) {
 		struct tl_index_opts o = cf_index_opts(bd, dp);
 		o.until = until == 160 ? -1 : until;
 		o.batch_tx = 300;
 		cf_index_run(&o, NULL);
 	}
+}
+
+/* Indexed in four runs (each reopens clustering, whose presence filters
+ * are loaded from the committed records) = indexed in one run. */
+static void test_runs_equal_one(void **st)
+{
+	(void)st;
+	sim("r", 11, 160);
+	index_in_four_runs("dbr");
 	index_into("r", "dbr_one", 0);
 	uint8_t a[32], b[32];
 	digest_of("dbr", a);
@@ -623,16 +629,8 @@ static void test_runs_equal_one(void **st)
 static void test_tiny_budget(void **st)
 {
 	(void)st;
-	char bd[512], dp[512];
-	snprintf(bd, sizeof bd, "%s/r/blocks", g_dir);
-	snprintf(dp, sizeof dp, "%s/dbr_tiny", g_dir);
 	setenv("TL_TEST_CLUSTER_BUDGET", "4096", 1);
-	for (int32_t until = 40; until <= 160; until += 40) {
-		struct tl_index_opts o = cf_index_opts(bd, dp);
-		o.until = until == 160 ? -1 : until;
-		o.batch_tx = 300;
-		cf_index_run(&o, NULL);
-	}
+	index_in_four_runs("dbr_tiny");
 	unsetenv("TL_TEST_CLUSTER_BUDGET");
 	uint8_t a[32], b[32];
 	digest_of("dbr_tiny", a);

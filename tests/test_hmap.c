@@ -59,6 +59,17 @@ static size_t real_bytes(const struct tl_hmap *m)
 	return n;
 }
 
+/* Puts key k with a value of vlen bytes starting with val, in the map
+ * and in the model. */
+static void model_put(struct tl_hmap *m, struct mkey *k, size_t vlen, uint32_t val, uint64_t *clock)
+{
+	k->vlen = vlen;
+	k->val = val;
+	struct tl_hent *e = tl_hmap_put(m, k->k, k->klen, k->vlen);
+	memcpy(tl_hent_val(e), &k->val, 4);
+	k->used = ++*clock;
+}
+
 static void check_same(struct tl_hmap *m, const struct mkey *ks)
 {
 	size_t present = 0;
@@ -104,11 +115,8 @@ static void test_model(void **state)
 		if (!ks[i].klen) continue;
 		int op = (int)(next_rand() % 10);
 		if (op < 5) { /* put (replacing) */
-			ks[i].vlen = 4 + (size_t)(next_rand() % 200);
-			ks[i].val = (uint32_t)next_rand();
-			struct tl_hent *e = tl_hmap_put(&m, ks[i].k, ks[i].klen, ks[i].vlen);
-			memcpy(tl_hent_val(e), &ks[i].val, 4);
-			ks[i].used = ++clock;
+			size_t vlen = 4 + (size_t)(next_rand() % 200);
+			model_put(&m, &ks[i], vlen, (uint32_t)next_rand(), &clock);
 		} else if (op < 8) { /* touch */
 			struct tl_hent *e = tl_hmap_get(&m, ks[i].k, ks[i].klen);
 			assert_true((e != NULL) == (ks[i].used != 0));
@@ -127,8 +135,8 @@ static void test_model(void **state)
 	tl_hmap_free(&m);
 }
 
-/* Trimming keeps the most recently used entries and nothing more than
- * the budget allows; evicting one more would have been unnecessary. */
+/* Trimming evicts least recently used entries, exactly as many as the
+ * budget needs (counted from the LRU order beforehand). */
 static void test_trim(void **state)
 {
 	(void)state;
@@ -138,12 +146,7 @@ static void test_trim(void **state)
 	tl_hmap_init(&m);
 	uint64_t clock = 0;
 	for (int i = 0; i < NKEYS; i++) {
-		if (!ks[i].klen) continue;
-		ks[i].vlen = 8 + (size_t)(next_rand() % 100);
-		ks[i].val = (uint32_t)i;
-		struct tl_hent *e = tl_hmap_put(&m, ks[i].k, ks[i].klen, ks[i].vlen);
-		memcpy(tl_hent_val(e), &ks[i].val, 4);
-		ks[i].used = ++clock;
+		if (ks[i].klen) model_put(&m, &ks[i], 8 + (size_t)(next_rand() % 100), (uint32_t)i, &clock);
 	}
 	/* touch a random half so that recency differs from insertion */
 	for (int r = 0; r < NKEYS / 2; r++) {
