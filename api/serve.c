@@ -154,6 +154,7 @@ static int run_indexer(struct tl_app *app, const struct tl_netparams *net, struc
 	io.db_path = app->opts.db_path;
 	io.net = net;
 	io.cache_mb = 64;
+	io.blocks_index_beside_cache = true;
 	io.until = -1;
 	io.progress = follow_progress;
 	io.warn = follow_warn;

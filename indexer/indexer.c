@@ -676,6 +676,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	 * written), so that with compactions and the program the process
 	 * stays within cache_mb + 256 MiB (docs/schema.md, "Memory"). */
 	size_t total = (size_t)cache_mb << 20, blocks_index = tl_blkdir_mem_bytes(x.d);
+	if (o->blocks_index_beside_cache) blocks_index = 0;
 	if (blocks_index > total / 2) {
 		tl_err_set(err, "the index of the %u blocks found takes %zu MiB, more than half of --cache-mb %u: pass "
 			   "--cache-mb %zu or more", rep.records, (blocks_index >> 20) + 1, cache_mb,

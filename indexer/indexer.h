@@ -15,6 +15,7 @@
 #define TL_INDEXER_INDEXER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chain/err.h"
@@ -40,7 +41,12 @@ struct tl_index_opts {
 	const char *blocks_dir;
 	const char *db_path;
 	const struct tl_netparams *net;   /* required */
-	uint32_t cache_mb;                /* prevout/owner caches + RocksDB cache; 0 = 512 */
+	/* The index of blocks (about 190 bytes a block), then the prevout,
+	 * owner and clustering caches and RocksDB's cache; 0 = 512. */
+	uint32_t cache_mb;
+	/* cache_mb is for the caches alone, the index of blocks comes on
+	 * top (the server's follow mode, which has no memory bound to keep). */
+	bool blocks_index_beside_cache;
 	int32_t until;                    /* last height to index; -1 = the whole chain */
 	uint32_t undo_keep;               /* 0 = TL_INDEX_DEFAULT_UNDO_KEEP */
 	uint32_t batch_tx;                /* transactions per commit; 0 = 50000 */
