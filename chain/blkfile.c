@@ -42,6 +42,7 @@ struct tl_blkdir {
 
 	uint32_t *chain;             /* best chain: indexes into ent by height */
 	uint32_t chain_len;
+	struct tl_u256 tip_work;     /* its tip's total work */
 
 	struct tl_scan_report rep;
 };
@@ -135,7 +136,7 @@ static int32_t table_find(const struct tl_blkdir *d, const uint8_t h[32])
 	for (uint32_t s = hash_slot(h, d->table_cap);; s = (s + 1) & (d->table_cap - 1)) {
 		int32_t i = d->table[s];
 		if (i < 0) return -1;
-		if (!memcmp(d->ent[i].hdr.hash, h, 32)) return i;
+		if (!memcmp(d->ent[i].hash, h, 32)) return i;
 	}
 }
 
@@ -150,12 +151,12 @@ static void table_insert(struct tl_blkdir *d, uint32_t idx)
 		d->table_cap = cap;
 		for (uint32_t i = 0; i < d->n_ent; i++) {
 			if (i == idx) continue;
-			uint32_t s = hash_slot(d->ent[i].hdr.hash, cap);
+			uint32_t s = hash_slot(d->ent[i].hash, cap);
 			while (d->table[s] >= 0) s = (s + 1) & (cap - 1);
 			d->table[s] = (int32_t)i;
 		}
 	}
-	uint32_t s = hash_slot(d->ent[idx].hdr.hash, d->table_cap);
+	uint32_t s = hash_slot(d->ent[idx].hash, d->table_cap);
 	while (d->table[s] >= 0) s = (s + 1) & (d->table_cap - 1);
 	d->table[s] = (int32_t)idx;
 }
@@ -175,7 +176,10 @@ static void add_entry(struct tl_blkdir *d, const struct tl_header *h, uint32_t f
 	}
 	struct tl_chain_entry *e = &d->ent[d->n_ent];
 	memset(e, 0, sizeof *e);
-	e->hdr = *h;
+	memcpy(e->hash, h->hash, 32);
+	memcpy(e->prev, h->prev, 32);
+	e->time = h->time;
+	e->bits = h->bits;
 	e->loc.file = file;
 	e->loc.offset = off;
 	e->loc.size = size;
@@ -353,12 +357,13 @@ static int scan_file(struct tl_blkdir *d, uint32_t fno, struct tl_err *err)
 	return 0;
 }
 
-/* Heights and chain work for every entry linked to genesis; entries that
- * do not link stay at height -1 (orphans). */
-static void link_entries(struct tl_blkdir *d)
+/* Heights and chain work (into work[], one per entry) for every entry
+ * linked to genesis; entries that do not link stay at height -1
+ * (orphans). */
+static void link_entries(struct tl_blkdir *d, struct tl_u256 *work)
 {
 	for (uint32_t i = 0; i < d->n_ent; i++) {
-		d->parent[i] = table_find(d, d->ent[i].hdr.prev);
+		d->parent[i] = table_find(d, d->ent[i].prev);
 		d->ent[i].height = -1;
 	}
 	uint32_t *stack = malloc((d->n_ent + 1) * sizeof *stack);
@@ -374,9 +379,9 @@ static void link_entries(struct tl_blkdir *d)
 			if (e->height >= 0) { ok = 1; break; }
 			if (e->height == -2) break; /* known orphan */
 			stack[sp++] = (uint32_t)j;
-			if (!memcmp(e->hdr.hash, d->np->genesis, 32)) {
+			if (!memcmp(e->hash, d->np->genesis, 32)) {
 				e->height = 0;
-				tl_bits_work(e->hdr.bits, &e->chainwork);
+				tl_bits_work(e->bits, &work[j]);
 				sp--;
 				ok = 1;
 				break;
@@ -391,24 +396,31 @@ static void link_entries(struct tl_blkdir *d)
 				e->height = -2;
 				continue;
 			}
-			const struct tl_chain_entry *p = &d->ent[d->parent[k]];
-			e->height = p->height + 1;
-			tl_bits_work(e->hdr.bits, &e->chainwork);
-			tl_u256_add(&e->chainwork, &p->chainwork);
+			e->height = d->ent[d->parent[k]].height + 1;
+			tl_bits_work(e->bits, &work[k]);
+			tl_u256_add(&work[k], &work[d->parent[k]]);
 		}
 	}
 	free(stack);
 }
 
+/* Links the entries and orders the chain with the most work by height.
+ * The work of each entry is only needed here. */
 static void select_chain(struct tl_blkdir *d)
 {
+	struct tl_u256 *work = calloc(d->n_ent + 1, sizeof *work);
+	if (!work) abort();
+	link_entries(d, work);
 	int32_t best = -1;
 	for (uint32_t i = 0; i < d->n_ent; i++) {
 		if (d->ent[i].height < 0) continue;
 		/* Most work wins; on a tie the first block found stays, as Core
 		 * keeps the first-received tip. */
-		if (best < 0 || tl_u256_cmp(&d->ent[i].chainwork, &d->ent[best].chainwork) > 0) best = (int32_t)i;
+		if (best < 0 || tl_u256_cmp(&work[i], &work[best]) > 0) best = (int32_t)i;
 	}
+	memset(&d->tip_work, 0, sizeof d->tip_work);
+	if (best >= 0) d->tip_work = work[best];
+	free(work);
 	free(d->chain);
 	d->chain = NULL;
 	d->chain_len = 0;
@@ -450,13 +462,14 @@ int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_er
 		}
 		if (scan_file(d, fno, err)) return -1;
 	}
-	link_entries(d);
 	select_chain(d);
 	if (rep) *rep = d->rep;
 	return 0;
 }
 
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d) { return d->chain_len; }
+
+void tl_blkdir_tip_work(const struct tl_blkdir *d, struct tl_u256 *out) { *out = d->tip_work; }
 
 size_t tl_blkdir_mem_bytes(const struct tl_blkdir *d)
 {

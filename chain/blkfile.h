@@ -27,12 +27,16 @@ struct tl_blkloc {
 	uint32_t size;
 };
 
+/* What the index of blocks keeps of each block: the header fields the
+ * chain needs (hash order), 92 bytes, since every block of the
+ * directory has one and the indexer's memory bound counts them. */
 struct tl_chain_entry {
-	struct tl_header hdr;   /* includes the hash */
+	uint8_t hash[32];
+	uint8_t prev[32];
 	struct tl_blkloc loc;
 	int32_t height;
 	uint32_t n_tx;
-	struct tl_u256 chainwork;
+	uint32_t time, bits;
 };
 
 struct tl_scan_report {
@@ -69,8 +73,10 @@ int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_er
 /* The best chain after a scan: heights 0 .. count-1. */
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d);
 /* Bytes held by the index of blocks (every header seen, the tree, the
- * best chain): about 190 per block, so it grows with the chain. */
+ * best chain): about 120 per block, so it grows with the chain. */
 size_t tl_blkdir_mem_bytes(const struct tl_blkdir *d);
+/* Total work of the best chain's tip (zero without a chain). */
+void tl_blkdir_tip_work(const struct tl_blkdir *d, struct tl_u256 *out);
 const struct tl_chain_entry *tl_blkdir_chain_at(const struct tl_blkdir *d, uint32_t height);
 /* Any block seen, stale or not, by hash (hash order); NULL if unknown. */
 const struct tl_chain_entry *tl_blkdir_find(const struct tl_blkdir *d, const uint8_t hash[32]);

@@ -86,7 +86,7 @@ int cmd_scan(int argc, char **argv)
 			const struct tl_chain_entry *e = tl_blkdir_chain_at(d, h);
 			jw_obj(&w);
 			jw_key(&w, "height"); jw_uint(&w, h);
-			tl_hash_to_hex(e->hdr.hash, hex);
+			tl_hash_to_hex(e->hash, hex);
 			jw_key(&w, "hash"); jw_str(&w, hex);
 			char fname[32];
 			snprintf(fname, sizeof fname, "blk%05u.dat", e->loc.file);
@@ -112,7 +112,7 @@ int cmd_scan(int argc, char **argv)
 		printf("%8s  %-64s  %-12s %10s %6s\n", "height", "hash", "file", "offset", "txs");
 		for (uint32_t h = 0; h < n; h++) {
 			const struct tl_chain_entry *e = tl_blkdir_chain_at(d, h);
-			tl_hash_to_hex(e->hdr.hash, hex);
+			tl_hash_to_hex(e->hash, hex);
 			printf("%8u  %s  blk%05u.dat %10u %6u\n", h, hex, e->loc.file, e->loc.offset, e->n_tx);
 		}
 		printf("best chain: %u blocks; %u files, %.1f MiB; skipped: %u stale, %u orphan, %u duplicate, "

@@ -333,7 +333,7 @@ static uint32_t median_time(struct ix *x, int32_t h)
 {
 	uint32_t t[11];
 	int n = 0;
-	for (int32_t i = h; i >= 0 && n < 11; i--) t[n++] = tl_blkdir_chain_at(x->d, (uint32_t)i)->hdr.time;
+	for (int32_t i = h; i >= 0 && n < 11; i--) t[n++] = tl_blkdir_chain_at(x->d, (uint32_t)i)->time;
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
 			uint32_t s = t[j];
@@ -347,13 +347,13 @@ static int apply_block(struct ix *x, int32_t h, struct tl_err *err)
 {
 	const struct tl_chain_entry *e = tl_blkdir_chain_at(x->d, (uint32_t)h);
 	char hex[65];
-	tl_hash_to_hex(e->hdr.hash, hex);
+	tl_hash_to_hex(e->hash, hex);
 	if (tl_blkdir_read(x->d, &e->loc, &x->raw, &x->raw_cap, err) < 0)
 		return tl_err_prefix(err, "block %d (%s): ", h, hex);
 	if (tl_block_parse(&x->blk, x->raw, e->loc.size, err) < 0)
 		return tl_err_prefix(err, "block %d (%s) in blk%05u.dat at offset %u: ", h, hex, e->loc.file,
 				     e->loc.offset);
-	if (memcmp(x->blk.hdr.hash, e->hdr.hash, 32) != 0)
+	if (memcmp(x->blk.hdr.hash, e->hash, 32) != 0)
 		return tl_err_set(err, "block %d (%s): bytes in blk%05u.dat changed since the scan", h, hex,
 				  e->loc.file);
 	if (tl_block_check_merkle(&x->blk, err) < 0 || tl_block_check_values(&x->blk, err) < 0)
@@ -710,7 +710,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	int32_t fork = x.tip.height;
 	if (x.tip.height >= 0) {
 		if (x.tip.height >= len ||
-		    memcmp(tl_blkdir_chain_at(x.d, (uint32_t)x.tip.height)->hdr.hash, x.tip.hash, 32) != 0) {
+		    memcmp(tl_blkdir_chain_at(x.d, (uint32_t)x.tip.height)->hash, x.tip.hash, 32) != 0) {
 			char hex[65];
 			tl_hash_to_hex(x.tip.hash, hex);
 			if (!tl_blkdir_find(x.d, x.tip.hash)) {
@@ -723,7 +723,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 				struct tl_block_rec br;
 				int r2 = tl_store_block_by_height(x.s, h, &br, err);
 				if (r2 < 0) goto out;
-				if (r2 == 1 && !memcmp(br.hash, tl_blkdir_chain_at(x.d, (uint32_t)h)->hdr.hash, 32))
+				if (r2 == 1 && !memcmp(br.hash, tl_blkdir_chain_at(x.d, (uint32_t)h)->hash, 32))
 					break;
 			}
 			fork = h;

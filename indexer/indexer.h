@@ -41,7 +41,7 @@ struct tl_index_opts {
 	const char *blocks_dir;
 	const char *db_path;
 	const struct tl_netparams *net;   /* required */
-	/* The index of blocks (about 190 bytes a block), then the prevout,
+	/* The index of blocks (about 120 bytes a block), then the prevout,
 	 * owner and clustering caches and RocksDB's cache; 0 = 512. */
 	uint32_t cache_mb;
 	/* cache_mb is for the caches alone, the index of blocks comes on

@@ -247,7 +247,7 @@ static void test_cache_too_small_for_blocks(void **state)
 	tl_buf_init(&file);
 	uint8_t tip[32];
 	cf_genesis(&file, tip);
-	for (int h = 1; h <= 3000; h++) {
+	for (int h = 1; h <= 5000; h++) {
 		struct cf_block blk = { 0 };
 		char tag[32];
 		snprintf(tag, sizeof tag, "cb %d", h);
@@ -269,7 +269,7 @@ static void test_cache_too_small_for_blocks(void **state)
 	o.cache_mb = (uint32_t)atoi(hint + strlen("pass --cache-mb "));
 	assert_true(o.cache_mb > 1);
 	if (tl_index_run(&o, &st, &err)) fail_msg("%s", err.msg);
-	assert_int_equal(st.tip_after, 3000);
+	assert_int_equal(st.tip_after, 5000);
 	tu_rmrf(dir);
 	free(dir);
 }

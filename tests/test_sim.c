@@ -238,7 +238,7 @@ static void read_chain(const char *dir, bool check_sigs, struct chaininfo *ci)
 			assert_int_equal(bh, h);
 			/* ten minutes apart */
 			const struct tl_chain_entry *pe = tl_blkdir_chain_at(d, h - 1);
-			if (h > 1) assert_int_equal(b.hdr.time, pe->hdr.time + 600);
+			if (h > 1) assert_int_equal(b.hdr.time, pe->time + 600);
 		}
 		uint64_t fees = 0;
 		for (uint32_t t = 0; t < b.n_tx; t++) {

@@ -278,7 +278,7 @@ static void test_store_equals_memgraph(void **state)
 			tl_hash_to_hex(tx->txid, txh);
 			uint64_t num;
 			int is_cj = json_object_get(cj, txh) != NULL;
-			if (tl_memgraph_add_tx(mg, hgt, ce->hdr.time, is_cj, in, nin, out, tx->n_out, &num, &err))
+			if (tl_memgraph_add_tx(mg, hgt, ce->time, is_cj, in, nin, out, tx->n_out, &num, &err))
 				fail_msg("memgraph: %s", err.msg);
 			assert_int_equal(num, count);
 			tm_put(&tm, tx->txid, num);
