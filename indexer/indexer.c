@@ -674,7 +674,8 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	 * Beside cache_mb, whatever its value: memtables 96 MiB (about 1.3x
 	 * while one flushes) and a 16 MiB batch (held about twice while
 	 * written), so that with compactions and the program the process
-	 * stays within cache_mb + 256 MiB (docs/schema.md, "Memory"). */
+	 * stays within cache_mb + 256 MiB (docs/schema.md, "Memory while
+	 * indexing"). */
 	size_t total = (size_t)cache_mb << 20, blocks_index = tl_blkdir_mem_bytes(x.d);
 	if (o->blocks_index_beside_cache) blocks_index = 0;
 	if (blocks_index > total / 2) {

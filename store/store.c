@@ -57,7 +57,7 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	/* Index and filter blocks live in the block cache, partitioned
 	 * (only the partitions in use are loaded) with their top level and
 	 * the L0 files' blocks pinned there: beside the cache they grew with
-	 * the database (about 5 bytes per transaction), and a partitioned
+	 * the database (4 to 5 bytes per transaction), and a partitioned
 	 * filter is built a partition at a time, where a whole file's Ribbon
 	 * filter took 80+ MiB to build in a compaction. */
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(bb, 1);
