@@ -70,6 +70,16 @@ static void model_put(struct tl_hmap *m, struct mkey *k, size_t vlen, uint32_t v
 	k->used = ++*clock;
 }
 
+/* Touches key k if the map has it (as the model must say). */
+static void model_touch(struct tl_hmap *m, struct mkey *k, uint64_t *clock)
+{
+	struct tl_hent *e = tl_hmap_get(m, k->k, k->klen);
+	assert_true((e != NULL) == (k->used != 0));
+	if (!e) return;
+	tl_hmap_touch(m, e);
+	k->used = ++*clock;
+}
+
 static void check_same(struct tl_hmap *m, const struct mkey *ks)
 {
 	size_t present = 0;
@@ -118,12 +128,7 @@ static void test_model(void **state)
 			size_t vlen = 4 + (size_t)(next_rand() % 200);
 			model_put(&m, &ks[i], vlen, (uint32_t)next_rand(), &clock);
 		} else if (op < 8) { /* touch */
-			struct tl_hent *e = tl_hmap_get(&m, ks[i].k, ks[i].klen);
-			assert_true((e != NULL) == (ks[i].used != 0));
-			if (e) {
-				tl_hmap_touch(&m, e);
-				ks[i].used = ++clock;
-			}
+			model_touch(&m, &ks[i], &clock);
 		} else { /* delete */
 			struct tl_hent *e = tl_hmap_get(&m, ks[i].k, ks[i].klen);
 			if (e) tl_hmap_del(&m, e);
@@ -151,10 +156,7 @@ static void test_trim(void **state)
 	/* touch a random half so that recency differs from insertion */
 	for (int r = 0; r < NKEYS / 2; r++) {
 		int i = (int)(next_rand() % NKEYS);
-		struct tl_hent *e = ks[i].klen ? tl_hmap_get(&m, ks[i].k, ks[i].klen) : NULL;
-		if (!e) continue;
-		tl_hmap_touch(&m, e);
-		ks[i].used = ++clock;
+		if (ks[i].klen) model_touch(&m, &ks[i], &clock);
 	}
 	/* What trimming should do, computed from the LRU order beforehand. */
 	size_t budget = real_bytes(&m) / 3, bytes = m.bytes, expect_evicted = 0;
