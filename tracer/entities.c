@@ -422,15 +422,6 @@ int tl_cluster_members_all(struct tl_store *s, uint64_t cluster_id, uint64_t **i
 	return (int)n;
 }
 
-int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err)
-{
-	uint64_t *all;
-	int n = tl_cluster_members_all(s, cluster_id, &all, err);
-	for (int i = 0; i < n && i < cap; i++) ids[i] = all[i];
-	free(all);
-	return n;
-}
-
 int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_link *out, int cap,
 		     struct tl_err *err)
 {

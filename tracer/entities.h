@@ -89,11 +89,9 @@ int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb
  * summary; cluster_id is 0 for a singleton. Two point reads. 0 or -1. */
 int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, struct tl_err *err);
 
-/* Members of a cluster in addr_id order (a singleton: the id itself).
- * Writes up to cap into ids and returns the total (may exceed cap), or -1. */
-int tl_cluster_members(struct tl_store *s, uint64_t cluster_id, uint64_t *ids, int cap, struct tl_err *err);
-/* All of them in one walk of the list: returns the count with *ids
- * malloc'd (caller frees), or -1 (*ids NULL). */
+/* Members of a cluster in addr_id order (a singleton: the id itself), in
+ * one walk of the list: returns the count with *ids malloc'd (caller
+ * frees), or -1 (*ids NULL). */
 int tl_cluster_members_all(struct tl_store *s, uint64_t cluster_id, uint64_t **ids, struct tl_err *err);
 
 /* One union that built a cluster: transaction, the two addresses it

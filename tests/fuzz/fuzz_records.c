@@ -186,13 +186,13 @@ static void stored_cluster(const uint8_t *v, size_t n)
 	tl_cluster_link_key(5, kl);
 	put(TL_CF_CLUSTER, ka, 9, v, n);
 	put(TL_CF_CLUSTER, kl, 9, v, n);
-	uint64_t cid, ids[8];
+	uint64_t cid, *ids;
 	struct tl_cluster_summary sum;
 	struct tl_cluster_link links[8];
 	(void)tl_cluster_of(db, 5, &cid, &err);
 	(void)tl_cluster_of(db, 6, &cid, &err);
 	(void)tl_cluster_summary(db, 5, &sum, &err);
-	(void)tl_cluster_members(db, 5, ids, 8, &err);
+	if (tl_cluster_members_all(db, 5, &ids, &err) >= 0) free(ids);
 	(void)tl_cluster_links(db, 5, links, 8, &err);
 	put(TL_CF_CLUSTER, kl, 9, NULL, 0);
 	put(TL_CF_CLUSTER, ka, 9, NULL, 0);
