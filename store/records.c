@@ -382,8 +382,7 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 	/* Candidates share the prefix; each is checked against its
 	 * record's full txid. All of them: transactions mined to share a
 	 * prefix with another must not hide it. */
-	uint64_t cand_local[16], *cand = cand_local;
-	size_t nc = 0, ncap = 16;
+	int n = 0;
 	struct tl_iter *it = tl_iter_new(s, TL_CF_TXID);
 	for (tl_iter_seek(it, txid, TL_TXID_PREFIX); tl_iter_valid(it); tl_iter_next(it)) {
 		size_t kl;
@@ -391,23 +390,10 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 		if (kl != TL_TXID_KEY_LEN || memcmp(k, txid, TL_TXID_PREFIX) != 0) break;
 		uint64_t t = 0;
 		for (size_t j = TL_TXID_PREFIX; j < kl; j++) t = t << 8 | k[j];
-		if (nc == ncap) {
-			uint64_t *g = malloc(2 * ncap * sizeof *g);
-			if (!g) abort();
-			memcpy(g, cand, nc * sizeof *g);
-			if (cand != cand_local) free(cand);
-			cand = g;
-			ncap *= 2;
-		}
-		cand[nc++] = t;
-	}
-	tl_iter_free(it);
-	int n = 0;
-	for (size_t i = 0; i < nc; i++) {
-		uint8_t k[8], *v;
+		uint8_t tk[8], *v;
 		size_t vl;
-		tl_put_be64(k, cand[i]);
-		int rc = tl_store_get(s, TL_CF_TX, k, 8, &v, &vl, err);
+		tl_put_be64(tk, t);
+		int rc = tl_store_get(s, TL_CF_TX, tk, 8, &v, &vl, err);
 		if (rc < 0) {
 			n = -1;
 			break;
@@ -419,11 +405,11 @@ int tl_store_txid_nums(struct tl_store *s, const uint8_t txid[32], uint64_t *num
 		/* keep the newest cap (candidates come oldest first) */
 		if (cap > 0) {
 			if (n >= cap) memmove(nums, nums + 1, (size_t)(cap - 1) * sizeof *nums);
-			nums[n < cap ? n : cap - 1] = cand[i];
+			nums[n < cap ? n : cap - 1] = t;
 		}
 		n++;
 	}
-	if (cand != cand_local) free(cand);
+	tl_iter_free(it);
 	return n;
 }
 
