@@ -38,6 +38,10 @@ struct adelta {
 	uint8_t is_new;
 };
 
+/* A commit happens once the batch holds this many bytes of records
+ * (whatever --cache-mb is: the batch sits beside the caches). */
+#define BATCH_BYTES ((size_t)16 << 20)
+
 struct hrow {
 	uint64_t addr_id;
 	uint32_t nr, ns;
@@ -52,7 +56,6 @@ struct ix {
 	struct tl_tip tip;
 	uint32_t undo_keep;
 	struct tl_hmap utxo, addr, delta;
-	size_t batch_bytes;  /* commit when the batch holds this many bytes */
 	size_t utxo_budget, addr_budget;
 	uint32_t batch_txs, batch_limit;
 	/* tx_num of the first transaction of the uncommitted batch: outputs
@@ -632,7 +635,6 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	tl_block_init(&x.blk);
 	int rc = -1;
 	struct tl_store_opts so = { .create = true, .net = o->net, .bulk = true, .memtable_mb = 96 };
-	x.batch_bytes = (size_t)16 << 20;
 	struct stat sb;
 	if (stat(o->blocks_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		tl_err_set(err, "%s: no such blocks directory", o->blocks_dir);
@@ -755,7 +757,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	x.target = end > x.tip.height ? end : x.tip.height;
 	for (int32_t h = x.tip.height + 1; h <= end; h++) {
 		if (apply_block(&x, h, err) < 0) goto out;
-		if (x.batch_txs >= x.batch_limit || tl_batch_bytes(x.b) >= x.batch_bytes || h == end) {
+		if (x.batch_txs >= x.batch_limit || tl_batch_bytes(x.b) >= BATCH_BYTES || h == end) {
 			if (commit(&x, err) < 0) goto out;
 			if (o->stop && *o->stop && h < end) {
 				st->stopped = 1;
