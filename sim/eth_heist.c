@@ -268,6 +268,7 @@ static void consolidation(struct esim *s, struct eheist *h, struct hstate *st)
 
 static void drain(struct esim *s, struct eheist *h)
 {
+	if (s->b.gas_used + 64000 + 81000 > s->b.gas_limit / 100 * 40) return; /* both drains in one block */
 	uint8_t in[4 + 32 * 3] = { 0 };
 	memcpy(in, s->s_exec, 4);
 	esim_word_addr(in + 4, s->a[h->exploiter].addr);
@@ -366,10 +367,7 @@ static void step(struct esim *s, uint32_t i)
 		st->inter_done = true;
 	}
 	if (!st->oper_done && esim_send_all_eth(s, h->oper, h->consol, NULL) == 0) st->oper_done = true;
-	/* the laundering yields to the rest of the block past 60% of its gas */
-	for (uint32_t j = 0; j < h->n_split && s->n_txs - start < HEIST_TXS_PER_BLOCK &&
-			     s->b.gas_used < s->b.gas_limit / 10 * 6;
-	     j++)
+	for (uint32_t j = 0; j < h->n_split && s->n_txs - start < HEIST_TXS_PER_BLOCK; j++)
 		route_split(s, h, st, j);
 	consolidation(s, h, st);
 	postmix(s, h, st);

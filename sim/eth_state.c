@@ -178,6 +178,10 @@ int esim_tx(struct esim *s, int32_t from, int32_t to, u128 value, uint64_t gas_u
 {
 	struct eblock *b = &s->b;
 	if (b->gas_used + gas_used > b->gas_limit) return -1;
+	/* the heists' accounts bid like everyone else: they only get the
+	 * block's room up to 40% of its gas (below the target), so that
+	 * laundering does not drive the base fee up without bound */
+	if (s->a[from].heist && b->gas_used + gas_used > b->gas_limit / 100 * 40) return -1;
 	uint64_t prio, max_fee, price = tx_price(s, legacy, &prio, &max_fee);
 	uint64_t gas = legacy ? gas_used : gas_used + sim_rng_below(&s->rng, gas_used / 2 + 1);
 	if (s->a[from].bal[A_ETH] < value + (u128)gas * max_fee) return -1;
