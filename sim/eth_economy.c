@@ -659,6 +659,7 @@ static void free_state(struct esim *s)
 	for (int e = 0; e < ESIM_EXCHANGES; e++) free(s->pending[e]);
 	free(s->notes);
 	free(s->pf);
+	free(s->bloom_cache);
 	free(s->b.tx);
 	free(s->b.tr);
 	free(s->b.lg);
@@ -682,6 +683,11 @@ int tl_eth_sim_run(const char *dir, const struct tl_eth_sim_params *p, struct tl
 	if (!s) return tl_err_set(err, "out of memory");
 	s->p = *p;
 	s->err = err;
+	s->bloom_cache = calloc(ESIM_BLOOM_CACHE, sizeof *s->bloom_cache);
+	if (!s->bloom_cache) {
+		free(s);
+		return tl_err_set(err, "out of memory");
+	}
 	sim_rng_seed(&s->rng, p->seed, 0x657468);
 	init_names(s);
 	init_accounts(s);

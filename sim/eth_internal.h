@@ -155,6 +155,9 @@ struct eheist {
 
 /* ---- the whole simulation -------------------------------------------- */
 
+#define ESIM_BLOOM_CACHE 65536
+struct esim_bloom_slot { uint8_t key[32]; uint8_t len; uint16_t bit[3]; };
+
 struct enote { int32_t owner; uint8_t heist; uint8_t spent; uint32_t block; uint8_t commit[32]; };
 
 struct esim {
@@ -187,6 +190,7 @@ struct esim {
 		s_rdeposit[4], s_multisend[4], s_exec[4], s_mint[4];
 	/* output */
 	struct esim_out *out;     /* row buffers (eth_out.c) */
+	struct esim_bloom_slot *bloom_cache;
 	FILE *f_blocks, *f_txs, *f_rcpt, *f_logs, *f_tt, *f_traces, *f_rb, *f_rr, *f_rt;
 	struct tl_err *err;
 };

@@ -21,25 +21,35 @@ static const int piln[24] = { 10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23,
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+/* The permutation with its inner loops unrolled (the simulator hashes
+ * every transaction, address and log topic: this is its hot spot). */
 static void keccakf(uint64_t s[25])
 {
 	for (int r = 0; r < 24; r++) {
-		uint64_t bc[5];
+		uint64_t bc[5], t;
+#pragma GCC unroll 5
 		for (int i = 0; i < 5; i++) bc[i] = s[i] ^ s[i + 5] ^ s[i + 10] ^ s[i + 15] ^ s[i + 20];
+#pragma GCC unroll 5
 		for (int i = 0; i < 5; i++) {
-			uint64_t t = bc[(i + 4) % 5] ^ rotl(bc[(i + 1) % 5], 1);
-			for (int j = 0; j < 25; j += 5) s[j + i] ^= t;
+			t = bc[(i + 4) % 5] ^ rotl(bc[(i + 1) % 5], 1);
+			s[i] ^= t; s[i + 5] ^= t; s[i + 10] ^= t; s[i + 15] ^= t; s[i + 20] ^= t;
 		}
-		uint64_t t = s[1];
+		t = s[1];
+#pragma GCC unroll 24
 		for (int i = 0; i < 24; i++) {
 			int j = piln[i];
 			uint64_t b = s[j];
 			s[j] = rotl(t, rotc[i]);
 			t = b;
 		}
+#pragma GCC unroll 5
 		for (int j = 0; j < 25; j += 5) {
-			for (int i = 0; i < 5; i++) bc[i] = s[j + i];
-			for (int i = 0; i < 5; i++) s[j + i] ^= (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
+			uint64_t a0 = s[j], a1 = s[j + 1], a2 = s[j + 2], a3 = s[j + 3], a4 = s[j + 4];
+			s[j] = a0 ^ (~a1 & a2);
+			s[j + 1] = a1 ^ (~a2 & a3);
+			s[j + 2] = a2 ^ (~a3 & a4);
+			s[j + 3] = a3 ^ (~a4 & a0);
+			s[j + 4] = a4 ^ (~a0 & a1);
 		}
 		s[0] ^= rc[r];
 	}

@@ -128,14 +128,23 @@ void esim_selector(const char *sig, uint8_t out[4])
 	memcpy(out, h, 4);
 }
 
-static void bloom_add(uint8_t bloom[256], const uint8_t *p, size_t n)
+/* The three bloom bits of an address or topic (yellow paper: the low 11
+ * bits of the first three byte pairs of its keccak-256). Topics and
+ * addresses repeat (event signatures, busy accounts): a direct-mapped
+ * cache saves most of the hashing. */
+static void bloom_add(struct esim *s, uint8_t bloom[256], const uint8_t *p, size_t n)
 {
-	uint8_t h[32];
-	tl_eth_sim_keccak256(p, n, h);
-	for (int i = 0; i < 6; i += 2) {
-		unsigned bit = ((unsigned)h[i] << 8 | h[i + 1]) & 2047u;
-		bloom[255 - bit / 8] |= (uint8_t)(1u << (bit % 8));
+	uint64_t k = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) k = (k ^ p[i]) * 1099511628211ull;
+	struct esim_bloom_slot *c = &s->bloom_cache[k & (ESIM_BLOOM_CACHE - 1)];
+	if (!(c->len == n && !memcmp(c->key, p, n))) {
+		uint8_t h[32];
+		tl_eth_sim_keccak256(p, n, h);
+		for (int i = 0; i < 3; i++) c->bit[i] = (uint16_t)(((unsigned)h[2 * i] << 8 | h[2 * i + 1]) & 2047u);
+		memcpy(c->key, p, n);
+		c->len = (uint8_t)n;
 	}
+	for (int i = 0; i < 3; i++) bloom[255 - c->bit[i] / 8] |= (uint8_t)(1u << (c->bit[i] % 8));
 }
 
 static uint64_t tx_price(struct esim *s, bool legacy, uint64_t *prio, uint64_t *max_fee)
@@ -215,11 +224,10 @@ int esim_tx(struct esim *s, int32_t from, int32_t to, u128 value, uint64_t gas_u
 	for (int i = 0; i < 4; i++) buf[52 + i] = (uint8_t)(t->nonce >> (8 * i));
 	memset(buf + 56, 0, 8);
 	tl_eth_sim_keccak256(buf, sizeof buf, t->hash);
-	buf[63] = 1;
-	tl_eth_sim_keccak256(buf, sizeof buf, t->r);
-	buf[63] = 2;
-	tl_eth_sim_keccak256(buf, sizeof buf, t->s);
-	t->s[0] &= 0x7f; /* low-s */
+	/* signatures are placeholders: random, low-s shaped */
+	sim_rng_bytes(&s->rng, t->r, 32);
+	sim_rng_bytes(&s->rng, t->s, 32);
+	t->s[0] &= 0x7f;
 	t->yparity = t->hash[31] & 1;
 	b->n_tx++;
 	s->cur = t;
@@ -289,8 +297,8 @@ void esim_log(struct esim *s, int32_t address, int n_topics, const uint8_t (*top
 	l->data_off = esim_bytes(s, data, data_len);
 	l->data_len = (uint32_t)data_len;
 	s->cur->n_logs++;
-	bloom_add(s->cur->bloom, s->a[address].addr, 20);
-	for (int i = 0; i < n_topics; i++) bloom_add(s->cur->bloom, topics[i], 32);
+	bloom_add(s, s->cur->bloom, s->a[address].addr, 20);
+	for (int i = 0; i < n_topics; i++) bloom_add(s, s->cur->bloom, topics[i], 32);
 }
 
 int32_t esim_asset_contract(struct esim *s, int asset)
