@@ -375,24 +375,26 @@ static void mixer_user(struct esim *s)
 static void ordinary_tx(struct esim *s)
 {
 	int32_t u = pick_user(s);
-	struct eacct *a = &s->a[u];
+	/* no pointer into s->a: creating an account (a new user, a deposit
+	 * account) may move the array */
+#define BAL(asset) (s->a[u].bal[asset])
 	unsigned r = (unsigned)sim_rng_below(&s->rng, 100);
 	if (r < 37 || r >= 95) {
 		int32_t to = sim_rng_pct(&s->rng, 4) ? new_user(s) : pick_user(s);
-		u128 v = a->bal[A_ETH] / 1000 * sim_rng_range(&s->rng, 10, 300);
+		u128 v = BAL(A_ETH) / 1000 * sim_rng_range(&s->rng, 10, 300);
 		if (v && to != u) esim_pay_eth(s, u, to, v);
 	} else if (r < 52) {
 		int32_t to = pick_user(s);
-		u128 v = a->bal[A_TKN] / 100 * sim_rng_range(&s->rng, 1, 40);
+		u128 v = BAL(A_TKN) / 100 * sim_rng_range(&s->rng, 1, 40);
 		if (v && to != u) esim_token_transfer_tx(s, u, A_TKN, to, v);
 	} else if (r < 60) {
 		int ex = (int)sim_rng_below(&s->rng, ESIM_EXCHANGES);
 		int32_t d = esim_deposit_account(s, ex, u, 0);
 		if (sim_rng_pct(&s->rng, 70)) {
-			u128 v = a->bal[A_ETH] / 100 * sim_rng_range(&s->rng, 10, 60);
+			u128 v = BAL(A_ETH) / 100 * sim_rng_range(&s->rng, 10, 60);
 			if (v) esim_pay_eth(s, u, d, v);
 		} else {
-			u128 v = a->bal[A_TKN] / 100 * sim_rng_range(&s->rng, 10, 80);
+			u128 v = BAL(A_TKN) / 100 * sim_rng_range(&s->rng, 10, 80);
 			if (v) esim_token_transfer_tx(s, u, A_TKN, d, v);
 		}
 	} else if (r < 65) {
@@ -408,15 +410,15 @@ static void ordinary_tx(struct esim *s)
 	} else if (r < 74) {
 		unwrap(s, u);
 	} else if (r < 76) {
-		u128 v = a->bal[A_WETH] / 2;
+		u128 v = BAL(A_WETH) / 2;
 		if (v) esim_token_transfer_tx(s, u, A_WETH, pick_user(s), v);
 	} else if (r < 85) {
 		unsigned k = (unsigned)sim_rng_below(&s->rng, 100);
 		u128 out;
-		if (k < 35) esim_swap(s, u, A_ETH, a->bal[A_ETH] / 100 * sim_rng_range(&s->rng, 2, 30), A_TKN, &out);
-		else if (k < 70) esim_swap(s, u, A_TKN, a->bal[A_TKN] / 100 * sim_rng_range(&s->rng, 5, 60), A_ETH, &out);
-		else if (k < 80) esim_swap(s, u, A_ETH, a->bal[A_ETH] / 100 * sim_rng_range(&s->rng, 2, 30), A_STK, &out);
-		else esim_swap(s, u, A_STK, a->bal[A_STK] / 100 * sim_rng_range(&s->rng, 10, 100), A_ETH, &out);
+		if (k < 35) esim_swap(s, u, A_ETH, BAL(A_ETH) / 100 * sim_rng_range(&s->rng, 2, 30), A_TKN, &out);
+		else if (k < 70) esim_swap(s, u, A_TKN, BAL(A_TKN) / 100 * sim_rng_range(&s->rng, 5, 60), A_ETH, &out);
+		else if (k < 80) esim_swap(s, u, A_ETH, BAL(A_ETH) / 100 * sim_rng_range(&s->rng, 2, 30), A_STK, &out);
+		else esim_swap(s, u, A_STK, BAL(A_STK) / 100 * sim_rng_range(&s->rng, 10, 100), A_ETH, &out);
 	} else if (r < 88) {
 		failed_tx(s, u);
 	} else if (r < 89) {
@@ -425,7 +427,7 @@ static void ordinary_tx(struct esim *s)
 		char memo[128], btc[96];
 		esim_btc_address(s, btc);
 		snprintf(memo, sizeof memo, "=:BTC.BTC:%s", btc);
-		u128 v = a->bal[A_ETH] / 100 * sim_rng_range(&s->rng, 5, 50);
+		u128 v = BAL(A_ETH) / 100 * sim_rng_range(&s->rng, 5, 50);
 		if (v) esim_router_deposit(s, u, v, memo);
 	} else {
 		/* a validator sells what its fees and withdrawals brought */
@@ -434,6 +436,7 @@ static void ordinary_tx(struct esim *s)
 		if (v > ETHER / 10) esim_pay_eth(s, val, pick_user(s), v);
 	}
 }
+#undef BAL
 
 /* Sweeps of up to 20 queued deposit accounts into the hot wallet: tokens
  * first (topping up gas from the hot wallet when the account has none),
@@ -443,7 +446,7 @@ static void sweeps(struct esim *s, int ex)
 	size_t keep = 0, done = 0;
 	for (size_t i = 0; i < s->n_pending[ex]; i++) {
 		int32_t d = s->pending[ex][i];
-		struct eacct *a = &s->a[d];
+		struct eacct *a = &s->a[d]; /* no account is created below */
 		if (done >= 20) { s->pending[ex][keep++] = d; continue; }
 		done++;
 		if (a->bal[A_TKN]) {
