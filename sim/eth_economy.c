@@ -605,7 +605,6 @@ static int end_block(struct esim *s)
 
 static void init_names(struct esim *s)
 {
-	uint8_t h[32];
 #define TOPIC(f, sig) tl_eth_sim_keccak256(sig, strlen(sig), s->f)
 	TOPIC(t_transfer, "Transfer(address,address,uint256)");
 	TOPIC(t_wdeposit, "Deposit(address,uint256)");
@@ -615,7 +614,6 @@ static void init_names(struct esim *s)
 	TOPIC(t_rdeposit, "Deposit(address,address,uint256,string)");
 	TOPIC(t_swap, "Swap(address,address,address,uint256,uint256)");
 #undef TOPIC
-	(void)h;
 	esim_selector("transfer(address,uint256)", s->s_transfer);
 	esim_selector("deposit()", s->s_deposit);
 	esim_selector("withdraw(uint256)", s->s_withdraw);
