@@ -279,18 +279,22 @@ static void drain(struct esim *s, struct eheist *h)
 	memcpy(h->drain_tx[0], s->b.tx[s->b.n_tx - 1].hash, 32);
 	esim_call(s, top, h->victim, h->exploiter, eth, true, NULL, 0);
 	h->stolen[A_ETH] = eth;
+	/* the staking tokens, if the cold wallet still holds any (a second
+	 * heist on the same exchange finds none) */
 	u128 stk = s->a[h->victim].bal[A_STK];
-	esim_word_u128(in + 36, stk);
-	top = esim_tx(s, h->exploiter, h->victim, 0, 81000, false, true, in, sizeof in);
-	if (top < 0) { s->fault = "the second drain transaction does not fit its block"; return; }
-	memcpy(h->drain_tx[1], s->b.tx[s->b.n_tx - 1].hash, 32);
-	uint8_t call[68];
-	memcpy(call, s->s_transfer, 4);
-	esim_word_addr(call + 4, s->a[h->exploiter].addr);
-	esim_word_u128(call + 36, stk);
-	esim_call(s, top, h->victim, s->stk, 0, true, call, sizeof call);
-	esim_token_move(s, A_STK, h->victim, h->exploiter, stk);
-	h->stolen[A_STK] = stk;
+	if (stk) {
+		esim_word_u128(in + 36, stk);
+		top = esim_tx(s, h->exploiter, h->victim, 0, 81000, false, true, in, sizeof in);
+		if (top < 0) { s->fault = "the second drain transaction does not fit its block"; return; }
+		memcpy(h->drain_tx[1], s->b.tx[s->b.n_tx - 1].hash, 32);
+		uint8_t call[68];
+		memcpy(call, s->s_transfer, 4);
+		esim_word_addr(call + 4, s->a[h->exploiter].addr);
+		esim_word_u128(call + 36, stk);
+		esim_call(s, top, h->victim, s->stk, 0, true, call, sizeof call);
+		esim_token_move(s, A_STK, h->victim, h->exploiter, stk);
+		h->stolen[A_STK] = stk;
+	}
 	h->happened = true;
 	esim_date(s->b.time, h->date);
 }
@@ -329,7 +333,7 @@ static void step(struct esim *s, uint32_t i)
 	case ST_SPLIT: {
 		int32_t x = h->exploiter;
 		if (!st->stk_moved) {
-			if (esim_token_transfer_tx(s, x, A_STK, h->inter, s->a[x].bal[A_STK])) return;
+			if (s->a[x].bal[A_STK] && esim_token_transfer_tx(s, x, A_STK, h->inter, s->a[x].bal[A_STK])) return;
 			st->stk_moved = true;
 			u128 pot = s->a[x].bal[A_ETH] - 2 * ETHER, wsum = 0, w[64], paid = 0;
 			for (uint32_t j = 0; j < h->n_split; j++) wsum += (w[j] = sim_rng_range(&s->rng, 80, 120));
@@ -376,7 +380,8 @@ static void step(struct esim *s, uint32_t i)
 void esim_heists_block(struct esim *s)
 {
 	size_t first = s->b.n_tx;
-	for (uint32_t i = 0; i < s->n_h; i++) step(s, i);
+	/* the heists share the block's room: a different one goes first each block */
+	for (uint32_t k = 0; k < s->n_h; k++) step(s, (uint32_t)((s->b.number + k) % s->n_h));
 	for (size_t t = first; t < s->b.n_tx; t++) {
 		uint8_t hf = s->a[s->b.tx[t].from].heist;
 		if (!hf) continue;

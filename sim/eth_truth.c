@@ -66,7 +66,7 @@ static json_t *seeds_json(const struct esim *s, const struct eheist *h)
 {
 	json_t *a = json_array();
 	json_array_append_new(a, json_pack("{s:o}", "txid", jhash(h->drain_tx[0])));
-	json_array_append_new(a, json_pack("{s:o}", "txid", jhash(h->drain_tx[1])));
+	if (h->stolen[A_STK]) json_array_append_new(a, json_pack("{s:o}", "txid", jhash(h->drain_tx[1])));
 	json_array_append_new(a, json_pack("{s:o,s:o}", "txid", jhash(h->drain_tx[0]), "to", jaddr(s, h->exploiter)));
 	return a;
 }
@@ -115,8 +115,9 @@ static json_t *heist_json(const struct esim *s, const struct eheist *h)
 	for (uint32_t j = 0; j < h->n_postmix; j++) json_array_append_new(pm, jaddr(s, h->postmix[j]));
 	json_object_set_new(o, "postmix_accounts", pm);
 	json_object_set_new(o, "seeds", seeds_json(s, h));
-	json_object_set_new(o, "drain_txs", json_pack("{s:o,s:o}", "ETH", jhash(h->drain_tx[0]), "staking_token",
-						       jhash(h->drain_tx[1])));
+	json_t *dt = json_pack("{s:o}", "ETH", jhash(h->drain_tx[0]));
+	if (h->stolen[A_STK]) json_object_set_new(dt, "staking_token", jhash(h->drain_tx[1]));
+	json_object_set_new(o, "drain_txs", dt);
 	char k[43];
 	json_t *stolen = json_object();
 	for (int a = 0; a < A_N; a++)
