@@ -1050,6 +1050,64 @@ static void test_rpc_matches_csv(void **state)
 	free(dir);
 }
 
+/* The command line: --chain ethereum writes the export; Ethereum options
+ * are refused for Bitcoin; bad values are usage errors. */
+static void test_cli(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("ethsim-cli");
+	char cmd[8600], *out = NULL;
+	snprintf(cmd, sizeof cmd, "'%s' simulate --chain ethereum --out '%s/x' --blocks 150 --txs-per-block 5 --heists 1 "
+		 "--network dev --no-rpc --seed 4 -q 2>&1", TL_BINARY, dir);
+	assert_int_equal(tu_run(cmd, &out), 0);
+	free(out);
+	static const char *want[] = { "blocks.csv", "transactions.csv", "receipts.csv", "logs.csv", "token_transfers.csv",
+				      "traces.csv", "truth.json", "tags.csv", "heists.json" };
+	char path[4300];
+	struct stat sb;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		snprintf(path, sizeof path, "%s/x/%s", dir, want[i]);
+		assert_int_equal(stat(path, &sb), 0);
+	}
+	snprintf(path, sizeof path, "%s/x/rpc", dir);
+	assert_int_not_equal(stat(path, &sb), 0); /* --no-rpc */
+	snprintf(path, sizeof path, "%s/x/tags.csv", dir);
+	size_t len;
+	char *tags = (char *)tu_read_file(path, &len);
+	assert_non_null(strstr(tags, "\nethereum-dev,0x"));
+	free(tags);
+	/* the same run from the library is byte-identical */
+	snprintf(cmd, sizeof cmd, "%s/y", dir);
+	struct tl_eth_sim_params p;
+	tl_eth_sim_params_default(&p);
+	p.blocks = 150;
+	p.txs_per_block = 5;
+	p.mainnet = false;
+	p.rpc = false;
+	p.seed = 4;
+	struct tl_err err = { { 0 } };
+	assert_int_equal(tl_eth_sim_run(cmd, &p, NULL, &err), 0);
+	char xa[4300], ya[4300];
+	snprintf(xa, sizeof xa, "%s/x", dir);
+	snprintf(ya, sizeof ya, "%s/y", dir);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) assert_true(same_file(xa, ya, want[i]));
+	static const char *bad[] = { "--chain ethereum --out '%s/z' --blocks 149", "--chain ethereum --out '%s/z' --network sepolia",
+				     "--out '%s/z' --heists 2", "--chain dogecoin --out '%s/z'", "--chain ethereum --out '%s/z' --blocks x" };
+	static const int rc[] = { 1, 2, 2, 2, 2 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char args[4400];
+		snprintf(args, sizeof args, bad[i], dir);
+		snprintf(cmd, sizeof cmd, "'%s' simulate %s -q 2>&1", TL_BINARY, args);
+		out = NULL;
+		int r = tu_run(cmd, &out);
+		if (r != rc[i]) fail_msg("%s: exit %d, expected %d: %s", args, r, rc[i], out ? out : "");
+		assert_non_null(strstr(out, "simulate"));
+		free(out);
+	}
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1060,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_export_and_truth),
 		cmocka_unit_test(test_tags_import),
 		cmocka_unit_test(test_rpc_matches_csv),
+		cmocka_unit_test(test_cli),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
