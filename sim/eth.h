@@ -23,7 +23,8 @@
 struct tl_eth_sim_params {
 	uint64_t seed;           /* PRNG seed; everything derives from it */
 	uint32_t blocks;         /* blocks above genesis (>= TL_ETH_SIM_MIN_BLOCKS) */
-	uint32_t txs_per_block;  /* mean ordinary transactions per block (1..5000) */
+	uint32_t txs_per_block;  /* the economy's scale T (1..5000): 40 + 4T users, gas limit
+	                          * 90,000 T + 2,000,000; blocks carry about 1.2..1.4 T transactions */
 	uint32_t heists;         /* Bybit-shaped heists (0..TL_ETH_SIM_MAX_HEISTS) */
 	bool mainnet;            /* tags and heists name the chain "ethereum" (else "ethereum-dev") */
 	bool rpc;                /* also write DIR/rpc/ (JSON-RPC responses) */
