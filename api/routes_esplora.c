@@ -279,7 +279,9 @@ static void get_address(struct tl_api_req *req, void *ctx)
 }
 
 /* /txs, /txs/chain and /txs/chain/:last_seen_txid: 25 confirmed
- * transactions a page, newest first (there is no mempool). */
+ * transactions a page, newest first (there is no mempool). The cursor is
+ * the path's last_seen_txid or the query's after_txid; one that is not in
+ * the history answers []. */
 static void get_address_txs(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -289,6 +291,15 @@ static void get_address_txs(struct tl_api_req *req, void *ctx)
 	int have_last = 0;
 	if (tl_api_req_param(req, "last_seen_txid")) {
 		if (parse_hash(req, "last_seen_txid", "bad_txid", last) < 0) return;
+		have_last = 1;
+	} else if (tl_api_req_query(req, "after_txid")) {
+		/* The query form of the same cursor (mempool.space's clients
+		 * page /txs with it). */
+		const char *q = tl_api_req_query(req, "after_txid");
+		if (strlen(q) != 64 || tl_hash_from_hex(q, last) < 0) {
+			tl_api_reply_error(req, 400, "bad_txid", "after_txid '%s' is not a txid (64 hex digits)", q);
+			return;
+		}
 		have_last = 1;
 	}
 	struct tl_blkdir *d = tl_app_blkdir_get(app);

@@ -295,6 +295,28 @@ json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_er
 	return o;
 }
 
+/* The tx_num at which a history page resumes after txid: the newest
+ * transaction with that txid (txids repeat: BIP30) that is in addr_id's
+ * history. Returns 1 with *tx_num, 0 when no such transaction is in the
+ * history, -1 on a read error. */
+static int history_position(struct tl_store *s, uint64_t addr_id, const uint8_t txid[32], uint64_t *tx_num,
+			    struct tl_err *err)
+{
+	uint64_t nums[8];
+	int n = tl_store_txid_nums(s, txid, nums, 8, err);
+	if (n < 0) return -1;
+	for (int i = (n < 8 ? n : 8) - 1; i >= 0; i--) {
+		struct tl_hist_row row;
+		int k = tl_store_hist_page(s, addr_id, nums[i] + 1, &row, 1, err);
+		if (k < 0) return -1;
+		if (k == 1 && row.tx_num == nums[i]) {
+			*tx_num = nums[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
 			       const uint8_t *last_seen, int limit, struct tl_err *err)
 {
@@ -305,14 +327,17 @@ json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const ch
 	if (rc == 0 || limit <= 0) return a;
 	uint64_t before = UINT64_MAX;
 	if (last_seen) {
-		/* The newest tx_num with that txid that is in this history. */
-		uint64_t nums[8];
-		int n = tl_store_txid_nums(s, last_seen, nums, 8, err);
-		if (n < 0) {
-			json_decref(a);
-			return NULL;
+		int rc2 = history_position(s, id, last_seen, &before, err);
+		if (rc2 <= 0) {
+			/* An unknown txid, or one outside this history, ends the
+			 * listing (as electrs): never the first page again, which
+			 * would make a paging client loop. */
+			if (rc2 < 0) {
+				json_decref(a);
+				return NULL;
+			}
+			return a;
 		}
-		if (n > 0) before = nums[(n < 8 ? n : 8) - 1];
 	}
 	struct tl_hist_row *rows = malloc((size_t)limit * sizeof *rows);
 	if (!rows) abort();

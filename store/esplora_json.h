@@ -40,7 +40,9 @@ json_t *tl_esplora_outspends(struct tl_store *s, const struct tl_tx_rec *r, stru
 json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err);
 /* Confirmed transactions of an address, newest first, at most limit,
  * starting after the transaction last_seen (NULL = from the newest), as
- * /address/:address/txs/chain[/:last_seen_txid]. */
+ * /address/:address/txs/chain[/:last_seen_txid]. A last_seen that is not
+ * in the address's history (unknown, or another address's) gives an
+ * empty array, as electrs. */
 json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
 			       const uint8_t *last_seen, int limit, struct tl_err *err);
 /* Utxo objects of an address (/address/:address/utxo): txid, vout,
