@@ -9,6 +9,7 @@
 #include "chain/bytes.h"
 #include "chain/block.h"
 #include "chain/hash.h"
+#include "chain/merkle_proof.h"
 #include "chain/script.h"
 #include "chain/script_asm.h"
 #include "chain/tx.h"
@@ -416,4 +417,145 @@ json_t *tl_esplora_block(const struct tl_block_rec *b)
 	json_object_set_new(o, "bits", json_integer(b->bits));
 	json_object_set_new(o, "difficulty", json_real(tl_bits_difficulty(b->bits)));
 	return o;
+}
+
+json_t *tl_esplora_block_status(struct tl_store *s, const uint8_t hash[32], struct tl_err *err)
+{
+	struct tl_block_rec b;
+	int rc = tl_store_block_by_hash(s, hash, &b, err);
+	if (rc < 0) return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "in_best_chain", json_boolean(rc == 1));
+	if (rc == 0) return o;
+	json_object_set_new(o, "height", json_integer(b.height));
+	struct tl_block_rec next;
+	rc = tl_store_block_by_height(s, b.height + 1, &next, err);
+	if (rc < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	if (rc == 1) json_object_set_new(o, "next_best", hash_json(next.hash));
+	return o;
+}
+
+int tl_esplora_block_txids(struct tl_store *s, const struct tl_block_rec *b, uint8_t (**ids)[32], struct tl_err *err)
+{
+	uint8_t(*v)[32] = malloc((b->n_tx ? b->n_tx : 1) * (size_t)32);
+	if (!v) abort();
+	for (uint32_t i = 0; i < b->n_tx; i++) {
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(s, b->first_tx_num + i, &r, err);
+		if (rc != 1) {
+			if (rc == 0) tl_err_set(err, "transaction %u of block %d missing from the index", i, b->height);
+			free(v);
+			return -1;
+		}
+		memcpy(v[i], r.txid, 32);
+		tl_tx_rec_free(&r);
+	}
+	*ids = v;
+	return 0;
+}
+
+json_t *tl_esplora_block_txs(struct tl_store *s, struct tl_blkdir *d, const struct tl_block_rec *b, uint32_t start,
+			     int limit, struct tl_err *err)
+{
+	json_t *a = json_array();
+	for (uint32_t i = start; i < b->n_tx && limit > 0; i++, limit--) {
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(s, b->first_tx_num + i, &r, err);
+		json_t *j = rc == 1 ? tl_esplora_tx(s, d, &r, err) : NULL;
+		if (rc == 1) tl_tx_rec_free(&r);
+		if (!j) {
+			if (rc == 0) tl_err_set(err, "transaction %u of block %d missing from the index", i, b->height);
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+int tl_esplora_block_raw(struct tl_blkdir *d, const struct tl_block_rec *b, uint8_t **out, struct tl_err *err)
+{
+	if (b->size < 80) return tl_err_set(err, "block %d: indexed size %u is under a header", b->height, b->size);
+	uint8_t *buf = malloc(b->size);
+	if (!buf) abort();
+	if (tl_blkdir_read_at(d, b->file, b->offset, buf, b->size, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	uint8_t h[32];
+	tl_sha256d(buf, 80, h);
+	if (memcmp(h, b->hash, 32) != 0) {
+		free(buf);
+		return tl_err_set(err, "blk%05u.dat no longer holds block %d at the indexed offset", b->file, b->height);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The block of r, its txids and r's position among them. 0 or -1. */
+static int tx_block(struct tl_store *s, const struct tl_tx_rec *r, struct tl_block_rec *b, uint8_t (**ids)[32],
+		    size_t *pos, struct tl_err *err)
+{
+	int rc = tl_store_block_by_height(s, r->height, b, err);
+	if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "block %d of the transaction missing", r->height);
+	if (r->tx_num < b->first_tx_num || r->tx_num - b->first_tx_num >= b->n_tx)
+		return tl_err_set(err, "transaction %llu is not in block %d", (unsigned long long)r->tx_num, b->height);
+	*pos = (size_t)(r->tx_num - b->first_tx_num);
+	return tl_esplora_block_txids(s, b, ids, err);
+}
+
+json_t *tl_esplora_merkle_proof(struct tl_store *s, const struct tl_tx_rec *r, struct tl_err *err)
+{
+	struct tl_block_rec b;
+	uint8_t(*ids)[32];
+	size_t pos;
+	if (tx_block(s, r, &b, &ids, &pos, err) < 0) return NULL;
+	uint8_t branch[64][32];
+	int depth;
+	int rc = tl_merkle_branch((const uint8_t(*)[32])ids, b.n_tx, pos, branch, &depth);
+	free(ids);
+	if (rc < 0) {
+		tl_err_set(err, "no merkle branch for position %zu of %u", pos, b.n_tx);
+		return NULL;
+	}
+	json_t *m = json_array();
+	for (int i = 0; i < depth; i++) json_array_append_new(m, hash_json(branch[i]));
+	return json_pack("{s:i,s:o,s:I}", "block_height", b.height, "merkle", m, "pos", (json_int_t)pos);
+}
+
+char *tl_esplora_merkleblock_hex(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r,
+				 struct tl_err *err)
+{
+	struct tl_block_rec b;
+	uint8_t(*ids)[32];
+	size_t pos;
+	if (tx_block(s, r, &b, &ids, &pos, err) < 0) return NULL;
+	uint8_t header[80], h[32];
+	if (tl_blkdir_read_at(d, b.file, b.offset, header, 80, err) < 0) {
+		free(ids);
+		return NULL;
+	}
+	tl_sha256d(header, 80, h);
+	if (memcmp(h, b.hash, 32) != 0) {
+		free(ids);
+		tl_err_set(err, "blk%05u.dat no longer holds block %d at the indexed offset", b.file, b.height);
+		return NULL;
+	}
+	struct tl_buf out;
+	tl_buf_init(&out);
+	int rc = tl_merkleblock_proof(header, (const uint8_t(*)[32])ids, b.n_tx, pos, &out);
+	free(ids);
+	char *hex = NULL;
+	if (rc < 0) {
+		tl_err_set(err, "no merkleblock for position %zu of %u", pos, b.n_tx);
+	} else {
+		hex = malloc(2 * out.len + 1);
+		if (!hex) abort();
+		tl_hex_encode(out.data, out.len, hex);
+	}
+	tl_buf_free(&out);
+	return hex;
 }
