@@ -764,6 +764,9 @@ static void dispatch(struct tl_api_req *req, void *ctx)
 
 int tl_routes_esplora(struct tl_app *app, struct tl_err *err)
 {
+	/* The contract describing these routes (and the others) comes with
+	 * them. */
+	if (tl_routes_openapi(app, err) < 0) return -1;
 	for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
 		if (tl_api_route(app->srv, ROUTES[i].methods, ROUTES[i].pattern, TL_ROLE_SCREEN, dispatch, app, err) < 0)
 			return -1;
