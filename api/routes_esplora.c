@@ -687,6 +687,11 @@ static const struct esplora_route {
 	{ TL_GET, "/api/block/:hash/header", get_block_header },
 	{ TL_GET, "/api/block/:hash/raw", get_block_raw },
 	{ TL_GET, "/api/block-height/:height", get_block_height },
+	/* mempool.space's backend paths for the same answers, which its
+	 * client library (mempool.js) calls for blocks. */
+	{ TL_GET, "/api/v1/block/:hash", get_block },
+	{ TL_GET, "/api/v1/blocks", get_blocks },
+	{ TL_GET, "/api/v1/blocks/:start_height", get_blocks },
 	{ TL_POST, "/api/tx", post_tx },
 	{ TL_GET, "/api/tx/:txid", get_tx },
 	{ TL_GET, "/api/tx/:txid/status", get_tx_status },
