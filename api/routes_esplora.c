@@ -556,15 +556,36 @@ static void post_tx(struct tl_api_req *req, void *ctx)
 			   "broadcast transactions (send them through a Bitcoin node)");
 }
 
-/* ---- addresses ---- */
+/* ---- addresses and scripthashes ---- */
+
+/* The subject of an /address/:address or /scripthash/:hash route. */
+struct owner {
+	const char *address; /* NULL for a scripthash */
+	uint8_t sh[32];      /* SHA-256 order */
+};
+
+/* Reads and checks the subject; replies 400 and returns -1 when bad. */
+static int load_owner(struct tl_api_req *req, struct tl_app *app, struct owner *o)
+{
+	o->address = tl_api_req_param(req, "address");
+	if (o->address) return tl_app_check_address(req, app, o->address);
+	const char *h = tl_api_req_param(req, "hash");
+	if (!h || strlen(h) != 64 || tl_hash_from_hex(h, o->sh) < 0) {
+		tl_api_reply_error(req, 400, "bad_scripthash",
+				   "'%s' is not a scripthash (SHA-256 of a scriptPubKey, 64 hex digits, reversed)",
+				   h ? h : "");
+		return -1;
+	}
+	return 0;
+}
 
 static void get_address(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
-	const char *addr = tl_api_req_param(req, "address");
-	if (tl_app_check_address(req, app, addr) < 0) return;
+	struct owner o;
+	if (load_owner(req, app, &o) < 0) return;
 	struct tl_err err;
-	json_t *j = tl_esplora_address(app->store, addr, &err);
+	json_t *j = o.address ? tl_esplora_address(app->store, o.address, &err) : tl_esplora_scripthash(app->store, o.sh, &err);
 	if (j) cache_for(req, TTL_SHORT);
 	reply_view(req, j, &err);
 }
@@ -576,8 +597,8 @@ static void get_address(struct tl_api_req *req, void *ctx)
 static void get_address_txs(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
-	const char *addr = tl_api_req_param(req, "address");
-	if (tl_app_check_address(req, app, addr) < 0) return;
+	struct owner o;
+	if (load_owner(req, app, &o) < 0) return;
 	uint8_t last[32];
 	int have_last = 0;
 	if (tl_api_req_param(req, "last_seen_txid")) {
@@ -599,18 +620,19 @@ static void get_address_txs(struct tl_api_req *req, void *ctx)
 		return;
 	}
 	struct tl_err err;
-	json_t *j = tl_esplora_address_txs(app->store, d, addr, have_last ? last : NULL, ESPLORA_TXS_PER_PAGE,
-					   &err);
+	const uint8_t *cursor = have_last ? last : NULL;
+	json_t *j = o.address ? tl_esplora_address_txs(app->store, d, o.address, cursor, ESPLORA_TXS_PER_PAGE, &err)
+			      : tl_esplora_scripthash_txs(app->store, d, o.sh, cursor, ESPLORA_TXS_PER_PAGE, &err);
 	tl_app_blkdir_put(app, d);
 	if (j) cache_for(req, TTL_SHORT);
 	reply_view(req, j, &err);
 }
 
-/* No mempool: an address's unconfirmed transactions are none. */
+/* No mempool: unconfirmed transactions are none. */
 static void get_address_txs_mempool(struct tl_api_req *req, void *ctx)
 {
-	struct tl_app *app = ctx;
-	if (tl_app_check_address(req, app, tl_api_req_param(req, "address")) < 0) return;
+	struct owner o;
+	if (load_owner(req, ctx, &o) < 0) return;
 	cache_for(req, TTL_SHORT);
 	tl_api_reply_json(req, 200, json_array());
 }
@@ -618,17 +640,18 @@ static void get_address_txs_mempool(struct tl_api_req *req, void *ctx)
 static void get_address_utxo(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
-	const char *addr = tl_api_req_param(req, "address");
-	if (tl_app_check_address(req, app, addr) < 0) return;
+	struct owner o;
+	if (load_owner(req, app, &o) < 0) return;
 	uint64_t id;
 	struct tl_err err;
-	int rc = tl_store_addr_id_of_string(app->store, addr, &id, &err);
+	int rc = o.address ? tl_store_addr_id_of_string(app->store, o.address, &id, &err)
+			   : tl_store_addr_id_of_scripthash(app->store, o.sh, &id, &err);
 	if (rc < 0) {
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
 	if (rc == 1) {
-		/* Count first (from the address's totals, no scan), to answer
+		/* Count first (from the owner's totals, no scan), to answer
 		 * the cap with a clear error. */
 		int n = tl_store_addr_utxos(app->store, id, NULL, 0, &err);
 		if (n < 0) {
@@ -639,13 +662,14 @@ static void get_address_utxo(struct tl_api_req *req, void *ctx)
 			tl_api_reply_error_extra(
 				req, 400, "too_many_utxos",
 				json_pack("{s:s,s:i,s:i,s:s}", "limit", "utxos", "max", ESPLORA_UTXO_LIMIT, "count", n,
-					  "narrow", "page through /api/address/:address/txs/chain instead"),
+					  "narrow", "page through /txs/chain instead"),
 				"Too many history entries: the address has %d unspent outputs, over the limit of %d", n,
 				ESPLORA_UTXO_LIMIT);
 			return;
 		}
 	}
-	json_t *j = tl_esplora_address_utxo(app->store, addr, ESPLORA_UTXO_LIMIT, &err);
+	json_t *j = o.address ? tl_esplora_address_utxo(app->store, o.address, ESPLORA_UTXO_LIMIT, &err)
+			      : tl_esplora_scripthash_utxo(app->store, o.sh, ESPLORA_UTXO_LIMIT, &err);
 	if (j) cache_for(req, TTL_SHORT);
 	reply_view(req, j, &err);
 }
@@ -707,6 +731,12 @@ static const struct esplora_route {
 	{ TL_GET, "/api/address/:address/txs/chain/:last_seen_txid", get_address_txs },
 	{ TL_GET, "/api/address/:address/txs/mempool", get_address_txs_mempool },
 	{ TL_GET, "/api/address/:address/utxo", get_address_utxo },
+	{ TL_GET, "/api/scripthash/:hash", get_address },
+	{ TL_GET, "/api/scripthash/:hash/txs", get_address_txs },
+	{ TL_GET, "/api/scripthash/:hash/txs/chain", get_address_txs },
+	{ TL_GET, "/api/scripthash/:hash/txs/chain/:last_seen_txid", get_address_txs },
+	{ TL_GET, "/api/scripthash/:hash/txs/mempool", get_address_txs_mempool },
+	{ TL_GET, "/api/scripthash/:hash/utxo", get_address_utxo },
 	{ TL_GET, "/api/mempool", get_mempool },
 	{ TL_GET, "/api/mempool/txids", get_mempool_list },
 	{ TL_GET, "/api/mempool/recent", get_mempool_list },

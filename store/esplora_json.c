@@ -279,10 +279,11 @@ static json_t *stats_json(const struct tl_addr_info *a)
 	return o;
 }
 
-json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err)
+/* {name: value, chain_stats, mempool_stats} of owner id (rc: whether
+ * it was found). */
+static json_t *owner_json(struct tl_store *s, const char *name, const char *value, int rc, uint64_t id,
+			  struct tl_err *err)
 {
-	uint64_t id;
-	int rc = tl_store_addr_id_of_string(s, address, &id, err);
 	if (rc < 0) return NULL;
 	struct tl_addr_info a;
 	if (rc == 1) {
@@ -290,10 +291,26 @@ json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_er
 		if (rc < 0) return NULL;
 	}
 	json_t *o = json_object();
-	json_object_set_new(o, "address", json_string(address));
+	json_object_set_new(o, name, json_string(value));
 	json_object_set_new(o, "chain_stats", stats_json(rc == 1 ? &a : NULL));
 	json_object_set_new(o, "mempool_stats", stats_json(NULL));
 	return o;
+}
+
+json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_json(s, "address", address, rc, id, err);
+}
+
+json_t *tl_esplora_scripthash(struct tl_store *s, const uint8_t sh[32], struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	char hex[65];
+	tl_hash_to_hex(sh, hex);
+	return owner_json(s, "scripthash", hex, rc, id, err);
 }
 
 /* The tx_num at which a history page resumes after txid: the newest
@@ -318,11 +335,9 @@ static int history_position(struct tl_store *s, uint64_t addr_id, const uint8_t 
 	return 0;
 }
 
-json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
-			       const uint8_t *last_seen, int limit, struct tl_err *err)
+static json_t *owner_txs(struct tl_store *s, struct tl_blkdir *d, int rc, uint64_t id, const uint8_t *last_seen,
+			 int limit, struct tl_err *err)
 {
-	uint64_t id;
-	int rc = tl_store_addr_id_of_string(s, address, &id, err);
 	if (rc < 0) return NULL;
 	json_t *a = json_array();
 	if (rc == 0 || limit <= 0) return a;
@@ -363,10 +378,24 @@ json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const ch
 	return a;
 }
 
-json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err)
+json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
+			       const uint8_t *last_seen, int limit, struct tl_err *err)
 {
-	uint64_t id;
+	uint64_t id = 0;
 	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_txs(s, d, rc, id, last_seen, limit, err);
+}
+
+json_t *tl_esplora_scripthash_txs(struct tl_store *s, struct tl_blkdir *d, const uint8_t sh[32],
+				  const uint8_t *last_seen, int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	return owner_txs(s, d, rc, id, last_seen, limit, err);
+}
+
+static json_t *owner_utxo(struct tl_store *s, int rc, uint64_t id, int limit, struct tl_err *err)
+{
 	if (rc < 0) return NULL;
 	json_t *a = json_array();
 	if (rc == 0) return a;
@@ -398,6 +427,20 @@ json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int lim
 		return NULL;
 	}
 	return a;
+}
+
+json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_utxo(s, rc, id, limit, err);
+}
+
+json_t *tl_esplora_scripthash_utxo(struct tl_store *s, const uint8_t sh[32], int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	return owner_utxo(s, rc, id, limit, err);
 }
 
 json_t *tl_esplora_block(const struct tl_block_rec *b)

@@ -50,6 +50,15 @@ json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const ch
  * "Too many history entries". */
 json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err);
 
+/* The same three for a scripthash (/scripthash/:hash...: SHA-256 of a
+ * scriptPubKey, sh in SHA-256's byte order; the URL's hex is reversed
+ * like a txid, as electrs): the object names it "scripthash" instead of
+ * "address". A scripthash never seen gives zero stats and empty lists. */
+json_t *tl_esplora_scripthash(struct tl_store *s, const uint8_t sh[32], struct tl_err *err);
+json_t *tl_esplora_scripthash_txs(struct tl_store *s, struct tl_blkdir *d, const uint8_t sh[32],
+				  const uint8_t *last_seen, int limit, struct tl_err *err);
+json_t *tl_esplora_scripthash_utxo(struct tl_store *s, const uint8_t sh[32], int limit, struct tl_err *err);
+
 /* Block object (/block/:hash): id, height, version, timestamp, tx_count,
  * size, weight, merkle_root, previousblockhash (null for genesis),
  * mediantime, nonce, bits, difficulty. */
