@@ -24,6 +24,10 @@ struct tl_export_opts {
 int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t **out, struct tl_err *err)
         __attribute__((warn_unused_result));
 
+/* How a btc-transaction object of the theft itself starts its comment,
+ * followed by "; every output" or "; output N" per stolen output. */
+#define TL_MISP_SEED_MARK "seed of the trace (stolen funds)"
+
 /* The MISP event (MISP's JSON: {"Event": {...}}) of a trace. Returns 0
  * with *out, or -1 with err. */
 int tl_misp_export(const json_t *trace, const struct tl_export_opts *o, json_t **out, struct tl_err *err)

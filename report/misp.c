@@ -132,7 +132,24 @@ int tl_misp_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 		if (!kind || !tid || strcmp(kind, "tx")) continue;
 		char btc[32];
 		tl_sat_to_btc((unsigned long long)json_integer_value(json_object_get(outv, tid)), btc);
-		json_t *ob = object("btc-transaction", T_TX_UUID, T_TX_VER, tid, "stolen funds moved out of it (value_BTC)", ts);
+		/* the theft's own transactions say which outputs were stolen, in
+		 * the form tl_share_import reads back */
+		char marks[400] = "";
+		size_t k, ml = 0;
+		json_t *so;
+		json_array_foreach(json_object_get(trace, "seed_outputs"), k, so) {
+			const char *t = json_string_value(json_object_get(so, "txid"));
+			const char *op = json_string_value(json_object_get(so, "outpoint"));
+			int n = 0;
+			if (t && !strcmp(t, tid)) n = snprintf(marks + ml, sizeof marks - ml, "; every output");
+			else if (op && strlen(op) > 65 && !strncmp(op, tid, 64) && op[64] == ':')
+				n = snprintf(marks + ml, sizeof marks - ml, "; output %.10s", op + 65);
+			if (n > 0 && (size_t)n < sizeof marks - ml) ml += (size_t)n;
+		}
+		char comment[600];
+		if (ml) snprintf(comment, sizeof comment, "%s%s", TL_MISP_SEED_MARK, marks);
+		else snprintf(comment, sizeof comment, "stolen funds moved out of it (value_BTC)");
+		json_t *ob = object("btc-transaction", T_TX_UUID, T_TX_VER, tid, comment, ts);
 		json_t *at = json_object_get(ob, "Attribute");
 		json_array_append_new(at, attr(tid, "transaction-number", "text", tid, 0));
 		json_array_append_new(at, attr(tid, "value_BTC", "float", btc, 0));

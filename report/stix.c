@@ -354,9 +354,12 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 		json_array_append_new(refs, json_string(oid));
 	}
 	json_object_set_new(rep, "object_refs", refs);
-	json_t *x = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "heist", hid ? json_string(hid) : json_null(), "tip", tip,
+	/* seed_outputs: where the theft starts ("txid" or "txid:vout"), so that
+	 * an importer can seed exactly the stolen outputs */
+	json_t *x = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "heist", hid ? json_string(hid) : json_null(), "tip", tip,
 	                      "network", json_object_get(trace, "network"), "policy", json_object_get(trace, "policy"),
-	                      "params", json_object_get(trace, "params"), "totals", tot);
+	                      "params", json_object_get(trace, "params"), "totals", tot, "seed_outputs",
+	                      json_object_get(trace, "seed_outputs"));
 	json_decref(json_object_get(x, "heist")); /* O took its own reference */
 	json_object_set_new(rep, "x_taintline_trace", x);
 	add(&b, rep);
