@@ -5,7 +5,9 @@
  * template with the template's type; required and requiredOneOf present;
  * the TLP tag of each level; the actor as a threat-actor galaxy cluster
  * with the sources; amounts (exact decimal text) adding up to the trace's
- * totals; the same trace gives the same event. */
+ * totals; the same trace gives the same event; imported back as a
+ * partner's event: tags with the TLP tag's level, the theft as a heist
+ * seeded from the marked transaction, nothing new the second time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "report/export.h"
+#include "report/import.h"
 #include "tests/sharefix.h"
 
 static struct sharefix fx;
@@ -182,11 +185,54 @@ static void test_tlp_tags(void **state)
 	}
 }
 
+static void test_import(void **state)
+{
+	(void)state;
+	json_t *e = export(TL_TLP_GREEN);
+	struct tl_share_import_opts o = { .source = "Partner CERT", .tlp = TL_TLP_RED, .confidence = -1 };
+	struct tl_share_import_report r1, r2;
+	struct tl_err err;
+	if (tl_share_import(fx.st, e, &o, &r1, &err)) fail_msg("import: %s", err.msg);
+	assert_string_equal(r1.format, "misp");
+	/* one tag per wallet and per reached address (same address twice is one tag) */
+	assert_true(r1.tags_stored > 0);
+	assert_int_equal(r1.heists_added, 1);
+	assert_true(r1.seeds >= 1);
+	if (tl_share_import(fx.st, e, &o, &r2, &err)) fail_msg("import: %s", err.msg);
+	assert_int_equal(r2.tags_existing, r1.tags_stored);
+	assert_int_equal(r2.heists_added, 0);
+	/* the seeds are the trace's seed transactions */
+	struct tl_heist_info hi;
+	memset(&hi, 0, sizeof hi);
+	assert_int_equal(tl_heist_get(fx.st, r1.heist_id, &hi, &err), 1);
+	json_t *def = json_loads(hi.json, 0, NULL);
+	free(hi.json);
+	assert_string_equal(json_string_value(json_object_get(def, "tlp")), "green");
+	assert_string_equal(json_string_value(json_object_get(def, "actor")), SF_ACTOR);
+	size_t i;
+	json_t *sd;
+	json_array_foreach(json_object_get(def, "seeds"), i, sd) {
+		const char *tx = json_string_value(json_object_get(sd, "txid"));
+		int found = 0;
+		size_t k;
+		json_t *so;
+		json_array_foreach(json_object_get(fx.trace, "seed_outputs"), k, so) {
+			const char *a = json_string_value(json_object_get(so, "txid"));
+			const char *b = json_string_value(json_object_get(so, "outpoint"));
+			found |= (a && !strcmp(a, tx)) || (b && !strncmp(b, tx, 64));
+		}
+		if (!found) fail_msg("seed %s is not one of the trace's", tx);
+	}
+	json_decref(def);
+	json_decref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_templates_and_amounts),
 		cmocka_unit_test(test_tlp_tags),
+		cmocka_unit_test(test_import),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

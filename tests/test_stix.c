@@ -8,8 +8,12 @@
  *     is caught);
  *   - the actor with its attribution and sources, the amounts of the flows
  *     against the trace's totals, one indicator per held address;
- *   - the same trace gives the same bundle. The JSON schema validation is
- *     test_stix_schema. */
+ *   - the same trace gives the same bundle;
+ *   - import of the bundle as a partner's: held addresses become thief
+ *     tags with the partner as source and the TLP level in the notes, the
+ *     theft a heist whose trace on this database has the original's
+ *     totals; a second import adds nothing; malformed input is refused.
+ * The JSON schema validation is test_stix_schema. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +26,7 @@
 #include <jansson.h>
 
 #include "report/export.h"
+#include "report/import.h"
 #include "report/sign.h"
 #include "report/tlp.h"
 #include "report/uuid.h"
@@ -232,6 +237,85 @@ static void test_contents(void **state)
 	json_decref(b);
 }
 
+struct tagseen {
+	const char *source;
+	int found, thief;
+	char notes[200];
+};
+static int tag_cb(void *ctx, const struct tl_tag_rec *t)
+{
+	struct tagseen *ts = ctx;
+	if (!t->source || strcmp(t->source, ts->source)) return 0;
+	ts->found++;
+	ts->thief |= t->category && !strcmp(t->category, "thief");
+	snprintf(ts->notes, sizeof ts->notes, "%s", t->notes ? t->notes : "");
+	return 0;
+}
+
+static void test_import(void **state)
+{
+	(void)state;
+	json_t *b = export(TL_TLP_AMBER);
+	struct tl_share_import_opts o = { .source = "Partner FIU", .tlp = TL_TLP_RED, .confidence = 80 };
+	struct tl_share_import_report r1, r2;
+	struct tl_err err;
+	if (tl_share_import(fx.st, b, &o, &r1, &err)) fail_msg("import: %s", err.msg);
+	assert_string_equal(r1.format, "stix");
+	assert_true(r1.tags_stored > 0);
+	assert_int_equal(r1.tags_existing, 0);
+	assert_int_equal(r1.heists_added, 1);
+	assert_true(r1.seeds > 0);
+	/* twice: nothing new */
+	if (tl_share_import(fx.st, b, &o, &r2, &err)) fail_msg("import: %s", err.msg);
+	assert_int_equal(r2.tags_stored, r1.tags_stored);
+	assert_int_equal(r2.tags_existing, r1.tags_stored);
+	assert_int_equal(r2.heists_added, 0);
+	assert_string_equal(r2.heist_id, r1.heist_id);
+	/* a held address: a thief tag from the partner, TLP kept, confidence default */
+	const char *held = json_string_value(json_object_get(json_array_get(json_object_get(fx.trace, "holdings"), 0), "address"));
+	struct tagseen ts = { .source = "Partner FIU" };
+	assert_true(tl_tags_of_address(fx.st, NULL, held, tag_cb, &ts, &err) >= 1);
+	assert_int_equal(ts.found, 1);
+	assert_true(ts.thief);
+	assert_non_null(strstr(ts.notes, "TLP:AMBER"));
+	/* the imported theft traces like the original */
+	struct tl_heist_info hi;
+	memset(&hi, 0, sizeof hi);
+	assert_int_equal(tl_heist_get(fx.st, r1.heist_id, &hi, &err), 1);
+	assert_non_null(strstr(hi.json, "\"tlp\""));
+	assert_non_null(strstr(hi.json, SF_ACTOR));
+	struct tl_registry *reg = NULL;
+	if (tl_heist_parse(&hi, &reg, &err)) fail_msg("%s", err.msg);
+	free(hi.json);
+	struct tl_trace_seeds s;
+	tl_trace_seeds_init(&s);
+	if (tl_trace_seeds_add_heist(fx.sg, &reg->heists[0], &s, &err)) fail_msg("%s", err.msg);
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	json_t *t2 = NULL;
+	if (tl_trace_run(fx.sg, &s, &p, &t2, &err)) fail_msg("%s", err.msg);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(t2, "totals"), "seeded_sat")),
+	                 json_integer_value(json_object_get(json_object_get(fx.trace, "totals"), "seeded_sat")));
+	json_decref(t2);
+	tl_trace_seeds_free(&s);
+	tl_registry_free(reg);
+	/* --tlp overrides the markings */
+	o.tlp_override = 1;
+	o.source = "Partner Two";
+	if (tl_share_import(fx.st, b, &o, &r2, &err)) fail_msg("import: %s", err.msg);
+	struct tagseen t3 = { .source = "Partner Two" };
+	assert_true(tl_tags_of_address(fx.st, NULL, held, tag_cb, &t3, &err) >= 1);
+	assert_non_null(strstr(t3.notes, "TLP:RED"));
+	/* malformed: refused, nothing written */
+	json_t *bad = json_pack("{s:s,s:i}", "type", "bundle", "objects", 3);
+	assert_int_equal(tl_share_import(fx.st, bad, &o, &r2, &err), -1);
+	json_decref(bad);
+	o.source = "bad/name";
+	assert_int_equal(tl_share_import(fx.st, b, &o, &r2, &err), -1);
+	json_decref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_tlp_levels),
 		cmocka_unit_test(test_bundle),
 		cmocka_unit_test(test_contents),
+		cmocka_unit_test(test_import),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
