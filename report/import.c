@@ -39,7 +39,7 @@ static void csv_tag(struct tl_buf *b, const char *chain, const char *address, co
 	for (char *p = notes + 4; *p && *p != ';'; p++) *p = (char)toupper((unsigned char)*p);
 	csv_field(b, chain, 0);
 	csv_field(b, address, 0);
-	csv_field(b, label, 0);
+	csv_field(b, label && *label ? label : "shared wallet", 0);
 	csv_field(b, category, 0);
 	csv_field(b, source, 0);
 	csv_field(b, conf, 0);

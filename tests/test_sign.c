@@ -110,6 +110,8 @@ static void test_canonical(void **state)
 	canon_is("{\"z\":null,\"A\":true,\"a\":false,\"_\":-7}", "{\"A\":true,\"_\":-7,\"a\":false,\"z\":null}");
 	canon_is("{\"s\":\"caf\\u00e9 \\\"q\\\" \\\\ /\\n\"}", "{\"s\":\"caf\xc3\xa9 \\\"q\\\" \\\\ /\\n\"}");
 	canon_is("[9007199254740993, 0.5]", "[9007199254740993,0.5]");
+	canon_is("{\"c\":\"\\u001f\\t\"}", "{\"c\":\"\\u001F\\t\"}");
+	canon_is("[0.84]", "[0.83999999999999997]");
 	/* the tagged hash is SHA256(SHA256(tag)||SHA256(tag)||data), computed naively */
 	uint8_t th[32], buf[64 + 3], want[32], got[32];
 	tl_sha256(TL_SIGN_TAG, strlen(TL_SIGN_TAG), th);
