@@ -4,6 +4,8 @@
  *     embedded below): public keys, exact
  *     signatures with the given aux_rand, and every verification result;
  *   - the canonical serialization against hand-written canonical forms;
+ *   - the HTML report of a signed trace shows its manifest (key, heist
+ *     attribution and sources, definition and tag source digests);
  *   - signing-key files: mode 0600, read back, refused when readable by
  *     others or malformed;
  *   - the demo heist's trace signed and verified, then tampered with three
@@ -217,6 +219,23 @@ static void test_signed_trace_and_tampering(void **state)
 	assert_int_equal(tl_verify_document(back, pub, reason, sizeof reason, &err), 1);
 	json_decref(back);
 
+	/* the HTML report shows the manifest to the reader */
+	char *html = NULL;
+	size_t hl = 0;
+	assert_int_equal(tl_report_html(doc, &html, &hl, &err), 0);
+	char ph[65];
+	tl_hex_encode(pub, 32, ph);
+	assert_non_null(strstr(html, "<h2>Provenance"));
+	assert_non_null(strstr(html, ph));
+	assert_non_null(strstr(html, SF_ACTOR));
+	assert_non_null(strstr(html, "https&#58;//example.invalid/advisory-2")); /* SF_SOURCE2, shown as text */
+	const json_t *ts0 = json_array_get(json_object_get(json_object_get(json_object_get(doc, "signature"), "manifest"),
+	                                                   "tag_sources"), 0);
+	assert_non_null(strstr(html, json_string_value(json_object_get(ts0, "sha256"))));
+	assert_non_null(strstr(html, json_string_value(json_object_get(
+	                                     json_array_get(json_object_get(json_object_get(doc, "provenance"), "heists"), 0),
+	                                     "definition_sha256"))));
+	free(html);
 	/* 1. an amount changed */
 	json_t *t1 = json_deep_copy(doc);
 	json_t *e0 = json_array_get(json_object_get(t1, "endpoints"), 0);
