@@ -24,7 +24,9 @@ static void usage(FILE *f)
 	           "  Writes the trace of a heist as a STIX 2.1 bundle or a MISP event, every object\n"
 	           "  marked with the TLP 2.0 level (clear, green, amber, amber+strict, red).\n"
 	           "  --heist ID       trace this stored heist (taintline heist import) with the trace\n"
-	           "                   command's defaults (max-hops %u) and --policy (default haircut)\n"
+	           "                   command's defaults (max-hops %u) and --policy (default haircut);\n"
+	           "                   a heist marked with a TLP level (\"tlp\" in its definition, e.g. one\n"
+	           "                   a partner shared) is refused at a wider level\n"
 	           "  --trace FILE     export a saved trace result (trace --format json) instead\n"
 	           "  --producer NAME  the organisation named as the producer (default taintline)\n"
 	           "  --sign KEYFILE   sign the export (taintline keys signing-key); with --db the\n"
@@ -32,14 +34,21 @@ static void usage(FILE *f)
 	           TL_TRACE_DEFAULT_MAX_HOPS);
 }
 
-/* The trace of a stored heist; 0 with *out or -1 with err. */
-static int trace_heist(struct tl_storegraph *sg, const char *id, enum tl_policy pol, json_t **out, struct tl_err *err)
+/* The trace of a stored heist; 0 with *out or -1 with err (also when the
+ * heist's own TLP level is narrower than the export's). */
+static int trace_heist(struct tl_storegraph *sg, const char *id, enum tl_policy pol, enum tl_tlp tlp, json_t **out,
+                       struct tl_err *err)
 {
 	struct tl_heist_info hi;
 	memset(&hi, 0, sizeof hi);
 	int r = tl_heist_get(tl_storegraph_store(sg), id, &hi, err);
 	if (r < 0) return -1;
 	if (r == 0) return tl_err_set(err, "unknown heist '%s' (not imported: taintline heist import)", id);
+	char why[400];
+	if (!tl_tlp_allows(hi.json, tlp, why, sizeof why)) {
+		free(hi.json);
+		return tl_err_set(err, "%s", why);
+	}
 	struct tl_registry *reg = NULL;
 	r = tl_heist_parse(&hi, &reg, err);
 	free(hi.json);
@@ -128,7 +137,7 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	if (heist) {
-		if (trace_heist(sg, heist, pol, &tr, &err)) {
+		if (trace_heist(sg, heist, pol, eo.tlp, &tr, &err)) {
 			fprintf(stderr, "export: %s\n", err.msg);
 			goto out;
 		}

@@ -2,6 +2,8 @@
  * of the OASIS tlp-2.0 extension (docs/sharing.md). */
 #include "report/tlp.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #define TLP_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
@@ -39,4 +41,27 @@ json_t *tl_tlp_marking(enum tl_tlp t)
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s}}}", "type", "marking-definition", "spec_version", "2.1",
 	                 "id", levels[i].id, "created", "2022-10-01T00:00:00.000Z", "name", levels[i].title,
 	                 "extensions", TLP_EXT, "extension_type", "property-extension", "tlp_2_0", levels[i].name);
+}
+
+int tl_tlp_allows(const char *definition_json, enum tl_tlp want, char *reason, size_t cap)
+{
+	json_t *d = definition_json ? json_loads(definition_json, 0, NULL) : NULL;
+	const char *lv = json_string_value(json_object_get(d, "tlp"));
+	enum tl_tlp have = TL_TLP_CLEAR;
+	int ok = 1;
+	if (lv && tl_tlp_parse(lv, &have, NULL)) {
+		/* a level we cannot read: the narrowest, not the widest */
+		have = TL_TLP_RED;
+	}
+	if (lv && want < have) {
+		const char *id = json_string_value(json_object_get(d, "id"));
+		const char *by = json_string_value(json_object_get(d, "shared_by"));
+		char from[140] = "";
+		if (by) snprintf(from, sizeof from, " (shared by %.100s)", by);
+		snprintf(reason, cap, "heist '%.80s' is TLP:%s%s; it cannot go out as TLP:%s", id ? id : "?",
+		         tl_tlp_name(have), from, tl_tlp_name(want));
+		ok = 0;
+	}
+	json_decref(d);
+	return ok;
 }

@@ -4,6 +4,8 @@
 #ifndef TL_REPORT_TLP_H
 #define TL_REPORT_TLP_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "chain/err.h"
@@ -20,5 +22,12 @@ const char *tl_tlp_name(enum tl_tlp t);
 const char *tl_tlp_marking_id(enum tl_tlp t);
 /* The marking-definition object of the level (new reference). */
 json_t *tl_tlp_marking(enum tl_tlp t);
+
+/* Whether a heist definition (its JSON text as stored) may go out at
+ * level want: a definition with a "tlp" member (one a partner shared, or
+ * a registry marked so) may not be exported to a wider audience than that
+ * level. Returns 1 if allowed; 0 with reason; a definition without "tlp"
+ * is the organisation's own and always allowed. */
+int tl_tlp_allows(const char *definition_json, enum tl_tlp want, char *reason, size_t cap);
 
 #endif

@@ -284,6 +284,17 @@ static void test_import(void **state)
 	assert_int_equal(tl_heist_get(fx.st, r1.heist_id, &hi, &err), 1);
 	assert_non_null(strstr(hi.json, "\"tlp\""));
 	assert_non_null(strstr(hi.json, SF_ACTOR));
+	/* a partner's AMBER theft does not go out wider than AMBER; our own does */
+	char why[400];
+	assert_int_equal(tl_tlp_allows(hi.json, TL_TLP_GREEN, why, sizeof why), 0);
+	assert_non_null(strstr(why, "TLP:amber (shared by Partner FIU)"));
+	assert_int_equal(tl_tlp_allows(hi.json, TL_TLP_AMBER, why, sizeof why), 1);
+	assert_int_equal(tl_tlp_allows(hi.json, TL_TLP_RED, why, sizeof why), 1);
+	struct tl_heist_info own;
+	memset(&own, 0, sizeof own);
+	assert_int_equal(tl_heist_get(fx.st, fx.heist_id, &own, &err), 1);
+	assert_int_equal(tl_tlp_allows(own.json, TL_TLP_CLEAR, why, sizeof why), 1);
+	free(own.json);
 	struct tl_registry *reg = NULL;
 	if (tl_heist_parse(&hi, &reg, &err)) fail_msg("%s", err.msg);
 	free(hi.json);
