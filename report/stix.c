@@ -132,19 +132,22 @@ static void add_extension_objects(struct bld *b)
 	json_object_set_new(b->ids, EXT_MARK2, json_true());
 }
 
-/* "txid:vout" -> the address of that endpoint or holding, or NULL. */
-static const char *outpoint_address(const json_t *trace, const char *op)
+/* "txid:vout" -> address of every endpoint and holding (one map, so that
+ * resolving the graph's edges stays linear in the trace's size). */
+static json_t *outpoint_addresses(const json_t *trace)
 {
+	json_t *m = json_object();
 	static const char *const lists[] = { "endpoints", "holdings" };
 	for (int l = 0; l < 2; l++) {
 		size_t i;
 		json_t *e;
 		json_array_foreach(json_object_get(trace, lists[l]), i, e) {
 			const char *o = json_string_value(json_object_get(e, "outpoint"));
-			if (o && !strcmp(o, op)) return json_string_value(json_object_get(e, "address"));
+			const json_t *a = json_object_get(e, "address");
+			if (o && json_is_string(a)) json_object_set(m, o, (json_t *)a);
 		}
 	}
-	return NULL;
+	return m;
 }
 
 int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t **out, struct tl_err *err)
@@ -231,6 +234,7 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 
 	/* transactions: every tx node, with the followed outputs */
 	json_t *txids = json_object(); /* txid -> tx object */
+	json_t *opaddr = outpoint_addresses(trace);
 	json_t *n;
 	json_array_foreach(json_object_get(graph, "nodes"), i, n) {
 		const char *kind = json_string_value(json_object_get(n, "kind"));
@@ -258,7 +262,7 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 			if (!tt) continue;
 			target = json_string_value(json_object_get(tt, "id"));
 		} else {
-			const char *addr = outpoint_address(trace, to);
+			const char *addr = json_string_value(json_object_get(opaddr, to));
 			if (!addr) continue;
 			target = wallet(&b, addr);
 			json_t *outs = json_object_get(ft, "output");
@@ -281,6 +285,7 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 		add(&b, r);
 	}
 	json_decref(txids);
+	json_decref(opaddr);
 
 	/* indicators: addresses still holding stolen funds should be blocked */
 	json_array_foreach(json_object_get(trace, "holdings"), i, e) {
