@@ -217,7 +217,24 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 		}
 		if (json_array_size(refs)) json_object_set_new(is, "external_references", refs);
 		else json_decref(refs);
+		/* the same actor as a threat-actor (who), the intrusion set being
+		 * what it does; the set is attributed to it */
+		char ta_id[128], rid[128], key[300];
+		sdo_id("threat-actor", actor, ta_id, sizeof ta_id);
+		json_t *ta = sdo(&b, "threat-actor", ta_id);
+		json_object_set_new(ta, "name", json_string(actor));
+		if (json_object_get(is, "description")) json_object_set(ta, "description", json_object_get(is, "description"));
+		if (json_object_get(is, "external_references"))
+			json_object_set_new(ta, "external_references", json_deep_copy(json_object_get(is, "external_references")));
 		add(&b, is);
+		add(&b, ta);
+		snprintf(key, sizeof key, "%s>%s:attributed-to", actor_id, ta_id);
+		sdo_id("relationship", key, rid, sizeof rid);
+		json_t *r = sdo(&b, "relationship", rid);
+		json_object_set_new(r, "relationship_type", json_string("attributed-to"));
+		json_object_set_new(r, "source_ref", json_string(actor_id));
+		json_object_set_new(r, "target_ref", json_string(ta_id));
+		add(&b, r);
 	}
 
 	/* wallets of the places the funds reached */

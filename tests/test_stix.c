@@ -173,6 +173,19 @@ static void test_contents(void **state)
 		if (!strcmp(json_string_value(json_object_get(o, "type")), "intrusion-set")) is = o;
 	assert_non_null(is);
 	assert_string_equal(json_string_value(json_object_get(is, "name")), SF_ACTOR);
+	/* and as a threat-actor the intrusion set is attributed to */
+	const json_t *ta = NULL, *att = NULL;
+	json_array_foreach(objs, i, o) {
+		const char *ty = json_string_value(json_object_get(o, "type"));
+		if (!strcmp(ty, "threat-actor")) ta = o;
+		if (!strcmp(ty, "relationship") && !strcmp(json_string_value(json_object_get(o, "relationship_type")), "attributed-to"))
+			att = o;
+	}
+	assert_non_null(ta);
+	assert_non_null(att);
+	assert_string_equal(json_string_value(json_object_get(ta, "name")), SF_ACTOR);
+	assert_string_equal(json_string_value(json_object_get(att, "source_ref")), json_string_value(json_object_get(is, "id")));
+	assert_string_equal(json_string_value(json_object_get(att, "target_ref")), json_string_value(json_object_get(ta, "id")));
 	const json_t *heist = json_array_get(json_object_get(json_object_get(fx.trace, "provenance"), "heists"), 0);
 	const char *auth = json_string_value(json_object_get(json_object_get(heist, "attribution"), "authority"));
 	char *refs = json_dumps(json_object_get(is, "external_references"), 0);
