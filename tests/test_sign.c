@@ -382,6 +382,11 @@ static void test_cli_sign_verify(void **state)
 	assert_int_equal(tu_run(cmd, &out), 1);
 	assert_non_null(strstr(out, "REFUSED"));
 	free(out);
+	/* duplicate keys: refused before any signature is checked */
+	snprintf(cmd, sizeof cmd, "printf '{\"a\":1,\"a\":2}' > %s/dup.json && %s verify %s/dup.json 2>&1", d, tl, d);
+	assert_int_equal(tu_run(cmd, &out), 1);
+	assert_non_null(strstr(out, "duplicate"));
+	free(out);
 	/* a key file readable by others is refused */
 	snprintf(cmd, sizeof cmd, "chmod 644 %s/org.key && %s sign --key %s/org.key %s/t.json -o %s/x.json 2>&1", d, tl,
 	         d, d, d);
