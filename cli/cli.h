@@ -22,5 +22,9 @@ int cmd_tags(int argc, char **argv);
 int cmd_heist(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

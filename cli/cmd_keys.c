@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "chain/hash.h"
 #include "cli/cli.h"
+#include "report/sign.h"
 
 static void keys_usage(FILE *f)
 {
@@ -19,7 +21,48 @@ static void keys_usage(FILE *f)
 		   "  --role ROLE  screen (screening and lookups), investigate (all read-only\n"
 		   "               routes) or admin (imports too)\n"
 		   "  --rate N     requests per second allowed for this key (default 10; 0 = no limit)\n"
-		   "  --name NAME  a label for the key (who holds it)\n");
+		   "  --name NAME  a label for the key (who holds it)\n"
+		   "\n"
+		   "usage: taintline keys signing-key --out FILE\n"
+		   "\n"
+		   "Makes the organisation's report signing key (BIP-340): 64 hex digits of a\n"
+		   "random secret in FILE (created with mode 0600; an existing file is refused);\n"
+		   "prints the public key partners check signatures with (taintline verify --pubkey).\n");
+}
+
+/* keys signing-key --out FILE */
+static int signing_key(int argc, char **argv)
+{
+	const char *out = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			keys_usage(stdout);
+			return TL_EXIT_OK;
+		} else {
+			fprintf(stderr, "taintline keys signing-key: unexpected '%s' (--out FILE)\n", argv[i]);
+			return TL_EXIT_USAGE;
+		}
+	}
+	if (!out) {
+		fprintf(stderr, "taintline keys signing-key: --out FILE is required\n");
+		return TL_EXIT_USAGE;
+	}
+	struct tl_err err;
+	uint8_t sec[32], pub[32];
+	char hex[65];
+	int r = tl_sign_keygen(sec, &err);
+	if (!r) r = tl_bip340_pubkey(sec, pub, &err);
+	if (!r) r = tl_sign_key_write(out, sec, &err);
+	memset(sec, 0, sizeof sec);
+	if (r) {
+		fprintf(stderr, "taintline keys signing-key: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	tl_hex_encode(pub, 32, hex);
+	printf("%s\n", hex);
+	fprintf(stderr, "wrote the signing key to %s (mode 0600); the line above is its public key\n", out);
+	return TL_EXIT_OK;
 }
 
 int cmd_keys(int argc, char **argv)
@@ -28,6 +71,7 @@ int cmd_keys(int argc, char **argv)
 		keys_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? TL_EXIT_USAGE : TL_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "signing-key")) return signing_key(argc, argv);
 	if (strcmp(argv[1], "add")) {
 		fprintf(stderr, "taintline keys: unknown action '%s'\n", argv[1]);
 		keys_usage(stderr);

@@ -23,6 +23,10 @@ static const struct command commands[] = {
 	{ "tags", cmd_tags, "import tag files (CSV, OFAC XML, TagPack) and show the tags of an address" },
 	{ "heist", cmd_heist, "import the heist registry and list the stored heists" },
 	{ "cluster", cmd_cluster, "show the cluster of an address: size, totals, tags, linking transactions" },
+	{ "export", cmd_export, "a heist's trace as a STIX 2.1 bundle or MISP event under a TLP level" },
+	{ "import", cmd_import, "a partner's STIX bundle or MISP event: wallets as tags, the theft as a heist" },
+	{ "sign", cmd_sign, "sign a report or export with the organisation's key (BIP-340)" },
+	{ "verify", cmd_verify, "check a signed report; with --db, recompute it and compare" },
 	{ "serve", cmd_serve, "serve the index over HTTP: Esplora routes, heists, traces, screening" },
 };
 

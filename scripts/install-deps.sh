@@ -36,7 +36,7 @@ fi
 # The test tools from the npm registry, at the versions their lock files
 # pin (tests that need them skip with exit 77 while they are absent).
 cd "$(dirname "$0")/.."
-for d in tests/tools-*/; do
+for d in tests/tools*/; do
 	[ -f "$d/package-lock.json" ] || continue
 	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
 		echo "npm ci in $d" >&2

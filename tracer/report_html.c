@@ -10,18 +10,21 @@
 
 #define HTML_MAX_NODES 300
 
+static void esc_char(FILE *f, char c)
+{
+	switch (c) {
+	case '<': fputs("&lt;", f); break;
+	case '>': fputs("&gt;", f); break;
+	case '&': fputs("&amp;", f); break;
+	case '"': fputs("&quot;", f); break;
+	case '\'': fputs("&#39;", f); break;
+	default: fputc(c, f);
+	}
+}
+
 static void esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
-		}
-	}
+	for (; s && *s; s++) esc_char(f, *s);
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -405,6 +408,105 @@ out:
 	json_decref(index);
 }
 
+/* What the trace was computed from, for the reader (the same facts the
+ * JSON's provenance and, when the result is signed, its manifest carry):
+ * software, generation time, tip, each heist's attribution and sources
+ * with the SHA-256 of its definition, the tag sources behind the
+ * endpoints, and the signer's key and the tag sources' digests. */
+/* A URL shown as text, never as a link: the page fetches nothing, and
+ * its colon is written as a character reference so that nothing in the
+ * page's source looks like a resource to load. */
+static void url_text(FILE *f, const char *u)
+{
+	for (; u && *u; u++)
+		if (*u == ':') fputs("&#58;", f);
+		else esc_char(f, *u);
+}
+
+static void provenance(FILE *f, const json_t *t)
+{
+	const json_t *pv = json_object_get(t, "provenance"), *tip = json_object_get(pv, "tip");
+	if (!json_is_object(pv)) return;
+	fputs("<h2>Provenance</h2><table class=kv><tr><th>Software</th><td>", f);
+	esc(f, jstr(pv, "software"));
+	fputs("</td></tr><tr><th>Generated at</th><td>", f);
+	esc(f, jstr(pv, "generated_at"));
+	fputs("</td></tr><tr><th>Network, tip</th><td>", f);
+	esc(f, jstr(pv, "network"));
+	fprintf(f, ", height %lld, block <code>", jint(tip, "height"));
+	esc(f, jstr(tip, "hash"));
+	fputs("</code></td></tr>", f);
+	size_t i, k;
+	json_t *h, *x;
+	json_array_foreach(json_object_get(pv, "heists"), i, h) {
+		const json_t *a = json_object_get(h, "attribution");
+		fputs("<tr><th>Heist <code>", f);
+		esc(f, jstr(h, "id"));
+		fputs("</code></th><td>", f);
+		esc(f, jstr(h, "name"));
+		fputs(" (", f);
+		esc(f, jstr(h, "date"));
+		fputs(")<br>actor: ", f);
+		esc(f, *jstr(h, "actor") ? jstr(h, "actor") : "not named");
+		fputs("<br>attribution: ", f);
+		esc(f, jstr(a, "authority"));
+		fputs(", ", f);
+		esc(f, jstr(a, "document"));
+		if (*jstr(a, "url")) {
+			fputs(", <code>", f);
+			url_text(f, jstr(a, "url"));
+			fputs("</code>", f);
+		}
+		json_array_foreach(json_object_get(h, "sources"), k, x) {
+			fputs("<br>source: <code>", f);
+			url_text(f, json_is_string(x) ? json_string_value(x) : jstr(x, "url"));
+			fputs("</code>", f);
+		}
+		fputs("<br>definition: ", f);
+		esc(f, jstr(h, "definition"));
+		if (*jstr(h, "definition_sha256")) {
+			fputs(", sha256 <code>", f);
+			esc(f, jstr(h, "definition_sha256"));
+			fputs("</code>", f);
+		}
+		fputs("</td></tr>", f);
+	}
+	/* the tag sources the endpoints' labels come from */
+	json_t *srcs = json_object();
+	json_array_foreach(json_object_get(t, "endpoints"), i, x) {
+		const char *src = json_string_value(json_object_get(json_object_get(x, "tag"), "source"));
+		if (src) json_object_set_new(srcs, src, json_true());
+	}
+	const json_t *m = json_object_get(json_object_get(t, "signature"), "manifest");
+	fputs("<tr><th>Tag sources</th><td>", f);
+	const char *src;
+	json_t *v;
+	int n = 0;
+	json_object_foreach(srcs, src, v) {
+		fputs(n++ ? "<br><code>" : "<code>", f);
+		esc(f, src);
+		fputs("</code>", f);
+		json_array_foreach(json_object_get(m, "tag_sources"), k, x)
+			if (!strcmp(jstr(x, "source"), src) && *jstr(x, "sha256")) {
+				fprintf(f, ", %lld tags, sha256 <code>", jint(x, "tags"));
+				esc(f, jstr(x, "sha256"));
+				fputs("</code>", f);
+			}
+	}
+	if (!n) fputs("none named by the endpoints", f);
+	fputs("</td></tr>", f);
+	json_decref(srcs);
+	const json_t *sig = json_object_get(t, "signature");
+	if (json_is_object(sig)) {
+		fputs("<tr><th>Signed by</th><td><code>", f);
+		esc(f, jstr(sig, "pubkey"));
+		fputs("</code> (", f);
+		esc(f, jstr(sig, "alg"));
+		fputs("; check with taintline verify)</td></tr>", f);
+	}
+	fputs("</table>\n", f);
+}
+
 int tl_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
 {
 	if (!json_is_object(trace) || !json_object_get(trace, "totals") || !json_object_get(trace, "graph"))
@@ -434,6 +536,7 @@ int tl_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *
 	graph_svg(f, trace);
 	endpoints_by_label(f, trace);
 	peel_chains(f, trace);
+	provenance(f, trace);
 	fputs("<script>\n/* click a node to highlight it */\n"
 	      "document.querySelectorAll('g.n').forEach(function(g){g.addEventListener('click',function(){"
 	      "g.classList.toggle('hi');});});\n</script>\n</body></html>\n",
