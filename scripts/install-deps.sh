@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages taintline needs to build and test, and the
-# npm test tools under tests/tools-*/ (npm ci, from their lock files).
+# npm test tools under tests/tools*/ (npm ci, from their lock files).
 # Idempotent: only missing packages are fetched. Run as root (or via sudo).
 set -eu
 
