@@ -178,6 +178,18 @@ static int import_fn(struct tl_store *w, void *ctx, struct tl_err *err)
 	return rc;
 }
 
+/* An import error without the temporary file's name (a path of this
+ * machine): "PATH: PATH: message" -> "message". */
+static const char *without_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+	while (!strncmp(msg, path, n) && msg[n] == ':') {
+		msg += n + 1;
+		while (*msg == ' ') msg++;
+	}
+	return msg;
+}
+
 static void post_tags(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -230,7 +242,7 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 		else if (!x.ran)
 			tl_app_reply_store_error(req, &err);
 		else
-			tl_api_reply_error(req, 400, "bad_tags", "%s", err.msg);
+			tl_api_reply_error(req, 400, "bad_tags", "%s", without_path(err.msg, path));
 		return;
 	}
 	if (rc < 0) warning = err.msg;
@@ -296,11 +308,16 @@ static int cats_from_names(const char *list, uint32_t *out)
 	return 0;
 }
 
-/* The walk's cancel callback: the server is stopping. */
+/* The walk's cancel callback: the server is stopping, or the client has
+ * gone (its connection closed while the trace ran). */
+struct trace_cancel_ctx {
+	const struct tl_app *app;
+	const struct tl_api_req *req;
+};
 static int trace_cancel(void *ctx)
 {
-	const struct tl_app *app = ctx;
-	return app->stop != 0;
+	const struct trace_cancel_ctx *c = ctx;
+	return c->app->stop != 0 || tl_api_req_cancelled(c->req);
 }
 
 /* The transaction count in a TL_WALK_TIMEOUT message ("... after N
@@ -450,8 +467,9 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	long budget = tl_api_req_time_left_ms(req);
 	if (app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < budget) budget = app->opts.trace_time_ms;
 	p.deadline_ms = budget > 0 ? tl_walk_now_ms() + (uint64_t)budget : 1;
+	struct trace_cancel_ctx cc = { app, req };
 	p.cancel = trace_cancel;
-	p.cancel_ctx = app;
+	p.cancel_ctx = &cc;
 	r = tl_trace_run(sg, &ts, &p, &res, &err);
 	if (r == TL_WALK_TIMEOUT) {
 		char narrow[256];
@@ -751,13 +769,18 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_api_server *s = app->srv;
+	/* Traces and imports run on the expensive-work pool; a tag file may
+	 * be larger than other bodies. */
+	const struct tl_api_route_opts pool_opts = { TL_ROUTE_POOL, 0 };
+	const struct tl_api_route_opts import_opts = { TL_ROUTE_POOL, 0 };
 	if (tl_api_route(s, TL_GET, "/v1/heists", TL_ROLE_SCREEN, get_heists, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/heists/:id", TL_ROLE_SCREEN, get_heist, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/addresses/:address/tags", TL_ROLE_SCREEN, get_address_tags, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/clusters/:id", TL_ROLE_INVESTIGATE, get_cluster, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, post_tags, app, err) ||
-	    tl_api_route(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, get_heist_trace, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, post_trace, app, err) ||
+	    tl_api_route_opts(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, &import_opts, post_tags, app, err) ||
+	    tl_api_route_opts(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, &pool_opts, get_heist_trace, app,
+			      err) ||
+	    tl_api_route_opts(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, &pool_opts, post_trace, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/screen", TL_ROLE_SCREEN, get_screen, app, err) ||
 	    tl_api_route(s, TL_POST, "/v1/screen", TL_ROLE_SCREEN, post_screen, app, err))
 		return -1;
