@@ -184,6 +184,10 @@ enum tl_scan_event tl_reqscan_feed(struct tl_reqscan *s, const char *p, size_t n
 			ev = TL_SCAN_DONE;
 			break;
 		}
+		if (s->state == S_BODY && over_limit(s, s->left)) {
+			ev = fail(s, 413, "the request body is over this route's limit");
+			break;
+		}
 		if (i == n) break;
 		unsigned char c = (unsigned char)p[i];
 		switch (s->state) {
@@ -228,10 +232,6 @@ enum tl_scan_event tl_reqscan_feed(struct tl_reqscan *s, const char *p, size_t n
 			break;
 		}
 		case S_BODY: {
-			if (over_limit(s, s->left)) {
-				ev = fail(s, 413, "the request body is over this route's limit");
-				break;
-			}
 			size_t k = n - i < s->left ? n - i : (size_t)s->left;
 			s->left -= k;
 			s->body_seen += k;
