@@ -374,6 +374,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	/* The server's cap on trace size, lowered (never raised) by the caller. */
 	p.max_tx = app->max_trace_txs;
 	if (t->max_tx > 0 && (uint64_t)t->max_tx < p.max_tx) p.max_tx = (uint64_t)t->max_tx;
+	p.max_mem = (uint64_t)app->opts.trace_memory_mb << 20;
 
 	struct tl_storegraph *sg = NULL;
 	struct tl_trace_seeds ts;
@@ -495,6 +496,18 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 			 p.max_hops);
 		tl_api_reply_limit(req, 413, "trace_txs", (double)p.max_tx, narrow,
 				   "the trace visits more transactions than this server allows");
+		goto out;
+	}
+	if (r == TL_WALK_MEMORY) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
+			 "stop_at_mixers=true",
+			 p.max_hops);
+		char msg[200];
+		snprintf(msg, sizeof msg, "the trace needs more than this server's trace memory budget of %u MiB (%.100s)",
+			 app->opts.trace_memory_mb, err.msg);
+		tl_api_reply_limit(req, 413, "trace_memory_mb", (double)app->opts.trace_memory_mb, narrow, msg);
 		goto out;
 	}
 	if (r < 0) {

@@ -95,6 +95,7 @@ void tl_serve_opts_default(struct tl_serve_opts *o)
 	o->poll_ms = 1000;
 	o->cache_mb = 256;
 	o->max_trace_txs = 200000;
+	o->trace_memory_mb = 256;
 	o->log = stderr;
 }
 
@@ -338,6 +339,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	if (app->opts.poll_ms <= 0) app->opts.poll_ms = 1000;
 	if (app->opts.threads <= 0) app->opts.threads = 2;
 	app->max_trace_txs = o->max_trace_txs ? o->max_trace_txs : 200000;
+	if (!app->opts.trace_memory_mb) app->opts.trace_memory_mb = 256;
 	pthread_mutex_init(&app->stop_lock, NULL);
 	pthread_cond_init(&app->stop_cond, NULL);
 	pthread_mutex_init(&app->write_lock, NULL);
@@ -404,6 +406,8 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	cfg.keys_file = o->keys_file;
 	if (o->max_body) cfg.max_body = o->max_body;
 	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
+	if (o->max_conns) cfg.max_conns = o->max_conns;
+	if (o->pool_threads) cfg.pool_threads = o->pool_threads;
 	app->opts.handler_time_ms = cfg.handler_time_ms;
 	if (app->opts.trace_time_ms < 0) app->opts.trace_time_ms = 0;
 	cfg.log = o->log;

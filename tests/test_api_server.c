@@ -769,10 +769,13 @@ static void sim_and_index(const char *dir, int32_t until)
 	cf_index_run(&io, NULL);
 }
 
+static uint32_t open_app_trace_mb; /* 0: the default */
+
 static struct tl_app *open_app(const char *db, int poll_ms, int trace_time_ms)
 {
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
+	if (open_app_trace_mb) o.trace_memory_mb = open_app_trace_mb;
 	o.db_path = db;
 	o.listen = "127.0.0.1:0";
 	o.threads = 2;
@@ -843,6 +846,21 @@ static void test_trace_time_limit(void **state)
 	/* Still serving. */
 	assert_int_equal(http_do(tl_app_port(app), "GET", "/healthz", NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	tl_app_close(app);
+
+	/* The same trace on a server whose traces get 1 MiB: 413 naming the
+	 * memory budget, stopped part way. */
+	open_app_trace_mb = 1;
+	app = open_app(db, 3600000, 0);
+	open_app_trace_mb = 0;
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, b, strlen(b), &r), 0);
+	expect_error(&r, 413, "limit_exceeded");
+	e = resp_json(&r);
+	assert_string_equal(json_string_value(json_object_get(e, "limit")), "trace_memory_mb");
+	assert_true(json_number_value(json_object_get(e, "max")) == 1);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "1 MiB"));
+	json_decref(e);
 	resp_free(&r);
 	tl_app_close(app);
 	free(b);
