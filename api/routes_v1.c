@@ -1,6 +1,8 @@
 /* /v1/... routes: heists, tags, clusters (tracer/entities.h), and traces
  * and screening when the tracer provides them. */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,15 +540,26 @@ out:
 	tl_registry_free(reg);
 }
 
+/* Largest value a numeric trace parameter may take: out of range is
+ * refused (400 naming it), never clamped. */
+static long long param_max(const char *name)
+{
+	if (!strcmp(name, "max_hops")) return UINT32_MAX;
+	if (!strcmp(name, "min_sat")) return 2100000000000000LL; /* 21 million BTC */
+	return LLONG_MAX;
+}
+
 static int query_ll(struct tl_api_req *req, const char *name, long long *out)
 {
 	const char *v = tl_api_req_query(req, name);
 	*out = -1;
 	if (!v) return 0;
-	char *end;
+	char *end = NULL;
+	errno = 0;
 	long long x = *v >= '0' && *v <= '9' ? strtoll(v, &end, 10) : -1;
-	if (x < 0 || *end) {
-		tl_api_reply_error(req, 400, "bad_request", "%s must be a non-negative integer", name);
+	if (x < 0 || *end || errno == ERANGE || x > param_max(name)) {
+		tl_api_reply_error(req, 400, "bad_request", "%s must be an integer between 0 and %lld", name,
+				   param_max(name));
 		return -1;
 	}
 	*out = x;
@@ -589,8 +602,8 @@ static int body_int(struct tl_api_req *req, json_t *b, const char *k, long long 
 	json_t *v = json_object_get(b, k);
 	*out = -1;
 	if (!v || json_is_null(v)) return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		tl_api_reply_error(req, 400, "bad_request", "'%s' must be a non-negative integer", k);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > param_max(k)) {
+		tl_api_reply_error(req, 400, "bad_request", "'%s' must be an integer between 0 and %lld", k, param_max(k));
 		return -1;
 	}
 	*out = json_integer_value(v);

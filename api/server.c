@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,6 +150,17 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 	}
 	if (parse_listen(srv->listen, &srv->addr, &srv->addrlen, err)) goto fail;
 	if (c->keys_file && tl_keyring_load(c->keys_file, &srv->keys, err)) goto fail;
+	if (c->keys_file && c->log) {
+		/* Anyone who can write it can add a key: say so at start. */
+		struct stat st;
+		if (stat(c->keys_file, &st) == 0 && (st.st_mode & 022))
+			fprintf(c->log,
+				"taintline: warning: keys file %s is writable by other users (mode %04o); chmod 600 it\n",
+				c->keys_file, (unsigned)(st.st_mode & 07777));
+		else if (stat(c->keys_file, &st) == 0 && (st.st_mode & 044))
+			fprintf(c->log, "taintline: warning: keys file %s is readable by other users (mode %04o); chmod 600 it\n",
+				c->keys_file, (unsigned)(st.st_mode & 07777));
+	}
 	if (tl_api_route(srv, TL_GET, "/healthz", TL_ROLE_PUBLIC, builtin_healthz, srv, err) ||
 	    tl_api_route(srv, TL_GET, "/metrics", TL_ROLE_PUBLIC, builtin_metrics, srv, err))
 		goto fail;

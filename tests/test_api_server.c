@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -748,6 +749,25 @@ static void test_keys_command(void **state)
 	expect_error(&r, 403, "forbidden");
 	resp_free(&r);
 	tl_api_server_free(srv);
+
+	/* A keys file others can read: the server warns at start, and
+	 * `keys add` tightens it to the owner. */
+	assert_int_equal(chmod(path, 0644), 0);
+	char *logtext = NULL;
+	size_t loglen = 0;
+	FILE *log = open_memstream(&logtext, &loglen);
+	srv = start_server(path, 1, 5000, log);
+	tl_api_server_free(srv);
+	fclose(log);
+	assert_non_null(strstr(logtext, "readable by other users"));
+	free(logtext);
+	snprintf(cmd, sizeof cmd, "%s keys add --file %s --role screen 2>&1 >/dev/null", TL_BINARY, path);
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, "now 0600"));
+	free(out);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -861,6 +881,27 @@ static void test_trace_time_limit(void **state)
 	assert_true(json_number_value(json_object_get(e, "max")) == 1);
 	assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "1 MiB"));
 	json_decref(e);
+	resp_free(&r);
+	/* Numbers out of range and NUL bytes are refused naming the
+	 * parameter, never clamped or cut. */
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?max_hops=99999999999", NULL, NULL, 0, &r), 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "max_hops"));
+	resp_free(&r);
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?min_sat=99999999999999999999", NULL, NULL, 0,
+				 &r),
+			 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "min_sat"));
+	resp_free(&r);
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?max_hops=5%00junk", NULL, NULL, 0, &r), 0);
+	expect_error(&r, 400, "bad_query");
+	assert_non_null(strstr(r.body, "max_hops"));
+	resp_free(&r);
+	const char *bigj = "{\"seeds\":[],\"max_hops\":4294967296}";
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, bigj, strlen(bigj), &r), 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "max_hops"));
 	resp_free(&r);
 	tl_app_close(app);
 	free(b);

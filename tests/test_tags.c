@@ -723,6 +723,39 @@ static void test_import_exit_status(void **state)
 	free(dir);
 }
 
+/* A NUL inside a row skips that row (never a label cut at the NUL); an
+ * unterminated quote counts every line it swallowed. */
+static void test_csv_nul_and_open_quote(void **state)
+{
+	(void)state;
+	static const char h[] = "chain,address,label,category,source,confidence\n";
+	static const char ok[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,60\n";
+	char doc[1024];
+	size_t n = 0;
+	memcpy(doc + n, h, sizeof h - 1);
+	n += sizeof h - 1;
+	memcpy(doc + n, ok, sizeof ok - 1);
+	n += sizeof ok - 1;
+	static const char nul[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f97,Laz\0arus,sanctioned,OFAC,60\n";
+	memcpy(doc + n, nul, sizeof nul - 1);
+	n += sizeof nul - 1;
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "nul.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(rep.skipped, 1);
+	assert_non_null(strstr(rep.msgs[0], "line 3"));
+	assert_non_null(strstr(rep.msgs[0], "NUL"));
+	/* An open quote on line 3 swallows lines 3..6. */
+	n = (size_t)snprintf(doc, sizeof doc, "%s%sethereum,\"0xabc,L,sanctioned,OFAC,1\n%s%s%s", h, ok, ok, ok, ok);
+	count = 0;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "q.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(rep.skipped, 4);
+	assert_non_null(strstr(rep.msgs[0], "4 lines"));
+}
+
 /* 100,000 nested '[' are refused at the seventeenth, while parsing. */
 static void test_tagpack_deep_nesting(void **state)
 {
@@ -774,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_ofac_long_text_reported),
 		cmocka_unit_test(test_tagpack_deep_nesting),
 		cmocka_unit_test(test_import_exit_status),
+		cmocka_unit_test(test_csv_nul_and_open_quote),
 		cmocka_unit_test(test_csv_vectors),
 		cmocka_unit_test(test_ofac_sample),
 		cmocka_unit_test(test_ofac_crypto_parties),

@@ -492,6 +492,7 @@ int tl__tags_parse_csv(const char *b, size_t len, const char *name, tl_tag_cb cb
 	char why[200];
 	for (;;) {
 		unsigned long start = line;
+		size_t row_pos = pos;
 		int rc = csv_read(b, len, &pos, &line, &r);
 		if (rc == 0) break;
 		if (rc == -2) {
@@ -499,9 +500,22 @@ int tl__tags_parse_csv(const char *b, size_t len, const char *name, tl_tag_cb cb
 			break;
 		}
 		if (rc == -1) {
-			rep->skipped++;
-			tl__tag_report_msg(rep, "line %lu: unterminated quoted field (row skipped)", start);
+			/* Everything after the opening quote is lost: count each
+			 * line of it, so the report does not read as one row. */
+			unsigned long lines = 1;
+			for (size_t i = row_pos; i < len; i++)
+				if (b[i] == '\n' && i + 1 < len) lines++;
+			rep->skipped += lines;
+			tl__tag_report_msg(rep,
+					   "line %lu: unterminated quoted field: the rest of the file (%lu lines) could not "
+					   "be read",
+					   start, lines);
 			break;
+		}
+		if (pos > row_pos && memchr(b + row_pos, '\0', pos - row_pos)) {
+			rep->skipped++;
+			tl__tag_report_msg(rep, "line %lu: contains a NUL byte (row skipped)", start);
+			continue;
 		}
 		if (rc == -3) {
 			rep->skipped++;
