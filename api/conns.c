@@ -164,13 +164,13 @@ static void judge(struct conn *c)
 	}
 	char path[TL_ROUTER_MAX_PATH + 1];
 	size_t pl = strcspn(t, "?#");
+	atomic_fetch_add(&srv->early_refusals, 1); /* undone below when it passes */
 	if (pl > TL_ROUTER_MAX_PATH) {
 		refuse(c, 414, "uri_too_long", "the request target is too long", 0, NULL);
 		return;
 	}
 	memcpy(path, t, pl);
 	path[pl] = '\0';
-	atomic_fetch_add(&srv->early_refusals, 1); /* undone below when it passes */
 	if (!srv->keys && !tl_api_is_loopback(evhttp_connection_get_addr(c->evcon))) {
 		refuse(c, 403, "loopback_only", "this server serves only local clients", 0, NULL);
 		return;

@@ -299,7 +299,8 @@ struct tl_api_server *tl_api_req_server(const struct tl_api_req *req)
 }
 int tl_api_req_cancelled(const struct tl_api_req *req)
 {
-	return atomic_load_explicit(&req->cancelled, memory_order_relaxed) != 0;
+	return atomic_load_explicit(&req->cancelled, memory_order_relaxed) != 0 ||
+	       __atomic_load_n(&req->srv->stopping, __ATOMIC_RELAXED) != 0;
 }
 long tl_api_req_time_left_ms(const struct tl_api_req *req)
 {
@@ -347,8 +348,17 @@ const char *tl_http_reason(int status)
 	}
 }
 
-/* Writes the reply on the loop thread (req->ev alive). */
-static void send_now(struct tl_api_req *req, const char *content_type, const void *bytes, size_t len)
+static void free_body(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/* Writes the reply on the loop thread (req->ev alive). With owned, bytes
+ * (malloc'd) is handed to libevent instead of copied: a trace's answer
+ * can be megabytes, and copying it would stall the loop. */
+static void send_now(struct tl_api_req *req, const char *content_type, const void *bytes, size_t len, int owned)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
 	if (content_type) evhttp_add_header(h, "Content-Type", content_type);
@@ -360,6 +370,9 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 		snprintf(cl, sizeof cl, "%zu", len);
 		evhttp_remove_header(h, "Content-Length");
 		evhttp_add_header(h, "Content-Length", cl);
+	} else if (len && owned) {
+		if (evbuffer_add_reference(out, bytes, len, free_body, NULL) == 0) req->out_body = NULL;
+		else evbuffer_add(out, bytes, len);
 	} else if (len) {
 		evbuffer_add(out, bytes, len);
 	}
@@ -397,7 +410,7 @@ int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_typ
 		req->out_len = len;
 		return 0;
 	}
-	send_now(req, content_type, bytes, len);
+	send_now(req, content_type, bytes, len, 0);
 	return 0;
 }
 
@@ -633,7 +646,7 @@ void tl_api_deliver(struct worker *w, struct tl_api_req *job)
 		struct evkeyval *kv;
 		TAILQ_FOREACH(kv, &job->own_out, next) evhttp_add_header(h, kv->key, kv->value);
 		job->pooled = 0;
-		send_now(job, job->out_ctype, job->out_body, job->out_len);
+		send_now(job, job->out_ctype, job->out_body, job->out_len, 1);
 		job->pooled = 1;
 	} else {
 		/* The client left: nothing is sent; counted as dropped. */
@@ -662,9 +675,9 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	rq.conn = evcon ? tl_conn_of(w, evcon) : NULL;
 	if (rq.conn && rq.conn->req_t0 > 0) rq.t0 = rq.conn->req_t0;
 	if (rq.conn && rq.conn->refused) {
-		/* Already answered when its headers arrived; the connection is
-		 * closing. */
-		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		/* Already answered on the socket; the connection is closing
+		 * (freeing it frees this request). */
+		return;
 	}
 
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
