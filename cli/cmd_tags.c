@@ -65,6 +65,8 @@ static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fm
 	       "seen yet, %lu on other chains\n",
 	       file, tl_tag_format_name(rep.parse.format), rep.stored, rep.existing, rep.seen, rep.unseen,
 	       rep.other_chain);
+	if (rep.parse.duplicates)
+		printf("%lu rows repeated an earlier row and were counted once\n", rep.parse.duplicates);
 	unsigned long bad = rep.parse.skipped + rep.bad_address;
 	if (bad) {
 		printf("%lu rows skipped:\n", bad);

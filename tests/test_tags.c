@@ -756,6 +756,37 @@ static void test_csv_nul_and_open_quote(void **state)
 	assert_non_null(strstr(rep.msgs[0], "4 lines"));
 }
 
+/* 10,000 identical rows: one record, 9,999 duplicates naming the line
+ * they repeat; a row differing in one field is its own record. */
+static void test_csv_duplicates_counted(void **state)
+{
+	(void)state;
+	static const char h[] = "chain,address,label,category,source,confidence\n";
+	static const char row[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,60\n";
+	static const char other[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,61\n";
+	size_t cap = sizeof h + 10001 * sizeof row;
+	char *doc = malloc(cap);
+	size_t n = 0;
+	memcpy(doc, h, sizeof h - 1);
+	n = sizeof h - 1;
+	for (int i = 0; i < 10000; i++) {
+		memcpy(doc + n, row, sizeof row - 1);
+		n += sizeof row - 1;
+	}
+	memcpy(doc + n, other, sizeof other - 1);
+	n += sizeof other - 1;
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "dup.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(rep.records, 2);
+	assert_int_equal(rep.duplicates, 9999);
+	assert_int_equal(rep.skipped, 0);
+	assert_non_null(strstr(rep.msgs[0], "line 3: the same tag as line 2"));
+	free(doc);
+}
+
 /* 100,000 nested '[' are refused at the seventeenth, while parsing. */
 static void test_tagpack_deep_nesting(void **state)
 {
@@ -808,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_tagpack_deep_nesting),
 		cmocka_unit_test(test_import_exit_status),
 		cmocka_unit_test(test_csv_nul_and_open_quote),
+		cmocka_unit_test(test_csv_duplicates_counted),
 		cmocka_unit_test(test_csv_vectors),
 		cmocka_unit_test(test_ofac_sample),
 		cmocka_unit_test(test_ofac_crypto_parties),
