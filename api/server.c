@@ -727,7 +727,9 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		goto done;
 	}
 	if (rq.route->flags & TL_ROUTE_POOL) {
-		struct tl_api_req *job = make_job(&rq);
+		/* A job's reply goes back through its connection's record; a
+		 * connection without one (its allocation failed) is refused. */
+		struct tl_api_req *job = rq.conn ? make_job(&rq) : NULL;
 		if (!job) {
 			tl_api_reply_error(&rq, 503, "server_busy", "out of memory");
 			goto done;

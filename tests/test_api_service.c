@@ -369,6 +369,31 @@ static void test_trickling_request_closed(void **state)
 	close(fd);
 	assert_true(metric(port, "tl_http_slow_closes_total") >= 1);
 	tl_api_server_free(srv);
+
+	/* A connection that never sends a byte, and one idle after a
+	 * request, are closed after the idle timeout. */
+	o = defaults();
+	o.io_ms = 400;
+	srv = start(&o);
+	port = tl_api_server_port(srv);
+	int silent = connect_port(port), after = connect_port(port);
+	send_request(after, "GET", "/cheap", NULL, NULL, 0, 1);
+	assert_int_equal(read_response(after, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	int fds[2] = { silent, after };
+	for (int k = 0; k < 2; k++) {
+		char b[64];
+		int closed = 0;
+		for (int i = 0; i < 750 && !closed; i++) {
+			struct pollfd p = { fds[k], POLLIN, 0 };
+			if (poll(&p, 1, 20) > 0) closed = recv(fds[k], b, sizeof b, 0) <= 0;
+		}
+		assert_true(closed);
+		close(fds[k]);
+	}
+	WAIT_FOR(metric(port, "tl_http_connections") == 1); /* the /metrics request's own */
+	tl_api_server_free(srv);
 }
 
 /* Out of descriptors: the server pauses accepting instead of retrying
