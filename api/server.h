@@ -55,12 +55,13 @@ struct tl_api_config {
 	 * are served (others get 403) and a warning is logged at start;
 	 * loopback clients act as admin. */
 	const char *keys_file;
-	/* Largest request body answered normally (JSON 413 "body_too_large"
-	 * above it). Bodies over 4x this limit are cut off by libevent while
-	 * reading, with a plain 413 and the connection closed. Default 1 MiB. */
+	/* Largest request body of routes that take one (tl_api_route_opts
+	 * sets it per route). A body over its route's limit is refused with
+	 * JSON 413 "body_too_large" when the request's headers arrive, before
+	 * any of it is read. Default 1 MiB. */
 	size_t max_body;
-	/* Largest request line plus headers; over it the connection is
-	 * closed. Default 16 KiB. */
+	/* Largest request line plus headers; over it the answer is 431 and
+	 * the connection is closed. Default 16 KiB. */
 	size_t max_headers;
 	/* Idle timeout for reading a request (headers or body) and writing a
 	 * reply, and for idle keep-alive connections: a client that stalls

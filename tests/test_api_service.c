@@ -341,6 +341,47 @@ static void test_connection_cap(void **state)
 	tl_api_server_free(srv);
 }
 
+/* A flood of refusals writes a line a second to the log, not a line
+ * each: 60 connections over the cap within a moment leave at most a few
+ * lines, the later ones counting what was left out. */
+static void test_log_rate_limited(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&text, &len);
+	struct tl_api_config c;
+	tl_api_config_default(&c);
+	c.listen = "127.0.0.1:0";
+	c.log = log;
+	c.max_conns = 2;
+	struct tl_err err;
+	struct tl_api_server *srv = tl_api_server_new(&c, &err);
+	assert_non_null(srv);
+	assert_int_equal(tl_api_route(srv, TL_GET, "/cheap", TL_ROLE_PUBLIC, h_cheap, NULL, &err), 0);
+	assert_int_equal(tl_api_server_start(srv, &err), 0);
+	uint16_t port = tl_api_server_port(srv);
+	int hold[2] = { connect_port(port), connect_port(port) };
+	int refused = 0;
+	for (int i = 0; i < 60; i++) {
+		struct resp r;
+		if (http_do(port, "GET", "/cheap", NULL, NULL, 0, &r) == 0 && r.status == 503) refused++;
+		resp_free(&r);
+	}
+	close(hold[0]);
+	close(hold[1]);
+	tl_api_server_free(srv);
+	fclose(log);
+	assert_true(refused >= 50);
+	int lines = 0;
+	for (const char *p = text; (p = strstr(p, "connection refused")); p++) lines++;
+	/* One line, then at most one a second: most refusals are counted,
+	 * not written. */
+	assert_true(lines >= 1);
+	assert_true(lines < refused);
+	free(text);
+}
+
 static void test_trickling_request_closed(void **state)
 {
 	(void)state;
@@ -635,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_connection_cap),
 		cmocka_unit_test(test_trickling_request_closed),
 		cmocka_unit_test(test_emfile_backoff),
+		cmocka_unit_test(test_log_rate_limited),
 		cmocka_unit_test(test_body_refused_at_headers),
 		cmocka_unit_test(test_buffered_bytes_bounded),
 		cmocka_unit_test(test_strict_http),
