@@ -25,7 +25,7 @@ static void usage(FILE *f)
 		   "  --network N         network of a database --follow creates (default main)\n"
 		   "  --poll-ms MS        how often to look for new blocks (default 1000)\n"
 		   "  --trace-time-ms MS  stop a trace after MS and answer 422 trace_timeout\n"
-		   "                      (default: the request's 10 s budget)\n"
+		   "                      (default: the request's 8 s budget)\n"
 		   "  --max-trace-txs N   answer 413 for traces visiting more transactions\n"
 		   "                      (default 200000)\n"
 		   "  --trace-memory-mb M answer 413 for traces needing more memory than M MiB\n"
