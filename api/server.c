@@ -88,9 +88,35 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 }
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+/* libevent's own warnings (a failing socket, a bad state) go to stderr
+ * at most once a second, with a count of those left out: a flood of bad
+ * connections must not fill the disk. */
+static pthread_mutex_t evlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static double evlog_last;
+static long evlog_suppressed;
+
+static void evlog(int severity, const char *msg)
+{
+	if (severity < EVENT_LOG_WARN) return;
+	double now = tl_mono_now();
+	pthread_mutex_lock(&evlog_lock);
+	if (evlog_last > 0 && now - evlog_last < 1.0) {
+		evlog_suppressed++;
+	} else {
+		if (evlog_suppressed)
+			fprintf(stderr, "taintline: libevent: %s (%ld similar lines suppressed)\n", msg, evlog_suppressed);
+		else
+			fprintf(stderr, "taintline: libevent: %s\n", msg);
+		evlog_suppressed = 0;
+		evlog_last = now;
+	}
+	pthread_mutex_unlock(&evlog_lock);
+}
+
 static void init_evthread(void)
 {
 	evthread_use_pthreads();
+	event_set_log_callback(evlog);
 }
 
 static void builtin_healthz(struct tl_api_req *req, void *ctx);
