@@ -1,6 +1,8 @@
 /* /v1/... routes: heists, tags, clusters (tracer/entities.h), and traces
  * and screening when the tracer provides them. */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +180,18 @@ static int import_fn(struct tl_store *w, void *ctx, struct tl_err *err)
 	return rc;
 }
 
+/* An import error without the temporary file's name (a path of this
+ * machine): "PATH: PATH: message" -> "message". */
+static const char *without_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+	while (!strncmp(msg, path, n) && msg[n] == ':') {
+		msg += n + 1;
+		while (*msg == ' ') msg++;
+	}
+	return msg;
+}
+
 static void post_tags(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -230,15 +244,16 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 		else if (!x.ran)
 			tl_app_reply_store_error(req, &err);
 		else
-			tl_api_reply_error(req, 400, "bad_tags", "%s", err.msg);
+			tl_api_reply_error(req, 400, "bad_tags", "%s", without_path(err.msg, path));
 		return;
 	}
 	if (rc < 0) warning = err.msg;
 	json_t *msgs = json_array();
 	for (int i = 0; i < x.rep.parse.nmsgs; i++) json_array_append_new(msgs, json_string(x.rep.parse.msgs[i]));
-	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
+	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
 				    tl_tag_format_name(x.rep.parse.format), "records", (json_int_t)x.rep.parse.records,
-				    "skipped", (json_int_t)x.rep.parse.skipped, "stored", (json_int_t)x.rep.stored,
+				    "skipped", (json_int_t)x.rep.parse.skipped, "duplicates",
+				    (json_int_t)x.rep.parse.duplicates, "stored", (json_int_t)x.rep.stored,
 				    "existing", (json_int_t)x.rep.existing, "seen", (json_int_t)x.rep.seen, "unseen",
 				    (json_int_t)x.rep.unseen, "other_chain", (json_int_t)x.rep.other_chain, "messages",
 				    msgs);
@@ -296,11 +311,16 @@ static int cats_from_names(const char *list, uint32_t *out)
 	return 0;
 }
 
-/* The walk's cancel callback: the server is stopping. */
+/* The walk's cancel callback: the server is stopping, or the client has
+ * gone (its connection closed while the trace ran). */
+struct trace_cancel_ctx {
+	const struct tl_app *app;
+	const struct tl_api_req *req;
+};
 static int trace_cancel(void *ctx)
 {
-	const struct tl_app *app = ctx;
-	return app->stop != 0;
+	const struct trace_cancel_ctx *c = ctx;
+	return c->app->stop != 0 || tl_api_req_cancelled(c->req);
 }
 
 /* The transaction count in a TL_WALK_TIMEOUT message ("... after N
@@ -357,6 +377,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	/* The server's cap on trace size, lowered (never raised) by the caller. */
 	p.max_tx = app->max_trace_txs;
 	if (t->max_tx > 0 && (uint64_t)t->max_tx < p.max_tx) p.max_tx = (uint64_t)t->max_tx;
+	p.max_mem = (uint64_t)app->opts.trace_memory_mb << 20;
 
 	struct tl_storegraph *sg = NULL;
 	struct tl_trace_seeds ts;
@@ -450,8 +471,9 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 	long budget = tl_api_req_time_left_ms(req);
 	if (app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < budget) budget = app->opts.trace_time_ms;
 	p.deadline_ms = budget > 0 ? tl_walk_now_ms() + (uint64_t)budget : 1;
+	struct trace_cancel_ctx cc = { app, req };
 	p.cancel = trace_cancel;
-	p.cancel_ctx = app;
+	p.cancel_ctx = &cc;
 	r = tl_trace_run(sg, &ts, &p, &res, &err);
 	if (r == TL_WALK_TIMEOUT) {
 		char narrow[256];
@@ -477,6 +499,18 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 			 p.max_hops);
 		tl_api_reply_limit(req, 413, "trace_txs", (double)p.max_tx, narrow,
 				   "the trace visits more transactions than this server allows");
+		goto out;
+	}
+	if (r == TL_WALK_MEMORY) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
+			 "stop_at_mixers=true",
+			 p.max_hops);
+		char msg[200];
+		snprintf(msg, sizeof msg, "the trace needs more than this server's trace memory budget of %u MiB (%.100s)",
+			 app->opts.trace_memory_mb, err.msg);
+		tl_api_reply_limit(req, 413, "trace_memory_mb", (double)app->opts.trace_memory_mb, narrow, msg);
 		goto out;
 	}
 	if (r < 0) {
@@ -507,15 +541,26 @@ out:
 	tl_registry_free(reg);
 }
 
+/* Largest value a numeric trace parameter may take: out of range is
+ * refused (400 naming it), never clamped. */
+static long long param_max(const char *name)
+{
+	if (!strcmp(name, "max_hops")) return UINT32_MAX;
+	if (!strcmp(name, "min_sat")) return 2100000000000000LL; /* 21 million BTC */
+	return LLONG_MAX;
+}
+
 static int query_ll(struct tl_api_req *req, const char *name, long long *out)
 {
 	const char *v = tl_api_req_query(req, name);
 	*out = -1;
 	if (!v) return 0;
-	char *end;
+	char *end = NULL;
+	errno = 0;
 	long long x = *v >= '0' && *v <= '9' ? strtoll(v, &end, 10) : -1;
-	if (x < 0 || *end) {
-		tl_api_reply_error(req, 400, "bad_request", "%s must be a non-negative integer", name);
+	if (x < 0 || *end || errno == ERANGE || x > param_max(name)) {
+		tl_api_reply_error(req, 400, "bad_request", "%s must be an integer between 0 and %lld", name,
+				   param_max(name));
 		return -1;
 	}
 	*out = x;
@@ -558,8 +603,8 @@ static int body_int(struct tl_api_req *req, json_t *b, const char *k, long long 
 	json_t *v = json_object_get(b, k);
 	*out = -1;
 	if (!v || json_is_null(v)) return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		tl_api_reply_error(req, 400, "bad_request", "'%s' must be a non-negative integer", k);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > param_max(k)) {
+		tl_api_reply_error(req, 400, "bad_request", "'%s' must be an integer between 0 and %lld", k, param_max(k));
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -751,13 +796,18 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_api_server *s = app->srv;
+	/* Traces and imports run on the expensive-work pool; a tag file may
+	 * be larger than other bodies. */
+	const struct tl_api_route_opts pool_opts = { TL_ROUTE_POOL, 0 };
+	const struct tl_api_route_opts import_opts = { TL_ROUTE_POOL, 0 };
 	if (tl_api_route(s, TL_GET, "/v1/heists", TL_ROLE_SCREEN, get_heists, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/heists/:id", TL_ROLE_SCREEN, get_heist, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/addresses/:address/tags", TL_ROLE_SCREEN, get_address_tags, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/clusters/:id", TL_ROLE_INVESTIGATE, get_cluster, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, post_tags, app, err) ||
-	    tl_api_route(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, get_heist_trace, app, err) ||
-	    tl_api_route(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, post_trace, app, err) ||
+	    tl_api_route_opts(s, TL_POST, "/v1/tags", TL_ROLE_ADMIN, &import_opts, post_tags, app, err) ||
+	    tl_api_route_opts(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, &pool_opts, get_heist_trace, app,
+			      err) ||
+	    tl_api_route_opts(s, TL_POST, "/v1/trace", TL_ROLE_INVESTIGATE, &pool_opts, post_trace, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/screen", TL_ROLE_SCREEN, get_screen, app, err) ||
 	    tl_api_route(s, TL_POST, "/v1/screen", TL_ROLE_SCREEN, post_screen, app, err))
 		return -1;

@@ -95,6 +95,7 @@ void tl_serve_opts_default(struct tl_serve_opts *o)
 	o->poll_ms = 1000;
 	o->cache_mb = 256;
 	o->max_trace_txs = 200000;
+	o->trace_memory_mb = 256;
 	o->log = stderr;
 }
 
@@ -338,6 +339,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	if (app->opts.poll_ms <= 0) app->opts.poll_ms = 1000;
 	if (app->opts.threads <= 0) app->opts.threads = 2;
 	app->max_trace_txs = o->max_trace_txs ? o->max_trace_txs : 200000;
+	if (!app->opts.trace_memory_mb) app->opts.trace_memory_mb = 256;
 	pthread_mutex_init(&app->stop_lock, NULL);
 	pthread_cond_init(&app->stop_cond, NULL);
 	pthread_mutex_init(&app->write_lock, NULL);
@@ -404,11 +406,14 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	cfg.keys_file = o->keys_file;
 	if (o->max_body) cfg.max_body = o->max_body;
 	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
-	app->opts.handler_time_ms = cfg.handler_time_ms; /* the budget in effect (routes quote it) */
+	if (o->max_conns) cfg.max_conns = o->max_conns;
+	if (o->pool_threads) cfg.pool_threads = o->pool_threads;
+	app->opts.handler_time_ms = cfg.handler_time_ms;
 	if (app->opts.trace_time_ms < 0) app->opts.trace_time_ms = 0;
 	cfg.log = o->log;
 	app->srv = tl_api_server_new(&cfg, err);
 	if (!app->srv) goto fail;
+	app->opts.handler_time_ms = tl_api_server_handler_ms(app->srv); /* the budget in effect (routes quote it) */
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
 	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0) goto fail;
@@ -499,7 +504,10 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
 
 int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err)
 {
-	tl_api_reply_error(req, 500, "store_error", "reading the index failed: %s", err->msg);
+	/* The detail names files of this machine: it goes to the log, not to
+	 * the client. */
+	tl_api_log(tl_api_req_server(req), "%s %s: %s", tl_api_req_route(req), "store error", err->msg);
+	tl_api_reply_error(req, 500, "store_error", "reading the index failed (details are in the server's log)");
 	return -1;
 }
 

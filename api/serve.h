@@ -60,6 +60,14 @@ struct tl_serve_opts {
 	/* Most transactions a trace may visit before it answers 413; 0 =
 	 * 200000. */
 	uint64_t max_trace_txs;
+	/* Memory budget of one trace in MiB (tracer/walk.h max_mem): the walk
+	 * stops and the request answers 413 naming it; 0 = 256. Traces run
+	 * on the pool, so at most pool_threads of them hold this much. */
+	uint32_t trace_memory_mb;
+	/* Connection cap (0 = from the descriptor limit) and the expensive
+	 * pool's threads (0 = 2); see api/server.h. */
+	int max_conns;
+	int pool_threads;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
 	const char *cors;        /* CORS origins of the /api routes ("*" or a comma list); NULL = none */
 };

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,78 +26,6 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/server_int.h"
-
-struct route_entry {
-	char *pattern;
-	unsigned methods;
-	enum tl_api_role role;
-	tl_api_handler handler;
-	void *ctx;
-	int metric; /* metrics slot: one per distinct pattern */
-};
-
-struct worker {
-	struct tl_api_server *srv;
-	int idx;
-	pthread_t thread;
-	int thread_ok;
-	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	struct event *stop_ev;
-	struct event *drain_ev;
-	int draining;
-	int loop_done; /* event loop returned: no loopexit from evhttp_free */
-	long inflight; /* replies started and not yet fully written */
-};
-
-struct tl_api_server {
-	struct tl_api_config cfg;
-	char *listen;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct tl_keyring *keys;
-	struct tl_router *router;
-	struct route_entry *routes;
-	int nroutes, routes_cap;
-	char **metric_names;
-	int nmetric;
-	struct tl_metrics *metrics;
-	int fd;
-	uint16_t port;
-	struct worker *workers;
-	int nworkers;
-	pthread_mutex_t lock;
-	int started, stopping, joined;
-	double t_start;
-	_Atomic long inflight_total;
-	tl_api_metrics_hook metrics_hook;
-	void *metrics_ctx;
-	tl_api_health_hook health_hook;
-	void *health_ctx;
-};
-
-struct tl_api_req {
-	struct evhttp_request *ev;
-	struct worker *w;
-	struct tl_api_server *srv;
-	const struct route_entry *route;
-	enum tl_api_method method;
-	const char *path;
-	const char *query_str;
-	struct evkeyvalq query;
-	int query_parsed;
-	const char *body;
-	size_t body_len;
-	int body_done;
-	json_t *json;
-	enum tl_api_role role;
-	const char *key_name;
-	double t0;
-	int replied;
-	int status;
-	struct tl_route_match match; /* last: its buffer is not zeroed per request */
-};
 
 /* ---------------- configuration ---------------- */
 
@@ -108,8 +38,15 @@ void tl_api_config_default(struct tl_api_config *c)
 	c->max_body = 1u << 20;
 	c->max_headers = 16u << 10;
 	c->io_timeout_ms = 10000;
+	c->header_timeout_ms = 10000;
+	c->max_conns = 0;
+	c->max_buffered = (size_t)256 << 20;
+	c->pool_threads = 2;
+	c->pool_queue = 16;
+	c->pool_per_key = 1;
+	c->pool_per_key_pending = 4;
 	c->drain_timeout_ms = 10000;
-	c->handler_time_ms = 10000;
+	c->handler_time_ms = 8000;
 	c->log = stderr;
 }
 
@@ -151,13 +88,38 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 }
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+/* libevent's own warnings (a failing socket, a bad state) go to stderr
+ * at most once a second, with a count of those left out: a flood of bad
+ * connections must not fill the disk. */
+static pthread_mutex_t evlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static double evlog_last;
+static long evlog_suppressed;
+
+static void evlog(int severity, const char *msg)
+{
+	if (severity < EVENT_LOG_WARN) return;
+	double now = tl_mono_now();
+	pthread_mutex_lock(&evlog_lock);
+	if (evlog_last > 0 && now - evlog_last < 1.0) {
+		evlog_suppressed++;
+	} else {
+		if (evlog_suppressed)
+			fprintf(stderr, "taintline: libevent: %s (%ld similar lines suppressed)\n", msg, evlog_suppressed);
+		else
+			fprintf(stderr, "taintline: libevent: %s\n", msg);
+		evlog_suppressed = 0;
+		evlog_last = now;
+	}
+	pthread_mutex_unlock(&evlog_lock);
+}
+
 static void init_evthread(void)
 {
 	evthread_use_pthreads();
+	event_set_log_callback(evlog);
 }
 
 static void builtin_healthz(struct tl_api_req *req, void *ctx);
-static void on_conn_close(struct evhttp_connection *con, void *arg);
 static void builtin_metrics(struct tl_api_req *req, void *ctx);
 
 struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl_err *err)
@@ -170,6 +132,7 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 	}
 	srv->fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->log_lock, NULL);
 	srv->cfg = *c;
 	if (!srv->cfg.listen) srv->cfg.listen = "127.0.0.1:8080";
 	srv->listen = strdup(srv->cfg.listen);
@@ -192,12 +155,38 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 		tl_err_set(err, "max_headers must be at least 256 bytes");
 		goto fail;
 	}
-	if (c->io_timeout_ms <= 0 || c->drain_timeout_ms < 0 || c->handler_time_ms <= 0) {
+	if (c->io_timeout_ms <= 0 || c->drain_timeout_ms < 0 || c->handler_time_ms <= 0 ||
+	    c->header_timeout_ms <= 0) {
 		tl_err_set(err, "timeouts must be positive");
 		goto fail;
 	}
+	if (c->pool_threads < 1 || c->pool_threads > 256 || c->pool_queue < 0 || c->pool_per_key < 1 ||
+	    c->pool_per_key_pending < c->pool_per_key || c->max_conns < 0 || c->max_buffered < c->max_body) {
+		tl_err_set(err, "bad pool or connection limits");
+		goto fail;
+	}
+	/* The answer of a handler that used its whole budget must still be
+	 * written before the connection's own timeout closes it. */
+	if (srv->cfg.handler_time_ms > srv->cfg.io_timeout_ms / 5 * 4)
+		srv->cfg.handler_time_ms = srv->cfg.io_timeout_ms / 5 * 4 > 0 ? srv->cfg.io_timeout_ms / 5 * 4 : 1;
+	if (!srv->cfg.max_conns) {
+		struct rlimit rl;
+		long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur - 64 : 4096;
+		srv->cfg.max_conns = (int)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim);
+	}
 	if (parse_listen(srv->listen, &srv->addr, &srv->addrlen, err)) goto fail;
 	if (c->keys_file && tl_keyring_load(c->keys_file, &srv->keys, err)) goto fail;
+	if (c->keys_file && c->log) {
+		/* Anyone who can write it can add a key: say so at start. */
+		struct stat st;
+		if (stat(c->keys_file, &st) == 0 && (st.st_mode & 022))
+			fprintf(c->log,
+				"taintline: warning: keys file %s is writable by other users (mode %04o); chmod 600 it\n",
+				c->keys_file, (unsigned)(st.st_mode & 07777));
+		else if (stat(c->keys_file, &st) == 0 && (st.st_mode & 044))
+			fprintf(c->log, "taintline: warning: keys file %s is readable by other users (mode %04o); chmod 600 it\n",
+				c->keys_file, (unsigned)(st.st_mode & 07777));
+	}
 	if (tl_api_route(srv, TL_GET, "/healthz", TL_ROLE_PUBLIC, builtin_healthz, srv, err) ||
 	    tl_api_route(srv, TL_GET, "/metrics", TL_ROLE_PUBLIC, builtin_metrics, srv, err))
 		goto fail;
@@ -209,6 +198,12 @@ fail:
 
 int tl_api_route(struct tl_api_server *srv, unsigned methods, const char *pattern,
 		 enum tl_api_role role, tl_api_handler handler, void *ctx, struct tl_err *err)
+{
+	return tl_api_route_opts(srv, methods, pattern, role, NULL, handler, ctx, err);
+}
+
+int tl_api_route_opts(struct tl_api_server *srv, unsigned methods, const char *pattern, enum tl_api_role role,
+		      const struct tl_api_route_opts *o, tl_api_handler handler, void *ctx, struct tl_err *err)
 {
 	if (srv->started) return tl_err_set(err, "route '%s' added after the server started", pattern);
 	if (!handler) return tl_err_set(err, "route '%s' has no handler", pattern);
@@ -229,6 +224,9 @@ int tl_api_route(struct tl_api_server *srv, unsigned methods, const char *patter
 	e->role = role;
 	e->handler = handler;
 	e->ctx = ctx;
+	e->flags = o ? o->flags : 0;
+	e->max_body = o && o->max_body ? o->max_body
+		      : (methods & (TL_POST | TL_PUT | TL_PATCH)) ? srv->cfg.max_body : 0;
 	e->metric = -1;
 	srv->nroutes++;
 	return 0;
@@ -249,6 +247,11 @@ void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, vo
 struct tl_metrics *tl_api_server_metrics(struct tl_api_server *srv)
 {
 	return srv->metrics;
+}
+
+int tl_api_server_handler_ms(const struct tl_api_server *srv)
+{
+	return srv->cfg.handler_time_ms;
 }
 
 uint16_t tl_api_server_port(const struct tl_api_server *srv)
@@ -285,10 +288,14 @@ const char *tl_api_req_query(struct tl_api_req *req, const char *name)
 }
 const char *tl_api_req_header(const struct tl_api_req *req, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
+	return evhttp_find_header(req->in_headers, name);
 }
 const char *tl_api_req_body(struct tl_api_req *req, size_t *len)
 {
+	if (!req->body_done && req->pooled) {
+		req->body = req->own_body ? req->own_body : "";
+		req->body_done = 1;
+	}
 	if (!req->body_done) {
 		struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
 		req->body_len = evbuffer_get_length(in);
@@ -312,6 +319,15 @@ const char *tl_api_req_key_name(const struct tl_api_req *req)
 {
 	return req->key_name ? req->key_name : "";
 }
+struct tl_api_server *tl_api_req_server(const struct tl_api_req *req)
+{
+	return req->srv;
+}
+int tl_api_req_cancelled(const struct tl_api_req *req)
+{
+	return atomic_load_explicit(&req->cancelled, memory_order_relaxed) != 0 ||
+	       __atomic_load_n(&req->srv->stopping, __ATOMIC_RELAXED) != 0;
+}
 long tl_api_req_time_left_ms(const struct tl_api_req *req)
 {
 	return (long)req->srv->cfg.handler_time_ms - (long)((tl_mono_now() - req->t0) * 1000.0);
@@ -322,7 +338,8 @@ const char *tl_api_req_route(const struct tl_api_req *req)
 }
 void tl_api_req_set_header(struct tl_api_req *req, const char *name, const char *value)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
+	if (req->pooled) evhttp_add_header(&req->own_out, name, value);
+	else evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
 }
 json_t **tl_api_req_json_slot(struct tl_api_req *req)
 {
@@ -357,6 +374,52 @@ const char *tl_http_reason(int status)
 	}
 }
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/* Writes the reply on the loop thread (req->ev alive). With owned, bytes
+ * (malloc'd) is handed to libevent instead of copied: a trace's answer
+ * can be megabytes, and copying it would stall the loop. */
+static void send_now(struct tl_api_req *req, const char *content_type, const void *bytes, size_t len, int owned)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
+	if (content_type) evhttp_add_header(h, "Content-Type", content_type);
+	if (req->w->draining) evhttp_add_header(h, "Connection", "close");
+	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
+	if (req->head) {
+		/* A HEAD reply announces the length and sends no body. */
+		char cl[32];
+		snprintf(cl, sizeof cl, "%zu", len);
+		evhttp_remove_header(h, "Content-Length");
+		evhttp_add_header(h, "Content-Length", cl);
+	} else if (len && owned) {
+		if (evbuffer_add_reference(out, bytes, len, free_body, NULL) == 0) req->out_body = NULL;
+		else evbuffer_add(out, bytes, len);
+	} else if (len) {
+		evbuffer_add(out, bytes, len);
+	}
+	/* Without a connection libevent frees the request at once and calls
+	 * no callback, so there is nothing to count. */
+	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
+	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
+	if (c) {
+		req->w->inflight++;
+		atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
+		/* Counted out by on_complete when written, or by the
+		 * connection's close callback when the client is gone first
+		 * (libevent 2.1 then frees the request without completing it). */
+		c->replying = 1;
+		c->reply_status = req->status;
+		c->reply_metric = req->route ? req->route->metric : -1;
+		c->reply_t0 = req->t0;
+	}
+	evhttp_send_reply(req->ev, req->status, tl_http_reason(req->status), NULL);
+}
+
 int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_type, const void *bytes,
 		     size_t len)
 {
@@ -364,31 +427,22 @@ int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_typ
 	req->replied = 1;
 	if (status < 100 || status > 599) status = 500;
 	req->status = status;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
-	if (content_type) evhttp_add_header(h, "Content-Type", content_type);
-	if (req->w->draining) evhttp_add_header(h, "Connection", "close");
-	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
-	if (len) evbuffer_add(out, bytes, len);
-	/* Without a connection libevent frees the request at once and calls
-	 * no callback, so there is nothing to count. */
-	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
-	if (con) {
-		req->w->inflight++;
-		atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
-		/* libevent 2.1 frees a request whose connection fails mid-write
-		 * without calling its completion callback; the connection's close
-		 * callback is then the only notice. A server connection writes one
-		 * reply at a time, and on_complete removes this callback, so each
-		 * reply is counted out exactly once by one of the two. */
-		evhttp_connection_set_closecb(con, on_conn_close, req->w);
+	if (req->pooled) {
+		/* On a pool thread: kept until the loop thread delivers it. */
+		req->out_ctype = content_type ? strdup(content_type) : NULL;
+		req->out_body = malloc(len ? len : 1);
+		if (!req->out_body) abort();
+		if (len) memcpy(req->out_body, bytes, len);
+		req->out_len = len;
+		return 0;
 	}
-	evhttp_send_reply(req->ev, status, tl_http_reason(status), NULL);
+	send_now(req, content_type, bytes, len, 0);
 	return 0;
 }
 
 /* ---------------- dispatch ---------------- */
 
-static int is_loopback(const struct sockaddr *sa)
+int tl_api_is_loopback(const struct sockaddr *sa)
 {
 	if (!sa) return 0;
 	if (sa->sa_family == AF_INET) {
@@ -405,28 +459,27 @@ static int is_loopback(const struct sockaddr *sa)
 
 /* A reply is no longer in flight (written in full, or its connection is
  * gone). */
-static void reply_done(struct worker *w)
+void tl_api_reply_done(struct worker *w)
 {
 	w->inflight--;
 	atomic_fetch_sub_explicit(&w->srv->inflight_total, 1, memory_order_relaxed);
 	if (w->draining && w->inflight <= 0 && !w->loop_done) event_base_loopexit(w->base, NULL);
 }
 
+/* The reply was written: count it as sent (metrics count what reached
+ * the socket, not what a handler produced). */
 static void on_complete(struct evhttp_request *ev, void *arg)
 {
-	/* Called before libevent frees the request and, for "Connection:
-	 * close", the connection: the close callback must not count it again. */
+	struct worker *w = arg;
 	struct evhttp_connection *con = evhttp_request_get_connection(ev);
-	if (con) evhttp_connection_set_closecb(con, NULL, NULL);
-	reply_done(arg);
-}
-
-/* Set only while a reply is being written (see tl_api_reply_raw). Also
- * runs from evhttp_free for replies cut off by the drain timeout. */
-static void on_conn_close(struct evhttp_connection *con, void *arg)
-{
-	(void)con;
-	reply_done(arg);
+	struct conn *c = con ? tl_conn_of(w, con) : NULL;
+	if (c && c->replying) {
+		c->replying = 0;
+		tl_metrics_observe(w->srv->metrics, w->idx, c->reply_metric, c->reply_status,
+				   (uint64_t)((tl_mono_now() - c->reply_t0) * 1e6));
+		tl_api_reply_done(w);
+	}
+	if (c) tl_conn_request_done(c);
 }
 
 static enum tl_api_method map_method(enum evhttp_cmd_type t)
@@ -484,6 +537,7 @@ static int authorize(struct tl_api_req *req)
 		return -1;
 	}
 	req->key_name = key->name;
+	req->key = key;
 	if (key->role < rt->role) {
 		tl_api_reply_error(req, 403, "forbidden", "this route needs the '%s' role; the key has '%s'",
 				   tl_role_name(rt->role), tl_role_name(key->role));
@@ -503,6 +557,132 @@ static int authorize(struct tl_api_req *req)
 	return 0;
 }
 
+/* Every name and value of the query string must decode (no malformed
+ * escape, no NUL): a value cut short at a %00 would be read as another
+ * value. Returns 0, or -1 having replied 400 naming the parameter. */
+static int check_query(struct tl_api_req *req)
+{
+	const char *q = req->query_str;
+	if (!q) return 0;
+	char buf[512];
+	while (*q) {
+		size_t n = strcspn(q, "&");
+		const char *eq = memchr(q, '=', n);
+		size_t kn = eq ? (size_t)(eq - q) : n;
+		char name[128];
+		long kl = kn < sizeof name ? tl_url_decode(q, kn, name, 1) : -1;
+		int bad = kl < 0;
+		if (!bad && eq) {
+			size_t vn = n - kn - 1;
+			char *v = vn < sizeof buf ? buf : malloc(vn + 1);
+			if (!v) abort();
+			bad = tl_url_decode(eq + 1, vn, v, 1) < 0;
+			if (v != buf) free(v);
+		}
+		if (bad) {
+			if (kl < 0) snprintf(name, sizeof name, "%.*s", (int)(kn < 60 ? kn : 60), q);
+			tl_api_reply_error(req, 400, "bad_query",
+					   "query parameter '%s' has a malformed escape or a NUL byte", name);
+			return -1;
+		}
+		q += n;
+		if (*q == '&') q++;
+	}
+	return 0;
+}
+
+/* Copies what a pool thread needs of a request: it must not touch the
+ * libevent request, which the loop thread frees when the client leaves. */
+static struct tl_api_req *make_job(struct tl_api_req *rq)
+{
+	struct tl_api_req *j = malloc(sizeof *j);
+	if (!j) return NULL;
+	memcpy(j, rq, sizeof *j);
+	j->pooled = 1;
+	j->next = NULL;
+	atomic_init(&j->cancelled, 0);
+	TAILQ_INIT(&j->own_in);
+	TAILQ_INIT(&j->own_out);
+	j->query_parsed = 0;
+	j->json = NULL;
+	j->own_path = strdup(rq->path);
+	j->own_query = rq->query_str ? strdup(rq->query_str) : NULL;
+	j->path = j->own_path;
+	j->query_str = j->own_query;
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, rq->in_headers, next) evhttp_add_header(&j->own_in, kv->key, kv->value);
+	j->in_headers = &j->own_in;
+	/* Outgoing headers set before the hand-off (none today) stay on the
+	 * libevent request and go out with the reply. */
+	size_t blen;
+	const char *b = tl_api_req_body(rq, &blen);
+	j->own_body = malloc(blen + 1);
+	if (j->own_body) {
+		memcpy(j->own_body, b, blen);
+		j->own_body[blen] = '\0';
+	}
+	j->body = j->own_body;
+	j->body_len = blen;
+	j->body_done = 1;
+	/* Route parameters point into the match buffer, which moved. */
+	for (int i = 0; i < j->match.nparams; i++)
+		j->match.values[i] = j->match.buf + (rq->match.values[i] - rq->match.buf);
+	if (!j->own_path || (rq->query_str && !j->own_query) || !j->own_body) {
+		tl_api_req_release(j);
+		return NULL;
+	}
+	return j;
+}
+
+void tl_api_req_release(struct tl_api_req *req)
+{
+	if (req->json) json_decref(req->json);
+	if (req->query_parsed) evhttp_clear_headers(&req->query);
+	if (req->pooled) {
+		evhttp_clear_headers(&req->own_in);
+		evhttp_clear_headers(&req->own_out);
+		free(req->own_path);
+		free(req->own_query);
+		free(req->own_body);
+		free(req->out_ctype);
+		free(req->out_body);
+		free(req);
+	}
+}
+
+void tl_api_deliver(struct worker *w, struct tl_api_req *job)
+{
+	w->inflight--; /* the job itself; a reply being written counts again */
+	atomic_fetch_sub_explicit(&w->srv->inflight_total, 1, memory_order_relaxed);
+	if (job->conn) job->conn->job = NULL;
+	if (job->ev && job->conn) {
+		if (job->conn->closed_ev) {
+			event_free(job->conn->closed_ev);
+			job->conn->closed_ev = NULL;
+		}
+		if (!job->replied) {
+			job->replied = 1;
+			job->status = 500;
+			static const char msg[] = "{\"error\":\"internal\",\"message\":\"the handler sent no reply\"}";
+			job->out_ctype = strdup("application/json");
+			job->out_body = strdup(msg);
+			job->out_len = sizeof msg - 1;
+		}
+		struct evkeyvalq *h = evhttp_request_get_output_headers(job->ev);
+		struct evkeyval *kv;
+		TAILQ_FOREACH(kv, &job->own_out, next) evhttp_add_header(h, kv->key, kv->value);
+		job->pooled = 0;
+		send_now(job, job->out_ctype, job->out_body, job->out_len, 1);
+		job->pooled = 1;
+	} else {
+		/* The client left: nothing is sent; counted as dropped. */
+		tl_metrics_observe(w->srv->metrics, w->idx, job->route ? job->route->metric : -1, 499,
+				   (uint64_t)((tl_mono_now() - job->t0) * 1e6));
+	}
+	tl_api_req_release(job);
+	if (w->draining && w->inflight <= 0 && !w->loop_done) event_base_loopexit(w->base, NULL);
+}
+
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
@@ -515,17 +695,26 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	rq.w = w;
 	rq.srv = srv;
 	rq.t0 = tl_mono_now();
+	rq.in_headers = evhttp_request_get_input_headers(ev);
 	evhttp_request_set_on_complete_cb(ev, on_complete, w);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	rq.conn = evcon ? tl_conn_of(w, evcon) : NULL;
+	if (rq.conn && rq.conn->req_t0 > 0) rq.t0 = rq.conn->req_t0;
+	if (rq.conn && rq.conn->refused) {
+		/* Already answered on the socket; the connection is closing
+		 * (freeing it frees this request). */
+		return;
+	}
 
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	rq.path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!rq.path || !rq.path[0]) rq.path = "/";
 	rq.query_str = uri ? evhttp_uri_get_query(uri) : NULL;
 	rq.method = map_method(evhttp_request_get_command(ev));
+	rq.head = evhttp_request_get_command(ev) == EVHTTP_REQ_HEAD;
 
 	if (!srv->keys) {
-		struct evhttp_connection *con = evhttp_request_get_connection(ev);
-		if (!con || !is_loopback(evhttp_connection_get_addr(con))) {
+		if (!evcon || !tl_api_is_loopback(evhttp_connection_get_addr(evcon))) {
 			tl_api_reply_error(&rq, 403, "loopback_only",
 					   "this server runs without an API keys file and serves only local clients");
 			goto done;
@@ -535,15 +724,19 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		tl_api_reply_error(&rq, 405, "method_not_allowed", "method not supported");
 		goto done;
 	}
+	if (strlen(rq.path) > TL_ROUTER_MAX_PATH) {
+		tl_api_reply_error(&rq, 414, "uri_too_long", "the path is longer than %d bytes", TL_ROUTER_MAX_PATH);
+		goto done;
+	}
 	switch (tl_router_match(srv->router, rq.method, rq.path, &rq.match)) {
 	case TL_ROUTE_FOUND:
 		break;
 	case TL_ROUTE_BAD_METHOD:
 		allow_header(&rq, rq.match.allowed_methods);
-		tl_api_reply_error(&rq, 405, "method_not_allowed", "%s does not accept this method", rq.path);
+		tl_api_reply_error(&rq, 405, "method_not_allowed", "%.200s does not accept this method", rq.path);
 		goto done;
 	case TL_ROUTE_BAD_PATH:
-		tl_api_reply_error(&rq, 400, "bad_path", "the path has a malformed percent-escape");
+		tl_api_reply_error(&rq, 400, "bad_path", "the path has a malformed percent-escape or a NUL byte");
 		goto done;
 	default:
 		tl_api_reply_error(&rq, 404, "not_found", "no route for %.200s", rq.path);
@@ -551,24 +744,66 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	}
 	rq.route = &srv->routes[rq.match.route_id];
 	if (authorize(&rq)) goto done;
+	if (check_query(&rq)) goto done;
 	size_t blen = evbuffer_get_length(evhttp_request_get_input_buffer(ev));
-	if (blen > srv->cfg.max_body) {
-		tl_api_reply_error_extra(&rq, 413, "body_too_large", json_pack("{s:I}", "max_bytes", (json_int_t)srv->cfg.max_body),
-					 "request body of %zu bytes is over the %zu byte limit", blen,
-					 srv->cfg.max_body);
+	size_t limit = rq.route->max_body;
+	if (blen > limit) {
+		tl_api_reply_error_extra(&rq, 413, "body_too_large", json_pack("{s:I}", "max_bytes", (json_int_t)limit),
+					 "request body of %zu bytes is over this route's %zu byte limit", blen, limit);
+		goto done;
+	}
+	if (rq.route->flags & TL_ROUTE_POOL) {
+		/* A job's reply goes back through its connection's record; a
+		 * connection without one (its allocation failed) is refused. */
+		struct tl_api_req *job = rq.conn ? make_job(&rq) : NULL;
+		if (!job) {
+			tl_api_reply_error(&rq, 503, "server_busy", "out of memory");
+			goto done;
+		}
+		w->inflight++; /* the job holds the drain open until delivered */
+		atomic_fetch_add_explicit(&srv->inflight_total, 1, memory_order_relaxed);
+		if (rq.conn) {
+			rq.conn->job = job;
+			tl_conn_watch_job(rq.conn, job);
+		}
+		int wait = tl_pool_submit(srv, job);
+		if (wait == 0) goto out; /* answered when the pool is done */
+		if (rq.conn) {
+			rq.conn->job = NULL;
+			if (rq.conn->closed_ev) {
+				event_free(rq.conn->closed_ev);
+				rq.conn->closed_ev = NULL;
+			}
+		}
+		w->inflight--;
+		atomic_fetch_sub_explicit(&srv->inflight_total, 1, memory_order_relaxed);
+		int per_key = wait < 0;
+		if (wait < 0) wait = -wait;
+		tl_api_req_release(job);
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", wait);
+		tl_api_req_set_header(&rq, "Retry-After", ra);
+		if (per_key)
+			tl_api_reply_error_extra(&rq, 429, "too_many_expensive", json_pack("{s:i}", "retry_after", wait),
+						 "this key already has %d expensive requests running or waiting; retry after %d s",
+						 srv->cfg.pool_per_key_pending, wait);
+		else
+			tl_api_reply_error_extra(&rq, 503, "server_busy", json_pack("{s:i}", "retry_after", wait),
+						 "the server's queue of expensive requests is full; retry after %d s", wait);
 		goto done;
 	}
 	rq.route->handler(&rq, rq.route->ctx);
 	if (!rq.replied) tl_api_reply_error(&rq, 500, "internal", "the handler sent no reply");
 done:
 	if (!rq.replied) tl_api_reply_error(&rq, 500, "internal", "no reply");
-	{
+	if (!rq.conn) {
+		/* No connection to complete on: counted now. */
 		double dt = tl_mono_now() - rq.t0;
 		int metric = rq.route ? rq.route->metric : -1;
 		tl_metrics_observe(srv->metrics, w->idx, metric, rq.status, (uint64_t)(dt * 1e6));
 	}
-	if (rq.json) json_decref(rq.json);
-	if (rq.query_parsed) evhttp_clear_headers(&rq.query);
+out:
+	tl_api_req_release(&rq);
 }
 
 /* ---------------- built-in routes ---------------- */
@@ -599,6 +834,23 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 	tl_metrics_gauge(f, "tl_http_worker_threads", "Worker threads.", srv->nworkers);
 	tl_metrics_gauge(f, "tl_uptime_seconds", "Seconds since the server started.", tl_mono_now() - srv->t_start);
 	tl_metrics_gauge(f, "tl_api_keys", "API keys loaded.", (double)tl_keyring_count(srv->keys));
+	long q = 0, run = 0, rej = 0;
+	tl_pool_stats(srv, &q, &run, &rej);
+	tl_metrics_gauge(f, "tl_pool_queued", "Expensive requests waiting for the pool.", (double)q);
+	tl_metrics_gauge(f, "tl_pool_running", "Expensive requests running on the pool.", (double)run);
+	tl_metrics_gauge(f, "tl_pool_rejected_total", "Expensive requests refused (queue or key share full).",
+			 (double)rej);
+	tl_metrics_gauge(f, "tl_http_connections", "Connections open.", (double)atomic_load(&srv->nconns));
+	tl_metrics_gauge(f, "tl_http_connections_max", "Connection cap.", (double)srv->cfg.max_conns);
+	tl_metrics_gauge(f, "tl_http_connections_refused_total", "Connections refused at the cap.",
+			 (double)atomic_load(&srv->conns_refused));
+	tl_metrics_gauge(f, "tl_http_early_refusals_total", "Requests refused when their headers arrived.",
+			 (double)atomic_load(&srv->early_refusals));
+	tl_metrics_gauge(f, "tl_http_slow_closes_total", "Connections closed for a request that arrived too slowly.",
+			 (double)atomic_load(&srv->deadline_closes));
+	tl_metrics_gauge(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
+			 (double)atomic_load(&srv->accept_pauses));
+	tl_metrics_gauge(f, "tl_http_body_bytes", "Request body bytes held.", (double)atomic_load(&srv->body_bytes));
 	if (srv->metrics_hook) srv->metrics_hook(f, srv->metrics_ctx);
 	if (fclose(f)) {
 		free(text);
@@ -629,6 +881,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	if (w->bound) {
 		evhttp_del_accept_socket(w->http, w->bound); /* closes this worker's dup */
 		w->bound = NULL;
+		w->lev = NULL;
 	}
 	if (w->inflight <= 0) {
 		event_base_loopexit(w->base, NULL);
@@ -641,6 +894,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	tl_conns_enter(w);
 	event_base_dispatch(w->base);
 	w->loop_done = 1; /* read by the joining thread */
 	return NULL;
@@ -649,10 +903,11 @@ static void *worker_main(void *arg)
 static void worker_destroy(struct worker *w)
 {
 	if (w->http) evhttp_free(w->http); /* closes its connections and listener */
+	w->http = NULL;
+	tl_conns_worker_destroy(w);
 	if (w->stop_ev) event_free(w->stop_ev);
 	if (w->drain_ev) event_free(w->drain_ev);
 	if (w->base) event_base_free(w->base);
-	w->http = NULL;
 	w->stop_ev = w->drain_ev = NULL;
 	w->base = NULL;
 }
@@ -660,16 +915,20 @@ static void worker_destroy(struct worker *w)
 static int worker_setup(struct tl_api_server *srv, struct worker *w, struct tl_err *err)
 {
 	w->srv = srv;
+	w->reserve_fd = -1;
+	pthread_mutex_init(&w->done_lock, NULL);
 	w->base = event_base_new();
 	if (!w->base) return tl_err_set(err, "event_base_new failed");
 	w->http = evhttp_new(w->base);
 	w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	if (!w->http || !w->stop_ev || !w->drain_ev) return tl_err_set(err, "out of memory");
-	/* Bodies up to 4x the limit are read so that the handler path can
-	 * answer them with a JSON 413; past that libevent stops reading. */
-	size_t hard = srv->cfg.max_body > ((size_t)1 << 28) ? ((size_t)1 << 30) : srv->cfg.max_body * 4;
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)hard);
+	/* The scanner (api/reqscan.h) refuses bodies over their route's limit
+	 * when the headers arrive; libevent's own cap is a backstop. */
+	size_t hard = 0;
+	for (int i = 0; i < srv->nroutes; i++)
+		if (srv->routes[i].max_body > hard) hard = srv->routes[i].max_body;
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(hard + 1));
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)srv->cfg.max_headers);
 	struct timeval tv = { srv->cfg.io_timeout_ms / 1000, (srv->cfg.io_timeout_ms % 1000) * 1000 };
 	evhttp_set_timeout_tv(w->http, &tv);
@@ -679,12 +938,7 @@ static int worker_setup(struct tl_api_server *srv, struct worker *w, struct tl_e
 	evhttp_set_gencb(w->http, on_request, w);
 	int fd = dup(srv->fd);
 	if (fd < 0) return tl_err_set(err, "dup: %s", strerror(errno));
-	w->bound = evhttp_accept_socket_with_handle(w->http, fd);
-	if (!w->bound) {
-		close(fd);
-		return tl_err_set(err, "evhttp_accept_socket failed");
-	}
-	return 0;
+	return tl_conns_worker_setup(w, fd, err);
 }
 
 static int build_metrics(struct tl_api_server *srv, struct tl_err *err)
@@ -734,6 +988,7 @@ int tl_api_server_start(struct tl_api_server *srv, struct tl_err *err)
 		srv->workers[i].idx = i;
 		if (worker_setup(srv, &srv->workers[i], err)) goto fail;
 	}
+	if (tl_pool_start(srv, err)) goto fail;
 	srv->t_start = tl_mono_now();
 	for (int i = 0; i < srv->nworkers; i++) {
 		if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i])) {
@@ -771,6 +1026,21 @@ void tl_api_server_wait(struct tl_api_server *srv)
 	if (!srv->started || srv->joined) return;
 	for (int i = 0; i < srv->nworkers; i++)
 		if (srv->workers[i].thread_ok) pthread_join(srv->workers[i].thread, NULL);
+	/* Jobs still running are cancelled; their replies are dropped. */
+	tl_pool_stop(srv);
+	for (int i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		pthread_mutex_lock(&w->done_lock);
+		struct tl_api_req *j = w->done;
+		w->done = NULL;
+		pthread_mutex_unlock(&w->done_lock);
+		while (j) {
+			struct tl_api_req *n = j->next;
+			if (j->conn) j->conn->job = NULL;
+			tl_api_req_release(j);
+			j = n;
+		}
+	}
 	for (int i = 0; i < srv->nworkers; i++) worker_destroy(&srv->workers[i]);
 	if (srv->fd >= 0) close(srv->fd);
 	srv->fd = -1;
@@ -810,11 +1080,16 @@ void tl_api_server_free(struct tl_api_server *srv)
 	for (int i = 0; i < srv->nroutes; i++) free(srv->routes[i].pattern);
 	free(srv->routes);
 	free(srv->metric_names);
-	free(srv->workers);
 	tl_metrics_free(srv->metrics);
 	tl_router_free(srv->router);
 	tl_keyring_free(srv->keys);
+	tl_pool_free(srv);
 	free(srv->listen);
+	if (srv->workers)
+		for (int i = 0; i < srv->nworkers; i++) pthread_mutex_destroy(&srv->workers[i].done_lock);
+	free(srv->workers);
+	srv->workers = NULL;
+	pthread_mutex_destroy(&srv->log_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }

@@ -16,7 +16,8 @@
  * or tl_api_server_run_until_signal(srv, &err), which does start, waits
  * for SIGINT or SIGTERM, then stop and wait.
  *
- * Handlers run on a worker thread, one request at a time per worker, and
+ * Handlers run on a worker thread, one request at a time per worker (or,
+ * for TL_ROUTE_POOL routes, on a thread of the expensive-work pool), and
  * must be thread-safe with respect to their ctx (several workers call the
  * same handler concurrently). A handler must send exactly one reply
  * (tl_api_reply_* here or in api/http_json.h) before it returns; if it
@@ -54,23 +55,47 @@ struct tl_api_config {
 	 * are served (others get 403) and a warning is logged at start;
 	 * loopback clients act as admin. */
 	const char *keys_file;
-	/* Largest request body answered normally (JSON 413 "body_too_large"
-	 * above it). Bodies over 4x this limit are cut off by libevent while
-	 * reading, with a plain 413 and the connection closed. Default 1 MiB. */
+	/* Largest request body of routes that take one (tl_api_route_opts
+	 * sets it per route). A body over its route's limit is refused with
+	 * JSON 413 "body_too_large" when the request's headers arrive, before
+	 * any of it is read. Default 1 MiB. */
 	size_t max_body;
-	/* Largest request line plus headers; over it the connection is
-	 * closed. Default 16 KiB. */
+	/* Largest request line plus headers; over it the answer is 431 and
+	 * the connection is closed. Default 16 KiB. */
 	size_t max_headers;
 	/* Idle timeout for reading a request (headers or body) and writing a
 	 * reply, and for idle keep-alive connections: a client that stalls
 	 * that long is disconnected. Default 10000 ms. */
 	int io_timeout_ms;
+	/* A request's line and headers must arrive within this time of its
+	 * first byte, and its body at 16 KiB/s or faster after that; a client
+	 * that trickles is answered 408 and disconnected. Default 10000 ms. */
+	int header_timeout_ms;
+	/* Most connections open at once; beyond it a new connection gets 503
+	 * with Retry-After and is closed. 0 = the file-descriptor limit less
+	 * 64 (at least 16, at most 4096). */
+	int max_conns;
+	/* Most request-body bytes held by the server at once, all connections
+	 * together; a body that would pass it is refused with 503. Default
+	 * 256 MiB. */
+	size_t max_buffered;
+	/* The expensive-work pool (routes registered with TL_ROUTE_POOL):
+	 * threads (default 2), most jobs waiting (default 16; 503 with
+	 * Retry-After beyond), and per API key the most jobs running (default
+	 * 1) and running plus waiting (default 4; 429 beyond). */
+	int pool_threads;
+	int pool_queue;
+	int pool_per_key;
+	int pool_per_key_pending;
 	/* How long stop waits for in-flight replies before closing anyway.
 	 * Default 10000 ms. */
 	int drain_timeout_ms;
-	/* Time budget handed to handlers (tl_api_req_time_left_ms); the
+	/* Time budget handed to handlers (tl_api_req_time_left_ms), counted
+	 * from the request's arrival (time waiting in the pool included); the
 	 * framework does not interrupt a handler, handlers check it and
-	 * answer 422/413 with how to narrow the query. Default 10000 ms. */
+	 * answer 422/413 with how to narrow the query. It is kept at most 80%
+	 * of io_timeout_ms, so that the answer is always written before the
+	 * connection's own timeout. Default 8000 ms. */
 	int handler_time_ms;
 	/* Where warnings go (default stderr; NULL = silent). */
 	FILE *log;
@@ -107,6 +132,26 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 int tl_api_route(struct tl_api_server *srv, unsigned methods, const char *pattern,
 		 enum tl_api_role role, tl_api_handler handler, void *ctx, struct tl_err *err);
 
+/* Route options for tl_api_route_opts. */
+enum {
+	/* The handler is expensive (traces, imports, exports): it runs on the
+	 * pool's threads, not on the event loops that answer cheap requests,
+	 * within the pool's limits, and is cancelled when its client leaves
+	 * (tl_api_req_cancelled). */
+	TL_ROUTE_POOL = 1,
+};
+struct tl_api_route_opts {
+	unsigned flags;   /* TL_ROUTE_* */
+	/* Largest request body (413 above it, refused when the headers
+	 * arrive). 0 = the server's max_body for routes that accept POST, PUT
+	 * or PATCH; routes with only other methods take no body. */
+	size_t max_body;
+};
+
+/* tl_api_route with options (o may be NULL). */
+int tl_api_route_opts(struct tl_api_server *srv, unsigned methods, const char *pattern, enum tl_api_role role,
+		      const struct tl_api_route_opts *o, tl_api_handler handler, void *ctx, struct tl_err *err);
+
 /* Sets the optional hooks (before start). */
 void tl_api_set_metrics_hook(struct tl_api_server *srv, tl_api_metrics_hook fn, void *ctx);
 void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, void *ctx);
@@ -136,6 +181,15 @@ int tl_api_server_run_until_signal(struct tl_api_server *srv, struct tl_err *err
 /* Frees the server; stops and waits first if it is running. */
 void tl_api_server_free(struct tl_api_server *srv);
 
+/* The handler budget in effect (handler_time_ms after the cap below
+ * io_timeout_ms). */
+int tl_api_server_handler_ms(const struct tl_api_server *srv);
+
+/* Writes a line to the server's log, at most one a second (lines in
+ * between are counted and the count is reported with the next line), so
+ * that a flood of bad requests cannot fill the disk. Thread-safe. */
+void tl_api_log(struct tl_api_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The server's metrics (for tests and hooks); owned by the server. */
 struct tl_metrics *tl_api_server_metrics(struct tl_api_server *srv);
 
@@ -161,8 +215,14 @@ enum tl_api_role tl_api_req_role(const struct tl_api_req *req);
 const char *tl_api_req_key_name(const struct tl_api_req *req);
 /* Milliseconds left of the handler_time_ms budget (may be negative). */
 long tl_api_req_time_left_ms(const struct tl_api_req *req);
+/* 1 when the client has gone (its connection closed) or the server is
+ * stopping: a long handler stops and replies anything (it is dropped).
+ * Thread-safe. */
+int tl_api_req_cancelled(const struct tl_api_req *req);
 /* The route pattern that matched. */
 const char *tl_api_req_route(const struct tl_api_req *req);
+/* The server the request came to. */
+struct tl_api_server *tl_api_req_server(const struct tl_api_req *req);
 
 /* Adds a response header for the coming reply (copied). */
 void tl_api_req_set_header(struct tl_api_req *req, const char *name, const char *value);

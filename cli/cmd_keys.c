@@ -2,6 +2,7 @@
  * its SHA-256 hash with role and rate to the keys file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,17 @@ int cmd_keys(int argc, char **argv)
 	if (fd < 0) {
 		fprintf(stderr, "taintline keys add: cannot open %s: %s\n", file, strerror(errno));
 		return TL_EXIT_FAIL;
+	}
+	/* An existing file others may read or write is tightened: they could
+	 * add a key of their own, or learn which keys exist. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
+		if (fchmod(fd, st.st_mode & 0700) == 0)
+			fprintf(stderr, "taintline keys add: %s was accessible to other users (mode %04o); now %04o\n", file,
+				(unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 0700));
+		else
+			fprintf(stderr, "taintline keys add: warning: %s is accessible to other users (mode %04o): %s\n",
+				file, (unsigned)(st.st_mode & 07777), strerror(errno));
 	}
 	/* A file whose last line lacks a newline would glue our line to it. */
 	off_t end = lseek(fd, 0, SEEK_END);

@@ -25,11 +25,16 @@ static void usage(FILE *f)
 		   "  --network N         network of a database --follow creates (default main)\n"
 		   "  --poll-ms MS        how often to look for new blocks (default 1000)\n"
 		   "  --trace-time-ms MS  stop a trace after MS and answer 422 trace_timeout\n"
-		   "                      (default: the request's 10 s budget)\n"
+		   "                      (default: the request's 8 s budget)\n"
 		   "  --max-trace-txs N   answer 413 for traces visiting more transactions\n"
 		   "                      (default 200000)\n"
 		   "  --cors ORIGINS      allow browsers on these origins ('*' or a comma-separated\n"
 		   "                      list) to call the /api routes (CORS headers, preflights)\n"
+		   "  --trace-memory-mb M answer 413 for traces needing more memory than M MiB\n"
+		   "                      (default 256; traces run two at a time by default)\n"
+		   "  --max-conns N       connections open at once; more get 503 (default: the\n"
+		   "                      descriptor limit less 64, at most 4096)\n"
+		   "  --pool-threads N    traces and imports run at once (default 2)\n"
 		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
 }
 
@@ -41,14 +46,15 @@ int cmd_serve(int argc, char **argv)
 		{ "follow", required_argument, NULL, 'f' },  { "blocks-dir", required_argument, NULL, 'b' },
 		{ "network", required_argument, NULL, 'n' }, { "poll-ms", required_argument, NULL, 'p' },
 		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
-		{ "cors", required_argument, NULL, 'C' },
+		{ "trace-memory-mb", required_argument, NULL, 'M' }, { "max-conns", required_argument, NULL, 'C' },
+		{ "pool-threads", required_argument, NULL, 'P' },     { "cors", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:C:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:M:C:P:O:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -57,7 +63,7 @@ int cmd_serve(int argc, char **argv)
 		case 'k': o.keys_file = optarg; break;
 		case 'f': o.follow_dir = optarg; break;
 		case 'b': o.blocks_dir = optarg; break;
-		case 'C': o.cors = optarg; break;
+		case 'O': o.cors = optarg; break;
 		case 'n':
 			o.net = tl_net_by_name(optarg);
 			if (!o.net) {
@@ -86,6 +92,21 @@ int cmd_serve(int argc, char **argv)
 			if (c == 'T') o.trace_time_ms = (int)v;
 			else o.max_trace_txs = (uint64_t)v;
 			break;
+		case 'M':
+		case 'C':
+		case 'P': {
+			long max = c == 'M' ? 1048576L : c == 'C' ? 1000000L : 256L;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > max) {
+				fprintf(stderr, "serve: bad number '%s' for --%s (1..%ld)\n", optarg,
+					c == 'M' ? "trace-memory-mb" : c == 'C' ? "max-conns" : "pool-threads", max);
+				return TL_EXIT_USAGE;
+			}
+			if (c == 'M') o.trace_memory_mb = (uint32_t)v;
+			else if (c == 'C') o.max_conns = (int)v;
+			else o.pool_threads = (int)v;
+			break;
+		}
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}

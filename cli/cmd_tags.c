@@ -16,7 +16,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: taintline tags import --db DB FILE [--format csv|ofac|tagpack] [--network NET]\n"
 		   "       taintline tags show --db DB ADDRESS [--chain CHAIN] [--json]\n"
 		   "  import: stores the tags of FILE (format detected when not given); bad rows\n"
-		   "          are skipped and listed with their line numbers; importing the same\n"
+		   "          are skipped and listed with their line numbers (exit status 1: the\n"
+		   "          other rows are stored); importing the same\n"
 		   "          file again adds nothing. --network creates the database if absent.\n"
 		   "  show:   the tags of ADDRESS and of the cluster it belongs to.\n");
 }
@@ -64,11 +65,17 @@ static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fm
 	       "seen yet, %lu on other chains\n",
 	       file, tl_tag_format_name(rep.parse.format), rep.stored, rep.existing, rep.seen, rep.unseen,
 	       rep.other_chain);
+	if (rep.parse.duplicates)
+		printf("%lu rows repeated an earlier row and were counted once\n", rep.parse.duplicates);
 	unsigned long bad = rep.parse.skipped + rep.bad_address;
 	if (bad) {
 		printf("%lu rows skipped:\n", bad);
 		for (int i = 0; i < rep.parse.nmsgs; i++) printf("  %s\n", rep.parse.msgs[i]);
 		if ((unsigned long)rep.parse.nmsgs < bad) printf("  ... (%lu more)\n", bad - (unsigned long)rep.parse.nmsgs);
+		/* The rest is stored; a script must still see that rows were
+		 * dropped. */
+		fprintf(stderr, "tags import: %lu rows could not be read (listed above); the others were stored\n", bad);
+		return TL_EXIT_FAIL;
 	}
 	return TL_EXIT_OK;
 }

@@ -841,6 +841,19 @@ static void test_v1_tags_heists_clusters(void **state)
 	http("POST", "/v1/tags?format=nope", F.key_admin, "x", &r);
 	expect_error(&r, 400, "bad_request");
 	resp_free(&r);
+	/* Its error names no file of the server (the body goes through a
+	 * temporary file). */
+	http("POST", "/v1/tags", F.key_admin, "not a tag file", &r);
+	expect_error(&r, 400, "bad_tags");
+	{
+		json_t *e = resp_json(&r);
+		const char *m = json_string_value(json_object_get(e, "message"));
+		assert_non_null(m);
+		assert_null(strchr(m, '/'));
+		assert_null(strstr(m, "taintline-tags-"));
+		json_decref(e);
+	}
+	resp_free(&r);
 	/* Oversized body (over the 1 MiB default limit). */
 	size_t big = (1u << 20) + 4096;
 	char *huge = malloc(big + 1);

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -521,7 +522,9 @@ static void test_server_routes_and_errors(void **state)
 	assert_int_equal(metric_count(r.body, "/api/tx/:txid", 401), 2);
 	assert_int_equal(metric_count(r.body, "/api/tx/:txid", 429), 1);
 	assert_int_equal(metric_count(r.body, "unmatched", 404), n_404);
-	assert_int_equal(metric_count(r.body, "/v1/screen", 413), 2);
+	/* Three 413s: the batch limit and both bodies over max_body (refused
+	 * when their headers arrived, counted like any other answer). */
+	assert_int_equal(metric_count(r.body, "/v1/screen", 413), 3);
 	assert_non_null(strstr(r.body, "# TYPE tl_http_request_duration_seconds histogram"));
 	{
 		char needle[128];
@@ -746,6 +749,25 @@ static void test_keys_command(void **state)
 	expect_error(&r, 403, "forbidden");
 	resp_free(&r);
 	tl_api_server_free(srv);
+
+	/* A keys file others can read: the server warns at start, and
+	 * `keys add` tightens it to the owner. */
+	assert_int_equal(chmod(path, 0644), 0);
+	char *logtext = NULL;
+	size_t loglen = 0;
+	FILE *log = open_memstream(&logtext, &loglen);
+	srv = start_server(path, 1, 5000, log);
+	tl_api_server_free(srv);
+	fclose(log);
+	assert_non_null(strstr(logtext, "readable by other users"));
+	free(logtext);
+	snprintf(cmd, sizeof cmd, "%s keys add --file %s --role screen 2>&1 >/dev/null", TL_BINARY, path);
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, "now 0600"));
+	free(out);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -767,10 +789,13 @@ static void sim_and_index(const char *dir, int32_t until)
 	cf_index_run(&io, NULL);
 }
 
+static uint32_t open_app_trace_mb; /* 0: the default */
+
 static struct tl_app *open_app(const char *db, int poll_ms, int trace_time_ms)
 {
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
+	if (open_app_trace_mb) o.trace_memory_mb = open_app_trace_mb;
 	o.db_path = db;
 	o.listen = "127.0.0.1:0";
 	o.threads = 2;
@@ -841,6 +866,42 @@ static void test_trace_time_limit(void **state)
 	/* Still serving. */
 	assert_int_equal(http_do(tl_app_port(app), "GET", "/healthz", NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	tl_app_close(app);
+
+	/* The same trace on a server whose traces get 1 MiB: 413 naming the
+	 * memory budget, stopped part way. */
+	open_app_trace_mb = 1;
+	app = open_app(db, 3600000, 0);
+	open_app_trace_mb = 0;
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, b, strlen(b), &r), 0);
+	expect_error(&r, 413, "limit_exceeded");
+	e = resp_json(&r);
+	assert_string_equal(json_string_value(json_object_get(e, "limit")), "trace_memory_mb");
+	assert_true(json_number_value(json_object_get(e, "max")) == 1);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "1 MiB"));
+	json_decref(e);
+	resp_free(&r);
+	/* Numbers out of range and NUL bytes are refused naming the
+	 * parameter, never clamped or cut. */
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?max_hops=99999999999", NULL, NULL, 0, &r), 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "max_hops"));
+	resp_free(&r);
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?min_sat=99999999999999999999", NULL, NULL, 0,
+				 &r),
+			 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "min_sat"));
+	resp_free(&r);
+	assert_int_equal(http_do(tl_app_port(app), "GET", "/v1/heists/x/trace?max_hops=5%00junk", NULL, NULL, 0, &r), 0);
+	expect_error(&r, 400, "bad_query");
+	assert_non_null(strstr(r.body, "max_hops"));
+	resp_free(&r);
+	const char *bigj = "{\"seeds\":[],\"max_hops\":4294967296}";
+	assert_int_equal(http_do(tl_app_port(app), "POST", "/v1/trace", NULL, bigj, strlen(bigj), &r), 0);
+	expect_error(&r, 400, "bad_request");
+	assert_non_null(strstr(r.body, "max_hops"));
 	resp_free(&r);
 	tl_app_close(app);
 	free(b);

@@ -616,9 +616,198 @@ static void test_ofac_entity_expansion(void **state)
 	assert_int_equal(count, 0);
 }
 
-/* Regression (review): YAML aliases point at existing nodes, so each
- * level of ten aliases multiplied the validation walk by ten (twelve
- * levels: hours). Each node is now checked once. */
+/* The real OFAC file with one 100 KB internal entity referenced 20,000
+ * times (2 GB expanded): refused at its DOCTYPE, before any expansion;
+ * the same file without the DOCTYPE parses to its 160 records. */
+static void test_ofac_doctype_refused(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *x = tu_read_file(tu_shared_path_or_exit("tag-formats/sdn_advanced.sample.xml"), &len);
+	assert_non_null(x);
+	const char *root = strstr((const char *)x, "<Sanctions");
+	assert_non_null(root);
+	size_t pre = (size_t)(root - (const char *)x);
+	size_t ent = 100000, refs = 20000;
+	size_t cap = len + ent + refs * 8 + 256;
+	char *doc = malloc(cap);
+	size_t n = 0;
+	memcpy(doc, x, pre);
+	n = pre;
+	n += (size_t)snprintf(doc + n, cap - n, "<!DOCTYPE Sanctions [<!ENTITY big \"");
+	memset(doc + n, 'A', ent);
+	n += ent;
+	n += (size_t)snprintf(doc + n, cap - n, "\">]>\n");
+	/* The references go into the first element's text. */
+	const char *gt = strchr(root, '>');
+	size_t head = (size_t)(gt + 1 - root);
+	memcpy(doc + n, root, head);
+	n += head;
+	for (size_t i = 0; i < refs; i++) n += (size_t)snprintf(doc + n, cap - n, "&big;");
+	memcpy(doc + n, gt + 1, len - pre - head);
+	n += len - pre - head;
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_OFAC_XML, "bomb.xml", count_only, &count, &rep, &err), -1);
+	assert_non_null(strstr(err.msg, "DOCTYPE"));
+	assert_int_equal(count, 0);
+	count = 0;
+	assert_int_equal(tl_tags_parse_buffer((const char *)x, len, TL_TAGFMT_OFAC_XML, "ok.xml", count_only, &count, &rep,
+					      &err),
+			 0);
+	assert_int_equal(count, 160);
+	free(doc);
+	free(x);
+}
+
+/* An address over the text cap is skipped and said so; the other 159
+ * records of the real sample are read. */
+static void test_ofac_long_text_reported(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *x = tu_read_file(tu_shared_path_or_exit("tag-formats/sdn_advanced.sample.xml"), &len);
+	const char *addr = "149w62rY42aZBox8fGcmqNsXUzSStKeq8C"; /* first row of the expected TSV */
+	char *at = strstr((char *)x, addr);
+	assert_non_null(at);
+	size_t pre = (size_t)(at - (char *)x), al = strlen(addr), big = 5000;
+	char *doc = malloc(len + big);
+	memcpy(doc, x, pre);
+	memset(doc + pre, 'z', big);
+	memcpy(doc + pre + big, at + al, len - pre - al);
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, len - al + big, TL_TAGFMT_OFAC_XML, "long.xml", count_only, &count,
+					      &rep, &err),
+			 0);
+	assert_int_equal(count, 159);
+	assert_int_equal(rep.skipped, 1);
+	assert_true(rep.nmsgs >= 1);
+	assert_non_null(strstr(rep.msgs[0], "bytes"));
+	free(doc);
+	free(x);
+}
+
+/* `tags import` of a file with an unreadable row stores the others and
+ * exits 1 naming the row; a clean file exits 0. */
+static void test_import_exit_status(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("tags_exit");
+	char path[4096], cmd[8192];
+	snprintf(path, sizeof path, "%s/t.csv", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("chain,address,label,category,source,confidence\n"
+	      "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus Group,sanctioned,OFAC,60\n"
+	      "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f97,Bad,sanctioned,OFAC,140\n",
+	      f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "'%s' tags import --db '%s/db' --network regtest '%s' 2>&1", TL_BINARY, dir, path);
+	char *out = NULL;
+	int rc = tu_run(cmd, &out);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "1 tags stored"));
+	assert_non_null(strstr(out, "line 3"));
+	assert_non_null(strstr(out, "could not be read"));
+	free(out);
+	f = fopen(path, "w");
+	fputs("chain,address,label,category,source,confidence\n"
+	      "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus Group,sanctioned,OFAC,60\n",
+	      f);
+	fclose(f);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A NUL inside a row skips that row (never a label cut at the NUL); an
+ * unterminated quote counts every line it swallowed. */
+static void test_csv_nul_and_open_quote(void **state)
+{
+	(void)state;
+	static const char h[] = "chain,address,label,category,source,confidence\n";
+	static const char ok[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,60\n";
+	char doc[1024];
+	size_t n = 0;
+	memcpy(doc + n, h, sizeof h - 1);
+	n += sizeof h - 1;
+	memcpy(doc + n, ok, sizeof ok - 1);
+	n += sizeof ok - 1;
+	static const char nul[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f97,Laz\0arus,sanctioned,OFAC,60\n";
+	memcpy(doc + n, nul, sizeof nul - 1);
+	n += sizeof nul - 1;
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "nul.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(rep.skipped, 1);
+	assert_non_null(strstr(rep.msgs[0], "line 3"));
+	assert_non_null(strstr(rep.msgs[0], "NUL"));
+	/* An open quote on line 3 swallows lines 3..6. */
+	n = (size_t)snprintf(doc, sizeof doc, "%s%sethereum,\"0xabc,L,sanctioned,OFAC,1\n%s%s%s", h, ok, ok, ok, ok);
+	count = 0;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "q.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(rep.skipped, 4);
+	assert_non_null(strstr(rep.msgs[0], "4 lines"));
+}
+
+/* 10,000 identical rows: one record, 9,999 duplicates naming the line
+ * they repeat; a row differing in one field is its own record. */
+static void test_csv_duplicates_counted(void **state)
+{
+	(void)state;
+	static const char h[] = "chain,address,label,category,source,confidence\n";
+	static const char row[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,60\n";
+	static const char other[] = "ethereum,0x098B716B8Aaf21512996dC57EB0615e2383E2f96,Lazarus,sanctioned,OFAC,61\n";
+	size_t cap = sizeof h + 10001 * sizeof row;
+	char *doc = malloc(cap);
+	size_t n = 0;
+	memcpy(doc, h, sizeof h - 1);
+	n = sizeof h - 1;
+	for (int i = 0; i < 10000; i++) {
+		memcpy(doc + n, row, sizeof row - 1);
+		n += sizeof row - 1;
+	}
+	memcpy(doc + n, other, sizeof other - 1);
+	n += sizeof other - 1;
+	int count = 0;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_CSV, "dup.csv", count_only, &count, &rep, &err), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(rep.records, 2);
+	assert_int_equal(rep.duplicates, 9999);
+	assert_int_equal(rep.skipped, 0);
+	assert_non_null(strstr(rep.msgs[0], "line 3: the same tag as line 2"));
+	free(doc);
+}
+
+/* 100,000 nested '[' are refused at the seventeenth, while parsing. */
+static void test_tagpack_deep_nesting(void **state)
+{
+	(void)state;
+	size_t depth = 100000;
+	char *doc = malloc(depth + 64);
+	size_t n = (size_t)snprintf(doc, 64, "title: t\ncreator: c\ntags: ");
+	memset(doc + n, '[', depth);
+	n += depth;
+	struct tl_tag_report rep;
+	struct tl_err err;
+	int count = 0;
+	assert_int_equal(tl_tags_parse_buffer(doc, n, TL_TAGFMT_TAGPACK, "deep.yaml", count_only, &count, &rep, &err), -1);
+	assert_non_null(strstr(err.msg, "nesting deeper than 16"));
+	assert_non_null(strstr(err.msg, "line 3"));
+	free(doc);
+}
+
+/* YAML aliases point at existing nodes, so each level of ten aliases
+ * multiplied the validation walk by ten (twelve levels: hours). TagPacks
+ * have no use for them: refused while parsing. */
 static void test_tagpack_alias_expansion(void **state)
 {
 	(void)state;
@@ -633,9 +822,10 @@ static void test_tagpack_alias_expansion(void **state)
 	int count = 0;
 	struct tl_tag_report rep;
 	struct tl_err err;
-	/* Valid structure, no tags: it parses, and promptly. */
 	int rc = tl_tags_parse_buffer(doc, n, TL_TAGFMT_TAGPACK, "aliases.yaml", count_only, &count, &rep, &err);
-	if (rc) print_message("rejected: %s\n", err.msg);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "anchors and aliases"));
+	assert_non_null(strstr(err.msg, "line 3"));
 	assert_int_equal(count, 0);
 }
 
@@ -644,6 +834,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ofac_entity_expansion),
 		cmocka_unit_test(test_tagpack_alias_expansion),
+		cmocka_unit_test(test_ofac_doctype_refused),
+		cmocka_unit_test(test_ofac_long_text_reported),
+		cmocka_unit_test(test_tagpack_deep_nesting),
+		cmocka_unit_test(test_import_exit_status),
+		cmocka_unit_test(test_csv_nul_and_open_quote),
+		cmocka_unit_test(test_csv_duplicates_counted),
 		cmocka_unit_test(test_csv_vectors),
 		cmocka_unit_test(test_ofac_sample),
 		cmocka_unit_test(test_ofac_crypto_parties),

@@ -901,12 +901,66 @@ static void test_time_limit(void **state)
 	tl_memgraph_free(mg);
 }
 
+/* The memory budget: the same peel chain (every link leaves a holding,
+ * so the result grows with each transaction). A budget the walk fits in
+ * changes nothing; a small one stops it with TL_WALK_MEMORY part way,
+ * naming the budget; a larger budget never visits less. */
+static void test_memory_budget(void **state)
+{
+	(void)state;
+	struct tl_err err = {{0}};
+	enum { N = 100000 };
+	struct tl_memgraph *mg = tl_memgraph_new();
+	struct tl_gout o0 = {5000000000ull, 1, 0};
+	uint64_t prev = add(mg, 1, 0, NULL, 0, &o0, 1), val = o0.value;
+	for (uint32_t k = 0; k < N; k++) {
+		struct tl_gin in = {prev, 0, val};
+		struct tl_gout out[2] = {{val - 10000, 10 + k % 50, 0}, {9000, 2 + k % 7, 0}};
+		prev = add(mg, 2 + k / 10, 0, &in, 1, out, 2);
+		val -= 10000;
+	}
+	struct tl_graph g;
+	tl_memgraph_graph(mg, &g);
+	struct tl_seed seed = {0, 0, TL_SEED_FULL};
+	struct tl_walk_params p;
+	tl_walk_params_default(&p);
+	p.max_hops = 0;
+	struct tl_walk_result r;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), 0);
+	uint64_t visited = r.visited, holdings = r.totals.holdings, endpoints = r.totals.endpoints;
+	assert_int_equal(visited, N + 1);
+	tl_walk_result_free(&r);
+
+	p.max_mem = (uint64_t)1 << 30;
+	assert_int_equal(tl_walk_forward(&g, &seed, 1, &p, &r, &err), 0);
+	assert_int_equal(r.visited, visited);
+	assert_int_equal(r.totals.holdings, holdings);
+	assert_int_equal(r.totals.endpoints, endpoints);
+	tl_walk_result_free(&r);
+
+	uint64_t last = 0;
+	for (uint64_t mb = 1; mb <= 16; mb *= 2) {
+		p.max_mem = mb << 20;
+		int rc = tl_walk_forward(&g, &seed, 1, &p, &r, &err);
+		assert_int_equal(rc, TL_WALK_MEMORY);
+		assert_true(r.visited > 0 && r.visited < visited);
+		assert_true(r.visited >= last);
+		char want[64];
+		snprintf(want, sizeof want, "budget of %llu MiB", (unsigned long long)mb);
+		assert_non_null(strstr(err.msg, want));
+		last = r.visited;
+		tl_walk_result_free(&r);
+	}
+	tl_memgraph_free(mg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_vs_naive),       cmocka_unit_test(test_peel_chain),
 		cmocka_unit_test(test_consolidation_and_mixers), cmocka_unit_test(test_inconsistent_graph),
 		cmocka_unit_test(test_backward),             cmocka_unit_test(test_time_limit),
+		cmocka_unit_test(test_memory_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

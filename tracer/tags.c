@@ -156,8 +156,104 @@ enum tl_tag_format tl_tags_detect(const char *buf, size_t len)
 	return TL_TAGFMT_AUTO;
 }
 
+/* Rows that say exactly the same thing twice (every field equal) are
+ * passed on once and counted as duplicates with the line of the first:
+ * an import of 10,000 identical rows stores one tag, and says so. */
+struct dedup {
+	tl_tag_cb cb;
+	void *ctx;
+	struct tl_tag_report *rep;
+	struct dslot {
+		uint64_t h;
+		unsigned long line;
+		char *key;
+	} *t;
+	size_t cap, n;
+	unsigned long dups; /* the parser counted them as records: taken off after */
+};
+
+static size_t tag_key(const struct tl_tag *t, char *out, size_t cap)
+{
+	const char *f[] = { t->chain, t->address, t->label, t->category, t->source,
+			    t->entity, t->notes, t->ticker, t->ref, t->type_ref };
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *v = f[i] ? f[i] : "";
+		size_t l = strlen(v);
+		if (out && n + l + 1 <= cap) {
+			memcpy(out + n, v, l);
+			out[n + l] = '\x1f';
+		}
+		n += l + 1;
+	}
+	char c[16];
+	int cl = snprintf(c, sizeof c, "%d", t->confidence);
+	if (out && n + (size_t)cl + 1 <= cap) memcpy(out + n, c, (size_t)cl + 1);
+	return n + (size_t)cl + 1;
+}
+
+static int dedup_cb(void *arg, const struct tl_tag *t)
+{
+	struct dedup *d = arg;
+	size_t kl = tag_key(t, NULL, 0);
+	char *key = malloc(kl);
+	if (!key) return d->cb ? d->cb(d->ctx, t) : 0;
+	tag_key(t, key, kl);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < kl; i++) h = (h ^ (uint8_t)key[i]) * 1099511628211ull;
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 1024;
+		struct dslot *nt = calloc(nc, sizeof *nt);
+		if (!nt) {
+			free(key);
+			return d->cb ? d->cb(d->ctx, t) : 0;
+		}
+		for (size_t i = 0; i < d->cap; i++)
+			if (d->t[i].key) {
+				size_t j = (size_t)d->t[i].h & (nc - 1);
+				while (nt[j].key) j = (j + 1) & (nc - 1);
+				nt[j] = d->t[i];
+			}
+		free(d->t);
+		d->t = nt;
+		d->cap = nc;
+	}
+	size_t j = (size_t)h & (d->cap - 1);
+	for (; d->t[j].key; j = (j + 1) & (d->cap - 1))
+		if (d->t[j].h == h && !strcmp(d->t[j].key, key)) {
+			d->rep->duplicates++;
+			d->dups++;
+			tl__tag_report_msg(d->rep, "line %lu: the same tag as line %lu (counted once)", t->line,
+					   d->t[j].line);
+			free(key);
+			return 0;
+		}
+	d->t[j] = (struct dslot){ h, t->line, key };
+	d->n++;
+	return d->cb ? d->cb(d->ctx, t) : 0;
+}
+
+static void dedup_free(struct dedup *d)
+{
+	d->rep->records -= d->dups <= d->rep->records ? d->dups : d->rep->records;
+	for (size_t i = 0; i < d->cap; i++) free(d->t[i].key);
+	free(d->t);
+}
+
+static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
+			void *ctx, struct tl_tag_report *rep, struct tl_err *err);
+
 static int dispatch(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb, void *ctx,
 		    struct tl_tag_report *rep, struct tl_err *err)
+{
+	struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
+	int rc = dispatch_raw(buf, len, fmt, name, dedup_cb, &d, rep, err);
+	dedup_free(&d);
+	return rc;
+}
+
+static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
+			void *ctx, struct tl_tag_report *rep, struct tl_err *err)
 {
 	const char *nm = name ? name : "input";
 	if (fmt == TL_TAGFMT_AUTO) fmt = tl_tags_detect(buf, len);
@@ -198,7 +294,10 @@ int tl_tags_parse_file(const char *path, enum tl_tag_format fmt, tl_tag_cb cb, v
 	if (fmt == TL_TAGFMT_OFAC_XML) {
 		fclose(f);
 		rep->format = fmt;
-		return tl__tags_parse_ofac(path, NULL, 0, path, cb, ctx, rep, err);
+		struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
+		int rc = tl__tags_parse_ofac(path, NULL, 0, path, dedup_cb, &d, rep, err);
+		dedup_free(&d);
+		return rc;
 	}
 	/* Read the whole file. */
 	size_t cap = hn + 65536, len = hn;
@@ -492,6 +591,7 @@ int tl__tags_parse_csv(const char *b, size_t len, const char *name, tl_tag_cb cb
 	char why[200];
 	for (;;) {
 		unsigned long start = line;
+		size_t row_pos = pos;
 		int rc = csv_read(b, len, &pos, &line, &r);
 		if (rc == 0) break;
 		if (rc == -2) {
@@ -499,9 +599,22 @@ int tl__tags_parse_csv(const char *b, size_t len, const char *name, tl_tag_cb cb
 			break;
 		}
 		if (rc == -1) {
-			rep->skipped++;
-			tl__tag_report_msg(rep, "line %lu: unterminated quoted field (row skipped)", start);
+			/* Everything after the opening quote is lost: count each
+			 * line of it, so the report does not read as one row. */
+			unsigned long lines = 1;
+			for (size_t i = row_pos; i < len; i++)
+				if (b[i] == '\n' && i + 1 < len) lines++;
+			rep->skipped += lines;
+			tl__tag_report_msg(rep,
+					   "line %lu: unterminated quoted field: the rest of the file (%lu lines) could not "
+					   "be read",
+					   start, lines);
 			break;
+		}
+		if (pos > row_pos && memchr(b + row_pos, '\0', pos - row_pos)) {
+			rep->skipped++;
+			tl__tag_report_msg(rep, "line %lu: contains a NUL byte (row skipped)", start);
+			continue;
 		}
 		if (rc == -3) {
 			rep->skipped++;

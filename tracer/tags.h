@@ -74,7 +74,10 @@ struct tl_tag_report {
 	unsigned long records;     /* good records passed to the callback */
 	unsigned long skipped;     /* bad records skipped (each has a message
 	                              while there is room) */
-	unsigned long duplicates;  /* TagPack duplicates dropped (not errors) */
+	unsigned long duplicates;  /* rows repeating an earlier row of the file
+	                              field for field (and TagPack duplicates):
+	                              passed on once, each reported with the
+	                              line it repeats; not errors */
 	unsigned long ignored;     /* records of no interest (TagPack tx_hash
 	                              tags), neither good nor bad */
 	int nmsgs;                 /* messages stored, <= TL_TAG_REPORT_MSGS */

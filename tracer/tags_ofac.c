@@ -33,6 +33,10 @@ struct ofac {
 	int err_line;
 };
 
+/* Longest address, name or comment taken from the file: real ones are a
+ * few hundred bytes at most. */
+#define OFAC_MAX_TEXT 4096
+
 static int lname_is(xmlNodePtr n, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
@@ -217,6 +221,13 @@ static int do_party(struct ofac *o, xmlNodePtr party, tl_tag_cb cb, void *ctx, s
 					o->rep->skipped++;
 					tl__tag_report_msg(o->rep, "line %ld: party %s Feature %s: no address (VersionDetail)",
 							   line, fixed ? fixed : "?", fid ? fid : "?");
+				} else if (strlen(addr) > OFAC_MAX_TEXT || (comment && strlen(comment) > OFAC_MAX_TEXT) ||
+					   (name && strlen(name) > OFAC_MAX_TEXT)) {
+					o->rep->skipped++;
+					tl__tag_report_msg(o->rep,
+							   "line %ld: party %s Feature %s: a text over %d bytes (address, name or "
+							   "comment); skipped",
+							   line, fixed ? fixed : "?", fid ? fid : "?", OFAC_MAX_TEXT);
 				} else {
 					char chainbuf[48];
 					struct tl_tag t = {
@@ -271,6 +282,16 @@ int tl__tags_parse_ofac(const char *path, const char *buf, size_t len, const cha
 	int ret = 0, seen_root = 0;
 	int rc = xmlTextReaderRead(r);
 	while (rc == 1) {
+		if (xmlTextReaderNodeType(r) == XML_READER_TYPE_DOCUMENT_TYPE ||
+		    xmlTextReaderNodeType(r) == XML_READER_TYPE_ENTITY_REFERENCE) {
+			/* A document type may declare entities, and a few of them
+			 * referenced many times expand to gigabytes; OFAC's files
+			 * have no DOCTYPE, so none is accepted. */
+			ret = tl_err_set(err, "%s: line %d: the file has a DOCTYPE (document type or entity declarations); "
+					      "OFAC SDN files have none, and such files are refused",
+					 name, xmlTextReaderGetParserLineNumber(r));
+			break;
+		}
 		const char *ln = xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT
 					 ? (const char *)xmlTextReaderConstLocalName(r)
 					 : NULL;

@@ -363,10 +363,63 @@ static int header_field(struct tp *tp, yaml_node_t *k, yaml_node_t *val, int *ha
 	return tl_err_set(err, "%s: line %lu: unknown TagPack field '%.60s'", tp->name, line_of(k), key);
 }
 
+/* Most YAML nodes a TagPack may have (a real one has a few per tag). */
+#define TAGPACK_MAX_NODES 4000000u
+#define TAGPACK_MAX_DEPTH 16
+
+/* Reads the file as a stream of events first, so that nesting, size and
+ * aliases are checked while parsing: libyaml's document loader would
+ * first build a tree of any depth (100,000 nested '[' take it tens of
+ * seconds), and aliases let a small file stand for a huge tree. */
+static int prescan(const char *buf, size_t len, const char *name, struct tl_err *err)
+{
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p)) return tl_err_set(err, "%s: cannot initialise the YAML parser", name);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	int depth = 0, rc = 0;
+	unsigned long nodes = 0;
+	for (;;) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(&p, &e)) {
+			rc = tl_err_set(err, "%s: line %lu column %lu: YAML error: %s%s%s", name,
+					(unsigned long)p.problem_mark.line + 1, (unsigned long)p.problem_mark.column + 1,
+					p.problem ? p.problem : "malformed", p.context ? " " : "", p.context ? p.context : "");
+			break;
+		}
+		unsigned long line = (unsigned long)e.start_mark.line + 1;
+		yaml_event_type_t t = e.type;
+		int anchored = (t == YAML_SCALAR_EVENT && e.data.scalar.anchor) ||
+			       (t == YAML_SEQUENCE_START_EVENT && e.data.sequence_start.anchor) ||
+			       (t == YAML_MAPPING_START_EVENT && e.data.mapping_start.anchor);
+		yaml_event_delete(&e);
+		if (t == YAML_STREAM_END_EVENT) break;
+		if (t == YAML_ALIAS_EVENT || anchored) {
+			rc = tl_err_set(err, "%s: line %lu: YAML anchors and aliases are not accepted in a TagPack", name, line);
+			break;
+		}
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > TAGPACK_MAX_DEPTH) {
+				rc = tl_err_set(err, "%s: line %lu: nesting deeper than %d levels", name, line, TAGPACK_MAX_DEPTH);
+				break;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		if ((t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+		    ++nodes > TAGPACK_MAX_NODES) {
+			rc = tl_err_set(err, "%s: line %lu: more than %u YAML nodes", name, line, TAGPACK_MAX_NODES);
+			break;
+		}
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 int tl__tags_parse_tagpack(const char *buf, size_t len, const char *name, tl_tag_cb cb, void *ctx,
 			   struct tl_tag_report *rep, struct tl_err *err)
 {
 	if (memchr(buf, 0, len)) return tl_err_set(err, "%s: TagPack contains a NUL byte", name);
+	if (prescan(buf, len, name, err) < 0) return -1;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	if (!yaml_parser_initialize(&parser)) return tl_err_set(err, "%s: cannot initialise the YAML parser", name);

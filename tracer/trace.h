@@ -90,7 +90,8 @@ int tl_trace_seeds_add_heist(struct tl_storegraph *sg, const struct tl_heist *h,
  * to this trace only, e.g. trace --tags). Everything but
  * provenance.generated_at is a function of the database and the inputs.
  * Out: *out (new reference) on success.
- * Returns 0; TL_WALK_TOO_BIG when p->max_tx was exceeded;
+ * Returns 0; TL_WALK_TOO_BIG when p->max_tx was exceeded; TL_WALK_MEMORY
+ * when p->max_mem was reached;
  * TL_WALK_TIMEOUT when p->deadline_ms passed or p->cancel said stop (err:
  * "trace stopped by its time limit after N transactions"); -1 with err. */
 int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, const struct tl_walk_params *p,

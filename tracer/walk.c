@@ -159,6 +159,20 @@ struct fw {
 	size_t cap_in, cap_out, cap_insets, cap_outsets;
 };
 
+/* Bytes the walk holds (capacities, not counts: what is allocated), the
+ * result arrays weighted by TL_WALK_RESULT_FACTOR. FIFO interval sets
+ * are counted by their records only. */
+static uint64_t mem_used(const struct fw *w)
+{
+	uint64_t own = (uint64_t)w->cap_recs * sizeof(struct rec) + (uint64_t)w->map.cap * sizeof(struct omap_slot) +
+		       (uint64_t)w->heap.cap * sizeof(uint64_t) +
+		       ((uint64_t)w->cap_in + w->cap_out) * 4 * sizeof(uint64_t);
+	uint64_t res = (uint64_t)w->cap_end * sizeof(struct tl_endpoint) +
+		       (uint64_t)w->cap_hold * sizeof(struct tl_holding) + (uint64_t)w->cap_flow * sizeof(struct tl_flow) +
+		       (uint64_t)w->cap_mix * sizeof(struct tl_mixer_entry);
+	return own + res * TL_WALK_RESULT_FACTOR;
+}
+
 static void scratch(struct fw *w, uint32_t n_in, uint32_t n_out)
 {
 	size_t ci = w->cap_in, co = w->cap_out;
@@ -283,6 +297,10 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 			return tl_err_set(w->err, "trace too large: more than %" PRIu64 " transactions",
 			                  w->p.max_tx),
 			       TL_WALK_TOO_BIG;
+		if (w->p.max_mem && mem_used(w) > w->p.max_mem)
+			return tl_err_set(w->err, "trace memory budget of %" PRIu64 " MiB reached after %" PRIu64
+			                  " transactions", w->p.max_mem >> 20, w->r->visited),
+			       TL_WALK_MEMORY;
 	}
 
 	/* Flow edges, one per (source tx, this tx). */

@@ -97,7 +97,18 @@ struct tl_walk_params {
 	int (*cancel)(void *cancel_ctx);
 	void *cancel_ctx;
 	uint32_t check_every;   /* 0 = TL_WALK_CHECK_EVERY */
+	/* Memory budget in bytes of the forward walk (0 = none): its records,
+	 * maps and queue, and its result arrays counted TL_WALK_RESULT_FACTOR
+	 * times over (the JSON answer built from them is about that much
+	 * larger). Over it the walk stops with TL_WALK_MEMORY. */
+	uint64_t max_mem;
 };
+
+/* Return code of tl_walk_forward when max_mem was reached (the API
+ * answers 413 naming the budget). */
+#define TL_WALK_MEMORY (-4)
+/* How many times the result arrays count against max_mem. */
+#define TL_WALK_RESULT_FACTOR 5
 
 /* Fills *p with the defaults above. */
 void tl_walk_params_default(struct tl_walk_params *p);
