@@ -131,9 +131,9 @@ static int commit(struct ix *x, size_t budget)
 	return r;
 }
 
-static int add(tl_u256 *a, const tl_u256 *b, struct tl_err *err)
+static int add(tl_uint256 *a, const tl_uint256 *b, struct tl_err *err)
 {
-	if (tl_u256_add(a, a, b)) return tl_err_set(err, "an account's totals overflow 256 bits");
+	if (tl_uint256_add(a, a, b)) return tl_err_set(err, "an account's totals overflow 256 bits");
 	return 0;
 }
 
@@ -258,9 +258,9 @@ int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const
 				rc = -1;
 				break;
 			}
-			tl_u256 to_amt = t->amount;
-			if (t->kind == TL_ETH_FEE && tl_u256_sub(&to_amt, &t->amount, &t->burnt)) to_amt = tl_u256_from_u64(0);
-			if (t->has_to && !tl_u256_is_zero(&to_amt) && !(r.to = acct_id(&x, t->to))) {
+			tl_uint256 to_amt = t->amount;
+			if (t->kind == TL_ETH_FEE && tl_uint256_sub(&to_amt, &t->amount, &t->burnt)) to_amt = tl_uint256_from_u64(0);
+			if (t->has_to && !tl_uint256_is_zero(&to_amt) && !(r.to = acct_id(&x, t->to))) {
 				rc = -1;
 				break;
 			}

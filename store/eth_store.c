@@ -246,10 +246,10 @@ const struct tl_eth_net *tl_eth_store_net(const struct tl_eth_store *s) { return
 
 /* ---- encodings ---- */
 
-static void put_u256(struct tl_buf *b, const tl_u256 *v)
+static void put_u256(struct tl_buf *b, const tl_uint256 *v)
 {
 	uint8_t t[33];
-	tl_buf_put(b, t, tl_u256_put_compact(v, t));
+	tl_buf_put(b, t, tl_uint256_put_compact(v, t));
 }
 
 struct rd {
@@ -273,12 +273,12 @@ static uint64_t rd_u64(struct rd *r) { return tl_get_be64(rd_take(r, 8)); }
 static uint32_t rd_u32(struct rd *r) { return tl_get_be32(rd_take(r, 4)); }
 static uint8_t rd_u8(struct rd *r) { return *rd_take(r, 1); }
 static void rd_bytes(struct rd *r, void *out, size_t k) { memcpy(out, rd_take(r, k), k); }
-static void rd_u256(struct rd *r, tl_u256 *v)
+static void rd_u256(struct rd *r, tl_uint256 *v)
 {
-	size_t k = r->bad ? 0 : tl_u256_get_compact(r->p, r->n, v);
+	size_t k = r->bad ? 0 : tl_uint256_get_compact(r->p, r->n, v);
 	if (!k) {
 		r->bad = true;
-		*v = tl_u256_from_u64(0);
+		*v = tl_uint256_from_u64(0);
 		return;
 	}
 	r->p += k;

@@ -83,7 +83,7 @@ struct tl_eth_block_rec {
 	uint64_t first_seq;  /* its transfers: [first_seq, first_seq + n_xfer) */
 	uint32_t n_xfer;
 	bool has_base_fee;
-	tl_u256 base_fee;
+	tl_uint256 base_fee;
 };
 
 struct tl_eth_tx_rec {
@@ -93,7 +93,7 @@ struct tl_eth_tx_rec {
 	uint8_t from[20], to[20];
 	bool has_to;
 	int8_t status;       /* 1, 0, -1 unknown */
-	tl_u256 value, gas_price;
+	tl_uint256 value, gas_price;
 	uint64_t gas_used;
 	uint64_t first_seq;
 	uint32_t n_xfer;
@@ -114,11 +114,11 @@ struct tl_eth_xfer_rec {
 	uint8_t tx_hash[32];
 	uint64_t from, to;   /* account ids; 0: nobody (mint, reward, burn, burnt fee) */
 	uint32_t asset;
-	tl_u256 amount, burnt;
+	tl_uint256 amount, burnt;
 };
 
 struct tl_eth_stat {
-	tl_u256 received, sent, fees;
+	tl_uint256 received, sent, fees;
 	uint64_t count;
 };
 
