@@ -10,6 +10,7 @@
 #include "chain/hash.h"
 #include "cli/cli.h"
 #include "store/esplora_json.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -58,6 +59,7 @@ int cmd_get(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
+	if (db && tl_eth_store_probe(db)) return cmd_get_eth(argc, argv); /* cli/cmd_get_eth.c */
 	if (!db || argc - optind != 2) {
 		usage(stderr);
 		return TL_EXIT_USAGE;

@@ -76,6 +76,15 @@ static int parse_u32(const char *s, uint32_t *out)
 
 int cmd_index(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* --chain ethereum: cli/cmd_index_eth.c */
+		const char *chain = !strcmp(argv[i], "--chain") && i + 1 < argc ? argv[i + 1]
+				    : !strncmp(argv[i], "--chain=", 8) ? argv[i] + 8 : NULL;
+		if (chain && !strcmp(chain, "ethereum")) return cmd_index_eth(argc, argv);
+		if (chain && strcmp(chain, "bitcoin")) {
+			fprintf(stderr, "index: unknown chain '%s' (bitcoin, ethereum)\n", chain);
+			return TL_EXIT_USAGE;
+		}
+	}
 	static const struct option opts[] = {
 		{ "blocks-dir", required_argument, NULL, 'b' }, { "db", required_argument, NULL, 'd' },
 		{ "network", required_argument, NULL, 'n' },    { "cache-mb", required_argument, NULL, 'c' },

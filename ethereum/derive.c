@@ -94,15 +94,15 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 	}
 			/* the fee */
 			if (tx && rc) {
-				tl_u256 fee, burnt = tl_u256_from_u64(0);
-				const tl_u256 *price = rc->has_eff_price ? &rc->eff_price : &tx->gas_price;
-				if (tl_u256_mul_u64(&fee, price, rc->gas_used))
+				tl_uint256 fee, burnt = tl_uint256_from_u64(0);
+				const tl_uint256 *price = rc->has_eff_price ? &rc->eff_price : &tx->gas_price;
+				if (tl_uint256_mul_u64(&fee, price, rc->gas_used))
 					return tl_err_set(err, "block %llu position %u: the fee overflows 256 bits", (unsigned long long)B, X);
 				if (blk && blk->has_base_fee) {
-					if (tl_u256_mul_u64(&burnt, &blk->base_fee, rc->gas_used)) burnt = fee;
-					if (tl_u256_cmp(&burnt, &fee) > 0) burnt = fee;
+					if (tl_uint256_mul_u64(&burnt, &blk->base_fee, rc->gas_used)) burnt = fee;
+					if (tl_uint256_cmp(&burnt, &fee) > 0) burnt = fee;
 				}
-				if (!tl_u256_is_zero(&fee)) {
+				if (!tl_uint256_is_zero(&fee)) {
 					NEW(TL_ETH_FEE);
 					x->has_from = true;
 					memcpy(x->from, tx->from, 20);
@@ -123,7 +123,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 					bool failed = t->error;
 					for (size_t a = t0; a < i && !failed; a++)
 						if (d->traces[a].error && is_prefix(&d->traces[a], t)) failed = true;
-					if (failed || tl_u256_is_zero(&t->value) || !t->has_from || !t->has_to) continue;
+					if (failed || tl_uint256_is_zero(&t->value) || !t->has_from || !t->has_to) continue;
 					if (t->type == TL_ETH_TR_CALL && t->call_type != TL_ETH_CT_CALL && t->call_type != TL_ETH_CT_NONE)
 						continue;
 					if (t->type == TL_ETH_TR_REWARD) continue;
@@ -134,7 +134,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 					memcpy(x->to, t->to, 20);
 					x->amount = t->value;
 				}
-			} else if (status != 0 && tx && !tl_u256_is_zero(&tx->value)) {
+			} else if (status != 0 && tx && !tl_uint256_is_zero(&tx->value)) {
 				NEW(TL_ETH_NATIVE);
 				x->has_from = true;
 				memcpy(x->from, tx->from, 20);
@@ -150,7 +150,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 			/* tokens */
 			for (; il < d->n_logs && d->logs[il].block == B && d->logs[il].tx_index == X; il++) {
 				const struct tl_eth_log *l = &d->logs[il];
-				if (status == 0 || l->ntopics < 2 || l->data_len != 32 || tl_u256_is_zero(&l->word0)) continue;
+				if (status == 0 || l->ntopics < 2 || l->data_len != 32 || tl_uint256_is_zero(&l->word0)) continue;
 				if (!memcmp(l->topics[0], TL_ETH_TOPIC_TRANSFER, 32) && l->ntopics == 3) {
 					NEW(TL_ETH_TOKEN);
 					x->seq = l->log_index;
@@ -179,7 +179,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 			}
 			for (; ik < d->n_toktx && d->toktx[ik].block == B && d->toktx[ik].tx_index == X; ik++) {
 				const struct tl_eth_toktx *k = &d->toktx[ik];
-				if (use_logs || status == 0 || tl_u256_is_zero(&k->value)) continue;
+				if (use_logs || status == 0 || tl_uint256_is_zero(&k->value)) continue;
 				NEW(TL_ETH_TOKEN);
 				x->seq = k->log_index;
 				x->is_token = x->has_from = x->has_to = true;
@@ -193,7 +193,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 		/* block level: token transfers of unknown transactions, rewards, withdrawals */
 		for (; ik < d->n_toktx && d->toktx[ik].block == B; ik++) {
 			const struct tl_eth_toktx *k = &d->toktx[ik];
-			if (use_logs || tl_u256_is_zero(&k->value)) continue;
+			if (use_logs || tl_uint256_is_zero(&k->value)) continue;
 			struct tl_eth_transfer *x = push(out);
 			x->block = B;
 			x->tx_index = TL_ETH_NO_TX;
@@ -210,7 +210,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 		uint32_t rseq = 0;
 		for (; itr < d->n_traces && d->traces[itr].block == B; itr++) {
 			const struct tl_eth_trace *t = &d->traces[itr];
-			if (t->type != TL_ETH_TR_REWARD || !t->has_to || tl_u256_is_zero(&t->value)) continue;
+			if (t->type != TL_ETH_TR_REWARD || !t->has_to || tl_uint256_is_zero(&t->value)) continue;
 			struct tl_eth_transfer *x = push(out);
 			x->block = B;
 			x->tx_index = TL_ETH_NO_TX;
@@ -222,7 +222,7 @@ int tl_eth_derive(const struct tl_eth_data *d, const uint8_t *weth, struct tl_et
 		}
 		for (; iw < d->n_wds && d->wds[iw].block == B; iw++) {
 			const struct tl_eth_withdrawal *w = &d->wds[iw];
-			if (tl_u256_is_zero(&w->amount_wei)) continue;
+			if (tl_uint256_is_zero(&w->amount_wei)) continue;
 			struct tl_eth_transfer *x = push(out);
 			x->block = B;
 			x->tx_index = TL_ETH_NO_TX;

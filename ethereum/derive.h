@@ -51,8 +51,8 @@ struct tl_eth_transfer {
 	bool is_token;     /* asset: the token contract; otherwise ether */
 	uint8_t from[20], to[20], token[20];
 	uint8_t tx_hash[32];
-	tl_u256 amount;
-	tl_u256 burnt;     /* fees: the base-fee part of amount (to nobody) */
+	tl_uint256 amount;
+	tl_uint256 burnt;     /* fees: the base-fee part of amount (to nobody) */
 };
 
 struct tl_eth_transfers {

@@ -44,8 +44,8 @@ static int req_u64(const struct row *r, const char *col, uint64_t *out, struct t
 {
 	const char *s = get(r, col);
 	if (!s) return bad(err, r, col, "missing");
-	tl_u256 v;
-	if (tl_u256_from_dec(s, strlen(s), &v) < 0 || !tl_u256_fits_u64(&v))
+	tl_uint256 v;
+	if (tl_uint256_from_dec(s, strlen(s), &v) < 0 || !tl_uint256_fits_u64(&v))
 		return bad(err, r, col, "not a decimal number below 2^64");
 	*out = v.w[0];
 	return 0;
@@ -61,15 +61,15 @@ static int req_u32(const struct row *r, const char *col, uint32_t *out, struct t
 }
 
 /* Returns 1 when present, 0 when empty or absent, -1 when malformed. */
-static int opt_u256(const struct row *r, const char *col, tl_u256 *out, struct tl_err *err)
+static int opt_u256(const struct row *r, const char *col, tl_uint256 *out, struct tl_err *err)
 {
 	const char *s = get(r, col);
 	if (!s) return 0;
-	if (tl_u256_from_dec(s, strlen(s), out) < 0) return bad(err, r, col, "not a decimal number below 2^256");
+	if (tl_uint256_from_dec(s, strlen(s), out) < 0) return bad(err, r, col, "not a decimal number below 2^256");
 	return 1;
 }
 
-static int req_u256(const struct row *r, const char *col, tl_u256 *out, struct tl_err *err)
+static int req_u256(const struct row *r, const char *col, tl_uint256 *out, struct tl_err *err)
 {
 	int k = opt_u256(r, col, out, err);
 	if (k == 0) return bad(err, r, col, "missing");
@@ -173,11 +173,11 @@ static int dec_withdrawals(struct tl_eth_data *d, const struct row *r, uint64_t 
 		struct tl_eth_withdrawal x;
 		memset(&x, 0, sizeof x); /* padding too: rows are compared whole */
 		x.block = block;
-		tl_u256 iv;
-		if (!idx || !addr || !amt || tl_u256_from_dec(idx, strlen(idx), &iv) < 0 || !tl_u256_fits_u64(&iv) ||
+		tl_uint256 iv;
+		if (!idx || !addr || !amt || tl_uint256_from_dec(idx, strlen(idx), &iv) < 0 || !tl_uint256_fits_u64(&iv) ||
 		    strlen(addr) != 42 || tl_eth_hex_bytes(addr, 42, x.addr, 20) < 0 ||
-		    tl_u256_from_dec(amt, strlen(amt), &x.amount_wei) < 0 ||
-		    tl_u256_mul_u64(&x.amount_wei, &x.amount_wei, 1000000000ull)) {
+		    tl_uint256_from_dec(amt, strlen(amt), &x.amount_wei) < 0 ||
+		    tl_uint256_mul_u64(&x.amount_wei, &x.amount_wei, 1000000000ull)) {
 			json_decref(a);
 			return bad(err, r, "withdrawals", "a withdrawal lacks index, address or amount (Gwei)");
 		}
@@ -286,7 +286,7 @@ static int dec_log(struct tl_eth_data *d, const struct row *r, struct tl_err *er
 		uint8_t w[32];
 		if (l.data_len >= 32) {
 			if (tl_eth_hex_bytes(data + 2, 64, w, 32) < 0) return bad(err, r, "data", "not hex");
-			tl_u256_from_be32(w, &l.word0);
+			tl_uint256_from_be32(w, &l.word0);
 		}
 	}
 	const char *topics = get(r, "topics");
@@ -387,8 +387,8 @@ static int dec_token(struct tl_eth_data *d, const struct row *r, struct tl_err *
 	if (sym) snprintf(t.symbol, sizeof t.symbol, "%s", sym);
 	/* tokens report junk decimals: unknown then, not an error */
 	const char *ds = get(r, "decimals");
-	tl_u256 dec;
-	if (ds && tl_u256_from_dec(ds, strlen(ds), &dec) == 0 && tl_u256_fits_u64(&dec) && dec.w[0] <= 255)
+	tl_uint256 dec;
+	if (ds && tl_uint256_from_dec(ds, strlen(ds), &dec) == 0 && tl_uint256_fits_u64(&dec) && dec.w[0] <= 255)
 		t.decimals = (int)dec.w[0];
 	memcpy(TL_ETH_PUSH(d, tokens), &t, sizeof t);
 	d->have |= TL_ETH_HAVE_TOKENS;

@@ -43,11 +43,11 @@ json_t *tl_json_loads_exact(const char *s, size_t n, json_error_t *je)
 	return v;
 }
 
-int tl_json_u256(const json_t *v, tl_u256 *out)
+int tl_json_u256(const json_t *v, tl_uint256 *out)
 {
 	const char *s = json_string_value(v);
 	if (!s) return -1;
 	size_t n = strlen(s);
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return tl_u256_from_hex(s, n, out);
-	return tl_u256_from_dec(s, n, out);
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return tl_uint256_from_hex(s, n, out);
+	return tl_uint256_from_dec(s, n, out);
 }

@@ -19,6 +19,6 @@ char *tl_json_quote_numbers(const char *s, size_t n);
 json_t *tl_json_loads_exact(const char *s, size_t n, json_error_t *je);
 /* An amount or quantity: "0x..." hex (JSON-RPC) or decimal digits
  * (ethereum-etl). Returns 0, or -1 when v is not such a string. */
-int tl_json_u256(const json_t *v, tl_u256 *out) __attribute__((warn_unused_result));
+int tl_json_u256(const json_t *v, tl_uint256 *out) __attribute__((warn_unused_result));
 
 #endif

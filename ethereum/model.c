@@ -109,7 +109,7 @@ static bool same_trace(const struct tl_eth_trace *x, const struct tl_eth_trace *
 {
 	return x->block == y->block && x->tx_index == y->tx_index && x->type == y->type && x->call_type == y->call_type &&
 	       x->has_from == y->has_from && x->has_to == y->has_to && x->error == y->error &&
-	       !memcmp(x->from, y->from, 20) && !memcmp(x->to, y->to, 20) && !tl_u256_cmp(&x->value, &y->value) &&
+	       !memcmp(x->from, y->from, 20) && !memcmp(x->to, y->to, 20) && !tl_uint256_cmp(&x->value, &y->value) &&
 	       !cmp_trace_addr(x, y);
 }
 

@@ -25,7 +25,7 @@ struct tl_eth_block {
 	uint8_t hash[32], parent[32];
 	uint8_t miner[20];
 	bool has_base_fee;
-	tl_u256 base_fee;
+	tl_uint256 base_fee;
 	uint32_t tx_count;
 	bool has_withdrawals; /* post-Shanghai (a list, maybe empty) */
 };
@@ -33,7 +33,7 @@ struct tl_eth_block {
 struct tl_eth_withdrawal {
 	uint64_t block, index;
 	uint8_t addr[20];
-	tl_u256 amount_wei; /* given in Gwei by every source; stored in wei */
+	tl_uint256 amount_wei; /* given in Gwei by every source; stored in wei */
 };
 
 struct tl_eth_tx {
@@ -42,7 +42,7 @@ struct tl_eth_tx {
 	uint8_t hash[32];
 	uint8_t from[20], to[20];
 	bool has_to; /* false: contract creation */
-	tl_u256 value, gas_price;
+	tl_uint256 value, gas_price;
 };
 
 struct tl_eth_receipt {
@@ -51,7 +51,7 @@ struct tl_eth_receipt {
 	uint8_t tx_hash[32];
 	uint64_t gas_used;
 	bool has_eff_price;
-	tl_u256 eff_price;
+	tl_uint256 eff_price;
 	int status; /* 1, 0, or -1 when the receipt predates Byzantium (root instead) */
 	bool has_contract;
 	uint8_t contract[20];
@@ -65,7 +65,7 @@ struct tl_eth_log {
 	uint8_t ntopics;     /* how many topics the log has (up to 4 kept) */
 	uint8_t topics[4][32];
 	size_t data_len;     /* bytes of data */
-	tl_u256 word0;       /* the first data word when data_len >= 32 */
+	tl_uint256 word0;       /* the first data word when data_len >= 32 */
 };
 
 /* A row of ethereum-etl's token_transfers table (used when the export
@@ -76,7 +76,7 @@ struct tl_eth_toktx {
 	uint8_t tx_hash[32];
 	bool has_tx_hash;
 	uint8_t token[20], from[20], to[20];
-	tl_u256 value;
+	tl_uint256 value;
 };
 
 enum tl_eth_trace_type { TL_ETH_TR_CALL, TL_ETH_TR_CREATE, TL_ETH_TR_SUICIDE, TL_ETH_TR_REWARD };
@@ -89,7 +89,7 @@ struct tl_eth_trace {
 	uint8_t type, call_type;
 	bool has_from, has_to, error;
 	uint8_t from[20], to[20];
-	tl_u256 value;
+	tl_uint256 value;
 	uint32_t depth;    /* length of the trace address */
 	uint32_t *addr;    /* the trace address (owned) */
 };

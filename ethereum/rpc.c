@@ -13,14 +13,14 @@ static int bad(struct tl_err *err, const char *what, const char *field, const ch
 	return tl_err_set(err, "%s: field '%s': %s", what, field, why);
 }
 
-static int opt_qty(const json_t *o, const char *f, tl_u256 *out, const char *what, struct tl_err *err)
+static int opt_qty(const json_t *o, const char *f, tl_uint256 *out, const char *what, struct tl_err *err)
 {
 	json_t *v = json_object_get(o, f);
 	if (!v || json_is_null(v)) return 0;
 	if (tl_json_u256(v, out) < 0) return bad(err, what, f, "not a quantity");
 	return 1;
 }
-static int req_qty(const json_t *o, const char *f, tl_u256 *out, const char *what, struct tl_err *err)
+static int req_qty(const json_t *o, const char *f, tl_uint256 *out, const char *what, struct tl_err *err)
 {
 	int k = opt_qty(o, f, out, what, err);
 	if (k == 0) return bad(err, what, f, "missing");
@@ -28,9 +28,9 @@ static int req_qty(const json_t *o, const char *f, tl_u256 *out, const char *wha
 }
 static int req_u64(const json_t *o, const char *f, uint64_t *out, const char *what, struct tl_err *err)
 {
-	tl_u256 v;
+	tl_uint256 v;
 	if (req_qty(o, f, &v, what, err) < 0) return -1;
-	if (!tl_u256_fits_u64(&v)) return bad(err, what, f, "above 2^64");
+	if (!tl_uint256_fits_u64(&v)) return bad(err, what, f, "above 2^64");
 	*out = v.w[0];
 	return 0;
 }
@@ -79,8 +79,8 @@ json_t *tl_eth_rpc_result(const char *text, size_t n, long id, struct tl_err *er
 		json_t *e;
 		json_array_foreach(doc, i, e)
 		{
-			tl_u256 eid;
-			if (tl_json_u256(json_object_get(e, "id"), &eid) == 0 && tl_u256_fits_u64(&eid) && (long)eid.w[0] == id) {
+			tl_uint256 eid;
+			if (tl_json_u256(json_object_get(e, "id"), &eid) == 0 && tl_uint256_fits_u64(&eid) && (long)eid.w[0] == id) {
 				o = e;
 				break;
 			}
@@ -168,7 +168,7 @@ int tl_eth_rpc_block(struct tl_eth_data *d, const json_t *o, struct tl_err *err)
 			if (req_u64(e, "index", &w.index, "withdrawal", err) < 0 || req_addr(e, "address", w.addr, "withdrawal", err) < 0 ||
 			    req_qty(e, "amount", &w.amount_wei, "withdrawal", err) < 0)
 				return -1;
-			if (tl_u256_mul_u64(&w.amount_wei, &w.amount_wei, 1000000000ull))
+			if (tl_uint256_mul_u64(&w.amount_wei, &w.amount_wei, 1000000000ull))
 				return bad(err, "withdrawal", "amount", "overflows 256 bits in wei");
 			memcpy(TL_ETH_PUSH(d, wds), &w, sizeof w);
 		}
@@ -196,7 +196,7 @@ static int dec_log(struct tl_eth_data *d, const json_t *o, struct tl_err *err)
 	if (l.data_len >= 32) {
 		uint8_t w[32];
 		if (tl_eth_hex_bytes(data + 2, 64, w, 32) < 0) return bad(err, W, "data", "not hex");
-		tl_u256_from_be32(w, &l.word0);
+		tl_uint256_from_be32(w, &l.word0);
 	}
 	json_t *topics = json_object_get(o, "topics");
 	if (!json_is_array(topics)) return bad(err, W, "topics", "missing");
@@ -236,11 +236,11 @@ static int dec_receipt(struct tl_eth_data *d, const json_t *o, struct tl_err *er
 	int k = opt_qty(o, "effectiveGasPrice", &x.eff_price, W, err);
 	if (k < 0) return -1;
 	x.has_eff_price = k == 1;
-	tl_u256 st;
+	tl_uint256 st;
 	k = opt_qty(o, "status", &st, W, err);
 	if (k < 0) return -1;
 	if (k == 0) x.status = -1;
-	else if (tl_u256_fits_u64(&st) && st.w[0] <= 1) x.status = (int)st.w[0];
+	else if (tl_uint256_fits_u64(&st) && st.w[0] <= 1) x.status = (int)st.w[0];
 	else return bad(err, W, "status", "not 0 or 1");
 	k = opt_addr(o, "contractAddress", x.contract, W, err);
 	if (k < 0) return -1;
@@ -330,8 +330,8 @@ int tl_eth_rpc_trace_block(struct tl_eth_data *d, const json_t *traces, struct t
 			if (!t.addr) abort();
 		}
 		for (size_t k = 0; k < n; k++) {
-			tl_u256 v;
-			if (tl_json_u256(json_array_get(ta, k), &v) < 0 || !tl_u256_fits_u64(&v) || v.w[0] > UINT32_MAX) {
+			tl_uint256 v;
+			if (tl_json_u256(json_array_get(ta, k), &v) < 0 || !tl_uint256_fits_u64(&v) || v.w[0] > UINT32_MAX) {
 				free(t.addr);
 				return bad(err, W, "traceAddress", "not a list of positions");
 			}

@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-int tl_u256_cmp(const tl_u256 *a, const tl_u256 *b)
+int tl_uint256_cmp(const tl_uint256 *a, const tl_uint256 *b)
 {
 	for (int i = 3; i >= 0; i--)
 		if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
 	return 0;
 }
 
-bool tl_u256_add(tl_u256 *r, const tl_u256 *a, const tl_u256 *b)
+bool tl_uint256_add(tl_uint256 *r, const tl_uint256 *a, const tl_uint256 *b)
 {
 	uint64_t carry = 0;
 	for (int i = 0; i < 4; i++) {
@@ -26,7 +26,7 @@ bool tl_u256_add(tl_u256 *r, const tl_u256 *a, const tl_u256 *b)
 	return carry != 0;
 }
 
-bool tl_u256_sub(tl_u256 *r, const tl_u256 *a, const tl_u256 *b)
+bool tl_uint256_sub(tl_uint256 *r, const tl_uint256 *a, const tl_uint256 *b)
 {
 	uint64_t borrow = 0;
 	for (int i = 0; i < 4; i++) {
@@ -41,7 +41,7 @@ bool tl_u256_sub(tl_u256 *r, const tl_u256 *a, const tl_u256 *b)
 	return borrow != 0;
 }
 
-bool tl_u256_mul_u64(tl_u256 *r, const tl_u256 *a, uint64_t m)
+bool tl_uint256_mul_u64(tl_uint256 *r, const tl_uint256 *a, uint64_t m)
 {
 	unsigned __int128 carry = 0;
 	for (int i = 0; i < 4; i++) {
@@ -52,15 +52,15 @@ bool tl_u256_mul_u64(tl_u256 *r, const tl_u256 *a, uint64_t m)
 	return carry != 0;
 }
 
-int tl_u256_from_dec(const char *s, size_t len, tl_u256 *out)
+int tl_uint256_from_dec(const char *s, size_t len, tl_uint256 *out)
 {
-	tl_u256 v = tl_u256_from_u64(0);
+	tl_uint256 v = tl_uint256_from_u64(0);
 	if (len == 0) return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9') return -1;
-		tl_u256 d = tl_u256_from_u64((uint64_t)(s[i] - '0'));
-		if (tl_u256_mul_u64(&v, &v, 10)) return -1;
-		if (tl_u256_add(&v, &v, &d)) return -1;
+		tl_uint256 d = tl_uint256_from_u64((uint64_t)(s[i] - '0'));
+		if (tl_uint256_mul_u64(&v, &v, 10)) return -1;
+		if (tl_uint256_add(&v, &v, &d)) return -1;
 	}
 	*out = v;
 	return 0;
@@ -74,7 +74,7 @@ static int hexval(char c)
 	return -1;
 }
 
-int tl_u256_from_hex(const char *s, size_t len, tl_u256 *out)
+int tl_uint256_from_hex(const char *s, size_t len, tl_uint256 *out)
 {
 	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
@@ -89,7 +89,7 @@ int tl_u256_from_hex(const char *s, size_t len, tl_u256 *out)
 			if (hexval(s[i]) < 0) return -1;
 		return -1;
 	}
-	tl_u256 v = tl_u256_from_u64(0);
+	tl_uint256 v = tl_uint256_from_u64(0);
 	for (size_t i = 0; i < len; i++) {
 		int h = hexval(s[i]);
 		if (h < 0) return -1;
@@ -101,7 +101,7 @@ int tl_u256_from_hex(const char *s, size_t len, tl_u256 *out)
 }
 
 /* Divides a by 10^19 in place, returning the remainder. */
-static uint64_t divmod_1e19(tl_u256 *a)
+static uint64_t divmod_1e19(tl_uint256 *a)
 {
 	const uint64_t d = 10000000000000000000ull;
 	unsigned __int128 rem = 0;
@@ -113,29 +113,29 @@ static uint64_t divmod_1e19(tl_u256 *a)
 	return (uint64_t)rem;
 }
 
-char *tl_u256_to_dec(const tl_u256 *a, char buf[TL_U256_DEC_MAX])
+char *tl_uint256_to_dec(const tl_uint256 *a, char buf[TL_U256_DEC_MAX])
 {
 	/* Groups of 19 digits, least significant first. */
 	uint64_t g[5];
 	int n = 0;
-	tl_u256 v = *a;
+	tl_uint256 v = *a;
 	do {
 		g[n++] = divmod_1e19(&v);
-	} while (!tl_u256_is_zero(&v));
+	} while (!tl_uint256_is_zero(&v));
 	char *p = buf;
 	p += sprintf(p, "%llu", (unsigned long long)g[n - 1]);
 	for (int i = n - 2; i >= 0; i--) p += sprintf(p, "%019llu", (unsigned long long)g[i]);
 	return buf;
 }
 
-char *tl_u256_diff_dec(const tl_u256 *a, const tl_u256 *b, char buf[TL_U256_DEC_MAX])
+char *tl_uint256_diff_dec(const tl_uint256 *a, const tl_uint256 *b, char buf[TL_U256_DEC_MAX])
 {
-	tl_u256 d;
-	bool neg = tl_u256_cmp(a, b) < 0;
-	bool borrow = neg ? tl_u256_sub(&d, b, a) : tl_u256_sub(&d, a, b);
+	tl_uint256 d;
+	bool neg = tl_uint256_cmp(a, b) < 0;
+	bool borrow = neg ? tl_uint256_sub(&d, b, a) : tl_uint256_sub(&d, a, b);
 	(void)borrow; /* impossible: the smaller is subtracted */
 	char digits[TL_U256_DEC_MAX];
-	tl_u256_to_dec(&d, digits);
+	tl_uint256_to_dec(&d, digits);
 	/* 78 digits at most: the sign always fits */
 	size_t n = strlen(digits);
 	buf[0] = '-';
@@ -143,7 +143,7 @@ char *tl_u256_diff_dec(const tl_u256 *a, const tl_u256 *b, char buf[TL_U256_DEC_
 	return buf;
 }
 
-char *tl_u256_to_hex(const tl_u256 *a, char buf[67])
+char *tl_uint256_to_hex(const tl_uint256 *a, char buf[67])
 {
 	static const char hx[] = "0123456789abcdef";
 	char *p = buf;
@@ -161,7 +161,7 @@ char *tl_u256_to_hex(const tl_u256 *a, char buf[67])
 	return buf;
 }
 
-void tl_u256_from_be32(const uint8_t b[32], tl_u256 *out)
+void tl_uint256_from_be32(const uint8_t b[32], tl_uint256 *out)
 {
 	for (int i = 0; i < 4; i++) {
 		uint64_t v = 0;
@@ -170,16 +170,16 @@ void tl_u256_from_be32(const uint8_t b[32], tl_u256 *out)
 	}
 }
 
-void tl_u256_to_be32(const tl_u256 *a, uint8_t b[32])
+void tl_uint256_to_be32(const tl_uint256 *a, uint8_t b[32])
 {
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 8; j++) b[(3 - i) * 8 + j] = (uint8_t)(a->w[i] >> (56 - 8 * j));
 }
 
-size_t tl_u256_put_compact(const tl_u256 *a, uint8_t *out)
+size_t tl_uint256_put_compact(const tl_uint256 *a, uint8_t *out)
 {
 	uint8_t be[32];
-	tl_u256_to_be32(a, be);
+	tl_uint256_to_be32(a, be);
 	size_t skip = 0;
 	while (skip < 32 && be[skip] == 0) skip++;
 	out[0] = (uint8_t)(32 - skip);
@@ -187,13 +187,13 @@ size_t tl_u256_put_compact(const tl_u256 *a, uint8_t *out)
 	return 1 + 32 - skip;
 }
 
-size_t tl_u256_get_compact(const uint8_t *p, size_t len, tl_u256 *out)
+size_t tl_uint256_get_compact(const uint8_t *p, size_t len, tl_uint256 *out)
 {
 	if (len < 1 || p[0] > 32 || len < 1u + p[0]) return 0;
 	size_t n = p[0];
 	if (n > 0 && p[1] == 0) return 0;
 	uint8_t be[32] = { 0 };
 	memcpy(be + 32 - n, p + 1, n);
-	tl_u256_from_be32(be, out);
+	tl_uint256_from_be32(be, out);
 	return 1 + n;
 }

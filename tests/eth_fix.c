@@ -65,7 +65,7 @@ void ef_same_tables(const struct tl_eth_data *a, const struct tl_eth_data *b)
 		if (x->block != y->block || x->tx_index != y->tx_index || x->type != y->type || x->call_type != y->call_type ||
 		    x->has_from != y->has_from || x->has_to != y->has_to || x->error != y->error ||
 		    (x->has_from && memcmp(x->from, y->from, 20)) || (x->has_to && memcmp(x->to, y->to, 20)) ||
-		    tl_u256_cmp(&x->value, &y->value) || x->depth != y->depth ||
+		    tl_uint256_cmp(&x->value, &y->value) || x->depth != y->depth ||
 		    (x->depth && memcmp(x->addr, y->addr, x->depth * sizeof *x->addr)))
 			fail_msg("trace %zu differs (block %llu tx %u)", i, (unsigned long long)x->block, x->tx_index);
 	}

@@ -4,7 +4,8 @@
  * padding against OpenSSL's SHA3-256 for every length 0..600 (several
  * sponge blocks). Addresses: EIP-55's own examples, and the FBI's 51
  * Bybit addresses (mixed case, checked by an independent keccak when the
- * list was compiled). */
+ * list was compiled), and the shipped data/tags/fbi-bybit.csv against
+ * that list. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,34 @@ static void test_bybit_list(void **state)
 	free(text);
 }
 
+/* The shipped tag file holds exactly the FBI's 51 addresses, in order. */
+static void test_shipped_bybit_tags(void **state)
+{
+	(void)state;
+	size_t l1, l2;
+	char *ref = (char *)tu_read_file(tu_shared_path("heists/fbi-psa-2025-02-26-bybit.csv"), &l1);
+	char *ship = (char *)tu_read_file(TL_SOURCE_DIR "/data/tags/fbi-bybit.csv", &l2);
+	char *s1 = NULL, *s2 = NULL;
+	char *a = strtok_r(ref, "\n", &s1), *b = strtok_r(ship, "\n", &s2);
+	assert_non_null(a);
+	assert_non_null(b);
+	int n = 0;
+	for (a = strtok_r(NULL, "\n", &s1), b = strtok_r(NULL, "\n", &s2); a && b;
+	     a = strtok_r(NULL, "\n", &s1), b = strtok_r(NULL, "\n", &s2)) {
+		assert_memory_equal(a + 4, b + 9, 42); /* "ETH," and "ethereum," */
+		assert_memory_equal(b, "ethereum,", 9);
+		uint8_t addr[20];
+		struct tl_err err;
+		assert_int_equal(tl_eth_addr_parse(b + 9, 42, addr, &err), 0);
+		n++;
+	}
+	assert_null(a);
+	assert_null(b);
+	assert_int_equal(n, 51);
+	free(ref);
+	free(ship);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_sha3_against_openssl),
 		cmocka_unit_test(test_eip55),
 		cmocka_unit_test(test_bybit_list),
+		cmocka_unit_test(test_shipped_bybit_tags),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

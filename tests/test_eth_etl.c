@@ -104,7 +104,7 @@ static void test_tables_content(void **state)
 	/* withdrawal 2210752: 45762059 Gwei to 0xb9d7...293f, stored in wei */
 	char buf[TL_U256_DEC_MAX];
 	assert_int_equal(d.wds[0].index, 2210752);
-	assert_string_equal(tl_u256_to_dec(&d.wds[0].amount_wei, buf), "45762059000000000");
+	assert_string_equal(tl_uint256_to_dec(&d.wds[0].amount_wei, buf), "45762059000000000");
 	/* the chain links: each block's parent is the previous block */
 	for (size_t i = 1; i < d.n_blocks; i++)
 		if (d.blocks[i].number == d.blocks[i - 1].number + 1) assert_memory_equal(d.blocks[i].parent, d.blocks[i - 1].hash, 32);

@@ -26,7 +26,7 @@
 struct bal {
 	uint8_t asset[20]; /* zero: ether */
 	uint8_t acct[20];
-	tl_u256 in, out;
+	tl_uint256 in, out;
 	__int128 naive;
 	int n, naive_n;
 };
@@ -54,16 +54,16 @@ static void bal_from_transfers(struct bals *b, const struct tl_eth_transfers *t)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct tl_eth_transfer *x = &t->v[i];
 		const uint8_t *asset = x->is_token ? x->token : NULL;
-		tl_u256 to_amt = x->amount;
-		if (x->kind == TL_ETH_FEE) assert_false(tl_u256_sub(&to_amt, &x->amount, &x->burnt));
+		tl_uint256 to_amt = x->amount;
+		if (x->kind == TL_ETH_FEE) assert_false(tl_uint256_sub(&to_amt, &x->amount, &x->burnt));
 		if (x->has_from) {
 			struct bal *f = bal_get(b, asset, x->from);
-			assert_false(tl_u256_add(&f->out, &f->out, &x->amount));
+			assert_false(tl_uint256_add(&f->out, &f->out, &x->amount));
 			f->n++;
 		}
-		if (x->has_to && !tl_u256_is_zero(&to_amt)) {
+		if (x->has_to && !tl_uint256_is_zero(&to_amt)) {
 			struct bal *r = bal_get(b, asset, x->to);
-			assert_false(tl_u256_add(&r->in, &r->in, &to_amt));
+			assert_false(tl_uint256_add(&r->in, &r->in, &to_amt));
 			r->n++;
 		}
 	}
@@ -117,7 +117,7 @@ static void bal_check(const struct bals *b)
 	assert_true(b->n > 0);
 	for (int i = 0; i < b->n; i++) {
 		char got[TL_U256_DEC_MAX], want[64], hx[43];
-		tl_u256_diff_dec(&b->v[i].in, &b->v[i].out, got);
+		tl_uint256_diff_dec(&b->v[i].in, &b->v[i].out, got);
 		i128_dec(b->v[i].naive, want);
 		if (strcmp(got, want) || b->v[i].n != b->v[i].naive_n)
 			fail_msg("%s: balance %s (%d transfers), naive %s (%d)", tl_eth_addr_hex(b->v[i].acct, hx), got,
@@ -201,7 +201,7 @@ static void test_receipts_both_ways(void **state)
 		assert_memory_equal(ta.v[i].from, tt.v[i].from, 20);
 		assert_memory_equal(ta.v[i].to, tt.v[i].to, 20);
 		assert_memory_equal(ta.v[i].tx_hash, tt.v[i].tx_hash, 32);
-		assert_int_equal(tl_u256_cmp(&ta.v[i].amount, &tt.v[i].amount), 0);
+		assert_int_equal(tl_uint256_cmp(&ta.v[i].amount, &tt.v[i].amount), 0);
 		assert_int_equal(ta.v[i].seq, tt.v[i].seq);
 	}
 	tl_eth_transfers_free(&ta);
@@ -232,7 +232,7 @@ static void test_extract_token_transfers(void **state)
 		assert_memory_equal(ta.v[i].from, tc.v[i].from, 20);
 		assert_memory_equal(ta.v[i].to, tc.v[i].to, 20);
 		assert_int_equal(ta.v[i].seq, tc.v[i].seq);
-		assert_int_equal(tl_u256_cmp(&ta.v[i].amount, &tc.v[i].amount), 0);
+		assert_int_equal(tl_uint256_cmp(&ta.v[i].amount, &tc.v[i].amount), 0);
 	}
 	tl_eth_transfers_free(&ta);
 	tl_eth_transfers_free(&tc);
@@ -262,7 +262,7 @@ static void test_token_transfers_both_ways(void **state)
 		assert_memory_equal(ta.v[i].to, tb.v[i].to, 20);
 		assert_memory_equal(ta.v[i].token, tb.v[i].token, 20);
 		assert_memory_equal(ta.v[i].tx_hash, tb.v[i].tx_hash, 32);
-		assert_int_equal(tl_u256_cmp(&ta.v[i].amount, &tb.v[i].amount), 0);
+		assert_int_equal(tl_uint256_cmp(&ta.v[i].amount, &tb.v[i].amount), 0);
 	}
 	tl_eth_transfers_free(&ta);
 	tl_eth_transfers_free(&tb);
@@ -383,7 +383,7 @@ static void test_parity_and_geth_agree(void **state)
 				assert_int_equal(x->tx_index, y->tx_index);
 				assert_memory_equal(x->from, y->from, 20);
 				assert_memory_equal(x->to, y->to, 20);
-				assert_int_equal(tl_u256_cmp(&x->amount, &y->amount), 0);
+				assert_int_equal(tl_uint256_cmp(&x->amount, &y->amount), 0);
 			}
 		assert_int_equal(na, tb.n);
 		tl_eth_transfers_free(&ta);

@@ -127,10 +127,10 @@ static void rand_dec(uint64_t *st, char *out)
 	}
 }
 
-static tl_u256 P(const char *s)
+static tl_uint256 P(const char *s)
 {
-	tl_u256 v;
-	assert_int_equal(tl_u256_from_dec(s, strlen(s), &v), 0);
+	tl_uint256 v;
+	assert_int_equal(tl_uint256_from_dec(s, strlen(s), &v), 0);
 	return v;
 }
 
@@ -143,30 +143,30 @@ static void test_randomized(void **state)
 		char a[MAXD], b[MAXD], want[MAXD], got[TL_U256_DEC_MAX];
 		rand_dec(&st, a);
 		rand_dec(&st, b);
-		tl_u256 x = P(a), y = P(b), r;
+		tl_uint256 x = P(a), y = P(b), r;
 		/* round trips */
-		if (strcmp(tl_u256_to_dec(&x, got), a)) fail_msg("seed %llu: dec round trip %s -> %s", (unsigned long long)seed, a, got);
+		if (strcmp(tl_uint256_to_dec(&x, got), a)) fail_msg("seed %llu: dec round trip %s -> %s", (unsigned long long)seed, a, got);
 		char hx[67];
-		tl_u256 back;
-		tl_u256_to_hex(&x, hx);
-		assert_int_equal(tl_u256_from_hex(hx, strlen(hx), &back), 0);
-		if (tl_u256_cmp(&back, &x)) fail_msg("seed %llu: hex round trip of %s", (unsigned long long)seed, a);
+		tl_uint256 back;
+		tl_uint256_to_hex(&x, hx);
+		assert_int_equal(tl_uint256_from_hex(hx, strlen(hx), &back), 0);
+		if (tl_uint256_cmp(&back, &x)) fail_msg("seed %llu: hex round trip of %s", (unsigned long long)seed, a);
 		uint8_t cb[33];
-		size_t cn = tl_u256_put_compact(&x, cb);
-		if (tl_u256_get_compact(cb, cn, &back) != cn || tl_u256_cmp(&back, &x))
+		size_t cn = tl_uint256_put_compact(&x, cb);
+		if (tl_uint256_get_compact(cb, cn, &back) != cn || tl_uint256_cmp(&back, &x))
 			fail_msg("seed %llu: compact round trip of %s", (unsigned long long)seed, a);
 		/* add */
 		char sum[MAXD];
 		dadd(a, b, sum);
-		bool ov = tl_u256_add(&r, &x, &y);
+		bool ov = tl_uint256_add(&r, &x, &y);
 		bool want_ov = dcmp(sum, TWO256) >= 0;
 		strcpy(want, sum);
 		dmod256(want);
-		if (ov != want_ov || strcmp(tl_u256_to_dec(&r, got), want))
+		if (ov != want_ov || strcmp(tl_uint256_to_dec(&r, got), want))
 			fail_msg("seed %llu: %s + %s = %s (ov %d), got %s (ov %d)", (unsigned long long)seed, a, b, want,
 				 want_ov, got, ov);
 		/* sub */
-		bool br = tl_u256_sub(&r, &x, &y);
+		bool br = tl_uint256_sub(&r, &x, &y);
 		int c = dcmp(a, b);
 		if (c >= 0) dsub(a, b, want);
 		else {
@@ -174,9 +174,9 @@ static void test_randomized(void **state)
 			dsub(b, a, d);
 			dsub(TWO256, d, want);
 		}
-		if (br != (c < 0) || strcmp(tl_u256_to_dec(&r, got), want))
+		if (br != (c < 0) || strcmp(tl_uint256_to_dec(&r, got), want))
 			fail_msg("seed %llu: %s - %s = %s, got %s (borrow %d)", (unsigned long long)seed, a, b, want, got, br);
-		if (tl_u256_cmp(&x, &y) != c) fail_msg("seed %llu: cmp %s %s", (unsigned long long)seed, a, b);
+		if (tl_uint256_cmp(&x, &y) != c) fail_msg("seed %llu: cmp %s %s", (unsigned long long)seed, a, b);
 		/* signed difference */
 		char sd[TL_U256_DEC_MAX], ws[MAXD + 1];
 		if (c >= 0) dsub(a, b, ws);
@@ -184,16 +184,16 @@ static void test_randomized(void **state)
 			ws[0] = '-';
 			dsub(b, a, ws + 1);
 		}
-		if (strcmp(tl_u256_diff_dec(&x, &y, sd), ws)) fail_msg("seed %llu: diff %s %s", (unsigned long long)seed, a, b);
+		if (strcmp(tl_uint256_diff_dec(&x, &y, sd), ws)) fail_msg("seed %llu: diff %s %s", (unsigned long long)seed, a, b);
 		/* mul by a 64-bit value */
 		st = st * 6364136223846793005ull + 1442695040888963407ull;
 		uint64_t m = (it % 3 == 0) ? st : (st >> (st % 64));
 		char prod[MAXD];
 		dmul_u64(a, m, prod);
 		want_ov = dcmp(prod, TWO256) >= 0;
-		ov = tl_u256_mul_u64(&r, &x, m);
+		ov = tl_uint256_mul_u64(&r, &x, m);
 		if (ov != want_ov) fail_msg("seed %llu: %s * %llu overflow flag %d", (unsigned long long)seed, a, (unsigned long long)m, ov);
-		if (!ov && strcmp(tl_u256_to_dec(&r, got), prod))
+		if (!ov && strcmp(tl_uint256_to_dec(&r, got), prod))
 			fail_msg("seed %llu: %s * %llu = %s, got %s", (unsigned long long)seed, a, (unsigned long long)m, prod, got);
 	}
 }
@@ -202,67 +202,67 @@ static void test_edges(void **state)
 {
 	(void)state;
 	char buf[TL_U256_DEC_MAX];
-	tl_u256 v, r, one = tl_u256_from_u64(1);
+	tl_uint256 v, r, one = tl_uint256_from_u64(1);
 	/* 2^256 - 1 parses; 2^256 does not */
 	v = P(MAX256);
-	assert_string_equal(tl_u256_to_dec(&v, buf), MAX256);
+	assert_string_equal(tl_uint256_to_dec(&v, buf), MAX256);
 	for (int i = 0; i < 4; i++) assert_true(v.w[i] == UINT64_MAX);
-	assert_int_equal(tl_u256_from_dec(TWO256, strlen(TWO256), &r), -1);
+	assert_int_equal(tl_uint256_from_dec(TWO256, strlen(TWO256), &r), -1);
 	/* max + 1 wraps to zero with overflow; a carry through every limb */
-	assert_true(tl_u256_add(&r, &v, &one));
-	assert_true(tl_u256_is_zero(&r));
+	assert_true(tl_uint256_add(&r, &v, &one));
+	assert_true(tl_uint256_is_zero(&r));
 	/* 2^64 - 1 + 1 = 2^64 */
-	tl_u256 m64 = tl_u256_from_u64(UINT64_MAX);
-	assert_false(tl_u256_add(&r, &m64, &one));
-	assert_string_equal(tl_u256_to_dec(&r, buf), "18446744073709551616");
+	tl_uint256 m64 = tl_uint256_from_u64(UINT64_MAX);
+	assert_false(tl_uint256_add(&r, &m64, &one));
+	assert_string_equal(tl_uint256_to_dec(&r, buf), "18446744073709551616");
 	/* 0 - 1 borrows */
-	tl_u256 z = tl_u256_from_u64(0);
-	assert_true(tl_u256_sub(&r, &z, &one));
-	assert_string_equal(tl_u256_to_dec(&r, buf), MAX256);
-	assert_string_equal(tl_u256_diff_dec(&z, &one, buf), "-1");
+	tl_uint256 z = tl_uint256_from_u64(0);
+	assert_true(tl_uint256_sub(&r, &z, &one));
+	assert_string_equal(tl_uint256_to_dec(&r, buf), MAX256);
+	assert_string_equal(tl_uint256_diff_dec(&z, &one, buf), "-1");
 	/* hex forms */
-	assert_int_equal(tl_u256_from_hex("0x", 2, &r), 0);
-	assert_true(tl_u256_is_zero(&r));
+	assert_int_equal(tl_uint256_from_hex("0x", 2, &r), 0);
+	assert_true(tl_uint256_is_zero(&r));
 	const char *hmax = "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-	assert_int_equal(tl_u256_from_hex(hmax, strlen(hmax), &r), 0);
-	assert_int_equal(tl_u256_cmp(&r, &v), 0);
+	assert_int_equal(tl_uint256_from_hex(hmax, strlen(hmax), &r), 0);
+	assert_int_equal(tl_uint256_cmp(&r, &v), 0);
 	const char *h257 = "0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-	assert_int_equal(tl_u256_from_hex(h257, strlen(h257), &r), -1);
+	assert_int_equal(tl_uint256_from_hex(h257, strlen(h257), &r), -1);
 	const char *hz = "0x000000000000000000000000000000000000000000000000000000000000000000000000000000001";
-	assert_int_equal(tl_u256_from_hex(hz, strlen(hz), &r), 0);
-	assert_string_equal(tl_u256_to_dec(&r, buf), "1");
-	assert_int_equal(tl_u256_from_hex("0x1g", 4, &r), -1);
+	assert_int_equal(tl_uint256_from_hex(hz, strlen(hz), &r), 0);
+	assert_string_equal(tl_uint256_to_dec(&r, buf), "1");
+	assert_int_equal(tl_uint256_from_hex("0x1g", 4, &r), -1);
 	char hb[67];
-	assert_string_equal(tl_u256_to_hex(&z, hb), "0x0");
-	tl_u256 wei = P("1000000000000000000");
-	assert_string_equal(tl_u256_to_hex(&wei, hb), "0xde0b6b3a7640000");
+	assert_string_equal(tl_uint256_to_hex(&z, hb), "0x0");
+	tl_uint256 wei = P("1000000000000000000");
+	assert_string_equal(tl_uint256_to_hex(&wei, hb), "0xde0b6b3a7640000");
 	/* bad decimal */
-	assert_int_equal(tl_u256_from_dec("", 0, &r), -1);
-	assert_int_equal(tl_u256_from_dec("12a", 3, &r), -1);
-	assert_int_equal(tl_u256_from_dec("-1", 2, &r), -1);
-	assert_int_equal(tl_u256_from_dec("1.5", 3, &r), -1);
+	assert_int_equal(tl_uint256_from_dec("", 0, &r), -1);
+	assert_int_equal(tl_uint256_from_dec("12a", 3, &r), -1);
+	assert_int_equal(tl_uint256_from_dec("-1", 2, &r), -1);
+	assert_int_equal(tl_uint256_from_dec("1.5", 3, &r), -1);
 	/* compact form rejects non-minimal and short input */
 	uint8_t bad1[] = { 2, 0, 1 }, bad2[] = { 33 }, bad3[] = { 3, 1, 2 };
-	assert_int_equal(tl_u256_get_compact(bad1, 3, &r), 0);
-	assert_int_equal(tl_u256_get_compact(bad2, 1, &r), 0);
-	assert_int_equal(tl_u256_get_compact(bad3, 3, &r), 0);
+	assert_int_equal(tl_uint256_get_compact(bad1, 3, &r), 0);
+	assert_int_equal(tl_uint256_get_compact(bad2, 1, &r), 0);
+	assert_int_equal(tl_uint256_get_compact(bad3, 3, &r), 0);
 	/* ABI word round trip of max */
 	uint8_t be[32];
-	tl_u256_to_be32(&v, be);
-	tl_u256_from_be32(be, &r);
-	assert_int_equal(tl_u256_cmp(&r, &v), 0);
+	tl_uint256_to_be32(&v, be);
+	tl_uint256_from_be32(be, &r);
+	assert_int_equal(tl_uint256_cmp(&r, &v), 0);
 	/* mul overflow at the top */
-	tl_u256 half = P("57896044618658097711785492504343953926634992332820282019728792003956564819968"); /* 2^255 */
-	assert_true(tl_u256_mul_u64(&r, &half, 2));
-	assert_false(tl_u256_mul_u64(&r, &half, 1));
-	assert_false(tl_u256_mul_u64(&r, &z, UINT64_MAX));
+	tl_uint256 half = P("57896044618658097711785492504343953926634992332820282019728792003956564819968"); /* 2^255 */
+	assert_true(tl_uint256_mul_u64(&r, &half, 2));
+	assert_false(tl_uint256_mul_u64(&r, &half, 1));
+	assert_false(tl_uint256_mul_u64(&r, &z, UINT64_MAX));
 	/* gas_used x effective_gas_price, well above 2^64 */
-	tl_u256 gp = P("80869370967");
-	assert_false(tl_u256_mul_u64(&r, &gp, 30000000));
-	assert_string_equal(tl_u256_to_dec(&r, buf), "2426081129010000000");
-	tl_u256 big = P("1000000000000000000000000"); /* 10^24 */
-	assert_false(tl_u256_mul_u64(&r, &big, 1000000000));
-	assert_string_equal(tl_u256_to_dec(&r, buf), "1000000000000000000000000000000000");
+	tl_uint256 gp = P("80869370967");
+	assert_false(tl_uint256_mul_u64(&r, &gp, 30000000));
+	assert_string_equal(tl_uint256_to_dec(&r, buf), "2426081129010000000");
+	tl_uint256 big = P("1000000000000000000000000"); /* 10^24 */
+	assert_false(tl_uint256_mul_u64(&r, &big, 1000000000));
+	assert_string_equal(tl_uint256_to_dec(&r, buf), "1000000000000000000000000000000000");
 }
 
 int main(void)

@@ -1,0 +1,138 @@
+/* taintline index --chain ethereum: an ethereum-etl export -> the
+ * Ethereum database. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "ethereum/etl.h"
+#include "indexer/eth_index.h"
+#include "store/eth_store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: taintline index --chain ethereum --etl DIR --db DB [OPTIONS]\n"
+		   "  Indexes an ethereum-etl export (CSV or JSON lines: blocks, transactions,\n"
+		   "  receipts, logs, token_transfers, traces, tokens; the folder is searched\n"
+		   "  recursively, as export_all partitions it; stream exporter items too) into\n"
+		   "  the Ethereum database DB. Run it again with a later export to extend the\n"
+		   "  index: the new blocks must continue the indexed ones.\n"
+		   "  --etl DIR         the export folder\n"
+		   "  --db DB           database directory (created if absent)\n"
+		   "  --network N       mainnet (default), sepolia, holesky, dev: an export\n"
+		   "                    carries no chain id\n"
+		   "  --cache-mb M      MiB for the caches (default 256)\n"
+		   "  -q, --quiet       no progress or notes\n"
+		   "  -h, --help        this text\n"
+		   "  (Following a node over JSON-RPC, --rpc URL, is not available yet.)\n");
+}
+
+struct ctx {
+	struct tl_progress pr;
+};
+
+static void on_progress(void *c, const struct tl_eth_index_progress *p)
+{
+	struct ctx *x = c;
+	tl_progress_update(&x->pr, "index", (int64_t)p->blocks_done, (int64_t)p->blocks_total, p->txs, 0, p->elapsed);
+}
+
+int cmd_index_eth(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chain", required_argument, NULL, 'c' }, { "etl", required_argument, NULL, 'e' },
+		{ "rpc", required_argument, NULL, 'r' },   { "db", required_argument, NULL, 'd' },
+		{ "network", required_argument, NULL, 'n' }, { "cache-mb", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *etl = NULL, *rpc = NULL, *db = NULL, *netname = NULL;
+	unsigned long cache_mb = 256;
+	int quiet = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': break;
+		case 'e': etl = optarg; break;
+		case 'r': rpc = optarg; break;
+		case 'd': db = optarg; break;
+		case 'n': netname = optarg; break;
+		case 'm': {
+			char *end;
+			cache_mb = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || cache_mb < 16 || cache_mb > 1u << 20) {
+				fprintf(stderr, "index: --cache-mb wants a number of MiB (16 or more)\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (rpc) {
+		fprintf(stderr, "index: --rpc is not available yet; index an ethereum-etl export with --etl\n");
+		return TL_EXIT_USAGE;
+	}
+	if (!etl || !db || optind != argc) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	const struct tl_eth_net *net = tl_eth_net_by_name(netname ? netname : "mainnet");
+	if (!net) {
+		fprintf(stderr, "index: unknown network '%s' (mainnet, sepolia, holesky, dev)\n", netname);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_err err;
+	struct tl_eth_data d = { 0 };
+	struct ctx x;
+	tl_progress_init(&x.pr, stderr, quiet);
+	if (!quiet) tl_progress_msg(&x.pr, "reading the export...");
+	if (tl_eth_etl_read_dir(&d, etl, &err) < 0) {
+		fprintf(stderr, "index: %s (nothing stored)\n", err.msg);
+		tl_eth_data_free(&d);
+		return TL_EXIT_FAIL;
+	}
+	char note[1024];
+	tl_eth_missing_note(d.have, note, sizeof note);
+	if (!quiet && note[0]) {
+		char line[1100];
+		snprintf(line, sizeof line, "note: %s", note);
+		tl_progress_msg(&x.pr, line);
+	}
+	struct tl_eth_store *s;
+	/* an explicit --network is checked against the database's; without
+	 * it an existing database keeps its own */
+	struct tl_eth_store_opts so = { .create = true, .net = net, .cache_mb = (uint32_t)(cache_mb / 4) };
+	if (!netname && tl_eth_store_probe(db)) so.net = NULL;
+	if (tl_eth_store_open(db, &so, &s, &err) < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		tl_eth_data_free(&d);
+		return TL_EXIT_FAIL;
+	}
+	struct tl_eth_index_opts io = { .progress = on_progress, .ctx = &x, .cache_bytes = (size_t)(cache_mb / 2) << 20 };
+	struct tl_eth_index_result res;
+	int rc = tl_eth_index_data(s, &d, &io, &res, &err);
+	tl_progress_done(&x.pr);
+	tl_eth_data_free(&d);
+	if (rc < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		tl_eth_store_close(s);
+		return TL_EXIT_FAIL;
+	}
+	struct tl_eth_tip t;
+	if (tl_eth_store_tip(s, &t, &err) < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		tl_eth_store_close(s);
+		return TL_EXIT_FAIL;
+	}
+	if (!quiet)
+		fprintf(stderr, "indexed %llu blocks (%llu already there), %llu transactions, %llu transfers; tip %lld (%s)\n",
+			(unsigned long long)res.blocks, (unsigned long long)res.skipped, (unsigned long long)res.txs,
+			(unsigned long long)res.transfers, (long long)t.height, tl_eth_store_net(s)->name);
+	tl_eth_store_close(s);
+	return TL_EXIT_OK;
+}
