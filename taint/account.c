@@ -14,7 +14,7 @@
 #define MAX_ASSETS (1u << 24)
 
 struct piece {
-	tl_u256 amt;
+	tl_uint256 amt;
 	uint8_t tainted;
 };
 
@@ -22,8 +22,8 @@ struct pool {
 	uint64_t acct;
 	uint32_t asset;
 	uint32_t cats;
-	tl_u256 bal;
-	tl_u256 taint; /* haircut, seniority: T; fifo: sum of tainted pieces */
+	tl_uint256 bal;
+	tl_uint256 taint; /* haircut, seniority: T; fifo: sum of tainted pieces */
 	uint32_t hops;
 	uint8_t poisoned;
 	struct piece *q; /* fifo: live pieces q[qh .. qh + qn) */
@@ -178,16 +178,16 @@ static long pool_get(struct tl_taint *e, uint64_t acct, uint32_t asset, struct t
 	return (long)e->n_pools++;
 }
 
-static int add_to(tl_u256 *r, const tl_u256 *x, struct tl_err *err)
+static int add_to(tl_uint256 *r, const tl_uint256 *x, struct tl_err *err)
 {
-	if (tl_u256_add(r, r, x)) return tl_err_set(err, "an amount passed 2^256 - 1");
+	if (tl_uint256_add(r, r, x)) return tl_err_set(err, "an amount passed 2^256 - 1");
 	return 0;
 }
 
 /* r -= x where x <= r is an invariant of the caller. */
-static void sub_from(tl_u256 *r, const tl_u256 *x)
+static void sub_from(tl_uint256 *r, const tl_uint256 *x)
 {
-	bool borrow = tl_u256_sub(r, r, x);
+	bool borrow = tl_uint256_sub(r, r, x);
 	(void)borrow;
 }
 
@@ -213,15 +213,15 @@ static struct tl_taint_totals *totals_of(struct tl_taint *e, uint32_t asset, str
 
 /* ---- fifo queues ---- */
 
-static int q_push_back(struct pool *p, const tl_u256 *amt, uint8_t tainted)
+static int q_push_back(struct pool *p, const tl_uint256 *amt, uint8_t tainted)
 {
-	if (tl_u256_is_zero(amt)) return 0;
+	if (tl_uint256_is_zero(amt)) return 0;
 	if (p->qn) {
 		struct piece *last = &p->q[p->qh + p->qn - 1];
 		if (last->tainted == tainted) {
 			/* cannot overflow: the pool's balance, which bounds the
 			 * sum of its pieces, was checked first */
-			bool c = tl_u256_add(&last->amt, &last->amt, amt);
+			bool c = tl_uint256_add(&last->amt, &last->amt, amt);
 			(void)c;
 			return 0;
 		}
@@ -245,10 +245,10 @@ static int q_push_back(struct pool *p, const tl_u256 *amt, uint8_t tainted)
 }
 
 /* Clean funds held before the first indexed block go to the front. */
-static int q_push_front_clean(struct pool *p, const tl_u256 *amt)
+static int q_push_front_clean(struct pool *p, const tl_uint256 *amt)
 {
 	if (p->qn && !p->q[p->qh].tainted) {
-		bool c = tl_u256_add(&p->q[p->qh].amt, &p->q[p->qh].amt, amt);
+		bool c = tl_uint256_add(&p->q[p->qh].amt, &p->q[p->qh].amt, amt);
 		(void)c;
 		return 0;
 	}
@@ -270,10 +270,10 @@ static int q_push_front_clean(struct pool *p, const tl_u256 *amt)
 	return 0;
 }
 
-static int scr_push(struct tl_taint *e, const tl_u256 *amt, uint8_t tainted)
+static int scr_push(struct tl_taint *e, const tl_uint256 *amt, uint8_t tainted)
 {
 	if (e->n_scr && e->scr[e->n_scr - 1].tainted == tainted) {
-		bool c = tl_u256_add(&e->scr[e->n_scr - 1].amt, &e->scr[e->n_scr - 1].amt, amt);
+		bool c = tl_uint256_add(&e->scr[e->n_scr - 1].amt, &e->scr[e->n_scr - 1].amt, amt);
 		(void)c;
 		return 0;
 	}
@@ -290,12 +290,12 @@ static int scr_push(struct tl_taint *e, const tl_u256 *amt, uint8_t tainted)
  * funds when a exceeds its balance, then removes a and its taint by the
  * policy. Out: *t the taint carried, *hop the hop it carries (the pool's
  * + 1); under fifo e->scr holds the pieces taken, in order. */
-static int debit(struct tl_taint *e, size_t pi, const tl_u256 *a, tl_u256 *t, uint32_t *hop, struct tl_err *err)
+static int debit(struct tl_taint *e, size_t pi, const tl_uint256 *a, tl_uint256 *t, uint32_t *hop, struct tl_err *err)
 {
 	struct pool *p = &e->pools[pi];
-	if (tl_u256_cmp(a, &p->bal) > 0) {
-		tl_u256 s;
-		bool b = tl_u256_sub(&s, a, &p->bal);
+	if (tl_uint256_cmp(a, &p->bal) > 0) {
+		tl_uint256 s;
+		bool b = tl_uint256_sub(&s, a, &p->bal);
 		(void)b;
 		struct tl_taint_totals *tt = totals_of(e, p->asset, err);
 		if (!tt || add_to(&tt->unknown_prior, &s, err)) return -1;
@@ -303,38 +303,38 @@ static int debit(struct tl_taint *e, size_t pi, const tl_u256 *a, tl_u256 *t, ui
 		p->bal = *a;
 	}
 	*hop = p->hops + 1;
-	*t = tl_u256_from_u64(0);
+	*t = tl_uint256_from_u64(0);
 	switch (e->p.policy) {
 	case TL_TP_POISON:
 		if (p->poisoned) *t = *a;
 		break;
 	case TL_TP_HAIRCUT:
-		if (!tl_u256_is_zero(&p->taint)) {
-			if (!tl_u256_cmp(a, &p->bal))
+		if (!tl_uint256_is_zero(&p->taint)) {
+			if (!tl_uint256_cmp(a, &p->bal))
 				*t = p->taint;
-			else if (tl_u256_muldiv(a, &p->taint, &p->bal, t))
+			else if (tl_taint_muldiv(a, &p->taint, &p->bal, t))
 				return tl_err_set(err, "haircut share out of range"); /* T <= B makes this impossible */
 			sub_from(&p->taint, t);
 		}
 		break;
 	case TL_TP_SENIORITY:
-		*t = tl_u256_cmp(a, &p->taint) < 0 ? *a : p->taint;
+		*t = tl_uint256_cmp(a, &p->taint) < 0 ? *a : p->taint;
 		sub_from(&p->taint, t);
 		break;
 	case TL_TP_FIFO: {
 		e->n_scr = 0;
-		tl_u256 need = *a;
-		while (!tl_u256_is_zero(&need)) {
+		tl_uint256 need = *a;
+		while (!tl_uint256_is_zero(&need)) {
 			struct piece *f = &p->q[p->qh];
-			tl_u256 take = tl_u256_cmp(&f->amt, &need) <= 0 ? f->amt : need;
+			tl_uint256 take = tl_uint256_cmp(&f->amt, &need) <= 0 ? f->amt : need;
 			if (scr_push(e, &take, f->tainted)) return tl_err_set(err, "out of memory");
 			if (f->tainted) {
-				bool c = tl_u256_add(t, t, &take);
+				bool c = tl_uint256_add(t, t, &take);
 				(void)c;
 			}
 			sub_from(&f->amt, &take);
 			sub_from(&need, &take);
-			if (tl_u256_is_zero(&f->amt)) {
+			if (tl_uint256_is_zero(&f->amt)) {
 				p->qh++;
 				p->qn--;
 			}
@@ -351,14 +351,14 @@ static int debit(struct tl_taint *e, size_t pi, const tl_u256 *a, tl_u256 *t, ui
 /* Adds a carrying taint t (t <= a) at hop to pool pi. Under fifo the
  * pieces are e->scr when from_scr, else a tainted piece t then a clean
  * piece a - t. */
-static int credit(struct tl_taint *e, size_t pi, const tl_u256 *a, const tl_u256 *t, uint32_t hop, bool from_scr,
+static int credit(struct tl_taint *e, size_t pi, const tl_uint256 *a, const tl_uint256 *t, uint32_t hop, bool from_scr,
                   struct tl_err *err)
 {
 	struct pool *p = &e->pools[pi];
-	if (tl_u256_add(&p->bal, &p->bal, a)) return tl_err_set(err, "a balance passed 2^256 - 1");
-	bool tainted = !tl_u256_is_zero(t);
+	if (tl_uint256_add(&p->bal, &p->bal, a)) return tl_err_set(err, "a balance passed 2^256 - 1");
+	bool tainted = !tl_uint256_is_zero(t);
 	if (tainted) {
-		bool had = e->p.policy == TL_TP_POISON ? p->poisoned : !tl_u256_is_zero(&p->taint);
+		bool had = e->p.policy == TL_TP_POISON ? p->poisoned : !tl_uint256_is_zero(&p->taint);
 		p->hops = had && p->hops > hop ? p->hops : hop;
 	}
 	switch (e->p.policy) {
@@ -367,19 +367,19 @@ static int credit(struct tl_taint *e, size_t pi, const tl_u256 *a, const tl_u256
 		break;
 	case TL_TP_HAIRCUT:
 	case TL_TP_SENIORITY: {
-		bool c = tl_u256_add(&p->taint, &p->taint, t);
+		bool c = tl_uint256_add(&p->taint, &p->taint, t);
 		(void)c; /* taint <= balance, checked above */
 		break;
 	}
 	case TL_TP_FIFO: {
-		bool c = tl_u256_add(&p->taint, &p->taint, t);
+		bool c = tl_uint256_add(&p->taint, &p->taint, t);
 		(void)c;
 		if (from_scr) {
 			for (size_t i = 0; i < e->n_scr; i++)
 				if (q_push_back(p, &e->scr[i].amt, e->scr[i].tainted)) return tl_err_set(err, "out of memory");
 		} else {
-			tl_u256 clean;
-			bool b = tl_u256_sub(&clean, a, t);
+			tl_uint256 clean;
+			bool b = tl_uint256_sub(&clean, a, t);
 			(void)b;
 			if (q_push_back(p, t, 1) || q_push_back(p, &clean, 0)) return tl_err_set(err, "out of memory");
 		}
@@ -405,7 +405,7 @@ static int edge_rehash(struct tl_taint *e, size_t cap)
 	return 0;
 }
 
-static int edge_add(struct tl_taint *e, uint64_t from, uint64_t to, uint32_t asset, const tl_u256 *c,
+static int edge_add(struct tl_taint *e, uint64_t from, uint64_t to, uint32_t asset, const tl_uint256 *c,
                     struct tl_err *err)
 {
 	if (e->etab_cap) {
@@ -439,16 +439,16 @@ static int edge_add(struct tl_taint *e, uint64_t from, uint64_t to, uint32_t ass
 /* Hands amount a carrying taint c at hop to x->to: cut, endpoint or the
  * recipient's pool (rules 1-4 of account.h). from_scr as for credit. */
 static int deliver(struct tl_taint *e, const struct tl_taint_tx *tx, uint64_t from, uint64_t to, uint32_t asset,
-                   const tl_u256 *a, const tl_u256 *c, uint32_t hop, bool from_scr, struct tl_err *err)
+                   const tl_uint256 *a, const tl_uint256 *c, uint32_t hop, bool from_scr, struct tl_err *err)
 {
-	const tl_u256 zero = tl_u256_from_u64(0);
+	const tl_uint256 zero = tl_uint256_from_u64(0);
 	long ri = -1;
 	if (to != TL_TAINT_NOWHERE && (ri = pool_get(e, to, asset, err)) < 0) return -1;
-	if (tl_u256_is_zero(c)) return ri < 0 ? 0 : credit(e, (size_t)ri, a, &zero, 0, false, err);
+	if (tl_uint256_is_zero(c)) return ri < 0 ? 0 : credit(e, (size_t)ri, a, &zero, 0, false, err);
 
 	struct tl_taint_totals *tt = totals_of(e, asset, err);
 	if (!tt) return -1;
-	bool dust = !tl_u256_is_zero(&e->p.min_amount) && tl_u256_cmp(c, &e->p.min_amount) < 0;
+	bool dust = !tl_uint256_is_zero(&e->p.min_amount) && tl_uint256_cmp(c, &e->p.min_amount) < 0;
 	bool far = !dust && e->p.max_hops && hop > e->p.max_hops;
 	if (dust || far) {
 		if (add_to(&tt->cut, c, err) || add_to(dust ? &tt->cut_dust : &tt->cut_hops, c, err)) return -1;
@@ -479,7 +479,7 @@ static int deliver(struct tl_taint *e, const struct tl_taint_tx *tx, uint64_t fr
 static int apply_plain(struct tl_taint *e, const struct tl_taint_tx *tx, const struct tl_taint_xfer *x,
                        struct tl_err *err)
 {
-	tl_u256 t = tl_u256_from_u64(0);
+	tl_uint256 t = tl_uint256_from_u64(0);
 	uint32_t hop = 0;
 	if (x->from != TL_TAINT_NOWHERE) {
 		long si = pool_get(e, x->from, x->asset, err);
@@ -488,7 +488,7 @@ static int apply_plain(struct tl_taint *e, const struct tl_taint_tx *tx, const s
 	if (x->kind == TL_TK_FEE) {
 		struct tl_taint_totals *tt = totals_of(e, x->asset, err);
 		if (!tt || add_to(&tt->fees, &t, err)) return -1;
-		const tl_u256 zero = tl_u256_from_u64(0);
+		const tl_uint256 zero = tl_uint256_from_u64(0);
 		if (x->to == TL_TAINT_NOWHERE) return 0;
 		long ri = pool_get(e, x->to, x->asset, err);
 		return ri < 0 ? -1 : credit(e, (size_t)ri, &x->amount, &zero, 0, false, err);
@@ -498,8 +498,8 @@ static int apply_plain(struct tl_taint *e, const struct tl_taint_tx *tx, const s
 		 * rest, and the whole amount arrives as one tainted piece. */
 		struct tl_taint_totals *tt = totals_of(e, x->asset, err);
 		if (!tt) return -1;
-		tl_u256 add;
-		bool b = tl_u256_sub(&add, &x->amount, &t);
+		tl_uint256 add;
+		bool b = tl_uint256_sub(&add, &x->amount, &t);
 		(void)b;
 		if (add_to(&tt->seeded, &add, err)) return -1;
 		return deliver(e, tx, x->from, x->to, x->asset, &x->amount, &x->amount, 0, false, err);
@@ -538,7 +538,7 @@ static bool is_conversion(const struct tl_taint_tx *tx, const struct tl_taint_xf
 	if (!tx->ok || tx->sender == TL_TAINT_NOWHERE) return false;
 	int na = 0, nb = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (x[i].kind == TL_TK_FEE || tl_u256_is_zero(&x[i].amount)) continue;
+		if (x[i].kind == TL_TK_FEE || tl_uint256_is_zero(&x[i].amount)) continue;
 		if (x[i].seed) return false;
 		if (x[i].from == tx->sender) {
 			if (!na) *A = x[i].asset, na = 1;
@@ -556,19 +556,19 @@ static int apply_conversion(struct tl_taint *e, const struct tl_taint_tx *tx, co
                             size_t n, uint32_t A, uint32_t B, struct tl_err *err)
 {
 	const uint64_t X = tx->sender;
-	const tl_u256 zero = tl_u256_from_u64(0);
+	const tl_uint256 zero = tl_uint256_from_u64(0);
 	for (size_t i = 0; i < n; i++)
-		if (x[i].kind == TL_TK_FEE && !tl_u256_is_zero(&x[i].amount) && apply_plain(e, tx, &x[i], err)) return -1;
+		if (x[i].kind == TL_TK_FEE && !tl_uint256_is_zero(&x[i].amount) && apply_plain(e, tx, &x[i], err)) return -1;
 
 	/* X's outgoing A: taint out of X's pool, recipients get it clean. */
 	long xa = pool_get(e, X, A, err);
 	if (xa < 0) return -1;
 	uint32_t hop_a = e->pools[xa].hops;
-	tl_u256 a = zero, t = zero, b = zero;
+	tl_uint256 a = zero, t = zero, b = zero;
 	if (!totals_of(e, A, err) || !totals_of(e, B, err)) return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (x[i].kind == TL_TK_FEE || x[i].from != X || tl_u256_is_zero(&x[i].amount)) continue;
-		tl_u256 ti;
+		if (x[i].kind == TL_TK_FEE || x[i].from != X || tl_uint256_is_zero(&x[i].amount)) continue;
+		tl_uint256 ti;
 		uint32_t hop;
 		if (debit(e, (size_t)xa, &x[i].amount, &ti, &hop, err)) return -1;
 		if (add_to(&a, &x[i].amount, err) || add_to(&t, &ti, err)) return -1;
@@ -580,45 +580,45 @@ static int apply_conversion(struct tl_taint *e, const struct tl_taint_tx *tx, co
 	if (add_to(&e->totals[A].converted_out, &t, err)) return -1;
 	for (size_t i = 0; i < n; i++)
 		if (x[i].kind != TL_TK_FEE && x[i].to == X && add_to(&b, &x[i].amount, err)) return -1;
-	tl_u256 tb = zero, given = zero;
-	if (!tl_u256_is_zero(&t) && tl_u256_muldiv(&b, &t, &a, &tb)) return tl_err_set(err, "conversion out of range");
+	tl_uint256 tb = zero, given = zero;
+	if (!tl_uint256_is_zero(&t) && tl_taint_muldiv(&b, &t, &a, &tb)) return tl_err_set(err, "conversion out of range");
 
 	size_t last_in = n;
 	for (size_t i = 0; i < n; i++)
-		if (x[i].kind != TL_TK_FEE && x[i].to == X && !tl_u256_is_zero(&x[i].amount)) last_in = i;
+		if (x[i].kind != TL_TK_FEE && x[i].to == X && !tl_uint256_is_zero(&x[i].amount)) last_in = i;
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_taint_xfer *y = &x[i];
-		if (y->kind == TL_TK_FEE || y->from == X || tl_u256_is_zero(&y->amount)) continue;
+		if (y->kind == TL_TK_FEE || y->from == X || tl_uint256_is_zero(&y->amount)) continue;
 		if (y->to != X) {
 			if (apply_plain(e, tx, y, err)) return -1;
 			continue;
 		}
 		/* X's incoming B: the sender's policy taint plus the
 		 * conversion's share. */
-		tl_u256 w = zero, share = zero, room;
+		tl_uint256 w = zero, share = zero, room;
 		uint32_t hop = 0;
 		if (y->from != TL_TAINT_NOWHERE) {
 			long si = pool_get(e, y->from, B, err);
 			if (si < 0 || debit(e, (size_t)si, &y->amount, &w, &hop, err)) return -1;
-			if (tl_u256_is_zero(&w)) hop = 0;
+			if (tl_uint256_is_zero(&w)) hop = 0;
 		}
-		if (!tl_u256_is_zero(&tb)) {
+		if (!tl_uint256_is_zero(&tb)) {
 			if (i == last_in) {
-				bool br = tl_u256_sub(&share, &tb, &given);
+				bool br = tl_uint256_sub(&share, &tb, &given);
 				(void)br;
-			} else if (tl_u256_muldiv(&y->amount, &tb, &b, &share)) {
+			} else if (tl_taint_muldiv(&y->amount, &tb, &b, &share)) {
 				return tl_err_set(err, "conversion out of range");
 			}
-			bool c = tl_u256_add(&given, &given, &share);
+			bool c = tl_uint256_add(&given, &given, &share);
 			(void)c;
-			bool br = tl_u256_sub(&room, &y->amount, &w);
+			bool br = tl_uint256_sub(&room, &y->amount, &w);
 			(void)br;
-			if (tl_u256_cmp(&share, &room) > 0) share = room;
-			if (!tl_u256_is_zero(&share) && hop_a > hop) hop = hop_a;
+			if (tl_uint256_cmp(&share, &room) > 0) share = room;
+			if (!tl_uint256_is_zero(&share) && hop_a > hop) hop = hop_a;
 		}
 		if (add_to(&e->totals[B].converted_in, &share, err)) return -1;
-		tl_u256 c = w;
-		bool ov = tl_u256_add(&c, &c, &share);
+		tl_uint256 c = w;
+		bool ov = tl_uint256_add(&c, &c, &share);
 		(void)ov; /* c <= amount */
 		if (deliver(e, tx, y->from, X, B, &y->amount, &c, hop, false, err)) return -1;
 	}
@@ -641,7 +641,7 @@ int tl_taint_apply(struct tl_taint *e, const struct tl_taint_tx *tx, const struc
 	uint32_t A = 0, B = 0;
 	if (is_conversion(tx, x, n, &A, &B)) return apply_conversion(e, tx, x, n, A, B, err);
 	for (size_t i = 0; i < n; i++) {
-		if (tl_u256_is_zero(&x[i].amount)) continue;
+		if (tl_uint256_is_zero(&x[i].amount)) continue;
 		if (!tx->ok && x[i].kind != TL_TK_FEE) continue; /* a failed transaction moves only its fee */
 		if (apply_plain(e, tx, &x[i], err)) return -1;
 	}
@@ -661,11 +661,11 @@ int tl_taint_finish(struct tl_taint *e, struct tl_taint_result *out, struct tl_e
 	e->holds = NULL;
 	e->n_holds = 0;
 	size_t cap = 0;
-	for (size_t i = 0; i < e->n_assets; i++) e->totals[i].holdings = tl_u256_from_u64(0);
+	for (size_t i = 0; i < e->n_assets; i++) e->totals[i].holdings = tl_uint256_from_u64(0);
 	for (size_t i = 0; i < e->n_pools; i++) {
 		const struct pool *p = &e->pools[i];
-		const tl_u256 *h = e->p.policy == TL_TP_POISON ? (p->poisoned ? &p->bal : NULL) : &p->taint;
-		if (!h || tl_u256_is_zero(h)) continue;
+		const tl_uint256 *h = e->p.policy == TL_TP_POISON ? (p->poisoned ? &p->bal : NULL) : &p->taint;
+		if (!h || tl_uint256_is_zero(h)) continue;
 		if (grow((void **)&e->holds, &cap, e->n_holds + 1, sizeof *e->holds)) return tl_err_set(err, "out of memory");
 		e->holds[e->n_holds++] = (struct tl_taint_holding){
 			.account = p->acct, .asset = p->asset, .amount = *h, .balance = p->bal, .hops = p->hops
@@ -690,11 +690,11 @@ int tl_taint_finish(struct tl_taint *e, struct tl_taint_result *out, struct tl_e
 
 int tl_taint_conserved(const struct tl_taint_totals *t)
 {
-	tl_u256 l = t->seeded, r = t->endpoints, c;
-	if (tl_u256_add(&l, &l, &t->converted_in)) return 0;
-	if (tl_u256_add(&r, &r, &t->holdings) || tl_u256_add(&r, &r, &t->fees) || tl_u256_add(&r, &r, &t->cut) ||
-	    tl_u256_add(&r, &r, &t->converted_out))
+	tl_uint256 l = t->seeded, r = t->endpoints, c;
+	if (tl_uint256_add(&l, &l, &t->converted_in)) return 0;
+	if (tl_uint256_add(&r, &r, &t->holdings) || tl_uint256_add(&r, &r, &t->fees) || tl_uint256_add(&r, &r, &t->cut) ||
+	    tl_uint256_add(&r, &r, &t->converted_out))
 		return 0;
-	if (tl_u256_add(&c, &t->cut_dust, &t->cut_hops)) return 0;
-	return !tl_u256_cmp(&l, &r) && !tl_u256_cmp(&c, &t->cut);
+	if (tl_uint256_add(&c, &t->cut_dust, &t->cut_hops)) return 0;
+	return !tl_uint256_cmp(&l, &r) && !tl_uint256_cmp(&c, &t->cut);
 }

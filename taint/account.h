@@ -93,7 +93,7 @@ struct tl_taint_xfer {
 	uint32_t asset;    /* dense asset id of the caller's choosing */
 	uint8_t kind;      /* enum tl_taint_kind */
 	uint8_t seed;      /* 1: tainted in full at its recipient (not on fees) */
-	tl_u256 amount;    /* zero amounts are ignored */
+	tl_uint256 amount;    /* zero amounts are ignored */
 };
 
 struct tl_taint_tx {
@@ -108,7 +108,7 @@ struct tl_taint_params {
 	enum tl_taint_policy policy; /* default haircut */
 	uint32_t stop_cats;  /* categories that make an endpoint (caller's bits) */
 	uint32_t max_hops;   /* 0 = no limit */
-	tl_u256 min_amount;  /* 0 = none */
+	tl_uint256 min_amount;  /* 0 = none */
 	/* Categories of an account (0 = nothing known), asked once per pool
 	 * the engine creates; NULL = no account is tagged. Must not fail. */
 	uint32_t (*account_cats)(void *ctx, uint64_t account);
@@ -119,15 +119,15 @@ struct tl_taint_params {
 void tl_taint_params_default(struct tl_taint_params *p);
 
 struct tl_taint_totals {
-	tl_u256 seeded, endpoints, holdings, fees, cut, converted_in, converted_out, unknown_prior;
-	tl_u256 cut_dust, cut_hops; /* cut = cut_dust + cut_hops */
+	tl_uint256 seeded, endpoints, holdings, fees, cut, converted_in, converted_out, unknown_prior;
+	tl_uint256 cut_dust, cut_hops; /* cut = cut_dust + cut_hops */
 };
 
 struct tl_taint_endpoint {
 	uint64_t account; /* TL_TAINT_NOWHERE: a burn */
 	uint64_t from;    /* the sender of the transfer */
 	uint32_t asset;
-	tl_u256 amount;   /* taint */
+	tl_uint256 amount;   /* taint */
 	uint64_t tx;
 	uint32_t hops, height;
 	int64_t time;
@@ -137,8 +137,8 @@ struct tl_taint_endpoint {
 struct tl_taint_holding {
 	uint64_t account;
 	uint32_t asset;
-	tl_u256 amount;  /* taint held at the end */
-	tl_u256 balance; /* the pool's balance at the end */
+	tl_uint256 amount;  /* taint held at the end */
+	tl_uint256 balance; /* the pool's balance at the end */
 	uint32_t hops;
 };
 
@@ -147,7 +147,7 @@ struct tl_taint_holding {
 struct tl_taint_edge {
 	uint64_t from, to;
 	uint32_t asset;
-	tl_u256 amount;
+	tl_uint256 amount;
 	uint32_t transfers;
 };
 

@@ -14,16 +14,16 @@ static int limbs(const uint64_t *x, int n)
 	return n;
 }
 
-int tl_u256_muldiv(const tl_u256 *a, const tl_u256 *b, const tl_u256 *c, tl_u256 *q)
+int tl_taint_muldiv(const tl_uint256 *a, const tl_uint256 *b, const tl_uint256 *c, tl_uint256 *q)
 {
 	int n = limbs(c->w, 4);
 	if (n == 0) return -1;
 
 	/* Fast path: everything fits one 128-bit product over 64 bits. */
-	if (tl_u256_fits_u64(a) && tl_u256_fits_u64(b) && n == 1) {
+	if (tl_uint256_fits_u64(a) && tl_uint256_fits_u64(b) && n == 1) {
 		u128 p = (u128)a->w[0] * b->w[0];
 		u128 r = p / c->w[0];
-		*q = (tl_u256){ { (uint64_t)r, (uint64_t)(r >> 64), 0, 0 } };
+		*q = (tl_uint256){ { (uint64_t)r, (uint64_t)(r >> 64), 0, 0 } };
 		return 0;
 	}
 
@@ -41,7 +41,7 @@ int tl_u256_muldiv(const tl_u256 *a, const tl_u256 *b, const tl_u256 *c, tl_u256
 	uint64_t quo[8] = { 0 };
 	int m = limbs(p, 8);
 	if (m < n) {
-		*q = tl_u256_from_u64(0);
+		*q = tl_uint256_from_u64(0);
 		return 0;
 	}
 

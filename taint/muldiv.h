@@ -10,7 +10,7 @@
 /* *q = floor(a * b / c), exactly.
  * Returns 0, or -1 when c is zero or the quotient does not fit in 256
  * bits (*q untouched). q may alias a, b or c. */
-int tl_u256_muldiv(const tl_u256 *a, const tl_u256 *b, const tl_u256 *c, tl_u256 *q)
+int tl_taint_muldiv(const tl_uint256 *a, const tl_uint256 *b, const tl_uint256 *c, tl_uint256 *q)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -39,7 +39,7 @@ static struct tl_taint *mk(enum tl_taint_policy pol, uint32_t max_hops, uint64_t
 	p.policy = pol;
 	p.stop_cats = EXCHANGE;
 	p.max_hops = max_hops;
-	p.min_amount = tl_u256_from_u64(min_amount);
+	p.min_amount = tl_uint256_from_u64(min_amount);
 	p.account_cats = cats_of;
 	struct tl_taint *e = tl_taint_new(&p);
 	assert_non_null(e);
@@ -49,7 +49,7 @@ static struct tl_taint *mk(enum tl_taint_policy pol, uint32_t max_hops, uint64_t
 static struct tl_taint_xfer X(uint8_t kind, uint64_t from, uint64_t to, uint32_t asset, uint64_t amount, int seed)
 {
 	return (struct tl_taint_xfer){ .from = from, .to = to, .asset = asset, .kind = kind, .seed = (uint8_t)seed,
-		                       .amount = tl_u256_from_u64(amount) };
+		                       .amount = tl_uint256_from_u64(amount) };
 }
 
 static uint64_t next_tx;
@@ -66,9 +66,9 @@ static void tx(struct tl_taint *e, uint64_t sender, bool ok, const struct tl_tai
 		tx(e, sender, ok, xs_, sizeof xs_ / sizeof xs_[0]);                  \
 	} while (0)
 
-static uint64_t u(const tl_u256 *v)
+static uint64_t u(const tl_uint256 *v)
 {
-	assert_true(tl_u256_fits_u64(v));
+	assert_true(tl_uint256_fits_u64(v));
 	return v->w[0];
 }
 
@@ -339,8 +339,8 @@ static void test_story7_edges(void **s)
 	(void)s;
 	next_tx = 0;
 	struct tl_taint *e = mk(TL_TP_HAIRCUT, 0, 0);
-	tl_u256 half = { { 0, 0, 0, 1ull << 63 } }, halfm1 = { { ~0ull, ~0ull, ~0ull, (1ull << 63) - 1 } };
-	tl_u256 nm1 = { { ~0ull - 1, ~0ull, ~0ull, ~0ull } }, n = { { ~0ull, ~0ull, ~0ull, ~0ull } };
+	tl_uint256 half = { { 0, 0, 0, 1ull << 63 } }, halfm1 = { { ~0ull, ~0ull, ~0ull, (1ull << 63) - 1 } };
+	tl_uint256 nm1 = { { ~0ull - 1, ~0ull, ~0ull, ~0ull } }, n = { { ~0ull, ~0ull, ~0ull, ~0ull } };
 	struct tl_taint_xfer m1 = { .from = NW, .to = THIEF, .kind = TL_TK_MINT, .seed = 1, .amount = half };
 	struct tl_taint_xfer m2 = { .from = NW, .to = THIEF, .kind = TL_TK_MINT, .amount = halfm1 };
 	struct tl_taint_xfer v = { .from = THIEF, .to = A1, .kind = TL_TK_VALUE, .amount = nm1 };
@@ -397,7 +397,7 @@ static void test_bad_input(void **s)
 typedef struct {
 	uint32_t d[NL];
 } nb;
-static nb nb_from(const tl_u256 *a)
+static nb nb_from(const tl_uint256 *a)
 {
 	nb r = { { 0 } };
 	for (int i = 0; i < 8; i++) r.d[i] = (uint32_t)(a->w[i / 2] >> (32 * (i % 2)));
@@ -461,9 +461,9 @@ static uint64_t rnd(void)
 	return rs;
 }
 /* A random value of a random width, often at an edge. */
-static tl_u256 rnd256(void)
+static tl_uint256 rnd256(void)
 {
-	tl_u256 v = { { rnd(), rnd(), rnd(), rnd() } };
+	tl_uint256 v = { { rnd(), rnd(), rnd(), rnd() } };
 	int bits = (int)(rnd() % 257);
 	for (int i = 0; i < 4; i++) {
 		int lo = 64 * i;
@@ -485,12 +485,12 @@ static void test_muldiv(void **s)
 	uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
 	rs = seed * 2654435761u + 1;
 	for (int it = 0; it < 20000; it++) {
-		tl_u256 a = rnd256(), b = rnd256(), c = rnd256(), q;
-		if (rnd() % 3 == 0 && tl_u256_cmp(&a, &c) > 0) { tl_u256 t = a; a = c; c = t; } /* a <= c: haircut's shape */
+		tl_uint256 a = rnd256(), b = rnd256(), c = rnd256(), q;
+		if (rnd() % 3 == 0 && tl_uint256_cmp(&a, &c) > 0) { tl_uint256 t = a; a = c; c = t; } /* a <= c: haircut's shape */
 		nb na = nb_from(&a), nbb = nb_from(&b), nc = nb_from(&c);
 		nb p = nb_mul(&na, &nbb);
-		int rc = tl_u256_muldiv(&a, &b, &c, &q);
-		if (tl_u256_is_zero(&c)) {
+		int rc = tl_taint_muldiv(&a, &b, &c, &q);
+		if (tl_uint256_is_zero(&c)) {
 			if (rc != -1) fail_msg("seed %llu: division by zero accepted", (unsigned long long)seed);
 			continue;
 		}
@@ -506,13 +506,13 @@ static void test_muldiv(void **s)
 			fail_msg("seed %llu it %d: muldiv differs from the naive division", (unsigned long long)seed, it);
 	}
 	/* Fixed edges: (N * N) / N = N; (N * (N-1)) / N = N - 1; N*N/1 overflows. */
-	tl_u256 n = { { ~0ull, ~0ull, ~0ull, ~0ull } }, nm1 = n, one = tl_u256_from_u64(1), q;
+	tl_uint256 n = { { ~0ull, ~0ull, ~0ull, ~0ull } }, nm1 = n, one = tl_uint256_from_u64(1), q;
 	nm1.w[0]--;
-	assert_int_equal(tl_u256_muldiv(&n, &n, &n, &q), 0);
+	assert_int_equal(tl_taint_muldiv(&n, &n, &n, &q), 0);
 	assert_memory_equal(&q, &n, sizeof q);
-	assert_int_equal(tl_u256_muldiv(&n, &nm1, &n, &q), 0);
+	assert_int_equal(tl_taint_muldiv(&n, &nm1, &n, &q), 0);
 	assert_memory_equal(&q, &nm1, sizeof q);
-	assert_int_equal(tl_u256_muldiv(&n, &n, &one, &q), -1);
+	assert_int_equal(tl_taint_muldiv(&n, &n, &one, &q), -1);
 }
 
 int main(void)

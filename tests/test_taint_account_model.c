@@ -33,7 +33,7 @@ typedef struct {
 	uint32_t d[NL];
 } nb;
 static const nb ZERO;
-static nb nb_u(const tl_u256 *a)
+static nb nb_u(const tl_uint256 *a)
 {
 	nb r = ZERO;
 	for (int i = 0; i < 8; i++) r.d[i] = (uint32_t)(a->w[i / 2] >> (32 * (i % 2)));
@@ -271,7 +271,7 @@ static void mtx(struct model *m, const struct tl_taint_tx *tx, const struct tl_t
 	int conv = tx->ok && X != NW;
 	int64_t A = -1, B = -1;
 	for (size_t i = 0; conv && i < n; i++) {
-		if (x[i].kind == TL_TK_FEE || tl_u256_is_zero(&x[i].amount)) continue;
+		if (x[i].kind == TL_TK_FEE || tl_uint256_is_zero(&x[i].amount)) continue;
 		if (x[i].seed) conv = 0;
 		if (x[i].from == X) {
 			if (A >= 0 && A != x[i].asset) conv = 0;
@@ -285,16 +285,16 @@ static void mtx(struct model *m, const struct tl_taint_tx *tx, const struct tl_t
 	conv = conv && A >= 0 && B >= 0 && A != B;
 	if (!conv) {
 		for (size_t i = 0; i < n; i++)
-			if (!tl_u256_is_zero(&x[i].amount) && (tx->ok || x[i].kind == TL_TK_FEE)) mplain(m, tx->num, &x[i]);
+			if (!tl_uint256_is_zero(&x[i].amount) && (tx->ok || x[i].kind == TL_TK_FEE)) mplain(m, tx->num, &x[i]);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (x[i].kind == TL_TK_FEE && !tl_u256_is_zero(&x[i].amount)) mplain(m, tx->num, &x[i]);
+		if (x[i].kind == TL_TK_FEE && !tl_uint256_is_zero(&x[i].amount)) mplain(m, tx->num, &x[i]);
 	struct mpool *xa = mpool(m, X, (uint32_t)A);
 	uint32_t hop_a = xa->hops;
 	nb a = ZERO, t = ZERO, b = ZERO;
 	for (size_t i = 0; i < n; i++) {
-		if (x[i].kind == TL_TK_FEE || x[i].from != X || tl_u256_is_zero(&x[i].amount)) continue;
+		if (x[i].kind == TL_TK_FEE || x[i].from != X || tl_uint256_is_zero(&x[i].amount)) continue;
 		nb ai = nb_u(&x[i].amount);
 		uint32_t hop;
 		xa = mpool(m, X, (uint32_t)A);
@@ -306,7 +306,7 @@ static void mtx(struct model *m, const struct tl_taint_tx *tx, const struct tl_t
 	m->tot[A][F_COUT] = nb_add(m->tot[A][F_COUT], &t);
 	size_t last = n;
 	for (size_t i = 0; i < n; i++)
-		if (x[i].kind != TL_TK_FEE && x[i].to == X && !tl_u256_is_zero(&x[i].amount)) {
+		if (x[i].kind != TL_TK_FEE && x[i].to == X && !tl_uint256_is_zero(&x[i].amount)) {
 			nb bi = nb_u(&x[i].amount);
 			b = nb_add(b, &bi);
 			last = i;
@@ -314,7 +314,7 @@ static void mtx(struct model *m, const struct tl_taint_tx *tx, const struct tl_t
 	nb tb = nb_muldiv(&b, &t, &a), given = ZERO;
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_taint_xfer *y = &x[i];
-		if (y->kind == TL_TK_FEE || y->from == X || tl_u256_is_zero(&y->amount)) continue;
+		if (y->kind == TL_TK_FEE || y->from == X || tl_uint256_is_zero(&y->amount)) continue;
 		if (y->to != X) {
 			mplain(m, tx->num, y);
 			continue;
@@ -346,9 +346,9 @@ static uint64_t rnd(void)
 	return rs;
 }
 static int scale;
-static tl_u256 ramount(void)
+static tl_uint256 ramount(void)
 {
-	tl_u256 v = tl_u256_from_u64(0);
+	tl_uint256 v = tl_uint256_from_u64(0);
 	if (rnd() % 15 == 0) return v;
 	switch (scale) {
 	case 0: v.w[0] = 1 + rnd() % 60; break;
@@ -359,7 +359,7 @@ static tl_u256 ramount(void)
 			int lo = 64 * i;
 			v.w[i] = bits <= lo ? 0 : bits >= lo + 64 ? rnd() : rnd() & ((1ull << (bits - lo)) - 1);
 		}
-		if (tl_u256_is_zero(&v)) v.w[0] = 1;
+		if (tl_uint256_is_zero(&v)) v.w[0] = 1;
 	}
 	}
 	return v;
@@ -447,7 +447,7 @@ static struct {
 	uint64_t conversions, endpoints, holdings, cut_dust, cut_hops, unknown, fees, seeds;
 } seen;
 
-static int same(const tl_u256 *a, const nb *b)
+static int same(const tl_uint256 *a, const nb *b)
 {
 	nb x = nb_u(a);
 	return !nb_cmp(&x, b);
@@ -462,7 +462,7 @@ static void one(uint64_t seed, struct model *m, struct gtx *g)
 	uint32_t stops[64] = { 0 };
 	for (int a = 1; a <= K + 3; a++) stops[a] = rnd() % 7 == 0;
 	uint32_t max_hops = rnd() % 4 == 0 ? 1 + (uint32_t)(rnd() % 4) : 0;
-	tl_u256 min = rnd() % 4 == 0 ? ramount() : tl_u256_from_u64(0);
+	tl_uint256 min = rnd() % 4 == 0 ? ramount() : tl_uint256_from_u64(0);
 	size_t n = gen(g, 80, K, NA);
 	for (int pol = 0; pol < 4; pol++) {
 		memset(m, 0, offsetof(struct model, pools));
@@ -531,9 +531,9 @@ static void one(uint64_t seed, struct model *m, struct gtx *g)
 				         tl_taint_policy_name(p.policy), i);
 		}
 		for (uint32_t a = 0; a < MAXASSETS; a++) {
-			static const tl_u256 z;
+			static const tl_uint256 z;
 			const struct tl_taint_totals *t = a < r.n_assets ? &r.totals[a] : NULL;
-			const tl_u256 *f[NF] = { t ? &t->seeded : &z,        t ? &t->endpoints : &z, t ? &t->holdings : &z,
+			const tl_uint256 *f[NF] = { t ? &t->seeded : &z,        t ? &t->endpoints : &z, t ? &t->holdings : &z,
 				                 t ? &t->fees : &z,          t ? &t->cut : &z,       t ? &t->converted_in : &z,
 				                 t ? &t->converted_out : &z, t ? &t->unknown_prior : &z,
 				                 t ? &t->cut_dust : &z,      t ? &t->cut_hops : &z };
