@@ -143,7 +143,9 @@ struct tl_taint_holding {
 };
 
 /* Tainted flow between two accounts in one asset, summed over transfers
- * (conversions are not edges: they stay inside one account). */
+ * that delivered taint or ended at an endpoint (not cut ones). A
+ * conversion's incoming amounts are edges from their senders (the pool
+ * that paid them out) carrying what they delivered. */
 struct tl_taint_edge {
 	uint64_t from, to;
 	uint32_t asset;

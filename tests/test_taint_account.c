@@ -16,6 +16,7 @@
 
 #include "taint/account.h"
 #include "taint/muldiv.h"
+#include "taint/report.h"
 #include "tests/testutil.h"
 
 #define NW TL_TAINT_NOWHERE
@@ -364,6 +365,112 @@ static void test_story7_edges(void **s)
 	tl_taint_free(e);
 }
 
+/* ---- the JSON result ---- */
+static int n_acct(void *ctx, uint64_t a, char *buf, size_t cap, struct tl_err *err)
+{
+	(void)ctx;
+	if (a == 666) return tl_err_set(err, "no account 666");
+	snprintf(buf, cap, "0x%040llx", (unsigned long long)a);
+	return 0;
+}
+static int n_asset(void *ctx, uint32_t a, char *buf, size_t cap, struct tl_err *err)
+{
+	(void)ctx;
+	(void)err;
+	if (a == 0) snprintf(buf, cap, "ETH");
+	else snprintf(buf, cap, "0x%040x", a);
+	return 0;
+}
+static int n_tx(void *ctx, uint64_t t, char *buf, size_t cap, struct tl_err *err)
+{
+	(void)ctx;
+	(void)err;
+	snprintf(buf, cap, "0x%064llx", (unsigned long long)t);
+	return 0;
+}
+static json_t *n_tag(void *ctx, uint64_t a, uint32_t cats)
+{
+	(void)ctx;
+	return json_pack("{s:s,s:s,s:I}", "label", "Exchange", "category", cats & EXCHANGE ? "exchange" : "?", "id",
+	                 (json_int_t)a);
+}
+
+/* Story 2 under haircut plus an endpoint, as JSON: every figure a decimal
+ * string equal to the engine's, the endpoint named, the graph's edges the
+ * tainted flows. And story 7's 2^255 - 1 holding printed exactly. */
+static void test_json(void **s)
+{
+	(void)s;
+	next_tx = 0;
+	struct tl_taint *e = mk(TL_TP_HAIRCUT, 0, 0);
+	TX(e, VICTIM, true, X(TL_TK_VALUE, VICTIM, THIEF, ETH, 40, 1));
+	TX(e, CLEAN, true, X(TL_TK_VALUE, CLEAN, THIEF, ETH, 60, 0));
+	TX(e, THIEF, true, X(TL_TK_FEE, THIEF, MINER, ETH, 10, 0), X(TL_TK_VALUE, THIEF, ROUTER, ETH, 50, 0),
+	   X(TL_TK_VALUE, ROUTER, DEXPOOL, ETH, 50, 0), X(TL_TK_VALUE, DEXPOOL, THIEF, TOK, 120, 0),
+	   X(TL_TK_VALUE, DEXPOOL, THIEF, TOK, 80, 0));
+	/* THIEF B 200 T 80 of TOK: 50 to EXCH carries floor(50*80/200) = 20 */
+	TX(e, THIEF, true, X(TL_TK_VALUE, THIEF, EXCH, TOK, 50, 0));
+	struct tl_taint_result r;
+	finish(e, &r);
+	struct tl_taint_params p;
+	tl_taint_params_default(&p);
+	struct tl_taint_names nm = { .account = n_acct, .asset = n_asset, .tx = n_tx, .tag = n_tag };
+	struct tl_err err = { { 0 } };
+	json_t *o = tl_taint_json(&r, &p, "ethereum", json_pack("{s:i}", "height", 4), json_pack("{s:b}", "stop_at_mixers", 0),
+	                          json_array(), &nm, &err);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "policy")), "haircut");
+	json_t *te = json_object_get(json_object_get(o, "totals"), "ETH");
+	json_t *tt = json_object_get(json_object_get(o, "totals"), "0x0000000000000000000000000000000000000001");
+	assert_string_equal(json_string_value(json_object_get(te, "seeded")), "40");
+	assert_string_equal(json_string_value(json_object_get(te, "fees")), "4");
+	assert_string_equal(json_string_value(json_object_get(te, "converted_out")), "20");
+	assert_string_equal(json_string_value(json_object_get(te, "holdings")), "16");
+	assert_string_equal(json_string_value(json_object_get(te, "unknown_prior")), "100");
+	assert_string_equal(json_string_value(json_object_get(tt, "converted_in")), "80");
+	assert_string_equal(json_string_value(json_object_get(tt, "endpoints")), "20");
+	assert_string_equal(json_string_value(json_object_get(tt, "holdings")), "60");
+	assert_true(json_is_false(json_object_get(json_object_get(o, "params"), "stop_at_mixers")));
+	json_t *ep = json_array_get(json_object_get(o, "endpoints"), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "endpoints")), 1);
+	assert_string_equal(json_string_value(json_object_get(ep, "chain")), "ethereum");
+	assert_string_equal(json_string_value(json_object_get(ep, "address")), "0x0000000000000000000000000000000000000009");
+	assert_string_equal(json_string_value(json_object_get(ep, "amount")), "20");
+	assert_string_equal(json_string_value(json_object_get(ep, "tx")),
+	                    "0x0000000000000000000000000000000000000000000000000000000000000004");
+	assert_int_equal(json_integer_value(json_object_get(ep, "hops")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ep, "tag"), "category")), "exchange");
+	/* edges: VICTIM->THIEF ETH (the seed), DEXPOOL->THIEF TOK (the
+	 * conversion's 80 arriving), THIEF->EXCH TOK 20 */
+	json_t *edges = json_object_get(json_object_get(o, "graph"), "edges");
+	assert_int_equal(json_array_size(edges), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(edges, 1), "from")),
+	                    "0x0000000000000000000000000000000000000006");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(edges, 1), "amount")), "80");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(edges, 1), "transfers")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(edges, 2), "amount")), "20");
+	json_t *holds = json_object_get(o, "holdings");
+	assert_int_equal(json_array_size(holds), 2);
+	json_decref(o);
+	tl_taint_free(e);
+
+	/* A naming error fails the whole object. */
+	next_tx = 0;
+	e = mk(TL_TP_FIFO, 0, 0);
+	TX(e, VICTIM, true, X(TL_TK_VALUE, VICTIM, 666, ETH, 40, 1));
+	finish(e, &r);
+	assert_null(tl_taint_json(&r, &p, "ethereum", NULL, NULL, NULL, &nm, &err));
+	assert_non_null(strstr(err.msg, "666"));
+	tl_taint_free(e);
+
+	/* 2^255 - 1 as a decimal string */
+	tl_uint256 halfm1 = { { ~0ull, ~0ull, ~0ull, (1ull << 63) - 1 } };
+	json_t *a = tl_taint_json_amount(&halfm1);
+	assert_string_equal(json_string_value(a),
+	                    "57896044618658097711785492504343953926634992332820282019728792003956564819967");
+	json_decref(a);
+}
+
 static void test_bad_input(void **s)
 {
 	(void)s;
@@ -525,7 +632,7 @@ int main(void)
 		cmocka_unit_test(test_story3_wrap_failed), cmocka_unit_test(test_story4_cuts),
 		cmocka_unit_test(test_story5_seed_merge), cmocka_unit_test(test_story6_unknown_prior),
 		cmocka_unit_test(test_story7_edges),     cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_muldiv),
+		cmocka_unit_test(test_muldiv),          cmocka_unit_test(test_json),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,0 +1,177 @@
+/* The JSON of an account-model trace; see report.h. */
+#include "taint/report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+json_t *tl_taint_json_amount(const tl_uint256 *a)
+{
+	char buf[TL_U256_DEC_MAX];
+	return json_string(tl_uint256_to_dec(a, buf));
+}
+
+static json_t *iso_time(int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm)) return json_null();
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+struct names_cache {
+	const struct tl_taint_names *n;
+	struct tl_err *err;
+	int failed;
+};
+
+static json_t *acct_name(struct names_cache *c, uint64_t a)
+{
+	char buf[128];
+	if (a == TL_TAINT_NOWHERE) return json_null();
+	if (c->n->account(c->n->ctx, a, buf, sizeof buf, c->err)) {
+		c->failed = 1;
+		return json_null();
+	}
+	return json_string(buf);
+}
+
+static json_t *asset_name(struct names_cache *c, uint32_t a)
+{
+	char buf[128];
+	if (c->n->asset(c->n->ctx, a, buf, sizeof buf, c->err)) {
+		c->failed = 1;
+		return json_string("?");
+	}
+	return json_string(buf);
+}
+
+static json_t *tx_name(struct names_cache *c, uint64_t t)
+{
+	char buf[128];
+	if (c->n->tx(c->n->ctx, t, buf, sizeof buf, c->err)) {
+		c->failed = 1;
+		return json_null();
+	}
+	return json_string(buf);
+}
+
+static int nonzero(const struct tl_taint_totals *t)
+{
+	const tl_uint256 *f[] = { &t->seeded, &t->endpoints, &t->holdings, &t->fees, &t->cut, &t->converted_in,
+		                  &t->converted_out, &t->unknown_prior };
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (!tl_uint256_is_zero(f[i])) return 1;
+	return 0;
+}
+
+/* The node id of an account in the graph: its address, or "burn". */
+static const char *node_id(json_t *name) { return json_is_string(name) ? json_string_value(name) : "burn"; }
+
+json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_params *p, const char *chain,
+                      json_t *tip, json_t *params_extra, json_t *seeds, const struct tl_taint_names *names,
+                      struct tl_err *err)
+{
+	struct names_cache c = { .n = names, .err = err };
+	json_t *o = json_object();
+	json_object_set_new(o, "tip", tip ? tip : json_null());
+	json_object_set_new(o, "chain", json_string(chain));
+	json_object_set_new(o, "policy", json_string(tl_taint_policy_name(p->policy)));
+	json_t *params = json_pack("{s:I,s:o}", "max_hops", (json_int_t)p->max_hops, "min_amount",
+	                           tl_taint_json_amount(&p->min_amount));
+	if (params_extra) {
+		json_object_update(params, params_extra);
+		json_decref(params_extra);
+	}
+	json_object_set_new(o, "params", params);
+	json_object_set_new(o, "seeds", seeds ? seeds : json_array());
+
+	json_t *tot = json_object();
+	for (uint32_t a = 0; a < r->n_assets; a++) {
+		const struct tl_taint_totals *t = &r->totals[a];
+		if (!nonzero(t)) continue;
+		json_t *name = asset_name(&c, a);
+		json_object_set_new(
+			tot, json_string_value(name),
+			json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "seeded", tl_taint_json_amount(&t->seeded),
+		                  "endpoints", tl_taint_json_amount(&t->endpoints), "holdings",
+		                  tl_taint_json_amount(&t->holdings), "fees", tl_taint_json_amount(&t->fees), "cut",
+		                  tl_taint_json_amount(&t->cut), "cut_dust", tl_taint_json_amount(&t->cut_dust),
+		                  "cut_hops", tl_taint_json_amount(&t->cut_hops), "converted_in",
+		                  tl_taint_json_amount(&t->converted_in), "converted_out",
+		                  tl_taint_json_amount(&t->converted_out), "unknown_prior",
+		                  tl_taint_json_amount(&t->unknown_prior)));
+		json_decref(name);
+	}
+	json_object_set_new(o, "totals", tot);
+	json_object_set_new(o, "stats", json_pack("{s:I,s:I,s:I}", "transactions", (json_int_t)r->txs, "transfers",
+	                                          (json_int_t)r->transfers, "conversions", (json_int_t)r->conversions));
+
+	json_t *ea = json_array();
+	for (size_t i = 0; i < r->n_endpoints; i++) {
+		const struct tl_taint_endpoint *e = &r->endpoints[i];
+		json_t *tag = e->account != TL_TAINT_NOWHERE && names->tag ? names->tag(names->ctx, e->account, e->cats)
+		                                                           : NULL;
+		json_array_append_new(
+			ea, json_pack("{s:s,s:o,s:o,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:s}", "chain", chain, "address",
+		                      acct_name(&c, e->account), "asset", asset_name(&c, e->asset), "amount",
+		                      tl_taint_json_amount(&e->amount), "tx", tx_name(&c, e->tx), "hops",
+		                      (json_int_t)e->hops, "height", (json_int_t)e->height, "time", iso_time(e->time), "tag",
+		                      tag ? tag : json_null(), "from", acct_name(&c, e->from), "kind",
+		                      e->account == TL_TAINT_NOWHERE ? "burn" : "tagged"));
+	}
+	json_object_set_new(o, "endpoints", ea);
+
+	json_t *ha = json_array();
+	for (size_t i = 0; i < r->n_holdings; i++) {
+		const struct tl_taint_holding *h = &r->holdings[i];
+		json_array_append_new(ha, json_pack("{s:o,s:o,s:o,s:o,s:I}", "address", acct_name(&c, h->account), "asset",
+		                                    asset_name(&c, h->asset), "amount", tl_taint_json_amount(&h->amount),
+		                                    "balance", tl_taint_json_amount(&h->balance), "hops",
+		                                    (json_int_t)h->hops));
+	}
+	json_object_set_new(o, "holdings", ha);
+
+	/* graph: account nodes, one edge per (from, to, asset) flow; the
+	 * node of an endpoint says so, a holding's node carries its amount
+	 * per asset. */
+	json_t *nodes = json_array(), *edges = json_array(), *seen = json_object();
+	for (size_t i = 0; i < r->n_edges; i++) {
+		const struct tl_taint_edge *g = &r->edges[i];
+		json_t *f = acct_name(&c, g->from), *t = acct_name(&c, g->to);
+		json_t *ends[2] = { f, t };
+		for (int k = 0; k < 2; k++) {
+			const char *id = node_id(ends[k]);
+			if (json_object_get(seen, id)) continue;
+			json_t *n = json_pack("{s:s,s:s,s:b}", "id", id, "kind", json_is_string(ends[k]) ? "account" : "burn",
+			                      "endpoint", 0);
+			json_object_set(seen, id, n); /* seen: id -> the node (borrowed through the array) */
+			json_array_append_new(nodes, n);
+		}
+		json_array_append_new(edges, json_pack("{s:s,s:s,s:o,s:o,s:I}", "from", node_id(f), "to", node_id(t), "asset",
+		                                       asset_name(&c, g->asset), "amount", tl_taint_json_amount(&g->amount),
+		                                       "transfers", (json_int_t)g->transfers));
+		json_decref(f);
+		json_decref(t);
+	}
+	/* Endpoint nodes say so, with the category of their tag. */
+	for (size_t i = 0; i < r->n_endpoints; i++) {
+		json_t *a = acct_name(&c, r->endpoints[i].account);
+		json_t *n = json_object_get(seen, node_id(a));
+		json_decref(a);
+		if (!json_is_object(n)) continue;
+		json_object_set_new(n, "endpoint", json_true());
+		json_t *tag = json_object_get(json_array_get(ea, i), "tag");
+		if (json_is_object(tag) && json_object_get(tag, "category"))
+			json_object_set(n, "category", json_object_get(tag, "category"));
+	}
+	json_decref(seen);
+	json_object_set_new(o, "graph", json_pack("{s:o,s:o}", "nodes", nodes, "edges", edges));
+	if (c.failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
