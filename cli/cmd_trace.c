@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/entities.h"
 #include "tracer/registry.h"
@@ -73,6 +74,11 @@ static int parse_cats(const char *s, uint32_t *out)
 
 int cmd_trace(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/cmd_trace_eth.c */
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_trace_eth(argc, argv);
+	}
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },          { "heist", required_argument, NULL, 'H' },
 		{ "heists", required_argument, NULL, 'R' },      { "seed", required_argument, NULL, 's' },
