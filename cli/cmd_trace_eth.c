@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
-	        "                       [--format json] [-o FILE]\n"
+	        "                       [--format json|csv|dot] [-o FILE]\n"
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
@@ -637,8 +637,8 @@ int cmd_trace_eth(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json")) {
-		fprintf(stderr, "trace: on an Ethereum database only --format json is available so far\n");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv or dot\n");
 		return TL_EXIT_USAGE;
 	}
 	p.stop_cats = parse_cats(stops);
@@ -729,8 +729,13 @@ int cmd_trace_eth(int argc, char **argv)
 		heist_j = NULL;
 	}
 	json_object_set_new(o, "provenance", json_pack("{s:s}", "software", tl_trace_software()));
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
+	char *text = NULL;
+	size_t tlen;
+	if (!strcmp(format, "csv")) {
+		if (tl_taint_report_csv(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "dot")) {
+		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
+	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		tl_err_set(&err, "out of memory");
 		goto fail;
 	}
@@ -740,7 +745,7 @@ int cmd_trace_eth(int argc, char **argv)
 		tl_err_set(&err, "cannot write %s", outpath);
 		goto fail;
 	}
-	int werr = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+	int werr = fputs(text, f) < 0 || (!strcmp(format, "json") && fputc('\n', f) == EOF);
 	if (outpath) werr |= fclose(f) != 0;
 	free(text);
 	if (werr) {

@@ -2,6 +2,7 @@
 #include "taint/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -174,4 +175,131 @@ json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_par
 		return NULL;
 	}
 	return o;
+}
+
+/* ---- text renderers ---- */
+struct sbuf {
+	char *p;
+	size_t n;
+	FILE *f;
+};
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static int edges_of(const json_t *trace, json_t **edges, json_t **nodes, struct tl_err *err)
+{
+	json_t *g = json_object_get(trace, "graph");
+	*edges = json_object_get(g, "edges");
+	*nodes = json_object_get(g, "nodes");
+	if (!json_is_array(*edges) || !json_is_array(*nodes)) return tl_err_set(err, "trace object has no graph");
+	return 0;
+}
+
+static int finish_buf(struct sbuf *b, char **buf, size_t *len, struct tl_err *err)
+{
+	if (fclose(b->f)) {
+		free(b->p);
+		return tl_err_set(err, "out of memory");
+	}
+	*buf = b->p;
+	*len = b->n;
+	return 0;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"') fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int tl_taint_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+{
+	json_t *edges, *nodes;
+	if (edges_of(trace, &edges, &nodes, err)) return -1;
+	struct sbuf b = { 0 };
+	b.f = open_memstream(&b.p, &b.n);
+	if (!b.f) return tl_err_set(err, "out of memory");
+	fputs("from,to,asset,amount,transfers\n", b.f);
+	for (size_t i = 0; i < json_array_size(edges); i++) {
+		json_t *e = json_array_get(edges, i);
+		csv_field(b.f, jstr(e, "from"));
+		fputc(',', b.f);
+		csv_field(b.f, jstr(e, "to"));
+		fputc(',', b.f);
+		csv_field(b.f, jstr(e, "asset"));
+		fprintf(b.f, ",%s,%lld\n", jstr(e, "amount"), (long long)json_integer_value(json_object_get(e, "transfers")));
+	}
+	return finish_buf(&b, buf, len, err);
+}
+
+/* A DOT string: quotes and backslashes escaped, line breaks as DOT's
+ * \\n, other control bytes dropped. */
+static void dot_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\n') fputs("\\n", f);
+		if (*s == '"' || *s == '\\') fputc('\\', f);
+		if ((unsigned char)*s >= 0x20) fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* 0x1234...abcd: long addresses shortened for the picture. */
+static void short_addr(const char *a, char out[24])
+{
+	size_t n = strlen(a);
+	if (n > 16) snprintf(out, 24, "%.6s...%s", a, a + n - 4);
+	else snprintf(out, 24, "%s", a);
+}
+
+int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+{
+	json_t *edges, *nodes;
+	if (edges_of(trace, &edges, &nodes, err)) return -1;
+	struct sbuf b = { 0 };
+	b.f = open_memstream(&b.p, &b.n);
+	if (!b.f) return tl_err_set(err, "out of memory");
+	fprintf(b.f, "digraph taint {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n");
+	for (size_t i = 0; i < json_array_size(nodes); i++) {
+		json_t *n = json_array_get(nodes, i);
+		char sh[24], label[96];
+		short_addr(jstr(n, "id"), sh);
+		const char *cat = jstr(n, "category");
+		snprintf(label, sizeof label, "%s%s%s", sh, *cat ? "\n" : "", cat);
+		fputs("  ", b.f);
+		dot_str(b.f, jstr(n, "id"));
+		fputs(" [label=", b.f);
+		dot_str(b.f, label);
+		if (json_is_true(json_object_get(n, "endpoint"))) fputs(", shape=box, style=filled, fillcolor=\"#fde2e2\"", b.f);
+		fputs("];\n", b.f);
+	}
+	for (size_t i = 0; i < json_array_size(edges); i++) {
+		json_t *e = json_array_get(edges, i);
+		char sh[24], label[160];
+		short_addr(jstr(e, "asset"), sh);
+		snprintf(label, sizeof label, "%s %s", jstr(e, "amount"), sh);
+		fputs("  ", b.f);
+		dot_str(b.f, jstr(e, "from"));
+		fputs(" -> ", b.f);
+		dot_str(b.f, jstr(e, "to"));
+		fputs(" [label=", b.f);
+		dot_str(b.f, label);
+		fputs("];\n", b.f);
+	}
+	fputs("}\n", b.f);
+	return finish_buf(&b, buf, len, err);
 }

@@ -50,6 +50,17 @@ json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_par
                       json_t *tip, json_t *params_extra, json_t *seeds, const struct tl_taint_names *names,
                       struct tl_err *err);
 
+/* Renderers over an object of tl_taint_json. Each returns 0 with *buf
+ * (malloc'd, NUL-terminated, the caller frees) and *len, or -1 with err
+ * when the object lacks a field it needs.
+ *   csv: one line per graph edge: from,to,asset,amount,transfers (a
+ *        header first; amounts in base units);
+ *   dot: a Graphviz digraph of the flows, endpoint accounts boxed and
+ *        labelled with their category, edges labelled with the amount in
+ *        base units and the asset. */
+int tl_taint_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+
 /* Decimal string of a 256-bit amount (new reference). */
 json_t *tl_taint_json_amount(const tl_uint256 *a);
 

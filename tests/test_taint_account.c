@@ -451,6 +451,25 @@ static void test_json(void **s)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(edges, 2), "amount")), "20");
 	json_t *holds = json_object_get(o, "holdings");
 	assert_int_equal(json_array_size(holds), 2);
+	/* CSV: the three edges under a header; DOT: the exchange boxed */
+	char *buf;
+	size_t len;
+	assert_int_equal(tl_taint_report_csv(o, &buf, &len, &err), 0);
+	assert_int_equal(strlen(buf), len);
+	assert_string_equal(buf, "from,to,asset,amount,transfers\n"
+	                         "0x000000000000000000000000000000000000000a,0x0000000000000000000000000000000000000001,ETH,40,1\n"
+	                         "0x0000000000000000000000000000000000000006,0x0000000000000000000000000000000000000001,"
+	                         "0x0000000000000000000000000000000000000001,80,2\n"
+	                         "0x0000000000000000000000000000000000000001,0x0000000000000000000000000000000000000009,"
+	                         "0x0000000000000000000000000000000000000001,20,1\n");
+	free(buf);
+	assert_int_equal(tl_taint_report_dot(o, &buf, &len, &err), 0);
+	assert_non_null(strstr(buf, "\"0x0000000000000000000000000000000000000009\" [label=\"0x0000...0009\\nexchange\", shape=box"));
+	assert_non_null(strstr(buf, "-> \"0x0000000000000000000000000000000000000009\" [label=\"20 0x0000...0001\"]"));
+	free(buf);
+	json_t *empty = json_object();
+	assert_int_equal(tl_taint_report_csv(empty, &buf, &len, &err), -1);
+	json_decref(empty);
 	json_decref(o);
 	tl_taint_free(e);
 

@@ -358,6 +358,29 @@ static void test_seeds_and_errors(void **s)
 	json_decref(j);
 }
 
+/* --format csv and dot write the flows of the same trace. */
+static void test_formats(void **s)
+{
+	(void)s;
+	char cmd[4096], *out = NULL;
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --tags %s/export/tags.csv --seed %s --policy fifo --format csv", TL_BINARY,
+	         db, dir, H("01"));
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, "from,to,asset,amount,transfers\n"));
+	assert_non_null(strstr(out, T "," X ",ETH,30000000000000000000,1\n"));
+	assert_non_null(strstr(out, T "," X "," TOKEN ",400000000,1\n"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --tags %s/export/tags.csv --seed %s --policy fifo --format dot", TL_BINARY,
+	         db, dir, H("01"));
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, "digraph taint {"));
+	assert_non_null(strstr(out, "\"" X "\" [label=\"0xeeee...eeee\\nexchange\", shape=box"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --seed %s --format html 2>&1", TL_BINARY, db, H("01"));
+	assert_int_equal(tu_run(cmd, &out), 2); /* usage: html is not available here */
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_every_policy_vs_engine),
 		cmocka_unit_test(test_address_window),
 		cmocka_unit_test(test_seeds_and_errors),
+		cmocka_unit_test(test_formats),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
