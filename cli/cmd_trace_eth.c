@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
-	        "                       [--format json|csv|dot] [-o FILE]\n"
+	        "                       [--format json|csv|dot|html] [-o FILE]\n"
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
@@ -171,6 +171,18 @@ static int name_tx(void *vctx, uint64_t tx, char *buf, size_t cap, struct tl_err
 	char hx[67];
 	hex32(r.tx_hash, hx);
 	snprintf(buf, cap, "%s", hx);
+	return 0;
+}
+
+static int asset_info(void *vctx, uint32_t asset, char *sym, size_t cap, int *decimals, struct tl_err *err)
+{
+	struct namectx *c = vctx;
+	struct tl_eth_asset_rec r;
+	int k = tl_eth_store_asset(c->s, asset, &r, err); /* asset 0: ETH, 18 */
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "asset id %u not in the database", asset);
+	snprintf(sym, cap, "%s", r.symbol);
+	*decimals = r.decimals;
 	return 0;
 }
 
@@ -637,8 +649,8 @@ int cmd_trace_eth(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot")) {
-		fprintf(stderr, "trace: on an Ethereum database --format is json, csv or dot\n");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot or html\n");
 		return TL_EXIT_USAGE;
 	}
 	p.stop_cats = parse_cats(stops);
@@ -714,7 +726,8 @@ int cmd_trace_eth(int argc, char **argv)
 	char th[67];
 	hex32(tip.hash, th);
 	struct namectx nc = { .s = st, .tags = &tc };
-	struct tl_taint_names nm = { .ctx = &nc, .account = name_account, .asset = name_asset, .tx = name_tx, .tag = name_tag };
+	struct tl_taint_names nm = { .ctx = &nc, .account = name_account, .asset = name_asset, .tx = name_tx, .tag = name_tag,
+	                             .asset_info = asset_info };
 	json_t *extra = json_pack("{s:o,s:b,s:o,s:I}", "stop_categories", cats_json(p.stop_cats), "stop_at_mixers",
 	                          stop_mixers, "until", until >= 0 ? json_integer(until) : json_null(), "seed_transfers",
 	                          (json_int_t)sd.n);
@@ -735,6 +748,8 @@ int cmd_trace_eth(int argc, char **argv)
 		if (tl_taint_report_csv(o, &text, &tlen, &err)) goto fail;
 	} else if (!strcmp(format, "dot")) {
 		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "html")) {
+		if (tl_taint_report_html(o, &text, &tlen, &err)) goto fail;
 	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		tl_err_set(&err, "out of memory");
 		goto fail;

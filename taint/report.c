@@ -107,6 +107,19 @@ json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_par
 		json_decref(name);
 	}
 	json_object_set_new(o, "totals", tot);
+	if (names->asset_info) {
+		json_t *as = json_object();
+		for (uint32_t a = 0; a < r->n_assets; a++) {
+			if (!nonzero(&r->totals[a])) continue;
+			char sym[64];
+			int dec = -1;
+			json_t *name = asset_name(&c, a);
+			if (names->asset_info(names->ctx, a, sym, sizeof sym, &dec, err)) c.failed = 1;
+			else json_object_set_new(as, json_string_value(name), json_pack("{s:s,s:i}", "symbol", sym, "decimals", dec));
+			json_decref(name);
+		}
+		json_object_set_new(o, "assets", as);
+	}
 	json_object_set_new(o, "stats", json_pack("{s:I,s:I,s:I}", "transactions", (json_int_t)r->txs, "transfers",
 	                                          (json_int_t)r->transfers, "conversions", (json_int_t)r->conversions));
 
@@ -301,5 +314,176 @@ int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_
 		fputs("];\n", b.f);
 	}
 	fputs("}\n", b.f);
+	return finish_buf(&b, buf, len, err);
+}
+
+char *tl_taint_units(const char *dec, int decimals, char *out)
+{
+	size_t n = strlen(dec);
+	if (decimals <= 0) {
+		memcpy(out, dec, n + 1);
+		return out;
+	}
+	size_t d = (size_t)decimals, w = 0;
+	if (n <= d) { /* 0.000ddd */
+		out[w++] = '0';
+		out[w++] = '.';
+		for (size_t i = n; i < d; i++) out[w++] = '0';
+		memcpy(out + w, dec, n);
+		w += n;
+	} else {
+		memcpy(out, dec, n - d);
+		w = n - d;
+		out[w++] = '.';
+		memcpy(out + w, dec + n - d, d);
+		w += d;
+	}
+	while (out[w - 1] == '0') w--; /* trailing zeros of the fraction */
+	if (out[w - 1] == '.') w--;
+	out[w] = 0;
+	return out;
+}
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* "1.5 ETH" with the base units in a title, from an amount string and
+ * its asset's entry in "assets". */
+static void html_amount(FILE *f, const json_t *trace, const char *asset, const char *amount)
+{
+	json_t *info = json_object_get(json_object_get(trace, "assets"), asset);
+	int dec = info ? (int)json_integer_value(json_object_get(info, "decimals")) : -1;
+	const char *sym = info ? jstr(info, "symbol") : "";
+	char buf[TL_U256_DEC_MAX + 80];
+	if (strlen(amount) > TL_U256_DEC_MAX || dec > 77) dec = -1;
+	fputs("<span class=\"amt\" title=\"", f);
+	html_esc(f, amount);
+	fputs(" base units\">", f);
+	if (dec >= 0) {
+		html_esc(f, tl_taint_units(amount, dec, buf));
+		fputc(' ', f);
+		html_esc(f, *sym ? sym : asset);
+	} else {
+		html_esc(f, amount);
+		fputs(" units of ", f);
+		html_esc(f, asset);
+	}
+	fputs("</span>", f);
+}
+
+int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+{
+	json_t *edges, *nodes, *totals = json_object_get(trace, "totals");
+	if (edges_of(trace, &edges, &nodes, err)) return -1;
+	if (!json_is_object(totals)) return tl_err_set(err, "trace object has no totals");
+	struct sbuf b = { 0 };
+	FILE *f = b.f = open_memstream(&b.p, &b.n);
+	if (!f) return tl_err_set(err, "out of memory");
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Taint trace</title>\n"
+	      "<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
+	      "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}"
+	      ".amt{font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}</style></head><body>\n",
+	      f);
+	json_t *tip = json_object_get(trace, "tip");
+	fputs("<h1>Taint trace</h1>\n<p>Policy <b>", f);
+	html_esc(f, jstr(trace, "policy"));
+	fputs("</b> on ", f);
+	html_esc(f, jstr(trace, "chain"));
+	fprintf(f, ", database tip at block %lld (<code>", (long long)json_integer_value(json_object_get(tip, "height")));
+	html_esc(f, jstr(tip, "hash"));
+	fputs("</code>).</p>\n<h2>Parameters</h2><table>", f);
+	const char *pk;
+	json_t *pv;
+	json_object_foreach(json_object_get(trace, "params"), pk, pv)
+	{
+		char *t = json_dumps(pv, JSON_ENCODE_ANY | JSON_COMPACT);
+		fputs("<tr><th>", f);
+		html_esc(f, pk);
+		fputs("</th><td>", f);
+		html_esc(f, t ? t : "");
+		fputs("</td></tr>", f);
+		free(t);
+	}
+	fputs("</table>\n<h2>Totals</h2><table><tr><th>asset</th><th>seeded</th><th>endpoints</th><th>holdings</th>"
+	      "<th>fees</th><th>cut</th><th>converted in</th><th>converted out</th><th>unknown prior funds</th></tr>\n",
+	      f);
+	static const char *tf[] = { "seeded", "endpoints", "holdings", "fees", "cut", "converted_in", "converted_out",
+		                    "unknown_prior" };
+	const char *ak;
+	json_t *av;
+	json_object_foreach(totals, ak, av)
+	{
+		fputs("<tr><td><code>", f);
+		html_esc(f, ak);
+		fputs("</code></td>", f);
+		for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++) {
+			fputs("<td>", f);
+			html_amount(f, trace, ak, jstr(av, tf[i]));
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	json_t *ea = json_object_get(trace, "endpoints");
+	fprintf(f, "</table>\n<h2>Endpoints (%zu)</h2><table><tr><th>account</th><th>tag</th><th>amount</th><th>hops</th>"
+	           "<th>block</th><th>time</th><th>transaction</th></tr>\n",
+	        json_array_size(ea));
+	for (size_t i = 0; i < json_array_size(ea); i++) {
+		json_t *e = json_array_get(ea, i), *tag = json_object_get(e, "tag");
+		fputs("<tr><td><code>", f);
+		html_esc(f, json_is_string(json_object_get(e, "address")) ? jstr(e, "address") : "(burn)");
+		fputs("</code></td><td>", f);
+		html_esc(f, jstr(tag, "label"));
+		if (*jstr(tag, "category")) {
+			fputs(" (", f);
+			html_esc(f, jstr(tag, "category"));
+			fputs(")", f);
+		}
+		fputs("</td><td>", f);
+		html_amount(f, trace, jstr(e, "asset"), jstr(e, "amount"));
+		fprintf(f, "</td><td>%lld</td><td>%lld</td><td>", (long long)json_integer_value(json_object_get(e, "hops")),
+		        (long long)json_integer_value(json_object_get(e, "height")));
+		html_esc(f, jstr(e, "time"));
+		fputs("</td><td><code>", f);
+		html_esc(f, jstr(e, "tx"));
+		fputs("</code></td></tr>\n", f);
+	}
+	json_t *ha = json_object_get(trace, "holdings");
+	fprintf(f, "</table>\n<h2>Holdings (%zu)</h2><table><tr><th>account</th><th>tainted</th><th>balance</th>"
+	           "<th>hops</th></tr>\n",
+	        json_array_size(ha));
+	for (size_t i = 0; i < json_array_size(ha); i++) {
+		json_t *h = json_array_get(ha, i);
+		fputs("<tr><td><code>", f);
+		html_esc(f, jstr(h, "address"));
+		fputs("</code></td><td>", f);
+		html_amount(f, trace, jstr(h, "asset"), jstr(h, "amount"));
+		fputs("</td><td>", f);
+		html_amount(f, trace, jstr(h, "asset"), jstr(h, "balance"));
+		fprintf(f, "</td><td>%lld</td></tr>\n", (long long)json_integer_value(json_object_get(h, "hops")));
+	}
+	fprintf(f, "</table>\n<h2>Flows (%zu)</h2><table><tr><th>from</th><th>to</th><th>tainted</th><th>transfers</th></tr>\n",
+	        json_array_size(edges));
+	for (size_t i = 0; i < json_array_size(edges); i++) {
+		json_t *e = json_array_get(edges, i);
+		fputs("<tr><td><code>", f);
+		html_esc(f, jstr(e, "from"));
+		fputs("</code></td><td><code>", f);
+		html_esc(f, jstr(e, "to"));
+		fputs("</code></td><td>", f);
+		html_amount(f, trace, jstr(e, "asset"), jstr(e, "amount"));
+		fprintf(f, "</td><td>%lld</td></tr>\n", (long long)json_integer_value(json_object_get(e, "transfers")));
+	}
+	fputs("</table>\n</body></html>\n", f);
 	return finish_buf(&b, buf, len, err);
 }

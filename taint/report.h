@@ -29,12 +29,17 @@ struct tl_taint_names {
 	/* The tag of an endpoint's account as a JSON object ({label, category,
 	 * source, ...}; new reference), or NULL for none. May be NULL. */
 	json_t *(*tag)(void *ctx, uint64_t acct, uint32_t cats);
+	/* The asset's symbol (into symbol[cap], "" if unknown) and decimals
+	 * (-1 if unknown), for people: the HTML report shows amounts in
+	 * units. Returns 0 or -1 with err. May be NULL (no "assets" key). */
+	int (*asset_info)(void *ctx, uint32_t asset, char *symbol, size_t cap, int *decimals, struct tl_err *err);
 };
 
 /* Builds the trace object:
  *   {tip, chain, policy, params {max_hops, min_amount, ...extra},
  *    seeds, totals {ASSET: {seeded, endpoints, holdings, fees, cut,
  *    cut_dust, cut_hops, converted_in, converted_out, unknown_prior}},
+ *    assets {ASSET: {symbol, decimals}} (when names->asset_info is set),
  *    stats {transactions, transfers, conversions},
  *    endpoints [{chain, address, asset, amount, tx, hops, height, time,
  *    tag, from}], holdings [{address, asset, amount, balance, hops}],
@@ -60,6 +65,15 @@ json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_par
  *        base units and the asset. */
 int tl_taint_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+/*   html: one self-contained page (inline CSS; nothing fetched): the
+ *         parameters, totals per asset, endpoints, holdings and flows,
+ *         amounts in the asset's units (ETH, a token's decimals) written
+ *         exactly from the base-unit strings, base units beside them. */
+int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+/* The base-unit decimal string dec in units of 10^decimals, exactly
+ * ("1500000000000000000", 18 -> "1.5"); decimals <= 0 copies dec. out
+ * holds at least strlen(dec) + decimals + 3 bytes. Returns out. */
+char *tl_taint_units(const char *dec, int decimals, char *out);
 
 /* Decimal string of a 256-bit amount (new reference). */
 json_t *tl_taint_json_amount(const tl_uint256 *a);

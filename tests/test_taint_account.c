@@ -469,7 +469,16 @@ static void test_json(void **s)
 	free(buf);
 	json_t *empty = json_object();
 	assert_int_equal(tl_taint_report_csv(empty, &buf, &len, &err), -1);
+	assert_int_equal(tl_taint_report_html(empty, &buf, &len, &err), -1);
 	json_decref(empty);
+	/* HTML: ETH shown in ether from the "assets" entry (40 wei =
+	 * 0.00000000000000004 ETH), the token without decimals in base units */
+	json_object_set_new(o, "assets", json_pack("{s:{s:s,s:i}}", "ETH", "symbol", "ETH", "decimals", 18));
+	assert_int_equal(tl_taint_report_html(o, &buf, &len, &err), 0);
+	assert_non_null(strstr(buf, "<span class=\"amt\" title=\"40 base units\">0.00000000000000004 ETH</span>"));
+	assert_non_null(strstr(buf, ">20 units of 0x0000000000000000000000000000000000000001</span>"));
+	assert_null(strstr(buf, "<script"));
+	free(buf);
 	json_decref(o);
 	tl_taint_free(e);
 
@@ -488,6 +497,24 @@ static void test_json(void **s)
 	assert_string_equal(json_string_value(a),
 	                    "57896044618658097711785492504343953926634992332820282019728792003956564819967");
 	json_decref(a);
+}
+
+/* Base units to units, exactly, against the decimal point moved by hand. */
+static void test_units(void **s)
+{
+	(void)s;
+	char out[200];
+	assert_string_equal(tl_taint_units("1500000000000000000", 18, out), "1.5");
+	assert_string_equal(tl_taint_units("1000000000000000000", 18, out), "1");
+	assert_string_equal(tl_taint_units("1", 18, out), "0.000000000000000001");
+	assert_string_equal(tl_taint_units("0", 18, out), "0");
+	assert_string_equal(tl_taint_units("123456", 6, out), "0.123456");
+	assert_string_equal(tl_taint_units("1234567", 6, out), "1.234567");
+	assert_string_equal(tl_taint_units("120", 0, out), "120");
+	assert_string_equal(tl_taint_units("120", -1, out), "120");
+	assert_string_equal(tl_taint_units("115792089237316195423570985008687907853269984665640564039457584007913129639935",
+	                                   18, out),
+	                    "115792089237316195423570985008687907853269984665640564039457.584007913129639935");
 }
 
 static void test_bad_input(void **s)
@@ -651,7 +678,7 @@ int main(void)
 		cmocka_unit_test(test_story3_wrap_failed), cmocka_unit_test(test_story4_cuts),
 		cmocka_unit_test(test_story5_seed_merge), cmocka_unit_test(test_story6_unknown_prior),
 		cmocka_unit_test(test_story7_edges),     cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_muldiv),          cmocka_unit_test(test_json),
+		cmocka_unit_test(test_muldiv),          cmocka_unit_test(test_json), cmocka_unit_test(test_units),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

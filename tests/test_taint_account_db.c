@@ -376,8 +376,15 @@ static void test_formats(void **s)
 	assert_non_null(strstr(out, "digraph taint {"));
 	assert_non_null(strstr(out, "\"" X "\" [label=\"0xeeee...eeee\\nexchange\", shape=box"));
 	free(out);
-	snprintf(cmd, sizeof cmd, "%s trace --db %s --seed %s --format html 2>&1", TL_BINARY, db, H("01"));
-	assert_int_equal(tu_run(cmd, &out), 2); /* usage: html is not available here */
+	/* html: the fifo holdings of ETH in ether (49.999937), the token, whose
+	 * decimals the export does not give, in base units */
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --seed %s --policy fifo --format html", TL_BINARY, db, H("01"));
+	assert_int_equal(tu_run(cmd, &out), 0);
+	assert_non_null(strstr(out, "title=\"49999937000000000000 base units\">49.999937 ETH</span>"));
+	assert_non_null(strstr(out, ">600000000 units of " TOKEN "</span>"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --seed %s --format pdf 2>&1", TL_BINARY, db, H("01"));
+	assert_int_equal(tu_run(cmd, &out), 2);
 	free(out);
 }
 
