@@ -462,7 +462,7 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 	struct tl_taint_tx tx = { 0 };
 	uint64_t cur_block = UINT64_MAX, blk_time = 0;
 	uint32_t cur_idx = 0;
-	bool open = false, have_sender = false;
+	bool in_tx = false, have_sender = false;
 	size_t si = 0;
 	uint8_t cur_hash[32];
 	bool cur_has_tx = false;
@@ -482,7 +482,7 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 			}
 			if (until >= 0 && r.block > (uint64_t)until) end = true;
 		}
-		if (open && (end || r.block != cur_block || r.tx_index != cur_idx)) {
+		if (in_tx && (end || r.block != cur_block || r.tx_index != cur_idx)) {
 			if (!have_sender && cur_has_tx) { /* no fee transfer: ask the transaction */
 				struct tl_eth_tx_rec tr;
 				uint64_t id = 0;
@@ -494,10 +494,10 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 				rc = -1;
 				break;
 			}
-			open = false;
+			in_tx = false;
 		}
 		if (end) break;
-		if (!open) {
+		if (!in_tx) {
 			if (r.block != cur_block) {
 				struct tl_eth_block_rec b;
 				if (tl_eth_store_block(st, r.block, &b, err) != 1) {
@@ -517,7 +517,7 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 				                   .time = (int64_t)blk_time, .ok = true };
 			have_sender = false;
 			g.n = 0;
-			open = true;
+			in_tx = true;
 		}
 		while (si < sd->n && sd->v[si] < seq) si++;
 		bool seed = si < sd->n && sd->v[si] == seq;
