@@ -119,6 +119,7 @@ int cmd_index_eth(int argc, char **argv)
 	struct tl_eth_index_opts io = { .progress = on_progress, .ctx = &x, .cache_bytes = (size_t)(cache_mb / 2) << 20 };
 	struct tl_eth_index_result sum = { 0 };
 	unsigned have_all = 0x7f;
+	struct tl_eth_indexer *ixr = NULL;
 	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < parts.n; k++) {
 		struct tl_eth_data d = { 0 };
@@ -140,8 +141,9 @@ int cmd_index_eth(int argc, char **argv)
 			rc = -1;
 			break;
 		}
+		if (!ixr) ixr = tl_eth_indexer_new(s, &io);
 		struct tl_eth_index_result res;
-		rc = tl_eth_index_data(s, &d, &io, &res, &err);
+		rc = tl_eth_indexer_add(ixr, &d, &res, &err);
 		if (rc < 0) {
 			tl_progress_done(&x.pr);
 			fprintf(stderr, "index: %s\n", err.msg);
@@ -154,6 +156,7 @@ int cmd_index_eth(int argc, char **argv)
 		tl_eth_data_free(&d);
 	}
 	tl_eth_parts_free(&parts);
+	tl_eth_indexer_free(ixr);
 	tl_progress_done(&x.pr);
 	if (rc < 0) {
 		tl_eth_store_close(s);
