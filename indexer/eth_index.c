@@ -248,6 +248,17 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 	const struct tl_eth_net *net = tl_eth_store_net(s);
 	struct tl_eth_transfers xf = { 0 };
 	if (tl_eth_derive(d, !strcmp(net->name, "mainnet") ? TL_ETH_WETH_MAINNET : NULL, &xf, err) < 0) return -1;
+	/* every movement belongs to a block of the input (receipts, logs or
+	 * traces of a block the blocks table lacks would be lost) */
+	for (size_t i = 0, b = 0; i < xf.n; i++) {
+		while (b < d->n_blocks && d->blocks[b].number < xf.v[i].block) b++;
+		if (b == d->n_blocks || d->blocks[b].number != xf.v[i].block) {
+			tl_err_set(err, "block %llu has receipts, logs or traces but is not in the blocks table",
+				   (unsigned long long)xf.v[i].block);
+			tl_eth_transfers_free(&xf);
+			return -1;
+		}
+	}
 	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
 	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (32u << 20);
 	x->b = tl_eth_batch_new(s);
