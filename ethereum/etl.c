@@ -31,7 +31,7 @@ struct row {
 static const char *get(const struct row *r, const char *key)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->keys[i], key)) return r->vals[i] && r->vals[i][0] ? r->vals[i] : NULL;
+		if (r->keys[i][0] == key[0] && !strcmp(r->keys[i], key)) return r->vals[i] && r->vals[i][0] ? r->vals[i] : NULL;
 	return NULL;
 }
 
