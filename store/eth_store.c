@@ -117,6 +117,8 @@ static int list_families(const char *path, char ***names, size_t *n)
 	*names = rocksdb_list_column_families(o, path, n, &rerr);
 	rocksdb_options_destroy(o);
 	if (rerr || !*names) {
+		/* on failure RocksDB still hands back an (empty) array */
+		if (*names) rocksdb_list_column_families_destroy(*names, *n);
 		free(rerr);
 		return -1;
 	}
