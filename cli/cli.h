@@ -21,8 +21,8 @@ int cmd_tags(int argc, char **argv);
 int cmd_heist(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
-/* The Ethereum forms of index, get and db (cmd_index_eth.c, cmd_get_eth.c,
- * cmd_db_eth.c), reached from those commands. */
+/* The Ethereum forms of index, get and db (eth_index.c, eth_get.c,
+ * eth_db.c), reached from those commands. */
 int cmd_index_eth(int argc, char **argv);
 int cmd_get_eth(int argc, char **argv);
 int cmd_db_eth(int argc, char **argv);

@@ -40,7 +40,7 @@ int cmd_db(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (tl_eth_store_probe(db)) return cmd_db_eth(argc, argv); /* cli/cmd_db_eth.c */
+	if (tl_eth_store_probe(db)) return cmd_db_eth(argc, argv); /* cli/eth_db.c */
 	int stats = !strcmp(argv[optind], "stats");
 	struct tl_err err;
 	struct tl_store *s;

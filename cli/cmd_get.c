@@ -24,7 +24,9 @@ static void usage(FILE *f)
 		   "  blocks directory the index was built from (or --blocks-dir).\n"
 		   "  --txs               the address's transactions, newest first, 25 a page\n"
 		   "  --last-seen TXID    next page after this transaction\n"
-		   "  --utxo              the address's unspent outputs\n");
+		   "  --utxo              the address's unspent outputs\n"
+		   "  An Ethereum database (index --chain ethereum) answers get account ADDRESS,\n"
+		   "  get tx HASH and get block NUMBER|HASH instead (docs/ethereum.md).\n");
 }
 
 static int print_json(json_t *j)
@@ -59,7 +61,7 @@ int cmd_get(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
-	if (db && tl_eth_store_probe(db)) return cmd_get_eth(argc, argv); /* cli/cmd_get_eth.c */
+	if (db && tl_eth_store_probe(db)) return cmd_get_eth(argc, argv); /* cli/eth_get.c */
 	if (!db || argc - optind != 2) {
 		usage(stderr);
 		return TL_EXIT_USAGE;

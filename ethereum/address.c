@@ -5,13 +5,14 @@
 
 #include "ethereum/keccak.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
+/* Hex digit values, -1 for other bytes (a table: exports hold many
+ * millions of hex digits). */
+static const signed char HEX[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+static inline int hexval(char c) { return HEX[(unsigned char)c] - 1; }
 
 int tl_eth_hex_bytes(const char *s, size_t len, uint8_t *out, size_t n)
 {

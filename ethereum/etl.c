@@ -31,7 +31,7 @@ struct row {
 static const char *get(const struct row *r, const char *key)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->keys[i], key)) return r->vals[i] && r->vals[i][0] ? r->vals[i] : NULL;
+		if (r->keys[i][0] == key[0] && !strcmp(r->keys[i], key)) return r->vals[i] && r->vals[i][0] ? r->vals[i] : NULL;
 	return NULL;
 }
 
@@ -636,4 +636,107 @@ char *tl_eth_missing_note(unsigned have, char *buf, size_t cap)
 	     "token_transfers without logs: ERC-721 transfers cannot be told from ERC-20 ones, WETH deposits and withdrawals are unknown");
 #undef NOTE
 	return buf;
+}
+
+/* The block range of a path: "_START_END." at the end of the base name,
+ * or "start_block=START" and "end_block=END" folders. Returns 1 if found. */
+static int range_of(const char *path, uint64_t *start, uint64_t *end)
+{
+	const char *sb = strstr(path, "start_block="), *eb = strstr(path, "end_block=");
+	if (sb && eb) {
+		char *e1, *e2;
+		*start = strtoull(sb + 12, &e1, 10);
+		*end = strtoull(eb + 10, &e2, 10);
+		if (e1 != sb + 12 && e2 != eb + 10) return 1;
+	}
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	if (!dot) return 0;
+	/* walk back over "_digits_digits" */
+	const char *p = dot;
+	uint64_t v[2];
+	for (int k = 1; k >= 0; k--) {
+		const char *q = p;
+		while (q > base && q[-1] >= '0' && q[-1] <= '9') q--;
+		if (q == p || q == base || q[-1] != '_') return 0;
+		v[k] = strtoull(q, NULL, 10);
+		p = q - 1;
+	}
+	*start = v[0];
+	*end = v[1];
+	return 1;
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+	const struct tl_eth_part *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int tl_eth_etl_parts(const char *dir, struct tl_eth_parts *out, struct tl_err *err)
+{
+	memset(out, 0, sizeof *out);
+	char **paths = NULL;
+	size_t n = 0, cap = 0;
+	if (collect(dir, &paths, &n, &cap, 0, err) < 0) goto fail;
+	if (n == 0) {
+		tl_err_set(err, "%s: no ethereum-etl export files (blocks, transactions, receipts, logs, token_transfers, traces)", dir);
+		goto fail;
+	}
+	qsort(paths, n, sizeof *paths, cmp_str);
+	bool ranged = true;
+	for (size_t i = 0; i < n && ranged; i++) {
+		uint64_t a, b;
+		ranged = range_of(paths[i], &a, &b) == 1;
+	}
+	out->v = calloc(n, sizeof *out->v);
+	if (!out->v) abort();
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = 0, b = UINT64_MAX;
+		if (ranged) (void)range_of(paths[i], &a, &b);
+		struct tl_eth_part *p = NULL;
+		for (size_t k = 0; k < out->n; k++)
+			if (out->v[k].start == a && out->v[k].end == b) p = &out->v[k];
+		if (!p) {
+			p = &out->v[out->n++];
+			p->start = a;
+			p->end = b;
+			p->paths = calloc(n, sizeof *p->paths);
+			if (!p->paths) abort();
+		}
+		p->paths[p->n++] = paths[i];
+	}
+	free(paths);
+	qsort(out->v, out->n, sizeof *out->v, cmp_part);
+	for (size_t k = 1; k < out->n; k++)
+		if (out->v[k].start <= out->v[k - 1].end) {
+			tl_err_set(err, "%s: block ranges %llu-%llu and %llu-%llu overlap", dir,
+				   (unsigned long long)out->v[k - 1].start, (unsigned long long)out->v[k - 1].end,
+				   (unsigned long long)out->v[k].start, (unsigned long long)out->v[k].end);
+			tl_eth_parts_free(out);
+			return -1;
+		}
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++) free(paths[i]);
+	free(paths);
+	return -1;
+}
+
+void tl_eth_parts_free(struct tl_eth_parts *p)
+{
+	for (size_t k = 0; k < p->n; k++) {
+		for (size_t i = 0; i < p->v[k].n; i++) free(p->v[k].paths[i]);
+		free(p->v[k].paths);
+	}
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}
+
+int tl_eth_etl_read_part(struct tl_eth_data *d, const struct tl_eth_part *part, struct tl_err *err)
+{
+	for (size_t i = 0; i < part->n; i++)
+		if (tl_eth_etl_read_file(d, part->paths[i], tl_eth_etl_table_of(part->paths[i]), err) < 0) return -1;
+	return tl_eth_data_finish(d, err);
 }

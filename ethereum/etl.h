@@ -36,6 +36,28 @@ int tl_eth_etl_read_buf(struct tl_eth_data *d, const char *name, char *buf, size
  * tables were found (see tl_eth_missing_note). */
 int tl_eth_etl_read_dir(struct tl_eth_data *d, const char *dir, struct tl_err *err) __attribute__((warn_unused_result));
 
+/* An export's files grouped by block range, as export_all partitions
+ * them: a file belongs to the range in its name (table_START_END.csv) or
+ * in its folders (start_block=START/end_block=END). Reading and indexing
+ * one part at a time bounds memory by a part's size. */
+struct tl_eth_part {
+	uint64_t start, end; /* 0, UINT64_MAX for an export without ranges */
+	char **paths;        /* owned */
+	size_t n;
+};
+struct tl_eth_parts {
+	struct tl_eth_part *v;
+	size_t n;
+};
+/* Lists the export files under dir by part, parts in block order. When
+ * any file has no range, everything is one part. Returns 0, or -1 (no
+ * export files, an unreadable folder). Free with tl_eth_parts_free. */
+int tl_eth_etl_parts(const char *dir, struct tl_eth_parts *out, struct tl_err *err) __attribute__((warn_unused_result));
+void tl_eth_parts_free(struct tl_eth_parts *p);
+/* Reads one part's files into d, then tl_eth_data_finish. Returns 0 or -1. */
+int tl_eth_etl_read_part(struct tl_eth_data *d, const struct tl_eth_part *part, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
 /* A sentence about what the absent tables of have mean for the index
  * ("no traces: internal transfers and block rewards are unknown"), into
  * buf; empty when nothing that matters is missing. Returns buf. */

@@ -147,8 +147,15 @@ int tl_eth_data_finish(struct tl_eth_data *d, struct tl_err *err)
 	for (size_t i = 0; i < d->n_toktx; i++) {
 		struct tl_eth_toktx *t = &d->toktx[i];
 		if (t->tx_index != TL_ETH_NO_TX || !t->has_tx_hash) continue;
-		for (size_t j = 0; j < d->n_txs; j++)
-			if (d->txs[j].block == t->block && !memcmp(d->txs[j].hash, t->tx_hash, 32)) {
+		/* the block's transactions (sorted above), then its hash */
+		size_t lo = 0, hi = d->n_txs;
+		while (lo < hi) {
+			size_t m = lo + (hi - lo) / 2;
+			if (d->txs[m].block < t->block) lo = m + 1;
+			else hi = m;
+		}
+		for (size_t j = lo; j < d->n_txs && d->txs[j].block == t->block; j++)
+			if (!memcmp(d->txs[j].hash, t->tx_hash, 32)) {
 				t->tx_index = d->txs[j].index;
 				break;
 			}

@@ -54,13 +54,26 @@ bool tl_uint256_mul_u64(tl_uint256 *r, const tl_uint256 *a, uint64_t m)
 
 int tl_uint256_from_dec(const char *s, size_t len, tl_uint256 *out)
 {
+	static const uint64_t POW10[20] = { 1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+					    100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+					    10000000000000ull, 100000000000000ull, 1000000000000000ull,
+					    10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+					    10000000000000000000ull };
 	tl_uint256 v = tl_uint256_from_u64(0);
 	if (len == 0) return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9') return -1;
-		tl_uint256 d = tl_uint256_from_u64((uint64_t)(s[i] - '0'));
-		if (tl_uint256_mul_u64(&v, &v, 10)) return -1;
+	/* up to 19 digits at a time: one 256 x 64 multiply per chunk */
+	for (size_t i = 0; i < len;) {
+		size_t k = len - i < 19 ? len - i : 19;
+		uint64_t chunk = 0;
+		for (size_t j = 0; j < k; j++) {
+			char c = s[i + j];
+			if (c < '0' || c > '9') return -1;
+			chunk = chunk * 10 + (uint64_t)(c - '0');
+		}
+		tl_uint256 d = tl_uint256_from_u64(chunk);
+		if (tl_uint256_mul_u64(&v, &v, POW10[k])) return -1;
 		if (tl_uint256_add(&v, &v, &d)) return -1;
+		i += k;
 	}
 	*out = v;
 	return 0;

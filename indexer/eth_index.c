@@ -20,7 +20,7 @@ struct stat_ent {
 	uint64_t dirty_gen; /* the batch that last changed it (0: never) */
 };
 
-struct ix {
+struct tl_eth_indexer {
 	struct tl_eth_store *s;
 	struct tl_eth_batch *b;
 	struct tl_eth_tip tip;
@@ -28,6 +28,14 @@ struct ix {
 	uint64_t gen;                 /* current batch number, from 1 */
 	const struct tl_eth_data *d;
 	struct tl_err *err;
+	struct tl_eth_index_opts o;
+	/* Reads that cannot hit are skipped: while no account left the
+	 * cache, an address the cache lacks is new if the database had no
+	 * accounts when this indexer began (first_acct == 1); while no
+	 * totals left the cache, an account created by this indexer has none
+	 * stored. */
+	uint64_t first_acct;
+	bool accts_evicted, stats_evicted;
 };
 
 static double now(void)
@@ -38,7 +46,7 @@ static double now(void)
 }
 
 /* The id of addr, assigning one at first sight. Returns 0 on error. */
-static uint64_t acct_id(struct ix *x, const uint8_t addr[20])
+static uint64_t acct_id(struct tl_eth_indexer *x, const uint8_t addr[20])
 {
 	struct tl_hent *e = tl_hmap_get(&x->accts, addr, 20);
 	if (e) {
@@ -46,7 +54,8 @@ static uint64_t acct_id(struct ix *x, const uint8_t addr[20])
 		return ((struct acct_ent *)tl_hent_val(e))->id;
 	}
 	uint64_t id;
-	int r = tl_eth_store_account_id(x->s, addr, &id, x->err);
+	int r = 0;
+	if (x->accts_evicted || x->first_acct != 1) r = tl_eth_store_account_id(x->s, addr, &id, x->err);
 	if (r < 0) return 0;
 	if (r == 0) {
 		id = x->tip.next_acct++;
@@ -57,7 +66,7 @@ static uint64_t acct_id(struct ix *x, const uint8_t addr[20])
 	return id;
 }
 
-static uint32_t asset_id(struct ix *x, const uint8_t contract[20], bool *fail)
+static uint32_t asset_id(struct tl_eth_indexer *x, const uint8_t contract[20], bool *fail)
 {
 	struct tl_hent *e = tl_hmap_get(&x->assets, contract, 20);
 	if (e) return *(uint32_t *)tl_hent_val(e);
@@ -85,7 +94,7 @@ static uint32_t asset_id(struct ix *x, const uint8_t contract[20], bool *fail)
 	return id;
 }
 
-static struct tl_eth_stat *stat_of(struct ix *x, uint64_t acct, uint32_t asset)
+static struct tl_eth_stat *stat_of(struct tl_eth_indexer *x, uint64_t acct, uint32_t asset)
 {
 	uint8_t k[12];
 	memcpy(k, &acct, 8);
@@ -98,7 +107,7 @@ static struct tl_eth_stat *stat_of(struct ix *x, uint64_t acct, uint32_t asset)
 	} else {
 		e = tl_hmap_insert(&x->stats, k, 12, sizeof(struct stat_ent));
 		se = tl_hent_val(e);
-		if (tl_eth_store_stat(x->s, acct, asset, &se->st, x->err) < 0) {
+		if ((x->stats_evicted || acct < x->first_acct) && tl_eth_store_stat(x->s, acct, asset, &se->st, x->err) < 0) {
 			tl_hmap_del(&x->stats, e);
 			return NULL;
 		}
@@ -107,7 +116,7 @@ static struct tl_eth_stat *stat_of(struct ix *x, uint64_t acct, uint32_t asset)
 	return &se->st;
 }
 
-static int commit(struct ix *x, size_t budget)
+static int commit(struct tl_eth_indexer *x, size_t budget)
 {
 	/* dirty totals into the batch */
 	for (size_t i = 0; i < x->stats.nb; i++)
@@ -126,8 +135,11 @@ static int commit(struct ix *x, size_t budget)
 	x->b = tl_eth_batch_new(x->s);
 	x->gen++;
 	/* everything is in the database now: the caches may shrink */
+	size_t na = x->accts.count, ns = x->stats.count;
 	tl_hmap_trim(&x->accts, budget / 2);
 	tl_hmap_trim(&x->stats, budget / 2);
+	x->accts_evicted |= x->accts.count < na;
+	x->stats_evicted |= x->stats.count < ns;
 	return r;
 }
 
@@ -139,7 +151,7 @@ static int add(tl_uint256 *a, const tl_uint256 *b, struct tl_err *err)
 
 /* Checks that the blocks fit the database and each other; sets *start to
  * the first block to index. */
-static int check_blocks(struct ix *x, size_t *start)
+static int check_blocks(struct tl_eth_indexer *x, size_t *start)
 {
 	const struct tl_eth_data *d = x->d;
 	if (!(d->have & TL_ETH_HAVE_BLOCKS) || d->n_blocks == 0)
@@ -188,30 +200,69 @@ static int check_blocks(struct ix *x, size_t *start)
 	return 0;
 }
 
+struct tl_eth_indexer *tl_eth_indexer_new(struct tl_eth_store *s, const struct tl_eth_index_opts *o)
+{
+	struct tl_eth_indexer *x = calloc(1, sizeof *x);
+	if (!x) abort();
+	x->s = s;
+	if (o) x->o = *o;
+	x->gen = 1;
+	x->first_acct = 0; /* known at the first tip read */
+	tl_hmap_init(&x->accts);
+	tl_hmap_init(&x->stats);
+	tl_hmap_init(&x->assets);
+	return x;
+}
+
+void tl_eth_indexer_free(struct tl_eth_indexer *x)
+{
+	if (!x) return;
+	tl_hmap_free(&x->accts);
+	tl_hmap_free(&x->stats);
+	tl_hmap_free(&x->assets);
+	free(x);
+}
+
 int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const struct tl_eth_index_opts *o,
 		      struct tl_eth_index_result *res, struct tl_err *err)
 {
+	struct tl_eth_indexer *x = tl_eth_indexer_new(s, o);
+	int rc = tl_eth_indexer_add(x, d, res, err);
+	tl_eth_indexer_free(x);
+	return rc;
+}
+
+int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, struct tl_eth_index_result *res,
+		       struct tl_err *err)
+{
 	memset(res, 0, sizeof *res);
-	struct ix x;
-	memset(&x, 0, sizeof x);
-	x.s = s;
-	x.d = d;
-	x.err = err;
-	x.gen = 1;
-	if (tl_eth_store_tip(s, &x.tip, err) < 0) return -1;
+	struct tl_eth_store *s = x->s;
+	const struct tl_eth_index_opts *o = &x->o;
+	x->d = d;
+	x->err = err;
+	if (tl_eth_store_tip(s, &x->tip, err) < 0) return -1;
+	if (x->first_acct == 0) x->first_acct = x->tip.next_acct;
 	size_t start = 0;
-	if (check_blocks(&x, &start) < 0) return -1;
+	if (check_blocks(x, &start) < 0) return -1;
 	res->skipped = start;
 	const struct tl_eth_net *net = tl_eth_store_net(s);
 	struct tl_eth_transfers xf = { 0 };
 	if (tl_eth_derive(d, !strcmp(net->name, "mainnet") ? TL_ETH_WETH_MAINNET : NULL, &xf, err) < 0) return -1;
-	size_t budget = o && o->cache_bytes ? o->cache_bytes : (128u << 20);
-	size_t batch_bytes = o && o->batch_bytes ? o->batch_bytes : (32u << 20);
-	tl_hmap_init(&x.accts);
-	tl_hmap_init(&x.stats);
-	tl_hmap_init(&x.assets);
-	x.b = tl_eth_batch_new(s);
-	x.tip.have &= d->have;
+	/* every movement belongs to a block of the input (receipts, logs or
+	 * traces of a block the blocks table lacks would be lost) */
+	for (size_t i = 0, b = 0; i < xf.n; i++) {
+		while (b < d->n_blocks && d->blocks[b].number < xf.v[i].block) b++;
+		if (b == d->n_blocks || d->blocks[b].number != xf.v[i].block) {
+			tl_err_set(err, "block %llu has receipts, logs or traces but is not in the blocks table",
+				   (unsigned long long)xf.v[i].block);
+			tl_eth_transfers_free(&xf);
+			return -1;
+		}
+	}
+	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
+	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (32u << 20);
+	x->b = tl_eth_batch_new(s);
+	x->tip.have &= d->have;
 	double t0 = now();
 	int rc = 0;
 	size_t it = 0, ir = 0, ix = 0;
@@ -232,13 +283,13 @@ int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const
 		br.tx_count = b->tx_count;
 		br.has_base_fee = b->has_base_fee;
 		br.base_fee = b->base_fee;
-		br.first_seq = x.tip.next_seq;
+		br.first_seq = x->tip.next_seq;
 		/* rows of blocks absent from the input were refused above; rows
 		 * between blocks cannot exist */
 		size_t x0 = ix;
 		for (; rc == 0 && ix < xf.n && xf.v[ix].block == b->number; ix++) {
 			const struct tl_eth_transfer *t = &xf.v[ix];
-			uint64_t seq = x.tip.next_seq++;
+			uint64_t seq = x->tip.next_seq++;
 			struct tl_eth_xfer_rec r;
 			memset(&r, 0, sizeof r);
 			r.kind = t->kind;
@@ -249,46 +300,46 @@ int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const
 			r.amount = t->amount;
 			r.burnt = t->burnt;
 			bool fail = false;
-			r.asset = t->is_token ? asset_id(&x, t->token, &fail) : 0;
+			r.asset = t->is_token ? asset_id(x, t->token, &fail) : 0;
 			if (fail) {
 				rc = -1;
 				break;
 			}
-			if (t->has_from && !(r.from = acct_id(&x, t->from))) {
+			if (t->has_from && !(r.from = acct_id(x, t->from))) {
 				rc = -1;
 				break;
 			}
 			tl_uint256 to_amt = t->amount;
 			if (t->kind == TL_ETH_FEE && tl_uint256_sub(&to_amt, &t->amount, &t->burnt)) to_amt = tl_uint256_from_u64(0);
-			if (t->has_to && !tl_uint256_is_zero(&to_amt) && !(r.to = acct_id(&x, t->to))) {
+			if (t->has_to && !tl_uint256_is_zero(&to_amt) && !(r.to = acct_id(x, t->to))) {
 				rc = -1;
 				break;
 			}
-			tl_eth_batch_put_xfer(x.b, seq, &r);
+			tl_eth_batch_put_xfer(x->b, seq, &r);
 			if (r.from) {
-				struct tl_eth_stat *st = stat_of(&x, r.from, r.asset);
+				struct tl_eth_stat *st = stat_of(x, r.from, r.asset);
 				if (!st || add(t->kind == TL_ETH_FEE ? &st->fees : &st->sent, &t->amount, err) < 0) {
 					rc = -1;
 					break;
 				}
 				st->count++;
-				tl_eth_batch_put_hist(x.b, r.from, r.asset, seq);
+				tl_eth_batch_put_hist(x->b, r.from, r.asset, seq);
 			}
 			if (r.to) {
-				struct tl_eth_stat *st = stat_of(&x, r.to, r.asset);
+				struct tl_eth_stat *st = stat_of(x, r.to, r.asset);
 				if (!st || add(&st->received, &to_amt, err) < 0) {
 					rc = -1;
 					break;
 				}
 				if (r.to != r.from) {
 					st->count++;
-					tl_eth_batch_put_hist(x.b, r.to, r.asset, seq);
+					tl_eth_batch_put_hist(x->b, r.to, r.asset, seq);
 				}
 			}
 		}
 		if (rc) break;
 		br.n_xfer = (uint32_t)(ix - x0);
-		tl_eth_batch_put_block(x.b, &br);
+		tl_eth_batch_put_block(x->b, &br);
 		/* transactions, with their slice of the block's transfers */
 		size_t k = x0;
 		for (; it < d->n_txs && d->txs[it].block == b->number; it++) {
@@ -319,28 +370,34 @@ int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const
 			size_t k1 = k;
 			while (k1 < ix && xf.v[k1].tx_index == t->index) k1++;
 			tr.n_xfer = (uint32_t)(k1 - k);
-			tl_eth_batch_put_tx(x.b, &tr);
-			x.tip.txs++;
+			tl_eth_batch_put_tx(x->b, &tr);
+			x->tip.txs++;
 			res->txs++;
 		}
-		x.tip.height = (int64_t)b->number;
-		if (x.tip.first < 0) x.tip.first = (int64_t)b->number;
-		memcpy(x.tip.hash, b->hash, 32);
+		x->tip.height = (int64_t)b->number;
+		if (x->tip.first < 0) x->tip.first = (int64_t)b->number;
+		memcpy(x->tip.hash, b->hash, 32);
 		res->blocks++;
 		res->transfers += ix - x0;
-		if (tl_eth_batch_bytes(x.b) >= batch_bytes || bi + 1 == d->n_blocks) {
-			rc = commit(&x, budget);
-			if (rc == 0 && o && o->progress) {
+		if (tl_eth_batch_bytes(x->b) >= batch_bytes || bi + 1 == d->n_blocks) {
+			rc = commit(x, budget);
+			if (rc == 0 && o->progress) {
 				struct tl_eth_index_progress p = { bi + 1 - start, d->n_blocks - start, res->txs, now() - t0 };
 				o->progress(o->ctx, &p);
 			}
 		}
 	}
-	if (rc == 0 && start == d->n_blocks) rc = commit(&x, budget); /* nothing new: records what the input had */
-	tl_eth_batch_free(x.b);
-	tl_hmap_free(&x.accts);
-	tl_hmap_free(&x.stats);
-	tl_hmap_free(&x.assets);
+	if (rc == 0 && start == d->n_blocks) rc = commit(x, budget); /* nothing new: records what the input had */
+	tl_eth_batch_free(x->b);
+	x->b = NULL;
+	if (rc < 0) {
+		/* the caches may hold ids and totals of the failed batch, which
+		 * the database never got: start them afresh */
+		tl_hmap_clear(&x->accts);
+		tl_hmap_clear(&x->stats);
+		tl_hmap_clear(&x->assets);
+		x->accts_evicted = x->stats_evicted = true;
+	}
 	tl_eth_transfers_free(&xf);
 	return rc;
 }

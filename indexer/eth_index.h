@@ -31,12 +31,24 @@ struct tl_eth_index_result {
 	uint64_t skipped;                /* blocks already in the database (same hash) */
 };
 
-/* Indexes the blocks of d (after tl_eth_data_finish) into s. Blocks
- * already indexed must match by hash and are skipped; the others must
- * continue the tip (number tip + 1, parent hash = tip hash) and each
- * other, with no gap. Everything is checked before the first write, so
- * an export that does not fit the database stores nothing. Returns 0, or
- * -1 with err. */
+/* An indexer on s: its caches (accounts, totals) live from one input to
+ * the next, so that an export read in parts is indexed as fast as one
+ * read whole. o may be NULL (defaults). Returns a new indexer (free
+ * with tl_eth_indexer_free; it does not close s). */
+struct tl_eth_indexer;
+struct tl_eth_indexer *tl_eth_indexer_new(struct tl_eth_store *s, const struct tl_eth_index_opts *o);
+void tl_eth_indexer_free(struct tl_eth_indexer *ix);
+
+/* Indexes the blocks of d (after tl_eth_data_finish) into the indexer's
+ * store. Blocks already indexed must match by hash and are skipped; the
+ * others must continue the tip (number tip + 1, parent hash = tip hash)
+ * and each other, with no gap. Everything is checked before the first
+ * write, so an input that does not fit the database stores nothing.
+ * Returns 0, or -1 with err. */
+int tl_eth_indexer_add(struct tl_eth_indexer *ix, const struct tl_eth_data *d, struct tl_eth_index_result *res,
+		       struct tl_err *err) __attribute__((warn_unused_result));
+
+/* tl_eth_indexer_new, _add and _free for one input. */
 int tl_eth_index_data(struct tl_eth_store *s, const struct tl_eth_data *d, const struct tl_eth_index_opts *o,
 		      struct tl_eth_index_result *res, struct tl_err *err) __attribute__((warn_unused_result));
 

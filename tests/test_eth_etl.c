@@ -240,6 +240,21 @@ static void test_partitioned_folder(void **state)
 	ef_etl(&b, BTW "expected_transactions.csv");
 	ef_finish(&b);
 	ef_same_tables(&a, &b);
+	/* by part: two ranges, each with its blocks and transactions files */
+	struct tl_eth_parts parts;
+	if (tl_eth_etl_parts(dir, &parts, &err) < 0) fail_msg("%s", err.msg);
+	assert_int_equal(parts.n, 2);
+	for (size_t k = 0; k < 2; k++) {
+		assert_int_equal(parts.v[k].start, k);
+		assert_int_equal(parts.v[k].end, k);
+		assert_int_equal(parts.v[k].n, 2);
+	}
+	struct tl_eth_data p0 = { 0 };
+	if (tl_eth_etl_read_part(&p0, &parts.v[0], &err) < 0) fail_msg("%s", err.msg);
+	assert_int_equal(p0.n_blocks, 1);
+	assert_int_equal(p0.n_txs, 40);
+	tl_eth_data_free(&p0);
+	tl_eth_parts_free(&parts);
 	/* read twice (the same folder again): duplicates are dropped */
 	if (tl_eth_etl_read_dir(&a, dir, &err) < 0) fail_msg("%s", err.msg);
 	ef_same_tables(&a, &b);

@@ -249,6 +249,16 @@ static void test_resume_and_continuity(void **state)
 	digest_of(s3, g1);
 	assert_memory_equal(g0, g1, 32); /* nothing stored */
 	all.blocks[1].parent[0] ^= 1;
+	/* traces of a block the blocks table lacks */
+	struct tl_eth_data orphan = { 0 };
+	ef_etl(&orphan, BL "expected_blocks.csv");
+	ef_etl(&orphan, ETL_FIX "test_export_traces_job/block_with_error/expected_traces.csv");
+	ef_finish(&orphan);
+	assert_int_equal(tl_eth_index_data(s3, &orphan, &o, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "not in the blocks table"));
+	digest_of(s3, g1);
+	assert_memory_equal(g0, g1, 32);
+	tl_eth_data_free(&orphan);
 	/* a different block at an indexed height */
 	all.blocks[1].hash[5] ^= 1;
 	assert_int_equal(tl_eth_index_data(s2, &all, &o, &r, &err), -1);

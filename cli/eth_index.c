@@ -31,12 +31,20 @@ static void usage(FILE *f)
 
 struct ctx {
 	struct tl_progress pr;
+	uint64_t blocks_before, total; /* blocks of the parts done; of the whole export (0: unknown) */
+	uint64_t txs_before;
+	double elapsed_before;
 };
 
 static void on_progress(void *c, const struct tl_eth_index_progress *p)
 {
 	struct ctx *x = c;
-	tl_progress_update(&x->pr, "index", (int64_t)p->blocks_done, (int64_t)p->blocks_total, p->txs, 0, p->elapsed);
+	tl_progress_update(&x->pr, "index", (int64_t)(x->blocks_before + p->blocks_done), (int64_t)x->total,
+			   x->txs_before + p->txs, 0, x->elapsed_before + p->elapsed);
+	if (p->blocks_done == p->blocks_total) {
+		x->txs_before += p->txs;
+		x->elapsed_before += p->elapsed;
+	}
 }
 
 int cmd_index_eth(int argc, char **argv)
@@ -87,42 +95,77 @@ int cmd_index_eth(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	struct tl_err err;
-	struct tl_eth_data d = { 0 };
 	struct ctx x;
+	memset(&x, 0, sizeof x);
 	tl_progress_init(&x.pr, stderr, quiet);
-	if (!quiet) tl_progress_msg(&x.pr, "reading the export...");
-	if (tl_eth_etl_read_dir(&d, etl, &err) < 0) {
-		fprintf(stderr, "index: %s (nothing stored)\n", err.msg);
-		tl_eth_data_free(&d);
+	struct tl_eth_parts parts;
+	if (tl_eth_etl_parts(etl, &parts, &err) < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
 		return TL_EXIT_FAIL;
 	}
-	char note[1024];
-	tl_eth_missing_note(d.have, note, sizeof note);
-	if (!quiet && note[0]) {
-		char line[1100];
-		snprintf(line, sizeof line, "note: %s", note);
-		tl_progress_msg(&x.pr, line);
-	}
-	struct tl_eth_store *s;
+	/* The database is opened (or created) once the first part reads
+	 * well: a malformed export leaves no database behind. */
+	struct tl_eth_store *s = NULL;
+	struct tl_eth_store_opts so = { .create = true, .net = net, .cache_mb = (uint32_t)(cache_mb / 4) };
 	/* an explicit --network is checked against the database's; without
 	 * it an existing database keeps its own */
-	struct tl_eth_store_opts so = { .create = true, .net = net, .cache_mb = (uint32_t)(cache_mb / 4) };
 	if (!netname && tl_eth_store_probe(db)) so.net = NULL;
-	if (tl_eth_store_open(db, &so, &s, &err) < 0) {
-		fprintf(stderr, "index: %s\n", err.msg);
-		tl_eth_data_free(&d);
-		return TL_EXIT_FAIL;
-	}
+	/* Parts (export_all's block ranges) are read and indexed one at a
+	 * time; each is checked whole before its first write. */
+	x.blocks_before = 0;
+	x.total = 0;
+	for (size_t k = 0; k < parts.n; k++)
+		x.total += parts.v[k].end == UINT64_MAX ? 0 : parts.v[k].end - parts.v[k].start + 1;
 	struct tl_eth_index_opts io = { .progress = on_progress, .ctx = &x, .cache_bytes = (size_t)(cache_mb / 2) << 20 };
-	struct tl_eth_index_result res;
-	int rc = tl_eth_index_data(s, &d, &io, &res, &err);
+	struct tl_eth_index_result sum = { 0 };
+	unsigned have_all = 0x7f;
+	struct tl_eth_indexer *ixr = NULL;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < parts.n; k++) {
+		struct tl_eth_data d = { 0 };
+		if (!quiet && parts.n == 1) tl_progress_msg(&x.pr, "reading the export...");
+		if (tl_eth_etl_read_part(&d, &parts.v[k], &err) < 0) {
+			tl_progress_done(&x.pr);
+			fprintf(stderr, "index: %s (nothing stored from this part%s)\n", err.msg,
+				k ? "; the parts before it are indexed" : "");
+			tl_eth_data_free(&d);
+			rc = -1;
+			break;
+		}
+		have_all &= d.have;
+		if (x.total == 0) x.total = d.n_blocks;
+		if (!s && tl_eth_store_open(db, &so, &s, &err) < 0) {
+			tl_progress_done(&x.pr);
+			fprintf(stderr, "index: %s\n", err.msg);
+			tl_eth_data_free(&d);
+			rc = -1;
+			break;
+		}
+		if (!ixr) ixr = tl_eth_indexer_new(s, &io);
+		struct tl_eth_index_result res;
+		rc = tl_eth_indexer_add(ixr, &d, &res, &err);
+		if (rc < 0) {
+			tl_progress_done(&x.pr);
+			fprintf(stderr, "index: %s\n", err.msg);
+		}
+		x.blocks_before += res.blocks + res.skipped;
+		sum.blocks += res.blocks;
+		sum.skipped += res.skipped;
+		sum.txs += res.txs;
+		sum.transfers += res.transfers;
+		tl_eth_data_free(&d);
+	}
+	tl_eth_parts_free(&parts);
+	tl_eth_indexer_free(ixr);
 	tl_progress_done(&x.pr);
-	tl_eth_data_free(&d);
 	if (rc < 0) {
-		fprintf(stderr, "index: %s\n", err.msg);
 		tl_eth_store_close(s);
 		return TL_EXIT_FAIL;
 	}
+	char note[1024];
+	tl_eth_missing_note(have_all, note, sizeof note);
+	if (!quiet && note[0]) fprintf(stderr, "note: %s\n", note);
+	struct tl_eth_index_result res = sum;
 	struct tl_eth_tip t;
 	if (tl_eth_store_tip(s, &t, &err) < 0) {
 		fprintf(stderr, "index: %s\n", err.msg);
