@@ -26,7 +26,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_index_eth(int argc, char **argv);
 int cmd_get_eth(int argc, char **argv);
 int cmd_db_eth(int argc, char **argv);
-/* trace on an Ethereum database (cmd_trace_eth.c), reached from cmd_trace. */
+/* trace on an Ethereum database (eth_trace.c), reached from cmd_trace. */
 int cmd_trace_eth(int argc, char **argv);
 
 #endif
