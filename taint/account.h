@@ -176,9 +176,9 @@ void tl_taint_free(struct tl_taint *e);
 /* Applies one transaction: its transfers x[0..n) in the index's order
  * (fee, native in call-tree order, tokens in log order).
  * Returns 0, or -1 with err on bad input: transactions out of order, a
- * seed on a fee, a fee not from the sender, a mint with a source or a burn
- * with a sink, an asset id above 2^24, or a balance or total that would
- * pass 2^256 - 1. After an error the engine's state is unspecified:
+ * seed on a fee, a fee without a payer, a value transfer without both
+ * ends, a mint with a source or a burn with a sink, an asset id of 2^24 or
+ * more, or a balance or total that would pass 2^256 - 1. After an error the engine's state is unspecified:
  * free it. */
 int tl_taint_apply(struct tl_taint *e, const struct tl_taint_tx *tx, const struct tl_taint_xfer *x, size_t n,
                    struct tl_err *err) __attribute__((warn_unused_result));
