@@ -358,6 +358,19 @@ static void test_seeds_and_errors(void **s)
 	json_decref(j);
 }
 
+/* --until 2: the replay stops after block 2, so the holdings are those at
+ * that block: fifo leaves THIEF 100e18 - 21e12 (the fee of tx3) - 30e18. */
+static void test_until(void **s)
+{
+	(void)s;
+	json_t *j = trace("--seed " H("01") " --policy fifo --until 2", 0, NULL);
+	assert_string_equal(tot(j, "ETH", "holdings"), "69999979000000000000");
+	assert_string_equal(tot(j, "ETH", "endpoints"), "30000000000000000000");
+	assert_null(json_object_get(json_object_get(j, "totals"), TOKEN));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "params"), "until")), 2);
+	json_decref(j);
+}
+
 /* --format csv and dot write the flows of the same trace. */
 static void test_formats(void **s)
 {
@@ -395,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_every_policy_vs_engine),
 		cmocka_unit_test(test_address_window),
 		cmocka_unit_test(test_seeds_and_errors),
+		cmocka_unit_test(test_until),
 		cmocka_unit_test(test_formats),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
