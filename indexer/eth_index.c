@@ -260,7 +260,7 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 		}
 	}
 	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
-	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (32u << 20);
+	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (16u << 20);
 	x->b = tl_eth_batch_new(s);
 	x->tip.have &= d->have;
 	double t0 = now();
