@@ -6,7 +6,9 @@
  *   - index into a fresh database (in a child process, whose peak RSS is
  *     reported),
  * and compares the database's size with the export's CSV.
- *   bench_eth_index [TXS] [WORKDIR]     (TXS default 1000000)
+ *   bench_eth_index [TXS] [WORKDIR]     (TXS default 1000000, WORKDIR default
+ *                                        ./tl-bench-eth; emptied first, so it
+ *                                        must be new or one this program made)
  * The export is synthetic (this program's own generator, seeded), not
  * the simulator's economy: its shape (150 transactions a block, 30% with
  * internal calls, 30% with a token transfer, 5% failing) is stated here. */
@@ -163,10 +165,16 @@ static uint64_t du(const char *path)
 int main(int argc, char **argv)
 {
 	uint64_t ntx = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-	char root[1024];
-	snprintf(root, sizeof root, "%s", argc > 2 ? argv[2] : "/tmp/tl-bench-eth");
-	char cmd[2200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", root, root);
+	char root[1024], marker[1100];
+	snprintf(root, sizeof root, "%s", argc > 2 ? argv[2] : "tl-bench-eth");
+	snprintf(marker, sizeof marker, "%s/.tl-bench-eth", root);
+	struct stat sb;
+	if (stat(root, &sb) == 0 && stat(marker, &sb) != 0) {
+		fprintf(stderr, "%s exists and was not made by this benchmark: give a new folder\n", root);
+		return 2;
+	}
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && touch '%s'", root, root, marker);
 	if (system(cmd) != 0) return 1;
 	double t0 = now();
 	generate(root, ntx);

@@ -35,8 +35,19 @@ struct tl_eth_indexer {
 	 * totals left the cache, an account created by this indexer has none
 	 * stored. */
 	uint64_t first_acct;
-	bool accts_evicted, stats_evicted;
+	bool accts_evicted;
+	/* accounts (by id) some of whose totals left the cache: only theirs,
+	 * and those of accounts older than this indexer, need a read */
+	uint8_t *stat_gone;
+	size_t stat_gone_bytes;
 };
+
+static bool stat_maybe_stored(const struct tl_eth_indexer *x, uint64_t acct)
+{
+	if (acct < x->first_acct) return true;
+	uint64_t i = acct / 8;
+	return i < x->stat_gone_bytes && (x->stat_gone[i] >> (acct % 8) & 1);
+}
 
 static double now(void)
 {
@@ -107,7 +118,7 @@ static struct tl_eth_stat *stat_of(struct tl_eth_indexer *x, uint64_t acct, uint
 	} else {
 		e = tl_hmap_insert(&x->stats, k, 12, sizeof(struct stat_ent));
 		se = tl_hent_val(e);
-		if ((x->stats_evicted || acct < x->first_acct) && tl_eth_store_stat(x->s, acct, asset, &se->st, x->err) < 0) {
+		if (stat_maybe_stored(x, acct) && tl_eth_store_stat(x->s, acct, asset, &se->st, x->err) < 0) {
 			tl_hmap_del(&x->stats, e);
 			return NULL;
 		}
@@ -135,11 +146,24 @@ static int commit(struct tl_eth_indexer *x, size_t budget)
 	x->b = tl_eth_batch_new(x->s);
 	x->gen++;
 	/* everything is in the database now: the caches may shrink */
-	size_t na = x->accts.count, ns = x->stats.count;
+	size_t na = x->accts.count;
 	tl_hmap_trim(&x->accts, budget / 2);
-	tl_hmap_trim(&x->stats, budget / 2);
 	x->accts_evicted |= x->accts.count < na;
-	x->stats_evicted |= x->stats.count < ns;
+	while (x->stats.bytes > budget / 2 && x->stats.lru_head) {
+		struct tl_hent *e = x->stats.lru_head;
+		uint64_t acct;
+		memcpy(&acct, tl_hent_key(e), 8);
+		uint64_t i = acct / 8;
+		if (i >= x->stat_gone_bytes) {
+			size_t nb = (size_t)i * 2 + 64;
+			x->stat_gone = realloc(x->stat_gone, nb);
+			if (!x->stat_gone) abort();
+			memset(x->stat_gone + x->stat_gone_bytes, 0, nb - x->stat_gone_bytes);
+			x->stat_gone_bytes = nb;
+		}
+		x->stat_gone[i] |= (uint8_t)(1u << (acct % 8));
+		tl_hmap_del(&x->stats, e);
+	}
 	return r;
 }
 
@@ -220,6 +244,7 @@ void tl_eth_indexer_free(struct tl_eth_indexer *x)
 	tl_hmap_free(&x->accts);
 	tl_hmap_free(&x->stats);
 	tl_hmap_free(&x->assets);
+	free(x->stat_gone);
 	free(x);
 }
 
@@ -260,7 +285,7 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 		}
 	}
 	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
-	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (32u << 20);
+	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (16u << 20);
 	x->b = tl_eth_batch_new(s);
 	x->tip.have &= d->have;
 	double t0 = now();
@@ -396,7 +421,8 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 		tl_hmap_clear(&x->accts);
 		tl_hmap_clear(&x->stats);
 		tl_hmap_clear(&x->assets);
-		x->accts_evicted = x->stats_evicted = true;
+		x->accts_evicted = true;
+		x->first_acct = UINT64_MAX; /* every total may be stored */
 	}
 	tl_eth_transfers_free(&xf);
 	return rc;

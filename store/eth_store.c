@@ -171,7 +171,7 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 	rocksdb_options_set_atomic_flush(s->dbopt, 1);
 	rocksdb_options_set_keep_log_file_num(s->dbopt, 2);
 	rocksdb_options_set_info_log_level(s->dbopt, 2);
-	rocksdb_options_set_db_write_buffer_size(s->dbopt, 96u << 20);
+	rocksdb_options_set_db_write_buffer_size(s->dbopt, 64u << 20);
 	const char *names[TL_ECF_COUNT + 1];
 	const rocksdb_options_t *cfo[TL_ECF_COUNT + 1];
 	names[0] = "default";

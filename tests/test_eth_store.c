@@ -455,12 +455,55 @@ static void test_cli(void **state)
 	free(dir);
 }
 
+/* Caches too small to hold anything (every account and total leaves
+ * them at each commit, a commit per block) give the same database as the
+ * default caches: evicted totals are read back, not restarted. Two
+ * consecutive post-Shanghai blocks with ~300 transactions and the same
+ * withdrawal address in both. */
+static void test_eviction(void **state)
+{
+	(void)state;
+	struct tl_eth_data d = { 0 };
+	ef_etl(&d, ETL_FIX "test_export_blocks_job/blocks_with_transactions_and_withdrawals/expected_blocks.csv");
+	ef_etl(&d, ETL_FIX "test_export_blocks_job/blocks_with_transactions_and_withdrawals/expected_transactions.csv");
+	ef_finish(&d);
+	assert_int_equal(d.n_blocks, 2);
+	assert_int_equal(d.blocks[1].number, d.blocks[0].number + 1);
+	char *d1 = tu_tmpdir("eth-ev1"), *d2 = tu_tmpdir("eth-ev2");
+	struct tl_eth_store *s1 = open_new(d1, "mainnet"), *s2 = open_new(d2, "mainnet");
+	struct tl_err err;
+	struct tl_eth_index_result r;
+	struct tl_eth_index_opts tiny = { .batch_bytes = 1, .cache_bytes = 1 };
+	if (tl_eth_index_data(s1, &d, &tiny, &r, &err) < 0) fail_msg("%s", err.msg);
+	assert_int_equal(r.blocks, 2);
+	struct tl_eth_index_opts dflt = { 0 };
+	if (tl_eth_index_data(s2, &d, &dflt, &r, &err) < 0) fail_msg("%s", err.msg);
+	uint8_t g1[32], g2[32];
+	digest_of(s1, g1);
+	digest_of(s2, g2);
+	assert_memory_equal(g1, g2, 32);
+	/* the withdrawal address: 32 withdrawals over the two blocks */
+	uint64_t id;
+	assert_int_equal(tl_eth_store_account_id(s1, d.wds[0].addr, &id, &err), 1);
+	struct tl_eth_stat st;
+	assert_int_equal(tl_eth_store_stat(s1, id, 0, &st, &err), 1);
+	assert_true(st.count >= 32);
+	tl_eth_store_close(s1);
+	tl_eth_store_close(s2);
+	tu_rmrf(d1);
+	tu_rmrf(d2);
+	free(d1);
+	free(d2);
+	tl_eth_data_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_database_both_ways), cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_resume_and_continuity),   cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_history_pages),           cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_eviction),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
