@@ -21,10 +21,17 @@ function headers(extra) {
   return h;
 }
 
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
 async function send(method, path, body, accept) {
   const init = { method, headers: headers(body !== undefined ? { 'Content-Type': 'application/json' } : {}) };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const r = await fetch(path, init);
+  let r = await fetch(path, init);
+  // A key's rate limit: wait as the server says, a few times.
+  for (let i = 0; i < 5 && r.status === 429; i++) {
+    await sleep(1000 * Math.min(10, Math.max(1, +(r.headers.get('Retry-After') || 1))));
+    r = await fetch(path, init);
+  }
   if (!r.ok) {
     let j = null;
     try { j = await r.json(); } catch (e) { /* not JSON */ }

@@ -13,7 +13,9 @@ function satCell(v) {
 
 export function renderTables(graph, explorer, on) {
   const cy = graph.cy;
-  const tracing = !!explorer.trace;
+  // Tainted amounts are shown when the graph holds a trace (loaded now or
+  // restored from a case).
+  const tracing = !!explorer.trace || cy.edges().some((e) => e.data('tainted') !== undefined);
   const nodes = document.createDocumentFragment();
   cy.nodes().forEach((n) => {
     const d = n.data();
