@@ -65,8 +65,8 @@ int main(void)
 	const char *why = NULL;
 	if (tu_run("command -v chromium", &path) != 0 || !path || !*path)
 		why = "chromium is not installed";
-	else if (tu_run("command -v node >/dev/null", NULL) != 0)
-		why = "node is not installed";
+	else if (tu_run("node -e 'process.exit(+process.versions.node.split(\".\")[0] >= 20 ? 0 : 1)'", NULL) != 0)
+		why = "node 20 or later is not installed (playwright-core needs it)";
 	else if (access(TL_SOURCE_DIR "/web/node_modules/playwright-core/package.json", R_OK) != 0 ||
 		 access(TL_SOURCE_DIR "/web/node_modules/cytoscape/package.json", R_OK) != 0)
 		why = "web/node_modules is missing (run 'npm ci' in web/)";

@@ -73,6 +73,15 @@ export class Explorer {
       return [];
     }
     const added = [];
+    // New nodes start beside the node they hang from (inputs left,
+    // outputs right), so that the layout refines rather than untangles.
+    const c = this.g.node(center);
+    const at = c ? c.position() : { x: 0, y: 0 };
+    items.forEach((i, k) => {
+      if (!this.g.node(i.node.id))
+        this.g.cy.add({ group: 'nodes', data: i.node, classes: i.node.classes || '',
+          position: { x: at.x + (dir === 'in' ? -120 : 120), y: at.y + (k - items.length / 2) * 30 } });
+    });
     for (const i of items) {
       this.g.putNode(i.node);
       const e = dir === 'in' ? { source: i.node.id, target: center, amount: i.amount, time: i.time }

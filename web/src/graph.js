@@ -119,6 +119,7 @@ export class Graph {
     l.run();
     this.lastLayoutMs = performance.now() - t0;
     this.cy.fit(undefined, 30);
+    if (this.cy.zoom() > 1.5) { this.cy.zoom(1.5); this.cy.center(); }
     return this.lastLayoutMs;
   }
 
