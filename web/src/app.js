@@ -16,7 +16,10 @@ const state = {
 };
 let graph, explorer, cases;
 
-function setBusy(s) { document.body.dataset.state = s; }
+function setBusy(s) {
+  document.body.dataset.state = s;
+  if (s === 'ready') state.readyAt = Math.round(performance.now()); // ms since the page's navigation began
+}
 
 export function status(msg, isError) {
   const s = $('status');
@@ -96,6 +99,11 @@ async function route() {
   } else if (kind === 'heist') {
     state.heist = arg;
     state.policy = url.searchParams.get('policy') || 'haircut';
+    // The trace's other parameters pass through from the link.
+    const extra = new URLSearchParams();
+    for (const k of ['max_hops', 'min_sat', 'until', 'stop_categories', 'stop_at_mixers'])
+      if (url.searchParams.has(k)) extra.set(k, url.searchParams.get(k));
+    state.traceParams = extra.toString();
     $('policy').value = state.policy;
     await loadTrace();
   } else if (kind === 'cluster') {
@@ -130,16 +138,19 @@ async function loadTrace() {
   setBusy('loading');
   status(`tracing ${state.heist} (${state.policy})…`);
   const t0 = performance.now();
-  const roots = await explorer.showTrace(state.heist, state.policy);
+  state.marks.trace_start = Math.round(t0);
+  const roots = await explorer.showTrace(state.heist, state.policy, state.traceParams);
   const t1 = performance.now();
   const ms = graph.layout({ roots });
+  state.marks.layout_done = Math.round(performance.now());
   const t = explorer.trace.totals;
   $('summary').textContent = `Trace of ${state.heist} under ${state.policy}: seeded ${btc(t.seeded_sat)} BTC, ` +
     `at endpoints ${btc(t.endpoints_sat)}, held ${btc(t.holdings_sat)}; layout ${Math.round(ms)} ms.`;
   $('summary').dataset.layoutMs = String(Math.round(ms));
   const t2 = performance.now();
   refresh();
-  state.timings = { load_ms: Math.round(t1 - t0), layout_ms: Math.round(ms), tables_ms: Math.round(performance.now() - t2) };
+  state.marks.tables_done = Math.round(performance.now());
+  state.timings = { load_ms: Math.round(t1 - t0), layout_ms: Math.round(ms), layout_parts: graph.layoutParts, tables_ms: Math.round(performance.now() - t2) };
   status('');
   setBusy('ready');
 }
@@ -248,7 +259,7 @@ function timeWindow() {
 }
 
 function keyNav(ev) {
-  const nodes = graph.cy.nodes(':visible');
+  const nodes = graph.cy.nodes().not('.filtered');
   if (!nodes.length) return;
   const cur = graph.cy.$('node:selected')[0];
   const idx = cur ? nodes.indexOf(cur) : -1;
@@ -303,13 +314,13 @@ function wire() {
   window.addEventListener('popstate', () => route().catch(fail));
   $('policy').addEventListener('change', () => {
     state.policy = $('policy').value;
-    history.replaceState(null, '', `/ui/heist/${encodeURIComponent(state.heist)}?policy=${state.policy}`);
+    history.replaceState(null, '', `/ui/heist/${encodeURIComponent(state.heist)}?policy=${state.policy}${state.traceParams ? '&' + state.traceParams : ''}`);
     loadTrace().catch(fail);
   });
   $('t-from').addEventListener('change', timeWindow);
   $('t-to').addEventListener('change', timeWindow);
   $('hub').addEventListener('change', () => { explorer.hub = Math.max(2, +$('hub').value || 20); });
-  $('fit-btn').addEventListener('click', () => graph.cy.fit(undefined, 30));
+  $('fit-btn').addEventListener('click', () => graph.fitPositions());
   $('relayout-btn').addEventListener('click', relayout);
   $('path-btn').addEventListener('click', () => {
     if (state.selection.length < 2) { status('select two nodes first (click one, then another)', true); return; }
@@ -325,7 +336,7 @@ function wire() {
   $('export-svg').addEventListener('click', () => download(exportBase() + '.svg', new Blob([graph.svg()], { type: 'image/svg+xml' })));
   $('report-html').addEventListener('click', async () => {
     try {
-      const b = await api.blob(`/v1/heists/${encodeURIComponent(state.heist)}/trace?format=html&policy=${state.policy}`);
+      const b = await api.blob(`/v1/heists/${encodeURIComponent(state.heist)}/trace?format=html&policy=${state.policy}${state.traceParams ? '&' + state.traceParams : ''}`);
       download(exportBase() + '.html', b);
     } catch (e) { fail(e); }
   });
@@ -334,6 +345,7 @@ function wire() {
 }
 
 async function main() {
+  state.marks = { start: Math.round(performance.now()) };
   setBusy('loading');
   graph = new Graph($('graph'), { onSelect, onActivate: (n) => expand(n.id(), 'out') });
   explorer = new Explorer(graph, status);
@@ -341,6 +353,7 @@ async function main() {
   window.taintline = { graph, explorer, state }; // for tests and the console
   wire();
   if (!(await signIn())) { show('login'); setBusy('ready'); return; }
+  state.marks.signed_in = Math.round(performance.now());
   await route();
 }
 

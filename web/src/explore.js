@@ -184,8 +184,9 @@ export class Explorer {
 
   // A heist's trace: transactions, endpoint and holding outputs, the
   // tainted amount on every edge. Returns the root (seed) node ids.
-  async showTrace(heist, policy) {
-    const t = await api.get(`/v1/heists/${encodeURIComponent(heist)}/trace?policy=${encodeURIComponent(policy)}`);
+  // extra: more trace parameters (max_hops, min_sat, until) as a query string.
+  async showTrace(heist, policy, extra) {
+    const t = await api.get(`/v1/heists/${encodeURIComponent(heist)}/trace?policy=${encodeURIComponent(policy)}${extra ? '&' + extra : ''}`);
     this.trace = t;
     const seedTx = new Set((t.seed_outputs || []).map((s) => (s.txid || s.outpoint.split(':')[0])));
     const ends = new Map((t.endpoints || []).map((e) => [e.outpoint, e]));

@@ -46,7 +46,7 @@ export function renderTables(graph, explorer, on) {
       satCell(d.amount), satCell(d.tainted), el('td', { text: isoDate(d.time) })));
   });
   $('edges-table').tBodies[0].replaceChildren(edges);
-  const shown = cy.nodes(':visible').length;
+  const shown = cy.nodes().length - cy.nodes('.filtered').length;
   $('nodes-table').caption.textContent = `Nodes: ${cy.nodes().length} (${shown} in the time window), edges: ${cy.edges().length}`;
 }
 
