@@ -106,6 +106,7 @@ static int job_fn(struct tl_store *w, void *ctx, struct tl_err *err)
 
 	if (j->op == OP_CREATE) {
 		if (tl_cases_next_id(w, &j->id, err) < 0) goto out;
+		tl_batch_put_case_seq(b, j->id);
 		json_t *tlp = json_object_get(j->in, "tlp");
 		json_t *notes = json_object_get(j->in, "notes");
 		meta = json_pack("{s:O,s:s,s:s,s:s,s:s,s:s}", "name", json_object_get(j->in, "name"), "tlp",

@@ -58,13 +58,34 @@ static int last_number(struct tl_store *s, const char *prefix, uint64_t *out)
 	return 0;
 }
 
+#define SEQ_KEY "caseseq"
+
 int tl_cases_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
 {
-	(void)err;
 	uint64_t last;
 	if (last_number(s, CASE_PREFIX, &last) < 0) return -1;
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	int r = tl_store_get(s, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, &v, &vl, err);
+	if (r < 0) return -1;
+	if (r == 1) {
+		uint64_t seq;
+		if (vl != 16 || parse_hex16(v, &seq) < 0) {
+			free(v);
+			return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
+		}
+		free(v);
+		if (seq > last) last = seq;
+	}
 	*id = last + 1;
 	return 0;
+}
+
+void tl_batch_put_case_seq(struct tl_batch *b, uint64_t id)
+{
+	char v[17];
+	snprintf(v, sizeof v, "%016" PRIx64, id);
+	tl_batch_put(b, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, v, 16);
 }
 
 int tl_cases_audit_next(struct tl_store *s, uint64_t *seq, struct tl_err *err)

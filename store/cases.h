@@ -6,9 +6,10 @@
  *   "case/" + 16 hex digits of the case id + "/m"  -> the case's metadata
  *   "case/" + 16 hex digits of the case id + "/g"  -> its graph
  *   "caselog/" + 16 hex digits of a sequence number -> one audit entry
+ *   "caseseq"                                       -> the last case id handed out
  * Values are opaque text (the API stores JSON); store/ fixes only the
- * keys. Ids and sequence numbers start at 1 and are never reused while a
- * later one exists. Writers go through a batch on the primary database;
+ * keys. Ids and sequence numbers start at 1 and are never reused, not
+ * even after the case that had one was deleted. Writers go through a batch on the primary database;
  * readers may use a secondary. */
 #ifndef TL_STORE_CASES_H
 #define TL_STORE_CASES_H
@@ -18,9 +19,13 @@
 
 #include "store/store.h"
 
-/* The id after the largest stored case id (1 when there is none) into
- * *id. Returns 0, or -1 with err. Race-free only under one writer. */
+/* A new case id into *id: one more than any handed out before (1 for
+ * the first). Returns 0, or -1 with err. Race-free only under one writer,
+ * which must queue tl_batch_put_case_seq(b, *id) with the new case. */
 int tl_cases_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err) __attribute__((warn_unused_result));
+
+/* Queues id as the last case id handed out. */
+void tl_batch_put_case_seq(struct tl_batch *b, uint64_t id);
 
 /* Queues a case's metadata and, when graph is not NULL, its graph (both
  * NUL-terminated text, copied). */
