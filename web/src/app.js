@@ -229,7 +229,7 @@ function onSelect(n) {
   const id = n.id();
   state.selection = state.selection.filter((x) => x !== id).concat([id]).slice(-2);
   markSelected(id);
-  showPanel(n, { explorer, expand, navigate, status, trace: explorer.trace }).catch(fail);
+  showPanel(n, { explorer, expand, collapse, navigate, status, trace: explorer.trace }).catch(fail);
 }
 
 export async function expand(id, dir, more) {
@@ -242,6 +242,17 @@ export async function expand(id, dir, more) {
     if (graph.cy.nodes().length !== before) relayout();
     refresh();
     status(`${graph.cy.nodes().length - before} nodes added`);
+    setBusy('ready');
+  } catch (e) { fail(e); }
+}
+
+async function collapse(addr) {
+  setBusy('loading');
+  try {
+    const id = await explorer.collapseCluster(addr);
+    refresh();
+    select(id);
+    status('cluster collapsed');
     setBusy('ready');
   } catch (e) { fail(e); }
 }

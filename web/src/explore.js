@@ -179,6 +179,7 @@ export class Explorer {
     if (k === 'address') return this.expandAddress(node.data('ref'), dir, more);
     if (k === 'output') return this.expandTx(node.data('ref').split(':')[0], dir);
     if (k === 'group') return this.openGroup(node.id());
+    if (k === 'cluster' && node.data('collapsed')) return this.openCluster(node.id());
     return undefined;
   }
 
@@ -237,6 +238,58 @@ export class Explorer {
       cy.add(edges.map((e) => ({ group: 'edges', data: e })));
     });
     return [...seedTx].map((x) => 't:' + x).filter((x) => cy.getElementById(x).nonempty());
+  }
+
+  // Collapses the addresses on the graph that belong to addr's cluster
+  // into one node; their edges to the rest are summed per neighbour and
+  // direction. The members and their edges are kept in the cluster node
+  // (data "collapsed") for openCluster. Returns the cluster node's id.
+  async collapseCluster(addr) {
+    const tags = await api.get('/v1/addresses/' + encodeURIComponent(addr) + '/tags');
+    if (!tags.cluster) throw new Error(addr + ' is in no cluster');
+    const cid = tags.cluster.id;
+    const cy = this.g.cy;
+    const addrs = cy.nodes('[kind = "address"]').map((n) => n.data('ref')).slice(0, 500);
+    const inCluster = await pool(addrs, 4, (a) => (a === addr ? Promise.resolve(true)
+      : api.get('/v1/addresses/' + encodeURIComponent(a) + '/tags').then((t) => !!t.cluster && t.cluster.id === cid)));
+    const members = cy.collection(addrs.filter((a, i) => inCluster[i]).map((a) => cy.getElementById('a:' + a)));
+    const edges = members.connectedEdges();
+    const saved = members.union(edges).jsons();
+    const id = 'c:' + cid;
+    let x = 0, y = 0;
+    members.forEach((n) => { x += n.position('x'); y += n.position('y'); });
+    const agg = new Map();
+    edges.forEach((e) => {
+      const s = e.data('source'), t = e.data('target');
+      const sIn = members.getElementById(s).nonempty(), tIn = members.getElementById(t).nonempty();
+      if (sIn && tIn) return; // inside the cluster
+      const key = sIn ? id + '>' + t : s + '>' + id;
+      const a = agg.get(key) || { source: sIn ? id : s, target: tIn ? id : t, amount: 0, time: 0 };
+      a.amount += e.data('amount') || 0;
+      if (e.data('tainted') !== undefined) a.tainted = (a.tainted || 0) + e.data('tainted');
+      a.time = Math.max(a.time, e.data('time') || 0) || undefined;
+      agg.set(key, a);
+    });
+    cy.batch(() => {
+      members.remove();
+      cy.add({ group: 'nodes', data: { id, kind: 'cluster', ref: String(cid), label: `${tags.cluster.label || 'cluster ' + cid} (${members.length} of ${tags.cluster.size})`,
+        entity: tags.cluster.label || '', category: categoryOf((tags.cluster.categories || [])[0]), size: tags.cluster.size, collapsed: saved },
+      position: { x: x / members.length, y: y / members.length } });
+      for (const [k, a] of agg) cy.add({ group: 'edges', data: Object.assign({ id: k }, a) });
+    });
+    return id;
+  }
+
+  // Opens a collapsed cluster: its members and their edges come back.
+  openCluster(id) {
+    const n = this.g.node(id);
+    if (!n || !n.data('collapsed')) return;
+    const saved = n.data('collapsed');
+    this.g.cy.batch(() => {
+      n.remove();
+      this.g.cy.add(saved.filter((j) => j.group === 'nodes'));
+      this.g.cy.add(saved.filter((j) => j.group === 'edges' && this.g.node(j.data.source) && this.g.node(j.data.target)));
+    });
   }
 
   // A cluster: one node for it and its tagged members around it.

@@ -23,6 +23,7 @@ function actions(n, ctx) {
   if (k === 'address' && n.hasClass('more'))
     box.append(el('button', { type: 'button', onclick: () => ctx.expand(id, 'both', true), text: 'Load more' }), ' ');
   if (k === 'group') box.append(el('button', { type: 'button', onclick: () => ctx.expand(id, 'both'), text: 'Open group' }));
+  if (k === 'cluster' && n.data('collapsed')) box.append(el('button', { type: 'button', id: 'open-cluster', onclick: () => ctx.expand(id, 'both'), text: 'Open cluster' }));
   return box;
 }
 
@@ -38,6 +39,8 @@ async function addressPanel(n, ctx, body) {
     ['risk', risk ? el('span', { class: 'risk-' + risk.risk, text: risk.risk + (risk.sanctioned ? ' (sanctioned)' : '') }) : 'unknown'],
     ['cluster', tags.cluster ? el('a', { href: '/ui/cluster/' + tags.cluster.id, 'data-nav': true,
       text: `#${tags.cluster.id}: ${tags.cluster.size} addresses${tags.cluster.label ? ', ' + tags.cluster.label : ''}` }) : 'none']]));
+  if (tags.cluster && tags.cluster.size > 1)
+    body.append(el('p', null, el('button', { type: 'button', id: 'collapse-cluster', onclick: () => ctx.collapse(a), text: 'Collapse cluster on the graph' })));
   if (tags.tags.length) {
     body.append(el('table', null, el('caption', { text: 'Tags' }),
       el('thead', null, el('tr', null, ...['label', 'category', 'source', 'confidence'].map((h) => el('th', { scope: 'col', text: h })))),

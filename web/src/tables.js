@@ -27,6 +27,8 @@ export function renderTables(graph, explorer, on) {
         ' ', el('button', { type: 'button', class: 'exp-out', onclick: () => on.onExpand(d.id, 'out'), 'aria-label': 'expand outputs of ' + d.ref, text: 'Out' }));
     } else if (d.kind === 'group') {
       acts.append(' ', el('button', { type: 'button', onclick: () => on.onExpand(d.id, 'both'), text: 'Open group' }));
+    } else if (d.kind === 'cluster' && d.collapsed) {
+      acts.append(' ', el('button', { type: 'button', class: 'open-cluster', onclick: () => on.onExpand(d.id, 'both'), text: 'Open cluster' }));
     }
     nodes.append(el('tr', { 'data-id': d.id, 'data-kind': d.kind, class: hidden ? 'hidden-by-filter' : null },
       el('td', null, el('code', { text: d.ref || d.id })),

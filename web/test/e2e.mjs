@@ -269,6 +269,26 @@ try {
   check(t.nodes.every((n) => !n.hidden), 'clearing the time window shows them again');
   await shot(page, '06-tx-expanded');
 
+  // collapse the cash-out address's cluster into one node, then open it
+  const addrNodes = t.nodes.filter((n) => n.kind === 'address').map((n) => n.ref);
+  const clusterOf = new Map();
+  for (const a of addrNodes) clusterOf.set(a, (await apiGet(`/v1/addresses/${a}/tags`, keyInv)).body.cluster?.id);
+  const cid = clusterOf.get(cashout.address);
+  const members = addrNodes.filter((a) => clusterOf.get(a) === cid);
+  const idsBefore = t.nodes.map((n) => n.id).sort();
+  await page.click(`#nodes-table tr[data-id="a:${cashout.address}"] button`);
+  await page.click('#collapse-cluster');
+  await page.waitForSelector(`#nodes-table tr[data-id="c:${cid}"]`);
+  await ready(page);
+  t = await readTables(page);
+  check(members.every((a) => !t.nodes.some((n) => n.id === 'a:' + a)) && t.nodes.length === idsBefore.length - members.length + 1,
+    `collapsing the cluster replaces its ${members.length} addresses on the graph by one node`, { members: members.length, before: idsBefore.length, after: t.nodes.length });
+  await page.click(`#nodes-table tr[data-id="c:${cid}"] button.open-cluster`);
+  await page.waitForSelector(`#nodes-table tr[data-id="a:${cashout.address}"]`);
+  await ready(page);
+  t = await readTables(page);
+  check(JSON.stringify(t.nodes.map((n) => n.id).sort()) === JSON.stringify(idsBefore), 'opening the cluster brings its addresses back');
+
   // exports
   for (const [btn, ext, test] of [['#export-json', 'json', (b) => JSON.parse(b.toString()).graph.snapshot.nodes.length === t.nodes.length],
     ['#export-svg', 'svg', (b) => b.toString().startsWith('<svg') && (b.toString().match(/<g data-id=/g) || []).length === t.nodes.length],
