@@ -229,7 +229,7 @@ function onSelect(n) {
   const id = n.id();
   state.selection = state.selection.filter((x) => x !== id).concat([id]).slice(-2);
   markSelected(id);
-  showPanel(n, { explorer, expand, collapse, navigate, status, trace: explorer.trace }).catch(fail);
+  showPanel(n, { explorer, expand, collapse, navigate, status, refresh, trace: explorer.trace }).catch(fail);
 }
 
 export async function expand(id, dir, more) {

@@ -39,7 +39,7 @@ function edgeLabel(e) {
 const STYLE = [
   { selector: 'node', style: {
     'background-color': (n) => COLOURS[n.data('category') || ''] || COLOURS[''],
-    'label': 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2,
+    'label': (n) => (n.data('note') ? n.data('label') + ' ✎ ' + n.data('note') : n.data('label')), 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2,
     'min-zoomed-font-size': 7, 'width': 18, 'height': 18, 'border-width': 1, 'border-color': '#fff',
   } },
   { selector: 'node[kind = "tx"]', style: { 'shape': 'round-rectangle', 'width': 14, 'height': 10 } },

@@ -93,7 +93,11 @@ export async function showPanel(n, ctx) {
   const d = n.data();
   const body = el('div');
   const title = el('h2', null, el('code', { text: d.ref || d.id }));
-  $('panel').replaceChildren(title, el('p', { text: [d.kind, d.entity, d.category].filter(Boolean).join(' · ') }), actions(n, ctx), body);
+  // An annotation of the node: kept in its data, so in cases and exports.
+  const note = el('input', { id: 'node-note', size: 30, value: d.note || '', 'aria-label': 'note on this node' });
+  note.addEventListener('change', () => { n.data('note', note.value.trim() || undefined); ctx.refresh(); });
+  $('panel').replaceChildren(title, el('p', { text: [d.kind, d.entity, d.category].filter(Boolean).join(' · ') }), actions(n, ctx),
+    el('p', null, el('label', { for: 'node-note', text: 'Note ' }), note), body);
   if (d.kind === 'address') await addressPanel(n, ctx, body);
   else if (d.kind === 'tx') await txPanel(n, body);
   else if (d.kind === 'output') {

@@ -37,7 +37,7 @@ export function renderTables(graph, explorer, on) {
       el('td', { class: 'category', 'data-category': d.category || '' },
         el('span', { class: 'cat', style: `background:${COLOURS[d.category || ''] || COLOURS['']}` }), CATEGORY_NAMES[d.category || ''] || d.category || ''),
       tracing ? satCell(d.tainted) : satCell(undefined),
-      acts));
+      acts, el('td', { class: 'note', text: d.note || '' })));
   });
   $('nodes-table').tBodies[0].replaceChildren(nodes);
   const edges = document.createDocumentFragment();

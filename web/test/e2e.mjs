@@ -166,7 +166,12 @@ try {
   const afterSwitch = await readTables(page);
   check(afterSwitch.edges.length === JSON.parse(read('trace-fifo.json')).graph.edges.length, 'switching the policy selector reloads the trace under fifo');
 
-  // ---- a saved and reopened case ----
+  // ---- a saved and reopened case, with a note on a node ----
+  const noted = (await readTables(page)).nodes.find((n) => n.category === 'seed').id;
+  await page.click(`#nodes-table tr[data-id="${noted}"] button`);
+  await page.fill('#node-note', 'theft transaction');
+  await page.dispatchEvent('#node-note', 'change');
+  await page.waitForFunction((id) => document.querySelector(`#nodes-table tr[data-id="${id}"] td.note`)?.textContent === 'theft transaction', noted);
   const before = await page.evaluate(() => window.taintline.graph.snapshot().nodes.map((n) => [n.data.id, Math.round(n.position.x), Math.round(n.position.y)]).sort());
   await page.click('#save-case');
   await page.fill('#case-name', 'Bitsim theft, fifo');
@@ -187,6 +192,7 @@ try {
   const reT = await readTables(page2);
   check(reT.edges.length === afterSwitch.edges.length && reT.nodes.every((n, i) => n.tainted === afterSwitch.nodes[i].tainted),
     'the reopened case keeps the tainted amounts');
+  check(await page2.textContent(`#nodes-table tr[data-id="${noted}"] td.note`) === 'theft transaction', 'the note on a node is kept in the case');
   check((await page2.textContent('#case-bar')).includes('TLP:RED') && (await page2.textContent('#case-bar')).includes('by analyst A'),
     'the case shows its TLP level and author (the key name)');
   await shot(page2, '03-case-reopened');
