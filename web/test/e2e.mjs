@@ -332,6 +332,9 @@ try {
   await page.waitForURL(`${base}/ui/heist/${heist.id}`);
   await ready(page);
   check((await readTables(page)).edges.length === JSON.parse(read('trace-haircut.json')).graph.edges.length, 'searching the heist id opens its trace (haircut)');
+  await page.goto(`${base}/ui/search/${heist.id}`);
+  await page.waitForURL(`${base}/ui/heist/${heist.id}`);
+  check((await ready(page)).state === 'ready', 'the deep link /ui/search/ID opens what the search finds');
   await page.fill('#q', cashout.txid);
   await page.press('#q', 'Enter');
   await page.waitForURL(`${base}/ui/tx/${cashout.txid}`);
