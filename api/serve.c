@@ -416,7 +416,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->opts.handler_time_ms = tl_api_server_handler_ms(app->srv); /* the budget in effect (routes quote it) */
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
-	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0) goto fail;
+	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0 || tl_routes_ui(app, err) < 0) goto fail;
 	*out = app;
 	return 0;
 fail:

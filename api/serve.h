@@ -169,5 +169,9 @@ int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err);
  * api/routes_v1.c). Return 0 or -1 with err. */
 int tl_routes_esplora(struct tl_app *app, struct tl_err *err);
 int tl_routes_v1(struct tl_app *app, struct tl_err *err);
+/* The web app's page, assets and /v1/whoami (api/routes_ui.c), which
+ * also registers the cases (api/routes_cases.c). */
+int tl_routes_ui(struct tl_app *app, struct tl_err *err);
+int tl_routes_cases(struct tl_app *app, struct tl_err *err);
 
 #endif

@@ -93,6 +93,8 @@ fi
 URL=http://127.0.0.1:$PORT
 step "6/6 serving the API on $URL (Ctrl-C stops it)"
 cat <<EOF
+the heist's trace in the web app (open it in a browser):
+  $URL/ui/heist/$HEIST?policy=haircut
 try, from another terminal:
   curl -s $URL/healthz
   curl -s '$URL/v1/screen?address=$CASHOUT'

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs the Debian packages taintline needs to build and test, and the
-# npm test tools under tests/tools*/ (npm ci, from their lock files).
+# Installs the Debian packages taintline needs to build and test, the web
+# app's packages (web/) and the npm test tools under tests/tools*/ (npm ci,
+# from their lock files).
 # Idempotent: only missing packages are fetched. Run as root (or via sudo).
 set -eu
 
@@ -33,10 +34,11 @@ if [ -n "$missing" ]; then
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The test tools from the npm registry, at the versions their lock files
-# pin (tests that need them skip with exit 77 while they are absent).
+# The web app's graph library and browser driver, and the test tools, from
+# the npm registry at the versions their lock files pin (tests that need
+# them skip with exit 77 while they are absent).
 cd "$(dirname "$0")/.."
-for d in tests/tools*/; do
+for d in web/ tests/tools*/; do
 	[ -f "$d/package-lock.json" ] || continue
 	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
 		echo "npm ci in $d" >&2
