@@ -61,6 +61,10 @@ struct tl_serve_opts {
 	 * 200000. */
 	uint64_t max_trace_txs;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
+	/* Adds members to /healthz (e.g. the followed node's state,
+	 * live/follow.h); NULL = none. */
+	void (*extra_health)(struct json_t *obj, void *ctx);
+	void *extra_ctx;
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */
@@ -86,6 +90,7 @@ struct tl_app {
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
 	volatile sig_atomic_t stop;      /* asks the follower (and the indexer) to stop */
+	int kicked;                      /* tl_app_kick since the follower's last wait (stop_lock) */
 	_Atomic int32_t chain_height;    /* best height of the followed blocks dir; -1 unknown */
 	_Atomic int64_t last_update;     /* unix time of the last successful catch-up / index run */
 	_Atomic int64_t updates;         /* index runs that wrote blocks */
@@ -128,6 +133,10 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err);
  * catch up): what the follower thread does every poll_ms. For tests.
  * Returns 0 or -1 with err. */
 int tl_app_follow_once(struct tl_app *app, struct tl_err *err);
+
+/* Wakes the follower now instead of at its next poll (new blocks were
+ * written into the followed directory). Thread-safe. */
+void tl_app_kick(struct tl_app *app);
 
 /* Runs fn with the database opened for writing (the primary), one writer
  * at a time within this process (the follower takes the same lock), then

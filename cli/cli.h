@@ -23,5 +23,7 @@ int cmd_tags(int argc, char **argv);
 int cmd_heist(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* serve --rpc (cli/serve_rpc.c), dispatched from cmd_serve. */
+int cmd_serve_rpc(int argc, char **argv);
 
 #endif

@@ -373,6 +373,13 @@ void fn_set_height(struct fakenode *n, int32_t h)
 	pthread_mutex_unlock(&n->mu);
 }
 
+void fn_republish(struct fakenode *n)
+{
+	pthread_mutex_lock(&n->mu);
+	if (n->height >= 0) publish_block(n, n->height);
+	pthread_mutex_unlock(&n->mu);
+}
+
 int32_t fn_height(const struct fakenode *n)
 {
 	return n->height;

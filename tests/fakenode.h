@@ -40,6 +40,9 @@ int32_t fn_load_chain(struct fakenode *n, const char *blocks_dir);
  * hashblock and sequence 'C' for each block that becomes visible. */
 void fn_set_height(struct fakenode *n, int32_t h);
 int32_t fn_height(const struct fakenode *n);
+/* Publishes the tip's hashblock again (ZMQ drops what a subscriber that
+ * is still connecting misses; tests repeat it while they wait). */
+void fn_republish(struct fakenode *n);
 /* The hash at height h of the loaded chain (hash order). */
 void fn_hash_at(const struct fakenode *n, int32_t h, uint8_t out[32]);
 
