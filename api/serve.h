@@ -35,6 +35,8 @@
 #include "chain/network.h"
 #include "store/store.h"
 
+struct tl_screen;
+
 struct tl_serve_opts {
 	const char *db_path;     /* required */
 	const char *listen;      /* default "127.0.0.1:8080"; port 0 = any free port */
@@ -65,6 +67,11 @@ struct tl_serve_opts {
 	 * live/follow.h); NULL = none. */
 	void (*extra_health)(struct json_t *obj, void *ctx);
 	void *extra_ctx;
+	/* Screens what the index does not hold (unconfirmed transactions,
+	 * live/mempool.h): a verdict or NULL; vout UINT32_MAX = the whole
+	 * transaction. NULL = none. */
+	struct json_t *(*extra_screen)(void *ctx, struct tl_screen *sc, const uint8_t txid[32], uint32_t vout);
+	void *extra_screen_ctx;
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */

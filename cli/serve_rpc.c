@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "live/fetch.h"
 #include "live/follow.h"
+#include "live/glue.h"
 #include "live/index_rpc.h"
 #include "tracer/screen.h"
 
@@ -31,7 +32,10 @@ static void usage(FILE *f)
 		   "  --network N        main (default), test, signet, regtest; checked with the node\n"
 		   "  --poll-ms MS       how often to ask the node (default 5000 with --zmq, else 1000)\n"
 		   "  --listen, --keys, --threads, --trace-time-ms, --max-trace-txs   as for serve\n"
-		   "  /healthz reports the node: reachable, heights, errors, the last error.\n");
+		   "  /healthz reports the node: reachable, heights, errors, the last error.\n"
+		   "  The node's mempool is screened: /v1/screen?txid= and ?outpoint= answer for\n"
+		   "  unconfirmed transactions with \"confirmations\": 0 (zmqpubrawtx and\n"
+		   "  zmqpubsequence make it immediate; getrawmempool reconciles each poll).\n");
 }
 
 static volatile sig_atomic_t g_stop;
@@ -39,17 +43,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
-}
-
-struct holder {
-	_Atomic(struct tl_app *) app;
-};
-
-static void on_blocks(void *ctx)
-{
-	struct holder *h = ctx;
-	struct tl_app *app = atomic_load(&h->app);
-	if (app) tl_app_kick(app);
 }
 
 static void on_warn(void *ctx, const char *msg)
@@ -175,13 +168,18 @@ int cmd_serve_rpc(int argc, char **argv)
 	struct tl_err err;
 	struct tl_follow *f = NULL;
 	struct tl_app *app = NULL;
-	struct holder h;
-	atomic_init(&h.app, NULL);
+	struct tl_live_glue g;
+	atomic_init(&g.app, NULL);
+	g.mempool = tl_mempool_new();
+	if (!g.mempool) goto out;
 	if (initial_index(&fo.rpc, o.db_path, blocks, net) < 0) goto out;
 	fo.blocks_dir = blocks;
 	fo.net = net;
-	fo.on_blocks = on_blocks;
-	fo.ctx = &h;
+	fo.on_blocks = tl_live_glue_on_blocks;
+	fo.ctx = &g;
+	fo.mempool = g.mempool;
+	fo.prevout = tl_live_glue_prevout;
+	fo.prevout_ctx = &g;
 	fo.log = stderr;
 	if (tl_follow_start(&fo, &f, &err) < 0) {
 		fprintf(stderr, "serve: %s\n", err.msg);
@@ -195,16 +193,19 @@ int cmd_serve_rpc(int argc, char **argv)
 	o.poll_ms = 5000;
 	o.extra_health = tl_follow_health;
 	o.extra_ctx = f;
+	o.extra_screen = tl_live_glue_screen;
+	o.extra_screen_ctx = &g;
 	if (tl_app_open(&o, &app, &err) < 0) {
 		fprintf(stderr, "serve: %s\n", err.msg);
 		goto out;
 	}
-	atomic_store(&h.app, app);
+	atomic_store(&g.app, app);
 	if (tl_app_run_until_signal(app, &err) < 0) fprintf(stderr, "serve: %s\n", err.msg);
 	else rc = TL_EXIT_OK;
 out:
 	tl_follow_stop(f);
 	tl_app_close(app);
+	tl_mempool_free(g.mempool);
 	free(own);
 	return rc;
 }

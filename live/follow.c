@@ -7,6 +7,7 @@
 
 #include <zmq.h>
 
+#include "chain/hash.h"
 #include "live/fetch.h"
 #include "live/follow.h"
 #include "live/zmqmsg.h"
@@ -78,22 +79,81 @@ static int wait_notice(struct tl_follow *f, int ms)
 				lens[i] = zmq_msg_size(&parts[i]);
 			}
 			struct tl_zmq_msg msg;
+			int ok = tl_zmq_parse(fr, lens, n, &msg, NULL) == 0;
 			pthread_mutex_lock(&f->mu);
-			if (tl_zmq_parse(fr, lens, n, &msg, NULL) == 0) {
-				f->st.zmq_messages++;
-				if (msg.topic == TL_ZMQ_HASHBLOCK || (msg.topic == TL_ZMQ_SEQUENCE &&
-								      (msg.label == 'C' || msg.label == 'D')))
-					want = 1;
-			} else {
-				f->st.zmq_bad++;
-			}
+			if (ok) f->st.zmq_messages++;
+			else f->st.zmq_bad++;
 			pthread_mutex_unlock(&f->mu);
+			if (ok && (msg.topic == TL_ZMQ_HASHBLOCK ||
+				   (msg.topic == TL_ZMQ_SEQUENCE && (msg.label == 'C' || msg.label == 'D'))))
+				want = 1;
+			if (ok && f->o.mempool) {
+				struct tl_err err;
+				if (msg.topic == TL_ZMQ_RAWTX &&
+				    tl_mempool_add(f->o.mempool, msg.body, msg.body_len, f->o.prevout, f->o.prevout_ctx,
+						   &err) < 0 &&
+				    f->o.log)
+					fprintf(f->o.log, "taintline serve: mempool: %s\n", err.msg);
+				if (msg.topic == TL_ZMQ_SEQUENCE && msg.label == 'R')
+					tl_mempool_remove(f->o.mempool, msg.hash);
+			}
 			for (size_t i = 0; i < k; i++) zmq_msg_close(&parts[i]);
 			if (rc < 0) break;
 		}
 		if (want) return 1;
 	}
 	return want;
+}
+
+/* The mempool as the node has it: what it no longer holds leaves, what
+ * is missing is fetched, what was screened before its inputs were
+ * indexed is screened again. Returns 0 or -1 with err. */
+static int reconcile(struct tl_follow *f, struct tl_err *err)
+{
+	json_t *ids;
+	if (tl_rpc_call(f->rpc, "getrawmempool", NULL, &ids, NULL, err) < 0) return -1;
+	size_t n = json_array_size(ids);
+	uint8_t (*keep)[32] = malloc(32 * (n ? n : 1));
+	if (!keep) {
+		json_decref(ids);
+		return tl_err_set(err, "out of memory");
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(ids, i));
+		if (s && tl_hash_from_hex(s, keep[k]) == 0) k++;
+	}
+	json_decref(ids);
+	tl_mempool_retain(f->o.mempool, keep, k);
+	int rc = 0;
+	for (size_t i = 0; i < k && !f->stop; i++) {
+		if (tl_mempool_has(f->o.mempool, keep[i])) continue;
+		char hex[65];
+		tl_hash_to_hex(keep[i], hex);
+		json_t *raw;
+		int code;
+		if (tl_rpc_call(f->rpc, "getrawtransaction", json_pack("[s]", hex), &raw, &code, err) < 0) {
+			if (code == TL_RPC_INVALID_ADDRESS_OR_KEY) continue; /* left the mempool meanwhile */
+			rc = -1;
+			break;
+		}
+		uint8_t *bytes;
+		size_t len;
+		const char *s = json_string_value(raw);
+		if (s && tl_hex_decode_alloc(s, json_string_length(raw), &bytes, &len) == 0) {
+			struct tl_err e2;
+			if (tl_mempool_add(f->o.mempool, bytes, len, f->o.prevout, f->o.prevout_ctx, &e2) < 0 && f->o.log)
+				fprintf(f->o.log, "taintline serve: mempool: %s\n", e2.msg);
+			free(bytes);
+		}
+		json_decref(raw);
+	}
+	free(keep);
+	tl_mempool_rescreen(f->o.mempool, f->o.prevout, f->o.prevout_ctx);
+	pthread_mutex_lock(&f->mu);
+	f->st.mempool_txs = tl_mempool_count(f->o.mempool);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
 }
 
 static void *follow_main(void *arg)
@@ -109,6 +169,7 @@ static void *follow_main(void *arg)
 		struct tl_fetch_stats fs;
 		struct tl_err err;
 		int rc = tl_fetch_round(f->rpc, &fo, &fs, &err);
+		if (rc == 0 && f->o.mempool) rc = reconcile(f, &err);
 		pthread_mutex_lock(&f->mu);
 		f->st.rounds++;
 		if (rc < 0) {
@@ -194,7 +255,8 @@ int tl_follow_start(const struct tl_follow_opts *o, struct tl_follow **out, stru
 		f->zctx = zmq_ctx_new();
 		f->zsub = f->zctx ? zmq_socket(f->zctx, ZMQ_SUB) : NULL;
 		if (!f->zsub || zmq_setsockopt(f->zsub, ZMQ_SUBSCRIBE, "hashblock", 9) ||
-		    zmq_setsockopt(f->zsub, ZMQ_SUBSCRIBE, "sequence", 8) || zmq_connect(f->zsub, o->zmq)) {
+		    zmq_setsockopt(f->zsub, ZMQ_SUBSCRIBE, "sequence", 8) ||
+		    (o->mempool && zmq_setsockopt(f->zsub, ZMQ_SUBSCRIBE, "rawtx", 5)) || zmq_connect(f->zsub, o->zmq)) {
 			tl_err_set(err, "ZMQ %s: %s", o->zmq, zmq_strerror(zmq_errno()));
 			free_follow(f);
 			return -1;
@@ -235,6 +297,7 @@ void tl_follow_health(struct json_t *obj, void *arg)
 	json_object_set_new(n, "errors", json_integer((json_int_t)s.errors));
 	json_object_set_new(n, "zmq_messages", json_integer((json_int_t)s.zmq_messages));
 	json_object_set_new(n, "last_ok", json_integer(s.last_ok));
+	json_object_set_new(n, "mempool_txs", json_integer((json_int_t)s.mempool_txs));
 	if (!s.reachable && s.last_error[0]) json_object_set_new(n, "last_error", json_string(s.last_error));
 	json_object_set_new(obj, "node", n);
 }

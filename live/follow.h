@@ -5,7 +5,8 @@
  * a round that wrote blocks it calls on_blocks (the server then indexes
  * the directory, api/serve.h). While the node is unreachable or answers
  * errors it retries with doubling delays up to 30 s and reports it in its
- * status, never giving up. */
+ * status, never giving up. With a mempool it also keeps the node's
+ * unconfirmed transactions screened (live/mempool.h). */
 #ifndef TL_LIVE_FOLLOW_H
 #define TL_LIVE_FOLLOW_H
 
@@ -16,6 +17,7 @@
 
 #include "chain/err.h"
 #include "chain/network.h"
+#include "live/mempool.h"
 #include "live/rpc.h"
 
 struct tl_follow_opts {
@@ -27,12 +29,19 @@ struct tl_follow_opts {
 	void (*on_blocks)(void *ctx);    /* may be NULL; called from the follower thread */
 	void *ctx;
 	FILE *log;                       /* NULL = silent */
+	/* The mempool to keep (NULL = none): fed by ZMQ rawtx and sequence
+	 * A/R, and reconciled with getrawmempool + getrawtransaction after
+	 * each round (what the node dropped, replaced or confirmed leaves). */
+	struct tl_mempool *mempool;
+	tl_prevout_fn prevout;           /* resolves confirmed prevouts (mempool.h) */
+	void *prevout_ctx;
 };
 
 struct tl_follow_status {
 	int reachable;                   /* the last round reached the node */
 	int32_t node_tip, fetched_tip;   /* -1 = unknown */
 	uint64_t rounds, errors, blocks_fetched, zmq_messages, zmq_bad;
+	uint64_t mempool_txs;            /* held after the last reconcile */
 	int64_t last_ok;                 /* unix time of the last good round, 0 = never */
 	char last_error[512];
 };

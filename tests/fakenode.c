@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "chain/blkfile.h"
+#include "chain/block.h"
 #include "chain/hash.h"
 #include "tests/fakenode.h"
 
@@ -49,6 +50,9 @@ struct fakenode {
 	uint64_t rng;
 	unsigned per_mille;
 	struct fn_stats st;
+	struct fblock *mem;              /* the mempool: txid (hash field) and raw tx */
+	size_t nmem, capmem;
+	uint64_t mem_seq;
 	void *zctx, *zpub;
 	uint32_t zseq[3];                /* per topic: hashblock, rawtx, sequence */
 };
@@ -161,6 +165,29 @@ static void dispatch(struct fakenode *n, struct evhttp_request *req, json_t *cal
 				    json_pack("{s:s,s:i,s:i,s:s}", "hash", hex, "confirmations",
 					      height >= 0 ? n->height - height + 1 : -1, "height", height,
 					      "previousblockhash", prev));
+	}
+	if (!strcmp(m, "getrawmempool")) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n->nmem; i++) {
+			char hex[65];
+			tl_hash_to_hex(n->mem[i].hash, hex);
+			json_array_append_new(a, json_string(hex));
+		}
+		return reply_result(req, id, a);
+	}
+	if (!strcmp(m, "getrawtransaction")) {
+		uint8_t h[32];
+		const char *t = json_string_value(json_array_get(params, 0));
+		if (!t || tl_hash_from_hex(t, h) < 0) return reply_error(req, id, -8, "parameter 1 must be hexadecimal");
+		for (size_t i = 0; i < n->nmem; i++)
+			if (!memcmp(n->mem[i].hash, h, 32)) {
+				char *hex = malloc(n->mem[i].len * 2 + 1);
+				tl_hex_encode(n->mem[i].raw, n->mem[i].len, hex);
+				json_t *js = json_string(hex);
+				free(hex);
+				return reply_result(req, id, js);
+			}
+		return reply_error(req, id, -5, "No such mempool or blockchain transaction");
 	}
 	return reply_error(req, id, -32601, "Method not found");
 }
@@ -282,6 +309,8 @@ void fn_stop(struct fakenode *n)
 	for (size_t i = 0; i < n->nall; i++) free(n->all[i].raw);
 	free(n->all);
 	free(n->chain);
+	for (size_t i = 0; i < n->nmem; i++) free(n->mem[i].raw);
+	free(n->mem);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
 }
@@ -309,6 +338,69 @@ static void publish_block(struct fakenode *n, int32_t h)
 	zsend(n, 0, "hashblock", disp, 32);
 	disp[32] = 'C';
 	zsend(n, 2, "sequence", disp, 33);
+}
+
+static void publish_seq_tx(struct fakenode *n, const uint8_t txid[32], char label)
+{
+	uint8_t body[41];
+	for (int i = 0; i < 32; i++) body[i] = txid[31 - i];
+	body[32] = (uint8_t)label;
+	uint64_t s = ++n->mem_seq;
+	for (int i = 0; i < 8; i++) body[33 + i] = (uint8_t)(s >> (8 * i));
+	zsend(n, 2, "sequence", body, 41);
+}
+
+void fn_mempool_add(struct fakenode *n, const uint8_t *raw, size_t len, const uint8_t txid[32])
+{
+	pthread_mutex_lock(&n->mu);
+	if (n->nmem == n->capmem) {
+		n->capmem = n->capmem ? n->capmem * 2 : 64;
+		n->mem = realloc(n->mem, sizeof *n->mem * n->capmem);
+	}
+	struct fblock *t = &n->mem[n->nmem++];
+	memcpy(t->hash, txid, 32);
+	t->raw = malloc(len);
+	memcpy(t->raw, raw, len);
+	t->len = len;
+	zsend(n, 1, "rawtx", raw, len);
+	publish_seq_tx(n, txid, 'A');
+	pthread_mutex_unlock(&n->mu);
+}
+
+static void mem_drop(struct fakenode *n, size_t i)
+{
+	free(n->mem[i].raw);
+	n->mem[i] = n->mem[--n->nmem];
+}
+
+void fn_mempool_remove(struct fakenode *n, const uint8_t txid[32])
+{
+	pthread_mutex_lock(&n->mu);
+	for (size_t i = 0; i < n->nmem; i++)
+		if (!memcmp(n->mem[i].hash, txid, 32)) {
+			mem_drop(n, i);
+			publish_seq_tx(n, txid, 'R');
+			break;
+		}
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* A block became visible: its transactions leave the mempool. */
+static void mem_confirm(struct fakenode *n, int32_t h)
+{
+	if (!n->nmem) return;
+	struct fblock *b = &n->all[n->chain[h]];
+	struct tl_block blk;
+	struct tl_err err;
+	tl_block_init(&blk);
+	if (tl_block_parse(&blk, b->raw, b->len, &err) < 0) fail_msg("fakenode: %s", err.msg);
+	for (uint32_t k = 0; k < blk.n_tx; k++)
+		for (size_t i = 0; i < n->nmem; i++)
+			if (!memcmp(n->mem[i].hash, blk.tx[k].txid, 32)) {
+				mem_drop(n, i);
+				break;
+			}
+	tl_block_free(&blk);
 }
 
 int32_t fn_load_chain(struct fakenode *n, const char *blocks_dir)
@@ -369,7 +461,10 @@ void fn_set_height(struct fakenode *n, int32_t h)
 	assert_true(h < n->chain_len);
 	int32_t old = n->height;
 	n->height = h;
-	for (int32_t k = old + 1; k <= h; k++) publish_block(n, k);
+	for (int32_t k = old + 1; k <= h; k++) {
+		mem_confirm(n, k);
+		publish_block(n, k);
+	}
 	pthread_mutex_unlock(&n->mu);
 }
 

@@ -17,9 +17,12 @@
 
 #include "api/serve.h"
 #include "chain/blkfile.h"
+#include "chain/block.h"
 #include "chain/hash.h"
 #include "live/follow.h"
+#include "live/glue.h"
 #include "live/index_rpc.h"
+#include "tracer/screen.h"
 #include "sim/sim.h"
 #include "tests/chainfix.h"
 #include "tests/fakenode.h"
@@ -37,18 +40,14 @@ struct rig {
 	struct fakenode *n;
 	struct tl_follow *f;
 	struct tl_app *app;
+	struct tl_live_glue g;
 	int32_t len;
 };
 
-static void kick(void *ctx)
-{
-	struct rig *r = ctx;
-	if (r->app) tl_app_kick(r->app);
-}
-
 /* A node at height start of a simulated chain, a database indexed from
  * it, a follower (ZMQ or not) and a server on an ephemeral port. */
-static void rig_up(struct rig *r, const char *tag, uint64_t seed, int32_t start, int zmq, int follow_poll_ms)
+static void rig_up_sim(struct rig *r, const char *tag, uint64_t seed, uint32_t blocks, uint32_t txs, int32_t start,
+		       int zmq, int follow_poll_ms, int labels)
 {
 	memset(r, 0, sizeof *r);
 	r->tmp = tu_tmpdir(tag);
@@ -56,7 +55,7 @@ static void rig_up(struct rig *r, const char *tag, uint64_t seed, int32_t start,
 	snprintf(r->simblocks, sizeof r->simblocks, "%s/blocks", r->sim);
 	snprintf(r->db, sizeof r->db, "%s/db", r->tmp);
 	snprintf(r->blocks, sizeof r->blocks, "%s/fetched", r->tmp);
-	cf_sim(r->sim, seed, 130, 10, 1, true);
+	cf_sim(r->sim, seed, blocks, txs, blocks > 130 ? 0 : 1, true);
 	r->n = fn_start(r->tmp, regtest());
 	r->len = fn_load_chain(r->n, r->simblocks);
 	fn_set_height(r->n, start);
@@ -68,8 +67,22 @@ static void rig_up(struct rig *r, const char *tag, uint64_t seed, int32_t start,
 	struct tl_live_index_stats st;
 	if (tl_live_index(rpc, &io, 0, &st, &err) < 0) fail_msg("%s", err.msg);
 	tl_rpc_close(rpc);
+	if (labels) {
+		/* The heists of the simulation, screened. (Tags import only
+		 * the addresses indexed so far, so such a database is not
+		 * compared with a fresh index.) */
+		struct tl_store_opts wso = { .cache_mb = 16 };
+		struct tl_store *ws = cf_store_open(r->db, &wso);
+		cf_import_sim_labels(ws, r->sim);
+		if (tl_screen_update(ws, NULL, &err) < 0) fail_msg("%s", err.msg);
+		tl_store_close(ws);
+	}
+	atomic_init(&r->g.app, NULL);
+	r->g.mempool = tl_mempool_new();
 	struct tl_follow_opts fo = { .rpc = ro, .zmq = zmq ? fn_zmq(r->n) : NULL, .blocks_dir = r->blocks,
-				     .net = regtest(), .poll_ms = follow_poll_ms, .on_blocks = kick, .ctx = r };
+				     .net = regtest(), .poll_ms = follow_poll_ms, .on_blocks = tl_live_glue_on_blocks,
+				     .ctx = &r->g, .mempool = r->g.mempool, .prevout = tl_live_glue_prevout,
+				     .prevout_ctx = &r->g };
 	if (tl_follow_start(&fo, &r->f, &err) < 0) fail_msg("%s", err.msg);
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
@@ -81,14 +94,23 @@ static void rig_up(struct rig *r, const char *tag, uint64_t seed, int32_t start,
 	o.log = NULL;
 	o.extra_health = tl_follow_health;
 	o.extra_ctx = r->f;
+	o.extra_screen = tl_live_glue_screen;
+	o.extra_screen_ctx = &r->g;
 	if (tl_app_open(&o, &r->app, &err) < 0) fail_msg("%s", err.msg);
+	atomic_store(&r->g.app, r->app);
 	if (tl_app_start(r->app, &err) < 0) fail_msg("%s", err.msg);
+}
+
+static void rig_up(struct rig *r, const char *tag, uint64_t seed, int32_t start, int zmq, int follow_poll_ms)
+{
+	rig_up_sim(r, tag, seed, 130, 10, start, zmq, follow_poll_ms, 0);
 }
 
 static void rig_down(struct rig *r)
 {
 	tl_follow_stop(r->f);
 	tl_app_close(r->app);
+	tl_mempool_free(r->g.mempool);
 	fn_stop(r->n);
 	tu_rmrf(r->tmp);
 	free(r->tmp);
@@ -167,11 +189,16 @@ static void check_chain_and_digest(struct rig *r)
 	uint8_t a[32], b[32];
 	struct tl_store_opts so = { .read_only = true };
 	struct tl_store *s = cf_store_open(r->db, &so);
-	assert_int_equal(tl_store_digest(s, a, NULL, &err), 0);
+	uint64_t ca[TL_CF_COUNT], cb[TL_CF_COUNT];
+	assert_int_equal(tl_store_digest(s, a, ca, &err), 0);
 	tl_store_close(s);
 	s = cf_store_open(fresh, &so);
-	assert_int_equal(tl_store_digest(s, b, NULL, &err), 0);
+	assert_int_equal(tl_store_digest(s, b, cb, &err), 0);
 	tl_store_close(s);
+	for (int i = 0; i < TL_CF_COUNT; i++)
+		if (ca[i] != cb[i])
+			print_message("%s: %llu entries vs %llu\n", tl_cf_name((enum tl_cf)i), (unsigned long long)ca[i],
+				      (unsigned long long)cb[i]);
 	assert_memory_equal(a, b, 32);
 }
 
@@ -237,11 +264,154 @@ static void test_poll_and_unreachable_node(void **state)
 	rig_down(&r);
 }
 
+static json_t *get_screen(struct rig *r, const char *q, int *status)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/screen?%s", q);
+	struct resp rs;
+	assert_int_equal(http_do(tl_app_port(r->app), "GET", path, NULL, NULL, 0, &rs), 0);
+	*status = rs.status;
+	json_t *j = rs.status == 200 ? resp_json(&rs) : NULL;
+	resp_free(&rs);
+	return j;
+}
+
+/* Exposures as "heist/amount/hops" lines, sorted, for comparing verdicts. */
+static void exposures_text(json_t *v, char *out, size_t cap)
+{
+	out[0] = 0;
+	json_t *ex = json_object_get(v, "exposures");
+	size_t n = json_array_size(ex);
+	char lines[16][128];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < 16; i++) {
+		json_t *e = json_array_get(ex, i);
+		snprintf(lines[k++], 128, "%s/%lld/%lld", json_string_value(json_object_get(e, "heist")),
+			 (long long)json_integer_value(json_object_get(e, "amount_sat")),
+			 (long long)json_integer_value(json_object_get(e, "hops")));
+	}
+	qsort(lines, k, 128, (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < k; i++) {
+		strncat(out, lines[i], cap - strlen(out) - 2);
+		strcat(out, ";");
+	}
+}
+
+/* The node's mempool screened over HTTP: every transaction of the next
+ * block answers with confirmations 0 as it arrives over ZMQ, one that
+ * the node drops (replaced) stops answering, and once the block is
+ * mined the confirmed verdicts carry the exposures the mempool gave. */
+static void test_mempool_over_http(void **state)
+{
+	(void)state;
+	struct rig r;
+	const int32_t next = 125; /* seed 41: the block with the most tainted outputs (test_live_mempool) */
+	rig_up_sim(&r, "live-serve-mempool", 41, 150, 30, next - 1, 1, 3600000, 1);
+	wait_tip(&r, 0);
+	struct tl_blkdir *d;
+	struct tl_err err;
+	if (tl_blkdir_open(r.simblocks, regtest(), &d, &err) < 0 || tl_blkdir_scan(d, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	const struct tl_chain_entry *ce = tl_blkdir_chain_at(d, next);
+	uint8_t *raw = NULL;
+	size_t cap = 0;
+	assert_int_equal(tl_blkdir_read(d, &ce->loc, &raw, &cap, &err), 0);
+	struct tl_block b;
+	tl_block_init(&b);
+	assert_int_equal(tl_block_parse(&b, raw, ce->loc.size, &err), 0);
+	for (uint32_t i = 1; i < b.n_tx; i++) fn_mempool_add(r.n, b.tx[i].raw, b.tx[i].size, b.tx[i].txid);
+
+	char (*before)[2048] = calloc(b.n_tx, sizeof *before);
+	int tainted = 0;
+	for (uint32_t i = 1; i < b.n_tx; i++) {
+		char hex[65], q[128];
+		tl_hash_to_hex(b.tx[i].txid, hex);
+		snprintf(q, sizeof q, "txid=%s", hex);
+		json_t *v = NULL;
+		int st = 0;
+		for (int t = 0; t < 600 && !v; t++) {
+			v = get_screen(&r, q, &st);
+			if (!v) sleep_ms(100);
+		}
+		if (!v) fail_msg("tx %u never screened from the mempool (HTTP %d)", i, st);
+		assert_int_equal(json_integer_value(json_object_get(v, "confirmations")), 0);
+		if (strcmp(json_string_value(json_object_get(v, "risk")), "none")) tainted++;
+		json_decref(v);
+		snprintf(q, sizeof q, "outpoint=%s:0", hex);
+		v = get_screen(&r, q, &st);
+		assert_non_null(v);
+		assert_int_equal(json_integer_value(json_object_get(v, "confirmations")), 0);
+		exposures_text(v, before[i], sizeof before[i]);
+		json_decref(v);
+	}
+	assert_true(tainted > 0);
+	print_message("%u unconfirmed transactions screened, %d with a risk\n", b.n_tx - 1, tainted);
+
+	/* Dropped by the node (a replacement): gone from the answers. Pick
+	 * one that nothing else in the block spends. */
+	uint32_t victim = 0;
+	for (uint32_t i = b.n_tx - 1; i >= 1 && !victim; i--) {
+		int spent = 0;
+		for (uint32_t j = 1; j < b.n_tx && !spent; j++)
+			for (uint32_t q = 0; q < b.tx[j].n_in; q++)
+				if (!memcmp(b.tx[j].in[q].prev_txid, b.tx[i].txid, 32)) spent = 1;
+		if (!spent) victim = i;
+	}
+	assert_true(victim > 0);
+	fn_mempool_remove(r.n, b.tx[victim].txid);
+	char hex[65], q[128];
+	tl_hash_to_hex(b.tx[victim].txid, hex);
+	snprintf(q, sizeof q, "txid=%s", hex);
+	int st = 200;
+	for (int t = 0; t < 600 && st == 200; t++) {
+		json_t *v = get_screen(&r, q, &st);
+		json_decref(v);
+		if (st == 200) sleep_ms(100);
+	}
+	assert_int_equal(st, 404);
+
+	/* Mined: confirmed verdicts, the same exposures. The server screens
+	 * a block just after it serves it: wait for the taint to reach it
+	 * (materialized height, bounded). */
+	fn_set_height(r.n, next);
+	wait_tip(&r, 1);
+	tl_hash_to_hex(b.tx[1].txid, hex);
+	snprintf(q, sizeof q, "outpoint=%s:0", hex);
+	int reached = 0;
+	for (int t = 0; t < 600 && !reached; t++) {
+		json_t *v = get_screen(&r, q, &st);
+		json_t *m = json_object_get(v, "materialized");
+		reached = json_array_size(m) > 0;
+		for (size_t k = 0; k < json_array_size(m); k++)
+			if (json_integer_value(json_object_get(json_array_get(m, k), "height")) < next) reached = 0;
+		json_decref(v);
+		if (!reached) sleep_ms(100);
+	}
+	assert_true(reached);
+	for (uint32_t i = 1; i < b.n_tx; i++) {
+		tl_hash_to_hex(b.tx[i].txid, hex);
+		snprintf(q, sizeof q, "outpoint=%s:0", hex);
+		json_t *v = get_screen(&r, q, &st);
+		assert_non_null(v);
+		assert_null(json_object_get(v, "confirmations"));
+		char after[2048];
+		exposures_text(v, after, sizeof after);
+		if (strcmp(after, before[i])) fail_msg("tx %u: mempool said %s, the index says %s", i, before[i], after);
+		json_decref(v);
+	}
+	free(before);
+	tl_block_free(&b);
+	free(raw);
+	tl_blkdir_close(d);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zmq_announces_blocks),
 		cmocka_unit_test(test_poll_and_unreachable_node),
+		cmocka_unit_test(test_mempool_over_http),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
