@@ -1,6 +1,7 @@
 /* taintline serve --rpc: the API over a database kept at a Bitcoin Core
  * node's tip (live/follow.h fetches, api/serve.h indexes and serves). */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -181,7 +182,16 @@ int cmd_serve_rpc(int argc, char **argv)
 	fo.prevout = tl_live_glue_prevout;
 	fo.prevout_ctx = &g;
 	fo.log = stderr;
-	if (tl_follow_start(&fo, &f, &err) < 0) {
+	/* The follower's threads (and ZMQ's) must not take the SIGINT and
+	 * SIGTERM that tl_app_run_until_signal waits for. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int frc = tl_follow_start(&fo, &f, &err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (frc < 0) {
 		fprintf(stderr, "serve: %s\n", err.msg);
 		goto out;
 	}

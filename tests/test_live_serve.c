@@ -14,6 +14,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "api/serve.h"
 #include "chain/blkfile.h"
@@ -122,17 +127,22 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The served tip hash (display hex), or "" when the request fails. */
-static void served_tip(struct rig *r, char out[65])
+/* The tip hash served on port (display hex), or "" when the request fails. */
+static void served_tip_at(uint16_t port, char out[65])
 {
 	struct resp rs;
 	out[0] = 0;
-	if (http_do(tl_app_port(r->app), "GET", "/api/blocks/tip/hash", NULL, NULL, 0, &rs) == 0 && rs.status == 200 &&
+	if (http_do(port, "GET", "/api/blocks/tip/hash", NULL, NULL, 0, &rs) == 0 && rs.status == 200 &&
 	    rs.blen == 64) {
 		memcpy(out, rs.body, 64);
 		out[64] = 0;
 	}
 	resp_free(&rs);
+}
+
+static void served_tip(struct rig *r, char out[65])
+{
+	served_tip_at(tl_app_port(r->app), out);
 }
 
 /* Waits (bounded, 120 s) until the server's tip is the node's. With
@@ -406,12 +416,91 @@ static void test_mempool_over_http(void **state)
 	rig_down(&r);
 }
 
+/* Waits (bounded, 120 s) until the server on port serves the node's tip. */
+static void wait_tip_at(struct fakenode *n, uint16_t port)
+{
+	uint8_t want[32];
+	fn_hash_at(n, fn_height(n), want);
+	char hex[65], got[65];
+	tl_hash_to_hex(want, hex);
+	for (int i = 0; i < 1200; i++) {
+		served_tip_at(port, got);
+		if (!strcmp(got, hex)) return;
+		if (i % 5 == 4) fn_republish(n);
+		sleep_ms(100);
+	}
+	fail_msg("taintline serve --rpc did not reach the node's tip %s (serves %s)", hex, got);
+}
+
+/* The command: serve --rpc builds the database, follows the node over
+ * ZMQ, reports it in /healthz and exits 0 on SIGTERM. */
+static void test_cli_serve_rpc(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir("live-cli-serve");
+	char sim[4200], simblocks[4300], db[4200], blocks[4300], logf[4300];
+	snprintf(sim, sizeof sim, "%s/sim", tmp);
+	snprintf(simblocks, sizeof simblocks, "%s/blocks", sim);
+	snprintf(db, sizeof db, "%s/db", tmp);
+	snprintf(blocks, sizeof blocks, "%s/db.blocks/blk00000.dat", tmp);
+	snprintf(logf, sizeof logf, "%s/serve.log", tmp);
+	cf_sim(sim, 33, 125, 8, 0, true);
+	struct fakenode *n = fn_start(tmp, regtest());
+	int32_t len = fn_load_chain(n, simblocks);
+	fn_set_height(n, len - 6);
+	/* A free port: bound, read, released. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sa;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	uint16_t port = ntohs(sa.sin_port);
+	close(fd);
+	char listen[64];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *lf = freopen(logf, "w", stderr);
+		(void)lf;
+		execl(TL_BINARY, TL_BINARY, "serve", "--rpc", fn_url(n), "--rpc-cookie", fn_cookie(n), "--zmq", fn_zmq(n),
+		      "--db", db, "--network", "regtest", "--listen", listen, "--poll-ms", "3600000", (char *)NULL);
+		_exit(127);
+	}
+	wait_tip_at(n, port);
+	fn_set_height(n, len - 1); /* announced over ZMQ only: polling is off */
+	wait_tip_at(n, port);
+	struct resp rs;
+	assert_int_equal(http_do(port, "GET", "/healthz", NULL, NULL, 0, &rs), 0);
+	json_t *h = resp_json(&rs);
+	resp_free(&rs);
+	json_t *node = json_object_get(h, "node");
+	assert_true(json_is_true(json_object_get(node, "reachable")));
+	assert_int_equal(json_integer_value(json_object_get(node, "node_height")), len - 1);
+	json_decref(h);
+	assert_int_equal(access(blocks, F_OK), 0); /* the default blocks directory, beside DB */
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char *log = NULL;
+		char cmd[4400];
+		snprintf(cmd, sizeof cmd, "cat '%s'", logf);
+		tu_run(cmd, &log);
+		fail_msg("serve --rpc ended with status %d: %s", st, log ? log : "");
+	}
+	fn_stop(n);
+	tu_rmrf(tmp);
+	free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zmq_announces_blocks),
 		cmocka_unit_test(test_poll_and_unreachable_node),
 		cmocka_unit_test(test_mempool_over_http),
+		cmocka_unit_test(test_cli_serve_rpc),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
