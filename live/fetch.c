@@ -115,6 +115,7 @@ int tl_fetch_round(struct tl_rpc *r, const struct tl_fetch_opts *o, struct tl_fe
 
 	int32_t top = st->node_tip;
 	if (o->max_blocks && (int64_t)top > (int64_t)fork + o->max_blocks) top = fork + (int32_t)o->max_blocks;
+	if (top < fork) top = fork; /* the node's tip went down meanwhile: nothing to fetch this round */
 	ours = malloc(sizeof *ours * (size_t)(top - fork + 1));
 	if (!ours) {
 		tl_err_set(err, "out of memory");
