@@ -239,19 +239,28 @@ static void on_request(struct evhttp_request *req, void *arg)
 	pthread_mutex_unlock(&n->mu);
 }
 
-static void listen_http(struct fakenode *n)
+/* Listens on n->port (any free port when 0). Returns 0, or -1 when the
+ * port is taken: while a restarted node is down, a client's connect to
+ * its (ephemeral) port can pick that very port as its own source and
+ * connect to itself, holding it for a moment. */
+static int listen_http(struct fakenode *n)
 {
 	n->http = evhttp_new(n->base);
 	assert_non_null(n->http);
 	evhttp_set_gencb(n->http, on_request, n);
 	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(n->http, "127.0.0.1", n->port);
-	assert_non_null(bs);
+	if (!bs) {
+		evhttp_free(n->http);
+		n->http = NULL;
+		return -1;
+	}
 	if (!n->port) {
 		struct sockaddr_in sa;
 		socklen_t sl = sizeof sa;
 		assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl), 0);
 		n->port = ntohs(sa.sin_port);
 	}
+	return 0;
 }
 
 static void *loop_main(void *arg)
@@ -274,7 +283,7 @@ struct fakenode *fn_start(const char *dir, const struct tl_netparams *np)
 	n->base = event_base_new();
 	assert_non_null(n->base);
 	write_cookie(n);
-	listen_http(n);
+	assert_int_equal(listen_http(n), 0);
 	snprintf(n->url, sizeof n->url, "http://127.0.0.1:%u", n->port);
 	n->zctx = zmq_ctx_new();
 	n->zpub = zmq_socket(n->zctx, ZMQ_PUB);
@@ -499,10 +508,14 @@ static void reopen_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct fakenode *n = arg;
+	if (n->http) return; /* already listening */
 	pthread_mutex_lock(&n->mu);
 	write_cookie(n);
 	pthread_mutex_unlock(&n->mu);
-	listen_http(n);
+	if (listen_http(n) < 0) { /* the port is held for a moment: try again */
+		struct timeval tv = { 0, 20000 };
+		event_base_once(n->base, -1, EV_TIMEOUT, reopen_cb, n, &tv);
+	}
 }
 
 static void restart_cb(evutil_socket_t fd, short what, void *arg)
