@@ -55,6 +55,7 @@ int tl_follow_start(const struct tl_follow_opts *o, struct tl_follow **out, stru
 	__attribute__((warn_unused_result));
 /* Stops and joins the thread, frees f (NULL is ignored). */
 void tl_follow_stop(struct tl_follow *f);
+/* A consistent copy of the follower's status (thread-safe). */
 void tl_follow_status(struct tl_follow *f, struct tl_follow_status *out);
 /* Adds {"node": {...}} (reachable, tips, errors, last error) to obj: a
  * health hook (api/serve.h extra_health). */

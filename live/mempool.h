@@ -28,6 +28,8 @@ typedef int (*tl_prevout_fn)(void *ctx, const uint8_t txid[32], uint32_t vout, u
 
 struct tl_mempool;
 
+/* An empty mempool (NULL when out of memory); free with tl_mempool_free
+ * (NULL is ignored). */
 struct tl_mempool *tl_mempool_new(void);
 void tl_mempool_free(struct tl_mempool *mp);
 
@@ -42,7 +44,7 @@ size_t tl_mempool_remove(struct tl_mempool *mp, const uint8_t txid[32]);
 /* Removes every transaction not among keep[0..n-1] (the node's
  * getrawmempool), descendants included. Returns how many left. */
 size_t tl_mempool_retain(struct tl_mempool *mp, const uint8_t (*keep)[32], size_t n);
-/* Whether txid is held. */
+/* Whether txid is held (1 or 0), and how many transactions are. */
 int tl_mempool_has(struct tl_mempool *mp, const uint8_t txid[32]);
 size_t tl_mempool_count(struct tl_mempool *mp);
 /* Computes again the transactions added while some input was unknown

@@ -39,6 +39,7 @@ int32_t fn_load_chain(struct fakenode *n, const char *blocks_dir);
 /* The node's tip: heights above h are not known to the node. Publishes
  * hashblock and sequence 'C' for each block that becomes visible. */
 void fn_set_height(struct fakenode *n, int32_t h);
+/* The visible tip's height (-1 before fn_set_height). */
 int32_t fn_height(const struct fakenode *n);
 /* Publishes the tip's hashblock again (ZMQ drops what a subscriber that
  * is still connecting misses; tests repeat it while they wait). */
@@ -60,6 +61,7 @@ void fn_restart(struct fakenode *n, int down_ms);
 void fn_mempool_add(struct fakenode *n, const uint8_t *raw, size_t len, const uint8_t txid[32]);
 void fn_mempool_remove(struct fakenode *n, const uint8_t txid[32]);
 
+/* Requests seen, faults injected, 401s, restarts done. */
 struct fn_stats {
 	uint64_t requests, faults, unauthorized, restarts;
 };
