@@ -324,7 +324,10 @@ int tl_rpc_call(struct tl_rpc *r, const char *method, json_t *params, json_t **r
 		}
 		if (oc == FATAL) break;
 		if ((r->o.max_attempts && attempt >= r->o.max_attempts) || (r->o.stop && *r->o.stop)) {
-			tl_err_prefix(err, "after %d attempts", attempt);
+			if (err) {
+				size_t l = strlen(err->msg);
+				snprintf(err->msg + l, sizeof err->msg - l, " (after %d attempts)", attempt);
+			}
 			break;
 		}
 		r->st.retries++;
