@@ -660,7 +660,7 @@ static void post_trace(struct tl_api_req *req, void *ctx)
 
 /* One subject: exactly one of address, outpoint, txid. Returns the verdict
  * or NULL with *status, *code and err set. */
-static json_t *screen_one(struct tl_screen *sc, const char *address, const char *outpoint, const char *txid,
+static json_t *screen_one(struct tl_app *app, struct tl_screen *sc, const char *address, const char *outpoint, const char *txid,
 			  int *status, const char **code, struct tl_err *err)
 {
 	int n = (address != NULL) + (outpoint != NULL) + (txid != NULL);
@@ -684,6 +684,7 @@ static json_t *screen_one(struct tl_screen *sc, const char *address, const char 
 			return NULL;
 		}
 		j = tl_screen_outpoint(sc, h, vout, err);
+		if (!j && app->opts.extra_screen) j = app->opts.extra_screen(app->opts.extra_screen_ctx, sc, h, vout);
 		if (!j) {
 			*status = 404;
 			*code = "not_found";
@@ -695,6 +696,8 @@ static json_t *screen_one(struct tl_screen *sc, const char *address, const char 
 			return NULL;
 		}
 		j = tl_screen_txid(sc, h, err);
+		if (!j && app->opts.extra_screen)
+			j = app->opts.extra_screen(app->opts.extra_screen_ctx, sc, h, UINT32_MAX);
 		if (!j) {
 			*status = 404;
 			*code = "not_found";
@@ -718,7 +721,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 	}
 	int status;
 	const char *code;
-	json_t *j = screen_one(sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
+	json_t *j = screen_one(app, sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
 			       tl_api_req_query(req, "txid"), &status, &code, &err);
 	tl_app_screen_put(app, sc);
 	if (!j) {
@@ -767,7 +770,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 			const char *a = json_string_value(json_object_get(it, "address"));
 			const char *o = json_string_value(json_object_get(it, "outpoint"));
 			const char *t = json_string_value(json_object_get(it, "txid"));
-			r = screen_one(sc, a, o, t, &status, &code, &err);
+			r = screen_one(app, sc, a, o, t, &status, &code, &err);
 			if (!r) r = json_pack("{s:s,s:s,s:i}", "error", code, "message", err.msg, "status", status);
 		}
 		/* Results must line up with the items: never drop one. */

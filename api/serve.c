@@ -225,7 +225,7 @@ static void *follower_main(void *arg)
 		if (tl_app_follow_once(app, &err) < 0 && app->opts.log && !app->stop)
 			fprintf(app->opts.log, "taintline serve: follow: %s\n", err.msg);
 		pthread_mutex_lock(&app->stop_lock);
-		if (!app->stop) {
+		if (!app->stop && !app->kicked) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += poll / 1000;
@@ -237,10 +237,19 @@ static void *follower_main(void *arg)
 			pthread_cond_timedwait(&app->stop_cond, &app->stop_lock, &ts);
 		}
 		int stop = app->stop;
+		app->kicked = 0;
 		pthread_mutex_unlock(&app->stop_lock);
 		if (stop) break;
 	}
 	return NULL;
+}
+
+void tl_app_kick(struct tl_app *app)
+{
+	pthread_mutex_lock(&app->stop_lock);
+	app->kicked = 1;
+	pthread_cond_broadcast(&app->stop_cond); /* the follower's wait ends early */
+	pthread_mutex_unlock(&app->stop_lock);
 }
 
 int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_err *err)
@@ -284,6 +293,7 @@ static int health_hook(struct json_t *obj, void *ctx)
 		json_object_set_new(obj, "lag_blocks", json_integer(ch > tip.height ? ch - tip.height : 0));
 	}
 	json_object_set_new(obj, "follow_errors", json_integer(atomic_load(&app->follow_errors)));
+	if (app->opts.extra_health) app->opts.extra_health(obj, app->opts.extra_ctx);
 	return tip.height >= 0 ? 0 : -1;
 }
 

@@ -35,6 +35,8 @@
 #include "chain/network.h"
 #include "store/store.h"
 
+struct tl_screen;
+
 struct tl_serve_opts {
 	const char *db_path;     /* required */
 	const char *listen;      /* default "127.0.0.1:8080"; port 0 = any free port */
@@ -70,6 +72,15 @@ struct tl_serve_opts {
 	int pool_threads;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
 	const char *cors;        /* CORS origins of the /api routes ("*" or a comma list); NULL = none */
+	/* Adds members to /healthz (e.g. the followed node's state,
+	 * live/follow.h); NULL = none. */
+	void (*extra_health)(struct json_t *obj, void *ctx);
+	void *extra_ctx;
+	/* Screens what the index does not hold (unconfirmed transactions,
+	 * live/mempool.h): a verdict or NULL; vout UINT32_MAX = the whole
+	 * transaction. NULL = none. */
+	struct json_t *(*extra_screen)(void *ctx, struct tl_screen *sc, const uint8_t txid[32], uint32_t vout);
+	void *extra_screen_ctx;
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */
@@ -95,6 +106,7 @@ struct tl_app {
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
 	volatile sig_atomic_t stop;      /* asks the follower (and the indexer) to stop */
+	int kicked;                      /* tl_app_kick since the follower's last wait (stop_lock) */
 	_Atomic int32_t chain_height;    /* best height of the followed blocks dir; -1 unknown */
 	_Atomic int64_t last_update;     /* unix time of the last successful catch-up / index run */
 	_Atomic int64_t updates;         /* index runs that wrote blocks */
@@ -137,6 +149,10 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err);
  * catch up): what the follower thread does every poll_ms. For tests.
  * Returns 0 or -1 with err. */
 int tl_app_follow_once(struct tl_app *app, struct tl_err *err);
+
+/* Wakes the follower now instead of at its next poll (new blocks were
+ * written into the followed directory). Thread-safe. */
+void tl_app_kick(struct tl_app *app);
 
 /* Runs fn with the database opened for writing (the primary), one writer
  * at a time within this process (the follower takes the same lock), then

@@ -14,6 +14,8 @@ int cmd_scan(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+/* index --rpc (cli/index_rpc.c), dispatched from cmd_index. */
+int cmd_index_rpc(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
@@ -33,5 +35,7 @@ int cmd_get_eth(int argc, char **argv);
 int cmd_db_eth(int argc, char **argv);
 /* trace on an Ethereum database (eth_trace.c), reached from cmd_trace. */
 int cmd_trace_eth(int argc, char **argv);
+/* serve --rpc (cli/serve_rpc.c), dispatched from cmd_serve. */
+int cmd_serve_rpc(int argc, char **argv);
 
 #endif

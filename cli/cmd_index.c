@@ -15,6 +15,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline index --blocks-dir DIR --db DB [OPTIONS]\n"
+		   "       taintline index --rpc URL ... (from a node over RPC: index --rpc URL --help)\n"
 		   "  Indexes the best chain of a Bitcoin Core blocks directory into DB. Run it\n"
 		   "  again to index new blocks; a reorg is rolled back with the kept undo data.\n"
 		   "  --blocks-dir DIR  Bitcoin Core blocks directory (blk*.dat, optional xor.dat)\n"
@@ -94,6 +95,8 @@ int cmd_index(int argc, char **argv)
 		{ "no-cluster", no_argument, NULL, 'X' },      { "cluster-change", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--rpc") || !strncmp(argv[i], "--rpc=", 6)) return cmd_index_rpc(argc, argv);
 	struct tl_index_opts o;
 	memset(&o, 0, sizeof o);
 	o.net = tl_net_params(TL_NET_MAIN);

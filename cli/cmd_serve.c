@@ -11,6 +11,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline serve --db DB [--listen 127.0.0.1:8080] [--keys FILE] [--threads N]\n"
 		   "                       [--follow BLOCKS_DIR] [--blocks-dir DIR] [--network N]\n"
+		   "       taintline serve --rpc URL ... (following a node over RPC: serve --rpc URL --help)\n"
 		   "  Serves the index over HTTP: Esplora routes under /api, heists, traces and\n"
 		   "  screening under /v1, /healthz and /metrics (see docs/api.md).\n"
 		   "  --listen HOST:PORT  numeric address to listen on (default 127.0.0.1:8080)\n"
@@ -50,6 +51,8 @@ int cmd_serve(int argc, char **argv)
 		{ "pool-threads", required_argument, NULL, 'P' },     { "cors", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--rpc") || !strncmp(argv[i], "--rpc=", 6)) return cmd_serve_rpc(argc, argv);
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	int c;

@@ -782,6 +782,7 @@ static int lookup(struct tl_screen *sc, int addr, uint64_t a, uint32_t b, struct
 			exp[n].amount = f[0];
 			exp[n].hops = (uint32_t)f[1];
 			exp[n].value = 0;
+			exp[n].flags = addr ? 0 : (uint32_t)f[2];
 			n++;
 		}
 		free(sc->vals[i]);
@@ -847,6 +848,11 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 		json_array_append_new(mat, json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height));
 	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o}", "subject", subject, "risk", tl_screen_risk_name(risk),
 	                 "sanctioned", sanctioned, "exposures", ea, "reasons", reasons, "materialized", mat);
+}
+
+json_t *tl_screen_verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n)
+{
+	return verdict(sc, subject, exp, n, 0, NULL);
 }
 
 #define MAXEXP 256

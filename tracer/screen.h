@@ -111,6 +111,7 @@ struct tl_screen_exp {
 	uint64_t amount;  /* tainted satoshis */
 	uint32_t hops;    /* min hops */
 	uint64_t value;   /* the output's value / the address's received total */
+	uint32_t flags;   /* outref lookups: 1 endpoint (a stop category, not followed), 2 seed */
 };
 
 /* Raw lookups (no JSON; what the benchmark and a hot API path use).
@@ -133,6 +134,11 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
 json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_err *err);
 json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err);
 json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_err *err);
+
+/* The verdict for exposures computed elsewhere (unconfirmed outputs,
+ * live/mempool.h), by the same rules; exp[i].value must be set. subject
+ * is stolen. Returns a new reference. */
+json_t *tl_screen_verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n);
 
 /* Backward walk (tracer/walk.h tl_walk_backward) from one output to the
  * seeds of every heist, within max_hops (0 = 6): {outpoint, value_sat,
