@@ -9,6 +9,7 @@
 #include "chain/address.h"
 #include "chain/bytes.h"
 #include "chain/script.h"
+#include "tracer/screen.h"
 
 static const struct {
 	const char *name;
@@ -185,10 +186,7 @@ static int fold_summaries(struct imp *im)
 		for (; i < im->np && im->p[i].cluster_id == cid; i++) {
 			struct pend *p = &im->p[i];
 			sum.cats |= p->cats;
-			if (!sum.label[0] || p->confidence > sum.confidence) {
-				copy_label(sum.label, p->label);
-				sum.confidence = p->confidence;
-			}
+			tl_cluster_summary_fold_label(&sum, p->confidence, p->label);
 			/* count an address once: first of its rows, and only if untagged before */
 			int first = i == 0 || im->p[i - 1].addr_id != p->addr_id || im->p[i - 1].cluster_id != cid;
 			if (first && !p->had_tags) sum.tagged++;
@@ -216,6 +214,9 @@ int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt,
 	if (rc == 0 && !im.failed) rc = fold_summaries(&im);
 	if (im.failed) rc = -1;
 	if (rc == 0) rc = tl_store_write(s, im.b, err);
+	/* the screening walk stops at tagged services: new tags change the
+	 * taint of heists already materialized */
+	if (rc == 0 && rep->stored > rep->existing && rep->seen + rep->unseen > 0) rc = tl_screen_refresh(s, NULL, err);
 	if (rc < 0) tl_err_prefix(err, "%s: ", path);
 	tl_batch_free(im.b);
 	free(im.p);

@@ -118,6 +118,9 @@ struct hstate {
 	uint8_t hash[32];
 	uint64_t next_tx_num;
 	struct tl_screen_params p;
+	/* "" = materialized; else why the seeds did not resolve at this tip
+	 * (then the heist has no taint records) */
+	char unresolved[512];
 };
 
 static void state_name(const char *id, char *buf, size_t cap) { snprintf(buf, cap, "screen.heist.%s", id); }
@@ -142,6 +145,8 @@ static int state_get(struct tl_store *s, const char *id, struct hstate *st, stru
 	st->next_tx_num = (uint64_t)json_integer_value(json_object_get(j, "next_tx_num"));
 	st->p.min_sat = (uint64_t)json_integer_value(json_object_get(j, "min_sat"));
 	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
+	const char *un = json_string_value(json_object_get(j, "unresolved"));
+	snprintf(st->unresolved, sizeof st->unresolved, "%s", un ? un : "");
 	json_decref(j);
 	return 1;
 }
@@ -154,6 +159,7 @@ static void state_put(struct tl_batch *b, const char *id, const struct hstate *s
 	json_t *j = json_pack("{s:I,s:i,s:s,s:I,s:I,s:I}", "num", (json_int_t)st->num, "height", (int)st->height,
 	                      "hash", hh, "next_tx_num", (json_int_t)st->next_tx_num, "min_sat",
 	                      (json_int_t)st->p.min_sat, "stop_cats", (json_int_t)st->p.stop_cats);
+	if (st->unresolved[0]) json_object_set_new(j, "unresolved", json_string(st->unresolved));
 	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	tl_batch_put_meta(b, name, txt);
 	free(txt);
@@ -412,7 +418,22 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	r.st.num = hi->num;
 	if (p) r.st.p = *p;
 	else tl_screen_params_default(&r.st.p);
-	if (!reg->n || tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) goto out;
+	if (!reg->n) goto out;
+	if (tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) {
+		/* Seeds not in the index (not mined yet, or rolled back by a
+		 * reorg): the heist has no taint at this tip and its state says
+		 * why, as a fresh import at this tip would leave it. */
+		snprintf(r.st.unresolved, sizeof r.st.unresolved, "%s", err->msg);
+		b = tl_batch_new(s);
+		if (prefix_delete(s, b, hi->num, 1, hi->num, err) ||
+		    prefix_delete(s, b, hi->num | TL_SCREEN_FRONTIER_BIT, 0, 0, err))
+			goto out;
+		state_put(b, hi->id, &r.st);
+		if (tl_store_write(s, b, err)) goto out;
+		tl_err_set(err, "%s", r.st.unresolved);
+		ret = 1;
+		goto out;
+	}
 	/* seed outputs */
 	for (size_t i = 0; i < seeds.n; i++) {
 		struct tl_gtx tx;
@@ -463,7 +484,7 @@ int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct
 	}
 	r = materialize_heist(s, &hi, p, NULL, err);
 	free(hi.json);
-	return r;
+	return r ? -1 : 0;
 }
 
 /* Continues a heist from its frontier. */
@@ -597,7 +618,7 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 		struct hstate old;
 		int g = state_get(s, c.v[i].id, &old, err);
 		if (g < 0) { ret = -1; break; }
-		int rebuild = g == 0 || old.num != c.v[i].num;
+		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0];
 		if (!rebuild) {
 			struct tl_block_rec br;
 			int r = tl_store_block_by_height(s, old.height, &br, err);
@@ -607,8 +628,12 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 		if (rebuild) {
 			struct tl_err e2;
 			/* seeds not indexed yet: try again after the next blocks */
-			if (materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2) == 0) st.rebuilt++;
-			else continue;
+			int m = materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2);
+			if (m == 1) st.unresolved++;
+			if (m != 0) continue;
+			st.rebuilt++;
+			if (g == 1 && old.unresolved[0]) st.resolved++;
+			else if (g == 1 && old.num == c.v[i].num) st.reorged++;
 		} else if (update_heist(s, c.v[i].id, &old, &st.visited, &st.written, err)) {
 			ret = -1;
 			break;
@@ -617,6 +642,29 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 	}
 	list_free(&c);
 	if (stp) *stp = st;
+	return ret;
+}
+
+int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err)
+{
+	struct list_ctx c = { 0 };
+	if (tl_heists_list(s, list_cb, &c, err) < 0) {
+		list_free(&c);
+		return -1;
+	}
+	int ret = 0;
+	uint32_t d = 0;
+	for (size_t i = 0; i < c.n && !ret; i++) {
+		if (!c.v[i].traceable) continue;
+		struct hstate old;
+		int g = state_get(s, c.v[i].id, &old, err);
+		if (g < 0) ret = -1;
+		if (g <= 0) continue;
+		struct tl_err e2;
+		if (materialize_heist(s, &c.v[i], &old.p, NULL, &e2) == 0) d++;
+	}
+	list_free(&c);
+	if (done) *done = d;
 	return ret;
 }
 
