@@ -845,12 +845,14 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 		if (!check_tags && !form) continue;
 		uint8_t sk[TL_SCRIPT_KEY_MAX];
 		size_t sl = tl_script_key(tx->out[o].script, tx->out[o].script_len, sk);
+		/* tags first: fold_tags writes the summary of a singleton, which
+		 * a union with the owner's twin then merges */
+		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 		if (form) {
 			struct tl_hent *e = tl_hmap_put(&c->newkeys, sk, sl, 8);
 			memcpy(tl_hent_val(e), &a, 8);
 			if (link_late_form(c, a, sk, sl, r->tx_num) < 0) return -1;
 		}
-		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 	}
 	if (r->flags & TL_TX_COINBASE) goto keys;
 	int cj = tl_coinjoin_detect(r);

@@ -3,6 +3,7 @@
 #include "indexer/indexer.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,12 @@ struct ix {
 	struct timespec t0;
 	double last_report;
 	int32_t start, target;
+	/* Tests only (TL_TEST_KILL_AT_COMMIT=k): after the k-th commit of the
+	 * run, flush it to disk and die by SIGKILL, so that crash tests stop
+	 * the indexer exactly between two batches (of a rollback, or of the
+	 * new branch). 0 = off. */
+	long kill_at;
+	long commits;
 };
 
 static double now_since(const struct timespec *t0)
@@ -466,6 +473,10 @@ static int commit(struct ix *x, struct tl_err *err)
 	if (x->cl) tl_cluster_flush(x->cl, x->b);
 	if (tl_store_write(x->s, x->b, err) < 0) return -1;
 	if (x->cl) tl_cluster_committed(x->cl);
+	if (x->kill_at && ++x->commits == x->kill_at) {
+		if (tl_store_flush(x->s, err) < 0) return -1;
+		raise(SIGKILL);
+	}
 	tl_batch_clear(x->b);
 	x->batch_first = x->tip.next_tx_num;
 	tl_hmap_clear(&x->delta);
@@ -624,6 +635,10 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	memset(&x, 0, sizeof x);
 	x.o = o;
 	x.st = st;
+	{
+		const char *k = getenv("TL_TEST_KILL_AT_COMMIT");
+		x.kill_at = k ? atol(k) : 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
 	x.last_report = -1;
 	x.undo_keep = o->undo_keep ? o->undo_keep : TL_INDEX_DEFAULT_UNDO_KEEP;

@@ -86,23 +86,33 @@ static void do_index(const char *blocks, const char *db, uint32_t keep, uint32_t
 }
 
 /* taintline tags import (refreshes the screening index itself). */
-static void do_tags(const char *db, const char *file)
+static void imp_tags(struct tl_store *s, const char *file)
 {
-	struct tl_store *s = open_db(db);
 	struct tl_err err;
 	struct tl_tag_import_report rep;
 	if (tl_tags_import(s, file, TL_TAGFMT_CSV, &rep, &err)) FAIL("tags import: %s", err.msg);
-	tl_store_close(s);
 }
 
 /* taintline heist import: the heists, then the screening update. */
-static void do_heists(const char *db, const char *file)
+static void imp_heists(struct tl_store *s, const char *file)
 {
-	struct tl_store *s = open_db(db);
 	struct tl_err err;
 	struct tl_heist_import_report rep;
 	if (tl_heists_import(s, file, &rep, &err)) FAIL("heist import: %s", err.msg);
 	if (tl_screen_update(s, NULL, &err)) FAIL("screen update: %s", err.msg);
+}
+
+static void do_tags(const char *db, const char *file)
+{
+	struct tl_store *s = open_db(db);
+	imp_tags(s, file);
+	tl_store_close(s);
+}
+
+static void do_heists(const char *db, const char *file)
+{
+	struct tl_store *s = open_db(db);
+	imp_heists(s, file);
 	tl_store_close(s);
 }
 
@@ -299,10 +309,9 @@ static void check_summaries(struct tl_store *s, const char *what)
 
 /* The reorged database at a equals the fresh one at b: digest first
  * (naming the families that differ), then what users see. */
-static void compare_dbs(const char *a, const char *b, char (*addrs)[TL_ADDRESS_MAX], size_t naddrs,
-			const char *what)
+static void compare_stores(struct tl_store *sa, struct tl_store *sb, char (*addrs)[TL_ADDRESS_MAX], size_t naddrs,
+			   const char *what)
 {
-	struct tl_store *sa = open_db(a), *sb = open_db(b);
 	struct tl_err err;
 	uint8_t da[32], db[32];
 	uint64_t ca[TL_CF_COUNT], cb[TL_CF_COUNT];
@@ -320,6 +329,13 @@ static void compare_dbs(const char *a, const char *b, char (*addrs)[TL_ADDRESS_M
 	check_summaries(sa, what);
 	check_traces(sa, sb, what);
 	check_screen(sa, sb, addrs, naddrs, what);
+}
+
+static void compare_dbs(const char *a, const char *b, char (*addrs)[TL_ADDRESS_MAX], size_t naddrs,
+			const char *what)
+{
+	struct tl_store *sa = open_db(a), *sb = open_db(b);
+	compare_stores(sa, sb, addrs, naddrs, what);
 	tl_store_close(sa);
 	tl_store_close(sb);
 }
@@ -333,6 +349,625 @@ static void copy_file(const char *from, const char *to)
 	assert_int_equal(fwrite(d, 1, len, f), len);
 	fclose(f);
 	free(d);
+}
+
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the model ---- */
+
+#define KEEP 6          /* undo depth of the model's databases */
+#define NOWN 32         /* owners: 16 hashes, each as P2PKH and P2WPKH (twins unite) */
+#define MAXIN 3
+#define MAXOUT 3
+
+struct mtx {
+	uint8_t txid[32];
+	uint8_t *raw;
+	size_t len;
+	int nin, nout;
+	int in_tx[MAXIN];
+	uint32_t in_vout[MAXIN];
+	uint64_t val[MAXOUT];
+	int own[MAXOUT];
+};
+
+struct coin {
+	int tx;
+	uint32_t vout;
+};
+
+struct imp {
+	int heists; /* 0 tags, 1 heists */
+	char path[700];
+};
+
+struct model {
+	uint64_t rng;
+	struct mtx *tx;
+	int ntx, txcap;
+	/* the best chain: per height (1..height) its transactions, coinbase
+	 * first; hash[h] its block hash (hash[0] genesis) */
+	int **blk;
+	int *nblk;
+	uint8_t (*hash)[32];
+	int height, hcap;
+	struct tl_buf file;
+	uint8_t skey[NOWN][25];
+	size_t slen[NOWN];
+	char addr[NOWN][TL_ADDRESS_MAX];
+	int tagged[NOWN];
+	int *seeds; /* tx indices named as heist seeds */
+	int nseeds;
+	struct imp imps[64];
+	int nimps, nheists, ntagfiles;
+	char dir[600], blocks[700], db[700], fresh[700];
+	/* what ran */
+	int reorgs, kills, steps, depth_hist[KEEP + 1];
+};
+
+static uint64_t rnd(struct model *m)
+{
+	/* splitmix64 */
+	uint64_t z = (m->rng += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static int rn(struct model *m, int n) { return (int)(rnd(m) % (uint64_t)n); }
+
+static void owner_script(struct model *m, int i)
+{
+	uint8_t seed[16], h[32];
+	memcpy(seed, &m->rng, 8); /* differs per case: owners are the case's own */
+	seed[8] = (uint8_t)(i % (NOWN / 2));
+	memset(seed + 9, 0x5a, 7);
+	tl_sha256(seed, sizeof seed, h);
+	uint8_t *p = m->skey[i];
+	if (i < NOWN / 2) {
+		p[0] = 0x76, p[1] = 0xa9, p[2] = 0x14;
+		memcpy(p + 3, h, 20);
+		p[23] = 0x88, p[24] = 0xac;
+		m->slen[i] = 25;
+	} else {
+		p[0] = 0x00, p[1] = 0x14;
+		memcpy(p + 2, h, 20);
+		m->slen[i] = 22;
+	}
+	if (tl_address_from_script(p, m->slen[i], tl_net_params(TL_NET_REGTEST), m->addr[i]))
+		FAIL("owner %d has no address", i);
+}
+
+/* Builds a transaction into the pool; returns its index. */
+static int new_tx(struct model *m, const struct coin *in, int nin, int coinbase_height, const uint64_t *val,
+		  const int *own, int nout)
+{
+	if (m->ntx == m->txcap) {
+		m->txcap = m->txcap ? m->txcap * 2 : 256;
+		m->tx = realloc(m->tx, (size_t)m->txcap * sizeof *m->tx);
+	}
+	struct mtx *t = &m->tx[m->ntx];
+	memset(t, 0, sizeof *t);
+	struct cf_in ci[MAXIN];
+	uint8_t sig[MAXIN][8];
+	for (int i = 0; i < nin; i++) {
+		ci[i].prev = m->tx[in[i].tx].txid;
+		ci[i].vout = in[i].vout;
+		sig[i][0] = 1;
+		sig[i][1] = (uint8_t)(i + 1);
+		ci[i].sig = sig[i];
+		ci[i].sig_len = 2;
+		t->in_tx[i] = in[i].tx;
+		t->in_vout[i] = in[i].vout;
+	}
+	uint8_t cbsig[8];
+	if (coinbase_height >= 0) {
+		/* BIP34 height, then a nonce: a block on another branch at the
+		 * same height has another coinbase */
+		uint64_t r = rnd(m);
+		cbsig[0] = 3;
+		cbsig[1] = (uint8_t)coinbase_height, cbsig[2] = (uint8_t)(coinbase_height >> 8), cbsig[3] = 0;
+		cbsig[4] = 3;
+		memcpy(cbsig + 5, &r, 3);
+		ci[0].prev = NULL;
+		ci[0].sig = cbsig;
+		ci[0].sig_len = 8;
+		nin = 1;
+	}
+	t->nin = coinbase_height >= 0 ? 0 : nin;
+	struct cf_out co[MAXOUT];
+	for (int o = 0; o < nout; o++) {
+		co[o].value = val[o];
+		memcpy(co[o].script, m->skey[own[o]], m->slen[own[o]]);
+		co[o].len = m->slen[own[o]];
+		t->val[o] = val[o];
+		t->own[o] = own[o];
+	}
+	t->nout = nout;
+	struct cf_block b = { 0 };
+	cf_block_add_tx(&b, ci, (size_t)nin, co, (size_t)nout, t->txid);
+	t->raw = malloc(b.txs.len);
+	memcpy(t->raw, b.txs.data, b.txs.len);
+	t->len = b.txs.len;
+	tl_buf_free(&b.txs);
+	free(b.ids);
+	return m->ntx++;
+}
+
+/* Coins unspent after `height` blocks, plus the transactions given
+ * (applied in order when their inputs are there). */
+static int utxo_at(struct model *m, int height, struct coin **out)
+{
+	int n = 0, cap = 64;
+	struct coin *u = malloc((size_t)cap * sizeof *u);
+	for (int h = 1; h <= height; h++)
+		for (int k = 0; k < m->nblk[h]; k++) {
+			struct mtx *t = &m->tx[m->blk[h][k]];
+			for (int i = 0; i < t->nin; i++)
+				for (int j = 0; j < n; j++)
+					if (u[j].tx == t->in_tx[i] && u[j].vout == t->in_vout[i]) {
+						u[j] = u[--n];
+						break;
+					}
+			for (int o = 0; o < t->nout; o++) {
+				if (n == cap) u = realloc(u, (size_t)(cap *= 2) * sizeof *u);
+				u[n].tx = m->blk[h][k];
+				u[n++].vout = (uint32_t)o;
+			}
+		}
+	*out = u;
+	return n;
+}
+
+/* Whether every input of t is in u (n coins); if so, spends them and
+ * adds t's outputs. */
+static int apply_to(struct model *m, int ti, struct coin **u, int *n, int *cap)
+{
+	struct mtx *t = &m->tx[ti];
+	int at[MAXIN];
+	for (int i = 0; i < t->nin; i++) {
+		at[i] = -1;
+		for (int j = 0; j < *n; j++)
+			if ((*u)[j].tx == t->in_tx[i] && (*u)[j].vout == t->in_vout[i]) at[i] = j;
+		if (at[i] < 0) return 0;
+	}
+	for (int i = t->nin; i-- > 0;) {
+		/* remove highest positions first */
+		int hi = 0;
+		for (int k = 1; k < t->nin; k++)
+			if (at[k] > at[hi]) hi = k;
+		(*u)[at[hi]] = (*u)[--*n];
+		at[hi] = -1;
+	}
+	for (int o = 0; o < t->nout; o++) {
+		if (*n >= *cap) *u = realloc(*u, (size_t)(*cap = *cap * 2 + 8) * sizeof **u);
+		(*u)[*n].tx = ti;
+		(*u)[(*n)++].vout = (uint32_t)o;
+	}
+	return 1;
+}
+
+/* A transaction spending in (nin coins of u) to random owners, tagged
+ * ones often; the coins leave u, its outputs join it. */
+static int pay(struct model *m, struct coin *in, int nin, struct coin **u, int *n, int *cap)
+{
+	uint64_t total = 0;
+	for (int i = 0; i < nin; i++) total += m->tx[in[i].tx].val[in[i].vout];
+	uint64_t fee = 1000 + (uint64_t)rn(m, 1000);
+	if (total <= fee + 10000) return -1;
+	int nout = 1 + rn(m, MAXOUT);
+	uint64_t val[MAXOUT], left = total - fee;
+	int own[MAXOUT];
+	for (int o = 0; o < nout; o++) {
+		val[o] = o + 1 == nout ? left : 5000 + rnd(m) % (left / 2);
+		left -= val[o];
+		own[o] = rn(m, NOWN);
+		if (rn(m, 3) == 0) {
+			int t = rn(m, NOWN);
+			for (int k = 0; k < NOWN && !m->tagged[t]; k++) t = (t + 1) % NOWN;
+			own[o] = t;
+		}
+	}
+	int ti = new_tx(m, in, nin, -1, val, own, nout);
+	if (!apply_to(m, ti, u, n, cap)) FAIL("model: a payment's coins are not unspent");
+	return ti;
+}
+
+/* A random payment from the coins of u. */
+static int random_pay(struct model *m, struct coin **u, int *n, int *cap)
+{
+	if (*n == 0) return -1;
+	int nin = 1 + rn(m, MAXIN);
+	if (nin > *n) nin = *n;
+	struct coin in[MAXIN];
+	for (int i = 0; i < nin; i++) {
+		int j;
+		do {
+			j = rn(m, *n);
+			int dup = 0;
+			for (int k = 0; k < i; k++)
+				if (in[k].tx == (*u)[j].tx && in[k].vout == (*u)[j].vout) dup = 1;
+			if (!dup) break;
+		} while (1);
+		in[i] = (*u)[j];
+	}
+	return pay(m, in, nin, u, n, cap);
+}
+
+static void grow(struct model *m, int h)
+{
+	if (h < m->hcap) return;
+	int old = m->hcap;
+	m->hcap = m->hcap * 2 + 64;
+	m->blk = realloc(m->blk, (size_t)m->hcap * sizeof *m->blk);
+	m->nblk = realloc(m->nblk, (size_t)m->hcap * sizeof *m->nblk);
+	m->hash = realloc(m->hash, (size_t)m->hcap * sizeof *m->hash);
+	for (int i = old; i < m->hcap; i++) {
+		m->blk[i] = NULL;
+		m->nblk[i] = 0;
+	}
+}
+
+/* Mines block h (h - 1 the tip) holding txs; the model's best chain ends
+ * there. */
+static void push_block(struct model *m, int h, const int *txs, int n)
+{
+	grow(m, h);
+	free(m->blk[h]);
+	m->blk[h] = malloc((size_t)(n ? n : 1) * sizeof(int));
+	memcpy(m->blk[h], txs, (size_t)n * sizeof(int));
+	m->nblk[h] = n;
+	struct cf_block b = { 0 };
+	for (int k = 0; k < n; k++) cf_block_add_raw(&b, m->tx[txs[k]].raw, m->tx[txs[k]].len, NULL);
+	memcpy(m->hash[h], m->hash[h - 1], 32);
+	cf_mine(&m->file, &b, m->hash[h], 1700000000u + (uint32_t)h * 600);
+	m->height = h;
+}
+
+static int coinbase(struct model *m, int h)
+{
+	uint64_t v = 5000000000ull;
+	int own = rn(m, NOWN);
+	return new_tx(m, NULL, 0, h, &v, &own, 1);
+}
+
+/* Mines k blocks of random payments on the tip. */
+static void extend(struct model *m, int k)
+{
+	struct coin *u;
+	int n = utxo_at(m, m->height, &u), cap = n;
+	int txs[16];
+	for (int b = 0; b < k; b++) {
+		int h = m->height + 1, nt = 0;
+		txs[nt++] = coinbase(m, h);
+		int np = rn(m, 5);
+		for (int i = 0; i < np; i++) {
+			int t = random_pay(m, &u, &n, &cap);
+			if (t >= 0) txs[nt++] = t;
+		}
+		/* the coinbase is spendable from the next block on */
+		apply_to(m, txs[0], &u, &n, &cap);
+		push_block(m, h, txs, nt);
+	}
+	free(u);
+}
+
+static int is_seed_or_tagged(struct model *m, int ti)
+{
+	struct mtx *t = &m->tx[ti];
+	for (int i = 0; i < t->nin; i++) {
+		for (int k = 0; k < m->nseeds; k++)
+			if (m->seeds[k] == t->in_tx[i]) return 1;
+		struct mtx *p = &m->tx[t->in_tx[i]];
+		if (m->tagged[p->own[t->in_vout[i]]]) return 1;
+	}
+	for (int k = 0; k < m->nseeds; k++)
+		if (m->seeds[k] == ti) return 1;
+	return 0;
+}
+
+/* A reorg of depth d: the new branch (d + 1 or d + 2 blocks) re-mines the
+ * rolled-back transactions in order at the same or later heights, drops
+ * some (those spending tainted or tagged coins more often; what spent
+ * their outputs goes with them), double-spends the inputs of half the
+ * dropped ones, and adds payments of its own. */
+static void reorg(struct model *m, int d)
+{
+	int f = m->height - d, nnew = d + 1 + rn(m, 2);
+	int nr = 0, *r = NULL, *slot = NULL, *drop = NULL;
+	for (int h = f + 1; h <= m->height; h++)
+		for (int k = 1; k < m->nblk[h]; k++) {
+			r = realloc(r, (size_t)(nr + 1) * sizeof *r);
+			slot = realloc(slot, (size_t)(nr + 1) * sizeof *slot);
+			drop = realloc(drop, (size_t)(nr + 1) * sizeof *drop);
+			r[nr] = m->blk[h][k];
+			int prev = nr ? slot[nr - 1] : 0, s = h - f - 1 + rn(m, 2);
+			slot[nr] = s < prev ? prev : s >= nnew ? nnew - 1 : s;
+			drop[nr] = rn(m, 100) < (is_seed_or_tagged(m, r[nr]) ? 50 : 15);
+			nr++;
+		}
+	struct coin *u;
+	int n = utxo_at(m, f, &u), cap = n;
+	int txs[64];
+	for (int b = 0; b < nnew; b++) {
+		int h = f + 1 + b, nt = 0;
+		txs[nt++] = coinbase(m, h);
+		for (int i = 0; i < nr; i++) {
+			if (slot[i] != b || nt >= 60) continue;
+			if (!drop[i] && apply_to(m, r[i], &u, &n, &cap)) {
+				txs[nt++] = r[i];
+				continue;
+			}
+			/* dropped: maybe double-spend one of its inputs */
+			struct mtx *t = &m->tx[r[i]];
+			if (rn(m, 2) == 0) continue;
+			for (int k = 0; k < t->nin; k++) {
+				int j;
+				for (j = 0; j < n; j++)
+					if (u[j].tx == t->in_tx[k] && u[j].vout == t->in_vout[k]) break;
+				if (j == n) continue;
+				struct coin c = u[j];
+				int ds = pay(m, &c, 1, &u, &n, &cap);
+				if (ds >= 0) txs[nt++] = ds;
+				break;
+			}
+		}
+		int np = rn(m, 3);
+		for (int i = 0; i < np && nt < 60; i++) {
+			int t = random_pay(m, &u, &n, &cap);
+			if (t >= 0) txs[nt++] = t;
+		}
+		apply_to(m, txs[0], &u, &n, &cap);
+		push_block(m, h, txs, nt);
+	}
+	free(u);
+	free(r);
+	free(slot);
+	free(drop);
+	m->reorgs++;
+	m->depth_hist[d]++;
+}
+
+/* A tag file of 1 to 4 owners (seen or not), labels and confidences
+ * chosen so that ties happen. */
+static void tag_import(struct model *m, int which)
+{
+	struct imp *im = &m->imps[m->nimps++];
+	im->heists = 0;
+	snprintf(im->path, sizeof im->path, "%s/tags%d.csv", m->dir, m->ntagfiles++);
+	FILE *f = fopen(im->path, "w");
+	assert_non_null(f);
+	fprintf(f, "chain,address,label,category,source,confidence\n");
+	static const char *cats[] = { "exchange", "mixer", "sanctioned", "service", "other" };
+	static const char *labels[] = { "Exchange A", "Exchange B", "Mixer M", "OFAC SDN", "Z" };
+	int k = 1 + rn(m, 4);
+	for (int i = 0; i < k; i++) {
+		int o = which >= 0 ? which : rn(m, NOWN), c = rn(m, 5);
+		fprintf(f, "bitcoin-regtest,%s,%s,%s,model,%d\n", m->addr[o], labels[rn(m, 5)], cats[c],
+			rn(m, 2) ? 90 : 50);
+		m->tagged[o] = 1;
+	}
+	fclose(f);
+}
+
+/* A heist file adding one heist with 1 or 2 txid seeds: recent
+ * transactions (a reorg may move or drop them), now and then one that is
+ * not in the chain at all. */
+static void heist_import(struct model *m)
+{
+	struct imp *im = &m->imps[m->nimps++];
+	im->heists = 1;
+	snprintf(im->path, sizeof im->path, "%s/heists%d.json", m->dir, m->nheists);
+	json_t *seeds = json_array();
+	int k = 1 + rn(m, 2);
+	for (int i = 0; i < k; i++) {
+		int ti;
+		if (rn(m, 8) == 0) {
+			ti = rn(m, m->ntx); /* maybe stale, maybe never mined */
+		} else {
+			int h = m->height - rn(m, KEEP < m->height ? KEEP : m->height);
+			ti = m->blk[h][rn(m, m->nblk[h])];
+		}
+		m->seeds = realloc(m->seeds, (size_t)(m->nseeds + 1) * sizeof *m->seeds);
+		m->seeds[m->nseeds++] = ti;
+		char hex[65];
+		tl_hash_to_hex(m->tx[ti].txid, hex);
+		json_array_append_new(seeds, json_pack("{s:s}", "txid", hex));
+	}
+	char id[32];
+	snprintf(id, sizeof id, "h%d", m->nheists++);
+	json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}", "id", id, "name", id, "date", "2024-01-01",
+			      "chain", "bitcoin-regtest", "attribution", "authority", "model", "document", "model",
+			      "seeds", seeds);
+	json_t *reg = json_pack("{s:[o]}", "heists", h);
+	if (json_dump_file(reg, im->path, 0)) FAIL("writing %s", im->path);
+	json_decref(reg);
+}
+
+static void write_blocks(struct model *m) { cf_write_blocks(m->blocks, &m->file); }
+
+/* The fresh index: the final chain, then every import in order. Returns
+ * it open. */
+static struct tl_store *build_fresh(struct model *m)
+{
+	tu_rmrf(m->fresh);
+	struct tl_index_opts o = cf_index_opts(m->blocks, m->fresh);
+	o.undo_keep = KEEP;
+	cf_index_run(&o, NULL);
+	struct tl_store *s = open_db(m->fresh);
+	for (int i = 0; i < m->nimps; i++)
+		if (m->imps[i].heists) imp_heists(s, m->imps[i].path);
+		else imp_tags(s, m->imps[i].path);
+	return s;
+}
+
+/* `taintline index` killed by SIGKILL right after its k-th commit (the
+ * real program, batches of one transaction), then the screening update
+ * a resumed run does. */
+static void index_killed(struct model *m, int k)
+{
+	char cmd[3000], keep[16];
+	snprintf(keep, sizeof keep, "%d", KEEP);
+	snprintf(cmd, sizeof cmd, "%d", k);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("TL_TEST_KILL_AT_COMMIT", cmd, 1);
+		execl(TL_BINARY, TL_BINARY, "index", "--blocks-dir", m->blocks, "--db", m->db, "--network", "regtest",
+		      "--undo-depth", keep, "--batch-tx", "1", "--cache-mb", "16", "-q", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) m->kills++;
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) FAIL("index exited with status %d", st);
+}
+
+struct totals {
+	int cases, steps, reorgs, kills, depth[KEEP + 1];
+};
+
+static void model_case(unsigned long long seed, int nsteps, struct totals *tot)
+{
+	struct model *m = calloc(1, sizeof *m);
+	g_seed = seed;
+	m->rng = seed * 0x2545F4914F6CDD1Dull + 1;
+	snprintf(m->dir, sizeof m->dir, "%s/m%llu", g_dir, seed);
+	mkdir(m->dir, 0755);
+	snprintf(m->blocks, sizeof m->blocks, "%s/blocks", m->dir);
+	snprintf(m->db, sizeof m->db, "%s/db", m->dir);
+	snprintf(m->fresh, sizeof m->fresh, "%s/fresh", m->dir);
+	for (int i = 0; i < NOWN; i++) owner_script(m, i);
+	tl_buf_init(&m->file);
+	grow(m, 0);
+	m->height = 0;
+	cf_genesis(&m->file, m->hash[0]);
+	extend(m, 3 + rn(m, 4));
+	/* tags may come before the first index */
+	if (rn(m, 2)) tag_import(m, -1);
+	write_blocks(m);
+	do_index(m->blocks, m->db, KEEP, (uint32_t)(1 + rn(m, 4)), NULL);
+	for (int i = 0; i < m->nimps; i++) do_tags(m->db, m->imps[i].path);
+	char what[128];
+	for (int step = 0; step < nsteps; step++) {
+		int op = rn(m, 100);
+		const char *name;
+		if (op < 45) {
+			int maxd = m->height < KEEP ? m->height : KEEP;
+			int d = 1 + rn(m, maxd);
+			reorg(m, d);
+			name = "reorg";
+		} else if (op < 62) {
+			extend(m, 1 + rn(m, 3));
+			name = "extend";
+		} else if (op < 82) {
+			tag_import(m, -1);
+			do_tags(m->db, m->imps[m->nimps - 1].path);
+			name = "tags";
+		} else {
+			heist_import(m);
+			do_heists(m->db, m->imps[m->nimps - 1].path);
+			name = "heist";
+		}
+		if (op < 62) {
+			write_blocks(m);
+			if (rn(m, 4) == 0) index_killed(m, 1 + rn(m, 2 * KEEP));
+			do_index(m->blocks, m->db, KEEP, (uint32_t)(1 + rn(m, 4)), NULL);
+		}
+		m->steps++;
+		if (getenv("TL_REORG_DEBUG"))
+			print_message("step %d: %s, height %d, kills %d, reorgs %d\n", step, name, m->height, m->kills,
+				      m->reorgs);
+		if (m->nimps >= 60) break;
+		double t1 = now_s();
+		struct tl_store *fr = build_fresh(m), *sd = open_db(m->db);
+		double t2 = now_s();
+		snprintf(what, sizeof what, "seed %llu step %d (%s, height %d)", seed, step, name, m->height);
+		compare_stores(sd, fr, m->addr, NOWN, what);
+		tl_store_close(sd);
+		tl_store_close(fr);
+		if (getenv("TL_REORG_DEBUG")) print_message("  fresh %.3f s, compare %.3f s\n", t2 - t1, now_s() - t2);
+	}
+	tot->cases++;
+	tot->steps += m->steps;
+	tot->reorgs += m->reorgs;
+	tot->kills += m->kills;
+	for (int d = 0; d <= KEEP; d++) tot->depth[d] += m->depth_hist[d];
+	for (int i = 0; i < m->ntx; i++) free(m->tx[i].raw);
+	for (int h = 0; h <= m->height; h++) free(m->blk[h]);
+	free(m->tx);
+	free(m->blk);
+	free(m->nblk);
+	free(m->hash);
+	free(m->seeds);
+	tl_buf_free(&m->file);
+	tu_rmrf(m->dir);
+	free(m);
+}
+
+static void print_totals(const struct totals *t, double secs)
+{
+	char d[128] = "";
+	for (int k = 1; k <= KEEP; k++) {
+		size_t l = strlen(d);
+		snprintf(d + l, sizeof d - l, "%s%d:%d", k > 1 ? " " : "", k, t->depth[k]);
+	}
+	print_message("reorg model: %d cases, %d steps, %d reorgs (by depth %s), %d index runs killed, "
+		      "every step equal to a fresh index; %.1f s\n", t->cases, t->steps, t->reorgs, d, t->kills, secs);
+}
+
+
+/* The suite's fixed seeds. */
+#define SUITE_SEEDS 6
+#define SUITE_STEPS 16
+
+static void test_model(void **state)
+{
+	(void)state;
+	struct totals t = { 0 };
+	double t0 = now_s();
+	g_in_model = 1;
+	for (unsigned long long seed = 1; seed <= SUITE_SEEDS; seed++) model_case(seed, SUITE_STEPS, &t);
+	g_in_model = 0;
+	print_totals(&t, now_s() - t0);
+	assert_true(t.reorgs >= SUITE_SEEDS * 3);
+}
+
+/* TL_REORG_SECONDS=N: new seeds (from the clock, printed) for N seconds;
+ * TL_REORG_SEED=S: that one case. */
+static int long_mode(void)
+{
+	const char *one = getenv("TL_REORG_SEED"), *secs = getenv("TL_REORG_SECONDS");
+	struct totals t = { 0 };
+	double t0 = now_s();
+	if (one) {
+		g_in_model = 1;
+		model_case(strtoull(one, NULL, 10), SUITE_STEPS, &t);
+		print_totals(&t, now_s() - t0);
+		return 0;
+	}
+	double limit = atof(secs);
+	unsigned long long base = (unsigned long long)time(NULL) * 1000003ull;
+	print_message("reorg model, long mode: %.0f s from seed %llu\n", limit, base);
+	g_in_model = 1;
+	for (unsigned long long seed = base; now_s() - t0 < limit; seed++) {
+		model_case(seed, SUITE_STEPS, &t);
+		if (t.cases % 50 == 0) print_totals(&t, now_s() - t0);
+	}
+	print_totals(&t, now_s() - t0);
+	return 0;
+}
+
+static void long_mode_test(void **state)
+{
+	(void)state;
+	assert_int_equal(long_mode(), 0);
 }
 
 /* ---- the reported case ---- */
@@ -392,8 +1027,17 @@ static void test_sim_reorg3(void **state)
 int main(void)
 {
 	g_dir = tu_tmpdir("reorg");
+	if (getenv("TL_REORG_SECONDS") || getenv("TL_REORG_SEED")) {
+		/* cmocka's failure handling needs a running test */
+		const struct CMUnitTest lm[] = { cmocka_unit_test(long_mode_test) };
+		int rc = cmocka_run_group_tests(lm, NULL, NULL);
+		if (!rc) tu_rmrf(g_dir);
+		free(g_dir);
+		return rc;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_reorg3),
+		cmocka_unit_test(test_model),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!rc) tu_rmrf(g_dir);

@@ -556,6 +556,43 @@ out:
 	return ret;
 }
 
+/* 1 if an output the heist's taint went through (or that waits on the
+ * frontier) now belongs to a cluster tagged with a stop category: blocks
+ * indexed since the heist was materialized united its owner with a
+ * tagged cluster (tag imports re-materialize by themselves). A rebuild
+ * would stop there, so the heist must be rebuilt: continuing from the
+ * frontier would not equal a rebuild. 0 if none, -1 on error. One entity
+ * lookup per tainted address. */
+static int categories_changed(struct tl_store *s, const struct hstate *old, struct tl_err *err)
+{
+	uint8_t k0[16];
+	tl_taint_key(old->num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	struct omap seen = { 0 };
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it) && !ret; tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t f[4];
+		if (get_varints(v, vl, f, 4)) {
+			ret = tl_err_set(err, "corrupt taint record");
+			break;
+		}
+		if ((f[2] & F_ENDPOINT) || !f[3] || omap_find(&seen, f[3], 0)) continue;
+		if (!omap_put(&seen, f[3], 0)) {
+			ret = tl_err_set(err, "out of memory");
+			break;
+		}
+		struct tl_entity ent;
+		if (tl_entity_get(s, f[3], &ent, err)) ret = -1;
+		else if (ent.cats & old->p.stop_cats) ret = 1;
+	}
+	tl_iter_free(it);
+	free(seen.v);
+	return ret;
+}
+
 struct list_ctx {
 	struct tl_heist_info *v;
 	size_t n, cap;
@@ -624,6 +661,11 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 			int r = tl_store_block_by_height(s, old.height, &br, err);
 			if (r < 0) { ret = -1; break; }
 			rebuild = r == 0 || memcmp(br.hash, old.hash, 32) != 0;
+		}
+		if (!rebuild) {
+			int r = categories_changed(s, &old, err);
+			if (r < 0) { ret = -1; break; }
+			rebuild = r;
 		}
 		if (rebuild) {
 			struct tl_err e2;
