@@ -1010,3 +1010,8 @@ corrupt:
 }
 
 void tl_cluster_get_stats(const struct tl_cluster *c, struct tl_cluster_stats *st) { *st = c->st; }
+
+int tl_cluster_owner_tagged(const struct tl_cluster *c, const uint8_t *skey, size_t sklen)
+{
+	return tl_hmap_get((struct tl_hmap *)&c->tagged, skey, sklen) != NULL;
+}

@@ -607,7 +607,9 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 			size_t kl, vl;
 			const char *k = rocksdb_iter_key(it, &kl);
 			const char *v = rocksdb_iter_value(it, &vl);
-			if (c == TL_CF_META && kl == 10 && !memcmp(k, "blocks_dir", 10)) continue;
+			if (c == TL_CF_META && ((kl == 10 && !memcmp(k, "blocks_dir", 10)) ||
+						(kl == 6 && !memcmp(k, "reorgs", 6))))
+				continue;
 			uint8_t len[4];
 			tl_put_be32(len, (uint32_t)kl);
 			EVP_DigestUpdate(ctx, len, 4);

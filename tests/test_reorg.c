@@ -33,6 +33,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "api/serve.h"
 #include "chain/address.h"
 #include "chain/bytes.h"
 #include "chain/hash.h"
@@ -42,6 +43,7 @@
 #include "store/store.h"
 #include "store/tags.h"
 #include "tests/chainfix.h"
+#include "tests/httpc.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
 #include "tracer/policy.h"
@@ -991,12 +993,77 @@ static void test_sim_reorg3(void **state)
 	do_index(blocks, db, 0, 0, NULL);
 	do_tags(db, tags0);
 	do_heists(db, heists0);
+	/* what the reorg will roll back, read before it: the transactions of
+	 * blocks 208-210 and their tagged new owners */
 	struct tl_err err;
+	struct tl_store *s = open_db(db);
+	struct tl_block_rec br;
+	struct tl_tip tip0;
+	if (tl_store_block_by_height(s, 208, &br, &err) != 1 || tl_store_tip(s, &tip0, &err)) FAIL("%s", err.msg);
+	uint64_t nold = tip0.next_tx_num - br.first_tx_num;
+	uint8_t(*old)[32] = malloc(nold * sizeof *old);
+	for (uint64_t t = br.first_tx_num; t < tip0.next_tx_num; t++) {
+		struct tl_tx_rec r;
+		if (tl_store_tx(s, t, &r, &err) != 1) FAIL("tx: %s", err.msg);
+		memcpy(old[t - br.first_tx_num], r.txid, 32);
+		tl_tx_rec_free(&r);
+	}
+	struct tl_undo_rec u;
+	if (tl_store_undo(s, 208, &u, &err) != 1) FAIL("undo: %s", err.msg);
+	uint32_t tagged_old = 0;
+	for (uint64_t a = u.first_addr_id; a < tip0.next_addr_id; a++) {
+		int n = tl_tags_of_addr_id(s, a, NULL, NULL, &err);
+		if (n < 0) FAIL("tags: %s", err.msg);
+		tagged_old += n > 0;
+	}
+	tl_store_close(s);
 	if (tl_sim_extend(sim, 3, 0, NULL, NULL, NULL, &err)) FAIL("extend: %s", err.msg);
 	struct tl_index_stats st;
 	do_index(blocks, db, 0, 0, &st);
 	assert_int_equal(st.blocks_rolled_back, 3);
 	assert_int_equal(st.fork_height, 207);
+	/* the report: every rolled-back transaction, those not in the final
+	 * chain (looked up by txid), the tagged owners rolled back */
+	s = open_db(db);
+	uint64_t dropped = 0;
+	for (uint64_t i = 0; i < nold; i++) {
+		uint64_t nums[4];
+		int n = tl_store_txid_nums(s, old[i], nums, 4, &err);
+		if (n < 0) FAIL("txid: %s", err.msg);
+		dropped += n == 0;
+	}
+	free(old);
+	assert_int_equal(st.reorg_txs, nold);
+	assert_int_equal(st.reorg_dropped, dropped);
+	assert_int_equal(st.tagged_rolled_back, tagged_old);
+	print_message("3-deep reorg: %llu transactions rolled back, %llu dropped, %u tagged addresses rolled back, "
+		      "%u applied\n", (unsigned long long)st.reorg_txs, (unsigned long long)st.reorg_dropped,
+		      st.tagged_rolled_back, st.tagged_applied);
+	tl_store_close(s);
+	/* /healthz and /metrics of a server beside the index count it */
+	struct tl_serve_opts so;
+	tl_serve_opts_default(&so);
+	so.db_path = db;
+	so.net = tl_net_params(TL_NET_REGTEST);
+	so.listen = "127.0.0.1:0";
+	so.log = NULL;
+	struct tl_app *app;
+	if (tl_app_open(&so, &app, &err) || tl_app_start(app, &err)) FAIL("serve: %s", err.msg);
+	struct resp r;
+	if (http_do(tl_app_port(app), "GET", "/healthz", NULL, NULL, 0, &r) < 0) FAIL("no answer");
+	json_t *h = resp_json(&r);
+	resp_free(&r);
+	assert_int_equal(json_integer_value(json_object_get(h, "reorgs")), 1);
+	json_t *last = json_object_get(h, "last_reorg");
+	assert_int_equal(json_integer_value(json_object_get(last, "depth")), 3);
+	assert_int_equal(json_integer_value(json_object_get(last, "fork_height")), 207);
+	assert_int_equal(json_integer_value(json_object_get(last, "from_height")), 210);
+	json_decref(h);
+	if (http_do(tl_app_port(app), "GET", "/metrics", NULL, NULL, 0, &r) < 0) FAIL("no answer");
+	assert_non_null(strstr(r.body, "\ntl_index_reorgs 1\n"));
+	assert_non_null(strstr(r.body, "\ntl_index_last_reorg_depth 3\n"));
+	resp_free(&r);
+	tl_app_close(app);
 	/* a fresh index of the final chain, the same imports */
 	do_index(blocks, fresh, 0, 0, NULL);
 	do_tags(fresh, tags0);
@@ -1014,7 +1081,7 @@ static void test_sim_reorg3(void **state)
 	json_decref(t);
 	compare_dbs(db, fresh, addrs, n, "simulated 3-deep reorg");
 	free(addrs);
-	struct tl_store *s = open_db(db);
+	s = open_db(db);
 	uint8_t d[32];
 	char hex[65];
 	if (tl_store_digest(s, d, NULL, &err)) FAIL("digest: %s", err.msg);

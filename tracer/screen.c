@@ -593,6 +593,33 @@ static int categories_changed(struct tl_store *s, const struct hstate *old, stru
 	return ret;
 }
 
+/* A hash of the heist's seed outputs as recorded (tx_num, vout; in key
+ * order), to tell whether a rebuild after a reorg moved them. 0 when
+ * none; -1 on error (*h unchanged). */
+static int seed_sig(struct tl_store *s, uint32_t num, uint64_t *h, struct tl_err *err)
+{
+	uint8_t k0[16];
+	tl_taint_key(num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	uint64_t x = 1469598103934665603ull;
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t f[4];
+		if (get_varints(v, vl, f, 4)) {
+			ret = tl_err_set(err, "corrupt taint record");
+			break;
+		}
+		if (!(f[2] & F_SEED)) continue;
+		for (size_t i = 4; i < 16; i++) x = (x ^ k[i]) * 1099511628211ull;
+	}
+	tl_iter_free(it);
+	if (!ret) *h = x;
+	return ret;
+}
+
 struct list_ctx {
 	struct tl_heist_info *v;
 	size_t n, cap;
@@ -669,13 +696,20 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 		}
 		if (rebuild) {
 			struct tl_err e2;
+			int was = g == 1 && old.num == c.v[i].num && !old.unresolved[0];
+			uint64_t sig0 = 0, sig1 = 0;
+			if (was && seed_sig(s, old.num, &sig0, err)) { ret = -1; break; }
 			/* seeds not indexed yet: try again after the next blocks */
 			int m = materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2);
-			if (m == 1) st.unresolved++;
+			if (m == 1) {
+				st.unresolved++;
+				if (was) st.vanished++;
+			}
 			if (m != 0) continue;
 			st.rebuilt++;
 			if (g == 1 && old.unresolved[0]) st.resolved++;
-			else if (g == 1 && old.num == c.v[i].num) st.reorged++;
+			if (was && seed_sig(s, old.num, &sig1, err)) { ret = -1; break; }
+			if (was && sig0 != sig1) st.moved++;
 		} else if (update_heist(s, c.v[i].id, &old, &st.visited, &st.written, err)) {
 			ret = -1;
 			break;

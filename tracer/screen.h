@@ -63,9 +63,10 @@ int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint
 struct tl_screen_update_stats {
 	uint32_t heists;    /* heists brought to the tip */
 	uint32_t rebuilt;   /* of which rebuilt (never materialized, or reorg) */
-	uint32_t reorged;   /* of the rebuilt: their recorded tip was reorganised away */
+	uint32_t moved;     /* of the rebuilt: seed outputs at other places than before (a reorg) */
 	uint32_t resolved;  /* of the rebuilt: seeds that were missing are in the index now */
 	uint32_t unresolved; /* heists whose seeds are not (or no longer) in the index */
+	uint32_t vanished;  /* of those: resolved before this update (a reorg removed a seed) */
 	uint64_t visited;   /* transactions walked */
 	uint64_t written;   /* tainted outputs written */
 };
