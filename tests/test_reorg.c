@@ -406,11 +406,13 @@ struct model {
 	int tagged[NOWN];
 	int *seeds; /* tx indices named as heist seeds */
 	int nseeds;
+	int seed_from[64]; /* heist k's seeds: seeds[seed_from[k] .. seed_from[k + 1]) */
 	struct imp imps[64];
 	int nimps, nheists, ntagfiles;
 	char dir[600], blocks[700], db[700], fresh[700];
 	/* what ran */
 	int reorgs, kills, steps, depth_hist[KEEP + 1];
+	int unresolved_seen; /* (heist, step) pairs with seeds missing */
 };
 
 static uint64_t rnd(struct model *m)
@@ -767,6 +769,7 @@ static void heist_import(struct model *m)
 	im->heists = 1;
 	snprintf(im->path, sizeof im->path, "%s/heists%d.json", m->dir, m->nheists);
 	json_t *seeds = json_array();
+	m->seed_from[m->nheists] = m->nseeds;
 	int k = 1 + rn(m, 2);
 	for (int i = 0; i < k; i++) {
 		int ti;
@@ -793,6 +796,39 @@ static void heist_import(struct model *m)
 }
 
 static void write_blocks(struct model *m) { cf_write_blocks(m->blocks, &m->file); }
+
+static int in_chain(struct model *m, int ti)
+{
+	for (int h = 1; h <= m->height; h++)
+		for (int k = 0; k < m->nblk[h]; k++)
+			if (m->blk[h][k] == ti) return 1;
+	return 0;
+}
+
+/* Against the model: a verdict says which heists have seeds missing from
+ * the chain (never mined, dropped or rolled back by a reorg). */
+static void check_unresolved(struct model *m, struct tl_store *s, const char *what)
+{
+	struct tl_err err;
+	struct tl_screen *sc;
+	if (tl_screen_open(s, NULL, &sc, &err)) FAIL("screen open: %s", err.msg);
+	json_t *v = tl_screen_address(sc, m->addr[0], &err);
+	if (!v) FAIL("screen: %s", err.msg);
+	json_t *mat = json_object_get(v, "materialized"), *e;
+	size_t i;
+	if ((int)json_array_size(mat) != m->nheists) FAIL("%s: %zu heists screened of %d", what, json_array_size(mat), m->nheists);
+	json_array_foreach(mat, i, e) {
+		int k = atoi(json_string_value(json_object_get(e, "heist")) + 1);
+		int end = k + 1 < m->nheists ? m->seed_from[k + 1] : m->nseeds, all = 1;
+		for (int j = m->seed_from[k]; j < end; j++) all &= in_chain(m, m->seeds[j]);
+		m->unresolved_seen += !all;
+		if (all == json_is_true(json_object_get(e, "seeds_unresolved")))
+			FAIL("%s: heist h%d: seeds %s the chain, the verdict says %s", what, k, all ? "all in" : "not all in",
+			     all ? "unresolved" : "resolved");
+	}
+	json_decref(v);
+	tl_screen_close(sc);
+}
 
 /* The fresh index: the final chain, then every import in order. Returns
  * it open. */
@@ -832,7 +868,7 @@ static void index_killed(struct model *m, int k)
 }
 
 struct totals {
-	int cases, steps, reorgs, kills, depth[KEEP + 1];
+	int cases, steps, reorgs, kills, depth[KEEP + 1], unresolved;
 };
 
 static void model_case(unsigned long long seed, int nsteps, struct totals *tot)
@@ -892,6 +928,7 @@ static void model_case(unsigned long long seed, int nsteps, struct totals *tot)
 		double t2 = now_s();
 		snprintf(what, sizeof what, "seed %llu step %d (%s, height %d)", seed, step, name, m->height);
 		compare_stores(sd, fr, m->addr, NOWN, what);
+		check_unresolved(m, sd, what);
 		tl_store_close(sd);
 		tl_store_close(fr);
 		if (getenv("TL_REORG_DEBUG")) print_message("  fresh %.3f s, compare %.3f s\n", t2 - t1, now_s() - t2);
@@ -900,6 +937,7 @@ static void model_case(unsigned long long seed, int nsteps, struct totals *tot)
 	tot->steps += m->steps;
 	tot->reorgs += m->reorgs;
 	tot->kills += m->kills;
+	tot->unresolved += m->unresolved_seen;
 	for (int d = 0; d <= KEEP; d++) tot->depth[d] += m->depth_hist[d];
 	for (int i = 0; i < m->ntx; i++) free(m->tx[i].raw);
 	for (int h = 0; h <= m->height; h++) free(m->blk[h]);
@@ -921,7 +959,8 @@ static void print_totals(const struct totals *t, double secs)
 		snprintf(d + l, sizeof d - l, "%s%d:%d", k > 1 ? " " : "", k, t->depth[k]);
 	}
 	print_message("reorg model: %d cases, %d steps, %d reorgs (by depth %s), %d index runs killed, "
-		      "every step equal to a fresh index; %.1f s\n", t->cases, t->steps, t->reorgs, d, t->kills, secs);
+		      "%d heist states with seeds missing; every step equal to a fresh index; %.1f s\n", t->cases,
+		      t->steps, t->reorgs, d, t->kills, t->unresolved, secs);
 }
 
 
@@ -1017,6 +1056,10 @@ static void test_sim_reorg3(void **state)
 		tagged_old += n > 0;
 	}
 	tl_store_close(s);
+	char pre[700], cmd[3000];
+	snprintf(pre, sizeof pre, "%s/sim-db-pre", g_dir);
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", db, pre);
+	assert_int_equal(tu_run(cmd, NULL), 0);
 	if (tl_sim_extend(sim, 3, 0, NULL, NULL, NULL, &err)) FAIL("extend: %s", err.msg);
 	struct tl_index_stats st;
 	do_index(blocks, db, 0, 0, &st);
@@ -1089,6 +1132,34 @@ static void test_sim_reorg3(void **state)
 	print_message("3-deep reorg with tags and a heist imported before it: digest %s equals the fresh index's\n",
 		      hex);
 	tl_store_close(s);
+	/* SIGKILL after each commit of the reorg in turn (3 rollback batches,
+	 * then the new branch in batches of 70 transactions), then a normal
+	 * run: the same database as the fresh index */
+	uint8_t want[32];
+	s = open_db(fresh);
+	if (tl_store_digest(s, want, NULL, &err)) FAIL("digest: %s", err.msg);
+	tl_store_close(s);
+	int kc;
+	for (kc = 1;; kc++) {
+		char kdb[700];
+		snprintf(kdb, sizeof kdb, "%s/sim-db-k%d", g_dir, kc);
+		snprintf(cmd, sizeof cmd, "cp -r '%s' '%s' && TL_TEST_KILL_AT_COMMIT=%d '%s' index --blocks-dir '%s' --db '%s' "
+			 "--network regtest --batch-tx 70 -q; echo $?", pre, kdb, kc, TL_BINARY, blocks, kdb);
+		char *out = NULL;
+		tu_run(cmd, &out);
+		int status = atoi(out);
+		free(out);
+		if (status == 0) break; /* fewer than k commits: nothing killed */
+		assert_int_equal(status, 128 + 9);
+		do_index(blocks, kdb, 0, 0, NULL);
+		s = open_db(kdb);
+		if (tl_store_digest(s, d, NULL, &err)) FAIL("digest: %s", err.msg);
+		tl_store_close(s);
+		if (memcmp(d, want, 32)) FAIL("killed after commit %d of the reorg and resumed: digest differs", kc);
+		tu_rmrf(kdb);
+	}
+	assert_true(kc > 4);
+	print_message("killed after each of the reorg's %d commits and resumed: same digest each time\n", kc - 1);
 }
 
 int main(void)

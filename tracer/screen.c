@@ -810,6 +810,7 @@ struct sheist {
 	char id[72];
 	uint32_t num;
 	int32_t height;
+	int unresolved; /* its seeds are not in the index: no exposure can be known */
 };
 
 struct tl_screen {
@@ -847,6 +848,7 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 		snprintf(h->id, sizeof h->id, "%s", c.v[i].id);
 		h->num = c.v[i].num;
 		h->height = st.height;
+		h->unresolved = st.unresolved[0] != 0;
 	}
 	list_free(&c);
 	size_t m = sc->n ? sc->n : 1;
@@ -967,8 +969,12 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 	}
 	if (!json_array_size(reasons)) json_array_append_new(reasons, json_string("no exposure to a registered heist"));
 	json_t *mat = json_array();
-	for (size_t i = 0; i < sc->n; i++)
-		json_array_append_new(mat, json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height));
+	for (size_t i = 0; i < sc->n; i++) {
+		json_t *m = json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height);
+		/* say so rather than let "no exposure" pass for an answer */
+		if (sc->h[i].unresolved) json_object_set_new(m, "seeds_unresolved", json_true());
+		json_array_append_new(mat, m);
+	}
 	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o}", "subject", subject, "risk", tl_screen_risk_name(risk),
 	                 "sanctioned", sanctioned, "exposures", ea, "reasons", reasons, "materialized", mat);
 }

@@ -137,7 +137,9 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
                           struct tl_err *err);
 
 /* Verdicts as JSON: {subject, risk, sanctioned, exposures[{heist,
- * amount_sat, share, hops}], reasons[], materialized[{heist, height}]}.
+ * amount_sat, share, hops}], reasons[], materialized[{heist, height,
+ * seeds_unresolved (only when true: the heist's seeds are not in the
+ * index, e.g. rolled back by a reorg, so it has no exposures)}]}.
  * Address: every heist exposure of the address (amount = tainted sum
  * received, share = that / total received). Outpoint: of that output
  * (share = tainted / value). Txid: the worst over its outputs, with
