@@ -121,7 +121,17 @@ struct hstate {
 	/* "" = materialized; else why the seeds did not resolve at this tip
 	 * (then the heist has no taint records) */
 	char unresolved[512];
+	/* hash of the heist's definition it was materialized from: a
+	 * re-import that changes the seeds makes the next update rebuild */
+	char def[17];
 };
+
+static void def_hash(const char *json, char out[17])
+{
+	uint64_t x = 1469598103934665603ull;
+	for (const char *p = json ? json : ""; *p; p++) x = (x ^ (uint8_t)*p) * 1099511628211ull;
+	snprintf(out, 17, "%016llx", (unsigned long long)x);
+}
 
 static void state_name(const char *id, char *buf, size_t cap) { snprintf(buf, cap, "screen.heist.%s", id); }
 
@@ -145,6 +155,8 @@ static int state_get(struct tl_store *s, const char *id, struct hstate *st, stru
 	st->next_tx_num = (uint64_t)json_integer_value(json_object_get(j, "next_tx_num"));
 	st->p.min_sat = (uint64_t)json_integer_value(json_object_get(j, "min_sat"));
 	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
+	const char *df = json_string_value(json_object_get(j, "def"));
+	snprintf(st->def, sizeof st->def, "%s", df ? df : "");
 	const char *un = json_string_value(json_object_get(j, "unresolved"));
 	snprintf(st->unresolved, sizeof st->unresolved, "%s", un ? un : "");
 	json_decref(j);
@@ -159,6 +171,7 @@ static void state_put(struct tl_batch *b, const char *id, const struct hstate *s
 	json_t *j = json_pack("{s:I,s:i,s:s,s:I,s:I,s:I}", "num", (json_int_t)st->num, "height", (int)st->height,
 	                      "hash", hh, "next_tx_num", (json_int_t)st->next_tx_num, "min_sat",
 	                      (json_int_t)st->p.min_sat, "stop_cats", (json_int_t)st->p.stop_cats);
+	if (st->def[0]) json_object_set_new(j, "def", json_string(st->def));
 	if (st->unresolved[0]) json_object_set_new(j, "unresolved", json_string(st->unresolved));
 	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	tl_batch_put_meta(b, name, txt);
@@ -416,6 +429,7 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	int ret = -1;
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = hi->num;
+	def_hash(hi->json, r.st.def);
 	if (p) r.st.p = *p;
 	else tl_screen_params_default(&r.st.p);
 	if (!reg->n) goto out;
@@ -497,6 +511,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = old->num;
 	r.st.p = old->p;
+	memcpy(r.st.def, old->def, sizeof r.st.def);
 	if (r.limit <= old->next_tx_num) {
 		ret = 0; /* nothing new */
 		goto out;
@@ -682,7 +697,9 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 		struct hstate old;
 		int g = state_get(s, c.v[i].id, &old, err);
 		if (g < 0) { ret = -1; break; }
-		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0];
+		char def[17];
+		def_hash(c.v[i].json, def);
+		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0] || strcmp(old.def, def);
 		if (!rebuild) {
 			struct tl_block_rec br;
 			int r = tl_store_block_by_height(s, old.height, &br, err);
