@@ -18,7 +18,7 @@
  *    random commit (between batches of the rollback or of the new branch)
  *    and resumed. Fixed seeds in the suite; TL_REORG_SECONDS=N runs new
  *    seeds for N seconds (TL_REORG_SEED=S replays one), printing the seed
- *    of any failure. */
+ *    of any failure; TL_REORG_DEBUG=1 prints each step and its cost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
