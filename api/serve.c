@@ -272,6 +272,17 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
 
 /* ---------------- health and metrics ---------------- */
 
+/* The indexer's count of reorgs applied (meta "reorgs"): {"count", "last"}. */
+static json_t *reorgs_of(struct tl_app *app)
+{
+	char *v = NULL;
+	struct tl_err err;
+	json_t *j = NULL;
+	if (tl_store_get_meta(app->store, "reorgs", &v, &err) == 1) j = json_loads(v, 0, NULL);
+	free(v);
+	return j ? j : json_object();
+}
+
 static int health_hook(struct json_t *obj, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -293,6 +304,10 @@ static int health_hook(struct json_t *obj, void *ctx)
 		json_object_set_new(obj, "lag_blocks", json_integer(ch > tip.height ? ch - tip.height : 0));
 	}
 	json_object_set_new(obj, "follow_errors", json_integer(atomic_load(&app->follow_errors)));
+	json_t *rg = reorgs_of(app);
+	json_object_set_new(obj, "reorgs", json_integer(json_integer_value(json_object_get(rg, "count"))));
+	if (json_object_get(rg, "last")) json_object_set(obj, "last_reorg", json_object_get(rg, "last"));
+	json_decref(rg);
 	if (app->opts.extra_health) app->opts.extra_health(obj, app->opts.extra_ctx);
 	return tip.height >= 0 ? 0 : -1;
 }
@@ -304,6 +319,12 @@ static void metrics_hook(FILE *out, void *ctx)
 	struct tl_err err;
 	if (tl_store_tip(app->store, &tip, &err) == 0) {
 		tl_metrics_gauge(out, "tl_index_height", "height of the indexed tip (-1 = empty)", tip.height);
+		json_t *rg = reorgs_of(app);
+		tl_metrics_gauge(out, "tl_index_reorgs", "reorgs the indexer has applied to this database",
+				 (double)json_integer_value(json_object_get(rg, "count")));
+		tl_metrics_gauge(out, "tl_index_last_reorg_depth", "blocks rolled back by the last reorg (0 = none)",
+				 (double)json_integer_value(json_object_get(json_object_get(rg, "last"), "depth")));
+		json_decref(rg);
 		struct tl_block_rec b;
 		if (tip.height >= 0 && tl_store_block_by_height(app->store, tip.height, &b, &err) == 1)
 			tl_metrics_gauge(out, "tl_index_tip_timestamp_seconds", "block time of the indexed tip",

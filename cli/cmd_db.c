@@ -12,9 +12,47 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline db digest --db DB [--counts]\n"
 		   "       taintline db stats --db DB\n"
+		   "       taintline db dump --db DB FAMILY\n"
 		   "  digest: one SHA-256 over the logical content of every column family\n"
 		   "          (compare two databases); --counts adds entries per family.\n"
-		   "  stats:  tip, counters and entries per column family.\n");
+		   "  stats:  tip, counters and entries per column family.\n"
+		   "  dump:   every key and value of one family, in hex, one pair a line\n"
+		   "          (to see where two databases differ).\n");
+}
+
+static void put_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+}
+
+static int dump(const char *db, const char *family)
+{
+	int cf = -1;
+	for (int i = 0; i < TL_CF_COUNT; i++)
+		if (!strcmp(family, tl_cf_name((enum tl_cf)i))) cf = i;
+	if (cf < 0) {
+		fprintf(stderr, "db: unknown family '%s'\n", family);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_err err;
+	struct tl_store *s;
+	struct tl_store_opts so = { .read_only = true, .cache_mb = 16 };
+	if (tl_store_open(db, &so, &s, &err) < 0) {
+		fprintf(stderr, "db: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	struct tl_iter *it = tl_iter_new(s, (enum tl_cf)cf);
+	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		put_hex(k, kl);
+		putchar(' ');
+		put_hex(v, vl);
+		putchar('\n');
+	}
+	tl_iter_free(it);
+	tl_store_close(s);
+	return TL_EXIT_OK;
 }
 
 int cmd_db(int argc, char **argv)
@@ -36,6 +74,7 @@ int cmd_db(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
+	if (db && argc - optind == 2 && !strcmp(argv[optind], "dump")) return dump(db, argv[optind + 1]);
 	if (!db || argc - optind != 1 || (strcmp(argv[optind], "digest") && strcmp(argv[optind], "stats"))) {
 		usage(stderr);
 		return TL_EXIT_USAGE;

@@ -54,6 +54,12 @@ static void on_progress(void *c, const struct tl_index_progress *p)
 		return;
 	}
 	if (!strcmp(p->phase, "done")) return;
+	if (!strcmp(p->phase, "rollback")) {
+		/* counts down from the old tip (start - 1) to the fork (target) */
+		tl_progress_update(&x->pr, p->phase, p->start - 1 - p->height, p->start - 1 - p->target, p->txs,
+				   p->bytes, p->elapsed);
+		return;
+	}
 	tl_progress_update(&x->pr, p->phase, p->height - p->start + 1, p->target - p->start + 1, p->txs, p->bytes,
 			   p->elapsed);
 }
@@ -160,8 +166,12 @@ int cmd_index(int argc, char **argv)
 	if (!x.quiet) {
 		double s = st.seconds > 0.001 ? st.seconds : 0.001;
 		if (st.blocks_rolled_back)
-			fprintf(stderr, "reorg: rolled back %u blocks to height %d\n", st.blocks_rolled_back,
-				st.fork_height);
+			fprintf(stderr,
+				"reorg: %u blocks deep, fork at height %d: %llu transactions rolled back, %llu of "
+				"them not in the new branch (dropped); %u tagged addresses rolled back (their tags "
+				"pending again), %u tagged addresses applied\n",
+				st.blocks_rolled_back, st.fork_height, (unsigned long long)st.reorg_txs,
+				(unsigned long long)st.reorg_dropped, st.tagged_rolled_back, st.tagged_applied);
 		fprintf(stderr,
 			"indexed %u blocks (height %d -> %d), %llu txs, %llu inputs, %llu outputs in %.1f s: "
 			"%.0f tx/s, %.1f MB/s\n",
@@ -175,9 +185,12 @@ int cmd_index(int argc, char **argv)
 			st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
 		if (st.stopped) fprintf(stderr, "stopped by signal; run again to continue\n");
 	}
-	if (st.stopped || (!st.blocks_indexed && !st.blocks_rolled_back)) return TL_EXIT_OK;
+	if (st.stopped) return TL_EXIT_OK;
 	/* Keep the screening index of every imported heist current: only the
-	 * new blocks are walked (or a heist is rebuilt after a reorg). */
+	 * new blocks are walked (or a heist is rebuilt after a reorg). Also
+	 * when this run wrote nothing: a run killed before this point left
+	 * the blocks written and the taint behind (a current heist costs one
+	 * read). */
 	struct tl_store *s;
 	struct tl_store_opts so = { .cache_mb = 64 };
 	if (tl_store_open(o.db_path, &so, &s, &err) < 0) {
@@ -195,5 +208,11 @@ int cmd_index(int argc, char **argv)
 		fprintf(stderr, "screening index: %u heists brought to the tip (%u rebuilt), %llu txs walked, "
 			"%llu tainted outputs written\n", us.heists, us.rebuilt, (unsigned long long)us.visited,
 			(unsigned long long)us.written);
+	if (!x.quiet && (st.blocks_rolled_back || us.moved || us.vanished || us.resolved))
+		fprintf(stderr, "reorg: heists whose seeds moved: %u, vanished (unresolved now): %u, found again: %u\n",
+			us.moved, us.vanished, us.resolved);
+	if (!x.quiet && us.unresolved)
+		fprintf(stderr, "warning: %u heists have seeds that are not in the index (see 'taintline screen')\n",
+			us.unresolved);
 	return TL_EXIT_OK;
 }

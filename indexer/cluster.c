@@ -41,6 +41,11 @@ struct tl_cluster {
 	struct tl_hmap ov;      /* cluster-family key -> struct ovv (batch writes + cache) */
 	struct tl_hmap newkeys; /* owner script key -> addr_id, P2PK/P2PKH owners new since the commit */
 	struct tl_hmap tagged;  /* owner script keys that carry tags */
+	/* addr_id (BE8) -> script key of the indexed owners among them, for
+	 * summaries recomputed on a rollback: looked up at the first rollback
+	 * that needs them, forgotten when a block is applied. */
+	struct tl_hmap tagged_ids;
+	int tagged_ids_ok;
 	struct tl_buf journal;  /* this block's previous values */
 	struct tl_hent **dirty; /* entries written since the last flush */
 	size_t ndirty, dirty_cap;
@@ -319,7 +324,10 @@ static void put_summary(struct tl_cluster *c, uint64_t cid, const struct tl_clus
 	tl_buf_init(&v);
 	tl_cluster_summary_encode(s, &v);
 	tl_cluster_summary_key(cid, k);
-	kv_set(c, k, 9, v.data, v.len, 1, JR_READ);
+	/* not journaled: a rollback recomputes the summaries of the clusters
+	 * it touches (fix_summaries), so that the journal depends on the
+	 * chain alone and not on when tags were imported */
+	kv_set(c, k, 9, v.data, v.len, 1, JR_NONE);
 	tl_buf_free(&v);
 }
 
@@ -376,16 +384,11 @@ static int unite(struct tl_cluster *c, uint64_t x, uint64_t y, int kind, uint64_
 	c->st.relabelled += n;
 	if (!w_stored && !l_stored) goto link;
 	sw.size = zw + zl;
-	sw.cats |= sl.cats;
-	sw.tagged += sl.tagged;
-	if (sl.label[0] && (!sw.label[0] || sl.confidence > sw.confidence)) {
-		memcpy(sw.label, sl.label, sizeof sw.label);
-		sw.confidence = sl.confidence;
-	}
+	tl_cluster_summary_merge(&sw, &sl);
 	put_summary(c, w, &sw);
 	if (l_stored) {
 		tl_cluster_summary_key(l, k);
-		kv_set(c, k, 9, NULL, 0, 0, JR_READ);
+		kv_set(c, k, 9, NULL, 0, 0, JR_NONE);
 	}
 link:;
 	struct tl_buf lv;
@@ -415,15 +418,13 @@ static int load_tagged(struct tl_cluster *c)
 	return 0;
 }
 
-/* A new address whose owner carries tags: its singleton summary. */
-static int fold_tags(struct tl_cluster *c, uint64_t addr, const uint8_t *skey, size_t sklen)
+/* Folds the tags of an owner into s (categories, label) and counts it
+ * as tagged if it has any. */
+static void owner_tags(struct tl_cluster *c, const uint8_t *skey, size_t sklen, struct tl_cluster_summary *sum)
 {
 	uint8_t pre[TL_TAG_ADDR_KEY_MAX];
 	size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
-	struct tl_cluster_summary s;
-	memset(&s, 0, sizeof s);
-	s.size = 1;
-	s.confidence = -1;
+	int any = 0;
 	struct tl_iter *it = tl_iter_new(c->s, TL_CF_TAG);
 	for (tl_iter_seek(it, pre, pl); tl_iter_valid(it); tl_iter_next(it)) {
 		size_t kl, vl;
@@ -431,22 +432,134 @@ static int fold_tags(struct tl_cluster *c, uint64_t addr, const uint8_t *skey, s
 		if (kl < pl || memcmp(k, pre, pl)) break;
 		struct tl_tag_rec r;
 		if (tl_tag_rec_decode(v, vl, &r) < 0) continue;
-		s.cats |= r.cats;
-		s.tagged = 1;
-		if (r.label && (!s.label[0] || r.confidence > s.confidence)) {
-			size_t n = strlen(r.label);
-			if (n >= sizeof s.label) n = sizeof s.label - 1;
-			memcpy(s.label, r.label, n);
-			s.label[n] = 0;
-			s.confidence = r.confidence;
-		}
+		sum->cats |= r.cats;
+		any = 1;
+		tl_cluster_summary_fold_label(sum, r.confidence, r.label);
 		tl_tag_rec_free(&r);
 	}
 	tl_iter_free(it);
+	if (any) sum->tagged++;
+}
+
+/* A new address whose owner carries tags: its singleton summary. */
+static int fold_tags(struct tl_cluster *c, uint64_t addr, const uint8_t *skey, size_t sklen)
+{
+	struct tl_cluster_summary s;
+	memset(&s, 0, sizeof s);
+	s.size = 1;
+	s.confidence = -1;
+	owner_tags(c, skey, sklen, &s);
 	if (!s.tagged) return 0;
 	put_summary(c, addr, &s);
 	c->st.tagged_new++;
 	return 0;
+}
+
+/* ---- summaries after a rollback ----
+ * A summary depends on the cluster's members and on the tags imported
+ * so far, in whatever order. The journal restores a block's cluster
+ * records exactly, but the summaries it restores are those of before
+ * the block without the tags imported since; and a tagged owner that
+ * came with the block, or a summary written for it by an import, must
+ * go with it (its addr_id will be given to another owner). So after a
+ * block's journal is restored, the summaries of every cluster the block
+ * touched are recomputed from their members' tags, and those of the
+ * owners it created are deleted. */
+
+static int load_tagged_ids(struct tl_cluster *c)
+{
+	if (c->tagged_ids_ok) return 0;
+	tl_hmap_clear(&c->tagged_ids);
+	for (struct tl_hent *e = c->tagged.lru_head; e; e = e->lru_next) {
+		uint64_t id;
+		int rc = tl_store_addr_id(c->s, tl_hent_key(e), e->klen, &id, c->err);
+		if (rc < 0) {
+			c->failed = 1;
+			return -1;
+		}
+		if (!rc) continue;
+		uint8_t k[8];
+		tl_put_be64(k, id);
+		struct tl_hent *t = tl_hmap_put(&c->tagged_ids, k, 8, e->klen);
+		memcpy(tl_hent_val(t), tl_hent_key(e), e->klen);
+	}
+	c->tagged_ids_ok = 1;
+	return 0;
+}
+
+/* Sets the summary of cluster id cid from its members' tags (deleted
+ * when none is tagged). */
+static int recompute_summary(struct tl_cluster *c, uint64_t cid)
+{
+	uint64_t t, next, size;
+	if (find3(c, cid, &t, &next, &size) < 0) return -1;
+	if (t != cid) return 0; /* not a cluster id (any more) */
+	struct tl_cluster_summary s;
+	memset(&s, 0, sizeof s);
+	s.size = size;
+	s.confidence = -1;
+	uint64_t n = 0;
+	for (uint64_t m = cid; m; n++) {
+		if (n >= size) {
+			c->failed = 1;
+			return tl_err_set(c->err, "corrupt member list of cluster %llu", (unsigned long long)cid);
+		}
+		uint8_t k[8];
+		tl_put_be64(k, m);
+		struct tl_hent *e = tl_hmap_get(&c->tagged_ids, k, 8);
+		if (e) owner_tags(c, tl_hent_val(e), e->vlen, &s);
+		if (m != cid) {
+			uint64_t z;
+			if (find3(c, m, &t, &next, &z) < 0) return -1;
+		}
+		m = next;
+	}
+	uint8_t k[9], cur[256];
+	size_t cl = 0;
+	tl_cluster_summary_key(cid, k);
+	int rc = kv_get(c, k, 9, cur, sizeof cur, &cl);
+	if (rc < 0) return -1;
+	if (!s.tagged) {
+		if (rc) kv_set(c, k, 9, NULL, 0, 0, JR_NONE);
+		return 0;
+	}
+	struct tl_buf v;
+	tl_buf_init(&v);
+	tl_cluster_summary_encode(&s, &v);
+	if (!rc || cl != v.len || memcmp(cur, v.data, cl)) kv_set(c, k, 9, v.data, v.len, 1, JR_NONE);
+	tl_buf_free(&v);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* After block journal restore: summaries of the owners the block created
+ * (ids >= first) deleted, those of the clusters of ids (n of them,
+ * touched by the block) recomputed. */
+static int fix_summaries(struct tl_cluster *c, uint64_t first, uint64_t *ids, size_t n)
+{
+	uint8_t k[9];
+	tl_cluster_summary_key(first, k);
+	struct tl_iter *it = tl_iter_new(c->s, TL_CF_CLUSTER);
+	for (tl_iter_seek(it, k, 9); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *key = tl_iter_key(it, &kl);
+		if (kl != 9 || key[0] != 's') break;
+		kv_set(c, key, 9, NULL, 0, 0, JR_NONE);
+	}
+	tl_iter_free(it);
+	if (!c->tagged.count || !n) return c->failed ? -1 : 0;
+	if (load_tagged_ids(c) < 0) return -1;
+	for (size_t i = 0; i < n; i++)
+		if (find(c, ids[i], &ids[i]) < 0) return -1;
+	qsort(ids, n, sizeof *ids, cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if ((i == 0 || ids[i] != ids[i - 1]) && recompute_summary(c, ids[i]) < 0) return -1;
+	return c->failed ? -1 : 0;
 }
 
 /* ---- public key forms ---- */
@@ -679,6 +792,7 @@ int tl_cluster_open(struct tl_store *s, const struct tl_cluster_opts *o, struct 
 	tl_hmap_init(&c->ov);
 	tl_hmap_init(&c->newkeys);
 	tl_hmap_init(&c->tagged);
+	tl_hmap_init(&c->tagged_ids);
 	tl_buf_init(&c->journal);
 	c->gen = 1;
 	struct tl_tip tip;
@@ -707,6 +821,7 @@ void tl_cluster_free(struct tl_cluster *c)
 	free(c->dirty);
 	tl_hmap_free(&c->newkeys);
 	tl_hmap_free(&c->tagged);
+	tl_hmap_free(&c->tagged_ids);
 	tl_buf_free(&c->journal);
 	free(c);
 }
@@ -730,12 +845,14 @@ int tl_cluster_tx(struct tl_cluster *c, struct tl_batch *b, const struct tl_tx_r
 		if (!check_tags && !form) continue;
 		uint8_t sk[TL_SCRIPT_KEY_MAX];
 		size_t sl = tl_script_key(tx->out[o].script, tx->out[o].script_len, sk);
+		/* tags first: fold_tags writes the summary of a singleton, which
+		 * a union with the owner's twin then merges */
+		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 		if (form) {
 			struct tl_hent *e = tl_hmap_put(&c->newkeys, sk, sl, 8);
 			memcpy(tl_hent_val(e), &a, 8);
 			if (link_late_form(c, a, sk, sl, r->tx_num) < 0) return -1;
 		}
-		if (check_tags && tl_hmap_get(&c->tagged, sk, sl) && fold_tags(c, a, sk, sl) < 0) return -1;
 	}
 	if (r->flags & TL_TX_COINBASE) goto keys;
 	int cj = tl_coinjoin_detect(r);
@@ -803,6 +920,7 @@ void tl_cluster_block_end(struct tl_cluster *c, struct tl_batch *b, int32_t heig
 		tl_batch_del(b, TL_CF_CLUSTER, k, 5);
 	}
 	c->gen++;
+	c->tagged_ids_ok = 0; /* owners were added */
 }
 
 void tl_cluster_flush(struct tl_cluster *c, struct tl_batch *b)
@@ -837,16 +955,25 @@ int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height
 	tl_cluster_undo_key(height, k);
 	uint8_t *j = NULL;
 	size_t jl = 0;
+	uint64_t first = c->max_addr + 1;
 	rc = tl_store_get_kv(c->s, TL_CF_CLUSTER, k, 5, &j, &jl, err);
-	if (rc <= 0) return rc;
+	if (rc < 0) return -1;
+	if (rc == 0) {
+		/* nothing clustered, but an import may have tagged its owners */
+		c->gen++;
+		return fix_summaries(c, first, NULL, 0);
+	}
 	/* index the entries, then restore them newest first */
-	size_t n = 0, cap = 64, pos = 0;
+	size_t n = 0, cap = 64, pos = 0, nid = 0;
 	size_t *at = malloc(cap * sizeof *at);
-	if (!at) abort();
+	uint64_t *ids = malloc(cap * sizeof *ids);
+	if (!at || !ids) abort();
 	while (pos < jl) {
 		if (n == cap) {
-			at = realloc(at, (cap *= 2) * sizeof *at);
-			if (!at) abort();
+			cap *= 2;
+			at = realloc(at, cap * sizeof *at);
+			ids = realloc(ids, cap * sizeof *ids);
+			if (!at || !ids) abort();
 		}
 		at[n++] = pos;
 		size_t kl = j[pos];
@@ -865,16 +992,26 @@ int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height
 		uint64_t vl;
 		tl_get_varint(j, jl, &q, &vl);
 		kv_set(c, key, kl, j + q, (size_t)vl, present, JR_NONE);
+		if (kl == 9 && key[0] == 'a' && tl_get_be64(key + 1) < first)
+			ids[nid++] = tl_get_be64(key + 1);
 	}
 	free(at);
 	free(j);
 	tl_batch_del(b, TL_CF_CLUSTER, k, 5);
 	c->gen++;
-	return c->failed ? -1 : 0;
+	rc = c->failed ? -1 : fix_summaries(c, first, ids, nid);
+	free(ids);
+	return rc;
 corrupt:
+	free(ids);
 	free(at);
 	free(j);
 	return tl_err_set(err, "corrupt cluster undo journal of block %d", height);
 }
 
 void tl_cluster_get_stats(const struct tl_cluster *c, struct tl_cluster_stats *st) { *st = c->st; }
+
+int tl_cluster_owner_tagged(const struct tl_cluster *c, const uint8_t *skey, size_t sklen)
+{
+	return tl_hmap_get((struct tl_hmap *)&c->tagged, skey, sklen) != NULL;
+}

@@ -80,6 +80,9 @@ void tl_cluster_committed(struct tl_cluster *c);
 /* Undoes block `height` (the tip) into b from its journal. Returns 0 or -1. */
 int tl_cluster_rollback(struct tl_cluster *c, struct tl_batch *b, int32_t height, struct tl_err *err);
 
+/* 1 if the owner with this script key carries tags (as loaded at open). */
+int tl_cluster_owner_tagged(const struct tl_cluster *c, const uint8_t *skey, size_t sklen);
+
 /* Counters for the run. */
 struct tl_cluster_stats {
 	uint64_t unions, relabelled, coinjoins, pubkey_links, change_links, tagged_new;

@@ -3,6 +3,8 @@
 #include "indexer/indexer.h"
 
 #include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,15 @@ struct ix {
 	struct timespec t0;
 	double last_report;
 	int32_t start, target;
+	/* Tests only (TL_TEST_KILL_AT_COMMIT=k): after the k-th commit of the
+	 * run, flush it to disk and die by SIGKILL, so that crash tests stop
+	 * the indexer exactly between two batches (of a rollback, or of the
+	 * new branch). 0 = off. */
+	long kill_at;
+	long commits;
+	/* txids rolled back by this run's reorg, taken out as the new branch
+	 * re-mines them: what is left was dropped */
+	struct tl_hmap gone;
 };
 
 static double now_since(const struct timespec *t0)
@@ -221,6 +232,10 @@ static void put_pending_utxos(struct ix *x, const struct ucache *c)
 static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32_t offset, struct tl_err *err)
 {
 	uint64_t tx_num = x->tip.next_tx_num++;
+	if (x->gone.count) {
+		struct tl_hent *g = tl_hmap_get(&x->gone, tx->txid, 32);
+		if (g) tl_hmap_del(&x->gone, g);
+	}
 	if (tx->n_in > x->ins_cap) {
 		x->ins_cap = tx->n_in * 2;
 		x->ins = realloc(x->ins, x->ins_cap * sizeof *x->ins);
@@ -467,6 +482,10 @@ static int commit(struct ix *x, struct tl_err *err)
 	if (x->cl) tl_cluster_flush(x->cl, x->b);
 	if (tl_store_write(x->s, x->b, err) < 0) return -1;
 	if (x->cl) tl_cluster_committed(x->cl);
+	if (x->kill_at && ++x->commits == x->kill_at) {
+		if (tl_store_flush(x->s, err) < 0) return -1;
+		raise(SIGKILL);
+	}
 	tl_batch_clear(x->b);
 	x->batch_first = x->tip.next_tx_num;
 	tl_hmap_clear(&x->delta);
@@ -520,6 +539,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 				size_t kl = tl_script_key(raw->out[o].script, raw->out[o].script_len, key);
 				tl_batch_del_addr(x->b, key, kl);
 				tl_batch_del_scripthash(x->b, raw->out[o].script, raw->out[o].script_len);
+				if (x->cl && tl_cluster_owner_tagged(x->cl, key, kl)) x->st->tagged_rolled_back++;
 			}
 			if (r.out[o].script_type == TL_SCRIPT_NULLDATA) continue;
 			tl_batch_del_utxo(x->b, r.out[o].addr_id, t, o);
@@ -564,6 +584,8 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 			delta_of(x, a)->tx_count--;
 		}
 		tl_batch_del_tx(x->b, t, r.txid);
+		tl_hmap_put(&x->gone, r.txid, 32, 0);
+		x->st->reorg_txs++;
 		tl_tx_rec_free(&r);
 	}
 	for (uint64_t id = u.first_addr_id; id < x->tip.next_addr_id; id++) {
@@ -583,6 +605,32 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 	x->tip.unknown_inputs = u.unknown_inputs;
 	x->st->blocks_rolled_back++;
 	return commit(x, err);
+}
+
+/* Counts the reorg in meta "reorgs" (left out of the digest: history,
+ * not content), written with the first rollback batch: {"count": n,
+ * "last": {"depth", "fork_height", "from_height", "from_hash", "time"}}. */
+static int note_reorg(struct ix *x, int32_t depth, int32_t fork, struct tl_err *err)
+{
+	char *old = NULL;
+	if (tl_store_get_meta(x->s, "reorgs", &old, err) < 0) return -1;
+	json_int_t n = 0;
+	if (old) {
+		json_t *j = json_loads(old, 0, NULL);
+		n = json_integer_value(json_object_get(j, "count"));
+		json_decref(j);
+		free(old);
+	}
+	char hex[65];
+	tl_hash_to_hex(x->tip.hash, hex);
+	json_t *j = json_pack("{s:I,s:{s:i,s:i,s:i,s:s,s:I}}", "count", n + 1, "last", "depth", (int)depth,
+			      "fork_height", (int)fork, "from_height", (int)x->tip.height, "from_hash", hex, "time",
+			      (json_int_t)time(NULL));
+	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	tl_batch_put_meta(x->b, "reorgs", txt);
+	free(txt);
+	json_decref(j);
+	return 0;
 }
 
 /* ---- the run ---- */
@@ -626,12 +674,17 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 	memset(&x, 0, sizeof x);
 	x.o = o;
 	x.st = st;
+	{
+		const char *k = getenv("TL_TEST_KILL_AT_COMMIT");
+		x.kill_at = k ? atol(k) : 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
 	x.last_report = -1;
 	x.undo_keep = o->undo_keep ? o->undo_keep : TL_INDEX_DEFAULT_UNDO_KEEP;
 	x.batch_limit = o->batch_tx ? o->batch_tx : 50000;
 	uint32_t cache_mb = o->cache_mb ? o->cache_mb : 512;
 	tl_hmap_init(&x.utxo);
+	tl_hmap_init(&x.gone);
 	tl_hmap_init(&x.addr);
 	tl_hmap_init(&x.delta);
 	tl_block_init(&x.blk);
@@ -744,6 +797,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 				goto out;
 			}
 			x.target = fork;
+			if (note_reorg(&x, depth, fork, err) < 0) goto out;
 			while (x.tip.height > fork) {
 				if (rollback_block(&x, err) < 0) goto out;
 				report(&x, "rollback", 0);
@@ -769,7 +823,14 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		report(&x, "index", 0);
 	}
 	rc = 0;
+	st->reorg_dropped = x.gone.count;
+	if (x.cl) {
+		struct tl_cluster_stats cs;
+		tl_cluster_get_stats(x.cl, &cs);
+		st->tagged_applied = (uint32_t)cs.tagged_new;
+	}
 out:
+	tl_hmap_free(&x.gone);
 	tl_cluster_free(x.cl);
 	x.cl = NULL;
 	tl_batch_free(x.b);

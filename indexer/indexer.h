@@ -62,6 +62,14 @@ struct tl_index_stats {
 	int32_t tip_before, tip_after;    /* heights (-1 = empty) */
 	int32_t fork_height;              /* height kept on a reorg, else -2 */
 	uint32_t blocks_rolled_back;
+	/* The reorg of this run (blocks_rolled_back > 0): transactions rolled
+	 * back, and of those the ones not in the new branch as far as this
+	 * run indexed it (dropped or not mined yet); tagged owners rolled
+	 * back (their tags pending again) and tagged owners that appeared in
+	 * this run (their tags applied again or for the first time; 0 with
+	 * clustering off). Each reorg is also counted in meta "reorgs". */
+	uint64_t reorg_txs, reorg_dropped;
+	uint32_t tagged_rolled_back, tagged_applied;
 	uint32_t blocks_indexed;
 	uint64_t txs, inputs, outputs;
 	uint64_t unknown_inputs;          /* in this run */

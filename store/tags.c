@@ -154,6 +154,27 @@ void tl_cluster_summary_encode(const struct tl_cluster_summary *s, struct tl_buf
 	put_str(out, s->label);
 }
 
+void tl_cluster_summary_fold_label(struct tl_cluster_summary *s, int confidence, const char *label)
+{
+	char l[TL_SUMMARY_LABEL_MAX];
+	size_t n = label ? strlen(label) : 0;
+	if (!n) return;
+	if (n >= sizeof l) n = sizeof l - 1;
+	memcpy(l, label, n);
+	l[n] = 0;
+	if (s->label[0] && (confidence < s->confidence || (confidence == s->confidence && strcmp(l, s->label) >= 0)))
+		return;
+	memcpy(s->label, l, n + 1);
+	s->confidence = confidence;
+}
+
+void tl_cluster_summary_merge(struct tl_cluster_summary *s, const struct tl_cluster_summary *o)
+{
+	s->cats |= o->cats;
+	s->tagged += o->tagged;
+	tl_cluster_summary_fold_label(s, o->confidence, o->label);
+}
+
 int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_summary *s)
 {
 	memset(s, 0, sizeof *s);

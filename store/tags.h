@@ -136,6 +136,16 @@ struct tl_cluster_summary {
 };
 void tl_cluster_summary_encode(const struct tl_cluster_summary *s, struct tl_buf *out);
 int tl_cluster_summary_decode(const uint8_t *v, size_t len, struct tl_cluster_summary *s);
+/* Folds one tag's label into s: the label is the most confident tag's,
+ * ties going to the label that sorts first (compared truncated, as
+ * stored), so that a summary is the same whatever order its tags and
+ * unions came in (a reorged or re-imported database equals a fresh
+ * one). An empty or NULL label changes nothing. Categories and the
+ * tagged count are the caller's. */
+void tl_cluster_summary_fold_label(struct tl_cluster_summary *s, int confidence, const char *label);
+/* Merges another cluster's summary o into s: categories, tagged members
+ * and label (tl_cluster_summary_fold_label); the size is the caller's. */
+void tl_cluster_summary_merge(struct tl_cluster_summary *s, const struct tl_cluster_summary *o);
 
 /* Key builders (the "a" key is store.h's tl_cluster_addr_key). */
 void tl_cluster_summary_key(uint64_t cluster_id, uint8_t key[9]);

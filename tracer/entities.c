@@ -9,6 +9,7 @@
 #include "chain/address.h"
 #include "chain/bytes.h"
 #include "chain/script.h"
+#include "tracer/screen.h"
 
 static const struct {
 	const char *name;
@@ -49,7 +50,14 @@ struct pend {
 	uint32_t cats;
 	int confidence;
 	int had_tags; /* the address had tags before this import */
+	int replaced; /* the tag was stored before with another value */
 	char label[TL_SUMMARY_LABEL_MAX];
+};
+
+/* A tag of this network written by the import (key and value). */
+struct ikv {
+	uint8_t *k, *v;
+	size_t kl, vl;
 };
 
 struct imp {
@@ -59,6 +67,8 @@ struct imp {
 	struct tl_tag_import_report *rep;
 	struct pend *p;
 	size_t np, pcap;
+	struct ikv *kv;
+	size_t nkv, kvcap;
 	struct tl_err *err;
 	int failed;
 };
@@ -108,6 +118,7 @@ static int import_cb(void *ctx, const struct tl_tag *t)
 	uint8_t *old = NULL;
 	size_t oldl = 0;
 	int rc;
+	long pi = -1; /* the pend entry of this tag, if any */
 	if (tl_registry_chain_net(t->chain, &np) && np == im->net) {
 		uint8_t script[42], skey[TL_SCRIPT_KEY_MAX];
 		size_t slen;
@@ -139,7 +150,9 @@ static int import_cb(void *ctx, const struct tl_tag *t)
 			p->cats = bit;
 			p->confidence = t->confidence;
 			p->had_tags = had;
+			p->replaced = 0;
 			copy_label(p->label, t->label);
+			pi = (long)im->np - 1;
 		} else {
 			im->rep->unseen++;
 		}
@@ -155,7 +168,37 @@ static int import_cb(void *ctx, const struct tl_tag *t)
 	rc = tl_store_get_kv(im->s, TL_CF_TAG, key, kl, &old, &oldl, im->err);
 	if (rc < 0) goto fail;
 	if (rc == 1) im->rep->existing++;
+	/* A tag stored before (or earlier in this file) with another value
+	 * (e.g. another confidence): folding cannot take the old value out
+	 * of the summary, so its cluster's is recomputed. */
+	int replaced = rc == 1 && (oldl != v.len || memcmp(old, v.data, oldl));
 	free(old);
+	if (key[0] == TL_TAG_PREFIX_ADDR) {
+		size_t j;
+		for (j = 0; j < im->nkv; j++)
+			if (im->kv[j].kl == kl && !memcmp(im->kv[j].k, key, kl)) break;
+		if (j == im->nkv) {
+			if (im->nkv == im->kvcap) {
+				im->kvcap = im->kvcap ? im->kvcap * 2 : 64;
+				im->kv = realloc(im->kv, im->kvcap * sizeof *im->kv);
+				if (!im->kv) abort();
+			}
+			im->kv[j].k = malloc(kl);
+			if (!im->kv[j].k) abort();
+			memcpy(im->kv[j].k, key, kl);
+			im->kv[j].kl = kl;
+			im->kv[j].v = NULL;
+			im->nkv++;
+		} else if (im->kv[j].vl != v.len || memcmp(im->kv[j].v, v.data, v.len)) {
+			replaced = 1;
+		}
+		free(im->kv[j].v);
+		im->kv[j].v = malloc(v.len ? v.len : 1);
+		if (!im->kv[j].v) abort();
+		memcpy(im->kv[j].v, v.data, v.len);
+		im->kv[j].vl = v.len;
+	}
+	if (pi >= 0 && replaced) im->p[pi].replaced = 1;
 	tl_batch_put_kv(im->b, TL_CF_TAG, key, kl, v.data, v.len);
 	im->rep->stored++;
 	tl_buf_free(&v);
@@ -173,7 +216,61 @@ static int cmp_pend(const void *a, const void *b)
 	return x->addr_id < y->addr_id ? -1 : x->addr_id > y->addr_id;
 }
 
-/* Folds the new tags into their clusters' summaries. */
+static void fold_rec(struct tl_cluster_summary *sum, const uint8_t *v, size_t vl, int *any)
+{
+	struct tl_tag_rec r;
+	if (tl_tag_rec_decode(v, vl, &r) < 0) return;
+	sum->cats |= r.cats;
+	tl_cluster_summary_fold_label(sum, r.confidence, r.label);
+	*any = 1;
+	tl_tag_rec_free(&r);
+}
+
+/* The summary of cluster cid from its members' tags: those stored, with
+ * this import's in their place. Returns 0 or -1. */
+static int recompute_summary(struct imp *im, uint64_t cid, struct tl_cluster_summary *sum)
+{
+	struct tl_cluster_summary base;
+	if (tl_cluster_summary(im->s, cid, &base, im->err) < 0) return -1;
+	memset(sum, 0, sizeof *sum);
+	sum->size = base.size;
+	sum->confidence = -1;
+	uint64_t *ids = NULL;
+	int n = tl_cluster_members_all(im->s, cid, &ids, im->err);
+	if (n < 0) return -1;
+	for (int i = 0; i < n; i++) {
+		uint8_t skey[TL_SCRIPT_KEY_MAX], pre[TL_TAG_ADDR_KEY_MAX];
+		size_t sklen;
+		int rc = tl_store_owner_key(im->s, ids[i], skey, &sklen, im->err);
+		if (rc < 0) {
+			free(ids);
+			return -1;
+		}
+		if (rc == 0) continue;
+		size_t pl = tl_tag_addr_key(skey, sklen, NULL, pre);
+		int any = 0;
+		struct tl_iter *it = tl_iter_new(im->s, TL_CF_TAG);
+		for (tl_iter_seek(it, pre, pl); tl_iter_valid(it); tl_iter_next(it)) {
+			size_t kl, vl;
+			const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+			if (kl < pl || memcmp(k, pre, pl)) break;
+			int mine = 0;
+			for (size_t j = 0; j < im->nkv && !mine; j++)
+				mine = im->kv[j].kl == kl && !memcmp(im->kv[j].k, k, kl);
+			if (!mine) fold_rec(sum, v, vl, &any);
+		}
+		tl_iter_free(it);
+		for (size_t j = 0; j < im->nkv; j++)
+			if (im->kv[j].kl >= pl && !memcmp(im->kv[j].k, pre, pl))
+				fold_rec(sum, im->kv[j].v, im->kv[j].vl, &any);
+		sum->tagged += (uint64_t)any;
+	}
+	free(ids);
+	return 0;
+}
+
+/* Folds the new tags into their clusters' summaries (recomputed where a
+ * tag was replaced). */
 static int fold_summaries(struct imp *im)
 {
 	if (!im->np) return 0;
@@ -181,18 +278,23 @@ static int fold_summaries(struct imp *im)
 	for (size_t i = 0; i < im->np;) {
 		uint64_t cid = im->p[i].cluster_id;
 		struct tl_cluster_summary sum;
+		int full = 0;
+		for (size_t j = i; j < im->np && im->p[j].cluster_id == cid; j++) full |= im->p[j].replaced;
+		if (full) {
+			if (recompute_summary(im, cid, &sum) < 0) return -1;
+			while (i < im->np && im->p[i].cluster_id == cid) i++;
+			goto put;
+		}
 		if (tl_cluster_summary(im->s, cid, &sum, im->err) < 0) return -1;
 		for (; i < im->np && im->p[i].cluster_id == cid; i++) {
 			struct pend *p = &im->p[i];
 			sum.cats |= p->cats;
-			if (!sum.label[0] || p->confidence > sum.confidence) {
-				copy_label(sum.label, p->label);
-				sum.confidence = p->confidence;
-			}
+			tl_cluster_summary_fold_label(&sum, p->confidence, p->label);
 			/* count an address once: first of its rows, and only if untagged before */
 			int first = i == 0 || im->p[i - 1].addr_id != p->addr_id || im->p[i - 1].cluster_id != cid;
 			if (first && !p->had_tags) sum.tagged++;
 		}
+put:;
 		uint8_t k[9];
 		tl_cluster_summary_key(cid, k);
 		struct tl_buf v;
@@ -216,9 +318,17 @@ int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt,
 	if (rc == 0 && !im.failed) rc = fold_summaries(&im);
 	if (im.failed) rc = -1;
 	if (rc == 0) rc = tl_store_write(s, im.b, err);
+	/* the screening walk stops at tagged services: new tags change the
+	 * taint of heists already materialized */
+	if (rc == 0 && rep->stored > rep->existing && rep->seen + rep->unseen > 0) rc = tl_screen_refresh(s, NULL, err);
 	if (rc < 0) tl_err_prefix(err, "%s: ", path);
 	tl_batch_free(im.b);
 	free(im.p);
+	for (size_t j = 0; j < im.nkv; j++) {
+		free(im.kv[j].k);
+		free(im.kv[j].v);
+	}
+	free(im.kv);
 	return rc;
 }
 

@@ -118,7 +118,20 @@ struct hstate {
 	uint8_t hash[32];
 	uint64_t next_tx_num;
 	struct tl_screen_params p;
+	/* "" = materialized; else why the seeds did not resolve at this tip
+	 * (then the heist has no taint records) */
+	char unresolved[512];
+	/* hash of the heist's definition it was materialized from: a
+	 * re-import that changes the seeds makes the next update rebuild */
+	char def[17];
 };
+
+static void def_hash(const char *json, char out[17])
+{
+	uint64_t x = 1469598103934665603ull;
+	for (const char *p = json ? json : ""; *p; p++) x = (x ^ (uint8_t)*p) * 1099511628211ull;
+	snprintf(out, 17, "%016llx", (unsigned long long)x);
+}
 
 static void state_name(const char *id, char *buf, size_t cap) { snprintf(buf, cap, "screen.heist.%s", id); }
 
@@ -142,6 +155,10 @@ static int state_get(struct tl_store *s, const char *id, struct hstate *st, stru
 	st->next_tx_num = (uint64_t)json_integer_value(json_object_get(j, "next_tx_num"));
 	st->p.min_sat = (uint64_t)json_integer_value(json_object_get(j, "min_sat"));
 	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
+	const char *df = json_string_value(json_object_get(j, "def"));
+	snprintf(st->def, sizeof st->def, "%s", df ? df : "");
+	const char *un = json_string_value(json_object_get(j, "unresolved"));
+	snprintf(st->unresolved, sizeof st->unresolved, "%s", un ? un : "");
 	json_decref(j);
 	return 1;
 }
@@ -154,6 +171,8 @@ static void state_put(struct tl_batch *b, const char *id, const struct hstate *s
 	json_t *j = json_pack("{s:I,s:i,s:s,s:I,s:I,s:I}", "num", (json_int_t)st->num, "height", (int)st->height,
 	                      "hash", hh, "next_tx_num", (json_int_t)st->next_tx_num, "min_sat",
 	                      (json_int_t)st->p.min_sat, "stop_cats", (json_int_t)st->p.stop_cats);
+	if (st->def[0]) json_object_set_new(j, "def", json_string(st->def));
+	if (st->unresolved[0]) json_object_set_new(j, "unresolved", json_string(st->unresolved));
 	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	tl_batch_put_meta(b, name, txt);
 	free(txt);
@@ -410,9 +429,25 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	int ret = -1;
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = hi->num;
+	def_hash(hi->json, r.st.def);
 	if (p) r.st.p = *p;
 	else tl_screen_params_default(&r.st.p);
-	if (!reg->n || tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) goto out;
+	if (!reg->n) goto out;
+	if (tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) {
+		/* Seeds not in the index (not mined yet, or rolled back by a
+		 * reorg): the heist has no taint at this tip and its state says
+		 * why, as a fresh import at this tip would leave it. */
+		snprintf(r.st.unresolved, sizeof r.st.unresolved, "%s", err->msg);
+		b = tl_batch_new(s);
+		if (prefix_delete(s, b, hi->num, 1, hi->num, err) ||
+		    prefix_delete(s, b, hi->num | TL_SCREEN_FRONTIER_BIT, 0, 0, err))
+			goto out;
+		state_put(b, hi->id, &r.st);
+		if (tl_store_write(s, b, err)) goto out;
+		tl_err_set(err, "%s", r.st.unresolved);
+		ret = 1;
+		goto out;
+	}
 	/* seed outputs */
 	for (size_t i = 0; i < seeds.n; i++) {
 		struct tl_gtx tx;
@@ -463,7 +498,7 @@ int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct
 	}
 	r = materialize_heist(s, &hi, p, NULL, err);
 	free(hi.json);
-	return r;
+	return r ? -1 : 0;
 }
 
 /* Continues a heist from its frontier. */
@@ -476,6 +511,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = old->num;
 	r.st.p = old->p;
+	memcpy(r.st.def, old->def, sizeof r.st.def);
 	if (r.limit <= old->next_tx_num) {
 		ret = 0; /* nothing new */
 		goto out;
@@ -532,6 +568,70 @@ out:
 	tl_batch_free(b);
 	run_free(&r);
 	if (ret) tl_err_prefix(err, "updating screening of heist '%s': ", id);
+	return ret;
+}
+
+/* 1 if an output the heist's taint went through (or that waits on the
+ * frontier) now belongs to a cluster tagged with a stop category: blocks
+ * indexed since the heist was materialized united its owner with a
+ * tagged cluster (tag imports re-materialize by themselves). A rebuild
+ * would stop there, so the heist must be rebuilt: continuing from the
+ * frontier would not equal a rebuild. 0 if none, -1 on error. One entity
+ * lookup per tainted address. */
+static int categories_changed(struct tl_store *s, const struct hstate *old, struct tl_err *err)
+{
+	uint8_t k0[16];
+	tl_taint_key(old->num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	struct omap seen = { 0 };
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it) && !ret; tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t f[4];
+		if (get_varints(v, vl, f, 4)) {
+			ret = tl_err_set(err, "corrupt taint record");
+			break;
+		}
+		if ((f[2] & F_ENDPOINT) || !f[3] || omap_find(&seen, f[3], 0)) continue;
+		if (!omap_put(&seen, f[3], 0)) {
+			ret = tl_err_set(err, "out of memory");
+			break;
+		}
+		struct tl_entity ent;
+		if (tl_entity_get(s, f[3], &ent, err)) ret = -1;
+		else if (ent.cats & old->p.stop_cats) ret = 1;
+	}
+	tl_iter_free(it);
+	free(seen.v);
+	return ret;
+}
+
+/* A hash of the heist's seed outputs as recorded (tx_num, vout; in key
+ * order), to tell whether a rebuild after a reorg moved them. 0 when
+ * none; -1 on error (*h unchanged). */
+static int seed_sig(struct tl_store *s, uint32_t num, uint64_t *h, struct tl_err *err)
+{
+	uint8_t k0[16];
+	tl_taint_key(num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	uint64_t x = 1469598103934665603ull;
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t f[4];
+		if (get_varints(v, vl, f, 4)) {
+			ret = tl_err_set(err, "corrupt taint record");
+			break;
+		}
+		if (!(f[2] & F_SEED)) continue;
+		for (size_t i = 4; i < 16; i++) x = (x ^ k[i]) * 1099511628211ull;
+	}
+	tl_iter_free(it);
+	if (!ret) *h = x;
 	return ret;
 }
 
@@ -597,18 +697,36 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 		struct hstate old;
 		int g = state_get(s, c.v[i].id, &old, err);
 		if (g < 0) { ret = -1; break; }
-		int rebuild = g == 0 || old.num != c.v[i].num;
+		char def[17];
+		def_hash(c.v[i].json, def);
+		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0] || strcmp(old.def, def);
 		if (!rebuild) {
 			struct tl_block_rec br;
 			int r = tl_store_block_by_height(s, old.height, &br, err);
 			if (r < 0) { ret = -1; break; }
 			rebuild = r == 0 || memcmp(br.hash, old.hash, 32) != 0;
 		}
+		if (!rebuild) {
+			int r = categories_changed(s, &old, err);
+			if (r < 0) { ret = -1; break; }
+			rebuild = r;
+		}
 		if (rebuild) {
 			struct tl_err e2;
+			int was = g == 1 && old.num == c.v[i].num && !old.unresolved[0];
+			uint64_t sig0 = 0, sig1 = 0;
+			if (was && seed_sig(s, old.num, &sig0, err)) { ret = -1; break; }
 			/* seeds not indexed yet: try again after the next blocks */
-			if (materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2) == 0) st.rebuilt++;
-			else continue;
+			int m = materialize_heist(s, &c.v[i], g == 1 ? &old.p : NULL, &st.visited, &e2);
+			if (m == 1) {
+				st.unresolved++;
+				if (was) st.vanished++;
+			}
+			if (m != 0) continue;
+			st.rebuilt++;
+			if (g == 1 && old.unresolved[0]) st.resolved++;
+			if (was && seed_sig(s, old.num, &sig1, err)) { ret = -1; break; }
+			if (was && sig0 != sig1) st.moved++;
 		} else if (update_heist(s, c.v[i].id, &old, &st.visited, &st.written, err)) {
 			ret = -1;
 			break;
@@ -617,6 +735,29 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 	}
 	list_free(&c);
 	if (stp) *stp = st;
+	return ret;
+}
+
+int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err)
+{
+	struct list_ctx c = { 0 };
+	if (tl_heists_list(s, list_cb, &c, err) < 0) {
+		list_free(&c);
+		return -1;
+	}
+	int ret = 0;
+	uint32_t d = 0;
+	for (size_t i = 0; i < c.n && !ret; i++) {
+		if (!c.v[i].traceable) continue;
+		struct hstate old;
+		int g = state_get(s, c.v[i].id, &old, err);
+		if (g < 0) ret = -1;
+		if (g <= 0) continue;
+		struct tl_err e2;
+		if (materialize_heist(s, &c.v[i], &old.p, NULL, &e2) == 0) d++;
+	}
+	list_free(&c);
+	if (done) *done = d;
 	return ret;
 }
 
@@ -686,6 +827,7 @@ struct sheist {
 	char id[72];
 	uint32_t num;
 	int32_t height;
+	int unresolved; /* its seeds are not in the index: no exposure can be known */
 };
 
 struct tl_screen {
@@ -723,6 +865,7 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 		snprintf(h->id, sizeof h->id, "%s", c.v[i].id);
 		h->num = c.v[i].num;
 		h->height = st.height;
+		h->unresolved = st.unresolved[0] != 0;
 	}
 	list_free(&c);
 	size_t m = sc->n ? sc->n : 1;
@@ -844,8 +987,12 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 	}
 	if (!json_array_size(reasons)) json_array_append_new(reasons, json_string("no exposure to a registered heist"));
 	json_t *mat = json_array();
-	for (size_t i = 0; i < sc->n; i++)
-		json_array_append_new(mat, json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height));
+	for (size_t i = 0; i < sc->n; i++) {
+		json_t *m = json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height);
+		/* say so rather than let "no exposure" pass for an answer */
+		if (sc->h[i].unresolved) json_object_set_new(m, "seeds_unresolved", json_true());
+		json_array_append_new(mat, m);
+	}
 	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o}", "subject", subject, "risk", tl_screen_risk_name(risk),
 	                 "sanctioned", sanctioned, "exposures", ea, "reasons", reasons, "materialized", mat);
 }

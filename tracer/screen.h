@@ -63,15 +63,30 @@ int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint
 struct tl_screen_update_stats {
 	uint32_t heists;    /* heists brought to the tip */
 	uint32_t rebuilt;   /* of which rebuilt (never materialized, or reorg) */
+	uint32_t moved;     /* of the rebuilt: seed outputs at other places than before (a reorg) */
+	uint32_t resolved;  /* of the rebuilt: seeds that were missing are in the index now */
+	uint32_t unresolved; /* heists whose seeds are not (or no longer) in the index */
+	uint32_t vanished;  /* of those: resolved before this update (a reorg removed a seed) */
 	uint64_t visited;   /* transactions walked */
 	uint64_t written;   /* tainted outputs written */
 };
 
 /* Brings every traceable heist to the current tip: incrementally from
- * its frontier, or from scratch if it was never materialized or its
- * recorded tip is no longer in the best chain. Call after indexing.
- * st may be NULL. Returns 0 or -1 with err. */
+ * its frontier, or from scratch if it was never materialized, its
+ * recorded tip is no longer in the best chain or its seeds were not
+ * resolved. A heist whose seeds are not in the index (not mined yet, or
+ * rolled back by a reorg) keeps no taint records: its state (meta
+ * "screen.heist.<id>") says "unresolved" and why, and it is tried again
+ * at the next update. Call after indexing. st may be NULL. Returns 0 or
+ * -1 with err. */
 int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *st, struct tl_err *err);
+
+/* Re-materializes every heist materialized before (with its own
+ * parameters), from scratch: what tag imports call, since the stop
+ * categories of the walk come from tags, so that the taint index is the
+ * same whatever the order of tag imports, heist imports and blocks.
+ * *done (may be NULL) = heists written with taint. Returns 0 or -1. */
+int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err);
 
 /* ---- lookups ---- */
 
@@ -123,7 +138,9 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
                           struct tl_err *err);
 
 /* Verdicts as JSON: {subject, risk, sanctioned, exposures[{heist,
- * amount_sat, share, hops}], reasons[], materialized[{heist, height}]}.
+ * amount_sat, share, hops}], reasons[], materialized[{heist, height,
+ * seeds_unresolved (only when true: the heist's seeds are not in the
+ * index, e.g. rolled back by a reorg, so it has no exposures)}]}.
  * Address: every heist exposure of the address (amount = tainted sum
  * received, share = that / total received). Outpoint: of that output
  * (share = tainted / value). Txid: the worst over its outputs, with
