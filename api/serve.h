@@ -61,6 +61,7 @@ struct tl_serve_opts {
 	 * 200000. */
 	uint64_t max_trace_txs;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
+	const char *cors;        /* CORS origins of the /api routes ("*" or a comma list); NULL = none */
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */

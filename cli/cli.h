@@ -7,6 +7,7 @@
 #define TL_EXIT_OK 0
 #define TL_EXIT_FAIL 1
 #define TL_EXIT_USAGE 2
+#define TL_EXIT_FLAGGED 3 /* screen --fail-on: the verdict reached the level */
 
 int cmd_decode(int argc, char **argv);
 int cmd_scan(int argc, char **argv);

@@ -23,6 +23,8 @@ static void usage(FILE *f)
 	           "  medium, low, none), whether the address is tagged sanctioned, the exposures\n"
 	           "  (heist, amount, share, hops) and the reasons.\n"
 	           "  --json          JSON instead of text\n"
+	           "  --fail-on LEVEL exit 3 when the risk is LEVEL or above (severe, high, medium,\n"
+	           "                  low), for pipelines; the verdict is printed either way\n"
 	           "  --blocks-dir DIR  where the blk files are now, if not where the index was built\n"
 	           "  --rules FILE    risk rules (name = value lines; see docs/tracing.md)\n"
 	           "  --backward N    also walk back N hops from the output (--outpoint) to the heists' seeds\n"
@@ -60,6 +62,14 @@ static void print_text(const json_t *v)
 	}
 }
 
+/* The level of a risk name (4 severe .. 0 none), -1 for another string. */
+static int risk_level(const char *name)
+{
+	for (int i = 0; name && i <= 4; i++)
+		if (!strcmp(name, tl_screen_risk_name(i))) return i;
+	return -1;
+}
+
 int cmd_screen(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -68,12 +78,13 @@ int cmd_screen(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },           { "rules", required_argument, NULL, 'r' },
 		{ "backward", required_argument, NULL, 'b' }, { "rebuild", no_argument, NULL, 'R' },
 		{ "update", no_argument, NULL, 'U' },         { "min-sat", required_argument, NULL, 'm' },
-		{ "blocks-dir", required_argument, NULL, 'B' },
+		{ "blocks-dir", required_argument, NULL, 'B' }, { "fail-on", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *address = NULL, *outpoint = NULL, *txid = NULL, *rules_path = NULL, *bdir = NULL;
 	int json = 0, rebuild = 0, update = 0, c;
 	long backward = -1;
+	int fail_on = -1; /* risk level (tl_screen_risk_name's numbering) that fails */
 	struct tl_screen_params sp;
 	tl_screen_params_default(&sp);
 	optind = 1;
@@ -94,6 +105,13 @@ int cmd_screen(int argc, char **argv)
 				return TL_EXIT_USAGE;
 			}
 			break;
+		case 'F':
+			fail_on = risk_level(optarg);
+			if (fail_on < 1) {
+				fprintf(stderr, "screen: --fail-on wants severe, high, medium or low, not '%s'\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
 		case 'R': rebuild = 1; break;
 		case 'U': update = 1; break;
 		case 'm':
@@ -110,6 +128,10 @@ int cmd_screen(int argc, char **argv)
 	int modes = (address != NULL) + (outpoint != NULL) + (txid != NULL) + rebuild + update;
 	if (!db || optind != argc || modes != 1) {
 		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	if (fail_on > 0 && (rebuild || update)) {
+		fprintf(stderr, "screen: --fail-on applies to a verdict, not to --rebuild or --update\n");
 		return TL_EXIT_USAGE;
 	}
 	if (backward > 0 && !outpoint) {
@@ -204,6 +226,11 @@ int cmd_screen(int argc, char **argv)
 		print_text(v);
 	}
 	rc = TL_EXIT_OK;
+	if (fail_on > 0 && risk_level(json_string_value(json_object_get(v, "risk"))) >= fail_on) {
+		fprintf(stderr, "screen: risk %s is at or above --fail-on %s\n",
+			json_string_value(json_object_get(v, "risk")), tl_screen_risk_name(fail_on));
+		rc = TL_EXIT_FLAGGED;
+	}
 out:
 	json_decref(v);
 	tl_screen_close(sc);

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		   "                      (default: the request's 10 s budget)\n"
 		   "  --max-trace-txs N   answer 413 for traces visiting more transactions\n"
 		   "                      (default 200000)\n"
+		   "  --cors ORIGINS      allow browsers on these origins ('*' or a comma-separated\n"
+		   "                      list) to call the /api routes (CORS headers, preflights)\n"
 		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
 }
 
@@ -39,13 +41,14 @@ int cmd_serve(int argc, char **argv)
 		{ "follow", required_argument, NULL, 'f' },  { "blocks-dir", required_argument, NULL, 'b' },
 		{ "network", required_argument, NULL, 'n' }, { "poll-ms", required_argument, NULL, 'p' },
 		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
+		{ "cors", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:C:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -54,6 +57,7 @@ int cmd_serve(int argc, char **argv)
 		case 'k': o.keys_file = optarg; break;
 		case 'f': o.follow_dir = optarg; break;
 		case 'b': o.blocks_dir = optarg; break;
+		case 'C': o.cors = optarg; break;
 		case 'n':
 			o.net = tl_net_by_name(optarg);
 			if (!o.net) {

@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "sim/eth.h"
 #include "sim/sim.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: taintline simulate --out DIR [--seed N] [--blocks B] [--txs-per-block T]\n"
+		"usage: taintline simulate [--chain bitcoin] --out DIR [--seed N] [--blocks B] [--txs-per-block T]\n"
 		"                          [--network regtest] [--fast] [--no-xor] [--forks F]\n"
 		"       taintline simulate --extend DIR --reorg D [--blocks B]\n"
 		"  Writes DIR/blocks/blk*.dat (+ xor.dat), DIR/truth.json, DIR/tags.csv and\n"
@@ -32,6 +33,14 @@ static void usage(FILE *f)
 		"  --forks F            stale branches of 1-6 blocks (default 3)\n"
 		"  --extend DIR --reorg D  append a branch forking D blocks below the tip, D+1 blocks\n"
 		"                       long, plus --blocks more; rewrites the truth files\n"
+		"       taintline simulate --chain ethereum --out DIR [--seed N] [--blocks B]\n"
+		"                          [--txs-per-block T] [--heists H] [--network mainnet|dev] [--no-rpc]\n"
+		"  Ethereum: writes an ethereum-etl export (blocks, transactions, receipts, logs,\n"
+		"  token_transfers, traces .csv), DIR/rpc/*.jsonl (the same blocks as JSON-RPC\n"
+		"  responses), truth.json, tags.csv and heists.json; --blocks >= 150 (default 300),\n"
+		"  --txs-per-block 1..5000 (default 50), --heists 0..8 Bybit-shaped heists (default 1),\n"
+		"  --network names the chain in tags and heists: ethereum (mainnet, default) or\n"
+		"  ethereum-dev; --no-rpc skips the JSON-RPC files.\n"
 		"  -q, --quiet          no progress\n"
 		"  -h, --help           this text\n");
 }
@@ -77,6 +86,88 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* taintline simulate --chain ethereum ... */
+static int eth_simulate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chain", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "blocks", required_argument, NULL, 'b' },
+		{ "txs-per-block", required_argument, NULL, 't' },
+		{ "heists", required_argument, NULL, 'H' },
+		{ "network", required_argument, NULL, 'n' },
+		{ "no-rpc", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tl_eth_sim_params p;
+	tl_eth_sim_params_default(&p);
+	const char *out = NULL;
+	uint64_t v;
+	int quiet = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:s:b:t:H:n:Rqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': break; /* ethereum, checked by the caller */
+		case 'o': out = optarg; break;
+		case 's':
+			if (parse_u64(optarg, &p.seed)) goto bad_number;
+			break;
+		case 'b':
+			if (parse_u64(optarg, &v) || v > UINT32_MAX) goto bad_number;
+			p.blocks = (uint32_t)v;
+			break;
+		case 't':
+			if (parse_u64(optarg, &v) || v > UINT32_MAX) goto bad_number;
+			p.txs_per_block = (uint32_t)v;
+			break;
+		case 'H':
+			if (parse_u64(optarg, &v) || v > UINT32_MAX) goto bad_number;
+			p.heists = (uint32_t)v;
+			break;
+		case 'n':
+			if (strcmp(optarg, "mainnet") == 0) p.mainnet = true;
+			else if (strcmp(optarg, "dev") == 0) p.mainnet = false;
+			else {
+				fprintf(stderr, "simulate: --network for ethereum is mainnet or dev, not '%s'\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'R': p.rpc = false; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !out) {
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	struct progress pr = { .tty = isatty(2), .quiet = quiet };
+	clock_gettime(CLOCK_MONOTONIC, &pr.start);
+	p.progress = on_progress;
+	p.progress_ctx = &pr;
+	struct tl_eth_sim_stats st;
+	struct tl_err err = { { 0 } };
+	if (tl_eth_sim_run(out, &p, &st, &err)) {
+		fprintf(stderr, "simulate: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	double s = elapsed(&pr.start);
+	if (!quiet)
+		printf("wrote %s: blocks 0..%u, %" PRIu64 " transactions (%" PRIu64 " failed), %" PRIu64 " traces, %" PRIu64
+		       " logs, %" PRIu64 " token transfers, %" PRIu64 " accounts; CSV %.1f MiB, JSON-RPC %.1f MiB; %.2f s (%.0f tx/s)\n",
+		       out, st.tip, st.txs, st.failed, st.traces, st.logs, st.token_transfers, st.accounts,
+		       (double)st.csv_bytes / 1048576.0, (double)st.rpc_bytes / 1048576.0, s, s > 0 ? (double)st.txs / s : 0.0);
+	return TL_EXIT_OK;
+
+bad_number:
+	fprintf(stderr, "simulate: '%s' is not a valid number\n", optarg);
+	return TL_EXIT_USAGE;
+}
+
 int cmd_simulate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -91,6 +182,9 @@ int cmd_simulate(int argc, char **argv)
 		{ "extend", required_argument, NULL, 'e' },
 		{ "reorg", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "chain", required_argument, NULL, 'c' },
+		{ "heists", required_argument, NULL, 'H' },
+		{ "no-rpc", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,9 +193,26 @@ int cmd_simulate(int argc, char **argv)
 	const char *out = NULL, *ext = NULL;
 	uint64_t v, reorg = 0, blocks = 0;
 	int have_blocks = 0, have_reorg = 0, quiet = 0, c;
+	/* Ethereum: a separate simulator with its own options (see eth_simulate). */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if ((strcmp(a, "--chain") == 0 && i + 1 < argc && strcmp(argv[i + 1], "ethereum") == 0) ||
+		    strcmp(a, "--chain=ethereum") == 0)
+			return eth_simulate(argc, argv);
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:s:b:t:n:fxk:e:r:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (strcmp(optarg, "bitcoin") != 0) {
+				fprintf(stderr, "simulate: unknown chain '%s' (bitcoin or ethereum)\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'H':
+		case 'R':
+			fprintf(stderr, "simulate: --heists and --no-rpc are Ethereum options (--chain ethereum)\n");
+			return TL_EXIT_USAGE;
 		case 'o': out = optarg; break;
 		case 'e': ext = optarg; break;
 		case 's':

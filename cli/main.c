@@ -31,8 +31,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: taintline COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'taintline COMMAND --help' lists a command's options.\n"
-		   "exit codes: 0 success, 1 failure, 2 usage error\n");
+	fprintf(f, "\n'taintline help COMMAND' (or 'taintline COMMAND --help') lists a command's options;\n"
+		   "'taintline --version' prints the version.\n"
+		   "exit codes: 0 success, 1 failure, 2 usage error, 3 screen --fail-on reached\n");
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name)) return &commands[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -41,16 +49,32 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc == 3) {
+		/* help COMMAND: the command's own --help, on stdout, exit 0. */
+		const struct command *c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "taintline: unknown command '%s'\n", argv[2]);
+			usage(stderr);
+			return TL_EXIT_USAGE;
+		}
+		char *hargv[] = { argv[2], "--help", NULL };
+		return c->run(2, hargv);
+	}
+	if (!strcmp(argv[1], "help") && argc > 3) {
+		fprintf(stderr, "usage: taintline help [COMMAND]\n");
+		return TL_EXIT_USAGE;
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return TL_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("taintline 0.1.0\n");
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		/* TL_VERSION: the project version CMakeLists.txt sets. */
+		printf("taintline %s\n", TL_VERSION);
 		return TL_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+	const struct command *c = find(argv[1]);
+	if (c) return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "taintline: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return TL_EXIT_USAGE;

@@ -129,6 +129,7 @@ static int owner_id(struct ix *x, const uint8_t *script, size_t len, uint64_t *i
 	if (rc == 0) {
 		*id = x->tip.next_addr_id++;
 		tl_batch_put_addr(x->b, key, kl, *id);
+		tl_batch_put_scripthash(x->b, script, len, *id);
 		delta_of(x, *id)->is_new = 1;
 	}
 	e = tl_hmap_put(&x->addr, key, kl, 8);
@@ -518,6 +519,7 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 				uint8_t key[TL_SCRIPT_KEY_MAX];
 				size_t kl = tl_script_key(raw->out[o].script, raw->out[o].script_len, key);
 				tl_batch_del_addr(x->b, key, kl);
+				tl_batch_del_scripthash(x->b, raw->out[o].script, raw->out[o].script_len);
 			}
 			if (r.out[o].script_type == TL_SCRIPT_NULLDATA) continue;
 			tl_batch_del_utxo(x->b, r.out[o].addr_id, t, o);

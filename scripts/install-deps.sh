@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages taintline needs to build and test.
+# Installs the Debian packages taintline needs to build and test, and the
+# npm test tools under tests/tools-*/ (npm ci, from their lock files).
 # Idempotent: only missing packages are fetched. Run as root (or via sudo).
 set -eu
 
@@ -14,16 +15,31 @@ for p in $PKGS; do
 	fi
 done
 
-if [ -z "$missing" ]; then
-	exit 0
+# node and npm run the test tools; a node installed otherwise than from
+# Debian (it may ship its own npm) is kept.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO="sudo"
+if [ -n "$missing" ]; then
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then
+		SUDO="sudo"
+	fi
+	echo "installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-echo "installing:$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# The test tools from the npm registry, at the versions their lock files
+# pin (tests that need them skip with exit 77 while they are absent).
+cd "$(dirname "$0")/.."
+for d in tests/tools-*/; do
+	[ -f "$d/package-lock.json" ] || continue
+	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
+		echo "npm ci in $d" >&2
+		(cd "$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	fi
+done

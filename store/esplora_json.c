@@ -9,6 +9,7 @@
 #include "chain/bytes.h"
 #include "chain/block.h"
 #include "chain/hash.h"
+#include "chain/merkle_proof.h"
 #include "chain/script.h"
 #include "chain/script_asm.h"
 #include "chain/tx.h"
@@ -278,10 +279,11 @@ static json_t *stats_json(const struct tl_addr_info *a)
 	return o;
 }
 
-json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err)
+/* {name: value, chain_stats, mempool_stats} of owner id (rc: whether
+ * it was found). */
+static json_t *owner_json(struct tl_store *s, const char *name, const char *value, int rc, uint64_t id,
+			  struct tl_err *err)
 {
-	uint64_t id;
-	int rc = tl_store_addr_id_of_string(s, address, &id, err);
 	if (rc < 0) return NULL;
 	struct tl_addr_info a;
 	if (rc == 1) {
@@ -289,30 +291,69 @@ json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_er
 		if (rc < 0) return NULL;
 	}
 	json_t *o = json_object();
-	json_object_set_new(o, "address", json_string(address));
+	json_object_set_new(o, name, json_string(value));
 	json_object_set_new(o, "chain_stats", stats_json(rc == 1 ? &a : NULL));
 	json_object_set_new(o, "mempool_stats", stats_json(NULL));
 	return o;
 }
 
-json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
-			       const uint8_t *last_seen, int limit, struct tl_err *err)
+json_t *tl_esplora_address(struct tl_store *s, const char *address, struct tl_err *err)
 {
-	uint64_t id;
+	uint64_t id = 0;
 	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_json(s, "address", address, rc, id, err);
+}
+
+json_t *tl_esplora_scripthash(struct tl_store *s, const uint8_t sh[32], struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	char hex[65];
+	tl_hash_to_hex(sh, hex);
+	return owner_json(s, "scripthash", hex, rc, id, err);
+}
+
+/* The tx_num at which a history page resumes after txid: the newest
+ * transaction with that txid (txids repeat: BIP30) that is in addr_id's
+ * history. Returns 1 with *tx_num, 0 when no such transaction is in the
+ * history, -1 on a read error. */
+static int history_position(struct tl_store *s, uint64_t addr_id, const uint8_t txid[32], uint64_t *tx_num,
+			    struct tl_err *err)
+{
+	uint64_t nums[8];
+	int n = tl_store_txid_nums(s, txid, nums, 8, err);
+	if (n < 0) return -1;
+	for (int i = (n < 8 ? n : 8) - 1; i >= 0; i--) {
+		struct tl_hist_row row;
+		int k = tl_store_hist_page(s, addr_id, nums[i] + 1, &row, 1, err);
+		if (k < 0) return -1;
+		if (k == 1 && row.tx_num == nums[i]) {
+			*tx_num = nums[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static json_t *owner_txs(struct tl_store *s, struct tl_blkdir *d, int rc, uint64_t id, const uint8_t *last_seen,
+			 int limit, struct tl_err *err)
+{
 	if (rc < 0) return NULL;
 	json_t *a = json_array();
 	if (rc == 0 || limit <= 0) return a;
 	uint64_t before = UINT64_MAX;
 	if (last_seen) {
-		/* The newest tx_num with that txid that is in this history. */
-		uint64_t nums[8];
-		int n = tl_store_txid_nums(s, last_seen, nums, 8, err);
-		if (n < 0) {
-			json_decref(a);
-			return NULL;
+		int rc2 = history_position(s, id, last_seen, &before, err);
+		if (rc2 <= 0) {
+			/* An unknown txid, or one outside this history, ends the
+			 * listing (as electrs): never the first page again, which
+			 * would make a paging client loop. */
+			if (rc2 < 0) {
+				json_decref(a);
+				return NULL;
+			}
+			return a;
 		}
-		if (n > 0) before = nums[(n < 8 ? n : 8) - 1];
 	}
 	struct tl_hist_row *rows = malloc((size_t)limit * sizeof *rows);
 	if (!rows) abort();
@@ -337,10 +378,24 @@ json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const ch
 	return a;
 }
 
-json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err)
+json_t *tl_esplora_address_txs(struct tl_store *s, struct tl_blkdir *d, const char *address,
+			       const uint8_t *last_seen, int limit, struct tl_err *err)
 {
-	uint64_t id;
+	uint64_t id = 0;
 	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_txs(s, d, rc, id, last_seen, limit, err);
+}
+
+json_t *tl_esplora_scripthash_txs(struct tl_store *s, struct tl_blkdir *d, const uint8_t sh[32],
+				  const uint8_t *last_seen, int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	return owner_txs(s, d, rc, id, last_seen, limit, err);
+}
+
+static json_t *owner_utxo(struct tl_store *s, int rc, uint64_t id, int limit, struct tl_err *err)
+{
 	if (rc < 0) return NULL;
 	json_t *a = json_array();
 	if (rc == 0) return a;
@@ -374,6 +429,20 @@ json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int lim
 	return a;
 }
 
+json_t *tl_esplora_address_utxo(struct tl_store *s, const char *address, int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_string(s, address, &id, err);
+	return owner_utxo(s, rc, id, limit, err);
+}
+
+json_t *tl_esplora_scripthash_utxo(struct tl_store *s, const uint8_t sh[32], int limit, struct tl_err *err)
+{
+	uint64_t id = 0;
+	int rc = tl_store_addr_id_of_scripthash(s, sh, &id, err);
+	return owner_utxo(s, rc, id, limit, err);
+}
+
 json_t *tl_esplora_block(const struct tl_block_rec *b)
 {
 	json_t *o = json_object();
@@ -391,4 +460,145 @@ json_t *tl_esplora_block(const struct tl_block_rec *b)
 	json_object_set_new(o, "bits", json_integer(b->bits));
 	json_object_set_new(o, "difficulty", json_real(tl_bits_difficulty(b->bits)));
 	return o;
+}
+
+json_t *tl_esplora_block_status(struct tl_store *s, const uint8_t hash[32], struct tl_err *err)
+{
+	struct tl_block_rec b;
+	int rc = tl_store_block_by_hash(s, hash, &b, err);
+	if (rc < 0) return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "in_best_chain", json_boolean(rc == 1));
+	if (rc == 0) return o;
+	json_object_set_new(o, "height", json_integer(b.height));
+	struct tl_block_rec next;
+	rc = tl_store_block_by_height(s, b.height + 1, &next, err);
+	if (rc < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	if (rc == 1) json_object_set_new(o, "next_best", hash_json(next.hash));
+	return o;
+}
+
+int tl_esplora_block_txids(struct tl_store *s, const struct tl_block_rec *b, uint8_t (**ids)[32], struct tl_err *err)
+{
+	uint8_t(*v)[32] = malloc((b->n_tx ? b->n_tx : 1) * (size_t)32);
+	if (!v) abort();
+	for (uint32_t i = 0; i < b->n_tx; i++) {
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(s, b->first_tx_num + i, &r, err);
+		if (rc != 1) {
+			if (rc == 0) tl_err_set(err, "transaction %u of block %d missing from the index", i, b->height);
+			free(v);
+			return -1;
+		}
+		memcpy(v[i], r.txid, 32);
+		tl_tx_rec_free(&r);
+	}
+	*ids = v;
+	return 0;
+}
+
+json_t *tl_esplora_block_txs(struct tl_store *s, struct tl_blkdir *d, const struct tl_block_rec *b, uint32_t start,
+			     int limit, struct tl_err *err)
+{
+	json_t *a = json_array();
+	for (uint32_t i = start; i < b->n_tx && limit > 0; i++, limit--) {
+		struct tl_tx_rec r;
+		int rc = tl_store_tx(s, b->first_tx_num + i, &r, err);
+		json_t *j = rc == 1 ? tl_esplora_tx(s, d, &r, err) : NULL;
+		if (rc == 1) tl_tx_rec_free(&r);
+		if (!j) {
+			if (rc == 0) tl_err_set(err, "transaction %u of block %d missing from the index", i, b->height);
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+int tl_esplora_block_raw(struct tl_blkdir *d, const struct tl_block_rec *b, uint8_t **out, struct tl_err *err)
+{
+	if (b->size < 80) return tl_err_set(err, "block %d: indexed size %u is under a header", b->height, b->size);
+	uint8_t *buf = malloc(b->size);
+	if (!buf) abort();
+	if (tl_blkdir_read_at(d, b->file, b->offset, buf, b->size, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	uint8_t h[32];
+	tl_sha256d(buf, 80, h);
+	if (memcmp(h, b->hash, 32) != 0) {
+		free(buf);
+		return tl_err_set(err, "blk%05u.dat no longer holds block %d at the indexed offset", b->file, b->height);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The block of r, its txids and r's position among them. 0 or -1. */
+static int tx_block(struct tl_store *s, const struct tl_tx_rec *r, struct tl_block_rec *b, uint8_t (**ids)[32],
+		    size_t *pos, struct tl_err *err)
+{
+	int rc = tl_store_block_by_height(s, r->height, b, err);
+	if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "block %d of the transaction missing", r->height);
+	if (r->tx_num < b->first_tx_num || r->tx_num - b->first_tx_num >= b->n_tx)
+		return tl_err_set(err, "transaction %llu is not in block %d", (unsigned long long)r->tx_num, b->height);
+	*pos = (size_t)(r->tx_num - b->first_tx_num);
+	return tl_esplora_block_txids(s, b, ids, err);
+}
+
+json_t *tl_esplora_merkle_proof(struct tl_store *s, const struct tl_tx_rec *r, struct tl_err *err)
+{
+	struct tl_block_rec b;
+	uint8_t(*ids)[32];
+	size_t pos;
+	if (tx_block(s, r, &b, &ids, &pos, err) < 0) return NULL;
+	uint8_t branch[64][32];
+	int depth;
+	int rc = tl_merkle_branch((const uint8_t(*)[32])ids, b.n_tx, pos, branch, &depth);
+	free(ids);
+	if (rc < 0) {
+		tl_err_set(err, "no merkle branch for position %zu of %u", pos, b.n_tx);
+		return NULL;
+	}
+	json_t *m = json_array();
+	for (int i = 0; i < depth; i++) json_array_append_new(m, hash_json(branch[i]));
+	return json_pack("{s:i,s:o,s:I}", "block_height", b.height, "merkle", m, "pos", (json_int_t)pos);
+}
+
+char *tl_esplora_merkleblock_hex(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_rec *r,
+				 struct tl_err *err)
+{
+	struct tl_block_rec b;
+	uint8_t(*ids)[32];
+	size_t pos;
+	if (tx_block(s, r, &b, &ids, &pos, err) < 0) return NULL;
+	uint8_t header[80], h[32];
+	if (tl_blkdir_read_at(d, b.file, b.offset, header, 80, err) < 0) {
+		free(ids);
+		return NULL;
+	}
+	tl_sha256d(header, 80, h);
+	if (memcmp(h, b.hash, 32) != 0) {
+		free(ids);
+		tl_err_set(err, "blk%05u.dat no longer holds block %d at the indexed offset", b.file, b.height);
+		return NULL;
+	}
+	struct tl_buf out;
+	tl_buf_init(&out);
+	int rc = tl_merkleblock_proof(header, (const uint8_t(*)[32])ids, b.n_tx, pos, &out);
+	free(ids);
+	char *hex = NULL;
+	if (rc < 0) {
+		tl_err_set(err, "no merkleblock for position %zu of %u", pos, b.n_tx);
+	} else {
+		hex = malloc(2 * out.len + 1);
+		if (!hex) abort();
+		tl_hex_encode(out.data, out.len, hex);
+	}
+	tl_buf_free(&out);
+	return hex;
 }

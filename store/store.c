@@ -17,7 +17,7 @@
 
 static const char *cf_names[TL_CF_COUNT] = {
 	"meta", "block", "blockhash", "txid", "tx", "spend", "addr", "addr_info",
-	"hist", "utxo", "undo", "cluster", "tag", "heist", "taint",
+	"hist", "utxo", "undo", "cluster", "tag", "heist", "taint", "scripthash",
 };
 
 const char *tl_cf_name(enum tl_cf cf)
@@ -67,7 +67,7 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	rocksdb_block_based_options_set_index_type(bb, rocksdb_block_based_table_index_type_two_level_index_search);
 	rocksdb_block_based_options_set_metadata_block_size(bb, 4096);
 	if (cf == TL_CF_TXID || cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_SPEND || cf == TL_CF_BLOCKHASH ||
-	    cf == TL_CF_CLUSTER) {
+	    cf == TL_CF_CLUSTER || cf == TL_CF_SCRIPTHASH) {
 		rocksdb_block_based_options_set_filter_policy(bb, rocksdb_filterpolicy_create_ribbon(10));
 		rocksdb_block_based_options_set_partition_filters(bb, 1);
 	}
@@ -80,7 +80,7 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 		rocksdb_options_set_prefix_extractor(opt, rocksdb_slicetransform_create_fixed_prefix(TL_TXID_PREFIX));
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
 	}
-	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_CLUSTER) {
+	if (cf == TL_CF_ADDR || cf == TL_CF_UTXO || cf == TL_CF_CLUSTER || cf == TL_CF_SCRIPTHASH) {
 		/* New owners and spent outputs are mostly misses: a memtable
 		 * bloom filter answers them without a skiplist search. */
 		rocksdb_options_set_memtable_prefix_bloom_size_ratio(opt, 0.05);
@@ -104,7 +104,7 @@ static rocksdb_options_t *cf_options(struct tl_store *s, enum tl_cf cf, const st
 	size_t total = memtable_bytes(o);
 	size_t wb = total / 8;
 	if (cf == TL_CF_TX || cf == TL_CF_HIST || cf == TL_CF_TXID || cf == TL_CF_UTXO || cf == TL_CF_SPEND ||
-	    cf == TL_CF_ADDR_INFO || cf == TL_CF_ADDR || cf == TL_CF_CLUSTER)
+	    cf == TL_CF_ADDR_INFO || cf == TL_CF_ADDR || cf == TL_CF_CLUSTER || cf == TL_CF_SCRIPTHASH)
 		wb = total / 2;
 	if (wb < (64u << 10)) wb = 64u << 10;
 	rocksdb_options_set_write_buffer_size(opt, wb);

@@ -26,7 +26,7 @@
 #include "chain/tx.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 9
+#define TL_STORE_SCHEMA_VERSION 10
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -44,6 +44,7 @@ enum tl_cf {
 	TL_CF_TAG,
 	TL_CF_HEIST,
 	TL_CF_TAINT,
+	TL_CF_SCRIPTHASH,
 	TL_CF_COUNT
 };
 
@@ -253,6 +254,19 @@ struct tl_undo_rec {
 	uint64_t first_addr_id;   /* addr_ids >= this were created by the block */
 	uint64_t unknown_inputs;  /* tip counter before the block */
 };
+
+/* Scripthashes (Electrum's and electrs': SHA-256 of an output's
+ * scriptPubKey): the scripthash family maps the first
+ * TL_SCRIPTHASH_KEY_LEN bytes of it (in the order SHA-256 gives them) to
+ * the addr_id of the script's owner, written with the owner's addr entry
+ * from the script that first paid it, and deleted with it. */
+#define TL_SCRIPTHASH_KEY_LEN 12
+void tl_batch_put_scripthash(struct tl_batch *b, const uint8_t *script, size_t len, uint64_t addr_id);
+void tl_batch_del_scripthash(struct tl_batch *b, const uint8_t *script, size_t len);
+/* The owner of scripthash sh (32 bytes, SHA-256 order): 1 with *addr_id,
+ * 0 never seen, -1 on a read error. */
+int tl_store_addr_id_of_scripthash(struct tl_store *s, const uint8_t sh[32], uint64_t *addr_id, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /* Typed writes into a batch (key layouts in docs/schema.md). */
 void tl_batch_put_block(struct tl_batch *b, const struct tl_block_rec *r);

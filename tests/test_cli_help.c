@@ -157,6 +157,53 @@ static void test_unknown_option_is_usage_error(void **state)
 	}
 }
 
+/* 'taintline help NAME' prints exactly what 'taintline NAME --help' does,
+ * on stdout with exit 0; an unknown NAME is a usage error. */
+static void test_help_command(void **state)
+{
+	(void)state;
+	for (int i = 0; i < ncmds; i++) {
+		char a1[200], a2[200], *o1 = NULL, *o2 = NULL;
+		snprintf(a1, sizeof a1, "help %.31s 2>/dev/null", cmds[i].name);
+		snprintf(a2, sizeof a2, "%.31s --help 2>/dev/null", cmds[i].name);
+		int st = run(a1, &o1);
+		if (st != 0) fail_msg("'taintline help %s' exited %d, not 0", cmds[i].name, st);
+		assert_int_equal(run(a2, &o2), 0);
+		if (strcmp(o1, o2)) fail_msg("'taintline help %s' differs from 'taintline %s --help'", cmds[i].name, cmds[i].name);
+		free(o1);
+		free(o2);
+	}
+	char *err = NULL;
+	assert_int_equal(run("help no-such-command 2>&1 >/dev/null", &err), 2);
+	assert_non_null(strstr(err, "unknown command"));
+	free(err);
+	assert_int_equal(run("help screen extra 2>/dev/null", NULL), 2);
+}
+
+/* --version prints the version the build files declare:
+ * project(taintline VERSION X.Y.Z) in CMakeLists.txt. */
+static void test_version(void **state)
+{
+	(void)state;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/CMakeLists.txt", TL_SOURCE_DIR);
+	size_t len;
+	char *src = (char *)tu_read_file(path, &len);
+	src = realloc(src, len + 1);
+	src[len] = 0;
+	const char *p = strstr(src, "project(taintline VERSION ");
+	assert_non_null(p);
+	p += strlen("project(taintline VERSION ");
+	char want[64];
+	size_t n = strcspn(p, " )");
+	snprintf(want, sizeof want, "taintline %.*s\n", (int)n, p);
+	free(src);
+	char *out = NULL;
+	assert_int_equal(run("--version", &out), 0);
+	assert_string_equal(out, want);
+	free(out);
+}
+
 int main(void)
 {
 	load_commands();
@@ -164,6 +211,8 @@ int main(void)
 		cmocka_unit_test(test_top_help_lists_every_command),
 		cmocka_unit_test(test_each_command_help_names_every_option),
 		cmocka_unit_test(test_unknown_option_is_usage_error),
+		cmocka_unit_test(test_help_command),
+		cmocka_unit_test(test_version),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
