@@ -26,5 +26,12 @@ int cmd_export(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* The Ethereum forms of index, get and db (eth_index.c, eth_get.c,
+ * eth_db.c), reached from those commands. */
+int cmd_index_eth(int argc, char **argv);
+int cmd_get_eth(int argc, char **argv);
+int cmd_db_eth(int argc, char **argv);
+/* trace on an Ethereum database (eth_trace.c), reached from cmd_trace. */
+int cmd_trace_eth(int argc, char **argv);
 
 #endif

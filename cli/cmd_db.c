@@ -5,6 +5,7 @@
 
 #include "chain/hash.h"
 #include "cli/cli.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -39,6 +40,7 @@ int cmd_db(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
+	if (tl_eth_store_probe(db)) return cmd_db_eth(argc, argv); /* cli/eth_db.c */
 	int stats = !strcmp(argv[optind], "stats");
 	struct tl_err err;
 	struct tl_store *s;

@@ -10,6 +10,7 @@
 #include "chain/hash.h"
 #include "cli/cli.h"
 #include "store/esplora_json.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -23,7 +24,9 @@ static void usage(FILE *f)
 		   "  blocks directory the index was built from (or --blocks-dir).\n"
 		   "  --txs               the address's transactions, newest first, 25 a page\n"
 		   "  --last-seen TXID    next page after this transaction\n"
-		   "  --utxo              the address's unspent outputs\n");
+		   "  --utxo              the address's unspent outputs\n"
+		   "  An Ethereum database (index --chain ethereum) answers get account ADDRESS,\n"
+		   "  get tx HASH and get block NUMBER|HASH instead (docs/ethereum.md).\n");
 }
 
 static int print_json(json_t *j)
@@ -58,6 +61,7 @@ int cmd_get(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
+	if (db && tl_eth_store_probe(db)) return cmd_get_eth(argc, argv); /* cli/eth_get.c */
 	if (!db || argc - optind != 2) {
 		usage(stderr);
 		return TL_EXIT_USAGE;

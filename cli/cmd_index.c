@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		   "  --batch-tx N      transactions per atomic commit (default 50000)\n"
 		   "  --no-cluster      do not cluster addresses (docs/entities.md)\n"
 		   "  --cluster-change  also apply the fresh-change heuristic (off by default)\n"
+		   "  --chain ethereum  index an Ethereum export instead (see --chain ethereum --help)\n"
 		   "  -q, --quiet       no progress or warnings\n"
 		   "  -h, --help        this text\n",
 		TL_INDEX_DEFAULT_UNDO_KEEP);
@@ -76,6 +77,15 @@ static int parse_u32(const char *s, uint32_t *out)
 
 int cmd_index(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* --chain ethereum: cli/eth_index.c */
+		const char *chain = !strcmp(argv[i], "--chain") && i + 1 < argc ? argv[i + 1]
+				    : !strncmp(argv[i], "--chain=", 8) ? argv[i] + 8 : NULL;
+		if (chain && !strcmp(chain, "ethereum")) return cmd_index_eth(argc, argv);
+		if (chain && strcmp(chain, "bitcoin")) {
+			fprintf(stderr, "index: unknown chain '%s' (bitcoin, ethereum)\n", chain);
+			return TL_EXIT_USAGE;
+		}
+	}
 	static const struct option opts[] = {
 		{ "blocks-dir", required_argument, NULL, 'b' }, { "db", required_argument, NULL, 'd' },
 		{ "network", required_argument, NULL, 'n' },    { "cache-mb", required_argument, NULL, 'c' },

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/entities.h"
 #include "tracer/registry.h"
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 	        "  --max-tx N            refuse traces visiting more than N transactions (0 = no cap)\n"
 	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page),\n"
 	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
-	        "  -o, --output FILE     write to FILE instead of standard output\n",
+	        "  -o, --output FILE     write to FILE instead of standard output\n"
+	        "  An Ethereum database (index --chain ethereum) is traced through account\n"
+	        "  pools instead: taintline trace --db ETHDB --help (docs/policies.md).\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
 }
 
@@ -73,6 +76,11 @@ static int parse_cats(const char *s, uint32_t *out)
 
 int cmd_trace(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_trace.c */
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_trace_eth(argc, argv);
+	}
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },          { "heist", required_argument, NULL, 'H' },
 		{ "heists", required_argument, NULL, 'R' },      { "seed", required_argument, NULL, 's' },

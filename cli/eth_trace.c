@@ -1,0 +1,783 @@
+/* taintline trace on an Ethereum database: the account-model engine
+ * (taint/account.h) fed with the index's transfers in chain order, seeds
+ * from a heist registry file or the command line, stops from tag files.
+ *
+ * The replay starts at the first indexed transfer, not at the first
+ * seed: under haircut and fifo what an account held before the taint
+ * arrived decides the shares, so every balance must be known. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "ethereum/address.h"
+#include "store/eth_store.h"
+#include "taint/account.h"
+#include "taint/report.h"
+#include "tracer/graph.h"
+#include "tracer/tags.h"
+#include "tracer/trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: taintline trace --db ETHDB (--heist ID --heists FILE | --seed TXHASH[:TO] ... |\n"
+	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
+	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
+	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
+	        "                       [--format json|csv|dot|html] [-o FILE]\n"
+	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
+	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
+	        "  in base units (wei, token units).\n"
+	        "  --heist ID          a heist of the registry FILE given with --heists (its chain\n"
+	        "                      must be this database's: ethereum, or ethereum-<network>)\n"
+	        "  --seed TXHASH[:TO]  every value transfer of a transaction (not its fee), or only\n"
+	        "                      those to address TO, tainted in full at the recipient\n"
+	        "  --address ADDR      everything ADDR received from --from to --to (dates\n"
+	        "                      YYYY-MM-DD in UTC or block numbers, both ends inclusive),\n"
+	        "                      of one asset with --asset (ETH or a token contract)\n"
+	        "  --policy P          default haircut\n"
+	        "  --max-hops N        default %u; 0 = no limit\n"
+	        "  --min-amount UNITS  taint below this on a transfer is cut (base units; 0 = none)\n"
+	        "  --until BLOCK       stop after this block: holdings are at that block\n"
+	        "  --stop-categories   default exchange,bridge,service\n"
+	        "  --stop-at-mixers    accounts tagged mixer are endpoints instead of walked through\n"
+	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML); Ethereum entries only\n",
+	        TL_TRACE_DEFAULT_MAX_HOPS);
+}
+
+/* ---- tags: account id -> {cats, label, category, source} ---- */
+struct tagctx {
+	struct tl_eth_store *s;
+	const char *chain;
+	json_t *by_id; /* "id" -> tag object (cats in "_cats") */
+	unsigned long unknown, other;
+};
+
+static uint32_t cat_bit(const char *c)
+{
+	static const struct {
+		const char *n;
+		uint32_t f;
+	} m[] = { { "exchange", TL_CAT_EXCHANGE }, { "bridge", TL_CAT_BRIDGE },         { "service", TL_CAT_SERVICE },
+		  { "mixer", TL_CAT_MIXER },       { "sanctioned", TL_CAT_SANCTIONED } };
+	for (size_t i = 0; c && i < sizeof m / sizeof m[0]; i++)
+		if (!strcmp(c, m[i].n)) return m[i].f;
+	return 0;
+}
+
+static int tag_cb(void *vctx, const struct tl_tag *t)
+{
+	struct tagctx *c = vctx;
+	if (strcmp(t->chain, c->chain)) {
+		c->other++;
+		return 0;
+	}
+	uint8_t a[20];
+	uint64_t id;
+	struct tl_err err;
+	if (tl_eth_addr_parse(t->address, strlen(t->address), a, &err) ||
+	    tl_eth_store_account_id(c->s, a, &id, &err) != 1) {
+		c->unknown++; /* not an address, or one the index never saw */
+		return 0;
+	}
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+	json_t *o = json_object_get(c->by_id, key);
+	uint32_t bit = cat_bit(t->category);
+	if (o) { /* several tags: categories add up, the first label stays */
+		json_int_t cats = json_integer_value(json_object_get(o, "_cats"));
+		json_object_set_new(o, "_cats", json_integer(cats | bit));
+		return 0;
+	}
+	char hx[43];
+	o = json_pack("{s:s,s:s,s:s?,s:s,s:I}", "label", t->label ? t->label : "", "category", t->category,
+	              "source", t->source, "address", tl_eth_addr_hex(a, hx), "_cats", (json_int_t)bit);
+	json_object_set_new(c->by_id, key, o);
+	return 0;
+}
+
+static uint32_t acct_cats(void *vctx, uint64_t acct)
+{
+	struct tagctx *c = vctx;
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)acct);
+	json_t *o = json_object_get(c->by_id, key);
+	return o ? (uint32_t)json_integer_value(json_object_get(o, "_cats")) : 0;
+}
+
+/* ---- naming ---- */
+struct namectx {
+	struct tl_eth_store *s;
+	struct tagctx *tags;
+};
+
+static int name_account(void *vctx, uint64_t acct, char *buf, size_t cap, struct tl_err *err)
+{
+	struct namectx *c = vctx;
+	uint8_t a[20];
+	char hx[43];
+	int r = tl_eth_store_account_addr(c->s, acct, a, err);
+	if (r < 0) return -1;
+	if (r == 0) return tl_err_set(err, "account id %llu not in the database", (unsigned long long)acct);
+	snprintf(buf, cap, "%s", tl_eth_addr_hex(a, hx));
+	return 0;
+}
+
+static int name_asset(void *vctx, uint32_t asset, char *buf, size_t cap, struct tl_err *err)
+{
+	struct namectx *c = vctx;
+	if (asset == 0) {
+		snprintf(buf, cap, "ETH");
+		return 0;
+	}
+	struct tl_eth_asset_rec r;
+	int k = tl_eth_store_asset(c->s, asset, &r, err);
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "asset id %u not in the database", asset);
+	char hx[43];
+	snprintf(buf, cap, "%s", tl_eth_addr_hex(r.contract, hx));
+	return 0;
+}
+
+static void hex32(const uint8_t h[32], char out[67])
+{
+	static const char d[] = "0123456789abcdef";
+	out[0] = '0';
+	out[1] = 'x';
+	for (int i = 0; i < 32; i++) {
+		out[2 + 2 * i] = d[h[i] >> 4];
+		out[3 + 2 * i] = d[h[i] & 15];
+	}
+	out[66] = 0;
+}
+
+/* Transactions are numbered by the seq of their first transfer. */
+static int name_tx(void *vctx, uint64_t tx, char *buf, size_t cap, struct tl_err *err)
+{
+	struct namectx *c = vctx;
+	struct tl_eth_xfer_rec r;
+	int k = tl_eth_store_xfer(c->s, tx, &r, err);
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "transfer %llu not in the database", (unsigned long long)tx);
+	if (!r.has_tx) {
+		snprintf(buf, cap, "block %llu", (unsigned long long)r.block); /* rewards, withdrawals */
+		return 0;
+	}
+	char hx[67];
+	hex32(r.tx_hash, hx);
+	snprintf(buf, cap, "%s", hx);
+	return 0;
+}
+
+static int asset_info(void *vctx, uint32_t asset, char *sym, size_t cap, int *decimals, struct tl_err *err)
+{
+	struct namectx *c = vctx;
+	struct tl_eth_asset_rec r;
+	int k = tl_eth_store_asset(c->s, asset, &r, err); /* asset 0: ETH, 18 */
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "asset id %u not in the database", asset);
+	snprintf(sym, cap, "%s", r.symbol);
+	*decimals = r.decimals;
+	return 0;
+}
+
+static json_t *name_tag(void *vctx, uint64_t acct, uint32_t cats)
+{
+	struct namectx *c = vctx;
+	(void)cats;
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)acct);
+	json_t *o = json_object_get(c->tags->by_id, key);
+	if (!o) return NULL;
+	json_t *t = json_deep_copy(o);
+	json_object_del(t, "_cats");
+	return t;
+}
+
+/* ---- seeds: a sorted set of transfer seqs ---- */
+struct seeds {
+	uint64_t *v;
+	size_t n, cap;
+	json_t *desc;
+};
+
+static int seed_add(struct seeds *s, uint64_t seq)
+{
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		uint64_t *p = realloc(s->v, nc * sizeof *p);
+		if (!p) return -1;
+		s->v = p;
+		s->cap = nc;
+	}
+	s->v[s->n++] = seq;
+	return 0;
+}
+
+static int u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int parse_hash(const char *s, size_t len, uint8_t out[32])
+{
+	return tl_eth_hex_bytes(s, len, out, 32);
+}
+
+/* Every value transfer of tx (to `to` only when to_id != 0). */
+static int seeds_tx(struct tl_eth_store *st, const char *hash, size_t hlen, uint64_t to_id, struct seeds *sd,
+                    struct tl_err *err)
+{
+	uint8_t h[32];
+	if (parse_hash(hash, hlen, h)) return tl_err_set(err, "bad transaction hash '%.*s'", (int)hlen, hash);
+	struct tl_eth_tx_rec tr;
+	int k = tl_eth_store_tx(st, h, &tr, err);
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "transaction %.*s is not in the index", (int)hlen, hash);
+	size_t before = sd->n;
+	for (uint32_t i = 0; i < tr.n_xfer; i++) {
+		struct tl_eth_xfer_rec r;
+		if (tl_eth_store_xfer(st, tr.first_seq + i, &r, err) != 1)
+			return tl_err_set(err, "transfer %llu of %.*s unreadable", (unsigned long long)(tr.first_seq + i),
+			                  (int)hlen, hash);
+		if (r.kind == TL_ETH_FEE || (to_id && r.to != to_id)) continue;
+		if (seed_add(sd, tr.first_seq + i)) return tl_err_set(err, "out of memory");
+	}
+	if (sd->n == before)
+		return tl_err_set(err, "transaction %.*s moves no value%s", (int)hlen, hash,
+		                  to_id ? " to that address" : " (failed, or only a fee)");
+	return 0;
+}
+
+/* A window end: a JSON integer (block) or "YYYY-MM-DD" (UTC day). */
+struct wend {
+	int kind; /* 0 open, 1 block, 2 time */
+	uint64_t block;
+	int64_t time;
+};
+
+static int parse_wend(const char *s, int end, struct wend *w, struct tl_err *err)
+{
+	w->kind = 0;
+	if (!s || !*s) return 0;
+	char *e;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (!*e && strlen(s) < 12) {
+		w->kind = 1;
+		w->block = v;
+		return 0;
+	}
+	if (tl_trace_parse_date(s, end, &w->time, err)) return -1;
+	w->kind = 2;
+	return 0;
+}
+
+static int in_window(const struct wend *w, int is_end, uint64_t block, int64_t time)
+{
+	if (w->kind == 1) return is_end ? block <= w->block : block >= w->block;
+	if (w->kind == 2) return is_end ? time <= w->time : time >= w->time;
+	return 1;
+}
+
+/* Everything addr received (not fees) in [from, until], of asset (NULL:
+ * every asset). */
+static int seeds_address(struct tl_eth_store *st, const char *addr, const struct wend *from, const struct wend *until,
+                         const char *asset, struct seeds *sd, struct tl_err *err)
+{
+	uint8_t a[20];
+	uint64_t id;
+	if (tl_eth_addr_parse(addr, strlen(addr), a, err)) return -1;
+	int k = tl_eth_store_account_id(st, a, &id, err);
+	if (k < 0) return -1;
+	if (k == 0) return tl_err_set(err, "address %s never appears in the index", addr);
+	uint32_t *assets = NULL;
+	struct tl_eth_stat *stats = NULL;
+	size_t na = 0;
+	uint32_t one;
+	if (asset && strcmp(asset, "ETH")) {
+		uint8_t c[20];
+		if (tl_eth_addr_parse(asset, strlen(asset), c, err)) return -1;
+		k = tl_eth_store_asset_id(st, c, &one, err);
+		if (k < 0) return -1;
+		if (k == 0) return tl_err_set(err, "token %s is not in the index", asset);
+	} else if (asset) {
+		one = 0;
+	} else if (tl_eth_store_account_stats(st, id, &assets, &stats, &na, err)) {
+		return -1;
+	}
+	free(stats);
+	size_t before = sd->n;
+	uint64_t blk_num = UINT64_MAX;
+	int64_t blk_time = 0;
+	for (size_t ai = 0; ai < (asset ? 1 : na); ai++) {
+		uint32_t as = asset ? one : assets[ai];
+		uint64_t cursor = UINT64_MAX, page[256];
+		for (;;) {
+			int n = tl_eth_store_history(st, id, as, cursor, page, 256, err);
+			if (n < 0) {
+				free(assets);
+				return -1;
+			}
+			for (int i = 0; i < n; i++) {
+				struct tl_eth_xfer_rec r;
+				if (tl_eth_store_xfer(st, page[i], &r, err) != 1) {
+					free(assets);
+					return tl_err_set(err, "transfer %llu unreadable", (unsigned long long)page[i]);
+				}
+				if (r.to != id || r.kind == TL_ETH_FEE) continue;
+				if (r.block != blk_num) {
+					struct tl_eth_block_rec b;
+					if (tl_eth_store_block(st, r.block, &b, err) != 1) {
+						free(assets);
+						return tl_err_set(err, "block %llu unreadable", (unsigned long long)r.block);
+					}
+					blk_num = r.block;
+					blk_time = (int64_t)b.timestamp;
+				}
+				if (in_window(from, 0, r.block, blk_time) && in_window(until, 1, r.block, blk_time) &&
+				    seed_add(sd, page[i])) {
+					free(assets);
+					return tl_err_set(err, "out of memory");
+				}
+			}
+			if (n < 256) break;
+			cursor = page[n - 1];
+		}
+	}
+	free(assets);
+	if (sd->n == before) return tl_err_set(err, "address %s received nothing in the window", addr);
+	return 0;
+}
+
+/* A seed of the registry: {"txid"}, {"txid","to"} or {"address","from",
+ * "until","asset"}; from/until a block number (JSON integer) or a date. */
+static int seed_from_json(struct tl_eth_store *st, const char *heist, size_t i, json_t *j, struct seeds *sd,
+                          struct tl_err *err)
+{
+	const char *txid = json_string_value(json_object_get(j, "txid"));
+	const char *addr = json_string_value(json_object_get(j, "address"));
+	int r;
+	if (txid) {
+		const char *to = json_string_value(json_object_get(j, "to"));
+		uint64_t to_id = 0;
+		if (to) {
+			uint8_t a[20];
+			if (tl_eth_addr_parse(to, strlen(to), a, err)) r = -1;
+			else if ((r = tl_eth_store_account_id(st, a, &to_id, err)) == 0)
+				r = tl_err_set(err, "address %s never appears in the index", to);
+			if (r < 0) goto bad;
+		}
+		r = seeds_tx(st, txid, strlen(txid), to_id, sd, err);
+	} else if (addr) {
+		struct wend w[2];
+		const char *keys[2] = { "from", "until" };
+		for (int k = 0; k < 2; k++) {
+			json_t *v = json_object_get(j, keys[k]);
+			char buf[32];
+			if (json_is_integer(v) && json_integer_value(v) >= 0)
+				snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+			else if (json_is_string(v))
+				snprintf(buf, sizeof buf, "%s", json_string_value(v));
+			else if (!v || json_is_null(v))
+				buf[0] = 0;
+			else {
+				r = tl_err_set(err, "%s: a block number or YYYY-MM-DD", keys[k]);
+				goto bad;
+			}
+			if (parse_wend(buf, k, &w[k], err)) {
+				r = -1;
+				goto bad;
+			}
+		}
+		r = seeds_address(st, addr, &w[0], &w[1], json_string_value(json_object_get(j, "asset")), sd, err);
+	} else {
+		r = tl_err_set(err, "neither txid nor address");
+	}
+	if (r == 0) return 0;
+bad:
+	return tl_err_prefix(err, "heist '%s': seeds[%zu]: ", heist, i);
+}
+
+static int seeds_heist(struct tl_eth_store *st, const char *file, const char *id, struct seeds *sd, json_t **heist_out,
+                       struct tl_err *err)
+{
+	json_error_t je;
+	json_t *root = json_load_file(file, 0, &je);
+	if (!root) return tl_err_set(err, "%s: line %d: %s", file, je.line, je.text);
+	json_t *list = json_object_get(root, "heists"), *h = NULL;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const char *hid = json_string_value(json_object_get(json_array_get(list, i), "id"));
+		if (hid && !strcmp(hid, id)) h = json_array_get(list, i);
+	}
+	int r = 0;
+	const char *chain = h ? json_string_value(json_object_get(h, "chain")) : NULL;
+	if (!h) r = tl_err_set(err, "unknown heist '%s' (not in %s)", id, file);
+	else if (!chain || strcmp(chain, tl_eth_store_net(st)->chain))
+		r = tl_err_set(err, "heist '%s' is on chain '%s', the database on '%s'", id, chain ? chain : "?",
+		               tl_eth_store_net(st)->chain);
+	json_t *seeds = h ? json_object_get(h, "seeds") : NULL;
+	if (!r && !json_array_size(seeds)) r = tl_err_set(err, "heist '%s' has no seeds", id);
+	for (size_t i = 0; !r && i < json_array_size(seeds); i++) {
+		r = seed_from_json(st, id, i, json_array_get(seeds, i), sd, err);
+		if (!r) json_array_append(sd->desc, json_array_get(seeds, i));
+	}
+	if (!r) {
+		*heist_out = json_pack("{s:s,s:O?,s:O?,s:O?}", "id", id, "name", json_object_get(h, "name"), "date",
+		                       json_object_get(h, "date"), "attribution", json_object_get(h, "attribution"));
+	}
+	json_decref(root);
+	return r;
+}
+
+/* ---- the replay ---- */
+struct group {
+	struct tl_taint_xfer *x;
+	size_t n, cap;
+};
+
+static int gpush(struct group *g, const struct tl_taint_xfer *x)
+{
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 64;
+		struct tl_taint_xfer *p = realloc(g->x, nc * sizeof *p);
+		if (!p) return -1;
+		g->x = p;
+		g->cap = nc;
+	}
+	g->x[g->n++] = *x;
+	return 0;
+}
+
+static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seeds *sd, uint64_t next_seq, int64_t until,
+                  struct tl_err *err)
+{
+	const uint64_t NW = TL_TAINT_NOWHERE;
+	struct group g = { 0 };
+	struct tl_taint_tx tx = { 0 };
+	uint64_t cur_block = UINT64_MAX, blk_time = 0;
+	uint32_t cur_idx = 0;
+	bool in_tx = false, have_sender = false;
+	size_t si = 0;
+	uint8_t cur_hash[32];
+	bool cur_has_tx = false;
+	int rc = 0;
+	for (uint64_t seq = 0; rc == 0 && seq <= next_seq; seq++) {
+		struct tl_eth_xfer_rec r;
+		bool end = seq == next_seq;
+		if (!end) {
+			int k = tl_eth_store_xfer(st, seq, &r, err);
+			if (k < 0) {
+				rc = -1;
+				break;
+			}
+			if (k == 0) {
+				rc = tl_err_set(err, "transfer %llu missing from the index", (unsigned long long)seq);
+				break;
+			}
+			if (until >= 0 && r.block > (uint64_t)until) end = true;
+		}
+		if (in_tx && (end || r.block != cur_block || r.tx_index != cur_idx)) {
+			if (!have_sender && cur_has_tx) { /* no fee transfer: ask the transaction */
+				struct tl_eth_tx_rec tr;
+				uint64_t id = 0;
+				if (tl_eth_store_tx(st, cur_hash, &tr, err) == 1 &&
+				    tl_eth_store_account_id(st, tr.from, &id, err) == 1)
+					tx.sender = id;
+			}
+			if (tl_taint_apply(e, &tx, g.x, g.n, err)) {
+				rc = -1;
+				break;
+			}
+			in_tx = false;
+		}
+		if (end) break;
+		if (!in_tx) {
+			if (r.block != cur_block) {
+				struct tl_eth_block_rec b;
+				if (tl_eth_store_block(st, r.block, &b, err) != 1) {
+					rc = tl_err_set(err, "block %llu unreadable", (unsigned long long)r.block);
+					break;
+				}
+				cur_block = r.block;
+				blk_time = b.timestamp;
+			}
+			cur_idx = r.tx_index;
+			cur_has_tx = r.has_tx;
+			memcpy(cur_hash, r.tx_hash, 32);
+			/* The index stores nothing but the fee of a failed
+			 * transaction, so every stored transaction is applied as
+			 * succeeded. */
+			tx = (struct tl_taint_tx){ .num = seq, .sender = NW, .height = (uint32_t)r.block,
+				                   .time = (int64_t)blk_time, .ok = true };
+			have_sender = false;
+			g.n = 0;
+			in_tx = true;
+		}
+		while (si < sd->n && sd->v[si] < seq) si++;
+		bool seed = si < sd->n && sd->v[si] == seq;
+		uint64_t from = r.from ? r.from : NW, to = r.to ? r.to : NW;
+		struct tl_taint_xfer x = { .from = from, .to = to, .asset = r.asset, .amount = r.amount };
+		if (r.kind == TL_ETH_FEE) {
+			if (from == NW) continue;
+			if (!have_sender) tx.sender = from, have_sender = true;
+			tl_uint256 tip;
+			if (tl_uint256_sub(&tip, &r.amount, &r.burnt)) tip = tl_uint256_from_u64(0);
+			x.kind = TL_TK_FEE;
+			x.to = NW;
+			x.amount = r.burnt;
+			if (!tl_uint256_is_zero(&r.burnt) && gpush(&g, &x)) rc = tl_err_set(err, "out of memory");
+			x.to = to;
+			x.amount = tip;
+			if (!tl_uint256_is_zero(&tip) && gpush(&g, &x)) rc = tl_err_set(err, "out of memory");
+			continue;
+		}
+		if (from == NW && to == NW) continue;
+		x.kind = from == NW ? TL_TK_MINT : to == NW ? TL_TK_BURN : TL_TK_VALUE;
+		x.seed = seed;
+		if (gpush(&g, &x)) rc = tl_err_set(err, "out of memory");
+	}
+	free(g.x);
+	return rc;
+}
+
+static uint32_t parse_cats(const char *list)
+{
+	uint32_t c = 0;
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", list);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t b = cat_bit(t);
+		if (!b) return UINT32_MAX;
+		c |= b;
+	}
+	return c;
+}
+
+static json_t *cats_json(uint32_t c)
+{
+	static const char *n[] = { "exchange", "bridge", "service", "mixer", "sanctioned" };
+	json_t *a = json_array();
+	for (int i = 0; i < 5; i++)
+		if (c & (1u << i)) json_array_append_new(a, json_string(n[i]));
+	return a;
+}
+
+int cmd_trace_eth(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },          { "heist", required_argument, NULL, 'H' },
+		{ "heists", required_argument, NULL, 'R' },      { "seed", required_argument, NULL, 's' },
+		{ "address", required_argument, NULL, 'a' },     { "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },          { "asset", required_argument, NULL, 'A' },
+		{ "tags", required_argument, NULL, 'T' },        { "policy", required_argument, NULL, 'p' },
+		{ "max-hops", required_argument, NULL, 'm' },    { "min-amount", required_argument, NULL, 'n' },
+		{ "until", required_argument, NULL, 'u' },       { "stop-categories", required_argument, NULL, 'c' },
+		{ "stop-at-mixers", no_argument, NULL, 'M' },    { "format", required_argument, NULL, 'F' },
+		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL, *to = NULL, *asset = NULL,
+	           *format = "json", *outpath = NULL, *stops = "exchange,bridge,service";
+	const char *seedv[256], *tags[16];
+	int nseeds = 0, ntags = 0, c, stop_mixers = 0;
+	struct tl_taint_params p;
+	tl_taint_params_default(&p);
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	int64_t until = -1;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'H': heist = optarg; break;
+		case 'R': heists = optarg; break;
+		case 's':
+			if (nseeds == 256) { fprintf(stderr, "trace: at most 256 --seed\n"); return TL_EXIT_USAGE; }
+			seedv[nseeds++] = optarg;
+			break;
+		case 'a': address = optarg; break;
+		case 'f': from = optarg; break;
+		case 't': to = optarg; break;
+		case 'A': asset = optarg; break;
+		case 'T':
+			if (ntags == 16) { fprintf(stderr, "trace: at most 16 --tags\n"); return TL_EXIT_USAGE; }
+			tags[ntags++] = optarg;
+			break;
+		case 'p':
+			if (tl_taint_policy_parse(optarg, &p.policy)) {
+				fprintf(stderr, "trace: unknown policy '%s' (poison, haircut, fifo, seniority)\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v > UINT32_MAX) { fprintf(stderr, "trace: bad --max-hops\n"); return TL_EXIT_USAGE; }
+			p.max_hops = (uint32_t)v;
+			break;
+		}
+		case 'n':
+			if (tl_uint256_from_dec(optarg, strlen(optarg), &p.min_amount)) {
+				fprintf(stderr, "trace: bad --min-amount (base units, a decimal integer)\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'u': {
+			long long v = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || v < 0) { fprintf(stderr, "trace: bad --until (a block number)\n"); return TL_EXIT_USAGE; }
+			until = v;
+			break;
+		}
+		case 'c': stops = optarg; break;
+		case 'M': stop_mixers = 1; break;
+		case 'F': format = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	int modes = (heist != NULL) + (nseeds > 0) + (address != NULL);
+	if (!db || modes != 1 || optind != argc || (heist && !heists)) {
+		if (modes != 1) fprintf(stderr, "trace: give exactly one of --heist, --seed, --address\n");
+		else if (heist && !heists)
+			fprintf(stderr, "trace: an Ethereum database holds no heists: give the registry with --heists FILE\n");
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot or html\n");
+		return TL_EXIT_USAGE;
+	}
+	p.stop_cats = parse_cats(stops);
+	if (p.stop_cats == UINT32_MAX) {
+		fprintf(stderr, "trace: bad --stop-categories '%s' (exchange, bridge, service, mixer, sanctioned)\n", stops);
+		return TL_EXIT_USAGE;
+	}
+	if (stop_mixers) p.stop_cats |= TL_CAT_MIXER;
+
+	struct tl_err err = { { 0 } };
+	struct tl_eth_store *st = NULL;
+	struct tl_eth_store_opts so = { .read_only = true };
+	if (tl_eth_store_open(db, &so, &st, &err)) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	int rc = TL_EXIT_FAIL;
+	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
+	struct seeds sd = { .desc = json_array() };
+	struct tl_taint *e = NULL;
+	json_t *heist_j = NULL, *o = NULL;
+	for (int i = 0; i < ntags; i++) {
+		struct tl_tag_report rep;
+		memset(&rep, 0, sizeof rep);
+		if (tl_tags_parse_file(tags[i], TL_TAGFMT_AUTO, tag_cb, &tc, &rep, &err)) {
+			fprintf(stderr, "trace: %s: %s\n", tags[i], err.msg);
+			goto out;
+		}
+	}
+	if (heist) {
+		if (seeds_heist(st, heists, heist, &sd, &heist_j, &err)) goto fail;
+	} else if (address) {
+		struct wend w[2];
+		if (parse_wend(from, 0, &w[0], &err) || parse_wend(to, 1, &w[1], &err) ||
+		    seeds_address(st, address, &w[0], &w[1], asset, &sd, &err))
+			goto fail;
+		json_array_append_new(sd.desc, json_pack("{s:s,s:s?,s:s?,s:s?}", "address", address, "from", from, "until",
+		                                         to, "asset", asset));
+	} else {
+		for (int i = 0; i < nseeds; i++) {
+			const char *colon = strchr(seedv[i], ':');
+			size_t hl = colon ? (size_t)(colon - seedv[i]) : strlen(seedv[i]);
+			uint64_t to_id = 0;
+			if (colon) {
+				uint8_t a[20];
+				int k;
+				if (tl_eth_addr_parse(colon + 1, strlen(colon + 1), a, &err)) goto fail;
+				if ((k = tl_eth_store_account_id(st, a, &to_id, &err)) <= 0) {
+					if (k == 0) tl_err_set(&err, "address %s never appears in the index", colon + 1);
+					goto fail;
+				}
+			}
+			if (seeds_tx(st, seedv[i], hl, to_id, &sd, &err)) goto fail;
+			json_t *d = json_pack("{s:s%}", "txid", seedv[i], hl);
+			if (colon) json_object_set_new(d, "to", json_string(colon + 1));
+			json_array_append_new(sd.desc, d);
+		}
+	}
+	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);
+
+	struct tl_eth_tip tip;
+	if (tl_eth_store_tip(st, &tip, &err)) goto fail;
+	p.account_cats = acct_cats;
+	p.cats_ctx = &tc;
+	e = tl_taint_new(&p);
+	if (!e) {
+		tl_err_set(&err, "out of memory");
+		goto fail;
+	}
+	if (replay(st, e, &sd, tip.next_seq, until, &err)) goto fail;
+	struct tl_taint_result res;
+	if (tl_taint_finish(e, &res, &err)) goto fail;
+	char th[67];
+	hex32(tip.hash, th);
+	struct namectx nc = { .s = st, .tags = &tc };
+	struct tl_taint_names nm = { .ctx = &nc, .account = name_account, .asset = name_asset, .tx = name_tx, .tag = name_tag,
+	                             .asset_info = asset_info };
+	json_t *extra = json_pack("{s:o,s:b,s:o,s:I}", "stop_categories", cats_json(p.stop_cats), "stop_at_mixers",
+	                          stop_mixers, "until", until >= 0 ? json_integer(until) : json_null(), "seed_transfers",
+	                          (json_int_t)sd.n);
+	json_t *seeds_j = sd.desc;
+	sd.desc = NULL;
+	o = tl_taint_json(&res, &p, "ethereum", json_pack("{s:I,s:s}", "height", (json_int_t)tip.height, "hash", th),
+	                  extra, seeds_j, &nm, &err);
+	if (!o) goto fail;
+	json_object_set_new(o, "network", json_string(tl_eth_store_net(st)->name));
+	if (heist_j) {
+		json_object_set_new(o, "heist", heist_j);
+		heist_j = NULL;
+	}
+	json_object_set_new(o, "provenance", json_pack("{s:s}", "software", tl_trace_software()));
+	char *text = NULL;
+	size_t tlen;
+	if (!strcmp(format, "csv")) {
+		if (tl_taint_report_csv(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "dot")) {
+		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "html")) {
+		if (tl_taint_report_html(o, &text, &tlen, &err)) goto fail;
+	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		tl_err_set(&err, "out of memory");
+		goto fail;
+	}
+	FILE *f = outpath ? fopen(outpath, "w") : stdout;
+	if (!f) {
+		free(text);
+		tl_err_set(&err, "cannot write %s", outpath);
+		goto fail;
+	}
+	int werr = fputs(text, f) < 0 || (!strcmp(format, "json") && fputc('\n', f) == EOF);
+	if (outpath) werr |= fclose(f) != 0;
+	free(text);
+	if (werr) {
+		tl_err_set(&err, "writing %s failed", outpath ? outpath : "the output");
+		goto fail;
+	}
+	rc = TL_EXIT_OK;
+	goto out;
+fail:
+	fprintf(stderr, "trace: %s\n", err.msg);
+out:
+	json_decref(o);
+	json_decref(heist_j);
+	json_decref(sd.desc);
+	free(sd.v);
+	json_decref(tc.by_id);
+	tl_taint_free(e);
+	tl_eth_store_close(st);
+	return rc;
+}
