@@ -33,5 +33,8 @@ int cmd_get_eth(int argc, char **argv);
 int cmd_db_eth(int argc, char **argv);
 /* trace on an Ethereum database (eth_trace.c), reached from cmd_trace. */
 int cmd_trace_eth(int argc, char **argv);
+/* heist and tags on an Ethereum database (eth_intel.c). */
+int cmd_heist_eth(int argc, char **argv);
+int cmd_tags_eth(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@
 
 #include "cli/cli.h"
 #include "ethereum/address.h"
+#include "store/eth_intel.h"
+#include "store/eth_scan.h"
 #include "store/eth_store.h"
 #include "taint/account.h"
 #include "taint/report.h"
@@ -25,7 +27,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: taintline trace --db ETHDB (--heist ID --heists FILE | --seed TXHASH[:TO] ... |\n"
+	        "usage: taintline trace --db ETHDB (--heist ID [--heists FILE] | --seed TXHASH[:TO] ... |\n"
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
@@ -33,8 +35,9 @@ static void usage(FILE *f)
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
-	        "  --heist ID          a heist of the registry FILE given with --heists (its chain\n"
-	        "                      must be this database's: ethereum, or ethereum-<network>)\n"
+	        "  --heist ID          a heist imported with 'heist import --db', or of the registry\n"
+	        "                      FILE given with --heists (its chain must be this database's:\n"
+	        "                      ethereum, or ethereum-<network>)\n"
 	        "  --seed TXHASH[:TO]  every value transfer of a transaction (not its fee), or only\n"
 	        "                      those to address TO, tainted in full at the recipient\n"
 	        "  --address ADDR      everything ADDR received from --from to --to (dates\n"
@@ -46,7 +49,8 @@ static void usage(FILE *f)
 	        "  --until BLOCK       stop after this block: holdings are at that block\n"
 	        "  --stop-categories   default exchange,bridge,service\n"
 	        "  --stop-at-mixers    accounts tagged mixer are endpoints instead of walked through\n"
-	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML); Ethereum entries only\n",
+	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML) besides the tags imported\n"
+	        "                      with 'tags import --db'; entries of this chain only\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS);
 }
 
@@ -99,6 +103,22 @@ static int tag_cb(void *vctx, const struct tl_tag *t)
 	              "source", t->source, "address", tl_eth_addr_hex(a, hx), "_cats", (json_int_t)bit);
 	json_object_set_new(c->by_id, key, o);
 	return 0;
+}
+
+/* A tag stored in the database (tags import): the same as a file's. */
+static int dbtag_cb(void *vctx, const struct tl_eth_tag_rec *r)
+{
+	struct tagctx *c = vctx;
+	char hx[43];
+	struct tl_tag t;
+	memset(&t, 0, sizeof t);
+	t.chain = c->chain;
+	t.address = tl_eth_addr_hex(r->addr, hx);
+	t.label = r->label;
+	t.category = r->category;
+	t.source = r->source;
+	t.confidence = r->confidence;
+	return tag_cb(c, &t);
 }
 
 static uint32_t acct_cats(void *vctx, uint64_t acct)
@@ -404,21 +424,33 @@ bad:
 	return tl_err_prefix(err, "heist '%s': seeds[%zu]: ", heist, i);
 }
 
+/* The heist's seeds: from the registry file when given, else from the
+ * database (heist import). */
 static int seeds_heist(struct tl_eth_store *st, const char *file, const char *id, struct seeds *sd, json_t **heist_out,
                        struct tl_err *err)
 {
-	json_error_t je;
-	json_t *root = json_load_file(file, 0, &je);
-	if (!root) return tl_err_set(err, "%s: line %d: %s", file, je.line, je.text);
-	json_t *list = json_object_get(root, "heists"), *h = NULL;
-	for (size_t i = 0; i < json_array_size(list); i++) {
-		const char *hid = json_string_value(json_object_get(json_array_get(list, i), "id"));
-		if (hid && !strcmp(hid, id)) h = json_array_get(list, i);
-	}
+	json_t *root = NULL, *h = NULL;
 	int r = 0;
+	if (file) {
+		json_error_t je;
+		root = json_load_file(file, 0, &je);
+		if (!root) return tl_err_set(err, "%s: line %d: %s", file, je.line, je.text);
+		json_t *list = json_object_get(root, "heists");
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			const char *hid = json_string_value(json_object_get(json_array_get(list, i), "id"));
+			if (hid && !strcmp(hid, id)) h = json_array_get(list, i);
+		}
+		if (!h) r = tl_err_set(err, "unknown heist '%s' (not in %s)", id, file);
+	} else {
+		int k = tl_eth_heist_get(st, id, &root, err);
+		if (k < 0) return -1;
+		if (k == 0)
+			return tl_err_set(err, "unknown heist '%s' (import a registry with 'taintline heist import --db', "
+			                       "or give it with --heists FILE)", id);
+		h = root;
+	}
 	const char *chain = h ? json_string_value(json_object_get(h, "chain")) : NULL;
-	if (!h) r = tl_err_set(err, "unknown heist '%s' (not in %s)", id, file);
-	else if (!chain || strcmp(chain, tl_eth_store_net(st)->chain))
+	if (!r && (!chain || strcmp(chain, tl_eth_store_net(st)->chain)))
 		r = tl_err_set(err, "heist '%s' is on chain '%s', the database on '%s'", id, chain ? chain : "?",
 		               tl_eth_store_net(st)->chain);
 	json_t *seeds = h ? json_object_get(h, "seeds") : NULL;
@@ -467,16 +499,19 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 	uint8_t cur_hash[32];
 	bool cur_has_tx = false;
 	int rc = 0;
+	struct tl_eth_xfer_iter *it = NULL;
+	if (tl_eth_xfer_iter_new(st, 0, &it, err)) return -1;
 	for (uint64_t seq = 0; rc == 0 && seq <= next_seq; seq++) {
 		struct tl_eth_xfer_rec r;
 		bool end = seq == next_seq;
 		if (!end) {
-			int k = tl_eth_store_xfer(st, seq, &r, err);
+			uint64_t got;
+			int k = tl_eth_xfer_iter_next(it, &got, &r, err);
 			if (k < 0) {
 				rc = -1;
 				break;
 			}
-			if (k == 0) {
+			if (k == 0 || got != seq) {
 				rc = tl_err_set(err, "transfer %llu missing from the index", (unsigned long long)seq);
 				break;
 			}
@@ -542,6 +577,7 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 		x.seed = seed;
 		if (gpush(&g, &x)) rc = tl_err_set(err, "out of memory");
 	}
+	tl_eth_xfer_iter_free(it);
 	free(g.x);
 	return rc;
 }
@@ -642,10 +678,8 @@ int cmd_trace_eth(int argc, char **argv)
 		}
 	}
 	int modes = (heist != NULL) + (nseeds > 0) + (address != NULL);
-	if (!db || modes != 1 || optind != argc || (heist && !heists)) {
+	if (!db || modes != 1 || optind != argc) {
 		if (modes != 1) fprintf(stderr, "trace: give exactly one of --heist, --seed, --address\n");
-		else if (heist && !heists)
-			fprintf(stderr, "trace: an Ethereum database holds no heists: give the registry with --heists FILE\n");
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
@@ -672,6 +706,7 @@ int cmd_trace_eth(int argc, char **argv)
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *o = NULL;
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, &err)) goto fail; /* tags import */
 	for (int i = 0; i < ntags; i++) {
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
