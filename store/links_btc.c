@@ -168,3 +168,39 @@ int tl_links_btc_counts(struct tl_store *s, uint64_t *memos, uint64_t *outbounds
 	if (malformed) *malformed = c['x'];
 	return 0;
 }
+
+int tl_links_btc_resolve(struct tl_store *s, const uint8_t in_hash[32], uint64_t dest_addr_id,
+			 struct tl_links_btc_payout *out, struct tl_err *err)
+{
+	uint64_t num;
+	uint8_t kind;
+	int n = tl_links_btc_outbounds(s, in_hash, &num, &kind, 1, err);
+	if (n <= 0) return n;
+	struct tl_tx_rec r;
+	int rc = tl_store_tx(s, num, &r, err);
+	if (rc <= 0) return rc < 0 ? -1 : tl_err_set(err, "outbound transaction %llu missing", (unsigned long long)num);
+	int found = 0;
+	for (uint32_t o = 0; o < r.n_out; o++) {
+		uint64_t a = r.out[o].addr_id;
+		if (!a) continue;
+		bool pick;
+		if (dest_addr_id) {
+			pick = a == dest_addr_id;
+		} else {
+			pick = true;
+			for (uint32_t i = 0; i < r.n_in && pick; i++)
+				if (r.in[i].kind == TL_IN_KNOWN && r.in[i].addr_id == a) pick = false;
+		}
+		if (!pick) continue;
+		if (found++) break;
+		out->tx_num = num;
+		out->kind = kind;
+		out->vout = o;
+		out->value = r.out[o].value;
+	}
+	tl_tx_rec_free(&r);
+	if (found != 1)
+		return tl_err_set(err, "outbound transaction %llu has %s payout", (unsigned long long)num,
+				  found ? "more than one" : "no");
+	return 1;
+}

@@ -50,4 +50,23 @@ int tl_links_btc_is_vault(struct tl_store *s, uint64_t addr_id, struct tl_err *e
 int tl_links_btc_counts(struct tl_store *s, uint64_t *memos, uint64_t *outbounds, uint64_t *vault_rows,
 			uint64_t *malformed, struct tl_err *err) __attribute__((warn_unused_result));
 
+/* An outbound paying an inbound: the transaction, its memo kind and the
+ * output that carries the inbound's value on. */
+struct tl_links_btc_payout {
+	uint64_t tx_num;
+	uint8_t kind;   /* TL_MEMO_OUT or TL_MEMO_REFUND */
+	uint32_t vout;
+	uint64_t value; /* satoshis */
+};
+
+/* The first outbound (in chain order) naming in_hash, and its payout:
+ * the output to dest_addr_id when that is nonzero (the memo's
+ * destination), else the one output paying an owner that none of its
+ * inputs is (THORChain's outbound pays the payee, returns change to the
+ * vault and carries the memo). Returns 1 with *out, 0 when no outbound
+ * names in_hash yet, -1 with err (a read error, or no single payout).
+ * Args: in_hash in display order as for tl_links_btc_outbounds. */
+int tl_links_btc_resolve(struct tl_store *s, const uint8_t in_hash[32], uint64_t dest_addr_id,
+			 struct tl_links_btc_payout *out, struct tl_err *err) __attribute__((warn_unused_result));
+
 #endif

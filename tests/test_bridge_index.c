@@ -154,12 +154,29 @@ static void test_links_and_reorg(void **st)
 	assert_int_equal(tl_store_tx(s, nums[0], &r, &err), 1);
 	assert_int_equal(r.out[0].value, 1200000000);
 	tl_tx_rec_free(&r);
+	/* the payout: the output to the payee, not the change to the vault */
+	struct tl_links_btc_payout po;
+	assert_int_equal(tl_links_btc_resolve(s, h, 0, &po, &err), 1);
+	assert_int_equal(po.tx_num, 4);
+	assert_int_equal(po.kind, TL_MEMO_OUT);
+	assert_int_equal(po.vout, 0);
+	assert_int_equal(po.value, 1200000000);
+	assert_int_equal(tl_links_btc_resolve(s, h, addr_of(s, 0x21), &po, &err), 1);
+	assert_int_equal(po.vout, 0);
+	assert_int_equal(tl_links_btc_resolve(s, h, addr_of(s, 0x11), &po, &err), 1); /* named: the vault's own output */
+	assert_int_equal(po.vout, 2);
+	assert_int_equal(tl_links_btc_resolve(s, h, addr_of(s, 0x50), &po, &err), -1); /* not paid */
 	hex32(ETH_IN2, h);
+	assert_int_equal(tl_links_btc_resolve(s, h, 0, &po, &err), 1);
+	assert_int_equal(po.kind, TL_MEMO_REFUND);
+	assert_int_equal(po.tx_num, 5);
+	assert_int_equal(po.value, 100000000);
 	assert_int_equal(tl_links_btc_outbounds(s, h, nums, kinds, 4, &err), 1);
 	assert_int_equal(kinds[0], TL_MEMO_REFUND);
 	assert_int_equal(nums[0], 5);
 	h[0] ^= 1;
 	assert_int_equal(tl_links_btc_outbounds(s, h, nums, kinds, 4, &err), 0);
+	assert_int_equal(tl_links_btc_resolve(s, h, 0, &po, &err), 0); /* an inbound with no outbound yet */
 	/* the inputs of both outbounds are vaults; their payees are not */
 	assert_int_equal(tl_links_btc_is_vault(s, addr_of(s, 0x11), &err), 1);
 	assert_int_equal(tl_links_btc_is_vault(s, addr_of(s, 0x12), &err), 1);
