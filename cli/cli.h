@@ -33,6 +33,9 @@ int cmd_get_eth(int argc, char **argv);
 int cmd_db_eth(int argc, char **argv);
 /* trace on an Ethereum database (eth_trace.c), reached from cmd_trace. */
 int cmd_trace_eth(int argc, char **argv);
+/* trace over a Bitcoin and an Ethereum database (xchain_trace.c), reached
+ * from cmd_trace when --db is given twice. */
+int cmd_trace_xchain(int argc, char **argv);
 /* heist and tags on an Ethereum database (eth_intel.c). */
 int cmd_heist_eth(int argc, char **argv);
 int cmd_tags_eth(int argc, char **argv);

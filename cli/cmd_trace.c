@@ -76,6 +76,9 @@ static int parse_cats(const char *s, uint32_t *out)
 
 int cmd_trace(int argc, char **argv)
 {
+	int ndb = 0; /* two databases: cli/xchain_trace.c */
+	for (int i = 1; i < argc; i++) ndb += !strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5);
+	if (ndb == 2) return cmd_trace_xchain(argc, argv);
 	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_trace.c */
 		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
 		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;

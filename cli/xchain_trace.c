@@ -1,0 +1,434 @@
+/* `taintline trace --db BTCDB --db ETHDB --heist ID`: one trace over a
+ * Bitcoin and an Ethereum database, following a heist stolen on Ethereum
+ * through THORChain into Bitcoin (docs/bridges.md).
+ *
+ * The Ethereum part is the account-model trace (cli/eth_trace.c, run as
+ * is into a temporary JSON file). Each of its endpoints at an address
+ * tagged `bridge` is a THORChain inbound H: the Bitcoin database's memo
+ * index gives the outbound whose memo is OUT:H and its payout o, which
+ * seeds the Bitcoin walk with floor(o * t / a) (poison: o). An inbound
+ * with no outbound indexed yet is a `bridge_pending` endpoint. The
+ * report keeps both chains' own reports and adds the crossings, merged
+ * endpoints and holdings, and totals keyed by chain then asset. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "bridge/link.h"
+#include "chain/hash.h"
+#include "cli/cli.h"
+#include "ethereum/address.h"
+#include "store/eth_store.h"
+#include "store/links_btc.h"
+#include "store/store.h"
+#include "tracer/trace.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: taintline trace --db BTCDB --db ETHDB --heist ID [--heists FILE] [--policy P]\n"
+	      "                       [--tags FILE]... [--max-hops N] [--min-sat N] [--min-amount N] [-o FILE]\n"
+	      "  Follows a heist stolen on Ethereum through THORChain into Bitcoin and writes one\n"
+	      "  JSON report over both chains. The policy is a Bitcoin name (poison, haircut, fifo,\n"
+	      "  tiho) or its account analog (seniority for tiho).\n",
+	      f);
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int parse_h32(const char *s, uint8_t out[32])
+{
+	if (!s) return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+	if (strlen(s) != 64) return -1;
+	for (int i = 0; i < 32; i++) {
+		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+		if (h < 0 || l < 0) return -1;
+		out[i] = (uint8_t)(h << 4 | l);
+	}
+	return 0;
+}
+
+static json_t *dec_json(const tl_uint256 *v)
+{
+	char b[TL_U256_DEC_MAX];
+	return json_string(tl_uint256_to_dec(v, b));
+}
+
+static int json_dec(json_t *j, tl_uint256 *v)
+{
+	const char *s = json_string_value(j);
+	if (!s) {
+		*v = tl_uint256_from_u64(0);
+		return j && !json_is_null(j) ? -1 : 0;
+	}
+	return tl_uint256_from_dec(s, strlen(s), v) ? -1 : 0;
+}
+
+/* The inbound amount a: what transaction hash moved of asset to address. */
+static int inbound_amount(struct tl_eth_store *es, const uint8_t hash[32], const char *address, const char *asset,
+			  tl_uint256 *a, struct tl_err *err)
+{
+	uint8_t addr[20];
+	uint64_t acct;
+	uint32_t asset_id = 0;
+	struct tl_eth_tx_rec tx;
+	if (tl_eth_addr_parse(address, strlen(address), addr, err)) return -1;
+	if (tl_eth_store_account_id(es, addr, &acct, err) != 1) return tl_err_set(err, "vault %s not indexed", address);
+	if (strcmp(asset, "ETH")) {
+		uint8_t c[20];
+		if (tl_eth_addr_parse(asset, strlen(asset), c, err) || tl_eth_store_asset_id(es, c, &asset_id, err) != 1)
+			return tl_err_set(err, "asset %s not indexed", asset);
+	}
+	if (tl_eth_store_tx(es, hash, &tx, err) != 1) return tl_err_set(err, "inbound transaction not indexed");
+	*a = tl_uint256_from_u64(0);
+	for (uint32_t i = 0; i < tx.n_xfer; i++) {
+		struct tl_eth_xfer_rec x;
+		if (tl_eth_store_xfer(es, tx.first_seq + i, &x, err) != 1) return -1;
+		if (x.to == acct && x.asset == asset_id && tl_uint256_add(a, a, &x.amount))
+			return tl_err_set(err, "inbound amount overflow");
+	}
+	return 0;
+}
+
+/* A copy of a per-asset totals object with the cross-chain keys. */
+static json_t *chain_totals(json_t *src, const tl_uint256 *bridged_in, const tl_uint256 *bridged_out,
+			    const tl_uint256 *endpoints_less)
+{
+	static const char *keys[] = { "seeded", "endpoints", "holdings", "fees", "cut", "converted_in", "converted_out",
+				      "unknown_prior" };
+	json_t *o = json_object();
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		tl_uint256 v;
+		if (json_dec(json_object_get(src, keys[k]), &v)) v = tl_uint256_from_u64(0);
+		if (!strcmp(keys[k], "endpoints") && endpoints_less && tl_uint256_sub(&v, &v, endpoints_less))
+			v = tl_uint256_from_u64(0);
+		json_object_set_new(o, keys[k], dec_json(&v));
+	}
+	json_object_set_new(o, "bridged_in", dec_json(bridged_in));
+	json_object_set_new(o, "bridged_out", dec_json(bridged_out));
+	return o;
+}
+
+static json_t *u64_dec(uint64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+	return json_string(b);
+}
+
+int cmd_trace_xchain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },       { "heist", required_argument, NULL, 'H' },
+		{ "heists", required_argument, NULL, 'R' },   { "policy", required_argument, NULL, 'p' },
+		{ "tags", required_argument, NULL, 'T' },     { "max-hops", required_argument, NULL, 'm' },
+		{ "min-sat", required_argument, NULL, 'n' },  { "min-amount", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'F' },   { "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+	};
+	const char *dbs[2] = { NULL, NULL }, *heist = NULL, *heists = NULL, *policy = "haircut", *maxhops = NULL,
+		   *minsat = NULL, *minamount = NULL, *outpath = NULL, *tags[16];
+	int ndb = 0, ntags = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (ndb == 2) { fprintf(stderr, "trace: at most two --db\n"); return TL_EXIT_USAGE; }
+			dbs[ndb++] = optarg;
+			break;
+		case 'H': heist = optarg; break;
+		case 'R': heists = optarg; break;
+		case 'p': policy = optarg; break;
+		case 'T':
+			if (ntags == 16) { fprintf(stderr, "trace: at most 16 --tags\n"); return TL_EXIT_USAGE; }
+			tags[ntags++] = optarg;
+			break;
+		case 'm': maxhops = optarg; break;
+		case 'n': minsat = optarg; break;
+		case 'a': minamount = optarg; break;
+		case 'F':
+			if (strcmp(optarg, "json")) {
+				fprintf(stderr, "trace: over two databases --format is json\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		case 'o': outpath = optarg; break;
+		case 'h': usage(stdout); return TL_EXIT_OK;
+		default: usage(stderr); return TL_EXIT_USAGE;
+		}
+	}
+	if (ndb != 2 || !heist || optind != argc) {
+		if (!heist) fprintf(stderr, "trace: over two databases give --heist\n");
+		usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+	int e0 = tl_eth_store_probe(dbs[0]), e1 = tl_eth_store_probe(dbs[1]);
+	if (e0 == e1) {
+		fprintf(stderr, "trace: give one Bitcoin and one Ethereum database\n");
+		return TL_EXIT_USAGE;
+	}
+	const char *ethdb = e0 ? dbs[0] : dbs[1], *btcdb = e0 ? dbs[1] : dbs[0];
+	/* one policy name for both chains */
+	struct tl_walk_params wp;
+	tl_walk_params_default(&wp);
+	wp.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	wp.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	struct tl_err err = { { 0 } };
+	const char *btc_policy = !strcmp(policy, "seniority") ? "tiho" : policy;
+	const char *eth_policy = !strcmp(policy, "tiho") ? "seniority" : policy;
+	if (tl_policy_parse(btc_policy, &wp.policy, &err)) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		return TL_EXIT_USAGE;
+	}
+	if (maxhops) {
+		char *end;
+		unsigned long v = strtoul(maxhops, &end, 10);
+		if (!*maxhops || *end || v > UINT32_MAX) { fprintf(stderr, "trace: bad --max-hops\n"); return TL_EXIT_USAGE; }
+		wp.max_hops = (uint32_t)v;
+	}
+	if (minsat) {
+		char *end;
+		unsigned long long v = strtoull(minsat, &end, 10);
+		if (!*minsat || *end) { fprintf(stderr, "trace: bad --min-sat\n"); return TL_EXIT_USAGE; }
+		wp.min_sat = v;
+	}
+	if (minamount && !minsat) {
+		tl_uint256 v;
+		if (tl_uint256_from_dec(minamount, strlen(minamount), &v) || !tl_uint256_fits_u64(&v)) {
+			fprintf(stderr, "trace: bad --min-amount\n");
+			return TL_EXIT_USAGE;
+		}
+		wp.min_sat = v.w[0];
+	}
+
+	/* 1. the Ethereum trace, as `trace --db ETHDB` writes it */
+	const char *td = getenv("TMPDIR");
+	char tmpl[4096];
+	snprintf(tmpl, sizeof tmpl, "%s/taintline-xchain-XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(tmpl);
+	if (fd < 0) {
+		perror("trace: temporary file");
+		return TL_EXIT_FAIL;
+	}
+	close(fd);
+	const char *eargv[64];
+	int ea = 0;
+	eargv[ea++] = "trace";
+	eargv[ea++] = "--db";
+	eargv[ea++] = ethdb;
+	eargv[ea++] = "--heist";
+	eargv[ea++] = heist;
+	if (heists) eargv[ea++] = "--heists", eargv[ea++] = heists;
+	eargv[ea++] = "--policy";
+	eargv[ea++] = eth_policy;
+	for (int i = 0; i < ntags; i++) eargv[ea++] = "--tags", eargv[ea++] = tags[i];
+	if (maxhops) eargv[ea++] = "--max-hops", eargv[ea++] = maxhops;
+	if (minamount) eargv[ea++] = "--min-amount", eargv[ea++] = minamount;
+	eargv[ea++] = "--output";
+	eargv[ea++] = tmpl;
+	eargv[ea] = NULL;
+	int rc = cmd_trace_eth(ea, (char **)eargv);
+	json_t *eth = NULL, *btc = NULL, *out = NULL;
+	if (rc == TL_EXIT_OK) {
+		json_error_t je;
+		eth = json_load_file(tmpl, 0, &je);
+		if (!eth) fprintf(stderr, "trace: reading the Ethereum part: %s\n", je.text);
+	}
+	remove(tmpl);
+	if (!eth) return rc == TL_EXIT_OK ? TL_EXIT_FAIL : rc;
+
+	rc = TL_EXIT_FAIL;
+	struct tl_eth_store *es = NULL;
+	struct tl_store *bs = NULL;
+	struct tl_storegraph *sg = NULL;
+	struct tl_trace_seeds ts;
+	tl_trace_seeds_init(&ts);
+	struct tl_eth_store_opts eso = { .read_only = true };
+	struct tl_store_opts bso = { .read_only = true, .cache_mb = 256 };
+	if (tl_eth_store_open(ethdb, &eso, &es, &err) || tl_store_open(btcdb, &bso, &bs, &err) ||
+	    tl_storegraph_new(bs, &sg, &err))
+		goto fail;
+	for (int i = 0; i < ntags; i++)
+		if (tl_storegraph_load_tags(sg, tags[i], NULL, &err)) goto fail;
+
+	/* 2. crossings: Ethereum endpoints at THORChain inbound addresses */
+	json_t *crossings = json_array(), *endpoints = json_array(), *pend = json_array();
+	json_t *eth_out = json_object(); /* asset -> bridged_out (tainted_in) */
+	tl_uint256 btc_in = tl_uint256_from_u64(0);
+	bool poison = wp.policy == TL_POLICY_POISON;
+	json_t *eends = json_object_get(eth, "endpoints");
+	for (size_t i = 0; i < json_array_size(eends); i++) {
+		json_t *e = json_array_get(eends, i);
+		const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
+		const char *txh = json_string_value(json_object_get(e, "tx"));
+		const char *addr = json_string_value(json_object_get(e, "address"));
+		const char *asset = json_string_value(json_object_get(e, "asset"));
+		json_t *copy = json_deep_copy(e);
+		json_object_set_new(copy, "chain", json_string("ethereum"));
+		uint8_t h[32];
+		tl_uint256 t, a, o, carried;
+		if (!cat || strcmp(cat, "bridge") || !addr || !asset || parse_h32(txh, h) ||
+		    json_dec(json_object_get(e, "amount"), &t)) {
+			json_array_append_new(endpoints, copy);
+			continue;
+		}
+		struct tl_links_btc_payout po;
+		int r = tl_links_btc_resolve(bs, h, 0, &po, &err);
+		if (r < 0) goto fail_x;
+		if (r == 0 || po.kind != TL_MEMO_OUT) {
+			/* No outbound yet. The inbound's memo (to_chain, to_address)
+			 * is not in the Ethereum index: see docs/bridges.md. */
+			json_object_set_new(copy, "kind", json_string("bridge_pending"));
+			json_object_set_new(copy, "to_chain", json_null());
+			json_object_set_new(copy, "to_asset", json_null());
+			json_object_set_new(copy, "to_address", json_null());
+			json_array_append_new(endpoints, copy);
+			continue;
+		}
+		json_decref(copy);
+		if (inbound_amount(es, h, addr, asset, &a, &err)) goto fail_x;
+		o = tl_uint256_from_u64(po.value);
+		if (tl_xlink_carry(&a, &t, &o, poison, &carried, &err)) goto fail_x;
+		uint8_t txid[32];
+		char hx[65];
+		if (tl_storegraph_txid(sg, po.tx_num, txid, &err) != 1) {
+			if (!err.msg[0]) tl_err_set(&err, "outbound transaction %llu missing", (unsigned long long)po.tx_num);
+			goto fail_x;
+		}
+		tl_hash_to_hex(txid, hx);
+		json_array_append_new(crossings,
+				      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s,s:i}", "bridge",
+						"thorchain", "from_chain", "ethereum", "from_tx", txh, "to_chain", "bitcoin",
+						"to_tx", hx, "asset_in", asset, "amount_in", dec_json(&a), "tainted_in",
+						dec_json(&t), "asset_out", "BTC", "amount_out", dec_json(&o), "tainted_out",
+						dec_json(&carried), "memo", "OUT", "to_vout", (int)po.vout));
+		tl_uint256 prev;
+		if (json_dec(json_object_get(eth_out, asset), &prev) || tl_uint256_add(&prev, &prev, &t) ||
+		    tl_uint256_add(&btc_in, &btc_in, &carried)) {
+			tl_err_set(&err, "crossing totals overflow");
+			goto fail_x;
+		}
+		json_object_set_new(eth_out, asset, dec_json(&prev));
+		if (!tl_uint256_is_zero(&carried)) {
+			if (ts.n == ts.cap) {
+				ts.cap = ts.cap ? ts.cap * 2 : 16;
+				ts.v = realloc(ts.v, ts.cap * sizeof *ts.v);
+				if (!ts.v) abort();
+			}
+			ts.v[ts.n++] = (struct tl_seed){ po.tx_num, po.vout, carried.w[0] };
+			if (!ts.desc) ts.desc = json_array();
+			json_array_append_new(ts.desc, json_pack("{s:s,s:i,s:s}", "txid", hx, "vout", (int)po.vout, "crossing", txh));
+		}
+	}
+	(void)pend;
+
+	/* 3. the Bitcoin walk from the crossings' payouts */
+	if (ts.n) {
+		int r = tl_trace_run(sg, &ts, &wp, &btc, &err);
+		if (r) {
+			if (r == TL_WALK_TOO_BIG) tl_err_set(&err, "the Bitcoin part is too big: narrow it (--max-hops, --min-sat)");
+			goto fail_x;
+		}
+		json_t *bends = json_object_get(btc, "endpoints");
+		for (size_t i = 0; i < json_array_size(bends); i++) {
+			json_t *x = json_deep_copy(json_array_get(bends, i));
+			json_object_set_new(x, "chain", json_string("bitcoin"));
+			json_object_set_new(x, "asset", json_string("BTC"));
+			json_object_set_new(x, "amount", u64_dec((uint64_t)json_integer_value(json_object_get(x, "amount_sat"))));
+			json_array_append_new(endpoints, x);
+		}
+	}
+	json_t *holdings = json_array();
+	json_t *eh = json_object_get(eth, "holdings");
+	for (size_t i = 0; i < json_array_size(eh); i++) {
+		json_t *x = json_deep_copy(json_array_get(eh, i));
+		json_object_set_new(x, "chain", json_string("ethereum"));
+		json_array_append_new(holdings, x);
+	}
+	json_t *bh = btc ? json_object_get(btc, "holdings") : NULL;
+	for (size_t i = 0; i < json_array_size(bh); i++) {
+		json_t *x = json_deep_copy(json_array_get(bh, i));
+		json_object_set_new(x, "chain", json_string("bitcoin"));
+		json_object_set_new(x, "asset", json_string("BTC"));
+		json_object_set_new(x, "amount", u64_dec((uint64_t)json_integer_value(json_object_get(x, "amount_sat"))));
+		json_array_append_new(holdings, x);
+	}
+
+	/* 4. totals by chain then asset */
+	json_t *totals = json_object(), *te = json_object();
+	const char *asset;
+	json_t *tv;
+	tl_uint256 zero = tl_uint256_from_u64(0);
+	json_object_foreach(json_object_get(eth, "totals"), asset, tv)
+	{
+		tl_uint256 bo = zero;
+		(void)json_dec(json_object_get(eth_out, asset), &bo);
+		json_object_set_new(te, asset, chain_totals(tv, &zero, &bo, &bo));
+	}
+	json_object_set_new(totals, "ethereum", te);
+	if (btc) {
+		json_t *bt = json_object_get(btc, "totals"), *conv = json_object();
+		static const char *map[][2] = { { "endpoints", "endpoints_sat" }, { "holdings", "holdings_sat" },
+						{ "fees", "fees_sat" }, { "cut", "cut_sat" } };
+		for (size_t k = 0; k < 4; k++)
+			json_object_set_new(conv, map[k][0], u64_dec((uint64_t)json_integer_value(json_object_get(bt, map[k][1]))));
+		json_t *tb = json_object();
+		/* the walk's seeds are what crossed in, not seeded on Bitcoin */
+		json_object_set_new(tb, "BTC", chain_totals(conv, &btc_in, &zero, NULL));
+		json_object_set_new(totals, "bitcoin", tb);
+		json_decref(conv);
+	}
+	out = json_object();
+	json_object_set_new(out, "chains", json_pack("[s,s]", "ethereum", "bitcoin"));
+	json_object_set(out, "heist", json_object_get(eth, "heist") ? json_object_get(eth, "heist") : json_string(heist));
+	json_object_set_new(out, "policy", json_pack("{s:s,s:s}", "ethereum", eth_policy, "bitcoin", btc_policy));
+	json_object_set_new(out, "totals", totals);
+	json_object_set_new(out, "crossings", crossings);
+	json_object_set_new(out, "endpoints", endpoints);
+	json_object_set_new(out, "holdings", holdings);
+	json_object_set_new(out, "ethereum", eth);
+	eth = NULL;
+	json_object_set_new(out, "bitcoin", btc ? btc : json_null());
+	btc = NULL;
+	json_decref(eth_out);
+	json_decref(pend);
+	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	FILE *f = outpath ? fopen(outpath, "w") : stdout;
+	if (!text || !f) {
+		free(text);
+		tl_err_set(&err, "cannot write %s", outpath ? outpath : "the output");
+		goto fail;
+	}
+	int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+	if (outpath) bad |= fclose(f) != 0;
+	free(text);
+	if (bad) {
+		tl_err_set(&err, "write error");
+		goto fail;
+	}
+	rc = TL_EXIT_OK;
+	goto done;
+fail_x:
+	json_decref(crossings);
+	json_decref(endpoints);
+	json_decref(eth_out);
+	json_decref(pend);
+fail:
+	fprintf(stderr, "trace: %s\n", err.msg);
+done:
+	json_decref(out);
+	json_decref(eth);
+	json_decref(btc);
+	tl_trace_seeds_free(&ts);
+	tl_storegraph_free(sg);
+	tl_store_close(bs);
+	tl_eth_store_close(es);
+	return rc;
+}
