@@ -116,6 +116,20 @@ static json_t *chain_totals(json_t *src, const tl_uint256 *bridged_in, const tl_
 	return o;
 }
 
+struct vault_ctx {
+	struct tl_storegraph *sg;
+	struct tl_err *err;
+};
+
+/* A learned vault is a bridge endpoint for the Bitcoin walk, as if
+ * tagged: the walk stops there instead of walking THORChain's wallet. */
+static int vault_cb(void *vctx, uint64_t addr_id)
+{
+	struct vault_ctx *v = vctx;
+	return tl_storegraph_set_entity(v->sg, addr_id, TL_CAT_BRIDGE, 0, "THORChain (vault, from its outbound memos)",
+					v->err);
+}
+
 static json_t *u64_dec(uint64_t v)
 {
 	char b[24];
@@ -257,6 +271,8 @@ int cmd_trace_xchain(int argc, char **argv)
 		goto fail;
 	for (int i = 0; i < ntags; i++)
 		if (tl_storegraph_load_tags(sg, tags[i], NULL, &err)) goto fail;
+	struct vault_ctx vc = { sg, &err };
+	if (tl_links_btc_each_vault(bs, vault_cb, &vc, &err)) goto fail;
 
 	/* 2. crossings: Ethereum endpoints at THORChain inbound addresses */
 	json_t *crossings = json_array(), *endpoints = json_array(), *pend = json_array();

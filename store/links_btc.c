@@ -150,6 +150,25 @@ int tl_links_btc_is_vault(struct tl_store *s, uint64_t addr_id, struct tl_err *e
 	return found;
 }
 
+int tl_links_btc_each_vault(struct tl_store *s, int (*cb)(void *ctx, uint64_t addr_id), void *ctx, struct tl_err *err)
+{
+	(void)err;
+	uint8_t pre = 'v';
+	uint64_t last = 0;
+	int rc = 0;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_XLINK);
+	for (tl_iter_seek(it, &pre, 1); tl_iter_valid(it) && !rc; tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl != 17 || k[0] != 'v') break;
+		uint64_t a = get_be64(k + 1);
+		if (a != last) rc = cb(ctx, a);
+		last = a;
+	}
+	tl_iter_free(it);
+	return rc;
+}
+
 int tl_links_btc_counts(struct tl_store *s, uint64_t *memos, uint64_t *outbounds, uint64_t *vault_rows,
 			uint64_t *malformed, struct tl_err *err)
 {

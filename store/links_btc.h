@@ -45,6 +45,12 @@ int tl_links_btc_outbounds(struct tl_store *s, const uint8_t in_hash[32], uint64
  * Returns 1, 0, or -1 with err. */
 int tl_links_btc_is_vault(struct tl_store *s, uint64_t addr_id, struct tl_err *err) __attribute__((warn_unused_result));
 
+/* Calls cb once for each learned vault, in addr_id order; a nonzero
+ * return from cb stops the walk and is returned. Returns 0, what cb
+ * returned, or -1 with err. */
+int tl_links_btc_each_vault(struct tl_store *s, int (*cb)(void *ctx, uint64_t addr_id), void *ctx, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
 /* Counts the indexed memos: well-formed, outbounds, learned vault rows
  * and malformed. Any pointer may be NULL. Returns 0 or -1 with err. */
 int tl_links_btc_counts(struct tl_store *s, uint64_t *memos, uint64_t *outbounds, uint64_t *vault_rows,

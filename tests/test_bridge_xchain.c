@@ -9,7 +9,9 @@
  * vault, tainted_out equals floor(o * t / a) computed here in 128 bits
  * (poison: o), the pending inbound is a bridge_pending endpoint with the
  * single-chain figure, Bitcoin's totals conserve what crossed in, and the
- * Ethereum totals move the crossed amount from endpoints to bridged_out. */
+ * Ethereum totals move the crossed amount from endpoints to bridged_out.
+ * The payee's hop back into the Bitcoin vault, never tagged, ends there
+ * as a bridge endpoint: the vault was learned from its outbound memo. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,8 +94,10 @@ static void build_bitcoin(void)
 	cf_mine(&file, &b, tip, 1740300002);
 	coinbase(&b, 3, 0x50, NULL);
 	struct cf_in in2 = { out, 1, NULL, 0 };
-	struct cf_out o2 = p2wpkh(11990000, 0x31); /* into the exchange, 10,000 sat fee */
-	cf_block_add_tx(&b, &in2, 1, &o2, 1, hop);
+	/* into the exchange and back into the vault (learned from its
+	 * outbound, never tagged), 10,000 sat fee */
+	struct cf_out o2[2] = { p2wpkh(9990000, 0x31), p2wpkh(2000000, 0x11) };
+	cf_block_add_tx(&b, &in2, 1, o2, 2, hop);
 	cf_mine(&file, &b, tip, 1740300003);
 	char blocks[1100];
 	snprintf(blocks, sizeof blocks, "%s/blocks", dir);
@@ -225,7 +229,7 @@ static void check_policy(const char *pol, bool poison)
 	/* endpoints: the pending inbound and the Bitcoin exchange deposit */
 	json_t *e;
 	size_t i;
-	int pending = 0, btc = 0;
+	int pending = 0, btc = 0, vault = 0;
 	unsigned __int128 btc_end = 0;
 	json_array_foreach(json_object_get(x, "endpoints"), i, e)
 	{
@@ -238,16 +242,24 @@ static void check_policy(const char *pol, bool poison)
 			assert_true(u128(json_object_get(e, "amount")) == t4);
 		}
 		if (!strcmp(chain, "bitcoin")) {
-			btc++;
-			assert_string_equal(json_string_value(json_object_get(json_object_get(e, "tag"), "label")), "Exchange B");
+			const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
+			const char *label = json_string_value(json_object_get(json_object_get(e, "tag"), "label"));
+			if (!strcmp(cat, "bridge")) {
+				vault++;
+				assert_non_null(strstr(label, "THORChain"));
+			} else {
+				btc++;
+				assert_string_equal(label, "Exchange B");
+			}
 			btc_end += u128(json_object_get(e, "amount"));
 			assert_true(u128(json_object_get(e, "amount")) == (unsigned __int128)json_integer_value(json_object_get(e, "amount_sat")));
 		}
 	}
 	assert_int_equal(pending, 1);
 	assert_int_equal(btc, 1);
+	assert_int_equal(vault, 1);
 	assert_true(btc_end <= want);
-	if (poison) assert_true(btc_end == 11990000);
+	if (poison) assert_true(btc_end == 11990000); /* both outputs, whole */
 	/* totals: Bitcoin conserves what crossed in; Ethereum moved it to bridged_out */
 	json_t *tb = json_object_get(json_object_get(json_object_get(x, "totals"), "bitcoin"), "BTC");
 	assert_true(u128(json_object_get(tb, "bridged_in")) == want);
