@@ -36,6 +36,8 @@ int cmd_trace_eth(int argc, char **argv);
 /* trace over a Bitcoin and an Ethereum database (xchain_trace.c), reached
  * from cmd_trace when --db is given twice. */
 int cmd_trace_xchain(int argc, char **argv);
+/* simulate --chain multichain (xchain_simulate.c), reached from cmd_simulate. */
+int cmd_simulate_xchain(int argc, char **argv);
 /* heist and tags on an Ethereum database (eth_intel.c). */
 int cmd_heist_eth(int argc, char **argv);
 int cmd_tags_eth(int argc, char **argv);

@@ -196,6 +196,9 @@ int cmd_simulate(int argc, char **argv)
 	/* Ethereum: a separate simulator with its own options (see eth_simulate). */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if ((strcmp(a, "--chain") == 0 && i + 1 < argc && strcmp(argv[i + 1], "multichain") == 0) ||
+		    strcmp(a, "--chain=multichain") == 0)
+			return cmd_simulate_xchain(argc, argv);
 		if ((strcmp(a, "--chain") == 0 && i + 1 < argc && strcmp(argv[i + 1], "ethereum") == 0) ||
 		    strcmp(a, "--chain=ethereum") == 0)
 			return eth_simulate(argc, argv);
