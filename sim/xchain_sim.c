@@ -366,7 +366,9 @@ int tl_xsim_run(const char *dir, uint64_t seed, struct tl_err *err)
 		txid_hex(made[0].txid, th);
 		json_object_set_new(ij, "outbound", json_pack("{s:s,s:i,s:I}", "txid", th, "vout", 0, "amount_sat", (json_int_t)sat));
 		json_array_append_new(inb, ij);
-		json_array_append_new(crossings, json_pack("{s:s,s:s,s:I}", "from_tx", ins[k].hash, "to_tx", th, "amount_sat", (json_int_t)sat));
+		if (ins[k].thief >= 0) /* the heist's crossings; every inbound is in "inbounds" */
+			json_array_append_new(crossings, json_pack("{s:s,s:s,s:I}", "from_tx", ins[k].hash, "to_tx", th, "amount_sat",
+								   (json_int_t)sat));
 	}
 	btc_mine(&x);
 
