@@ -72,6 +72,17 @@ echo "flow report: $OUT/report.html (open it in a browser); JSON: $OUT/trace.jso
 step "5/6 summary"
 "$TL" trace --db "$DB" --heist "$HEIST" --format text
 
+step "5b/6 across chains: a Bybit-shaped theft followed from Ethereum through THORChain into Bitcoin exchanges"
+X=$OUT/xchain
+"$TL" simulate --chain multichain --out "$X" --seed "$SEED"
+"$TL" index --chain ethereum --etl "$X/ethereum" --db "$X/eth" --network dev >/dev/null 2>&1
+"$TL" index --blocks-dir "$X/bitcoin/blocks" --db "$X/btc" --network regtest >/dev/null 2>&1
+"$TL" trace --db "$X/btc" --db "$X/eth" --heist sim-bybit --heists "$X/ethereum/heists.json" \
+	--tags "$X/ethereum/tags.csv" --tags "$X/bitcoin/tags.csv" -o "$X/trace.json"
+echo "THORChain crossings followed: $(grep -c '"bridge": "thorchain"' "$X/trace.json"); totals by chain and asset:"
+sed -n '/^  "totals"/,/^  "crossings"/p' "$X/trace.json" | sed '$d'
+echo "(one report over both chains: $X/trace.json; ground truth: $X/truth.json)"
+
 # A real cash-out address and outpoint for the examples: the first one the
 # simulator's ground truth records.
 CASHOUT=$(sed -n 's/.*"cashouts": *\[{\([^}]*\)}.*/\1/p' "$SIM/truth.json" | head -n 1 |
