@@ -31,7 +31,7 @@ static void usage(FILE *f)
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
-	        "                       [--format json|csv|dot|html] [-o FILE]\n"
+	        "                       [--format json|csv|dot|html|text] [-o FILE]\n"
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
@@ -721,8 +721,9 @@ int cmd_trace_eth(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
-		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot or html\n");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html") &&
+	    strcmp(format, "text")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot, html or text\n");
 		return TL_EXIT_USAGE;
 	}
 	p.stop_cats = parse_cats(stops);
@@ -828,6 +829,8 @@ int cmd_trace_eth(int argc, char **argv)
 		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
 	} else if (!strcmp(format, "html")) {
 		if (tl_taint_report_html(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "text")) {
+		if (tl_taint_report_text(o, &text, &tlen, &err)) goto fail;
 	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		tl_err_set(&err, "out of memory");
 		goto fail;
