@@ -4,6 +4,11 @@
 #ifndef TL_CLI_CLI_H
 #define TL_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/err.h"
+
 #define TL_EXIT_OK 0
 #define TL_EXIT_FAIL 1
 #define TL_EXIT_USAGE 2
@@ -41,5 +46,15 @@ int cmd_simulate_xchain(int argc, char **argv);
 /* heist and tags on an Ethereum database (eth_intel.c). */
 int cmd_heist_eth(int argc, char **argv);
 int cmd_tags_eth(int argc, char **argv);
+
+struct tl_eth_store;
+/* The deposit-address heuristic (eth_deposit.c): *hot_of (n_acct
+ * entries, malloc'd, caller frees) gets for each account id the hot
+ * wallet it forwards to when it is an untagged account whose every
+ * outgoing value transfer goes to that one account tagged exchange (per
+ * cats(ctx, id)), 0 otherwise; *found the count. Scans every transfer
+ * once. Returns 0 or -1. */
+int tl_eth_deposit_accounts(struct tl_eth_store *st, uint64_t n_acct, uint32_t (*cats)(void *, uint64_t), void *ctx,
+                            uint64_t **hot_of, size_t *found, struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

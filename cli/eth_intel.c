@@ -39,6 +39,7 @@ int cmd_heist_eth(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'j': json = 1; break;
+		case 'h': printf("usage: taintline heist import|list [--json]|show --db ETHDB [FILE|ID]\n"); return TL_EXIT_OK;
 		default: return TL_EXIT_USAGE;
 		}
 	}
@@ -167,6 +168,7 @@ int cmd_tags_eth(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'j': json = 1; break;
+		case 'h': printf("usage: taintline tags import|show --db ETHDB FILE|ADDRESS [--format F] [--json]\n"); return TL_EXIT_OK;
 		default: return TL_EXIT_USAGE;
 		}
 	}

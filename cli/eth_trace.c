@@ -31,7 +31,7 @@ static void usage(FILE *f)
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
-	        "                       [--format json|csv|dot|html] [-o FILE]\n"
+	        "                       [--format json|csv|dot|html|text] [-o FILE]\n"
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
@@ -49,6 +49,9 @@ static void usage(FILE *f)
 	        "  --until BLOCK       stop after this block: holdings are at that block\n"
 	        "  --stop-categories   default exchange,bridge,service\n"
 	        "  --stop-at-mixers    accounts tagged mixer are endpoints instead of walked through\n"
+	        "  --deposit-heuristic an untagged account whose every outgoing transfer goes to one\n"
+	        "                      account tagged exchange is taken for that exchange's deposit\n"
+	        "                      account: a transfer into it is the endpoint (docs/policies.md)\n"
 	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML) besides the tags imported\n"
 	        "                      with 'tags import --db'; entries of this chain only\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS);
@@ -128,6 +131,40 @@ static uint32_t acct_cats(void *vctx, uint64_t acct)
 	snprintf(key, sizeof key, "%llu", (unsigned long long)acct);
 	json_t *o = json_object_get(c->by_id, key);
 	return o ? (uint32_t)json_integer_value(json_object_get(o, "_cats")) : 0;
+}
+
+/* ---- the deposit-address heuristic (eth_deposit.c) ---- */
+#define DEPOSIT_RULE                                                                                           \
+	"an untagged account whose every outgoing value transfer (over the whole index, fees aside) goes to one " \
+	"account tagged exchange is taken for that exchange's deposit account; a transfer into it is an "       \
+	"endpoint tagged with the exchange's label and source \"deposit-address heuristic\""
+
+/* Tags every account the heuristic finds as its exchange's deposit
+ * account (category exchange, the hot wallet's label). */
+static int add_deposit_accounts(struct tl_eth_store *st, struct tagctx *tc, uint64_t n_acct, size_t *found,
+                                struct tl_err *err)
+{
+	uint64_t *hot;
+	if (tl_eth_deposit_accounts(st, n_acct, acct_cats, tc, &hot, found, err)) return -1;
+	int rc = 0;
+	for (uint64_t a = 1; rc == 0 && a < n_acct; a++) {
+		if (!hot[a]) continue;
+		char key[24], hx[43], hhx[43];
+		uint8_t addr[20], haddr[20];
+		if (tl_eth_store_account_addr(st, a, addr, err) != 1 || tl_eth_store_account_addr(st, hot[a], haddr, err) != 1) {
+			rc = tl_err_set(err, "account %llu unreadable", (unsigned long long)a);
+			break;
+		}
+		snprintf(key, sizeof key, "%llu", (unsigned long long)hot[a]);
+		const char *label = json_string_value(json_object_get(json_object_get(tc->by_id, key), "label"));
+		snprintf(key, sizeof key, "%llu", (unsigned long long)a);
+		json_object_set_new(tc->by_id, key,
+		                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "label", label ? label : "", "category", "exchange",
+		                              "source", "deposit-address heuristic", "address", tl_eth_addr_hex(addr, hx),
+		                              "hot_wallet", tl_eth_addr_hex(haddr, hhx), "_cats", (json_int_t)TL_CAT_EXCHANGE));
+	}
+	free(hot);
+	return rc;
 }
 
 /* ---- naming ---- */
@@ -616,12 +653,12 @@ int cmd_trace_eth(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' },       { "stop-categories", required_argument, NULL, 'c' },
 		{ "stop-at-mixers", no_argument, NULL, 'M' },    { "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "deposit-heuristic", no_argument, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL, *to = NULL, *asset = NULL,
 	           *format = "json", *outpath = NULL, *stops = "exchange,bridge,service";
 	const char *seedv[256], *tags[16];
-	int nseeds = 0, ntags = 0, c, stop_mixers = 0;
+	int nseeds = 0, ntags = 0, c, stop_mixers = 0, deposit = 0;
 	struct tl_taint_params p;
 	tl_taint_params_default(&p);
 	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
@@ -671,6 +708,7 @@ int cmd_trace_eth(int argc, char **argv)
 		}
 		case 'c': stops = optarg; break;
 		case 'M': stop_mixers = 1; break;
+		case 'D': deposit = 1; break;
 		case 'F': format = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
@@ -683,8 +721,9 @@ int cmd_trace_eth(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
-		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot or html\n");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html") &&
+	    strcmp(format, "text")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot, html or text\n");
 		return TL_EXIT_USAGE;
 	}
 	p.stop_cats = parse_cats(stops);
@@ -748,6 +787,8 @@ int cmd_trace_eth(int argc, char **argv)
 
 	struct tl_eth_tip tip;
 	if (tl_eth_store_tip(st, &tip, &err)) goto fail;
+	size_t n_deposit = 0;
+	if (deposit && add_deposit_accounts(st, &tc, tip.next_acct, &n_deposit, &err)) goto fail;
 	p.account_cats = acct_cats;
 	p.cats_ctx = &tc;
 	e = tl_taint_new(&p);
@@ -766,6 +807,9 @@ int cmd_trace_eth(int argc, char **argv)
 	json_t *extra = json_pack("{s:o,s:b,s:o,s:I}", "stop_categories", cats_json(p.stop_cats), "stop_at_mixers",
 	                          stop_mixers, "until", until >= 0 ? json_integer(until) : json_null(), "seed_transfers",
 	                          (json_int_t)sd.n);
+	json_object_set_new(extra, "deposit_heuristic",
+	                    deposit ? json_pack("{s:s,s:I}", "rule", DEPOSIT_RULE, "accounts", (json_int_t)n_deposit)
+	                            : json_false());
 	json_t *seeds_j = sd.desc;
 	sd.desc = NULL;
 	o = tl_taint_json(&res, &p, "ethereum", json_pack("{s:I,s:s}", "height", (json_int_t)tip.height, "hash", th),
@@ -785,6 +829,8 @@ int cmd_trace_eth(int argc, char **argv)
 		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
 	} else if (!strcmp(format, "html")) {
 		if (tl_taint_report_html(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "text")) {
+		if (tl_taint_report_text(o, &text, &tlen, &err)) goto fail;
 	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		tl_err_set(&err, "out of memory");
 		goto fail;
