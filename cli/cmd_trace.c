@@ -42,7 +42,9 @@ static void usage(FILE *f)
 	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
 	        "  -o, --output FILE     write to FILE instead of standard output\n"
 	        "  An Ethereum database (index --chain ethereum) is traced through account\n"
-	        "  pools instead: taintline trace --db ETHDB --help (docs/policies.md).\n",
+	        "  pools instead: taintline trace --db ETHDB --help (docs/policies.md).\n"
+	        "  Given both, --db BTCDB --db ETHDB --heist ID follows an Ethereum heist through\n"
+	        "  THORChain into Bitcoin, in one report (docs/bridges.md).\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
 }
 
