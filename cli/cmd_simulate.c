@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  --forks F            stale branches of 1-6 blocks (default 3)\n"
 		"  --extend DIR --reorg D  append a branch forking D blocks below the tip, D+1 blocks\n"
 		"                       long, plus --blocks more; rewrites the truth files\n"
+		"       taintline simulate --chain multichain --out DIR [--seed N]\n"
+		"  Both, linked through THORChain: DIR/ethereum, DIR/bitcoin, truth.json (docs/bridges.md).\n"
 		"       taintline simulate --chain ethereum --out DIR [--seed N] [--blocks B]\n"
 		"                          [--txs-per-block T] [--heists H] [--network mainnet|dev] [--no-rpc]\n"
 		"  Ethereum: writes an ethereum-etl export (blocks, transactions, receipts, logs,\n"
@@ -208,7 +210,7 @@ int cmd_simulate(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			if (strcmp(optarg, "bitcoin") != 0) {
-				fprintf(stderr, "simulate: unknown chain '%s' (bitcoin or ethereum)\n", optarg);
+				fprintf(stderr, "simulate: unknown chain '%s' (bitcoin, ethereum or multichain)\n", optarg);
 				return TL_EXIT_USAGE;
 			}
 			break;
