@@ -25,6 +25,8 @@
 #include "store/eth_store.h"
 #include "store/links_btc.h"
 #include "store/store.h"
+#include "tracer/entities.h"
+#include "tracer/registry.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)
@@ -137,6 +139,190 @@ static json_t *u64_dec(uint64_t v)
 	return json_string(b);
 }
 
+static int write_out(json_t *out, const char *outpath, struct tl_err *err)
+{
+	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	FILE *f = outpath ? fopen(outpath, "w") : stdout;
+	if (!text || !f) {
+		free(text);
+		if (f && outpath) fclose(f);
+		return tl_err_set(err, "cannot write %s", outpath ? outpath : "the output");
+	}
+	int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+	if (outpath) bad |= fclose(f) != 0;
+	free(text);
+	return bad ? tl_err_set(err, "write error") : 0;
+}
+
+static void seed_push(struct tl_trace_seeds *ts, uint64_t tx_num, uint32_t vout, uint64_t amount, json_t *desc)
+{
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? ts->cap * 2 : 16;
+		ts->v = realloc(ts->v, ts->cap * sizeof *ts->v);
+		if (!ts->v) abort();
+	}
+	ts->v[ts->n++] = (struct tl_seed){ tx_num, vout, amount };
+	if (!ts->desc) ts->desc = json_array();
+	json_array_append_new(ts->desc, desc);
+}
+
+static const char *totals_keys[][2] = { { "endpoints", "endpoints_sat" }, { "holdings", "holdings_sat" },
+					 { "fees", "fees_sat" }, { "cut", "cut_sat" }, { "seeded", "seeded_sat" } };
+
+/* A heist stolen on Bitcoin: its walk stops at THORChain inbounds (tagged
+ * or learned vaults). An inbound refunded on Bitcoin (REFUND:H) is a
+ * crossing back: a second walk continues from the refund's payout with
+ * floor(o * t / a). An inbound swapping to another chain is a
+ * bridge_pending endpoint naming the memo's chain, asset and address
+ * (the Ethereum index does not hold the router's outbounds yet). */
+static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, const struct tl_heist *h,
+			      const struct tl_walk_params *wp, const char *btc_policy, const char *outpath,
+			      struct tl_err *err)
+{
+	struct tl_trace_seeds ts, rs;
+	tl_trace_seeds_init(&ts);
+	tl_trace_seeds_init(&rs);
+	json_t *w1 = NULL, *w2 = NULL, *out = NULL;
+	json_t *crossings = json_array(), *endpoints = json_array(), *holdings = json_array();
+	uint64_t refunded = 0, refund_in = 0;
+	int rc = -1;
+	if (tl_trace_seeds_add_heist(sg, h, &ts, err)) goto done;
+	int r = tl_trace_run(sg, &ts, wp, &w1, err);
+	if (r) {
+		if (r == TL_WALK_TOO_BIG) tl_err_set(err, "the Bitcoin walk is too big: narrow it (--max-hops, --min-sat)");
+		goto done;
+	}
+	bool poison = wp->policy == TL_POLICY_POISON;
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *w = pass ? w2 : w1, *e;
+		size_t i;
+		if (!w) break;
+		json_array_foreach(json_object_get(w, "endpoints"), i, e)
+		{
+			json_t *x = json_deep_copy(e);
+			json_object_set_new(x, "chain", json_string("bitcoin"));
+			json_object_set_new(x, "asset", json_string("BTC"));
+			json_int_t sat = json_integer_value(json_object_get(e, "amount_sat"));
+			json_object_set_new(x, "amount", u64_dec((uint64_t)sat));
+			const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
+			const char *op = json_string_value(json_object_get(e, "outpoint"));
+			uint8_t disp[32], txid[32];
+			struct tl_tx_rec tr;
+			int is_bridge = cat && !strcmp(cat, "bridge") && op && strlen(op) > 65 && op[64] == ':';
+			char hx[65];
+			if (is_bridge) {
+				memcpy(hx, op, 64);
+				hx[64] = 0;
+				is_bridge = !parse_h32(hx, disp) && !tl_hash_from_hex(hx, txid);
+			}
+			if (!is_bridge || tl_store_tx_by_txid(bs, txid, &tr, err) != 1) {
+				json_array_append_new(endpoints, x);
+				continue;
+			}
+			uint32_t vout = (uint32_t)strtoul(op + 65, NULL, 10);
+			uint64_t a = vout < tr.n_out ? tr.out[vout].value : 0;
+			uint64_t tx_num = tr.tx_num;
+			tl_tx_rec_free(&tr);
+			struct tl_links_btc_payout po;
+			int k = pass ? 0 : tl_links_btc_resolve(bs, disp, 0, &po, err);
+			if (k < 0) goto fail_x;
+			if (k == 1 && po.kind == TL_MEMO_REFUND && a) {
+				tl_uint256 A = tl_uint256_from_u64(a), T = tl_uint256_from_u64((uint64_t)sat),
+					   O = tl_uint256_from_u64(po.value), c;
+				if (tl_xlink_carry(&A, &T, &O, poison, &c, err)) goto fail_x;
+				uint8_t rid[32];
+				char rh[65];
+				if (tl_storegraph_txid(sg, po.tx_num, rid, err) != 1) {
+					if (!err->msg[0]) tl_err_set(err, "refund transaction missing");
+					goto fail_x;
+				}
+				tl_hash_to_hex(rid, rh);
+				json_array_append_new(crossings,
+						      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s,s:i}", "bridge",
+								"thorchain", "from_chain", "bitcoin", "from_tx", hx, "to_chain",
+								"bitcoin", "to_tx", rh, "asset_in", "BTC", "amount_in", u64_dec(a),
+								"tainted_in", u64_dec((uint64_t)sat), "asset_out", "BTC", "amount_out",
+								u64_dec(po.value), "tainted_out", dec_json(&c), "memo", "REFUND",
+								"to_vout", (int)po.vout));
+				refunded += (uint64_t)sat;
+				refund_in += c.w[0];
+				if (c.w[0])
+					seed_push(&rs, po.tx_num, po.vout, c.w[0],
+						  json_pack("{s:s,s:i,s:s}", "txid", rh, "vout", (int)po.vout, "refund_of", hx));
+				json_decref(x);
+				continue;
+			}
+			struct tl_memo m;
+			int mr = tl_links_btc_memo(bs, tx_num, &m, err);
+			if (mr < 0) goto fail_x;
+			if (k == 0 && mr == 1 && m.kind == TL_MEMO_SWAP && strcmp(m.chain, "BTC")) {
+				json_object_set_new(x, "kind", json_string("bridge_pending"));
+				json_object_set_new(x, "to_chain", json_string(m.chain));
+				json_object_set_new(x, "to_asset", json_string(m.asset));
+				json_object_set_new(x, "to_address", json_string(m.dest));
+			}
+			json_array_append_new(endpoints, x);
+		}
+		json_array_foreach(json_object_get(w, "holdings"), i, e)
+		{
+			json_t *x = json_deep_copy(e);
+			json_object_set_new(x, "chain", json_string("bitcoin"));
+			json_object_set_new(x, "asset", json_string("BTC"));
+			json_object_set_new(x, "amount",
+					    u64_dec((uint64_t)json_integer_value(json_object_get(e, "amount_sat"))));
+			json_array_append_new(holdings, x);
+		}
+		if (!pass && rs.n) {
+			r = tl_trace_run(sg, &rs, wp, &w2, err);
+			if (r) {
+				if (r == TL_WALK_TOO_BIG) tl_err_set(err, "the walk after a refund is too big");
+				goto fail_x;
+			}
+		}
+	}
+	/* totals: both walks; the refunded inbounds leave endpoints for
+	 * bridged_out and come back as bridged_in */
+	json_t *tb = json_object();
+	for (size_t k = 0; k < sizeof totals_keys / sizeof totals_keys[0]; k++) {
+		uint64_t v = (uint64_t)json_integer_value(json_object_get(json_object_get(w1, "totals"), totals_keys[k][1]));
+		if (w2 && strcmp(totals_keys[k][0], "seeded"))
+			v += (uint64_t)json_integer_value(json_object_get(json_object_get(w2, "totals"), totals_keys[k][1]));
+		if (!strcmp(totals_keys[k][0], "endpoints")) v -= refunded;
+		json_object_set_new(tb, totals_keys[k][0], u64_dec(v));
+	}
+	json_object_set_new(tb, "converted_in", json_string("0"));
+	json_object_set_new(tb, "converted_out", json_string("0"));
+	json_object_set_new(tb, "unknown_prior", json_string("0"));
+	json_object_set_new(tb, "bridged_in", u64_dec(refund_in));
+	json_object_set_new(tb, "bridged_out", u64_dec(refunded));
+	out = json_object();
+	json_object_set_new(out, "chains", json_pack("[s,s]", "bitcoin", "ethereum"));
+	json_object_set_new(out, "heist", json_string(h->id));
+	json_object_set_new(out, "policy", json_pack("{s:s}", "bitcoin", btc_policy));
+	json_object_set_new(out, "totals", json_pack("{s:{s:o}}", "bitcoin", "BTC", tb));
+	json_object_set_new(out, "crossings", crossings);
+	json_object_set_new(out, "endpoints", endpoints);
+	json_object_set_new(out, "holdings", holdings);
+	crossings = endpoints = holdings = NULL;
+	json_object_set_new(out, "bitcoin", w1);
+	json_object_set_new(out, "bitcoin_after_refunds", w2 ? w2 : json_null());
+	json_object_set_new(out, "ethereum", json_null());
+	w1 = w2 = NULL;
+	rc = write_out(out, outpath, err);
+	goto done;
+fail_x:
+done:
+	json_decref(crossings);
+	json_decref(endpoints);
+	json_decref(holdings);
+	json_decref(w1);
+	json_decref(w2);
+	json_decref(out);
+	tl_trace_seeds_free(&ts);
+	tl_trace_seeds_free(&rs);
+	return rc;
+}
+
 int cmd_trace_xchain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -220,6 +406,46 @@ int cmd_trace_xchain(int argc, char **argv)
 			return TL_EXIT_USAGE;
 		}
 		wp.min_sat = v.w[0];
+	}
+
+	/* A heist stolen on Bitcoin (its registry entry says so, or it is
+	 * imported into the Bitcoin database) starts there. */
+	{
+		struct tl_registry *reg = NULL;
+		const struct tl_heist *h = NULL;
+		struct tl_store *s0 = NULL;
+		struct tl_storegraph *g0 = NULL;
+		int r = 0;
+		struct tl_store_opts so0 = { .read_only = true, .cache_mb = 256 };
+		if (heists) {
+			if (tl_registry_load(heists, &reg, &err)) r = -1;
+			else if ((h = tl_registry_find(reg, heist)) && (!h->chain || strncmp(h->chain, "bitcoin", 7))) h = NULL;
+		}
+		if (!r && (r = tl_store_open(btcdb, &so0, &s0, &err)) == 0 && !heists) {
+			struct tl_heist_info hi;
+			memset(&hi, 0, sizeof hi);
+			int hr = tl_heist_get(s0, heist, &hi, &err);
+			if (hr < 0) r = -1;
+			if (hr > 0) {
+				if (tl_heist_parse(&hi, &reg, &err)) r = -1;
+				else h = reg->n ? &reg->heists[0] : NULL;
+			}
+			free(hi.json);
+		}
+		if (!r && h) {
+			r = tl_storegraph_new(s0, &g0, &err);
+			for (int i = 0; !r && i < ntags; i++) r = tl_storegraph_load_tags(g0, tags[i], NULL, &err);
+			struct vault_ctx vc0 = { g0, &err };
+			if (!r) r = tl_links_btc_each_vault(s0, vault_cb, &vc0, &err);
+			if (!r) r = trace_from_bitcoin(g0, s0, h, &wp, btc_policy, outpath, &err);
+		}
+		tl_storegraph_free(g0);
+		tl_store_close(s0);
+		tl_registry_free(reg);
+		if (r || h) {
+			if (r) fprintf(stderr, "trace: %s\n", err.msg);
+			return r ? TL_EXIT_FAIL : TL_EXIT_OK;
+		}
 	}
 
 	/* 1. the Ethereum trace, as `trace --db ETHDB` writes it */

@@ -540,6 +540,14 @@ int tl_xsim_run(const char *dir, uint64_t seed, struct tl_err *err)
 		fprintf(tf, "bitcoin-regtest,%s,THORChain,bridge,taintline-simulator,100\n", ea);
 		rc |= fclose(tf) != 0;
 	}
+	char dtheft[65];
+	txid_hex(dmm[0].txid, dtheft);
+	snprintf(p, sizeof p, "%s/heists.json", bdir);
+	hj = json_pack("{s:[{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:[{s:s}]}]}", "heists", "id", "sim-dmm", "name",
+		       "Simulated DMM-shaped theft", "date", "2024-05-31", "chain", "bitcoin-regtest", "attribution",
+		       "authority", "simulated", "document", "simulated", "seeds", "txid", dtheft);
+	if (!rc) rc |= json_dump_file(hj, p, JSON_INDENT(2)) != 0;
+	json_decref(hj);
 	json_object_set_new(bybit, "id", json_string("sim-bybit"));
 	json_object_set_new(bybit, "theft_tx", json_string(theft));
 	json_object_set_new(bybit, "stolen_eth", json_integer(10000));
@@ -549,10 +557,12 @@ int tl_xsim_run(const char *dir, uint64_t seed, struct tl_err *err)
 	json_object_set_new(bybit, "btc_cashouts", cashouts);
 	json_object_set_new(bybit, "btc_dormant", dormant);
 	json_object_set_new(bybit, "coinjoin_txids", cj);
-	json_t *truth = json_pack("{s:s,s:i,s:s,s:o,s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s}}", "generator", "taintline simulate --chain multichain",
-				  "format", 1, "seed", "", "bybit", bybit, "dmm", "btc_inbound_txid", did, "refunded_txid",
-				  rid, "memo", dmemo, "eth_payout_tx", dmm_out, "eth_payee", dmm_eth, "vaults", "bitcoin", va,
-				  "ethereum", vault);
+	for (char *q = rid; *q; q++) *q = (char)(*q >= 'A' && *q <= 'F' ? *q + 32 : *q);
+	json_t *truth = json_pack("{s:s,s:i,s:s,s:o,s:{s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s},s:{s:s,s:s}}", "generator",
+				  "taintline simulate --chain multichain", "format", 1, "seed", "", "bybit", bybit, "dmm", "id",
+				  "sim-dmm", "theft_txid", dtheft, "btc_inbound_txid", did, "inbound_sat", (json_int_t)2499990000LL,
+				  "refunded_txid", rid, "refund_sat", (json_int_t)2499900000LL, "memo", dmemo, "eth_payout_tx",
+				  dmm_out, "eth_payee", dmm_eth, "vaults", "bitcoin", va, "ethereum", vault);
 	char sd[24];
 	snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
 	json_object_set_new(truth, "seed", json_string(sd));
