@@ -524,6 +524,12 @@ int cmd_trace_xchain(int argc, char **argv)
 		struct tl_links_btc_payout po;
 		int r = tl_links_btc_resolve(bs, h, 0, &po, &err);
 		if (r < 0) goto fail_x;
+		const char *label = json_string_value(json_object_get(json_object_get(e, "tag"), "label"));
+		if ((r == 0 || po.kind != TL_MEMO_OUT) && !(label && strcasestr(label, "thorchain"))) {
+			/* another bridge (no memo link): an endpoint as its tag says */
+			json_array_append_new(endpoints, copy);
+			continue;
+		}
 		if (r == 0 || po.kind != TL_MEMO_OUT) {
 			/* No outbound yet. The inbound's memo (to_chain, to_address)
 			 * is not in the Ethereum index: see docs/bridges.md. */

@@ -10,6 +10,7 @@
  * (poison: o), the pending inbound is a bridge_pending endpoint with the
  * single-chain figure, Bitcoin's totals conserve what crossed in, and the
  * Ethereum totals move the crossed amount from endpoints to bridged_out.
+ * A deposit to another bridge (no memo link) stays an endpoint as tagged.
  * The payee's hop back into the Bitcoin vault, never tagged, ends there
  * as a bridge endpoint: the vault was learned from its outbound memo. */
 #include <setjmp.h>
@@ -34,6 +35,7 @@
 #define C "0xcccccccccccccccccccccccccccccccccccccccc" /* clean funds */
 #define R "0x7777777777777777777777777777777777777777" /* THORChain inbound vault */
 #define M "0x9999999999999999999999999999999999999999" /* block producer */
+#define AV "0x5555555555555555555555555555555555555555" /* another bridge, no memo link */
 #define H(n) "0x" n n n n n n n n "000000000000000000000000000000000000000000000000"
 #define H03 "0303030303030303000000000000000000000000000000000000000000000000"
 
@@ -129,19 +131,22 @@ static int setup(void **s)
 	           "number,hash,parent_hash,miner,timestamp,transaction_count,base_fee_per_gas\n"
 	           "1," H("b1") "," H("b0") "," M ",1740096000,1,500000000\n"
 	           "2," H("b2") "," H("b1") "," M ",1740182400,2,500000000\n"
-	           "3," H("b3") "," H("b2") "," M ",1740268800,1,500000000\n");
+	           "3," H("b3") "," H("b2") "," M ",1740268800,2,500000000\n");
 	write_file("export/transactions.csv",
 	           "hash,block_number,transaction_index,from_address,to_address,value,gas_price\n"
 	           H("01") ",1,0," V "," T ",100000000000000000000,1000000000\n"
 	           H("02") ",2,0," C "," T ",50000000000000000000,1000000000\n"
 	           H("03") ",2,1," T "," R ",60000000000000000000,1000000000\n"
-	           H("04") ",3,0," T "," R ",10000000000000000000,1000000000\n");
+	           H("04") ",3,0," T "," R ",10000000000000000000,1000000000\n"
+	           H("05") ",3,1," T "," AV ",5000000000000000000,1000000000\n");
 	write_file("export/receipts.csv",
 	           "transaction_hash,block_number,transaction_index,gas_used,effective_gas_price,status\n"
 	           H("01") ",1,0,21000,1000000000,1\n" H("02") ",2,0,21000,1000000000,1\n"
-	           H("03") ",2,1,21000,1000000000,1\n" H("04") ",3,0,21000,1000000000,1\n");
+	           H("03") ",2,1,21000,1000000000,1\n" H("04") ",3,0,21000,1000000000,1\n"
+	           H("05") ",3,1,21000,1000000000,1\n");
 	write_file("eth-tags.csv", "chain,address,label,category,source,confidence\n"
-	                           "ethereum-dev," R ",THORChain,bridge,test,100\n");
+	                           "ethereum-dev," R ",THORChain,bridge,test,100\n"
+	                           "ethereum-dev," AV ",Avalanche Bridge,bridge,test,100\n");
 	write_file("heists.json",
 	           "{\"heists\": [{\"id\": \"drain\", \"name\": \"A drain\", \"date\": \"2025-02-21\", \"chain\": \"ethereum-dev\","
 	           " \"attribution\": {\"authority\": \"t\", \"document\": \"t\"}, \"seeds\": [{\"txid\": \"" H("01") "\"}]}]}");
@@ -229,7 +234,7 @@ static void check_policy(const char *pol, bool poison)
 	/* endpoints: the pending inbound and the Bitcoin exchange deposit */
 	json_t *e;
 	size_t i;
-	int pending = 0, btc = 0, vault = 0;
+	int pending = 0, btc = 0, vault = 0, other = 0;
 	unsigned __int128 btc_end = 0;
 	json_array_foreach(json_object_get(x, "endpoints"), i, e)
 	{
@@ -240,6 +245,14 @@ static void check_policy(const char *pol, bool poison)
 			assert_string_equal(chain, "ethereum");
 			assert_string_equal(json_string_value(json_object_get(e, "tx")), H("04"));
 			assert_true(u128(json_object_get(e, "amount")) == t4);
+		}
+		if (!strcmp(json_string_value(json_object_get(e, "tx")) ? json_string_value(json_object_get(e, "tx")) : "", H("05"))) {
+			/* the other bridge: an endpoint as tagged, not pending */
+			other++;
+			assert_string_equal(chain, "ethereum");
+			assert_true(!kind || strcmp(kind, "bridge_pending"));
+			assert_true(u128(json_object_get(e, "amount")) ==
+				    u128(json_object_get(vault_endpoint(single, H("05")), "amount")));
 		}
 		if (!strcmp(chain, "bitcoin")) {
 			const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
@@ -258,6 +271,7 @@ static void check_policy(const char *pol, bool poison)
 	assert_int_equal(pending, 1);
 	assert_int_equal(btc, 1);
 	assert_int_equal(vault, 1);
+	assert_int_equal(other, 1);
 	assert_true(btc_end <= want);
 	if (poison) assert_true(btc_end == 11990000); /* both outputs, whole */
 	/* totals: Bitcoin conserves what crossed in; Ethereum moved it to bridged_out */
