@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "bridge/link.h"
+#include "chain/bytes.h"
 #include "chain/hash.h"
 #include "cli/cli.h"
 #include "ethereum/address.h"
@@ -27,12 +28,14 @@
 #include "store/store.h"
 #include "tracer/entities.h"
 #include "tracer/registry.h"
+#include "taint/report.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: taintline trace --db BTCDB --db ETHDB --heist ID [--heists FILE] [--policy P]\n"
-	      "                       [--tags FILE]... [--max-hops N] [--min-sat N] [--min-amount N] [-o FILE]\n"
+	      "                       [--tags FILE]... [--max-hops N] [--min-sat N] [--min-amount N]\n"
+	      "                       [--format json|html] [-o FILE]\n"
 	      "  Follows a heist stolen on Ethereum through THORChain into Bitcoin and writes one\n"
 	      "  JSON report over both chains. The policy is a Bitcoin name (poison, haircut, fifo,\n"
 	      "  tiho) or its account analog (seniority for tiho).\n",
@@ -139,9 +142,120 @@ static json_t *u64_dec(uint64_t v)
 	return json_string(b);
 }
 
-static int write_out(json_t *out, const char *outpath, struct tl_err *err)
+/* Appends s to b, HTML-escaped (text and attribute values). */
+static void esc(struct tl_buf *b, const char *s, size_t n)
 {
-	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&': tl_buf_put(b, "&amp;", 5); break;
+		case '<': tl_buf_put(b, "&lt;", 4); break;
+		case '>': tl_buf_put(b, "&gt;", 4); break;
+		case '"': tl_buf_put(b, "&quot;", 6); break;
+		default: tl_buf_put(b, s + i, 1);
+		}
+	}
+}
+
+static void put(struct tl_buf *b, const char *s) { tl_buf_put(b, s, strlen(s)); }
+
+/* One self-contained page over both chains: the totals by chain and
+ * asset, the crossings, then each chain's own report (as its single-chain
+ * trace renders it) embedded whole in an iframe's srcdoc, so nothing is
+ * fetched. Returns 0 with *text (malloc'd, NUL-terminated), or -1. */
+static int render_html(const json_t *out, char **text, struct tl_err *err)
+{
+	struct tl_buf b;
+	tl_buf_init(&b);
+	put(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>taintline: ");
+	const char *heist = json_string_value(json_object_get(json_object_get(out, "heist"), "id"));
+	if (!heist) heist = json_string_value(json_object_get(out, "heist"));
+	esc(&b, heist ? heist : "trace", strlen(heist ? heist : "trace"));
+	put(&b, " across chains</title><style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
+		"td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}iframe{width:100%;height:70em;border:1px solid #999}"
+		"</style></head><body><h1>Trace across chains</h1><h2>Totals (base units)</h2><table><tr><th>chain</th><th>asset</th>");
+	static const char *cols[] = { "seeded", "endpoints", "holdings", "fees", "cut", "bridged_in", "bridged_out" };
+	for (size_t k = 0; k < 7; k++) {
+		put(&b, "<th>");
+		put(&b, cols[k]);
+		put(&b, "</th>");
+	}
+	put(&b, "</tr>");
+	const char *chain, *asset;
+	json_t *per, *t;
+	json_object_foreach((json_t *)json_object_get(out, "totals"), chain, per)
+	{
+		json_object_foreach(per, asset, t)
+		{
+			put(&b, "<tr><td>");
+			esc(&b, chain, strlen(chain));
+			put(&b, "</td><td>");
+			esc(&b, asset, strlen(asset));
+			put(&b, "</td>");
+			for (size_t k = 0; k < 7; k++) {
+				const char *v = json_string_value(json_object_get(t, cols[k]));
+				put(&b, "<td>");
+				esc(&b, v ? v : "", strlen(v ? v : ""));
+				put(&b, "</td>");
+			}
+			put(&b, "</tr>");
+		}
+	}
+	put(&b, "</table><h2>Crossings</h2><table><tr><th>from</th><th>tx</th><th>to</th><th>tx</th><th>memo</th>"
+		"<th>in (tainted)</th><th>out (tainted)</th></tr>");
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(out, "crossings"), i, c)
+	{
+		static const char *f[][2] = { { "from_chain", NULL }, { "from_tx", NULL }, { "to_chain", NULL }, { "to_tx", NULL },
+					      { "memo", NULL }, { "amount_in", "tainted_in" }, { "amount_out", "tainted_out" } };
+		put(&b, "<tr>");
+		for (size_t k = 0; k < 7; k++) {
+			const char *v = json_string_value(json_object_get(c, f[k][0]));
+			put(&b, "<td>");
+			esc(&b, v ? v : "", strlen(v ? v : ""));
+			if (f[k][1]) {
+				const char *w = json_string_value(json_object_get(c, f[k][1]));
+				put(&b, " (");
+				esc(&b, w ? w : "", strlen(w ? w : ""));
+				put(&b, ")");
+			}
+			put(&b, "</td>");
+		}
+		put(&b, "</tr>");
+	}
+	put(&b, "</table>");
+	static const char *parts[] = { "ethereum", "bitcoin", "bitcoin_after_refunds" };
+	for (size_t k = 0; k < 3; k++) {
+		const json_t *p = json_object_get(out, parts[k]);
+		if (!p || json_is_null(p)) continue;
+		char *h = NULL;
+		size_t hl = 0;
+		int r = k ? tl_report_html(p, &h, &hl, err) : tl_taint_report_html(p, &h, &hl, err);
+		if (r) {
+			tl_buf_free(&b);
+			return -1;
+		}
+		put(&b, "<h2>");
+		put(&b, parts[k]);
+		put(&b, "</h2><iframe srcdoc=\"");
+		esc(&b, h, hl);
+		put(&b, "\"></iframe>");
+		free(h);
+	}
+	put(&b, "</body></html>\n");
+	tl_buf_u8(&b, 0);
+	*text = (char *)b.data;
+	return 0;
+}
+
+static int write_out(json_t *out, const char *outpath, bool html, struct tl_err *err)
+{
+	char *text = NULL;
+	if (html) {
+		if (render_html(out, &text, err)) return -1;
+	} else {
+		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	}
 	FILE *f = outpath ? fopen(outpath, "w") : stdout;
 	if (!text || !f) {
 		free(text);
@@ -176,7 +290,7 @@ static const char *totals_keys[][2] = { { "endpoints", "endpoints_sat" }, { "hol
  * bridge_pending endpoint naming the memo's chain, asset and address
  * (the Ethereum index does not hold the router's outbounds yet). */
 static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, const struct tl_heist *h,
-			      const struct tl_walk_params *wp, const char *btc_policy, const char *outpath,
+			      const struct tl_walk_params *wp, const char *btc_policy, const char *outpath, bool html,
 			      struct tl_err *err)
 {
 	struct tl_trace_seeds ts, rs;
@@ -308,7 +422,7 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, con
 	json_object_set_new(out, "bitcoin_after_refunds", w2 ? w2 : json_null());
 	json_object_set_new(out, "ethereum", json_null());
 	w1 = w2 = NULL;
-	rc = write_out(out, outpath, err);
+	rc = write_out(out, outpath, html, err);
 	goto done;
 fail_x:
 done:
@@ -336,6 +450,7 @@ int cmd_trace_xchain(int argc, char **argv)
 	const char *dbs[2] = { NULL, NULL }, *heist = NULL, *heists = NULL, *policy = "haircut", *maxhops = NULL,
 		   *minsat = NULL, *minamount = NULL, *outpath = NULL, *tags[16];
 	int ndb = 0, ntags = 0, c;
+	bool html = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -354,10 +469,11 @@ int cmd_trace_xchain(int argc, char **argv)
 		case 'n': minsat = optarg; break;
 		case 'a': minamount = optarg; break;
 		case 'F':
-			if (strcmp(optarg, "json")) {
-				fprintf(stderr, "trace: over two databases --format is json\n");
+			if (strcmp(optarg, "json") && strcmp(optarg, "html")) {
+				fprintf(stderr, "trace: over two databases --format is json or html\n");
 				return TL_EXIT_USAGE;
 			}
+			html = !strcmp(optarg, "html");
 			break;
 		case 'o': outpath = optarg; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
@@ -437,7 +553,7 @@ int cmd_trace_xchain(int argc, char **argv)
 			for (int i = 0; !r && i < ntags; i++) r = tl_storegraph_load_tags(g0, tags[i], NULL, &err);
 			struct vault_ctx vc0 = { g0, &err };
 			if (!r) r = tl_links_btc_each_vault(s0, vault_cb, &vc0, &err);
-			if (!r) r = trace_from_bitcoin(g0, s0, h, &wp, btc_policy, outpath, &err);
+			if (!r) r = trace_from_bitcoin(g0, s0, h, &wp, btc_policy, outpath, html, &err);
 		}
 		tl_storegraph_free(g0);
 		tl_store_close(s0);
@@ -647,20 +763,7 @@ int cmd_trace_xchain(int argc, char **argv)
 	btc = NULL;
 	json_decref(eth_out);
 	json_decref(pend);
-	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	FILE *f = outpath ? fopen(outpath, "w") : stdout;
-	if (!text || !f) {
-		free(text);
-		tl_err_set(&err, "cannot write %s", outpath ? outpath : "the output");
-		goto fail;
-	}
-	int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-	if (outpath) bad |= fclose(f) != 0;
-	free(text);
-	if (bad) {
-		tl_err_set(&err, "write error");
-		goto fail;
-	}
+	if (write_out(out, outpath, html, &err)) goto fail;
 	rc = TL_EXIT_OK;
 	goto done;
 fail_x:

@@ -83,7 +83,9 @@ X=$OUT/xchain
 	--tags "$X/ethereum/tags.csv" --tags "$X/bitcoin/tags.csv" -o "$X/trace.json"
 echo "THORChain crossings followed: $(grep -c '"bridge": "thorchain"' "$X/trace.json"); totals by chain and asset:"
 sed -n '/^  "totals"/,/^  "crossings"/p' "$X/trace.json" | sed '$d'
-echo "(one report over both chains: $X/trace.json; ground truth: $X/truth.json)"
+"$TL" trace --db "$X/btc" --db "$X/eth" --heist sim-bybit --heists "$X/ethereum/heists.json" \
+	--tags "$X/ethereum/tags.csv" --tags "$X/bitcoin/tags.csv" --format html -o "$X/report.html"
+echo "(one report over both chains: $X/trace.json, $X/report.html; ground truth: $X/truth.json)"
 
 # A real cash-out address and outpoint for the examples: the first one the
 # simulator's ground truth records.

@@ -291,6 +291,33 @@ static void check_policy(const char *pol, bool poison)
 	json_decref(x);
 }
 
+/* The HTML page over both chains: the crossing, both chains' totals and
+ * both single-chain pages embedded (escaped, so the outer page holds no
+ * raw tag of theirs). */
+static void test_html(void **st)
+{
+	(void)st;
+	char cmd[8192], path[1200];
+	snprintf(path, sizeof path, "%s/x.html", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --db %s --db %s --heist drain --heists %s/heists.json --tags %s/eth-tags.csv "
+		 "--tags %s/btc-tags.csv --format html -o %s 2>&1", TL_BINARY, btcdb, ethdb, dir, dir, dir, path);
+	char *out = NULL;
+	int rc = tu_run(cmd, &out);
+	if (rc) fail_msg("%s", out);
+	free(out);
+	size_t n;
+	char *h = (char *)tu_read_file(path, &n);
+	h = realloc(h, n + 1);
+	h[n] = 0;
+	assert_non_null(strstr(h, "<h2>Crossings</h2>"));
+	assert_non_null(strstr(h, outtxid));
+	assert_non_null(strstr(h, "<h2>ethereum</h2><iframe srcdoc=\"&lt;!DOCTYPE html&gt;"));
+	assert_non_null(strstr(h, "<h2>bitcoin</h2><iframe srcdoc=\"&lt;!DOCTYPE html&gt;"));
+	assert_null(strstr(h, "<script"));
+	assert_int_equal(h[n - 1], '\n');
+	free(h);
+}
+
 static void test_policies(void **st)
 {
 	(void)st;
@@ -304,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_html),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
