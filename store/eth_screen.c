@@ -95,8 +95,65 @@ static json_t *share(const tl_uint256 *t, const tl_uint256 *r)
 	return json_string(out);
 }
 
+struct tl_eth_screen {
+	struct tl_eth_store *s;
+	size_t n;
+	char **ids;
+	int64_t *tips;
+};
+
+void tl_eth_screen_close(struct tl_eth_screen *h)
+{
+	if (!h) return;
+	for (size_t i = 0; i < h->n; i++) free(h->ids[i]);
+	free(h->ids);
+	free(h->tips);
+	free(h);
+}
+
+int tl_eth_screen_open(struct tl_eth_store *s, struct tl_eth_screen **out, struct tl_err *err)
+{
+	json_t *heists;
+	if (tl_eth_heists_list(s, &heists, err)) return -1;
+	struct tl_eth_screen *h = calloc(1, sizeof *h);
+	size_t n = json_array_size(heists);
+	if (h) h->ids = calloc(n ? n : 1, sizeof *h->ids), h->tips = calloc(n ? n : 1, sizeof *h->tips);
+	if (!h || !h->ids || !h->tips) {
+		json_decref(heists);
+		tl_eth_screen_close(h);
+		return tl_err_set(err, "out of memory");
+	}
+	h->s = s;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(heists, i), "id"));
+		int64_t tip;
+		int st = id ? tl_eth_screen_state(s, id, &tip, err) : 0;
+		if (st < 0) {
+			json_decref(heists);
+			tl_eth_screen_close(h);
+			return -1;
+		}
+		if (st == 0) continue;
+		h->ids[h->n] = strdup(id);
+		h->tips[h->n++] = tip;
+	}
+	json_decref(heists);
+	*out = h;
+	return 0;
+}
+
 int tl_eth_screen_account(struct tl_eth_store *s, const uint8_t addr[20], json_t **out, struct tl_err *err)
 {
+	struct tl_eth_screen *h;
+	if (tl_eth_screen_open(s, &h, err)) return -1;
+	int r = tl_eth_screen_lookup(h, addr, out, err);
+	tl_eth_screen_close(h);
+	return r;
+}
+
+int tl_eth_screen_lookup(struct tl_eth_screen *hs, const uint8_t addr[20], json_t **out, struct tl_err *err)
+{
+	struct tl_eth_store *s = hs->s;
 	char hx[43];
 	json_t *o = json_pack("{s:s,s:[]}", "address", tl_eth_addr_hex(addr, hx), "exposures");
 	json_t *exp = json_object_get(o, "exposures");
@@ -107,28 +164,15 @@ int tl_eth_screen_account(struct tl_eth_store *s, const uint8_t addr[20], json_t
 		*out = o;
 		return 0;
 	}
-	json_t *heists;
-	if (tl_eth_heists_list(s, &heists, err)) goto fail;
-	size_t i;
-	json_t *h;
-	json_array_foreach(heists, i, h) {
-		const char *id = json_string_value(json_object_get(h, "id"));
-		int64_t tip;
-		int st = id ? tl_eth_screen_state(s, id, &tip, err) : 0;
-		if (st < 0) {
-			json_decref(heists);
-			goto fail;
-		}
-		if (st == 0) continue;
+	for (size_t i = 0; i < hs->n; i++) {
+		const char *id = hs->ids[i];
+		int64_t tip = hs->tips[i];
 		uint8_t kb[80];
 		size_t kl = key(kb, id, acct);
 		char *v;
 		size_t vl;
 		int r = tl_eth_store_get_raw(s, TL_ECF_SCREEN, kb, kl, &v, &vl, err);
-		if (r < 0) {
-			json_decref(heists);
-			goto fail;
-		}
+		if (r < 0) goto fail;
 		if (r == 0) continue;
 		json_error_t je;
 		json_t *by = json_loadb(v, vl, 0, &je);
@@ -154,7 +198,6 @@ int tl_eth_screen_account(struct tl_eth_store *s, const uint8_t addr[20], json_t
 		json_decref(by);
 		json_array_append_new(exp, json_pack("{s:s,s:I,s:o}", "heist", id, "tip", (json_int_t)tip, "assets", assets));
 	}
-	json_decref(heists);
 	*out = o;
 	return 0;
 fail:

@@ -36,4 +36,14 @@ int tl_eth_screen_state(struct tl_eth_store *s, const char *heist, int64_t *tip,
 int tl_eth_screen_account(struct tl_eth_store *s, const uint8_t addr[20], json_t **out, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* For many lookups: a handle caching the materialized heists (open it
+ * again after an import or an update). One per thread. */
+struct tl_eth_screen;
+int tl_eth_screen_open(struct tl_eth_store *s, struct tl_eth_screen **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* tl_eth_screen_account through the handle. Returns 0 or -1. */
+int tl_eth_screen_lookup(struct tl_eth_screen *h, const uint8_t addr[20], json_t **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+void tl_eth_screen_close(struct tl_eth_screen *h);
+
 #endif
