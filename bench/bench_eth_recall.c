@@ -12,14 +12,20 @@
  *   precision = the heist's own deposit accounts found / deposit accounts found
  * and the trace's wall time and whether every asset's taint balanced
  * (seeded + converted_in = endpoints + holdings + fees + cut +
- * converted_out; poison does not conserve). */
+ * converted_out; poison does not conserve). Then screening lookups in
+ * process (tl_eth_screen_lookup) over every account of the chain in a
+ * shuffled order, twice (the second pass warm). */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ethereum/address.h"
+#include "store/eth_screen.h"
+#include "store/eth_store.h"
 #include "tests/eth_recall.h"
 
 int main(int argc, char **argv)
@@ -67,6 +73,47 @@ int main(int argc, char **argv)
 					       !strcmp(pol[p], "poison") ? "n/a" : s.conserved ? "yes" : "NO ", s.unbalanced);
 				}
 	}
+	/* screening lookups in process */
+	char dbp[PATH_MAX + 4];
+	snprintf(dbp, sizeof dbp, "%s/db", dir);
+	struct tl_err err = { { 0 } };
+	struct tl_eth_store *st;
+	struct tl_eth_store_opts so = { .read_only = true, .cache_mb = 256 };
+	if (tl_eth_store_open(dbp, &so, &st, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+	struct tl_eth_tip tip;
+	if (tl_eth_store_tip(st, &tip, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+	size_t n = tip.next_acct - 1, exposed = 0;
+	uint8_t(*addrs)[20] = malloc(n * 20);
+	for (size_t i = 0; i < n; i++)
+		if (tl_eth_store_account_addr(st, i + 1, addrs[i], &err) != 1) return fprintf(stderr, "account %zu\n", i), 1;
+	srand(1);
+	for (size_t i = n; i > 1; i--) { /* shuffle */
+		size_t j = (size_t)rand() % i;
+		uint8_t t[20];
+		memcpy(t, addrs[i - 1], 20);
+		memcpy(addrs[i - 1], addrs[j], 20);
+		memcpy(addrs[j], t, 20);
+	}
+	struct tl_eth_screen *sh;
+	if (tl_eth_screen_open(st, &sh, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+	for (int pass = 0; pass < 2; pass++) {
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		exposed = 0;
+		for (size_t i = 0; i < n; i++) {
+			json_t *o;
+			if (tl_eth_screen_lookup(sh, addrs[i], &o, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+			exposed += json_array_size(json_object_get(o, "exposures")) > 0;
+			json_decref(o);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		double dt = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		printf("\nscreening (%s): %zu accounts (%zu exposed) in %.3f s = %.0f lookups/s in process\n",
+		       pass ? "warm" : "cold", n, exposed, dt, dt > 0 ? (double)n / dt : 0.0);
+	}
+	free(addrs);
+	tl_eth_screen_close(sh);
+	tl_eth_store_close(st);
 	json_decref(r.truth);
 	return 0;
 }

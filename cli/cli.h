@@ -48,6 +48,19 @@ int cmd_heist_eth(int argc, char **argv);
 int cmd_tags_eth(int argc, char **argv);
 
 struct tl_eth_store;
+/* Writes the screening index of heist (stored in st, which is open for
+ * writing) from a replay of the whole chain under haircut with the
+ * default stops and hop limit (eth_trace.c; store/eth_screen.h).
+ * Returns 0, or -1 with err (seeds not in the index, store error). */
+int eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* screen --db ETHDB --address 0x... (eth_intel.c). */
+int cmd_screen_eth(int argc, char **argv);
+/* Brings the screening index of every materialized (or, with all, every
+ * traceable) heist to the tip; prints what it did unless quiet
+ * (eth_intel.c). Returns 0 or -1 (err). */
+int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /* The deposit-address heuristic (eth_deposit.c): *hot_of (n_acct
  * entries, malloc'd, caller frees) gets for each account id the hot
  * wallet it forwards to when it is an untagged account whose every

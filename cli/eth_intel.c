@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "ethereum/address.h"
 #include "store/eth_intel.h"
+#include "store/eth_screen.h"
 #include "store/eth_store.h"
 #include "tracer/tags.h"
 
@@ -62,6 +63,11 @@ int cmd_heist_eth(int argc, char **argv)
 		} else {
 			printf("%s: %lu heists added, %lu updated (%lu traceable on %s, %lu not)\n", argv[optind + 1],
 			       rep.added, rep.updated, rep.traceable, tl_eth_store_net(st)->chain, rep.other);
+			/* screening is a lookup: materialize over the blocks indexed so far */
+			if (rep.traceable && eth_screen_refresh(st, 1, 0, &err)) {
+				fprintf(stderr, "heist import: screening index: %s\n", err.msg);
+				rc = TL_EXIT_FAIL;
+			}
 		}
 	} else if (!strcmp(sub, "list")) {
 		json_t *a;
@@ -249,6 +255,90 @@ int cmd_tags_eth(int argc, char **argv)
 		}
 		json_decref(sc.arr);
 	}
+	tl_eth_store_close(st);
+	return rc;
+}
+
+/* ---- screening ---- */
+
+int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_err *err)
+{
+	json_t *a;
+	if (tl_eth_heists_list(st, &a, err)) return -1;
+	size_t i, done = 0, skipped = 0;
+	json_t *h;
+	int rc = 0;
+	json_array_foreach(a, i, h) {
+		const char *id = json_string_value(json_object_get(h, "id"));
+		if (!id || !tl_eth_chain_is(st, json_string_value(json_object_get(h, "chain"))) ||
+		    !json_array_size(json_object_get(h, "seeds")))
+			continue;
+		int64_t tip;
+		int k = tl_eth_screen_state(st, id, &tip, err);
+		if (k < 0) {
+			rc = -1;
+			break;
+		}
+		if (!k && !all) continue;
+		struct tl_err e2 = { { 0 } };
+		if (eth_screen_materialize(st, id, &e2)) {
+			skipped++; /* seeds not in the index (yet): screened once they are */
+			if (!quiet) printf("screening index: %s not materialized: %s\n", id, e2.msg);
+			continue;
+		}
+		done++;
+	}
+	json_decref(a);
+	if (!rc && !quiet) printf("screening index: %zu heists materialized to the tip, %zu skipped\n", done, skipped);
+	return rc;
+}
+
+int cmd_screen_eth(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },   { "address", required_argument, NULL, 'a' },
+		{ "update", no_argument, NULL, 'u' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *addr = NULL;
+	int c, update = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:a:uh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'a': addr = optarg; break;
+		case 'u': update = 1; break;
+		case 'h':
+			printf("usage: taintline screen --db ETHDB --address 0x... | --update\n"
+			       "  The account's exposure to every imported heist (haircut, default stops): per\n"
+			       "  asset, the tainted amount it received and its share of all it received.\n"
+			       "  --update brings the screening index to the tip (index does it too).\n");
+			return TL_EXIT_OK;
+		default: return TL_EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc || !!addr == update) {
+		fprintf(stderr, "usage: taintline screen --db ETHDB --address 0x... | --update\n");
+		return TL_EXIT_USAGE;
+	}
+	uint8_t a[20];
+	struct tl_err err = { { 0 } };
+	if (addr && tl_eth_addr_parse(addr, strlen(addr), a, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_eth_store *st;
+	if (open_db("screen", db, update, &st)) return TL_EXIT_FAIL;
+	int rc = TL_EXIT_OK;
+	json_t *o = NULL;
+	if (update ? eth_screen_refresh(st, 0, 0, &err) : tl_eth_screen_account(st, a, &o, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		rc = TL_EXIT_FAIL;
+	} else if (o) {
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+	}
+	json_decref(o);
 	tl_eth_store_close(st);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "ethereum/address.h"
 #include "store/eth_intel.h"
+#include "store/eth_screen.h"
 #include "store/eth_scan.h"
 #include "store/eth_store.h"
 #include "taint/account.h"
@@ -860,5 +861,62 @@ out:
 	json_decref(tc.by_id);
 	tl_taint_free(e);
 	tl_eth_store_close(st);
+	return rc;
+}
+
+/* ---- the screening index (store/eth_screen.h) ---- */
+
+int eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+{
+	struct tl_taint_params p;
+	tl_taint_params_default(&p);
+	p.policy = TL_TP_HAIRCUT;
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	p.stop_cats = parse_cats("exchange,bridge,service");
+	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
+	struct seeds sd = { .desc = json_array() };
+	struct tl_taint *e = NULL;
+	json_t *heist_j = NULL, *by = json_object();
+	struct namectx nc = { .s = st, .tags = &tc };
+	int rc = -1;
+	struct tl_eth_tip tip;
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
+	    tl_eth_store_tip(st, &tip, err))
+		goto out;
+	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);
+	p.account_cats = acct_cats;
+	p.cats_ctx = &tc;
+	if (!(e = tl_taint_new(&p))) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	struct tl_taint_result res;
+	if (replay(st, e, &sd, tip.next_seq, -1, err) || tl_taint_finish(e, &res, err)) goto out;
+	/* what each account received: the flows into it */
+	for (size_t i = 0; i < res.n_edges; i++) {
+		const struct tl_taint_edge *g = &res.edges[i];
+		if (g->to == TL_TAINT_NOWHERE || tl_uint256_is_zero(&g->amount)) continue;
+		char k[24], an[64], d[TL_U256_DEC_MAX];
+		snprintf(k, sizeof k, "%llu", (unsigned long long)g->to);
+		if (name_asset(&nc, g->asset, an, sizeof an, err)) goto out;
+		json_t *o = json_object_get(by, k);
+		if (!o) json_object_set_new(by, k, o = json_object());
+		const char *prev = json_string_value(json_object_get(o, an));
+		tl_uint256 sum = tl_uint256_from_u64(0);
+		if (prev && tl_uint256_from_dec(prev, strlen(prev), &sum)) goto out;
+		if (tl_uint256_add(&sum, &sum, &g->amount)) {
+			tl_err_set(err, "taint overflows 256 bits");
+			goto out;
+		}
+		json_object_set_new(o, an, json_string(tl_uint256_to_dec(&sum, d)));
+	}
+	rc = tl_eth_screen_store(st, heist, tip.height, by, err);
+out:
+	json_decref(by);
+	json_decref(heist_j);
+	json_decref(sd.desc);
+	free(sd.v);
+	json_decref(tc.by_id);
+	tl_taint_free(e);
 	return rc;
 }

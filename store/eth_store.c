@@ -10,7 +10,7 @@
  *   eth_xfer       be64 seq                    -> transfer record
  *   eth_stat       be64 account, be32 asset    -> received, sent, fees (u256 compact), be64 count
  *   eth_hist       be64 account, be32 asset, be64 seq -> (empty)
- *   eth_tag, eth_heist: store/eth_intel.c
+ *   eth_tag, eth_heist: store/eth_intel.c; eth_screen: store/eth_screen.c
  * Amounts are u256 in their compact form (a length byte, big-endian). */
 #include "store/eth_store.h"
 
@@ -28,7 +28,7 @@
 
 static const char *cf_names[TL_ECF_COUNT] = {
 	"eth_meta", "eth_block", "eth_blockhash", "eth_tx", "eth_acct", "eth_acctid", "eth_asset", "eth_xfer", "eth_stat", "eth_hist",
-	"eth_tag", "eth_heist",
+	"eth_tag", "eth_heist", "eth_screen",
 };
 
 const char *tl_eth_cf_name(enum tl_eth_cf cf) { return (unsigned)cf < TL_ECF_COUNT ? cf_names[cf] : "?"; }
@@ -846,3 +846,11 @@ void tl_eth_batch_put_raw(struct tl_eth_batch *b, int cf, const void *k, size_t 
 }
 
 int tl_eth_store_rocks_err(struct tl_err *err, const char *what, char *rerr) { return rocks_err(err, what, rerr); }
+
+int tl_eth_store_delete_range(struct tl_eth_store *s, int cf, const void *a, size_t al, const void *b, size_t bl,
+			      struct tl_err *err)
+{
+	char *rerr = NULL;
+	rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], a, al, b, bl, &rerr);
+	return rerr ? rocks_err(err, "deleting", rerr) : 0;
+}

@@ -20,6 +20,9 @@ int tl_eth_store_get_raw(struct tl_eth_store *s, int cf, const void *k, size_t k
 rocksdb_iterator_t *tl_eth_store_iter(struct tl_eth_store *s, int cf, bool fill_cache);
 /* Adds a put of (k, v) in family cf to b (copied). */
 void tl_eth_batch_put_raw(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl);
+/* Deletes the keys in [a, b) of family cf at once. Returns 0 or -1. */
+int tl_eth_store_delete_range(struct tl_eth_store *s, int cf, const void *a, size_t al, const void *b, size_t bl,
+			      struct tl_err *err);
 /* Sets err from a RocksDB error string (which it frees). Returns -1. */
 int tl_eth_store_rocks_err(struct tl_err *err, const char *what, char *rerr);
 /* Decodes a stored transfer record. Returns 0, or -1 when damaged. */

@@ -13,7 +13,12 @@
  *   - imports: counts against the files, a second import adds nothing, a
  *     bad EIP-55 checksum or a bad seed refuses the whole file;
  *   - the transfer iterator (store/eth_scan.h) yields exactly what point
- *     reads of every seq yield. */
+ *     reads of every seq yield;
+ *   - screening (store/eth_screen.h, materialized by heist import) against
+ *     a recomputation from a haircut trace's flows: every account's
+ *     tainted amount per asset equals the sum of the trace's edges into
+ *     it, never exceeds what it received, and accounts the trace does not
+ *     reach show no exposure to the heist. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +30,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "ethereum/address.h"
 #include "store/eth_scan.h"
+#include "store/eth_screen.h"
 #include "store/eth_store.h"
 #include "tests/eth_recall.h"
 #include "tests/testutil.h"
@@ -277,6 +284,93 @@ static void test_iterator_equals_point_reads(void **st)
 	tl_eth_store_close(s);
 }
 
+/* The exposure of every account the trace reaches, and of every user of
+ * truth.json, from the screening index vs the haircut trace's edges. */
+static void test_screening_vs_trace(void **st)
+{
+	(void)st;
+	const char *id = json_string_value(json_object_get(json_array_get(json_object_get(run.truth, "heists"), 0), "id"));
+	char cmd[4096], p[1024];
+	snprintf(p, sizeof p, "%s/screen-naive.json", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --db %s/db --heist %s --policy haircut -o %s", TL_BINARY, dir, id, p);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	json_error_t je;
+	json_t *tr = json_load_file(p, 0, &je);
+	assert_non_null(tr);
+	/* naive: address -> asset -> sum of the edges into it */
+	json_t *want = json_object();
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(json_object_get(tr, "graph"), "edges"), i, e) {
+		const char *to = json_string_value(json_object_get(e, "to"));
+		const char *as = json_string_value(json_object_get(e, "asset"));
+		const char *am = json_string_value(json_object_get(e, "amount"));
+		if (!to || !tl_eth_addr_like(to)) continue; /* burns */
+		json_t *o = json_object_get(want, to);
+		if (!o) json_object_set_new(want, to, o = json_object());
+		tl_uint256 a = tl_uint256_from_u64(0), b;
+		const char *prev = json_string_value(json_object_get(o, as));
+		if (prev) assert_int_equal(tl_uint256_from_dec(prev, strlen(prev), &a), 0);
+		assert_int_equal(tl_uint256_from_dec(am, strlen(am), &b), 0);
+		assert_false(tl_uint256_add(&a, &a, &b));
+		char d[TL_U256_DEC_MAX];
+		json_object_set_new(o, as, json_string(tl_uint256_to_dec(&a, d)));
+	}
+	assert_true(json_object_size(want) > 100);
+	json_t *others = json_object(); /* users the trace does not reach */
+	json_array_foreach(json_object_get(run.truth, "users"), i, e) {
+		const char *u = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "address"));
+		if (u && !json_object_get(want, u)) json_object_set_new(others, u, json_true());
+	}
+	snprintf(p, sizeof p, "%s/db", dir);
+	struct tl_err err = { { 0 } };
+	struct tl_eth_store *s;
+	struct tl_eth_store_opts so = { .read_only = true };
+	assert_int_equal(tl_eth_store_open(p, &so, &s, &err), 0);
+	size_t checked = 0, clean = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *addr;
+		json_t *w;
+		json_object_foreach(pass ? others : want, addr, w) {
+			uint8_t a[20];
+			assert_int_equal(tl_eth_addr_parse(addr, strlen(addr), a, &err), 0);
+			json_t *o;
+			assert_int_equal(tl_eth_screen_account(s, a, &o, &err), 0);
+			json_t *mine = NULL, *x;
+			size_t k;
+			json_array_foreach(json_object_get(o, "exposures"), k, x)
+				if (!strcmp(json_string_value(json_object_get(x, "heist")), id)) mine = json_object_get(x, "assets");
+			if (pass) {
+				if (mine) fail_msg("%s is not reached by the trace but screens exposed", addr);
+				clean++;
+				json_decref(o);
+				continue;
+			}
+			if (!mine) fail_msg("%s is reached by the trace but screens clean", addr);
+			assert_int_equal(json_array_size(mine), json_object_size(w));
+			json_array_foreach(mine, k, x) {
+				const char *as = json_string_value(json_object_get(x, "asset"));
+				const char *t = json_string_value(json_object_get(x, "tainted"));
+				const char *r = json_string_value(json_object_get(x, "received"));
+				const char *naive = json_string_value(json_object_get(w, as));
+				if (!naive || strcmp(naive, t)) fail_msg("%s %s: screening %s, trace %s", addr, as, t, naive ? naive : "none");
+				tl_uint256 tv, rv;
+				assert_int_equal(tl_uint256_from_dec(t, strlen(t), &tv), 0);
+				assert_int_equal(tl_uint256_from_dec(r, strlen(r), &rv), 0);
+				assert_true(tl_uint256_cmp(&tv, &rv) <= 0);
+			}
+			checked++;
+			json_decref(o);
+		}
+	}
+	printf("screening: %zu exposed accounts equal to the trace's flows, %zu unreached users clean\n", checked, clean);
+	assert_true(clean > 0);
+	tl_eth_store_close(s);
+	json_decref(others);
+	json_decref(want);
+	json_decref(tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_imported_equals_files),
 		cmocka_unit_test(test_imports),
 		cmocka_unit_test(test_iterator_equals_point_reads),
+		cmocka_unit_test(test_screening_vs_trace),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
