@@ -4,6 +4,11 @@
 #ifndef TL_CLI_CLI_H
 #define TL_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/err.h"
+
 #define TL_EXIT_OK 0
 #define TL_EXIT_FAIL 1
 #define TL_EXIT_USAGE 2
@@ -37,5 +42,36 @@ int cmd_db_eth(int argc, char **argv);
 int cmd_trace_eth(int argc, char **argv);
 /* serve --rpc (cli/serve_rpc.c), dispatched from cmd_serve. */
 int cmd_serve_rpc(int argc, char **argv);
+/* trace over a Bitcoin and an Ethereum database (xchain_trace.c), reached
+ * from cmd_trace when --db is given twice. */
+int cmd_trace_xchain(int argc, char **argv);
+/* simulate --chain multichain (xchain_simulate.c), reached from cmd_simulate. */
+int cmd_simulate_xchain(int argc, char **argv);
+/* heist and tags on an Ethereum database (eth_intel.c). */
+int cmd_heist_eth(int argc, char **argv);
+int cmd_tags_eth(int argc, char **argv);
+
+struct tl_eth_store;
+/* Writes the screening index of heist (stored in st, which is open for
+ * writing) from a replay of the whole chain under haircut with the
+ * default stops and hop limit (eth_trace.c; store/eth_screen.h).
+ * Returns 0, or -1 with err (seeds not in the index, store error). */
+int eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* screen --db ETHDB --address 0x... (eth_intel.c). */
+int cmd_screen_eth(int argc, char **argv);
+/* Brings the screening index of every materialized (or, with all, every
+ * traceable) heist to the tip; prints what it did unless quiet
+ * (eth_intel.c). Returns 0 or -1 (err). */
+int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* The deposit-address heuristic (eth_deposit.c): *hot_of (n_acct
+ * entries, malloc'd, caller frees) gets for each account id the hot
+ * wallet it forwards to when it is an untagged account whose every
+ * outgoing value transfer goes to that one account tagged exchange (per
+ * cats(ctx, id)), 0 otherwise; *found the count. Scans every transfer
+ * once. Returns 0 or -1. */
+int tl_eth_deposit_accounts(struct tl_eth_store *st, uint64_t n_acct, uint32_t (*cats)(void *, uint64_t), void *ctx,
+                            uint64_t **hot_of, size_t *found, struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

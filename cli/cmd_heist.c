@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/entities.h"
 #include "tracer/screen.h"
@@ -58,6 +59,11 @@ static int list_one(void *ctx, const struct tl_heist_info *h)
 
 int cmd_heist(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_intel.c */
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_heist_eth(argc, argv);
+	}
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },

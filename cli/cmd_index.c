@@ -88,7 +88,14 @@ int cmd_index(int argc, char **argv)
 		const char *chain = !strcmp(argv[i], "--chain") && i + 1 < argc ? argv[i + 1]
 				    : !strncmp(argv[i], "--chain=", 8) ? argv[i] + 8 : NULL;
 		if (chain && !strcmp(chain, "ethereum")) return cmd_index_eth(argc, argv);
-		if (chain && strcmp(chain, "bitcoin")) {
+		if (chain && !strcmp(chain, "bitcoin")) { /* the default: drop it before getopt */
+			int k = argv[i][7] == '=' ? 1 : 2;
+			memmove(&argv[i], &argv[i + k], (size_t)(argc - i - k + 1) * sizeof *argv);
+			argc -= k;
+			i--;
+			continue;
+		}
+		if (chain) {
 			fprintf(stderr, "index: unknown chain '%s' (bitcoin, ethereum)\n", chain);
 			return TL_EXIT_USAGE;
 		}

@@ -10,6 +10,7 @@
 
 #include "chain/hash.h"
 #include "cli/cli.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/screen.h"
 #include "tracer/trace.h"
@@ -72,6 +73,11 @@ static int risk_level(const char *name)
 
 int cmd_screen(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_intel.c */
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_screen_eth(argc, argv);
+	}
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },       { "address", required_argument, NULL, 'a' },
 		{ "outpoint", required_argument, NULL, 'o' }, { "txid", required_argument, NULL, 't' },

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  --forks F            stale branches of 1-6 blocks (default 3)\n"
 		"  --extend DIR --reorg D  append a branch forking D blocks below the tip, D+1 blocks\n"
 		"                       long, plus --blocks more; rewrites the truth files\n"
+		"       taintline simulate --chain multichain --out DIR [--seed N]\n"
+		"  Both, linked through THORChain: DIR/ethereum, DIR/bitcoin, truth.json (docs/bridges.md).\n"
 		"       taintline simulate --chain ethereum --out DIR [--seed N] [--blocks B]\n"
 		"                          [--txs-per-block T] [--heists H] [--network mainnet|dev] [--no-rpc]\n"
 		"  Ethereum: writes an ethereum-etl export (blocks, transactions, receipts, logs,\n"
@@ -196,6 +198,9 @@ int cmd_simulate(int argc, char **argv)
 	/* Ethereum: a separate simulator with its own options (see eth_simulate). */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if ((strcmp(a, "--chain") == 0 && i + 1 < argc && strcmp(argv[i + 1], "multichain") == 0) ||
+		    strcmp(a, "--chain=multichain") == 0)
+			return cmd_simulate_xchain(argc, argv);
 		if ((strcmp(a, "--chain") == 0 && i + 1 < argc && strcmp(argv[i + 1], "ethereum") == 0) ||
 		    strcmp(a, "--chain=ethereum") == 0)
 			return eth_simulate(argc, argv);
@@ -205,7 +210,7 @@ int cmd_simulate(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			if (strcmp(optarg, "bitcoin") != 0) {
-				fprintf(stderr, "simulate: unknown chain '%s' (bitcoin or ethereum)\n", optarg);
+				fprintf(stderr, "simulate: unknown chain '%s' (bitcoin, ethereum or multichain)\n", optarg);
 				return TL_EXIT_USAGE;
 			}
 			break;

@@ -8,6 +8,7 @@
 #include "chain/network.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
+#include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/entities.h"
 
@@ -142,6 +143,11 @@ static int do_show(struct tl_store *s, const char *addr, const char *chain, int 
 
 int cmd_tags(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_intel.c */
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_tags_eth(argc, argv);
+	}
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },

@@ -42,7 +42,9 @@ static void usage(FILE *f)
 	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
 	        "  -o, --output FILE     write to FILE instead of standard output\n"
 	        "  An Ethereum database (index --chain ethereum) is traced through account\n"
-	        "  pools instead: taintline trace --db ETHDB --help (docs/policies.md).\n",
+	        "  pools instead: taintline trace --db ETHDB --help (docs/policies.md).\n"
+	        "  Given both, --db BTCDB --db ETHDB --heist ID follows an Ethereum heist through\n"
+	        "  THORChain into Bitcoin, in one report (docs/bridges.md).\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS, TL_TRACE_DEFAULT_MIN_SAT);
 }
 
@@ -76,6 +78,9 @@ static int parse_cats(const char *s, uint32_t *out)
 
 int cmd_trace(int argc, char **argv)
 {
+	int ndb = 0; /* two databases: cli/xchain_trace.c */
+	for (int i = 1; i < argc; i++) ndb += !strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5);
+	if (ndb == 2) return cmd_trace_xchain(argc, argv);
 	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_trace.c */
 		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
 		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;

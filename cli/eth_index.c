@@ -176,6 +176,12 @@ int cmd_index_eth(int argc, char **argv)
 		fprintf(stderr, "indexed %llu blocks (%llu already there), %llu transactions, %llu transfers; tip %lld (%s)\n",
 			(unsigned long long)res.blocks, (unsigned long long)res.skipped, (unsigned long long)res.txs,
 			(unsigned long long)res.transfers, (long long)t.height, tl_eth_store_net(s)->name);
+	/* keep the screening index of imported heists at the tip (cli/eth_intel.c) */
+	if (res.blocks && eth_screen_refresh(s, 0, quiet, &err)) {
+		fprintf(stderr, "index: screening index: %s\n", err.msg);
+		tl_eth_store_close(s);
+		return TL_EXIT_FAIL;
+	}
 	tl_eth_store_close(s);
 	return TL_EXIT_OK;
 }

@@ -15,6 +15,9 @@
 
 #include "cli/cli.h"
 #include "ethereum/address.h"
+#include "store/eth_intel.h"
+#include "store/eth_screen.h"
+#include "store/eth_scan.h"
 #include "store/eth_store.h"
 #include "taint/account.h"
 #include "taint/report.h"
@@ -25,16 +28,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: taintline trace --db ETHDB (--heist ID --heists FILE | --seed TXHASH[:TO] ... |\n"
+	        "usage: taintline trace --db ETHDB (--heist ID [--heists FILE] | --seed TXHASH[:TO] ... |\n"
 	        "                       --address ADDR [--from DATE|BLOCK] [--to DATE|BLOCK] [--asset TOKEN])\n"
 	        "                       [--policy poison|haircut|fifo|seniority] [--max-hops N] [--min-amount UNITS]\n"
 	        "                       [--until BLOCK] [--stop-categories LIST] [--stop-at-mixers] [--tags FILE ...]\n"
-	        "                       [--format json|csv|dot|html] [-o FILE]\n"
+	        "                       [--format json|csv|dot|html|text] [-o FILE]\n"
 	        "  On an Ethereum database: follows tainted amounts through per-(account, asset)\n"
 	        "  pools (docs/policies.md, \"Account-model policies\"). Amounts are decimal strings\n"
 	        "  in base units (wei, token units).\n"
-	        "  --heist ID          a heist of the registry FILE given with --heists (its chain\n"
-	        "                      must be this database's: ethereum, or ethereum-<network>)\n"
+	        "  --heist ID          a heist imported with 'heist import --db', or of the registry\n"
+	        "                      FILE given with --heists (its chain must be this database's:\n"
+	        "                      ethereum, or ethereum-<network>)\n"
 	        "  --seed TXHASH[:TO]  every value transfer of a transaction (not its fee), or only\n"
 	        "                      those to address TO, tainted in full at the recipient\n"
 	        "  --address ADDR      everything ADDR received from --from to --to (dates\n"
@@ -46,7 +50,11 @@ static void usage(FILE *f)
 	        "  --until BLOCK       stop after this block: holdings are at that block\n"
 	        "  --stop-categories   default exchange,bridge,service\n"
 	        "  --stop-at-mixers    accounts tagged mixer are endpoints instead of walked through\n"
-	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML); Ethereum entries only\n",
+	        "  --deposit-heuristic an untagged account whose every outgoing transfer goes to one\n"
+	        "                      account tagged exchange is taken for that exchange's deposit\n"
+	        "                      account: a transfer into it is the endpoint (docs/policies.md)\n"
+	        "  --tags FILE         tag files (CSV, TagPack, OFAC XML) besides the tags imported\n"
+	        "                      with 'tags import --db'; entries of this chain only\n",
 	        TL_TRACE_DEFAULT_MAX_HOPS);
 }
 
@@ -101,6 +109,22 @@ static int tag_cb(void *vctx, const struct tl_tag *t)
 	return 0;
 }
 
+/* A tag stored in the database (tags import): the same as a file's. */
+static int dbtag_cb(void *vctx, const struct tl_eth_tag_rec *r)
+{
+	struct tagctx *c = vctx;
+	char hx[43];
+	struct tl_tag t;
+	memset(&t, 0, sizeof t);
+	t.chain = c->chain;
+	t.address = tl_eth_addr_hex(r->addr, hx);
+	t.label = r->label;
+	t.category = r->category;
+	t.source = r->source;
+	t.confidence = r->confidence;
+	return tag_cb(c, &t);
+}
+
 static uint32_t acct_cats(void *vctx, uint64_t acct)
 {
 	struct tagctx *c = vctx;
@@ -108,6 +132,40 @@ static uint32_t acct_cats(void *vctx, uint64_t acct)
 	snprintf(key, sizeof key, "%llu", (unsigned long long)acct);
 	json_t *o = json_object_get(c->by_id, key);
 	return o ? (uint32_t)json_integer_value(json_object_get(o, "_cats")) : 0;
+}
+
+/* ---- the deposit-address heuristic (eth_deposit.c) ---- */
+#define DEPOSIT_RULE                                                                                           \
+	"an untagged account whose every outgoing value transfer (over the whole index, fees aside) goes to one " \
+	"account tagged exchange is taken for that exchange's deposit account; a transfer into it is an "       \
+	"endpoint tagged with the exchange's label and source \"deposit-address heuristic\""
+
+/* Tags every account the heuristic finds as its exchange's deposit
+ * account (category exchange, the hot wallet's label). */
+static int add_deposit_accounts(struct tl_eth_store *st, struct tagctx *tc, uint64_t n_acct, size_t *found,
+                                struct tl_err *err)
+{
+	uint64_t *hot;
+	if (tl_eth_deposit_accounts(st, n_acct, acct_cats, tc, &hot, found, err)) return -1;
+	int rc = 0;
+	for (uint64_t a = 1; rc == 0 && a < n_acct; a++) {
+		if (!hot[a]) continue;
+		char key[24], hx[43], hhx[43];
+		uint8_t addr[20], haddr[20];
+		if (tl_eth_store_account_addr(st, a, addr, err) != 1 || tl_eth_store_account_addr(st, hot[a], haddr, err) != 1) {
+			rc = tl_err_set(err, "account %llu unreadable", (unsigned long long)a);
+			break;
+		}
+		snprintf(key, sizeof key, "%llu", (unsigned long long)hot[a]);
+		const char *label = json_string_value(json_object_get(json_object_get(tc->by_id, key), "label"));
+		snprintf(key, sizeof key, "%llu", (unsigned long long)a);
+		json_object_set_new(tc->by_id, key,
+		                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "label", label ? label : "", "category", "exchange",
+		                              "source", "deposit-address heuristic", "address", tl_eth_addr_hex(addr, hx),
+		                              "hot_wallet", tl_eth_addr_hex(haddr, hhx), "_cats", (json_int_t)TL_CAT_EXCHANGE));
+	}
+	free(hot);
+	return rc;
 }
 
 /* ---- naming ---- */
@@ -404,21 +462,33 @@ bad:
 	return tl_err_prefix(err, "heist '%s': seeds[%zu]: ", heist, i);
 }
 
+/* The heist's seeds: from the registry file when given, else from the
+ * database (heist import). */
 static int seeds_heist(struct tl_eth_store *st, const char *file, const char *id, struct seeds *sd, json_t **heist_out,
                        struct tl_err *err)
 {
-	json_error_t je;
-	json_t *root = json_load_file(file, 0, &je);
-	if (!root) return tl_err_set(err, "%s: line %d: %s", file, je.line, je.text);
-	json_t *list = json_object_get(root, "heists"), *h = NULL;
-	for (size_t i = 0; i < json_array_size(list); i++) {
-		const char *hid = json_string_value(json_object_get(json_array_get(list, i), "id"));
-		if (hid && !strcmp(hid, id)) h = json_array_get(list, i);
-	}
+	json_t *root = NULL, *h = NULL;
 	int r = 0;
+	if (file) {
+		json_error_t je;
+		root = json_load_file(file, 0, &je);
+		if (!root) return tl_err_set(err, "%s: line %d: %s", file, je.line, je.text);
+		json_t *list = json_object_get(root, "heists");
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			const char *hid = json_string_value(json_object_get(json_array_get(list, i), "id"));
+			if (hid && !strcmp(hid, id)) h = json_array_get(list, i);
+		}
+		if (!h) r = tl_err_set(err, "unknown heist '%s' (not in %s)", id, file);
+	} else {
+		int k = tl_eth_heist_get(st, id, &root, err);
+		if (k < 0) return -1;
+		if (k == 0)
+			return tl_err_set(err, "unknown heist '%s' (import a registry with 'taintline heist import --db', "
+			                       "or give it with --heists FILE)", id);
+		h = root;
+	}
 	const char *chain = h ? json_string_value(json_object_get(h, "chain")) : NULL;
-	if (!h) r = tl_err_set(err, "unknown heist '%s' (not in %s)", id, file);
-	else if (!chain || strcmp(chain, tl_eth_store_net(st)->chain))
+	if (!r && (!chain || strcmp(chain, tl_eth_store_net(st)->chain)))
 		r = tl_err_set(err, "heist '%s' is on chain '%s', the database on '%s'", id, chain ? chain : "?",
 		               tl_eth_store_net(st)->chain);
 	json_t *seeds = h ? json_object_get(h, "seeds") : NULL;
@@ -467,16 +537,19 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 	uint8_t cur_hash[32];
 	bool cur_has_tx = false;
 	int rc = 0;
+	struct tl_eth_xfer_iter *it = NULL;
+	if (tl_eth_xfer_iter_new(st, 0, &it, err)) return -1;
 	for (uint64_t seq = 0; rc == 0 && seq <= next_seq; seq++) {
 		struct tl_eth_xfer_rec r;
 		bool end = seq == next_seq;
 		if (!end) {
-			int k = tl_eth_store_xfer(st, seq, &r, err);
+			uint64_t got;
+			int k = tl_eth_xfer_iter_next(it, &got, &r, err);
 			if (k < 0) {
 				rc = -1;
 				break;
 			}
-			if (k == 0) {
+			if (k == 0 || got != seq) {
 				rc = tl_err_set(err, "transfer %llu missing from the index", (unsigned long long)seq);
 				break;
 			}
@@ -542,6 +615,7 @@ static int replay(struct tl_eth_store *st, struct tl_taint *e, const struct seed
 		x.seed = seed;
 		if (gpush(&g, &x)) rc = tl_err_set(err, "out of memory");
 	}
+	tl_eth_xfer_iter_free(it);
 	free(g.x);
 	return rc;
 }
@@ -580,12 +654,12 @@ int cmd_trace_eth(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' },       { "stop-categories", required_argument, NULL, 'c' },
 		{ "stop-at-mixers", no_argument, NULL, 'M' },    { "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "deposit-heuristic", no_argument, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL, *to = NULL, *asset = NULL,
 	           *format = "json", *outpath = NULL, *stops = "exchange,bridge,service";
 	const char *seedv[256], *tags[16];
-	int nseeds = 0, ntags = 0, c, stop_mixers = 0;
+	int nseeds = 0, ntags = 0, c, stop_mixers = 0, deposit = 0;
 	struct tl_taint_params p;
 	tl_taint_params_default(&p);
 	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
@@ -635,6 +709,7 @@ int cmd_trace_eth(int argc, char **argv)
 		}
 		case 'c': stops = optarg; break;
 		case 'M': stop_mixers = 1; break;
+		case 'D': deposit = 1; break;
 		case 'F': format = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
@@ -642,15 +717,14 @@ int cmd_trace_eth(int argc, char **argv)
 		}
 	}
 	int modes = (heist != NULL) + (nseeds > 0) + (address != NULL);
-	if (!db || modes != 1 || optind != argc || (heist && !heists)) {
+	if (!db || modes != 1 || optind != argc) {
 		if (modes != 1) fprintf(stderr, "trace: give exactly one of --heist, --seed, --address\n");
-		else if (heist && !heists)
-			fprintf(stderr, "trace: an Ethereum database holds no heists: give the registry with --heists FILE\n");
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
-		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot or html\n");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html") &&
+	    strcmp(format, "text")) {
+		fprintf(stderr, "trace: on an Ethereum database --format is json, csv, dot, html or text\n");
 		return TL_EXIT_USAGE;
 	}
 	p.stop_cats = parse_cats(stops);
@@ -672,6 +746,7 @@ int cmd_trace_eth(int argc, char **argv)
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *o = NULL;
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, &err)) goto fail; /* tags import */
 	for (int i = 0; i < ntags; i++) {
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
@@ -713,6 +788,8 @@ int cmd_trace_eth(int argc, char **argv)
 
 	struct tl_eth_tip tip;
 	if (tl_eth_store_tip(st, &tip, &err)) goto fail;
+	size_t n_deposit = 0;
+	if (deposit && add_deposit_accounts(st, &tc, tip.next_acct, &n_deposit, &err)) goto fail;
 	p.account_cats = acct_cats;
 	p.cats_ctx = &tc;
 	e = tl_taint_new(&p);
@@ -731,6 +808,9 @@ int cmd_trace_eth(int argc, char **argv)
 	json_t *extra = json_pack("{s:o,s:b,s:o,s:I}", "stop_categories", cats_json(p.stop_cats), "stop_at_mixers",
 	                          stop_mixers, "until", until >= 0 ? json_integer(until) : json_null(), "seed_transfers",
 	                          (json_int_t)sd.n);
+	json_object_set_new(extra, "deposit_heuristic",
+	                    deposit ? json_pack("{s:s,s:I}", "rule", DEPOSIT_RULE, "accounts", (json_int_t)n_deposit)
+	                            : json_false());
 	json_t *seeds_j = sd.desc;
 	sd.desc = NULL;
 	o = tl_taint_json(&res, &p, "ethereum", json_pack("{s:I,s:s}", "height", (json_int_t)tip.height, "hash", th),
@@ -750,6 +830,8 @@ int cmd_trace_eth(int argc, char **argv)
 		if (tl_taint_report_dot(o, &text, &tlen, &err)) goto fail;
 	} else if (!strcmp(format, "html")) {
 		if (tl_taint_report_html(o, &text, &tlen, &err)) goto fail;
+	} else if (!strcmp(format, "text")) {
+		if (tl_taint_report_text(o, &text, &tlen, &err)) goto fail;
 	} else if (!(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		tl_err_set(&err, "out of memory");
 		goto fail;
@@ -779,5 +861,62 @@ out:
 	json_decref(tc.by_id);
 	tl_taint_free(e);
 	tl_eth_store_close(st);
+	return rc;
+}
+
+/* ---- the screening index (store/eth_screen.h) ---- */
+
+int eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+{
+	struct tl_taint_params p;
+	tl_taint_params_default(&p);
+	p.policy = TL_TP_HAIRCUT;
+	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
+	p.stop_cats = parse_cats("exchange,bridge,service");
+	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
+	struct seeds sd = { .desc = json_array() };
+	struct tl_taint *e = NULL;
+	json_t *heist_j = NULL, *by = json_object();
+	struct namectx nc = { .s = st, .tags = &tc };
+	int rc = -1;
+	struct tl_eth_tip tip;
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
+	    tl_eth_store_tip(st, &tip, err))
+		goto out;
+	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);
+	p.account_cats = acct_cats;
+	p.cats_ctx = &tc;
+	if (!(e = tl_taint_new(&p))) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	struct tl_taint_result res;
+	if (replay(st, e, &sd, tip.next_seq, -1, err) || tl_taint_finish(e, &res, err)) goto out;
+	/* what each account received: the flows into it */
+	for (size_t i = 0; i < res.n_edges; i++) {
+		const struct tl_taint_edge *g = &res.edges[i];
+		if (g->to == TL_TAINT_NOWHERE || tl_uint256_is_zero(&g->amount)) continue;
+		char k[24], an[64], d[TL_U256_DEC_MAX];
+		snprintf(k, sizeof k, "%llu", (unsigned long long)g->to);
+		if (name_asset(&nc, g->asset, an, sizeof an, err)) goto out;
+		json_t *o = json_object_get(by, k);
+		if (!o) json_object_set_new(by, k, o = json_object());
+		const char *prev = json_string_value(json_object_get(o, an));
+		tl_uint256 sum = tl_uint256_from_u64(0);
+		if (prev && tl_uint256_from_dec(prev, strlen(prev), &sum)) goto out;
+		if (tl_uint256_add(&sum, &sum, &g->amount)) {
+			tl_err_set(err, "taint overflows 256 bits");
+			goto out;
+		}
+		json_object_set_new(o, an, json_string(tl_uint256_to_dec(&sum, d)));
+	}
+	rc = tl_eth_screen_store(st, heist, tip.height, by, err);
+out:
+	json_decref(by);
+	json_decref(heist_j);
+	json_decref(sd.desc);
+	free(sd.v);
+	json_decref(tc.by_id);
+	tl_taint_free(e);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "chain/script.h"
 #include "indexer/cluster.h"
 #include "indexer/hmap.h"
+#include "store/links_btc.h"
 #include "store/store.h"
 
 /* A cached transaction's outputs (value of the utxo cache, key = txid). */
@@ -307,6 +308,7 @@ static int apply_tx(struct ix *x, const struct tl_tx *tx, int32_t height, uint32
 	};
 	memcpy(r.txid, tx->txid, 32);
 	tl_batch_put_tx(x->b, &r);
+	tl_links_btc_put_tx(x->b, &r, tx);
 	if (x->cl && tl_cluster_tx(x->cl, x->b, &r, tx, err) < 0) return -1;
 
 	if (unspent) {
@@ -582,6 +584,10 @@ static int rollback_block(struct ix *x, struct tl_err *err)
 			while (i < nrows && x->rows[i].addr_id == a) i++;
 			tl_batch_del_hist(x->b, a, t);
 			delta_of(x, a)->tx_count--;
+		}
+		if (tl_links_btc_del_tx(x->s, x->b, &r, err) < 0) {
+			tl_tx_rec_free(&r);
+			return -1;
 		}
 		tl_batch_del_tx(x->b, t, r.txid);
 		tl_hmap_put(&x->gone, r.txid, 32, 0);

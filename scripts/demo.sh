@@ -2,7 +2,9 @@
 # The main job, end to end, on a simulated chain: installs dependencies,
 # builds, simulates a regtest chain with a DPRK-style heist, indexes it into
 # RocksDB, imports tags and heists, traces the heist, writes the HTML flow
-# report, prints a summary, then serves the API until Ctrl-C.
+# report, prints a summary; then the same on a simulated Ethereum chain with
+# a Bybit-shaped heist (account-model taint); then serves the API until
+# Ctrl-C.
 #   DEMO_DIR=demo-out     where everything is written (emptied first)
 #   DEMO_PORT=8080        port of the API on 127.0.0.1
 #   DEMO_SEED=7           simulator seed
@@ -26,7 +28,7 @@ case $PORT in
 esac
 
 if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
-	step "0/6 installing Debian packages (if missing) and building taintline"
+	step "0/7 installing Debian packages (if missing) and building taintline"
 	./scripts/install-deps.sh
 	JOBS=$(nproc 2>/dev/null || echo 2)
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -46,14 +48,14 @@ mkdir -p "$OUT"
 SIM=$OUT/sim
 DB=$OUT/db
 
-step "1/6 simulating a regtest chain with a DPRK-style heist ($SIM)"
+step "1/7 simulating a regtest chain with a DPRK-style heist ($SIM)"
 "$TL" simulate --out "$SIM" --seed "$SEED"
 echo "blocks in $SIM/blocks; ground truth in $SIM/truth.json"
 
-step "2/6 indexing it into RocksDB ($DB)"
+step "2/7 indexing it into RocksDB ($DB)"
 "$TL" index --blocks-dir "$SIM/blocks" --db "$DB" --network regtest
 
-step "3/6 importing tags and heists"
+step "3/7 importing tags and heists"
 "$TL" tags import --db "$DB" "$SIM/tags.csv"
 "$TL" tags import --db "$DB" data/tags/sanctioned.csv
 "$TL" heist import --db "$DB" "$SIM/heists.json"
@@ -64,13 +66,26 @@ echo "(the shipped DPRK heists are real mainnet and ethereum thefts: on this reg
 HEIST=$(sed -n 's/^ *"id": *"\([^"]*\)".*/\1/p' "$SIM/heists.json" | head -n 1)
 [ -n "$HEIST" ] || die "no heist id in $SIM/heists.json"
 
-step "4/6 tracing heist $HEIST (haircut policy)"
+step "4/7 tracing heist $HEIST (haircut policy)"
 "$TL" trace --db "$DB" --heist "$HEIST" --format json -o "$OUT/trace.json"
 "$TL" trace --db "$DB" --heist "$HEIST" --format html -o "$OUT/report.html"
 echo "flow report: $OUT/report.html (open it in a browser); JSON: $OUT/trace.json"
 
-step "5/6 summary"
+step "5/7 summary"
 "$TL" trace --db "$DB" --heist "$HEIST" --format text
+
+step "5b/6 across chains: a Bybit-shaped theft followed from Ethereum through THORChain into Bitcoin exchanges"
+X=$OUT/xchain
+"$TL" simulate --chain multichain --out "$X" --seed "$SEED"
+"$TL" index --chain ethereum --etl "$X/ethereum" --db "$X/eth" --network dev >/dev/null 2>&1
+"$TL" index --blocks-dir "$X/bitcoin/blocks" --db "$X/btc" --network regtest >/dev/null 2>&1
+"$TL" trace --db "$X/btc" --db "$X/eth" --heist sim-bybit --heists "$X/ethereum/heists.json" \
+	--tags "$X/ethereum/tags.csv" --tags "$X/bitcoin/tags.csv" -o "$X/trace.json"
+echo "THORChain crossings followed: $(grep -c '"bridge": "thorchain"' "$X/trace.json"); totals by chain and asset:"
+sed -n '/^  "totals"/,/^  "crossings"/p' "$X/trace.json" | sed '$d'
+"$TL" trace --db "$X/btc" --db "$X/eth" --heist sim-bybit --heists "$X/ethereum/heists.json" \
+	--tags "$X/ethereum/tags.csv" --tags "$X/bitcoin/tags.csv" --format html -o "$X/report.html"
+echo "(one report over both chains: $X/trace.json, $X/report.html; ground truth: $X/truth.json)"
 
 # A real cash-out address and outpoint for the examples: the first one the
 # simulator's ground truth records.
@@ -84,6 +99,28 @@ if [ -n "$CASHOUT" ]; then
 	"$TL" screen --db "$DB" --address "$CASHOUT"
 fi
 
+
+# The Ethereum pipeline: an ethereum-etl export of a simulated account-model
+# chain with a Bybit-shaped heist (drain of an exchange's cold wallet, a
+# staking token swapped to ether, splits, the mixer, the bridge, cash-outs
+# at deposit accounts), indexed into its own database.
+ESIM=$OUT/eth-sim
+EDB=$OUT/eth-db
+step "6/7 Ethereum: simulate, index, import, trace the Bybit-shaped heist ($ESIM)"
+"$TL" simulate --chain ethereum --out "$ESIM" --seed "$SEED" --blocks 220 --txs-per-block 20 --no-rpc
+"$TL" index --chain ethereum --etl "$ESIM" --db "$EDB" -q
+"$TL" tags import --db "$EDB" "$ESIM/tags.csv"
+"$TL" heist import --db "$EDB" "$ESIM/heists.json"
+"$TL" heist import --db "$EDB" data/heists/dprk.json
+echo "(the shipped Bybit, Ronin and WazirX records seed real mainnet addresses: this simulated chain has none of them)"
+EHEIST=$(sed -n 's/^ *"id": *"\([^"]*\)".*/\1/p' "$ESIM/heists.json" | head -n 1)
+[ -n "$EHEIST" ] || die "no heist id in $ESIM/heists.json"
+"$TL" trace --db "$EDB" --heist "$EHEIST" --policy fifo --deposit-heuristic --format json -o "$OUT/eth-trace.json"
+"$TL" trace --db "$EDB" --heist "$EHEIST" --policy fifo --deposit-heuristic --format html -o "$OUT/eth-report.html"
+echo "flow report: $OUT/eth-report.html; JSON: $OUT/eth-trace.json"
+echo "summary (fifo, exchange deposit accounts found by the deposit-address heuristic):"
+"$TL" trace --db "$EDB" --heist "$EHEIST" --policy fifo --deposit-heuristic --format text
+
 if [ "${DEMO_NO_SERVE:-0}" = 1 ]; then
 	echo
 	echo "done (DEMO_NO_SERVE=1: not serving)"
@@ -91,7 +128,7 @@ if [ "${DEMO_NO_SERVE:-0}" = 1 ]; then
 fi
 
 URL=http://127.0.0.1:$PORT
-step "6/6 serving the API on $URL (Ctrl-C stops it)"
+step "7/7 serving the API on $URL (Ctrl-C stops it)"
 cat <<EOF
 the heist's trace in the web app (open it in a browser):
   $URL/ui/heist/$HEIST?policy=haircut

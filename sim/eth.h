@@ -59,8 +59,4 @@ void tl_eth_sim_params_default(struct tl_eth_sim_params *p);
 int tl_eth_sim_run(const char *dir, const struct tl_eth_sim_params *p, struct tl_eth_sim_stats *stats,
 		   struct tl_err *err) __attribute__((warn_unused_result));
 
-/* Keccak-256 (the pre-standard padding Ethereum uses, not SHA3-256) of
- * data into out. Exposed for the simulator's tests. */
-void tl_eth_sim_keccak256(const void *data, size_t len, uint8_t out[32]);
-
 #endif

@@ -605,7 +605,7 @@ static int end_block(struct esim *s)
 
 static void init_names(struct esim *s)
 {
-#define TOPIC(f, sig) tl_eth_sim_keccak256(sig, strlen(sig), s->f)
+#define TOPIC(f, sig) tl_keccak256(sig, strlen(sig), s->f)
 	TOPIC(t_transfer, "Transfer(address,address,uint256)");
 	TOPIC(t_wdeposit, "Deposit(address,uint256)");
 	TOPIC(t_wwithdrawal, "Withdrawal(address,uint256)");

@@ -1,5 +1,4 @@
 /* Private structures of the Ethereum simulator:
- *   eth_keccak.c   Keccak-256
  *   eth_state.c    accounts, balances, the transaction builder (fees,
  *                  call tree, logs) and the per-heist accounting hook
  *   eth_economy.c  the ordinary economy and the main loop
@@ -15,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ethereum/keccak.h"
 #include "sim/eth.h"
 #include "sim/internal.h"
 

@@ -174,13 +174,13 @@ static void block_hashes(struct esim *s)
 		memcpy(buf + 32 * i, b->tx[i].hash, 32);
 		for (int k = 0; k < 256; k++) b->bloom[k] |= b->tx[i].bloom[k];
 	}
-	if (n) tl_eth_sim_keccak256(buf, 32 * n, b->tx_root);
+	if (n) tl_keccak256(buf, 32 * n, b->tx_root);
 	else memcpy(b->tx_root, empty_trie, 32);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(buf + 16 * i, &b->tx[i].cumulative, 8);
 		memset(buf + 16 * i + 8, b->tx[i].status, 8);
 	}
-	if (n) tl_eth_sim_keccak256(buf, 16 * n, b->rc_root);
+	if (n) tl_keccak256(buf, 16 * n, b->rc_root);
 	else memcpy(b->rc_root, empty_trie, 32);
 	for (size_t i = 0; i < b->n_wd; i++) {
 		memcpy(buf + 40 * i, &b->wd[i].index, 8);
@@ -188,13 +188,13 @@ static void block_hashes(struct esim *s)
 		memcpy(buf + 40 * i + 16, s->a[b->wd[i].acct].addr, 20);
 		memset(buf + 40 * i + 36, 0, 4);
 	}
-	if (b->n_wd) tl_eth_sim_keccak256(buf, 40 * b->n_wd, b->wd_root);
+	if (b->n_wd) tl_keccak256(buf, 40 * b->n_wd, b->wd_root);
 	else memcpy(b->wd_root, empty_trie, 32);
 	uint8_t h[8 + 8 + 8];
 	memcpy(h, "tlstate", 8);
 	memcpy(h + 8, &s->p.seed, 8);
 	memcpy(h + 16, &b->number, 8);
-	tl_eth_sim_keccak256(h, sizeof h, b->state_root);
+	tl_keccak256(h, sizeof h, b->state_root);
 	uint8_t *p = buf;
 	memcpy(p, b->parent, 32); p += 32;
 	memcpy(p, &b->number, 8); p += 8;
@@ -206,7 +206,7 @@ static void block_hashes(struct esim *s)
 	memcpy(p, s->a[b->miner].addr, 20); p += 20;
 	memcpy(p, &b->base_fee, 8); p += 8;
 	memcpy(p, &b->gas_used, 8); p += 8;
-	tl_eth_sim_keccak256(buf, (size_t)(p - buf), b->hash);
+	tl_keccak256(buf, (size_t)(p - buf), b->hash);
 	free(buf);
 	b->size = 620 + 120 * b->n_wd / 3;
 	for (size_t i = 0; i < n; i++) b->size += 112 + b->tx[i].in_len;
@@ -367,7 +367,7 @@ static void rpc_block(struct esim *s, struct sb *o)
 	uint8_t mix[32], seed[40];
 	memcpy(seed, b->hash, 32);
 	memcpy(seed + 32, "prevrand", 8);
-	tl_eth_sim_keccak256(seed, sizeof seed, mix);
+	tl_keccak256(seed, sizeof seed, mix);
 	uint64_t chain = s->p.mainnet ? 1 : 1337;
 	rpc_head(o, b->number);
 	sb_s(o, "{\"baseFeePerGas\":"); sb_qstr(o, b->base_fee);

@@ -37,7 +37,7 @@ int32_t esim_account(struct esim *s, uint8_t kind, int ex, uint8_t heist)
 	for (int i = 0; i < 8; i++) buf[16 + i] = (uint8_t)(s->p.seed >> (8 * i));
 	for (int i = 0; i < 8; i++) buf[24 + i] = (uint8_t)(s->addr_ctr >> (8 * i));
 	s->addr_ctr++;
-	tl_eth_sim_keccak256(buf, sizeof buf, h);
+	tl_keccak256(buf, sizeof buf, h);
 	int32_t i = esim_account_at(s, h + 12, kind);
 	s->a[i].ex = (int8_t)ex;
 	s->a[i].heist = heist;
@@ -124,7 +124,7 @@ void esim_word_u128(uint8_t w[32], u128 v)
 void esim_selector(const char *sig, uint8_t out[4])
 {
 	uint8_t h[32];
-	tl_eth_sim_keccak256(sig, strlen(sig), h);
+	tl_keccak256(sig, strlen(sig), h);
 	memcpy(out, h, 4);
 }
 
@@ -139,7 +139,7 @@ static void bloom_add(struct esim *s, uint8_t bloom[256], const uint8_t *p, size
 	struct esim_bloom_slot *c = &s->bloom_cache[k & (ESIM_BLOOM_CACHE - 1)];
 	if (!(c->len == n && !memcmp(c->key, p, n))) {
 		uint8_t h[32];
-		tl_eth_sim_keccak256(p, n, h);
+		tl_keccak256(p, n, h);
 		for (int i = 0; i < 3; i++) c->bit[i] = (uint16_t)(((unsigned)h[2 * i] << 8 | h[2 * i + 1]) & 2047u);
 		memcpy(c->key, p, n);
 		c->len = (uint8_t)n;
@@ -223,7 +223,7 @@ int esim_tx(struct esim *s, int32_t from, int32_t to, u128 value, uint64_t gas_u
 	memcpy(buf + 32, s->a[from].addr, 20);
 	for (int i = 0; i < 4; i++) buf[52 + i] = (uint8_t)(t->nonce >> (8 * i));
 	memset(buf + 56, 0, 8);
-	tl_eth_sim_keccak256(buf, sizeof buf, t->hash);
+	tl_keccak256(buf, sizeof buf, t->hash);
 	/* signatures are placeholders: random, low-s shaped */
 	sim_rng_bytes(&s->rng, t->r, 32);
 	sim_rng_bytes(&s->rng, t->s, 32);

@@ -10,6 +10,7 @@
  *   eth_xfer       be64 seq                    -> transfer record
  *   eth_stat       be64 account, be32 asset    -> received, sent, fees (u256 compact), be64 count
  *   eth_hist       be64 account, be32 asset, be64 seq -> (empty)
+ *   eth_tag, eth_heist: store/eth_intel.c; eth_screen: store/eth_screen.c
  * Amounts are u256 in their compact form (a length byte, big-endian). */
 #include "store/eth_store.h"
 
@@ -23,9 +24,11 @@
 #include <rocksdb/c.h>
 
 #include "chain/bytes.h"
+#include "store/eth_store_int.h"
 
 static const char *cf_names[TL_ECF_COUNT] = {
 	"eth_meta", "eth_block", "eth_blockhash", "eth_tx", "eth_acct", "eth_acctid", "eth_asset", "eth_xfer", "eth_stat", "eth_hist",
+	"eth_tag", "eth_heist", "eth_screen",
 };
 
 const char *tl_eth_cf_name(enum tl_eth_cf cf) { return (unsigned)cf < TL_ECF_COUNT ? cf_names[cf] : "?"; }
@@ -165,7 +168,8 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 	s->cache = rocksdb_cache_create_lru((size_t)(opts->cache_mb ? opts->cache_mb : 64) << 20);
 	s->dbopt = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(s->dbopt, opts->create && !opts->read_only);
-	rocksdb_options_set_create_missing_column_families(s->dbopt, opts->create && !opts->read_only);
+	/* a writer adds the families a database made by an older build lacks */
+	rocksdb_options_set_create_missing_column_families(s->dbopt, !opts->read_only);
 	rocksdb_options_set_max_background_jobs(s->dbopt, 2);
 	rocksdb_options_set_max_open_files(s->dbopt, 512);
 	rocksdb_options_set_atomic_flush(s->dbopt, 1);
@@ -456,7 +460,7 @@ void tl_eth_batch_put_xfer(struct tl_eth_batch *b, uint64_t seq, const struct tl
 	tl_buf_free(&v);
 }
 
-static int dec_xfer(const char *p, size_t n, struct tl_eth_xfer_rec *r)
+int tl_eth_xfer_decode(const char *p, size_t n, struct tl_eth_xfer_rec *r)
 {
 	struct rd d = { (const uint8_t *)p, n, false };
 	memset(r, 0, sizeof *r);
@@ -740,7 +744,7 @@ int tl_eth_store_xfer(struct tl_eth_store *s, uint64_t seq, struct tl_eth_xfer_r
 	size_t vl;
 	int rc = get_raw(s, TL_ECF_XFER, k, 8, &v, &vl, err);
 	if (rc <= 0) return rc;
-	int d = dec_xfer(v, vl, r);
+	int d = tl_eth_xfer_decode(v, vl, r);
 	rocksdb_free(v);
 	return d < 0 ? tl_err_set(err, "a transfer record is damaged") : 1;
 }
@@ -821,4 +825,32 @@ int tl_eth_store_digest(struct tl_eth_store *s, uint8_t out[32], uint64_t *count
 	EVP_DigestFinal_ex(ctx, out, &ol);
 	EVP_MD_CTX_free(ctx);
 	return 0;
+}
+
+/* ---- for the other store files (eth_store_int.h) ---- */
+
+int tl_eth_store_get_raw(struct tl_eth_store *s, int cf, const void *k, size_t kl, char **v, size_t *vl,
+			 struct tl_err *err)
+{
+	return get_raw(s, cf, k, kl, v, vl, err);
+}
+
+rocksdb_iterator_t *tl_eth_store_iter(struct tl_eth_store *s, int cf, bool fill_cache)
+{
+	return rocksdb_create_iterator_cf(s->db, fill_cache ? s->ro : s->ro_total, s->cf[cf]);
+}
+
+void tl_eth_batch_put_raw(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl)
+{
+	put_cf(b, cf, k, kl, v, vl);
+}
+
+int tl_eth_store_rocks_err(struct tl_err *err, const char *what, char *rerr) { return rocks_err(err, what, rerr); }
+
+int tl_eth_store_delete_range(struct tl_eth_store *s, int cf, const void *a, size_t al, const void *b, size_t bl,
+			      struct tl_err *err)
+{
+	char *rerr = NULL;
+	rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], a, al, b, bl, &rerr);
+	return rerr ? rocks_err(err, "deleting", rerr) : 0;
 }

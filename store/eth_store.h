@@ -35,6 +35,9 @@ enum tl_eth_cf {
 	TL_ECF_XFER,      /* seq -> transfer record */
 	TL_ECF_STAT,      /* (account, asset) -> totals */
 	TL_ECF_HIST,      /* (account, asset, seq) -> nothing */
+	TL_ECF_TAG,       /* address, source, category, label -> tag (store/eth_intel.h) */
+	TL_ECF_HEIST,     /* heist id -> definition (store/eth_intel.h) */
+	TL_ECF_SCREEN,    /* heist id, account -> exposure (store/eth_screen.h) */
 	TL_ECF_COUNT
 };
 /* The family's name ("eth_meta", ...). Static string. */

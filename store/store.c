@@ -18,6 +18,7 @@
 static const char *cf_names[TL_CF_COUNT] = {
 	"meta", "block", "blockhash", "txid", "tx", "spend", "addr", "addr_info",
 	"hist", "utxo", "undo", "cluster", "tag", "heist", "taint", "scripthash",
+	"xlink",
 };
 
 const char *tl_cf_name(enum tl_cf cf)

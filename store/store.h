@@ -26,7 +26,7 @@
 #include "chain/tx.h"
 
 /* Bumped whenever a key or value layout changes. */
-#define TL_STORE_SCHEMA_VERSION 10
+#define TL_STORE_SCHEMA_VERSION 11
 
 enum tl_cf {
 	TL_CF_META = 0,
@@ -45,6 +45,7 @@ enum tl_cf {
 	TL_CF_HEIST,
 	TL_CF_TAINT,
 	TL_CF_SCRIPTHASH,
+	TL_CF_XLINK,      /* THORChain memos, outbounds by inbound hash, learned vaults (store/links_btc.h) */
 	TL_CF_COUNT
 };
 

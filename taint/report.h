@@ -70,6 +70,10 @@ int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_
  *         amounts in the asset's units (ETH, a token's decimals) written
  *         exactly from the base-unit strings, base units beside them. */
 int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+/*   text: a summary: the heist, the policy, totals per asset and the
+ *         endpoints summed by tag (label, category) and asset, in the
+ *         asset's units, exactly. */
+int tl_taint_report_text(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
 /* The base-unit decimal string dec in units of 10^decimals, exactly
  * ("1500000000000000000", 18 -> "1.5"); decimals <= 0 copies dec. out
  * holds at least strlen(dec) + decimals + 3 bytes. Returns out. */

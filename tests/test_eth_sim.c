@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ethereum/keccak.h"
 #include "sim/eth.h"
 #include "tests/testutil.h"
 #include "tracer/registry.h"
@@ -605,24 +606,24 @@ static void test_keccak(void **state)
 	(void)state;
 	uint8_t h[32];
 	char x[67];
-	tl_eth_sim_keccak256("", 0, h);
+	tl_keccak256("", 0, h);
 	hex32(h, x);
 	assert_string_equal(x, "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
-	tl_eth_sim_keccak256("Transfer(address,address,uint256)", 33, h);
+	tl_keccak256("Transfer(address,address,uint256)", 33, h);
 	hex32(h, x);
 	assert_string_equal(x, T_TRANSFER);
-	tl_eth_sim_keccak256("Deposit(address,uint256)", 24, h);
+	tl_keccak256("Deposit(address,uint256)", 24, h);
 	hex32(h, x);
 	assert_string_equal(x, T_WDEPOSIT);
-	tl_eth_sim_keccak256("Withdrawal(address,uint256)", 27, h);
+	tl_keccak256("Withdrawal(address,uint256)", 27, h);
 	hex32(h, x);
 	assert_string_equal(x, T_WWITHDRAWAL);
 	/* a message longer than the 136-byte rate: absorbs two blocks */
 	char big[300];
 	memset(big, 'a', sizeof big);
 	uint8_t h2[32];
-	tl_eth_sim_keccak256(big, 137, h);
-	tl_eth_sim_keccak256(big, 136, h2);
+	tl_keccak256(big, 137, h);
+	tl_keccak256(big, 136, h2);
 	assert_memory_not_equal(h, h2, 32);
 }
 

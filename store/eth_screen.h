@@ -1,0 +1,49 @@
+/* The Ethereum screening index (family eth_screen): for each imported
+ * heist, the taint every account received (haircut, the default stops
+ * and hop limit, as `trace --heist ID --policy haircut`), per asset, at
+ * the tip it was materialized to, so that screening an account is a few
+ * point reads.
+ *
+ *   heist id ‖ 0 ‖ account id BE8 -> JSON {asset: tainted received (decimal)}
+ *   0xff ‖ heist id               -> JSON {"tip": height, "policy": "haircut", "accounts": n}
+ *
+ * The index is written whole per heist (tl_eth_screen_store replaces
+ * what was there) by heist import and by index --chain ethereum after new
+ * blocks (cli/eth_trace.c replays the chain). */
+#ifndef TL_STORE_ETH_SCREEN_H
+#define TL_STORE_ETH_SCREEN_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/eth_store.h"
+
+/* Replaces heist's screening entries by by_acct ("<account id>" ->
+ * {asset: decimal}), materialized at block tip. Returns 0 or -1. */
+int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
+/* 1 when heist has a screening index (*tip gets its block), 0 none, -1. */
+int tl_eth_screen_state(struct tl_eth_store *s, const char *heist, int64_t *tip, struct tl_err *err);
+
+/* The exposure of account addr to every materialized heist: *out (caller
+ * json_decrefs) = {"address", "exposures": [{"heist", "tip", "assets":
+ * [{"asset", "tainted", "received", "share"}]}]}, amounts in base units
+ * as decimal strings, share = tainted / received to 6 decimals, exact
+ * (floor), as a string ("0.250000"); an account the index never saw, or
+ * with no exposure, has an empty list. Returns 0 or -1. */
+int tl_eth_screen_account(struct tl_eth_store *s, const uint8_t addr[20], json_t **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
+/* For many lookups: a handle caching the materialized heists (open it
+ * again after an import or an update). One per thread. */
+struct tl_eth_screen;
+int tl_eth_screen_open(struct tl_eth_store *s, struct tl_eth_screen **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* tl_eth_screen_account through the handle. Returns 0 or -1. */
+int tl_eth_screen_lookup(struct tl_eth_screen *h, const uint8_t addr[20], json_t **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+void tl_eth_screen_close(struct tl_eth_screen *h);
+
+#endif
