@@ -306,7 +306,12 @@ static void share_digest(const char *json, enum tl_tlp level, const json_t *doc,
 	json_t *ids = json_array();
 	size_t i;
 	json_t *o;
-	json_array_foreach(json_object_get(doc, "objects"), i, o) json_array_append(ids, json_object_get(o, "id"));
+	/* the report is stamped with the trace's time; what it names is not */
+	json_array_foreach(json_object_get(doc, "objects"), i, o)
+	{
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (t && strcmp(t, "report")) json_array_append(ids, json_object_get(o, "id"));
+	}
 	json_t *evt = json_object_get(doc, "Event");
 	if (evt) json_array_append(ids, json_object_get(evt, "uuid"));
 	json_t *all = json_pack("{s:s,s:i,s:o}", "definition", json, "tlp", (int)level, "ids", ids);
