@@ -26,7 +26,7 @@
 
 #define NAME_MAX_LEN 64
 #define SHARE_MAX_BODY (64u << 20)
-#define PUSH_TIMEOUT_MS 30000
+#define PUSH_TIMEOUT_MS 120000
 
 struct sent {
 	char heist[72];
@@ -113,64 +113,109 @@ static int load_partner(json_t *e, struct partner *q, struct tl_err *err)
 	return 0;
 }
 
-int tl_partners_load(const char *path, const char *keyf, struct tl_partners **out, struct tl_err *err)
+/* The partners document (already parsed) into p. Returns 0 or -1. */
+static int parse_doc(struct tl_partners *p, json_t *doc, const char *name, struct tl_err *err)
 {
-	*out = NULL;
+	const char *org = json_string_value(json_object_get(doc, "organisation"));
+	const char *dt = json_string_value(json_object_get(doc, "default_tlp"));
+	json_t *arr = json_object_get(doc, "partners");
+	int bad = 0;
+	if (!json_is_object(doc)) bad = tl_err_set(err, "the document must be an object");
+	else if (org && !name_ok(org))
+		bad = tl_err_set(err, "\"organisation\" must be 1-63 characters of A-Z a-z 0-9 space . _ -");
+	else if (org)
+		snprintf(p->org, sizeof p->org, "%s", org);
+	if (!bad && dt && (tl_tlp_parse(dt, &p->default_tlp, err) || p->default_tlp == TL_TLP_RED))
+		bad = tl_err_set(err, "\"default_tlp\" must be clear, green, amber or amber+strict");
+	if (!bad && !json_is_array(arr)) bad = tl_err_set(err, "\"partners\" must be an array");
+	if (!bad && !(p->p = calloc(json_array_size(arr) + 1, sizeof *p->p))) bad = tl_err_set(err, "out of memory");
+	if (bad) {
+		tl_err_prefix(err, "partners file %s: ", name);
+		return -1;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		p->n = i + 1;
+		if (!json_is_object(e)) bad = tl_err_set(err, "a partner must be an object");
+		else bad = load_partner(e, &p->p[i], err);
+		for (size_t j = 0; !bad && j < i; j++)
+			if (!strcmp(p->p[j].name, p->p[i].name) || !memcmp(p->p[j].pub, p->p[i].pub, 32))
+				bad = tl_err_set(err, "partner '%s': same name or key as '%s'", p->p[i].name, p->p[j].name);
+		if (bad) {
+			tl_err_prefix(err, "partners file %s: entry %zu: ", name, i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct tl_partners *partners_new(void)
+{
 	struct tl_partners *p = calloc(1, sizeof *p);
-	if (!p) return tl_err_set(err, "out of memory");
+	if (!p) return NULL;
 	pthread_mutex_init(&p->push_lock, NULL);
 	pthread_mutex_init(&p->stop_lock, NULL);
 	pthread_cond_init(&p->stop_cond, NULL);
 	snprintf(p->org, sizeof p->org, "taintline");
 	p->default_tlp = TL_TLP_AMBER;
-	if (keyf) {
-		if (tl_sign_key_read(keyf, p->sec, err)) goto fail;
-		p->have_key = 1;
-	}
-	if (path) {
-		json_error_t je;
-		json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-		if (!doc) {
-			tl_err_set(err, "partners file %s: line %d: %s", path, je.line, je.text);
-			goto fail;
-		}
-		const char *org = json_string_value(json_object_get(doc, "organisation"));
-		const char *dt = json_string_value(json_object_get(doc, "default_tlp"));
-		json_t *arr = json_object_get(doc, "partners");
-		int bad = 0;
-		if (org && !name_ok(org)) bad = tl_err_set(err, "\"organisation\" must be 1-63 characters of A-Z a-z 0-9 space . _ -");
-		else if (org) snprintf(p->org, sizeof p->org, "%s", org);
-		if (!bad && dt && (tl_tlp_parse(dt, &p->default_tlp, err) || p->default_tlp == TL_TLP_RED))
-			bad = tl_err_set(err, "\"default_tlp\" must be clear, green, amber or amber+strict");
-		if (!bad && !json_is_array(arr)) bad = tl_err_set(err, "\"partners\" must be an array");
-		if (!bad && !(p->p = calloc(json_array_size(arr) + 1, sizeof *p->p))) bad = tl_err_set(err, "out of memory");
-		size_t i;
-		json_t *e;
-		if (!bad) json_array_foreach(arr, i, e)
-		{
-			p->n = i + 1;
-			if (!json_is_object(e)) bad = tl_err_set(err, "a partner must be an object");
-			else bad = load_partner(e, &p->p[i], err);
-			if (!bad)
-				for (size_t j = 0; j < i; j++)
-					if (!strcmp(p->p[j].name, p->p[i].name) || !memcmp(p->p[j].pub, p->p[i].pub, 32))
-						bad = tl_err_set(err, "partner '%s': same name or key as '%s'", p->p[i].name,
-						                 p->p[j].name);
-			if (bad) {
-				tl_err_prefix(err, "partners file %s: entry %zu: ", path, i + 1);
-				break;
-			}
-		}
-		else if (bad)
-			tl_err_prefix(err, "partners file %s: ", path);
-		json_decref(doc);
-		if (bad) goto fail;
+	return p;
+}
+
+int tl_partners_parse(const char *text, size_t len, const char *name, struct tl_partners **out, struct tl_err *err)
+{
+	*out = NULL;
+	json_error_t je;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) return tl_err_set(err, "partners file %s: line %d: %s", name, je.line, je.text);
+	struct tl_partners *p = partners_new();
+	int rc = p ? parse_doc(p, doc, name, err) : tl_err_set(err, "out of memory");
+	json_decref(doc);
+	if (rc) {
+		tl_partners_free(p);
+		return -1;
 	}
 	*out = p;
 	return 0;
-fail:
-	tl_partners_free(p);
-	return -1;
+}
+
+int tl_partners_load(const char *path, const char *keyf, struct tl_partners **out, struct tl_err *err)
+{
+	*out = NULL;
+	struct tl_partners *p = NULL;
+	if (path) {
+		json_error_t je;
+		json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+		if (!doc) return tl_err_set(err, "partners file %s: line %d: %s", path, je.line, je.text);
+		p = partners_new();
+		int rc = p ? parse_doc(p, doc, path, err) : tl_err_set(err, "out of memory");
+		json_decref(doc);
+		if (rc) {
+			tl_partners_free(p);
+			return -1;
+		}
+	} else if (!(p = partners_new())) {
+		return tl_err_set(err, "out of memory");
+	}
+	if (keyf) {
+		if (tl_sign_key_read(keyf, p->sec, err)) {
+			tl_partners_free(p);
+			return -1;
+		}
+		p->have_key = 1;
+	}
+	*out = p;
+	return 0;
+}
+
+/* 1 when the partners hold a partner named name with that public key
+ * (for tests and the fuzz target). */
+int tl_partners_has(const struct tl_partners *p, const char *name, const uint8_t pub[32])
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (!strcmp(p->p[i].name, name) && !memcmp(p->p[i].pub, pub, 32)) return 1;
+	return 0;
 }
 
 /* ---------------- HTTP client ---------------- */

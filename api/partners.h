@@ -29,6 +29,9 @@
 #ifndef TL_API_PARTNERS_H
 #define TL_API_PARTNERS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "chain/err.h"
@@ -42,6 +45,12 @@ struct tl_partners;
 int tl_partners_load(const char *path, const char *signing_key_file, struct tl_partners **out, struct tl_err *err)
         __attribute__((warn_unused_result));
 void tl_partners_free(struct tl_partners *p);
+/* Parses partners-file text (no signing key); name is used in messages.
+ * Returns 0 with *out, or -1 with err. */
+int tl_partners_parse(const char *text, size_t len, const char *name, struct tl_partners **out, struct tl_err *err)
+        __attribute__((warn_unused_result));
+/* 1 when p holds a partner named name with that public key. */
+int tl_partners_has(const struct tl_partners *p, const char *name, const uint8_t pub[32]);
 
 /* Registers the routes above on app's server (app->partners set or NULL). */
 int tl_routes_share(struct tl_app *app, struct tl_err *err) __attribute__((warn_unused_result));
