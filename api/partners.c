@@ -30,7 +30,8 @@
 
 struct sent {
 	char heist[72];
-	uint8_t digest[32];
+	uint8_t quick[32];  /* definition, level and chain tip when sent */
+	uint8_t digest[32]; /* definition, level and the bundle's object ids */
 };
 
 struct partner {
@@ -366,26 +367,42 @@ static void share_digest(const char *json, enum tl_tlp level, const json_t *doc,
 	json_decref(all);
 }
 
-static int sent_same(const struct partner *q, const char *id, const uint8_t d[32])
+/* Without a new block, a new definition or level the trace cannot have
+ * changed: no need to trace and export again to find out. */
+static void quick_digest(const char *json, enum tl_tlp level, const uint8_t tip[32], uint8_t out[32])
 {
-	for (size_t i = 0; i < q->nsent; i++)
-		if (!strcmp(q->sent[i].heist, id)) return !memcmp(q->sent[i].digest, d, 32);
-	return 0;
+	size_t n = strlen(json);
+	uint8_t *buf = malloc(n + 33);
+	if (!buf) {
+		memset(out, 0, 32); /* matches nothing sent: the full check runs */
+		return;
+	}
+	memcpy(buf, json, n);
+	buf[n] = (uint8_t)level;
+	memcpy(buf + n + 1, tip, 32);
+	tl_sha256(buf, n + 33, out);
+	free(buf);
 }
 
-static void sent_record(struct partner *q, const char *id, const uint8_t d[32])
+static struct sent *sent_find(struct partner *q, const char *id)
 {
 	for (size_t i = 0; i < q->nsent; i++)
-		if (!strcmp(q->sent[i].heist, id)) {
-			memcpy(q->sent[i].digest, d, 32);
-			return;
-		}
-	struct sent *n = realloc(q->sent, (q->nsent + 1) * sizeof *n);
-	if (!n) return; /* sent again next round: harmless */
-	q->sent = n;
-	snprintf(n[q->nsent].heist, sizeof n[0].heist, "%s", id);
-	memcpy(n[q->nsent].digest, d, 32);
-	q->nsent++;
+		if (!strcmp(q->sent[i].heist, id)) return &q->sent[i];
+	return NULL;
+}
+
+static void sent_record(struct partner *q, const char *id, const uint8_t quick[32], const uint8_t d[32])
+{
+	struct sent *e = sent_find(q, id);
+	if (!e) {
+		struct sent *n = realloc(q->sent, (q->nsent + 1) * sizeof *n);
+		if (!n) return; /* sent again next round: harmless */
+		q->sent = n;
+		e = &n[q->nsent++];
+		snprintf(e->heist, sizeof e->heist, "%s", id);
+	}
+	memcpy(e->quick, quick, 32);
+	memcpy(e->digest, d, 32);
 }
 
 int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
@@ -398,7 +415,10 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 	struct heist_ids hs = { 0 };
 	struct tl_storegraph *sg = NULL;
 	int rc = -1;
-	if (tl_heists_list(app->store, collect_cb, &hs, err) < 0 || tl_storegraph_new(app->store, &sg, err)) goto out;
+	struct tl_tip tip;
+	if (tl_heists_list(app->store, collect_cb, &hs, err) < 0 || tl_store_tip(app->store, &tip, err) ||
+	    tl_storegraph_new(app->store, &sg, err))
+		goto out;
 	json_t *rep = json_array();
 	for (size_t k = 0; k < P->n; k++) {
 		struct partner *q = &P->p[k];
@@ -420,6 +440,13 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 				withheld++;
 				continue;
 			}
+			uint8_t quick[32];
+			quick_digest(hs.json[i], m.level, tip.hash, quick);
+			struct sent *prev = sent_find(q, hs.id[i]);
+			if (prev && !memcmp(prev->quick, quick, 32)) {
+				unchanged++;
+				continue;
+			}
 			struct tl_share_heist_opts so = { "stix", TL_POLICY_HAIRCUT, m.level, P->org, P->sec };
 			json_t *doc = NULL;
 			if (tl_share_heist(sg, hs.id[i], &so, &doc, &e)) {
@@ -429,7 +456,8 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 			}
 			uint8_t dg[32];
 			share_digest(hs.json[i], m.level, doc, dg);
-			if (sent_same(q, hs.id[i], dg)) {
+			if (prev && !memcmp(prev->digest, dg, 32)) {
+				memcpy(prev->quick, quick, 32); /* a new block that changed nothing */
 				unchanged++;
 				json_decref(doc);
 				continue;
@@ -443,7 +471,7 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 			             : tl_err_set(&e, "out of memory");
 			free(body);
 			if (r == 0 && status == 200) {
-				sent_record(q, hs.id[i], dg);
+				sent_record(q, hs.id[i], quick, dg);
 				json_array_append_new(sent, json_pack("{s:s,s:s}", "heist", hs.id[i], "tlp", tl_tlp_name(m.level)));
 			} else {
 				if (r == 0) {

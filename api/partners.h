@@ -24,7 +24,9 @@
  * A push round sends each partner the heists it may get that are new or
  * changed since the last round of this process (a heist's definition, its
  * level, or the ids of its bundle's objects, which are name-based: a new
- * wallet or transaction in its trace changes them). Heists that came
+ * wallet or transaction in its trace changes them). A heist whose
+ * definition and level are unchanged with no new block since it was sent
+ * is not even traced again. Heists that came
  * from a partner ("shared_by" in their definition) are not sent on. */
 #ifndef TL_API_PARTNERS_H
 #define TL_API_PARTNERS_H
