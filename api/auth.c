@@ -73,6 +73,14 @@ static int parse_line(char *line, struct tl_api_key *k, struct tl_err *err)
 	char *role = strtok_r(NULL, " \t", &save);
 	char *rate = strtok_r(NULL, " \t", &save);
 	char *name = save ? trim(save) : NULL;
+	k->clearance.level = TL_TLP_AMBER_STRICT;
+	if (name && !strncmp(name, "tlp=", 4)) {
+		char *sp = name + strcspn(name, " \t");
+		char *rest = *sp ? sp + 1 : sp;
+		*sp = '\0';
+		if (tl_clearance_parse(name + 4, &k->clearance, err)) return -1;
+		name = trim(rest);
+	}
 	if (!hex || !role || !rate)
 		return tl_err_set(err, "expected 'sha256hex role rate_per_s [name]'");
 	if (strlen(hex) != 64 || tl_hex_decode(hex, 64, k->hash, 32))
@@ -268,18 +276,65 @@ int tl_key_generate(char out[TL_API_KEY_LEN + 1], struct tl_err *err)
 	return 0;
 }
 
+static int audience_ok(const char *a)
+{
+	if (!*a || strlen(a) >= TL_TLP_AUDIENCE_MAX) return 0;
+	for (; *a; a++)
+		if (!((*a >= 'a' && *a <= 'z') || (*a >= 'A' && *a <= 'Z') || (*a >= '0' && *a <= '9') || *a == '.' ||
+		      *a == '_' || *a == '-'))
+			return 0;
+	return 1;
+}
+
+int tl_clearance_parse(const char *s, struct tl_clearance *c, struct tl_err *err)
+{
+	memset(c, 0, sizeof *c);
+	char lv[24];
+	size_t n = strcspn(s, "/");
+	if (n < sizeof lv) {
+		memcpy(lv, s, n);
+		lv[n] = '\0';
+	}
+	if (n >= sizeof lv || tl_tlp_parse_name(lv, &c->level))
+		return tl_err_set(err, "unknown TLP clearance '%.40s' (clear, green, amber, amber+strict, red/AUDIENCE)",
+				  s);
+	if (s[n] == '/') {
+		if (c->level != TL_TLP_RED) return tl_err_set(err, "only a RED clearance names an audience");
+		if (!audience_ok(s + n + 1))
+			return tl_err_set(err, "audience '%.70s' must be 1-63 characters of A-Z a-z 0-9 . _ -", s + n + 1);
+		snprintf(c->audience, sizeof c->audience, "%s", s + n + 1);
+	} else if (c->level == TL_TLP_RED) {
+		return tl_err_set(err, "a RED clearance needs a named audience (red/AUDIENCE)");
+	}
+	return 0;
+}
+
 int tl_keyline_format(const char *key, enum tl_api_role role, double rate, const char *name,
 		      char *out, size_t outlen, struct tl_err *err)
+{
+	return tl_keyline_format_tlp(key, role, rate, NULL, name, out, outlen, err);
+}
+
+int tl_keyline_format_tlp(const char *key, enum tl_api_role role, double rate, const struct tl_clearance *c,
+			  const char *name, char *out, size_t outlen, struct tl_err *err)
 {
 	if (role < TL_ROLE_SCREEN || role > TL_ROLE_ADMIN) return tl_err_set(err, "bad role");
 	if (!(rate >= 0) || rate > 1e9) return tl_err_set(err, "rate must be between 0 and 1e9 per second");
 	if (name && (strpbrk(name, "\r\n") || strlen(name) >= 64))
 		return tl_err_set(err, "key name must be one line of under 64 bytes");
+	if (name && !strncmp(name, "tlp=", 4)) return tl_err_set(err, "a key name may not start with 'tlp='");
+	char tlp[96] = "";
+	if (c) {
+		if (c->level == TL_TLP_RED && !audience_ok(c->audience))
+			return tl_err_set(err, "a RED clearance needs an audience of A-Z a-z 0-9 . _ -");
+		snprintf(tlp, sizeof tlp, " tlp=%s%s%s", tl_tlp_level_name(c->level), c->level == TL_TLP_RED ? "/" : "",
+			 c->level == TL_TLP_RED ? c->audience : "");
+	}
 	uint8_t h[32];
 	char hex[65];
 	tl_sha256(key, strlen(key), h);
 	tl_hex_encode(h, 32, hex);
-	int n = snprintf(out, outlen, "%s %s %g%s%s\n", hex, tl_role_name(role), rate,
+	int n = snprintf(out, outlen, "%s %s %g%s%s%s\n", hex, tl_role_name(role), rate, tlp,
 			 name && *name ? " " : "", name && *name ? name : "");
 	if (n < 0 || (size_t)n >= outlen) return tl_err_set(err, "key line too long");
 	return 0;

@@ -1,10 +1,14 @@
 /* API keys, roles and per-key token-bucket rate limits.
  *
- * Keys file: one key per line, "sha256hex role rate_per_s [name]", where
+ * Keys file: one key per line, "sha256hex role rate_per_s [tlp=LEVEL]
+ * [name]", where
  * sha256hex is the SHA-256 (64 lower- or upper-case hex digits) of the key
  * exactly as clients send it after "Authorization: Bearer ", role is one of
  * screen, investigate, admin, rate_per_s a non-negative number (0 means
- * unlimited) and name an optional label (the rest of the line, trimmed).
+ * unlimited), tlp=LEVEL the key's TLP clearance (clear, green, amber,
+ * amber+strict, or red/AUDIENCE for RED with a named audience of
+ * [A-Za-z0-9._-]; absent: amber+strict, what keys saw before clearances
+ * existed) and name an optional label (the rest of the line, trimmed).
  * Blank lines and lines whose first non-blank character is '#' are
  * ignored. The file never holds a key itself, only its hash.
  *
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include "chain/err.h"
+#include "store/tlp.h"
 
 enum tl_api_role {
 	TL_ROLE_PUBLIC = 0,      /* route needs no key */
@@ -38,6 +43,7 @@ struct tl_api_key {
 	enum tl_api_role role;
 	double rate;      /* tokens per second; 0 = unlimited */
 	char name[64];
+	struct tl_clearance clearance;
 	int line;         /* line in the keys file */
 	pthread_mutex_t lock;
 	double tokens;    /* current tokens, capacity max(1, rate) */
@@ -81,5 +87,12 @@ int tl_key_generate(char out[TL_API_KEY_LEN + 1], struct tl_err *err);
  * newline. Returns 0, or -1 with err (bad role, negative rate, bad name). */
 int tl_keyline_format(const char *key, enum tl_api_role role, double rate, const char *name,
 		      char *out, size_t outlen, struct tl_err *err);
+/* The same with a clearance (NULL: none written, i.e. the default).
+ * A RED clearance needs an audience. */
+int tl_keyline_format_tlp(const char *key, enum tl_api_role role, double rate, const struct tl_clearance *c,
+			  const char *name, char *out, size_t outlen, struct tl_err *err);
+/* Parses "LEVEL" or "red/AUDIENCE" (the tlp= value). Returns 0 or -1
+ * with err. */
+int tl_clearance_parse(const char *s, struct tl_clearance *c, struct tl_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "api/clearance.h"
 #include "api/http_json.h"
 #include "api/serve.h"
 #include "chain/address.h"
@@ -28,9 +29,23 @@ static json_t *heist_json(const struct tl_heist_info *h)
 			 "definition", def ? def : json_null());
 }
 
+struct list_ctx {
+	json_t *a;
+	struct tl_store *st;
+	struct tl_clearance clr;
+	struct tl_err *err;
+	int failed;
+};
+
 static int list_cb(void *ctx, const struct tl_heist_info *h)
 {
-	json_array_append_new(ctx, heist_json(h));
+	struct list_ctx *x = ctx;
+	int v = tl_clear_heist(x->st, &x->clr, h->id, h->json, x->err);
+	if (v < 0) {
+		x->failed = 1;
+		return 1;
+	}
+	if (v) json_array_append_new(x->a, heist_json(h));
 	return 0;
 }
 
@@ -39,7 +54,9 @@ static void get_heists(struct tl_api_req *req, void *ctx)
 	struct tl_app *app = ctx;
 	json_t *a = json_array();
 	struct tl_err err;
-	if (tl_heists_list(app->store, list_cb, a, &err) < 0) {
+	struct list_ctx x = { a, app->store, { 0 }, &err, 0 };
+	tl_api_req_clearance(req, &x.clr);
+	if (tl_heists_list(app->store, list_cb, &x, &err) < 0 || x.failed) {
 		json_decref(a);
 		tl_app_reply_store_error(req, &err);
 		return;
@@ -54,6 +71,12 @@ static void get_heist(struct tl_api_req *req, void *ctx)
 	struct tl_heist_info h;
 	struct tl_err err;
 	int rc = tl_heist_get(app->store, id, &h, &err);
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	if (rc == 1) {
+		rc = tl_clear_heist(app->store, &clr, id, h.json, &err);
+		if (rc != 1) free(h.json);
+	}
 	if (rc < 0) {
 		tl_app_reply_store_error(req, &err);
 		return;
@@ -69,8 +92,76 @@ static void get_heist(struct tl_api_req *req, void *ctx)
 
 /* ---- tags and clusters ---- */
 
+/* Tags as a caller sees them: the visible ones listed, and a summary of
+ * them for when some were left out (the stored cluster summary covers
+ * every tag). */
+struct tags_ctx {
+	json_t *a;
+	struct tl_store *st;
+	struct tl_clearance clr;
+	struct tl_err err;
+	int failed;
+	unsigned long hidden;
+	uint32_t cats;
+	int best_conf;
+	char label[TL_SUMMARY_LABEL_MAX];
+	char **addrs; /* distinct addresses of visible tags */
+	size_t naddrs;
+};
+
+static void tags_ctx_init(struct tags_ctx *x, struct tl_api_req *req, struct tl_app *app)
+{
+	memset(x, 0, sizeof *x);
+	x->a = json_array();
+	x->st = app->store;
+	x->best_conf = -2;
+	tl_api_req_clearance(req, &x->clr);
+}
+
+static void tags_ctx_free(struct tags_ctx *x)
+{
+	for (size_t i = 0; i < x->naddrs; i++) free(x->addrs[i]);
+	free(x->addrs);
+	json_decref(x->a);
+}
+
+/* The stored summary with what the caller may not see taken out. */
+static void tags_ctx_summary(const struct tags_ctx *x, struct tl_cluster_summary *sum)
+{
+	if (!x->hidden) return;
+	sum->cats = x->cats;
+	sum->tagged = x->naddrs;
+	sum->confidence = x->best_conf >= -1 ? x->best_conf : -1;
+	snprintf(sum->label, sizeof sum->label, "%s", x->label);
+}
+
 static int tag_cb(void *ctx, const struct tl_tag_rec *t)
 {
+	struct tags_ctx *x = ctx;
+	int v = tl_clear_tag(x->st, &x->clr, t, &x->err);
+	if (v < 0) {
+		x->failed = 1;
+		return 1;
+	}
+	if (!v) {
+		x->hidden++;
+		return 0;
+	}
+	x->cats |= t->cats;
+	if (t->confidence > x->best_conf) {
+		x->best_conf = t->confidence;
+		snprintf(x->label, sizeof x->label, "%s", t->label ? t->label : "");
+	}
+	const char *ad = t->address ? t->address : "";
+	size_t i = 0;
+	while (i < x->naddrs && strcmp(x->addrs[i], ad)) i++;
+	if (i == x->naddrs) {
+		char **n = realloc(x->addrs, (x->naddrs + 1) * sizeof *n);
+		if (n) {
+			x->addrs = n;
+			if ((n[x->naddrs] = strdup(ad))) x->naddrs++;
+		}
+	}
 	json_t *o = json_object();
 	json_object_set_new(o, "label", json_string(t->label ? t->label : ""));
 	json_object_set_new(o, "category", json_string(t->category ? t->category : ""));
@@ -79,8 +170,8 @@ static int tag_cb(void *ctx, const struct tl_tag_rec *t)
 	if (t->entity && *t->entity) json_object_set_new(o, "entity", json_string(t->entity));
 	if (t->notes && *t->notes) json_object_set_new(o, "notes", json_string(t->notes));
 	if (t->chain && *t->chain) json_object_set_new(o, "chain", json_string(t->chain));
-	json_array_append_new(ctx, o);
-	return json_array_size(ctx) >= 1000; /* enough for one answer */
+	json_array_append_new(x->a, o);
+	return json_array_size(x->a) >= 1000; /* enough for one answer */
 }
 
 static json_t *cluster_json(struct tl_app *app, uint64_t cid, const struct tl_cluster_summary *sum)
@@ -101,21 +192,35 @@ static void get_address_tags(struct tl_api_req *req, void *ctx)
 	const char *chain = tl_api_req_query(req, "chain");
 	if (!chain && tl_app_check_address(req, app, addr) < 0) return;
 	struct tl_err err;
-	json_t *tags = json_array();
-	if (tl_tags_of_address(app->store, chain, addr, tag_cb, tags, &err) < 0) {
-		json_decref(tags);
-		tl_app_reply_store_error(req, &err);
+	struct tags_ctx x;
+	tags_ctx_init(&x, req, app);
+	if (tl_tags_of_address(app->store, chain, addr, tag_cb, &x, &err) < 0 || x.failed) {
+		tl_app_reply_store_error(req, x.failed ? &x.err : &err);
+		tags_ctx_free(&x);
 		return;
 	}
-	json_t *o = json_pack("{s:s,s:o}", "address", addr, "tags", tags);
+	json_t *o = json_pack("{s:s,s:O}", "address", addr, "tags", x.a);
+	tags_ctx_free(&x);
 	uint64_t id;
 	int rc = chain ? 0 : tl_store_addr_id_of_string(app->store, addr, &id, &err);
 	json_object_set_new(o, "seen", json_boolean(rc == 1));
 	if (rc == 1) {
 		uint64_t cid;
 		struct tl_cluster_summary sum;
-		if (tl_cluster_of(app->store, id, &cid, &err) == 0 && tl_cluster_summary(app->store, cid, &sum, &err) >= 0)
+		if (tl_cluster_of(app->store, id, &cid, &err) == 0 && tl_cluster_summary(app->store, cid, &sum, &err) >= 0) {
+			/* the summary counts every tag: without what the caller may not see */
+			struct tags_ctx cx;
+			tags_ctx_init(&cx, req, app);
+			if (!cx.clr.all && (tl_tags_of_cluster(app->store, cid, tag_cb, &cx, &err) < 0 || cx.failed)) {
+				tags_ctx_free(&cx);
+				json_decref(o);
+				tl_app_reply_store_error(req, &err);
+				return;
+			}
+			tags_ctx_summary(&cx, &sum);
+			tags_ctx_free(&cx);
 			json_object_set_new(o, "cluster", cluster_json(app, cid, &sum));
+		}
 	}
 	tl_api_reply_json(req, 200, o);
 }
@@ -150,15 +255,17 @@ static void get_cluster(struct tl_api_req *req, void *ctx)
 			return;
 		}
 	}
-	json_t *o = cluster_json(app, cid, &sum);
-	json_t *tags = json_array();
-	if (tl_tags_of_cluster(app->store, cid, tag_cb, tags, &err) < 0) {
-		json_decref(tags);
-		json_decref(o);
-		tl_app_reply_store_error(req, &err);
+	struct tags_ctx x;
+	tags_ctx_init(&x, req, app);
+	if (tl_tags_of_cluster(app->store, cid, tag_cb, &x, &err) < 0 || x.failed) {
+		tl_app_reply_store_error(req, x.failed ? &x.err : &err);
+		tags_ctx_free(&x);
 		return;
 	}
-	json_object_set_new(o, "tags", tags);
+	tags_ctx_summary(&x, &sum);
+	json_t *o = cluster_json(app, cid, &sum);
+	json_object_set_new(o, "tags", json_incref(x.a));
+	tags_ctx_free(&x);
 	tl_api_reply_json(req, 200, o);
 }
 
@@ -418,6 +525,16 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 		if (r < 0) {
 			tl_app_reply_store_error(req, &err);
 			goto out;
+		}
+		if (r == 1) {
+			struct tl_clearance clr;
+			tl_api_req_clearance(req, &clr);
+			r = tl_clear_heist(app->store, &clr, t->heist, hi.json, &err);
+			if (r != 1) free(hi.json);
+			if (r < 0) {
+				tl_app_reply_store_error(req, &err);
+				goto out;
+			}
 		}
 		if (r == 0) {
 			tl_api_reply_error(req, 404, "not_found", "no heist '%s' (GET /v1/heists lists them)", t->heist);
@@ -710,20 +827,37 @@ static json_t *screen_one(struct tl_app *app, struct tl_screen *sc, const char *
 	return j;
 }
 
+/* The heists the caller may not see, left out of its verdicts. */
+static int screen_hidden(struct tl_api_req *req, struct tl_app *app, struct tl_hidden *hid, struct tl_err *err)
+{
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	return tl_hidden_load(app->store, &clr, hid, err);
+}
+
 static void get_screen(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
 	struct tl_err err;
-	struct tl_screen *sc = tl_app_screen_get(app, &err);
-	if (!sc) {
+	struct tl_hidden hid;
+	if (screen_hidden(req, app, &hid, &err)) {
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
+	struct tl_screen *sc = tl_app_screen_get(app, &err);
+	if (!sc) {
+		tl_hidden_free(&hid);
+		tl_app_reply_store_error(req, &err);
+		return;
+	}
+	tl_screen_set_filter(sc, hid.n ? tl_hidden_visible_cb : NULL, &hid);
 	int status;
 	const char *code;
 	json_t *j = screen_one(app, sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
 			       tl_api_req_query(req, "txid"), &status, &code, &err);
+	tl_screen_set_filter(sc, NULL, NULL);
 	tl_app_screen_put(app, sc);
+	tl_hidden_free(&hid);
 	if (!j) {
 		tl_api_reply_error(req, status, code, "%s", err.msg);
 		return;
@@ -750,11 +884,18 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 		return;
 	}
 	struct tl_err err;
-	struct tl_screen *sc = tl_app_screen_get(app, &err);
-	if (!sc) {
+	struct tl_hidden hid;
+	if (screen_hidden(req, app, &hid, &err)) {
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
+	struct tl_screen *sc = tl_app_screen_get(app, &err);
+	if (!sc) {
+		tl_hidden_free(&hid);
+		tl_app_reply_store_error(req, &err);
+		return;
+	}
+	tl_screen_set_filter(sc, hid.n ? tl_hidden_visible_cb : NULL, &hid);
 	json_t *out = json_array();
 	size_t i;
 	json_t *it;
@@ -778,20 +919,26 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 				      "status", 500);
 		counts[json_object_get(r, "error") ? 1 : 0]++;
 		if (json_array_append_new(out, r) < 0) {
+			tl_screen_set_filter(sc, NULL, NULL);
 			tl_app_screen_put(app, sc);
+			tl_hidden_free(&hid);
 			json_decref(out);
 			tl_api_reply_error(req, 500, "internal", "out of memory building the batch result");
 			return;
 		}
 		if (tl_api_req_time_left_ms(req) < 0) {
+			tl_screen_set_filter(sc, NULL, NULL);
 			tl_app_screen_put(app, sc);
+			tl_hidden_free(&hid);
 			json_decref(out);
 			tl_api_reply_limit(req, 422, "screen_time", (double)app->opts.handler_time_ms / 1000.0,
 					   "send smaller batches", "the batch did not finish within its time budget");
 			return;
 		}
 	}
+	tl_screen_set_filter(sc, NULL, NULL);
 	tl_app_screen_put(app, sc);
+	tl_hidden_free(&hid);
 	tl_api_reply_json(req, 200,
 			  json_pack("{s:i,s:i,s:o}", "screened", counts[0], "errors", counts[1], "results", out));
 }

@@ -1,5 +1,6 @@
 /* The API application: database (secondary), server, routes, follower. */
 #include "api/serve.h"
+#include "api/partners.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -447,7 +448,8 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->opts.handler_time_ms = tl_api_server_handler_ms(app->srv); /* the budget in effect (routes quote it) */
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
-	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0 || tl_routes_ui(app, err) < 0) goto fail;
+	if (tl_partners_load(o->partners_file, o->signing_key_file, &app->partners, err)) goto fail;
+	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0 || tl_routes_ui(app, err) < 0 || tl_routes_share(app, err) < 0) goto fail;
 	*out = app;
 	return 0;
 fail:
@@ -473,6 +475,10 @@ int tl_app_start(struct tl_app *app, struct tl_err *err)
 		return tl_err_set(err, "cannot start the follower thread: %s", strerror(rc));
 	}
 	app->follower_started = 1;
+	if (tl_partners_start(app, app->opts.push_interval_s, err)) {
+		tl_app_stop(app);
+		return -1;
+	}
 	return 0;
 }
 
@@ -491,12 +497,14 @@ void tl_app_close(struct tl_app *app)
 {
 	if (!app) return;
 	tl_app_stop(app);
+	if (app->partners) tl_partners_stop(app);
 	if (app->srv) {
 		tl_api_server_wait(app->srv);
 		tl_api_server_free(app->srv);
 	}
 	if (app->follower_started) pthread_join(app->follower, NULL);
 	screenpool_free(app->screens);
+	tl_partners_free(app->partners);
 	tl_store_close(app->store);
 	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);
 	free(app->secondary_dir);

@@ -81,6 +81,12 @@ struct tl_serve_opts {
 	 * transaction. NULL = none. */
 	struct json_t *(*extra_screen)(void *ctx, struct tl_screen *sc, const uint8_t txid[32], uint32_t vout);
 	void *extra_screen_ctx;
+	/* Sharing (api/partners.h): the partners file, the signing key of
+	 * exports and pushes, and the interval of push rounds in seconds
+	 * (0: only on POST /v1/partners/push). NULL: none. */
+	const char *partners_file;
+	const char *signing_key_file;
+	int push_interval_s;
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */
@@ -117,6 +123,7 @@ struct tl_app {
 	struct tl_screenpool *screens;   /* screening contexts (tracer/screen.h) */
 	_Atomic uint64_t screen_gen;     /* bumped when heists or taint change: contexts reopen */
 	void *entities;                  /* tags / heists storage (tracer), when built */
+	struct tl_partners *partners;    /* sharing (api/partners.h); never NULL once open */
 };
 
 /* Opens the database and builds the server with every route (Esplora

@@ -315,6 +315,13 @@ enum tl_api_role tl_api_req_role(const struct tl_api_req *req)
 {
 	return req->role;
 }
+void tl_api_req_clearance(const struct tl_api_req *req, struct tl_clearance *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!req->srv->keys) out->all = 1; /* loopback operator of a server without keys */
+	else if (req->key) *out = req->key->clearance;
+	else out->level = TL_TLP_CLEAR;
+}
 const char *tl_api_req_key_name(const struct tl_api_req *req)
 {
 	return req->key_name ? req->key_name : "";

@@ -211,6 +211,9 @@ const char *tl_api_req_body(struct tl_api_req *req, size_t *len);
 /* The caller's role (TL_ROLE_PUBLIC on public routes without a key;
  * TL_ROLE_ADMIN for loopback clients of a server without keys). */
 enum tl_api_role tl_api_req_role(const struct tl_api_req *req);
+/* The caller's TLP clearance: its key's (api/auth.h); everything for the
+ * loopback clients of a server without keys; CLEAR without a key. */
+void tl_api_req_clearance(const struct tl_api_req *req, struct tl_clearance *out);
 /* The key's name from the keys file ("" if none or no key). */
 const char *tl_api_req_key_name(const struct tl_api_req *req);
 /* Milliseconds left of the handler_time_ms budget (may be negative). */

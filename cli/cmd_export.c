@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "report/export.h"
 #include "report/manifest.h"
+#include "report/share.h"
 #include "report/sign.h"
 #include "report/tlp.h"
 #include "store/store.h"
@@ -25,49 +26,13 @@ static void usage(FILE *f)
 	           "  marked with the TLP 2.0 level (clear, green, amber, amber+strict, red).\n"
 	           "  --heist ID       trace this stored heist (taintline heist import) with the trace\n"
 	           "                   command's defaults (max-hops %u) and --policy (default haircut);\n"
-	           "                   a heist marked with a TLP level (\"tlp\" in its definition, e.g. one\n"
-	           "                   a partner shared) is refused at a wider level\n"
+	           "                   a heist marked with a TLP level (heist import --tlp, or \"tlp\" in\n"
+	           "                   its definition, e.g. one a partner shared) is refused at a wider level\n"
 	           "  --trace FILE     export a saved trace result (trace --format json) instead\n"
 	           "  --producer NAME  the organisation named as the producer (default taintline)\n"
 	           "  --sign KEYFILE   sign the export (taintline keys signing-key); with --db the\n"
 	           "                   manifest lets taintline verify --db recompute it\n",
 	           TL_TRACE_DEFAULT_MAX_HOPS);
-}
-
-/* The trace of a stored heist; 0 with *out or -1 with err (also when the
- * heist's own TLP level is narrower than the export's). */
-static int trace_heist(struct tl_storegraph *sg, const char *id, enum tl_policy pol, enum tl_tlp tlp, json_t **out,
-                       struct tl_err *err)
-{
-	struct tl_heist_info hi;
-	memset(&hi, 0, sizeof hi);
-	int r = tl_heist_get(tl_storegraph_store(sg), id, &hi, err);
-	if (r < 0) return -1;
-	if (r == 0) return tl_err_set(err, "unknown heist '%s' (not imported: taintline heist import)", id);
-	char why[400];
-	if (!tl_tlp_allows(hi.json, tlp, why, sizeof why)) {
-		free(hi.json);
-		return tl_err_set(err, "%s", why);
-	}
-	struct tl_registry *reg = NULL;
-	r = tl_heist_parse(&hi, &reg, err);
-	free(hi.json);
-	if (r) return -1;
-	struct tl_trace_seeds s;
-	tl_trace_seeds_init(&s);
-	struct tl_walk_params p;
-	tl_walk_params_default(&p);
-	p.policy = pol;
-	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
-	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
-	r = reg->n ? tl_trace_seeds_add_heist(sg, &reg->heists[0], &s, err) : tl_err_set(err, "heist has no definition");
-	if (!r) {
-		r = tl_trace_run(sg, &s, &p, out, err);
-		if (r > 0) r = tl_err_set(err, "the trace stopped early: narrow it with taintline trace, then --trace");
-	}
-	tl_trace_seeds_free(&s);
-	tl_registry_free(reg);
-	return r;
 }
 
 int cmd_export(int argc, char **argv)
@@ -137,7 +102,8 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	if (heist) {
-		if (trace_heist(sg, heist, pol, eo.tlp, &tr, &err)) {
+		struct tl_share_heist_opts so = { format, pol, eo.tlp, eo.producer, keyf ? sec : NULL };
+		if (tl_share_heist(sg, heist, &so, &doc, &err)) {
 			fprintf(stderr, "export: %s\n", err.msg);
 			goto out;
 		}
@@ -149,12 +115,13 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		json_object_del(tr, "signature");
+		if ((!strcmp(format, "stix") ? tl_stix_export(tr, &eo, &doc, &err)
+		                             : tl_misp_export(tr, &eo, &doc, &err))) {
+			fprintf(stderr, "export: %s\n", err.msg);
+			goto out;
+		}
 	}
-	if ((!strcmp(format, "stix") ? tl_stix_export(tr, &eo, &doc, &err) : tl_misp_export(tr, &eo, &doc, &err))) {
-		fprintf(stderr, "export: %s\n", err.msg);
-		goto out;
-	}
-	if (keyf) {
+	if (keyf && !heist) {
 		if (tl_manifest_from_trace(st, tr, format, &m, &err)) {
 			fprintf(stderr, "export: %s\n", err.msg);
 			goto out;

@@ -7,16 +7,21 @@
 #include "cli/cli.h"
 #include "store/eth_store.h"
 #include "store/store.h"
+#include "store/tlp.h"
 #include "tracer/entities.h"
+#include "tracer/registry.h"
 #include "tracer/screen.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline heist import --db DB FILE\n"
+	fprintf(f, "usage: taintline heist import --db DB FILE [--tlp LEVEL]\n"
 		   "       taintline heist list --db DB [--json]\n"
 		   "       taintline heist show --db DB ID\n"
 		   "  import: validates a heist registry (JSON, see docs/heists-and-tags.md) and\n"
 		   "          stores every heist; re-importing updates definitions, keeps numbers.\n"
+		   "          --tlp marks every heist of FILE with that TLP level (clear, green,\n"
+		   "          amber, amber+strict, red); a \"tlp\" member of a definition counts\n"
+		   "          too (the higher wins). API keys cleared below it do not see it.\n"
 		   "  list:   id, number, date, chain, traceable, name and sources of each heist.\n"
 		   "  show:   one heist's stored definition (JSON).\n");
 }
@@ -57,6 +62,20 @@ static int list_one(void *ctx, const struct tl_heist_info *h)
 	return 0;
 }
 
+/* Marks every heist of a registry file (heist import --tlp). */
+static int mark_heists(struct tl_store *s, const char *file, const struct tl_tlp_mark *m, struct tl_err *err)
+{
+	struct tl_registry *reg;
+	if (tl_registry_load(file, &reg, err)) return -1;
+	struct tl_batch *b = tl_batch_new(s);
+	for (size_t i = 0; i < reg->n; i++) tl_tlp_mark_put(b, TL_TLP_HEIST, reg->heists[i].id, m);
+	int rc = tl_store_write(s, b, err);
+	tl_batch_free(b);
+	if (!rc) printf("%zu heists marked TLP:%s\n", reg->n, tl_tlp_level_name(m->level));
+	tl_registry_free(reg);
+	return rc;
+}
+
 int cmd_heist(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_intel.c */
@@ -67,16 +86,18 @@ int cmd_heist(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "tlp", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = NULL, *tlp = NULL;
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'j': json = 1; break;
+		case 't': tlp = optarg; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
@@ -90,6 +111,11 @@ int cmd_heist(int argc, char **argv)
 	}
 	int import = !strcmp(sub, "import");
 	struct tl_err err;
+	struct tl_tlp_mark mark = { .level = TL_TLP_CLEAR };
+	if (tlp && (!import || tl_tlp_parse_name(tlp, &mark.level))) {
+		fprintf(stderr, "heist: --tlp goes with import and is one of clear, green, amber, amber+strict, red\n");
+		return TL_EXIT_USAGE;
+	}
 	struct tl_store *s;
 	struct tl_store_opts so = { .read_only = !import, .cache_mb = 16 };
 	if (tl_store_open(db, &so, &s, &err) < 0) {
@@ -105,6 +131,11 @@ int cmd_heist(int argc, char **argv)
 		} else {
 			printf("%s: %lu heists added, %lu updated (%lu traceable on this network, %lu not)\n",
 			       argv[optind + 1], rep.added, rep.updated, rep.traceable, rep.not_traceable);
+			if (tlp && mark_heists(s, argv[optind + 1], &mark, &err)) {
+				fprintf(stderr, "heist import: the heists were stored but their TLP level was not: %s\n",
+					err.msg);
+				rc = TL_EXIT_FAIL;
+			}
 			/* Materialize the screening index of the new heists over the
 			 * blocks already indexed, so screening is a lookup. */
 			struct tl_screen_update_stats us;

@@ -15,7 +15,8 @@
 
 static void keys_usage(FILE *f)
 {
-	fprintf(f, "usage: taintline keys add --file FILE --role ROLE [--rate N] [--name NAME]\n"
+	fprintf(f, "usage: taintline keys add --file FILE --role ROLE [--rate N] [--tlp LEVEL [--audience NAME]]\n"
+		   "                          [--name NAME]\n"
 		   "\n"
 		   "Creates a random API key, prints it once on stdout and appends its SHA-256\n"
 		   "hash to FILE (created with mode 0600 if absent); the key itself is not stored.\n"
@@ -23,6 +24,9 @@ static void keys_usage(FILE *f)
 		   "               routes) or admin (imports too)\n"
 		   "  --rate N     requests per second allowed for this key (default 10; 0 = no limit)\n"
 		   "  --name NAME  a label for the key (who holds it)\n"
+		   "  --tlp LEVEL  the key's TLP clearance: clear, green, amber, amber+strict or red;\n"
+		   "               routes leave out anything marked above it (default amber+strict)\n"
+		   "  --audience NAME  for red: the named audience whose RED items the key sees\n"
 		   "\n"
 		   "usage: taintline keys signing-key --out FILE\n"
 		   "\n"
@@ -78,7 +82,7 @@ int cmd_keys(int argc, char **argv)
 		keys_usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	const char *file = NULL, *role_s = NULL, *name = NULL;
+	const char *file = NULL, *role_s = NULL, *name = NULL, *tlp_s = NULL, *audience = NULL;
 	double rate = 10;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -94,6 +98,8 @@ int cmd_keys(int argc, char **argv)
 		if (!strcmp(a, "--file")) file = v;
 		else if (!strcmp(a, "--role")) role_s = v;
 		else if (!strcmp(a, "--name")) name = v;
+		else if (!strcmp(a, "--tlp")) tlp_s = v;
+		else if (!strcmp(a, "--audience")) audience = v;
 		else if (!strcmp(a, "--rate")) {
 			char *end;
 			rate = strtod(v, &end);
@@ -116,9 +122,23 @@ int cmd_keys(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	struct tl_err err;
+	struct tl_clearance clr, *cp = NULL;
+	if (audience && !tlp_s) {
+		fprintf(stderr, "taintline keys add: --audience goes with --tlp red\n");
+		return TL_EXIT_USAGE;
+	}
+	if (tlp_s) {
+		char spec[160];
+		snprintf(spec, sizeof spec, "%s%s%s", tlp_s, audience ? "/" : "", audience ? audience : "");
+		if (tl_clearance_parse(spec, &clr, &err)) {
+			fprintf(stderr, "taintline keys add: %s\n", err.msg);
+			return TL_EXIT_USAGE;
+		}
+		cp = &clr;
+	}
 	char key[TL_API_KEY_LEN + 1];
 	char line[512];
-	if (tl_key_generate(key, &err) || tl_keyline_format(key, role, rate, name, line, sizeof line, &err)) {
+	if (tl_key_generate(key, &err) || tl_keyline_format_tlp(key, role, rate, cp, name, line, sizeof line, &err)) {
 		fprintf(stderr, "taintline keys add: %s\n", err.msg);
 		return TL_EXIT_FAIL;
 	}

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: taintline serve --db DB [--listen 127.0.0.1:8080] [--keys FILE] [--threads N]\n"
 		   "                       [--follow BLOCKS_DIR] [--blocks-dir DIR] [--network N]\n"
 		   "       taintline serve --rpc URL ... (following a node over RPC: serve --rpc URL --help)\n"
+		   "                       [--partners FILE] [--signing-key FILE] [--push-interval S]\n"
 		   "  Serves the index over HTTP: Esplora routes under /api, heists, traces and\n"
 		   "  screening under /v1, /healthz and /metrics (see docs/api.md).\n"
 		   "  --listen HOST:PORT  numeric address to listen on (default 127.0.0.1:8080)\n"
@@ -36,6 +37,12 @@ static void usage(FILE *f)
 		   "  --max-conns N       connections open at once; more get 503 (default: the\n"
 		   "                      descriptor limit less 64, at most 4096)\n"
 		   "  --pool-threads N    traces and imports run at once (default 2)\n"
+		   "  --partners FILE     partner servers to push to and accept from, each with its\n"
+		   "                      signing public key and TLP level (docs/sharing.md)\n"
+		   "  --signing-key FILE  signs exports (GET /v1/export) and pushes\n"
+		   "                      (taintline keys signing-key)\n"
+		   "  --push-interval S   push new or changed heists to the partners every S\n"
+		   "                      seconds (default: only on POST /v1/partners/push)\n"
 		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
 }
 
@@ -49,6 +56,8 @@ int cmd_serve(int argc, char **argv)
 		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
 		{ "trace-memory-mb", required_argument, NULL, 'M' }, { "max-conns", required_argument, NULL, 'C' },
 		{ "pool-threads", required_argument, NULL, 'P' },     { "cors", required_argument, NULL, 'O' },
+		{ "partners", required_argument, NULL, 'R' },   { "signing-key", required_argument, NULL, 'S' },
+		{ "push-interval", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	for (int i = 1; i < argc; i++)
@@ -57,7 +66,7 @@ int cmd_serve(int argc, char **argv)
 	tl_serve_opts_default(&o);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:M:C:P:O:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:M:C:P:O:R:S:I:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -67,6 +76,16 @@ int cmd_serve(int argc, char **argv)
 		case 'f': o.follow_dir = optarg; break;
 		case 'b': o.blocks_dir = optarg; break;
 		case 'O': o.cors = optarg; break;
+		case 'R': o.partners_file = optarg; break;
+		case 'S': o.signing_key_file = optarg; break;
+		case 'I':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 86400 * 7) {
+				fprintf(stderr, "serve: bad number '%s' for --push-interval (1..604800 seconds)\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			o.push_interval_s = (int)v;
+			break;
 		case 'n':
 			o.net = tl_net_by_name(optarg);
 			if (!o.net) {

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chain/network.h"
@@ -10,16 +11,22 @@
 #include "cli/jsonw.h"
 #include "store/eth_store.h"
 #include "store/store.h"
+#include "store/tlp.h"
 #include "tracer/entities.h"
+#include "tracer/tags.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline tags import --db DB FILE [--format csv|ofac|tagpack] [--network NET]\n"
+		   "                             [--tlp LEVEL]\n"
 		   "       taintline tags show --db DB ADDRESS [--chain CHAIN] [--json]\n"
 		   "  import: stores the tags of FILE (format detected when not given); bad rows\n"
 		   "          are skipped and listed with their line numbers (exit status 1: the\n"
 		   "          other rows are stored); importing the same\n"
 		   "          file again adds nothing. --network creates the database if absent.\n"
+		   "          --tlp marks every tag source of FILE with that TLP level (clear,\n"
+		   "          green, amber, amber+strict): API keys cleared below it do not see\n"
+		   "          its tags. Unmarked sources are CLEAR.\n"
 		   "  show:   the tags of ADDRESS and of the cluster it belongs to.\n");
 }
 
@@ -52,7 +59,49 @@ static int print_tag(void *ctx, const struct tl_tag_rec *t)
 	return 0;
 }
 
-static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fmt)
+/* Distinct tag sources of a file, to mark them (tags import --tlp). */
+struct sources {
+	char **v;
+	size_t n;
+};
+
+static int source_cb(void *ctx, const struct tl_tag *t)
+{
+	struct sources *ss = ctx;
+	for (size_t i = 0; i < ss->n; i++)
+		if (!strcmp(ss->v[i], t->source)) return 0;
+	char **nv = realloc(ss->v, (ss->n + 1) * sizeof *nv);
+	if (!nv || !(nv[ss->n] = strdup(t->source))) {
+		if (nv) ss->v = nv;
+		return 1;
+	}
+	ss->v = nv;
+	ss->n++;
+	return 0;
+}
+
+/* Marks every source of file with level (after its tags are stored).
+ * Returns the sources marked, or -1 with err. */
+static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_format fmt, enum tl_tlp level,
+			 struct tl_err *err)
+{
+	struct sources ss = { NULL, 0 };
+	struct tl_tag_report rep;
+	memset(&rep, 0, sizeof rep);
+	long rc = tl_tags_parse_file(file, fmt, source_cb, &ss, &rep, err);
+	if (!rc) {
+		struct tl_batch *b = tl_batch_new(s);
+		struct tl_tlp_mark m = { .level = level };
+		for (size_t i = 0; i < ss.n; i++) tl_tlp_mark_put(b, TL_TLP_SOURCE, ss.v[i], &m);
+		rc = tl_store_write(s, b, err) ? -1 : (long)ss.n;
+		tl_batch_free(b);
+	}
+	for (size_t i = 0; i < ss.n; i++) free(ss.v[i]);
+	free(ss.v);
+	return rc;
+}
+
+static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fmt, const char *tlp)
 {
 	struct tl_tag_import_report rep;
 	struct tl_err err;
@@ -61,6 +110,16 @@ static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fm
 		for (int i = 0; i < rep.parse.nmsgs; i++) fprintf(stderr, "  %s\n", rep.parse.msgs[i]);
 		fprintf(stderr, "nothing was imported\n");
 		return TL_EXIT_FAIL;
+	}
+	if (tlp) {
+		enum tl_tlp level;
+		(void)tl_tlp_parse_name(tlp, &level); /* checked by cmd_tags */
+		long n = mark_sources(s, file, fmt, level, &err);
+		if (n < 0) {
+			fprintf(stderr, "tags import: the tags were stored but their TLP level was not: %s\n", err.msg);
+			return TL_EXIT_FAIL;
+		}
+		printf("%ld tag sources marked TLP:%s\n", n, tl_tlp_level_name(level));
 	}
 	printf("%s (%s): %lu tags stored (%lu already present), %lu on indexed addresses, %lu on addresses not "
 	       "seen yet, %lu on other chains\n",
@@ -154,19 +213,21 @@ int cmd_tags(int argc, char **argv)
 		{ "network", required_argument, NULL, 'n' },
 		{ "chain", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "tlp", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *format = NULL, *network = NULL, *chain = NULL;
+	const char *db = NULL, *format = NULL, *network = NULL, *chain = NULL, *tlp = NULL;
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:f:n:c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:n:c:jht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'n': network = optarg; break;
 		case 'c': chain = optarg; break;
 		case 'j': json = 1; break;
+		case 't': tlp = optarg; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
@@ -186,6 +247,12 @@ int cmd_tags(int argc, char **argv)
 			return TL_EXIT_USAGE;
 		}
 	}
+	enum tl_tlp level;
+	if (tlp && (tl_tlp_parse_name(tlp, &level) || level == TL_TLP_RED)) {
+		fprintf(stderr, "tags: --tlp '%s' must be clear, green, amber or amber+strict (RED is for named "
+				"recipients, not stored tag sources)\n", tlp);
+		return TL_EXIT_USAGE;
+	}
 	const struct tl_netparams *np = NULL;
 	if (network && !(np = tl_net_by_name(network))) {
 		fprintf(stderr, "tags: unknown network '%s'\n", network);
@@ -198,7 +265,7 @@ int cmd_tags(int argc, char **argv)
 		fprintf(stderr, "tags: %s\n", err.msg);
 		return TL_EXIT_FAIL;
 	}
-	int rc = import ? do_import(s, argv[optind + 1], fmt) : do_show(s, argv[optind + 1], chain, json);
+	int rc = import ? do_import(s, argv[optind + 1], fmt, tlp) : do_show(s, argv[optind + 1], chain, json);
 	tl_store_close(s);
 	return rc;
 }

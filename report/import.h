@@ -2,8 +2,8 @@
  * taintline exports them, or any producer's using the same objects).
  *   - wallets become tags: source = the partner, confidence from the
  *     object (STIX indicator confidence) or the import's default, the TLP
- *     level kept in the tag's notes ("TLP:AMBER; ...") as tags carry no
- *     level of their own yet;
+ *     level kept in the tag's notes ("TLP:AMBER; ..."), which is how the
+ *     tag's level is read (store/tlp.h);
  *     addresses an indicator (STIX) or a btc-wallet (MISP) names are
  *     category "thief" with the actor as label; other wallets "other";
  *   - the theft becomes a heist: id "<partner>-<8 hex of the report or

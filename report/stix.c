@@ -346,7 +346,11 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 	char rid[128], rname[400], rdesc[1200];
 	const json_t *tip = json_object_get(trace, "tip");
 	const json_t *tot = json_object_get(trace, "totals");
-	snprintf(rid, sizeof rid, "%s/%s", hid ? hid : "trace", gen);
+	/* one report per heist, whenever traced: a later export is a new
+	 * version of the same object (its "modified"), so that a partner
+	 * updates the heist it imported rather than adding another */
+	if (hid) snprintf(rid, sizeof rid, "%s", hid);
+	else snprintf(rid, sizeof rid, "trace/%s", gen);
 	sdo_id("report", rid, id, sizeof id);
 	snprintf(rname, sizeof rname, "Trace of %s", hname ? hname : hid ? hid : "stolen funds");
 	char s1[32], s2[32], s3[32];

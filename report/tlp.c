@@ -20,14 +20,7 @@ static const struct {
 
 int tl_tlp_parse(const char *s, enum tl_tlp *out, struct tl_err *err)
 {
-	const char *v = s ? s : "";
-	if (!strncasecmp(v, "tlp:", 4)) v += 4;
-	if (!strcasecmp(v, "white")) v = "clear";
-	for (int i = 0; i < 5; i++)
-		if (!strcasecmp(v, levels[i].name)) {
-			*out = (enum tl_tlp)i;
-			return 0;
-		}
+	if (!tl_tlp_parse_name(s, out)) return 0;
 	return tl_err_set(err, "unknown TLP level '%.40s' (clear, green, amber, amber+strict, red)", s ? s : "");
 }
 

@@ -9,9 +9,7 @@
 #include <jansson.h>
 
 #include "chain/err.h"
-
-/* Ordered from the widest audience to the narrowest. */
-enum tl_tlp { TL_TLP_CLEAR = 0, TL_TLP_GREEN, TL_TLP_AMBER, TL_TLP_AMBER_STRICT, TL_TLP_RED };
+#include "store/tlp.h" /* enum tl_tlp */
 
 /* Parses "clear", "green", "amber", "amber+strict", "red" (any case, an
  * optional "TLP:" prefix; "white" is TLP 1.0's CLEAR). Returns 0 or -1. */

@@ -841,7 +841,20 @@ struct tl_screen {
 	size_t *kl;
 	uint8_t **vals;
 	size_t *vl;
+	int (*visible)(void *ctx, const char *heist_id); /* NULL: all */
+	void *visible_ctx;
 };
+
+void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const char *heist_id), void *ctx)
+{
+	sc->visible = visible;
+	sc->visible_ctx = ctx;
+}
+
+static int heist_shown(const struct tl_screen *sc, const char *id)
+{
+	return !sc->visible || sc->visible(sc->visible_ctx, id);
+}
 
 int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, struct tl_screen **out, struct tl_err *err)
 {
@@ -971,6 +984,7 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 		double share = exp[i].value ? (double)exp[i].amount / (double)exp[i].value : 0;
 		if (share > 1) share = 1;
 		const char *hid = heist_id_of(sc, exp[i].heist_num);
+		if (!heist_shown(sc, hid)) continue;
 		json_array_append_new(ea, json_pack("{s:s,s:I,s:f,s:i}", "heist", hid, "amount_sat",
 		                                    (json_int_t)exp[i].amount, "share", share, "hops", (int)exp[i].hops));
 		int r = 0;
@@ -988,6 +1002,7 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 	if (!json_array_size(reasons)) json_array_append_new(reasons, json_string("no exposure to a registered heist"));
 	json_t *mat = json_array();
 	for (size_t i = 0; i < sc->n; i++) {
+		if (!heist_shown(sc, sc->h[i].id)) continue;
 		json_t *m = json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height);
 		/* say so rather than let "no exposure" pass for an answer */
 		if (sc->h[i].unresolved) json_object_set_new(m, "seeds_unresolved", json_true());
@@ -1195,7 +1210,7 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
 					amt += br.exp[k].amount;
 					if (br.exp[k].min_hops < mh) mh = br.exp[k].min_hops;
 				}
-			if (mh != UINT32_MAX)
+			if (mh != UINT32_MAX && heist_shown(sc, sc->h[i].id))
 				json_array_append_new(src, json_pack("{s:s,s:f,s:f,s:i}", "heist", sc->h[i].id, "amount_sat",
 				                                     amt, "share", br.value ? amt / (double)br.value : 0.0,
 				                                     "hops", (int)mh));

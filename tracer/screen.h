@@ -148,6 +148,13 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
  * Errors (NULL returned, err filled): a malformed address or one of
  * another network, an unknown transaction, a vout past its outputs, a
  * store error. An address the index never saw is risk "none". */
+/* Leaves the heists for which visible(ctx, id) returns 0 out of the
+ * verdicts below (exposures, reasons, materialized), as if they were not
+ * registered: how a caller's TLP clearance applies. NULL: every heist.
+ * Set per request on a context taken from a pool; clear it before the
+ * context goes back. */
+void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const char *heist_id), void *ctx);
+
 json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_err *err);
 json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err);
 json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_err *err);
