@@ -180,3 +180,28 @@ int tl_watch_deliveries_list(struct tl_store *s, uint64_t watch, tl_watch_fn fn,
 	deliv_key(watch, 0, k);
 	return walk(s, k, DELIV_WATCH_LEN, DELIV_KEY_LEN, fn, ctx);
 }
+
+int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct tl_err *err)
+{
+	(void)err;
+	const size_t pl = sizeof DELIV_PREFIX - 1;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, DELIV_PREFIX, pl); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, DELIV_PREFIX, pl)) break;
+		uint64_t w, q;
+		if (kl != DELIV_KEY_LEN || parse_hex16(k + pl, &w) < 0 || parse_hex16(k + DELIV_WATCH_LEN, &q) < 0)
+			continue;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		char *t = malloc(vl + 1);
+		if (!t) abort();
+		memcpy(t, v, vl);
+		t[vl] = 0;
+		int stop = fn(w, q, t, ctx);
+		free(t);
+		if (stop) break;
+	}
+	tl_iter_free(it);
+	return 0;
+}

@@ -59,4 +59,12 @@ void tl_batch_put_watch_delivery(struct tl_batch *b, uint64_t watch, uint64_t se
 int tl_watch_deliveries_list(struct tl_store *s, uint64_t watch, tl_watch_fn fn, void *ctx, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* Called for each delivery of every watch, in (watch, seq) order, with
+ * its text (valid during the call). Nonzero stops the walk. */
+typedef int (*tl_delivery_fn)(uint64_t watch, uint64_t seq, const char *text, void *ctx);
+
+/* Walks every delivery of every watch. Returns 0 or -1 with err. */
+int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
 #endif
