@@ -108,5 +108,5 @@ int tl_routes_ui(struct tl_app *app, struct tl_err *err)
 	    tl_api_route(s, TL_GET, "/ui/config", TL_ROLE_PUBLIC, get_config, app, err) ||
 	    tl_api_route(s, TL_GET, "/v1/whoami", TL_ROLE_SCREEN, get_whoami, app, err))
 		return -1;
-	return tl_routes_cases(app, err);
+	return tl_routes_cases(app, err) || tl_routes_watches(app, err) ? -1 : 0;
 }

@@ -196,5 +196,7 @@ int tl_routes_v1(struct tl_app *app, struct tl_err *err);
  * also registers the cases (api/routes_cases.c). */
 int tl_routes_ui(struct tl_app *app, struct tl_err *err);
 int tl_routes_cases(struct tl_app *app, struct tl_err *err);
+/* /v1/watches (api/routes_watches.c), registered by tl_routes_ui. */
+int tl_routes_watches(struct tl_app *app, struct tl_err *err);
 
 #endif

@@ -326,6 +326,10 @@ const char *tl_api_req_key_name(const struct tl_api_req *req)
 {
 	return req->key_name ? req->key_name : "";
 }
+const uint8_t *tl_api_req_key_hash(const struct tl_api_req *req)
+{
+	return req->key ? req->key->hash : NULL;
+}
 struct tl_api_server *tl_api_req_server(const struct tl_api_req *req)
 {
 	return req->srv;

@@ -216,6 +216,9 @@ enum tl_api_role tl_api_req_role(const struct tl_api_req *req);
 void tl_api_req_clearance(const struct tl_api_req *req, struct tl_clearance *out);
 /* The key's name from the keys file ("" if none or no key). */
 const char *tl_api_req_key_name(const struct tl_api_req *req);
+/* The SHA-256 of the caller's key (32 bytes, owned by the keyring), or
+ * NULL when the request came without a key. */
+const uint8_t *tl_api_req_key_hash(const struct tl_api_req *req);
 /* Milliseconds left of the handler_time_ms budget (may be negative). */
 long tl_api_req_time_left_ms(const struct tl_api_req *req);
 /* 1 when the client has gone (its connection closed) or the server is

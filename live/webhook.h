@@ -1,9 +1,8 @@
 /* Standard Webhooks signatures (standardwebhooks.com), for the alerts of
  * watches: a secret is "whsec_" + base64 of random bytes; a delivery is
  * signed as "v1," + base64 of HMAC-SHA256 keyed with the secret's decoded
- * bytes over "<webhook-id>.<webhook-timestamp>.<body>".
- * (The watches and their deliveries themselves are not built yet:
- * docs/live.md.) */
+ * bytes over "<webhook-id>.<webhook-timestamp>.<body>" (deliveries:
+ * live/deliver.h). */
 #ifndef TL_LIVE_WEBHOOK_H
 #define TL_LIVE_WEBHOOK_H
 

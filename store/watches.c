@@ -1,0 +1,207 @@
+#include "store/watches.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WATCH_PREFIX "watch/"
+#define DELIV_PREFIX "wdeliv/"
+#define SEQ_KEY "watchseq"
+
+#define WATCH_KEY_LEN (sizeof WATCH_PREFIX - 1 + 16)
+#define DELIV_WATCH_LEN (sizeof DELIV_PREFIX - 1 + 16 + 1) /* "wdeliv/" + hex + "/" */
+#define DELIV_KEY_LEN (DELIV_WATCH_LEN + 16)
+
+static void watch_key(uint64_t id, char out[WATCH_KEY_LEN + 1])
+{
+	snprintf(out, WATCH_KEY_LEN + 1, WATCH_PREFIX "%016" PRIx64, id);
+}
+
+static void deliv_key(uint64_t watch, uint64_t seq, char out[DELIV_KEY_LEN + 1])
+{
+	snprintf(out, DELIV_KEY_LEN + 1, DELIV_PREFIX "%016" PRIx64 "/%016" PRIx64, watch, seq);
+}
+
+static int parse_hex16(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 16; i++) {
+		int c = p[i], d;
+		if (c >= '0' && c <= '9') d = c - '0';
+		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+		else return -1;
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return 0;
+}
+
+/* The number in the last key of exactly keylen bytes under prefix, or 0. */
+static uint64_t last_number(struct tl_store *s, const char *prefix, size_t keylen)
+{
+	size_t pl = strlen(prefix);
+	char hi[64];
+	snprintf(hi, sizeof hi, "%s\xff", prefix);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	uint64_t out = 0;
+	for (tl_iter_seek_prev(it, hi, pl + 1); tl_iter_valid(it); tl_iter_prev(it)) {
+		size_t kl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, prefix, pl)) break;
+		uint64_t v;
+		if (kl == keylen && parse_hex16(k + keylen - 16, &v) == 0) {
+			out = v;
+			break;
+		}
+	}
+	tl_iter_free(it);
+	return out;
+}
+
+int tl_watches_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
+{
+	uint64_t last = last_number(s, WATCH_PREFIX, WATCH_KEY_LEN);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	int r = tl_store_get(s, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, &v, &vl, err);
+	if (r < 0) return -1;
+	if (r == 1) {
+		uint64_t seq;
+		int bad = vl != 16 || parse_hex16(v, &seq) < 0;
+		free(v);
+		if (bad) return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
+		if (seq > last) last = seq;
+	}
+	*id = last + 1;
+	return 0;
+}
+
+void tl_batch_put_watch_seq(struct tl_batch *b, uint64_t id)
+{
+	char v[17];
+	snprintf(v, sizeof v, "%016" PRIx64, id);
+	tl_batch_put(b, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, v, 16);
+}
+
+void tl_batch_put_watch(struct tl_batch *b, uint64_t id, const char *text)
+{
+	char k[WATCH_KEY_LEN + 1];
+	watch_key(id, k);
+	tl_batch_put(b, TL_CF_META, k, WATCH_KEY_LEN, text, strlen(text));
+}
+
+int tl_batch_del_watch(struct tl_store *s, struct tl_batch *b, uint64_t id, struct tl_err *err)
+{
+	(void)err;
+	char k[DELIV_KEY_LEN + 1];
+	watch_key(id, k);
+	tl_batch_del(b, TL_CF_META, k, WATCH_KEY_LEN);
+	deliv_key(id, 0, k);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, k, DELIV_WATCH_LEN); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *ik = tl_iter_key(it, &kl);
+		if (kl < DELIV_WATCH_LEN || memcmp(ik, k, DELIV_WATCH_LEN)) break;
+		tl_batch_del(b, TL_CF_META, ik, kl);
+	}
+	tl_iter_free(it);
+	return 0;
+}
+
+int tl_watch_get(struct tl_store *s, uint64_t id, char **text, struct tl_err *err)
+{
+	char k[WATCH_KEY_LEN + 1];
+	watch_key(id, k);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	int r = tl_store_get(s, TL_CF_META, k, WATCH_KEY_LEN, &v, &vl, err);
+	if (r <= 0) return r;
+	char *t = malloc(vl + 1);
+	if (!t) abort();
+	memcpy(t, v, vl);
+	t[vl] = 0;
+	free(v);
+	*text = t;
+	return 1;
+}
+
+/* Walks keys of exactly keylen bytes under prefix[0..pl), calling fn with
+ * the number in their last 16 hex digits. */
+static int walk(struct tl_store *s, const char *prefix, size_t pl, size_t keylen, tl_watch_fn fn, void *ctx)
+{
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, prefix, pl); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, prefix, pl)) break;
+		uint64_t n;
+		if (kl != keylen || parse_hex16(k + keylen - 16, &n) < 0) continue;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		char *t = malloc(vl + 1);
+		if (!t) abort();
+		memcpy(t, v, vl);
+		t[vl] = 0;
+		int stop = fn(n, t, ctx);
+		free(t);
+		if (stop) break;
+	}
+	tl_iter_free(it);
+	return 0;
+}
+
+int tl_watches_list(struct tl_store *s, tl_watch_fn fn, void *ctx, struct tl_err *err)
+{
+	(void)err;
+	return walk(s, WATCH_PREFIX, sizeof WATCH_PREFIX - 1, WATCH_KEY_LEN, fn, ctx);
+}
+
+int tl_watch_delivery_next(struct tl_store *s, uint64_t watch, uint64_t *seq, struct tl_err *err)
+{
+	(void)err;
+	char k[DELIV_KEY_LEN + 1];
+	deliv_key(watch, 0, k);
+	k[DELIV_WATCH_LEN] = 0;
+	*seq = last_number(s, k, DELIV_KEY_LEN) + 1;
+	return 0;
+}
+
+void tl_batch_put_watch_delivery(struct tl_batch *b, uint64_t watch, uint64_t seq, const char *text)
+{
+	char k[DELIV_KEY_LEN + 1];
+	deliv_key(watch, seq, k);
+	tl_batch_put(b, TL_CF_META, k, DELIV_KEY_LEN, text, strlen(text));
+}
+
+int tl_watch_deliveries_list(struct tl_store *s, uint64_t watch, tl_watch_fn fn, void *ctx, struct tl_err *err)
+{
+	(void)err;
+	char k[DELIV_KEY_LEN + 1];
+	deliv_key(watch, 0, k);
+	return walk(s, k, DELIV_WATCH_LEN, DELIV_KEY_LEN, fn, ctx);
+}
+
+int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct tl_err *err)
+{
+	(void)err;
+	const size_t pl = sizeof DELIV_PREFIX - 1;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, DELIV_PREFIX, pl); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, DELIV_PREFIX, pl)) break;
+		uint64_t w, q;
+		if (kl != DELIV_KEY_LEN || parse_hex16(k + pl, &w) < 0 || parse_hex16(k + DELIV_WATCH_LEN, &q) < 0)
+			continue;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		char *t = malloc(vl + 1);
+		if (!t) abort();
+		memcpy(t, v, vl);
+		t[vl] = 0;
+		int stop = fn(w, q, t, ctx);
+		free(t);
+		if (stop) break;
+	}
+	tl_iter_free(it);
+	return 0;
+}
