@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		   "                    stops after the current batch); run again to resume\n"
 		   "  --until BLOCK     stop after this block instead of following the head\n"
 		   "  --from BLOCK      first block when the database is empty (default 0)\n"
+		   "  --confirmations N index only blocks N below the node's head (default 0),\n"
+		   "                    so that reorgs shallower than N never reach the index\n"
 		   "  --traces T        auto (default: trace_block, else debug_traceBlockByNumber\n"
 		   "                    with the callTracer, else none), parity, geth, none\n"
 		   "  --batch N         blocks per request batch (default 16)\n"
@@ -153,6 +155,7 @@ int cmd_index_eth(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' }, { "from", required_argument, NULL, 'f' },
 		{ "traces", required_argument, NULL, 't' }, { "batch", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' }, { "retries", required_argument, NULL, 'R' },
+		{ "confirmations", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *etl = NULL, *rpc = NULL, *db = NULL, *netname = NULL;
@@ -180,19 +183,21 @@ int cmd_index_eth(int argc, char **argv)
 		case 'f':
 		case 'b':
 		case 'R':
+		case 'C':
 		case 'T': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || *optarg == '-' || (c == 'b' && (v < 1 || v > 1000)) || (c == 'R' && v > 100) ||
+			if (!*optarg || *end || *optarg == '-' || (c == 'b' && (v < 1 || v > 1000)) || (c == 'R' && v > 100) || (c == 'C' && v > 10000) ||
 			    (c == 'T' && (v < 1 || v > 3600)) || v > INT64_MAX) {
 				fprintf(stderr, "index: bad value '%s' for --%s\n", optarg,
-					c == 'u' ? "until" : c == 'f' ? "from" : c == 'b' ? "batch" : c == 'R' ? "retries" : "timeout");
+					c == 'u' ? "until" : c == 'f' ? "from" : c == 'b' ? "batch" : c == 'R' ? "retries" : c == 'C' ? "confirmations" : "timeout");
 				return TL_EXIT_USAGE;
 			}
 			if (c == 'u') no.until = (int64_t)v;
 			else if (c == 'f') no.from = v;
 			else if (c == 'b') no.batch_blocks = (uint32_t)v;
 			else if (c == 'R') no.retries = (uint32_t)v;
+			else if (c == 'C') no.confirmations = (uint32_t)v;
 			else no.timeout = (double)v;
 			break;
 		}

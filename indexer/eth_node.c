@@ -368,8 +368,10 @@ int tl_eth_node_index(struct tl_eth_store *s, const struct tl_eth_node_opts *o, 
 			rc = -1;
 			break;
 		}
+		bool none = head < o->confirmations; /* nothing confirmed yet */
+		head = none ? 0 : head - o->confirmations;
 		uint64_t target = o->until >= 0 && (uint64_t)o->until < head ? (uint64_t)o->until : head;
-		if (next > target) { /* caught up: wait for the next block */
+		if (none || next > target) { /* caught up: wait for the next block */
 			wait_s(&n, poll);
 			continue;
 		}

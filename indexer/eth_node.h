@@ -37,6 +37,8 @@ struct tl_eth_node_opts {
 	const char *url;
 	int64_t until;         /* stop after this block (-1: follow the head until *stop) */
 	uint64_t from;         /* first block when the database is empty */
+	uint32_t confirmations; /* index only blocks this far below the head (reorgs
+	                         * shallower than it never reach the database) */
 	uint32_t batch_blocks; /* blocks per batch (0: 16) */
 	double timeout;        /* seconds per request (0: 30) */
 	uint32_t retries;      /* attempts after the first (0: none) */

@@ -309,6 +309,15 @@ static void on_note(void *ctx, const char *msg)
 	snprintf(g_notes + n, sizeof g_notes - n, "%s\n", msg);
 }
 
+static volatile sig_atomic_t g_stop;
+static uint64_t g_stop_at, g_max_tip;
+static void stop_when_there(void *ctx, const struct tl_eth_node_progress *p)
+{
+	(void)ctx;
+	if (p->tip > g_max_tip) g_max_tip = p->tip;
+	if (p->tip >= g_stop_at) g_stop = 1;
+}
+
 static void opts_init(struct tl_eth_node_opts *o, char *url, size_t cap)
 {
 	snprintf(url, cap, "http://127.0.0.1:%u/", N.port);
@@ -543,6 +552,25 @@ static void test_sim_chain(void **state)
 	if (!strstr(out, hex)) fail_msg("digest %s not in: %s", hex, out);
 	assert_non_null(strstr(out, "indexed"));
 	free(out);
+
+	/* following with --confirmations: never closer than N to the head;
+	 * the run stops (as on a signal) once it is there */
+	snprintf(pa, sizeof pa, "%s/conf", dir);
+	s = open_new(pa);
+	opts_init(&o, url, sizeof url);
+	o.confirmations = 10;
+	o.poll = 0.01;
+	o.stop = &g_stop;
+	o.progress = stop_when_there;
+	g_stop = 0;
+	g_stop_at = last - 10;
+	g_max_tip = 0;
+	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
+	assert_int_equal(g_max_tip, last - 10);
+	struct tl_eth_tip t;
+	assert_int_equal(tl_eth_store_tip(s, &t, &err), 0);
+	assert_int_equal(t.height, (int64_t)(last - 10));
+	tl_eth_store_close(s);
 
 	node_stop();
 	tu_rmrf(dir);
