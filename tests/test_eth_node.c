@@ -39,7 +39,9 @@
 
 /* ---- the fake node ---- */
 
-enum fault { F_NONE, F_HTTP500, F_RPCERR, F_SLOW, F_GARBAGE };
+/* F_FORKED: a batch's later blocks name another parent (the node
+ * reorganised between two answers); F_STRAY: receipts of another block. */
+enum fault { F_NONE, F_HTTP500, F_RPCERR, F_SLOW, F_GARBAGE, F_FORKED, F_STRAY };
 
 struct fnode {
 	pthread_mutex_t mu;
@@ -94,11 +96,22 @@ static json_t *answer(json_t *call)
 		uint64_t n = qty_of(json_array_get(params, 0));
 		snprintf(key, sizeof key, "%llu", (unsigned long long)n);
 		json_t *b = n <= N.head ? json_object_get(N.blocks, key) : NULL;
+		if (b && N.fault == F_FORKED && json_integer_value(id) > 0) {
+			b = json_deep_copy(b);
+			json_object_set_new(b, "parentHash", json_string("0x3333333333333333333333333333333333333333333333333333333333333333"));
+			return res_obj(id, b);
+		}
 		return res_obj(id, b ? json_incref(b) : NULL);
 	}
 	if (!strcmp(m, "eth_getBlockReceipts")) {
 		if (!N.block_receipts) return err_obj(id, -32601, "the method eth_getBlockReceipts does not exist/is not available");
 		json_t *r = json_object_get(N.by_hash, json_string_value(json_array_get(params, 0)));
+		if (r && N.fault == F_STRAY && json_array_size(r)) {
+			r = json_deep_copy(r);
+			json_object_set_new(json_array_get(r, 0), "blockHash",
+					    json_string("0x4444444444444444444444444444444444444444444444444444444444444444"));
+			return res_obj(id, r);
+		}
 		return res_obj(id, r ? json_incref(r) : NULL);
 	}
 	if (!strcmp(m, "eth_getTransactionReceipt")) {
@@ -474,6 +487,18 @@ static void test_sim_chain(void **state)
 	o.until = 130;
 	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
 	assert_non_null(strstr(g_notes, "not JSON"));
+
+	/* answers from two chains in one batch: fetched again, nothing mixed */
+	g_notes[0] = 0;
+	node_fault(F_FORKED, 2); /* eth_blockNumber, then the blocks */
+	o.until = 137;
+	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
+	assert_non_null(strstr(g_notes, "a reorg on the node"));
+	g_notes[0] = 0;
+	node_fault(F_STRAY, 3); /* eth_blockNumber, the blocks, the receipts */
+	o.until = 144;
+	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
+	if (!strstr(g_notes, "a receipt of another block")) fail_msg("notes: %s", g_notes);
 
 	/* a node that keeps failing: a clear error, the database unchanged */
 	digest_of(s, mid);
