@@ -1,6 +1,7 @@
-/* taintline index --chain ethereum: an ethereum-etl export -> the
- * Ethereum database. */
+/* taintline index --chain ethereum: an ethereum-etl export, or a node's
+ * JSON-RPC, -> the Ethereum database. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,13 @@
 #include "cli/progress.h"
 #include "ethereum/etl.h"
 #include "indexer/eth_index.h"
+#include "indexer/eth_node.h"
 #include "store/eth_store.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline index --chain ethereum --etl DIR --db DB [OPTIONS]\n"
+		   "       taintline index --chain ethereum --rpc URL --db DB [--until BLOCK] [OPTIONS]\n"
 		   "  Indexes an ethereum-etl export (CSV or JSON lines: blocks, transactions,\n"
 		   "  receipts, logs, token_transfers, traces, tokens; the folder is searched\n"
 		   "  recursively, as export_all partitions it; stream exporter items too) into\n"
@@ -26,7 +29,21 @@ static void usage(FILE *f)
 		   "  --cache-mb M      MiB for the caches (default 256)\n"
 		   "  -q, --quiet       no progress or notes\n"
 		   "  -h, --help        this text\n"
-		   "  (Following a node over JSON-RPC, --rpc URL, is not available yet.)\n");
+		   "  --rpc URL         a node's JSON-RPC (http://host:port): indexes the blocks\n"
+		   "                    after the database's tip, then follows the head (Ctrl-C\n"
+		   "                    stops after the current batch); run again to resume\n"
+		   "  --until BLOCK     stop after this block instead of following the head\n"
+		   "  --from BLOCK      first block when the database is empty (default 0)\n"
+		   "  --confirmations N index only blocks N below the node's head (default 0),\n"
+		   "                    so that reorgs shallower than N never reach the index\n"
+		   "  --traces T        auto (default: trace_block, else debug_traceBlockByNumber\n"
+		   "                    with the callTracer, else none), parity, geth, none\n"
+		   "  --batch N         blocks per request batch (default 16)\n"
+		   "  --timeout S       seconds per request (default 30)\n"
+		   "  --retries N       attempts after a failed request, with doubling waits\n"
+		   "                    from 1 s (default 6)\n"
+		   "  A block whose parent is not the indexed tip (a reorg) stops the run with an\n"
+		   "  error; nothing from the new chain is written.\n");
 }
 
 struct ctx {
@@ -47,6 +64,87 @@ static void on_progress(void *c, const struct tl_eth_index_progress *p)
 	}
 }
 
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+struct rpc_ctx {
+	struct tl_progress pr;
+};
+
+static void on_node_progress(void *c, const struct tl_eth_node_progress *p)
+{
+	struct rpc_ctx *x = c;
+	tl_progress_update(&x->pr, "index", (int64_t)(p->tip + 1 - p->first), (int64_t)(p->head + 1 - p->first), p->txs, 0,
+			   p->elapsed);
+}
+
+static void on_node_note(void *c, const char *msg)
+{
+	struct rpc_ctx *x = c;
+	char line[600];
+	snprintf(line, sizeof line, "note: %s", msg);
+	tl_progress_msg(&x->pr, line);
+}
+
+/* --rpc: the node's blocks after the database's tip (created if absent:
+ * empty, it is harmless and the next run resumes from it). */
+static int index_rpc(const char *db, const char *netname, struct tl_eth_node_opts *no, uint32_t cache_mb, int quiet)
+{
+	const struct tl_eth_net *net = tl_eth_net_by_name(netname ? netname : "mainnet");
+	if (!net) {
+		fprintf(stderr, "index: unknown network '%s' (mainnet, sepolia, holesky, dev)\n", netname);
+		return TL_EXIT_USAGE;
+	}
+	struct tl_eth_store_opts so = { .create = true, .net = net, .cache_mb = cache_mb };
+	if (!netname && tl_eth_store_probe(db)) so.net = NULL;
+	struct tl_err err;
+	struct tl_eth_store *s = NULL;
+	if (tl_eth_store_open(db, &so, &s, &err) < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	struct rpc_ctx x;
+	memset(&x, 0, sizeof x);
+	tl_progress_init(&x.pr, stderr, quiet);
+	g_stop = 0;
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	no->stop = &g_stop;
+	no->progress = on_node_progress;
+	no->note = on_node_note;
+	no->ctx = &x;
+	struct tl_eth_node_result res;
+	int rc = tl_eth_node_index(s, no, &res, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	tl_progress_done(&x.pr);
+	struct tl_eth_tip t;
+	memset(&t, 0, sizeof t);
+	t.height = -1;
+	if (rc < 0) fprintf(stderr, "index: %s\n", err.msg);
+	if (tl_eth_store_tip(s, &t, &err) < 0) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		rc = -1;
+	}
+	if (!quiet) {
+		fprintf(stderr, "indexed %llu blocks, %llu transactions, %llu transfers from the node; tip %lld (%s)%s\n",
+			(unsigned long long)res.blocks, (unsigned long long)res.txs, (unsigned long long)res.transfers,
+			(long long)t.height, tl_eth_store_net(s)->name, g_stop ? "; stopped" : "");
+		if (res.traces == TL_ETH_TRACES_NONE)
+			fprintf(stderr, "note: no traces: internal transfers and block rewards are unknown\n");
+	}
+	tl_eth_store_close(s);
+	return rc < 0 ? TL_EXIT_FAIL : TL_EXIT_OK;
+}
+
 int cmd_index_eth(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,11 +152,16 @@ int cmd_index_eth(int argc, char **argv)
 		{ "rpc", required_argument, NULL, 'r' },   { "db", required_argument, NULL, 'd' },
 		{ "network", required_argument, NULL, 'n' }, { "cache-mb", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
+		{ "until", required_argument, NULL, 'u' }, { "from", required_argument, NULL, 'f' },
+		{ "traces", required_argument, NULL, 't' }, { "batch", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 'T' }, { "retries", required_argument, NULL, 'R' },
+		{ "confirmations", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *etl = NULL, *rpc = NULL, *db = NULL, *netname = NULL;
 	unsigned long cache_mb = 256;
 	int quiet = 0, c;
+	struct tl_eth_node_opts no = { .until = -1, .retries = 6 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -76,13 +179,50 @@ int cmd_index_eth(int argc, char **argv)
 			}
 			break;
 		}
+		case 'u':
+		case 'f':
+		case 'b':
+		case 'R':
+		case 'C':
+		case 'T': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || (c == 'b' && (v < 1 || v > 1000)) || (c == 'R' && v > 100) || (c == 'C' && v > 10000) ||
+			    (c == 'T' && (v < 1 || v > 3600)) || v > INT64_MAX) {
+				fprintf(stderr, "index: bad value '%s' for --%s\n", optarg,
+					c == 'u' ? "until" : c == 'f' ? "from" : c == 'b' ? "batch" : c == 'R' ? "retries" : c == 'C' ? "confirmations" : "timeout");
+				return TL_EXIT_USAGE;
+			}
+			if (c == 'u') no.until = (int64_t)v;
+			else if (c == 'f') no.from = v;
+			else if (c == 'b') no.batch_blocks = (uint32_t)v;
+			else if (c == 'R') no.retries = (uint32_t)v;
+			else if (c == 'C') no.confirmations = (uint32_t)v;
+			else no.timeout = (double)v;
+			break;
+		}
+		case 't':
+			if (!strcmp(optarg, "auto")) no.traces = TL_ETH_TRACES_AUTO;
+			else if (!strcmp(optarg, "parity")) no.traces = TL_ETH_TRACES_PARITY;
+			else if (!strcmp(optarg, "geth")) no.traces = TL_ETH_TRACES_GETH;
+			else if (!strcmp(optarg, "none")) no.traces = TL_ETH_TRACES_NONE;
+			else {
+				fprintf(stderr, "index: --traces wants auto, parity, geth or none\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
+	if (rpc && !etl && db && optind == argc) {
+		no.url = rpc;
+		no.cache_bytes = (size_t)(cache_mb / 2) << 20;
+		return index_rpc(db, netname, &no, (uint32_t)(cache_mb / 4), quiet);
+	}
 	if (rpc) {
-		fprintf(stderr, "index: --rpc is not available yet; index an ethereum-etl export with --etl\n");
+		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
 	if (!etl || !db || optind != argc) {
