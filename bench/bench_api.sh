@@ -119,7 +119,7 @@ fi
 # the address route when screening is absent).
 route=address
 [ "$screen_code" = 200 ] && route=screen-address
-url="$base ($route, random keys)"
+url="$route, random keys"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SRV/status"; }
 rss0=$(rss)
 wrk -t1 -c"$CONN" -d"${SOAK}s" -s "$HERE/random_keys.lua" "$base" -- "$route" "$TMP/keys" >"$TMP/soak.txt" &
@@ -137,5 +137,5 @@ while kill -0 $W 2>/dev/null; do
 done
 wait $W || true
 soak_rps=$(awk '/^Requests\/sec/ {print $2}' "$TMP/soak.txt")
-echo "soak ${SOAK}s on ${url#"$base"}: $soak_rps requests/s; RSS before $((rss0 / 1024)) MiB, max $((max / 1024)) MiB, end $((${last:-$rss0} / 1024)) MiB"
+echo "soak ${SOAK}s on ${url}: $soak_rps requests/s; RSS before $((rss0 / 1024)) MiB, max $((max / 1024)) MiB, end $((${last:-$rss0} / 1024)) MiB"
 echo "tip $tip"
