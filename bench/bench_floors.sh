@@ -1,6 +1,6 @@
 #!/bin/sh
 # The physical floors the other figures are reported against, to be run in
-# the same session as them (the machine's load moves every figure):
+# the same sitting as them (the machine's load moves every figure):
 #   - txid hashing of the real mainnet sample (bench_parse), and
 #   - RocksDB's own random and sequential write rates (db_bench fillrandom
 #     and fillseq: 16-byte keys, 24-byte values, WAL off, lz4, batches of
