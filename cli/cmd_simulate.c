@@ -17,7 +17,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: taintline simulate [--chain bitcoin] --out DIR [--seed N] [--blocks B] [--txs-per-block T]\n"
-		"                          [--network regtest] [--fast] [--no-xor] [--forks F]\n"
+		"                          [--network regtest] [--fast] [--no-xor] [--forks F] [--shape demo|mainnet]\n"
 		"       taintline simulate --extend DIR --reorg D [--blocks B]\n"
 		"  Writes DIR/blocks/blk*.dat (+ xor.dat), DIR/truth.json, DIR/tags.csv and\n"
 		"  DIR/heists.json: a regtest chain with a simulated economy and DPRK-style heists.\n"
@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"  --fast               random bytes instead of real keys and signatures (benchmarks)\n"
 		"  --no-xor             all-zero xor.dat (plain blk files)\n"
 		"  --forks F            stale branches of 1-6 blocks (default 3)\n"
+		"  --shape mainnet      transactions shaped like mainnet's (input/output counts, script\n"
+		"                       types, old coins, hot addresses; docs/simulator.md); default demo\n"
 		"  --extend DIR --reorg D  append a branch forking D blocks below the tip, D+1 blocks\n"
 		"                       long, plus --blocks more; rewrites the truth files\n"
 		"       taintline simulate --chain multichain --out DIR [--seed N]\n"
@@ -187,6 +189,7 @@ int cmd_simulate(int argc, char **argv)
 		{ "chain", required_argument, NULL, 'c' },
 		{ "heists", required_argument, NULL, 'H' },
 		{ "no-rpc", no_argument, NULL, 'R' },
+		{ "shape", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,6 +221,14 @@ int cmd_simulate(int argc, char **argv)
 		case 'R':
 			fprintf(stderr, "simulate: --heists and --no-rpc are Ethereum options (--chain ethereum)\n");
 			return TL_EXIT_USAGE;
+		case 'S':
+			if (strcmp(optarg, "mainnet") == 0) p.shape = TL_SIM_SHAPE_MAINNET;
+			else if (strcmp(optarg, "demo") == 0) p.shape = TL_SIM_SHAPE_DEMO;
+			else {
+				fprintf(stderr, "simulate: unknown shape '%s' (demo or mainnet)\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			break;
 		case 'o': out = optarg; break;
 		case 'e': ext = optarg; break;
 		case 's':

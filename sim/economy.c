@@ -197,10 +197,20 @@ uint64_t sim_fee(struct sim_state *st)
 uint64_t sim_deposit_key(struct sim_state *st, int exch, int customer, uint8_t *type)
 {
 	struct sim_entity *x = &st->ent[exch];
-	*type = OT_P2WPKH;
-	if (st->stale_mode) return new_key_for(st, exch, OT_P2WPKH);
-	if (!x->deposit_key[customer]) x->deposit_key[customer] = new_key_for(st, exch, OT_P2WPKH) + 1;
-	return x->deposit_key[customer] - 1;
+	bool mainnet = st->p.shape == TL_SIM_SHAPE_MAINNET;
+	/* mainnet's deposit addresses are of every type: the type follows
+	 * from the key number, so that a reused deposit key keeps it */
+	if (st->stale_mode) {
+		*type = mainnet ? sim_mainnet_key_type(st->next_stale_key) : OT_P2WPKH;
+		return new_key_for(st, exch, *type);
+	}
+	if (!x->deposit_key[customer]) {
+		*type = mainnet ? sim_mainnet_key_type(st->next_key) : OT_P2WPKH;
+		x->deposit_key[customer] = new_key_for(st, exch, *type) + 1;
+	}
+	uint64_t k = x->deposit_key[customer] - 1;
+	*type = mainnet ? sim_mainnet_key_type(k) : OT_P2WPKH;
+	return k;
 }
 
 static void shuffle_outputs(struct sim_state *st)
@@ -305,6 +315,11 @@ static void return_inputs(struct sim_state *st, struct sim_wallet *w, uint8_t ro
 		sim_wallet_push(w, &c);
 	}
 	sim_tx_reset(&st->tx);
+}
+
+void sim_return_inputs(struct sim_state *st, struct sim_wallet *w, uint8_t role)
+{
+	return_inputs(st, w, role);
 }
 
 /* ---- mixers -------------------------------------------------------- */
@@ -957,13 +972,16 @@ static void economy_block(struct sim_state *st)
 	if (st->height % 3 == 0) { whirlpool_round(st); made++; }
 	if (st->height % 10 == 5) { wasabi_round(st); made++; }
 	for (int x = 0; x < st->n_exch; x++) {
-		if (sim_rng_pct(&st->rng, 30) && exchange_sweep(st, st->first_exch + x)) made++;
+		/* the mainnet shape sweeps deposits in its own consolidations */
+		if (st->p.shape != TL_SIM_SHAPE_MAINNET && sim_rng_pct(&st->rng, 30) && exchange_sweep(st, st->first_exch + x))
+			made++;
 		if (sim_rng_pct(&st->rng, 35) && exchange_withdraw(st, st->first_exch + x, -1, 0, 0, 0)) made++;
 	}
 	for (int m = 0; m < st->n_merch; m++)
 		if (sim_rng_pct(&st->rng, 8) && merchant_cashout(st, st->first_merch + m)) made++;
+	bool mainnet = st->p.shape == TL_SIM_SHAPE_MAINNET;
 	for (uint32_t tries = 0; made < target && tries < 4 * target && !block_full(st); tries++)
-		if (user_payment(st)) made++;
+		if (mainnet ? sim_mainnet_tx(st) : user_payment(st)) made++;
 }
 
 static int state_init(struct sim_state *st, const struct tl_sim_params *p, struct tl_err *err)
@@ -990,7 +1008,9 @@ static int state_init(struct sim_state *st, const struct tl_sim_params *p, struc
 		st->ent[e].hot_key = new_key_for(st, e, OT_P2WPKH);
 	}
 	st->first_user = (int)st->n_ent;
-	st->n_users = 40 + (int)(p->txs_per_block * 4);
+	/* The mainnet shape needs many more spenders, so that a coin waits
+	 * long before its owner is drawn again. */
+	st->n_users = 40 + (int)(p->txs_per_block * (p->shape == TL_SIM_SHAPE_MAINNET ? 40 : 4));
 	for (int i = 0; i < st->n_users; i++) {
 		snprintf(id, sizeof id, "user-%d", i + 1);
 		snprintf(name, sizeof name, "User %d", i + 1);
@@ -1023,6 +1043,7 @@ static int state_init(struct sim_state *st, const struct tl_sim_params *p, struc
 	}
 	st->mixer_key = new_key_for(st, st->mixer, OT_P2WPKH);
 	st->whirlpool_fee_key = new_key_for(st, st->mixer, OT_P2WPKH);
+	if (p->shape == TL_SIM_SHAPE_MAINNET) sim_mainnet_init(st);
 	/* stale forks: spread over the active part of the chain */
 	struct sim_rng fr;
 	sim_rng_seed(&fr, p->seed, 77);
@@ -1068,6 +1089,7 @@ static void state_free(struct sim_state *st)
 	sim_strlist_free(&st->orphaned);
 	free(st->fork_h);
 	free(st->fork_len);
+	free(st->recent);
 }
 
 /* Runs the chain from genesis to st->tip, writing blocks at or above
@@ -1125,6 +1147,7 @@ static int check_params(const struct tl_sim_params *p, struct tl_err *err)
 	if (p->blocks < 120 || p->blocks > 10000000)
 		return tl_err_set(err, "--blocks %u: need 120 .. 10000000 (coinbases mature after 100 blocks, the economy starts at 101)",
 				  p->blocks);
+	if (p->shape > TL_SIM_SHAPE_MAINNET) return tl_err_set(err, "unknown shape %u", p->shape);
 	if (p->txs_per_block < 1 || p->txs_per_block > 3000)
 		return tl_err_set(err, "--txs-per-block %u: need 1 .. 3000", p->txs_per_block);
 	if (p->forks > 1000) return tl_err_set(err, "--forks %u: at most 1000", p->forks);
@@ -1227,6 +1250,8 @@ static int load_state(const char *dir, struct tl_sim_params *p, uint32_t (**ops)
 	p->txs_per_block = (uint32_t)json_integer_value(tpb);
 	p->forks = (uint32_t)json_integer_value(forks);
 	p->fast = json_is_true(json_object_get(j, "fast"));
+	const char *shape = json_string_value(json_object_get(j, "shape"));
+	p->shape = shape && !strcmp(shape, "mainnet") ? TL_SIM_SHAPE_MAINNET : TL_SIM_SHAPE_DEMO;
 	p->xor_key = json_is_true(json_object_get(j, "xor"));
 	p->net = TL_NET_REGTEST;
 	*n_ops = json_array_size(ext);

@@ -338,6 +338,9 @@ struct sim_state {
 	uint32_t n_forks;
 	/* spk cache for freshly made keys */
 	struct { uint64_t key; uint8_t type, len; uint8_t spk[34]; } spk_cache[256];
+	/* mainnet shape: users paid recently (ring), who spend young coins */
+	int32_t *recent;
+	uint32_t recent_cap, recent_pos;
 	struct sim_blkw *blkw;      /* NULL while replaying */
 	struct tl_buf blk;          /* the block being serialized */
 	uint64_t stale_written;
@@ -367,6 +370,21 @@ void sim_wallet_push(struct sim_wallet *w, const struct sim_coin *c);
 void sim_address_of(struct sim_state *st, uint64_t key, uint8_t type, char out[96]);
 uint32_t sim_block_time(uint32_t height);
 void sim_date(uint32_t t, char out[11]);
+
+/* Puts the scratch tx's inputs back into wallet w with role (an
+ * abandoned tx) and resets the tx. */
+void sim_return_inputs(struct sim_state *st, struct sim_wallet *w, uint8_t role);
+
+/* mainnet.c (--shape mainnet) */
+/* Gives the services their hot addresses and sets up the spender ring;
+ * called once the entities exist. */
+void sim_mainnet_init(struct sim_state *st);
+/* One ordinary transaction of mainnet's shape; returns false if the
+ * drawn spender could not pay (nothing committed then). */
+bool sim_mainnet_tx(struct sim_state *st);
+/* A script type drawn from mainnet's output mix by hashing key (the same
+ * key always gets the same type). */
+uint8_t sim_mainnet_key_type(uint64_t key);
 
 /* heist.c */
 void sim_heists_init(struct sim_state *st);

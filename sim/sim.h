@@ -24,12 +24,20 @@
 /* Called after each best-chain block is produced (may be NULL). */
 typedef void (*tl_sim_progress_fn)(void *ctx, uint32_t height, uint32_t tip, uint64_t txs);
 
+/* What the ordinary transactions look like. */
+enum tl_sim_shape {
+	TL_SIM_SHAPE_DEMO = 0,    /* small payments (1-6 inputs, 1-3 outputs): the demo and tests */
+	TL_SIM_SHAPE_MAINNET,     /* inputs, outputs and script types drawn from real 2021-24 blocks,
+				   * old coins spent, hot wallets reused (docs/simulator.md) */
+};
+
 struct tl_sim_params {
 	uint64_t seed;            /* PRNG seed; everything derives from it */
 	uint32_t blocks;          /* best-chain blocks above genesis (>= 120) */
 	uint32_t txs_per_block;   /* target non-coinbase transactions per block once the economy runs (1..3000) */
 	enum tl_net net;          /* only TL_NET_REGTEST is supported (see docs) */
 	bool fast;                /* random bytes instead of keys and signatures */
+	uint8_t shape;            /* enum tl_sim_shape (0: the demo's) */
 	bool xor_key;             /* write a random xor.dat key (else all zero) */
 	uint32_t forks;           /* stale branches of 1..6 blocks to include */
 	/* Test only: start a new blk file before one would reach this many

@@ -35,6 +35,8 @@ static json_t *params_json(const struct sim_state *st, const char *history)
 	json_object_set_new(p, "txs_per_block", json_integer(st->p.txs_per_block));
 	json_object_set_new(p, "network", json_string(st->np->name));
 	json_object_set_new(p, "fast", json_boolean(st->p.fast));
+	/* only when set, so that the demo's files stay byte-identical */
+	if (st->p.shape == TL_SIM_SHAPE_MAINNET) json_object_set_new(p, "shape", json_string("mainnet"));
 	json_object_set_new(p, "xor", json_boolean(st->p.xor_key));
 	json_object_set_new(p, "forks", json_integer(st->p.forks));
 	json_t *h = json_loads(history ? history : "[]", 0, NULL);

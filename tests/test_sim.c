@@ -467,11 +467,12 @@ static void check_truth(const char *dir, struct chaininfo *ci, bool expect_heist
 	json_decref(hj);
 }
 
-static char *run_sim(const char *tag, uint64_t seed, bool fast)
+static char *run_sim_shape(const char *tag, uint64_t seed, bool fast, uint8_t shape)
 {
 	char *dir = tu_tmpdir(tag);
 	struct tl_sim_params p;
 	tl_sim_params_default(&p);
+	p.shape = shape;
 	p.seed = seed;
 	p.blocks = 150;
 	p.txs_per_block = 12;
@@ -483,6 +484,11 @@ static char *run_sim(const char *tag, uint64_t seed, bool fast)
 	assert_int_equal(st.tip, 150);
 	assert_true(st.stale_blocks > 0);
 	return dir;
+}
+
+static char *run_sim(const char *tag, uint64_t seed, bool fast)
+{
+	return run_sim_shape(tag, seed, fast, TL_SIM_SHAPE_DEMO);
 }
 
 static void test_signed_chain(void **state)
@@ -533,6 +539,33 @@ static void test_fast_chain(void **state)
 	json_t *t = load(dir, "truth.json");
 	assert_true(json_is_true(json_object_get(t, "fast")));
 	json_decref(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* The mainnet shape changes who pays whom and how, not the heist: its
+ * signed chain verifies and its truth holds as the demo's does. */
+static void test_mainnet_shape_truth(void **state)
+{
+	(void)state;
+	char *dir = run_sim_shape("sim-mainnet", 7, false, TL_SIM_SHAPE_MAINNET);
+	struct chaininfo ci;
+	read_chain(dir, true, &ci);
+	assert_int_equal(ci.len, 151);
+	assert_int_equal(ci.bad_sig, 0);
+	assert_true(ci.p2pkh_ok > 0 && ci.p2sh_ok > 0 && ci.p2wpkh_ok > 0 && ci.p2tr_ok > 0 && ci.p2wsh_ok > 0);
+	check_truth(dir, &ci, true);
+	free_chain(&ci);
+	json_t *t = load(dir, "sim-state.json");
+	assert_string_equal(json_string_value(json_object_get(t, "shape")), "mainnet");
+	json_decref(t);
+	/* extending replays the recorded shape: the replayed part is unchanged */
+	struct tl_err err = { { 0 } };
+	if (tl_sim_extend(dir, 3, 2, NULL, NULL, NULL, &err)) fail_msg("extend: %s", err.msg);
+	read_chain(dir, false, &ci);
+	assert_int_equal(ci.len, 151 + 3);
+	check_truth(dir, &ci, true);
+	free_chain(&ci);
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -691,6 +724,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signed_chain),
 		cmocka_unit_test(test_fast_chain),
+		cmocka_unit_test(test_mainnet_shape_truth),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_extend_reorg),
 		cmocka_unit_test(test_small_blk_files),
