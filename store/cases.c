@@ -1,4 +1,5 @@
 #include "store/cases.h"
+#include "store/meta_keys.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,21 +23,6 @@ static void log_key(uint64_t seq, char out[LOG_KEY_LEN + 1])
 	snprintf(out, LOG_KEY_LEN + 1, LOG_PREFIX "%016" PRIx64, seq);
 }
 
-/* Parses the 16 hex digits at p. Returns 0 or -1. */
-static int parse_hex16(const uint8_t *p, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (int i = 0; i < 16; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9') d = c - '0';
-		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-		else return -1;
-		x = x << 4 | (uint64_t)d;
-	}
-	*v = x;
-	return 0;
-}
-
 /* The largest number under prefix (keys prefix + 16 hex [+ suffix]), or 0. */
 static int last_number(struct tl_store *s, const char *prefix, uint64_t *out)
 {
@@ -51,7 +37,7 @@ static int last_number(struct tl_store *s, const char *prefix, uint64_t *out)
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl >= pl + 16 && !memcmp(k, prefix, pl)) {
 			uint64_t v;
-			if (parse_hex16(k + pl, &v) == 0) *out = v;
+			if (tl_meta_hex16(k + pl, &v) == 0) *out = v;
 		}
 	}
 	tl_iter_free(it);
@@ -70,7 +56,7 @@ int tl_cases_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
 	if (r < 0) return -1;
 	if (r == 1) {
 		uint64_t seq;
-		if (vl != 16 || parse_hex16(v, &seq) < 0) {
+		if (vl != 16 || tl_meta_hex16(v, &seq) < 0) {
 			free(v);
 			return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
 		}
@@ -180,7 +166,7 @@ int tl_cases_list(struct tl_store *s, tl_case_fn fn, void *ctx, struct tl_err *e
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, CASE_PREFIX, pl)) break;
 		uint64_t id;
-		if (kl != CASE_KEY_LEN || k[kl - 1] != 'm' || parse_hex16(k + pl, &id) < 0) continue;
+		if (kl != CASE_KEY_LEN || k[kl - 1] != 'm' || tl_meta_hex16(k + pl, &id) < 0) continue;
 		if (call_text(it, id, fn, ctx)) break;
 	}
 	tl_iter_free(it);
@@ -200,7 +186,7 @@ int tl_cases_audit_list(struct tl_store *s, size_t max, tl_case_fn fn, void *ctx
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, LOG_PREFIX, pl)) break;
 		uint64_t seq;
-		if (kl != LOG_KEY_LEN || parse_hex16(k + pl, &seq) < 0) continue;
+		if (kl != LOG_KEY_LEN || tl_meta_hex16(k + pl, &seq) < 0) continue;
 		if (call_text(it, seq, fn, ctx)) break;
 		if (max && ++n >= max) break;
 	}

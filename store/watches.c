@@ -1,4 +1,5 @@
 #include "store/watches.h"
+#include "store/meta_keys.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,20 +24,6 @@ static void deliv_key(uint64_t watch, uint64_t seq, char out[DELIV_KEY_LEN + 1])
 	snprintf(out, DELIV_KEY_LEN + 1, DELIV_PREFIX "%016" PRIx64 "/%016" PRIx64, watch, seq);
 }
 
-static int parse_hex16(const uint8_t *p, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (int i = 0; i < 16; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9') d = c - '0';
-		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-		else return -1;
-		x = x << 4 | (uint64_t)d;
-	}
-	*v = x;
-	return 0;
-}
-
 /* The number in the last key of exactly keylen bytes under prefix, or 0. */
 static uint64_t last_number(struct tl_store *s, const char *prefix, size_t keylen)
 {
@@ -50,7 +37,7 @@ static uint64_t last_number(struct tl_store *s, const char *prefix, size_t keyle
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, prefix, pl)) break;
 		uint64_t v;
-		if (kl == keylen && parse_hex16(k + keylen - 16, &v) == 0) {
+		if (kl == keylen && tl_meta_hex16(k + keylen - 16, &v) == 0) {
 			out = v;
 			break;
 		}
@@ -68,7 +55,7 @@ int tl_watches_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
 	if (r < 0) return -1;
 	if (r == 1) {
 		uint64_t seq;
-		int bad = vl != 16 || parse_hex16(v, &seq) < 0;
+		int bad = vl != 16 || tl_meta_hex16(v, &seq) < 0;
 		free(v);
 		if (bad) return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
 		if (seq > last) last = seq;
@@ -136,7 +123,7 @@ static int walk(struct tl_store *s, const char *prefix, size_t pl, size_t keylen
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, prefix, pl)) break;
 		uint64_t n;
-		if (kl != keylen || parse_hex16(k + keylen - 16, &n) < 0) continue;
+		if (kl != keylen || tl_meta_hex16(k + keylen - 16, &n) < 0) continue;
 		const uint8_t *v = tl_iter_value(it, &vl);
 		char *t = malloc(vl + 1);
 		if (!t) abort();
@@ -191,7 +178,7 @@ int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct t
 		const uint8_t *k = tl_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, DELIV_PREFIX, pl)) break;
 		uint64_t w, q;
-		if (kl != DELIV_KEY_LEN || parse_hex16(k + pl, &w) < 0 || parse_hex16(k + DELIV_WATCH_LEN, &q) < 0)
+		if (kl != DELIV_KEY_LEN || tl_meta_hex16(k + pl, &w) < 0 || tl_meta_hex16(k + DELIV_WATCH_LEN, &q) < 0)
 			continue;
 		const uint8_t *v = tl_iter_value(it, &vl);
 		char *t = malloc(vl + 1);
