@@ -25,6 +25,7 @@
 
 #include "chain/bytes.h"
 #include "store/eth_store_int.h"
+#include "store/digest_cf.h"
 
 static const char *cf_names[TL_ECF_COUNT] = {
 	"eth_meta", "eth_block", "eth_blockhash", "eth_tx", "eth_acct", "eth_acctid", "eth_asset", "eth_xfer", "eth_stat", "eth_hist",
@@ -796,25 +797,8 @@ int tl_eth_store_digest(struct tl_eth_store *s, uint8_t out[32], uint64_t *count
 		return tl_err_set(err, "sha256 init failed");
 	}
 	for (int c = 0; c < TL_ECF_COUNT; c++) {
-		EVP_DigestUpdate(ctx, cf_names[c], strlen(cf_names[c]) + 1);
-		uint64_t n = 0;
-		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro_total, s->cf[c]);
-		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-			size_t kl, vl;
-			const char *k = rocksdb_iter_key(it, &kl);
-			const char *v = rocksdb_iter_value(it, &vl);
-			uint8_t len[4];
-			tl_put_be32(len, (uint32_t)kl);
-			EVP_DigestUpdate(ctx, len, 4);
-			EVP_DigestUpdate(ctx, k, kl);
-			tl_put_be32(len, (uint32_t)vl);
-			EVP_DigestUpdate(ctx, len, 4);
-			EVP_DigestUpdate(ctx, v, vl);
-			n++;
-		}
-		char *rerr = NULL;
-		rocksdb_iter_get_error(it, &rerr);
-		rocksdb_iter_destroy(it);
+		uint64_t n;
+		char *rerr = tl_digest_cf(ctx, s->db, s->ro_total, s->cf[c], cf_names[c], NULL, &n);
 		if (rerr) {
 			EVP_MD_CTX_free(ctx);
 			return rocks_err(err, "reading for digest", rerr);

@@ -3,6 +3,7 @@
  * rocksdb/c.h. */
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/digest_cf.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -593,6 +594,12 @@ int tl_store_tip(struct tl_store *s, struct tl_tip *t, struct tl_err *err)
 
 /* ---- digest ---- */
 
+/* Meta rows that record history or place, not content (docs/schema.md). */
+static bool meta_not_content(const char *k, size_t kl)
+{
+	return (kl == 10 && !memcmp(k, "blocks_dir", 10)) || (kl == 6 && !memcmp(k, "reorgs", 6));
+}
+
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -601,28 +608,9 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 		return tl_err_set(err, "sha256 init failed");
 	}
 	for (int c = 0; c < TL_CF_COUNT; c++) {
-		EVP_DigestUpdate(ctx, cf_names[c], strlen(cf_names[c]) + 1);
-		uint64_t n = 0;
-		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro_total, s->cf[c]);
-		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-			size_t kl, vl;
-			const char *k = rocksdb_iter_key(it, &kl);
-			const char *v = rocksdb_iter_value(it, &vl);
-			if (c == TL_CF_META && ((kl == 10 && !memcmp(k, "blocks_dir", 10)) ||
-						(kl == 6 && !memcmp(k, "reorgs", 6))))
-				continue;
-			uint8_t len[4];
-			tl_put_be32(len, (uint32_t)kl);
-			EVP_DigestUpdate(ctx, len, 4);
-			EVP_DigestUpdate(ctx, k, kl);
-			tl_put_be32(len, (uint32_t)vl);
-			EVP_DigestUpdate(ctx, len, 4);
-			EVP_DigestUpdate(ctx, v, vl);
-			n++;
-		}
-		char *rerr = NULL;
-		rocksdb_iter_get_error(it, &rerr);
-		rocksdb_iter_destroy(it);
+		uint64_t n;
+		char *rerr = tl_digest_cf(ctx, s->db, s->ro_total, s->cf[c], cf_names[c],
+					  c == TL_CF_META ? meta_not_content : NULL, &n);
 		if (rerr) {
 			EVP_MD_CTX_free(ctx);
 			return rocks_err(err, "reading for digest", rerr);
