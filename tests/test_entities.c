@@ -104,7 +104,9 @@ static void test_lookup_unseen(void **st)
 	char addr[128] = "";
 	struct tl_err err;
 	assert_int_equal(tl_tags_parse_file(path, TL_TAGFMT_OFAC_XML, first_btc, addr, NULL, &err), 0);
-	if (!addr[0]) skip();
+	/* The data is present (tu_shared_path skips otherwise): a parser that
+	 * stops yielding bitcoin tags must fail here, not skip. */
+	assert_true(addr[0] != '\0');
 	struct tl_store *s = open_db("lookup");
 	struct tl_tag_import_report rep;
 	assert_int_equal(tl_tags_import(s, path, TL_TAGFMT_OFAC_XML, &rep, &err), 0);
