@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 /* Keys sorted by hash for binary search. */
 struct tl_keyring {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "store/tlp.h"

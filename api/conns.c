@@ -27,7 +27,7 @@
 
 #include "api/auth.h"
 #include "api/metrics.h"
-#include "api/server_int.h"
+#include "api/http_server_int.h"
 
 #define SWEEP_MS 250
 #define LINGER_S 1.0          /* a refused connection is closed after this */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/server_int.h"
+#include "api/http_server_int.h"
 
 int tl_api_reply_json(struct tl_api_req *req, int status, json_t *body)
 {

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 
-#include "api/server.h"
+#include "api/http_server.h"
 
 /* Sends body as compact JSON with status. Takes ownership of body (the
  * reference is stolen, even on failure). A NULL body (e.g. a failed

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 struct tl_app;
 

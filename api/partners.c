@@ -16,7 +16,7 @@
 #include "api/clearance.h"
 #include "api/http_json.h"
 #include "api/serve.h"
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "report/import.h"
 #include "report/share.h"
 #include "report/sign.h"

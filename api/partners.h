@@ -36,7 +36,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 struct tl_app;
 struct tl_partners;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
-#include "api/server_int.h"
+#include "api/http_server_int.h"
 
 /* Niceness of the pool's threads, relative to the loops. */
 #define POOL_NICE 10

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 #define TL_ROUTER_MAX_SEGMENTS 16
 #define TL_ROUTER_MAX_PARAMS 8

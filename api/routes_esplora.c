@@ -19,8 +19,8 @@
 #include "api/http_json.h"
 #include "api/openapi.h"
 #include "api/serve.h"
-#include "chain/address.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
 #include "store/esplora_json.h"
 
 /* Esplora's page size for address histories and its UTXO cap. */

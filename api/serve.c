@@ -15,8 +15,8 @@
 
 #include "api/http_json.h"
 #include "api/metrics.h"
-#include "chain/address.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
 #include "indexer/indexer.h"
 #include "tracer/screen.h"
 

@@ -1,5 +1,5 @@
 /* The taintline API application: the database, the HTTP server
- * (api/server.h) with every route registered, and a background thread
+ * (api/http_server.h) with every route registered, and a background thread
  * that keeps the served index current.
  *
  * The database is opened as a RocksDB secondary instance (store/store.h
@@ -29,10 +29,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "api/server.h"
-#include "chain/blkfile.h"
-#include "chain/err.h"
-#include "chain/network.h"
+#include "api/http_server.h"
+#include "bitcoin/blkfile.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 #include "store/store.h"
 
 struct tl_screen;
@@ -62,12 +62,12 @@ struct tl_serve_opts {
 	/* Most transactions a trace may visit before it answers 413; 0 =
 	 * 200000. */
 	uint64_t max_trace_txs;
-	/* Memory budget of one trace in MiB (tracer/walk.h max_mem): the walk
+	/* Memory budget of one trace in MiB (taint/walk.h max_mem): the walk
 	 * stops and the request answers 413 naming it; 0 = 256. Traces run
 	 * on the pool, so at most pool_threads of them hold this much. */
 	uint32_t trace_memory_mb;
 	/* Connection cap (0 = from the descriptor limit) and the expensive
-	 * pool's threads (0 = 2); see api/server.h. */
+	 * pool's threads (0 = 2); see api/http_server.h. */
 	int max_conns;
 	int pool_threads;
 	FILE *log;               /* warnings and follow progress; NULL = silent */

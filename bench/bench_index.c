@@ -16,9 +16,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/script.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/script.h"
 #include "indexer/indexer.h"
 #include "store/store.h"
 #include "txid_floor.h"

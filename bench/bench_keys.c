@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void)

@@ -23,9 +23,9 @@
 #include <time.h>
 
 #include "api/serve.h"
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 #include "live/follow.h"
 #include "live/glue.h"
 #include "live/index_rpc.h"

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 #include "txid_floor.h"
 
 struct blob {

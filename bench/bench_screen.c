@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "store/store.h"
 #include "tracer/screen.h"
 

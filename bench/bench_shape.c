@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/network.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/network.h"
 #include "sim/shapestat.h"
 
 static uint8_t *read_file(const char *path, size_t *n)

@@ -1,4 +1,4 @@
-/* Forward-trace throughput on an in-memory graph (tracer/memgraph.h):
+/* Forward-trace throughput on an in-memory graph (taint/memgraph.h):
  * about 200,000 transactions: one theft fanned out into 50 branches, each
  * a peel chain whose links interleave in chain order, with some peels
  * re-spent and consolidated with clean coins, one long 40,000-link peel
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tracer/memgraph.h"
-#include "tracer/walk.h"
+#include "taint/memgraph.h"
+#include "taint/walk.h"
 
 static uint64_t rng = 42;
 static uint32_t rnd(void)

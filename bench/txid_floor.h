@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 
 /* Copies tx's witness-free serialization (version | inputs and outputs |
  * locktime) to out, which holds at least tx->stripped_size bytes. */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "chain/tx.h"
+#include "bitcoin/tx.h"
 
 /* Writes the joined push data of tx's OP_RETURN outputs into buf (cap
  * bytes, NUL-terminated when it fits). Returns the text length (0 when

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/u256.h"
 
 /* Sets *carried to the outbound's taint. Returns 0, or -1 with err when

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 #define TL_EXIT_OK 0
 #define TL_EXIT_FAIL 1

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
 #include "indexer/cluster.h"

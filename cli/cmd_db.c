@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "store/eth_store.h"
 #include "store/store.h"

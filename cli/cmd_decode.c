@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
 

@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "chain/blkfile.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "store/esplora_json.h"
 #include "store/eth_store.h"

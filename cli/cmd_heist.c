@@ -9,7 +9,7 @@
 #include "store/store.h"
 #include "store/tlp.h"
 #include "tracer/entities.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 #include "tracer/screen.h"
 
 static void usage(FILE *f)

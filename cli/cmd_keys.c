@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "report/sign.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blkfile.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
 

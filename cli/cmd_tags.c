@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/network.h"
+#include "bitcoin/network.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "store/tlp.h"
 #include "tracer/entities.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 
 static void usage(FILE *f)
 {

@@ -11,7 +11,7 @@
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/entities.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 #include "tracer/storegraph.h"
 #include "tracer/trace.h"
 

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "report/export.h"
 #include "report/manifest.h"

@@ -14,7 +14,7 @@
 #include "cli/cli.h"
 #include "ethereum/address.h"
 #include "store/eth_scan.h"
-#include "tracer/graph.h"
+#include "taint/graph.h"
 
 int tl_eth_deposit_accounts(struct tl_eth_store *st, uint64_t n_acct, uint32_t (*cats)(void *, uint64_t), void *ctx,
                             uint64_t **hot_of, size_t *found, struct tl_err *err)

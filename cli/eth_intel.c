@@ -12,7 +12,7 @@
 #include "store/eth_intel.h"
 #include "store/eth_screen.h"
 #include "store/eth_store.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 
 static int open_db(const char *cmd, const char *db, int writable, struct tl_eth_store **st)
 {

@@ -21,8 +21,8 @@
 #include "store/eth_store.h"
 #include "taint/account.h"
 #include "taint/report.h"
-#include "tracer/graph.h"
-#include "tracer/tags.h"
+#include "taint/graph.h"
+#include "intel/tags.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)

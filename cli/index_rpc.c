@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/network.h"
+#include "bitcoin/network.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "indexer/cluster.h"

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 void jw_init(struct jw *w, FILE *f)
 {

@@ -19,15 +19,15 @@
 #include <jansson.h>
 
 #include "bridge/link.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
 #include "cli/cli.h"
 #include "ethereum/address.h"
 #include "store/eth_store.h"
 #include "store/links_btc.h"
 #include "store/store.h"
 #include "tracer/entities.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 #include "taint/report.h"
 #include "tracer/trace.h"
 

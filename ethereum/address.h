@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 #define TL_ETH_ADDR_LEN 20
 

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 struct tl_csv {
 	char *p, *end;   /* unread part of the caller's buffer (modified in place) */

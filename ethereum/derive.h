@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/model.h"
 
 enum tl_eth_kind {

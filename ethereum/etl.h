@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/model.h"
 
 /* Which table a file holds, from its name: the base name, less an

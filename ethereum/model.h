@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/u256.h"
 
 /* tx_index of block-level movements (rewards, withdrawals) and of rows

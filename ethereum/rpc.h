@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/model.h"
 
 /* Parses a JSON-RPC response text (one object, or a batch array whose

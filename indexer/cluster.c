@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/pubkey.h"
-#include "chain/script.h"
-#include "indexer/hmap.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/pubkey.h"
+#include "bitcoin/script.h"
+#include "base/hmap.h"
 #include "store/tags.h"
 
 const char *tl_link_kind_name(int kind)

@@ -31,8 +31,8 @@
 
 #include <stdint.h>
 
-#include "chain/err.h"
-#include "chain/tx.h"
+#include "base/err.h"
+#include "bitcoin/tx.h"
 #include "store/coinjoin.h"
 #include "store/store.h"
 

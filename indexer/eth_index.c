@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "ethereum/derive.h"
-#include "indexer/hmap.h"
+#include "base/hmap.h"
 
 struct acct_ent {
 	uint64_t id;

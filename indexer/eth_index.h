@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/model.h"
 #include "store/eth_store.h"
 

@@ -15,7 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/eth_store.h"
 
 enum tl_eth_trace_mode {

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 struct tl_eth_rpc_client;
 

@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "indexer/cluster.h"
-#include "indexer/hmap.h"
+#include "base/hmap.h"
 #include "store/links_btc.h"
 #include "store/store.h"
 

@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 
 #define TL_INDEX_DEFAULT_UNDO_KEEP 288u
 

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 
 #define TL_BLKOUT_MARKER "taintline-rpc-blocks"
 #define TL_BLKOUT_FILE_MAX 0x8000000u

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
 
 struct tl_deliver_opts {

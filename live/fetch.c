@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 #include "live/blkout.h"
 #include "live/fetch.h"
 

@@ -17,8 +17,8 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 #include "live/rpc.h"
 
 struct tl_fetch_opts {

@@ -7,7 +7,7 @@
 
 #include <zmq.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "live/fetch.h"
 #include "live/follow.h"
 #include "live/zmqmsg.h"

@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 #include "live/mempool.h"
 #include "live/rpc.h"
 

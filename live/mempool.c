@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/arena.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/tx.h"
+#include "base/arena.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/tx.h"
 #include "live/mempool.h"
 #include "store/store.h"
 

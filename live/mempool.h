@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "tracer/screen.h"
 
 #define TL_MEMPOOL_MAX_EXP 64

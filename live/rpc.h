@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 /* Core's error codes the callers act on. */
 #define TL_RPC_INVALID_ADDRESS_OR_KEY (-5) /* block or transaction not found */

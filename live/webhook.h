@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 #define TL_WEBHOOK_SECRET_MAX 128
 #define TL_WEBHOOK_SIG_LEN 48 /* "v1," + 44 base64 characters + NUL */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 enum tl_zmq_topic { TL_ZMQ_HASHBLOCK, TL_ZMQ_HASHTX, TL_ZMQ_RAWBLOCK, TL_ZMQ_RAWTX, TL_ZMQ_SEQUENCE };
 

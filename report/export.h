@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "report/tlp.h"
 
 struct tl_export_opts {

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "report/export.h"
 #include "tracer/entities.h"
 

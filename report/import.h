@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "report/tlp.h"
 #include "store/store.h"
 

@@ -8,11 +8,11 @@
 
 #include <openssl/evp.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "store/tags.h"
 #include "tracer/entities.h"
-#include "tracer/policy.h"
-#include "tracer/registry.h"
+#include "taint/policy.h"
+#include "intel/registry.h"
 #include "tracer/trace.h"
 
 static void be32(uint8_t b[4], uint32_t v)

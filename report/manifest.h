@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
 #include "tracer/storegraph.h"
 

@@ -8,7 +8,7 @@
 #include "report/manifest.h"
 #include "report/sign.h"
 #include "tracer/entities.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 #include "tracer/trace.h"
 
 int tl_share_heist_mark(struct tl_store *st, const char *id, struct tl_tlp_mark *m, struct tl_err *err)

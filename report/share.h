@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "report/tlp.h"
-#include "tracer/policy.h"
+#include "taint/policy.h"
 #include "tracer/storegraph.h"
 
 struct tl_share_heist_opts {

@@ -15,7 +15,7 @@
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 /* One context for the process: creating one costs a precomputation, and
  * a context is read-only (thread-safe) once randomized. */

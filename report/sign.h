@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 #define TL_SIGN_TAG "taintline/signed-document/v1"
 #define TL_SIGN_ALG "bip340-schnorr-sha256-tagged"

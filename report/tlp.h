@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/tlp.h" /* enum tl_tlp */
 
 /* Parses "clear", "green", "amber", "amber+strict", "red" (any case, an

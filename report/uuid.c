@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 static int parse_uuid(const char *s, uint8_t out[16])
 {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "chain/blkfile.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/hash.h"
 #include "sim/internal.h"
 
 static void blk_path(const struct sim_blkw *w, uint32_t n, char *out, size_t cap)

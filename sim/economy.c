@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
 #include "sim/internal.h"
 
 #define REGTEST_BITS 0x207fffffu

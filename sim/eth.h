@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "sim/sim.h"
 
 #define TL_ETH_SIM_MIN_BLOCKS 150u

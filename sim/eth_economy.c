@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chain/address.h"
+#include "bitcoin/address.h"
 #include "sim/eth_internal.h"
 
 #define T0 1740096000ull /* 2025-02-21 00:00:00 UTC; 12-second slots */

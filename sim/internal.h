@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "chain/bytes.h"
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 #include "sim/sim.h"
 
 /* ---- PRNG --------------------------------------------------------- */

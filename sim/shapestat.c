@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 int sim_shape_bucket(uint64_t n)
 {

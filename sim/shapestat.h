@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "chain/block.h"
-#include "chain/script.h"
+#include "bitcoin/block.h"
+#include "bitcoin/script.h"
 
 /* Count buckets: 1..9 exactly, then 10-19, 20-49, 50+ (0 unused). */
 #define SIM_SHAPE_NB 13

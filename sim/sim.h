@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chain/err.h"
-#include "chain/network.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
 
 /* Core's MAX_BLOCKFILE_SIZE: a new blk file starts before one would
  * reach 128 MiB. */

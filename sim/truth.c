@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "sim/internal.h"
 
 static const char *kind_name(uint8_t k)

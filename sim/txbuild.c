@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "sim/internal.h"
 
 #define SEQ 0xfffffffdu

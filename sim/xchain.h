@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 /* Writes DIR/ethereum (an ethereum-etl export: blocks, transactions,
  * receipts; tags.csv; heists.json), DIR/bitcoin (blocks/, tags.csv,

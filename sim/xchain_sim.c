@@ -22,11 +22,11 @@
 
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "sim/internal.h"
 #include "sim/sim.h"
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/blkfile.h"
-#include "chain/bytes.h"
+#include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "base/bytes.h"
 #include "store/store_int.h"
 
 int tl_store_set_blocks_dir(struct tl_store *s, const char *dir, struct tl_err *err)

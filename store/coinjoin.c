@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-#include "chain/script.h"
+#include "bitcoin/script.h"
 
 /* Outputs at or under this are dust or fee-like and not mixing amounts. */
 #define DUST_MAX 2730u

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 
 char *tl_digest_cf(EVP_MD_CTX *ctx, rocksdb_t *db, const rocksdb_readoptions_t *ro,
 		   rocksdb_column_family_handle_t *cf, const char *name,

@@ -4,15 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/arena.h"
-#include "chain/bytes.h"
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/merkle_proof.h"
-#include "chain/script.h"
-#include "chain/script_asm.h"
-#include "chain/tx.h"
+#include "bitcoin/address.h"
+#include "base/arena.h"
+#include "base/bytes.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/merkle_proof.h"
+#include "bitcoin/script.h"
+#include "bitcoin/script_asm.h"
+#include "bitcoin/tx.h"
 
 const char *tl_esplora_script_type(const uint8_t *script, size_t len)
 {

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "chain/blkfile.h"
+#include "bitcoin/blkfile.h"
 #include "store/store.h"
 
 /* Esplora's scriptpubkey_type for a script: "p2pkh", "v0_p2wpkh",

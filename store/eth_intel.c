@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "ethereum/address.h"
 #include "store/eth_store_int.h"
 

@@ -20,9 +20,9 @@
 #include <jansson.h>
 
 #include "store/eth_store.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 
-/* Adds tag t (one row of a tag file: tracer/tags.h) to batch b if it is
+/* Adds tag t (one row of a tag file: intel/tags.h) to batch b if it is
  * on the database's chain and not stored yet. Returns 1 added, 0 already
  * stored, 2 another chain (skipped), 3 a bad address (err says why), -1
  * a read error. *seen (may be NULL) is set to 1 when the

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/eth_store.h"
 
 /* {address, first_block, last_block, assets: [{asset, symbol, decimals,

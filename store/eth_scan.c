@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "store/eth_store_int.h"
 
 struct tl_eth_xfer_iter {

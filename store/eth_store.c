@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <rocksdb/c.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "store/eth_store_int.h"
 #include "store/digest_cf.h"
 

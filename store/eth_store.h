@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/derive.h"
 #include "ethereum/model.h"
 #include "ethereum/u256.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bridge/btc_memo.h"
-#include "chain/bytes.h"
+#include "base/bytes.h"
 
 static void be64(uint8_t *p, uint64_t v)
 {

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "bridge/memo.h"
-#include "chain/err.h"
-#include "chain/tx.h"
+#include "base/err.h"
+#include "bitcoin/tx.h"
 #include "store/store.h"
 
 /* Queues the links of one transaction being indexed (nothing when it has

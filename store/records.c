@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
 #include "store/store.h"
 
 /* ---- varints ---- */

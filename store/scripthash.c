@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/bytes.h"
-#include "chain/hash.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
 #include "store/store.h"
 
 static void key_of(const uint8_t *script, size_t len, uint8_t k[TL_SCRIPTHASH_KEY_LEN])

@@ -14,7 +14,7 @@
 
 #include <openssl/evp.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 
 static const char *cf_names[TL_CF_COUNT] = {
 	"meta", "block", "blockhash", "txid", "tx", "spend", "addr", "addr_info",

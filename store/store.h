@@ -6,7 +6,7 @@
  *
  * Identities: tx_num (u64) is the position of a transaction in the best
  * chain (genesis coinbase = 0); an outref is (tx_num, vout); addr_id (u64,
- * from 1) is assigned to an output owner (chain/script.h tl_script_key) at
+ * from 1) is assigned to an output owner (bitcoin/script.h tl_script_key) at
  * first sight. addr_id 0 means "no owner" (OP_RETURN outputs).
  *
  * Threads: a struct tl_store may be used for reads from several threads;
@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/arena.h"
-#include "chain/err.h"
-#include "chain/network.h"
-#include "chain/script.h"
-#include "chain/tx.h"
+#include "bitcoin/address.h"
+#include "base/arena.h"
+#include "base/err.h"
+#include "bitcoin/network.h"
+#include "bitcoin/script.h"
+#include "bitcoin/tx.h"
 
 /* Bumped whenever a key or value layout changes. */
 #define TL_STORE_SCHEMA_VERSION 11
@@ -388,7 +388,7 @@ int tl_store_rawtx(struct tl_store *s, struct tl_blkdir *d, const struct tl_tx_r
 		   struct tl_err *err);
 void tl_rawtx_free(struct tl_rawtx *t);
 
-/* The script key (chain/script.h tl_script_key) of owner addr_id, read
+/* The script key (bitcoin/script.h tl_script_key) of owner addr_id, read
  * from the first output that paid it. Returns 1 with skey and sklen, 0
  * when addr_id is not an owner, -1 with err on a read error or when no
  * blocks directory is known (the database records none and none was

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "store/store.h"
 
 /* ---- small string codec: varint length + bytes ---- */

@@ -59,13 +59,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/bytes.h"
-#include "chain/script.h"
+#include "base/bytes.h"
+#include "bitcoin/script.h"
 
 /* ---- tag family ---- */
 
 /* Category bits kept in tag records and summaries. The first five are
- * tracer/graph.h's enum tl_entity_cat; THIEF and OTHER are extra. */
+ * taint/graph.h's enum tl_entity_cat; THIEF and OTHER are extra. */
 #define TL_TAGCAT_EXCHANGE (1u << 0)
 #define TL_TAGCAT_BRIDGE (1u << 1)
 #define TL_TAGCAT_SERVICE (1u << 2)

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 
 struct tl_store;
 struct tl_batch;

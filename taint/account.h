@@ -67,7 +67,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "ethereum/u256.h"
 
 /* The account of nowhere: the source of a mint or reward, the sink of a

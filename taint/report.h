@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "taint/account.h"
 
 struct tl_taint_names {

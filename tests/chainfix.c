@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "sim/internal.h"
 #include "sim/sim.h"
 #include "tracer/entities.h"

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "indexer/indexer.h"
 #include "store/store.h"
 

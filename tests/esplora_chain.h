@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "api/serve.h"
-#include "chain/address.h"
-#include "chain/bytes.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "base/bytes.h"
+#include "bitcoin/network.h"
 #include "store/store.h"
 #include "tests/chainfix.h"
 #include "tests/testutil.h"

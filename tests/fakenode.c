@@ -23,9 +23,9 @@
 #include <openssl/rand.h>
 #include <zmq.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 #include "tests/fakenode.h"
 
 struct fblock {

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/network.h"
+#include "bitcoin/network.h"
 
 struct fakenode;
 

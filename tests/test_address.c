@@ -16,9 +16,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "bitcoin/address.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
 #include "tests/testutil.h"
 
 static const struct tl_netparams *MAIN, *TEST, *SIGNET, *REGTEST;

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/server.h"
+#include "api/http_server.h"
 #include "tests/httpc.h"
 
 /* Larger than the server's socket send buffer (Linux caps it at 4 MiB by

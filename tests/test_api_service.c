@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "api/http_json.h"
-#include "api/server.h"
+#include "api/http_server.h"
 #include "tests/httpc.h"
 #include "tests/testutil.h"
 

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "chain/blkfile.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/hash.h"
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/esplora_json.h"

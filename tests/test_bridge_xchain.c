@@ -24,9 +24,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "tests/chainfix.h"
 #include "tests/testutil.h"
 

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "tests/testutil.h"
 
 /* Mainnet genesis block, 285 bytes (public chain data). */

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "tests/testutil.h"
 
 static const char *mainnet_dir;

@@ -14,11 +14,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/pubkey.h"
-#include "chain/script.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/pubkey.h"
+#include "bitcoin/script.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
 #include "sim/sim.h"

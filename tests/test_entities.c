@@ -13,8 +13,8 @@
 #include "store/store.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
-#include "tracer/registry.h"
-#include "tracer/tags.h"
+#include "intel/registry.h"
+#include "intel/tags.h"
 
 static char *g_dir;
 

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 
 static char g_tools[4200];
 

@@ -18,11 +18,11 @@
 #include <jansson.h>
 
 #include "api/serve.h"
-#include "chain/address.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/network.h"
-#include "chain/tx.h"
+#include "bitcoin/address.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
+#include "bitcoin/tx.h"
 #include "store/store.h"
 #include "tests/chainfix.h"
 #include "tests/httpc.h"

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "store/store.h"
 #include "tests/chainfix.h"
 #include "tests/testutil.h"

@@ -25,8 +25,8 @@
 #include "ethereum/keccak.h"
 #include "sim/eth.h"
 #include "tests/testutil.h"
-#include "tracer/registry.h"
-#include "tracer/tags.h"
+#include "intel/registry.h"
+#include "intel/tags.h"
 
 typedef unsigned __int128 u128;
 typedef __int128 i128;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "indexer/hmap.h"
+#include "base/hmap.h"
 
 #define NKEYS 3000
 

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
 #include "indexer/indexer.h"
 #include "store/store.h"
 #include "tests/chainfix.h"

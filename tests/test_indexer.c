@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain/address.h"
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "indexer/indexer.h"
 #include "store/store.h"
 #include "tests/testutil.h"

@@ -28,7 +28,7 @@
 #include <event2/thread.h>
 #include <jansson.h>
 
-#include "chain/network.h"
+#include "bitcoin/network.h"
 #include "live/deliver.h"
 #include "live/webhook.h"
 #include "store/watches.h"

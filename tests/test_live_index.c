@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain/blkfile.h"
-#include "chain/hash.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/hash.h"
 #include "live/blkout.h"
 #include "live/fetch.h"
 #include "live/index_rpc.h"

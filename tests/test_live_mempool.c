@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
 #include "live/mempool.h"
 #include "tests/chainfix.h"
 #include "tests/testutil.h"

@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "chain/network.h"
+#include "bitcoin/network.h"
 #include "live/watch.h"
 #include "store/watches.h"
 #include "tests/testutil.h"

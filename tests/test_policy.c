@@ -1,4 +1,4 @@
-/* Taint policies (tracer/policy.h) and interval sets (tracer/interval.h):
+/* Taint policies (taint/policy.h) and interval sets (taint/interval.h):
  * hand-worked examples with the arithmetic written out, edge cases, and
  * a comparison against deliberately naive implementations (per-satoshi
  * bitmaps for FIFO, repeated subtraction for haircut, repeated max
@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "tests/testutil.h"
-#include "tracer/interval.h"
-#include "tracer/policy.h"
+#include "taint/interval.h"
+#include "taint/policy.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "chain/hash.h"
-#include "chain/pubkey.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/pubkey.h"
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {

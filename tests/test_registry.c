@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "tests/testutil.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 
 static int parse(const char *json, struct tl_registry **reg, struct tl_err *err)
 {

@@ -34,10 +34,10 @@
 #include <jansson.h>
 
 #include "api/serve.h"
-#include "chain/address.h"
-#include "chain/bytes.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/address.h"
+#include "base/bytes.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/store.h"
@@ -46,12 +46,12 @@
 #include "tests/httpc.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
-#include "tracer/policy.h"
-#include "tracer/registry.h"
+#include "taint/policy.h"
+#include "intel/registry.h"
 #include "tracer/screen.h"
 #include "tracer/storegraph.h"
 #include "tracer/trace.h"
-#include "tracer/walk.h"
+#include "taint/walk.h"
 
 static char *g_dir;
 /* the seed of the model case running (printed on a failure) */

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/store.h"

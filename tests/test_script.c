@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "chain/hash.h"
-#include "chain/script_asm.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script_asm.h"
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {

@@ -27,7 +27,7 @@
 #include "api/auth.h"
 #include "api/partners.h"
 #include "api/serve.h"
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "report/share.h"
 #include "report/sign.h"
 #include "store/tlp.h"

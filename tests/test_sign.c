@@ -25,7 +25,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "report/manifest.h"
 #include "report/sign.h"
 #include "tests/sharefix.h"

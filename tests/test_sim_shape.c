@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/network.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/network.h"
 #include "sim/shapestat.h"
 #include "sim/sim.h"
 #include "tests/testutil.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/bytes.h"
+#include "base/bytes.h"
 #include "store/store.h"
 #include "tests/testutil.h"
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "tests/testutil.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 
 /* Collects records as TSV lines and a few per-record facts. */
 struct coll {

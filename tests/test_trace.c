@@ -20,21 +20,21 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/blkfile.h"
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/network.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
+#include "bitcoin/script.h"
 #include "indexer/indexer.h"
 #include "sim/sim.h"
 #include "store/store.h"
 #include "tests/chainfix.h"
 #include "tests/testutil.h"
 #include "tracer/entities.h"
-#include "tracer/memgraph.h"
+#include "taint/memgraph.h"
 #include "tracer/storegraph.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 #include "tracer/trace.h"
 
 static char *dir, *db;

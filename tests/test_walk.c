@@ -1,5 +1,5 @@
-/* Forward and backward walks (tracer/walk.h) over the in-memory graph
- * (tracer/memgraph.h).
+/* Forward and backward walks (taint/walk.h) over the in-memory graph
+ * (taint/memgraph.h).
  *
  * The forward walk (min-heap of tx_num, hash map of pending outputs,
  * interval sets) is compared against a deliberately naive second
@@ -23,8 +23,8 @@
 #include <cmocka.h>
 
 #include "tests/testutil.h"
-#include "tracer/memgraph.h"
-#include "tracer/walk.h"
+#include "taint/memgraph.h"
+#include "taint/walk.h"
 
 /* ---- random graphs ---------------------------------------------------- */
 

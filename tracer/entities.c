@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/bytes.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "base/bytes.h"
+#include "bitcoin/script.h"
 #include "tracer/screen.h"
 
 static const struct {

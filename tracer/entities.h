@@ -1,9 +1,9 @@
 /* Entities: tags and heists stored in the database, and what they say
  * about an address or a cluster.
  *
- * Tags are imported from tag files (tracer/tags.h parsers) into the tag
+ * Tags are imported from tag files (intel/tags.h parsers) into the tag
  * family. A tag on an address of the database's own network is keyed by
- * the address's owner script key (chain/script.h tl_script_key), not by
+ * the address's owner script key (bitcoin/script.h tl_script_key), not by
  * its addr_id, so a tag on an address the index has not seen yet is kept
  * and applies as soon as the address appears (the indexer's clustering
  * folds it into the cluster summary then). Tags on other chains (ethereum,
@@ -15,7 +15,7 @@
  * tl_cluster_summary: union of the members' categories, the label of the
  * most confident tag), so tl_entity_get is two point reads.
  *
- * Heists are imported from a registry file (tracer/registry.h): id ->
+ * Heists are imported from a registry file (intel/registry.h): id ->
  * the heist's JSON definition, a dense number (the u32 of taint keys,
  * stable across re-imports) and whether it is traceable (bitcoin chain of
  * this database, with seeds). Heists on other chains are stored and listed,
@@ -29,12 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
 #include "store/tags.h"
-#include "tracer/graph.h"
-#include "tracer/registry.h"
-#include "tracer/tags.h"
+#include "taint/graph.h"
+#include "intel/registry.h"
+#include "intel/tags.h"
 
 /* What an import did. */
 struct tl_tag_import_report {
@@ -84,7 +84,7 @@ int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluste
  * the number of tags visited or -1. */
 int tl_tags_of_cluster(struct tl_store *s, uint64_t cluster_id, tl_tag_rec_cb cb, void *ctx, struct tl_err *err);
 
-/* The graph adapter's get_entity (tracer/graph.h): category flags (masked
+/* The graph adapter's get_entity (taint/graph.h): category flags (masked
  * to TL_CAT_ALL), label and cluster id of addr_id through its cluster's
  * summary; cluster_id is 0 for a singleton. Two point reads. 0 or -1. */
 int tl_entity_get(struct tl_store *s, uint64_t addr_id, struct tl_entity *out, struct tl_err *err);

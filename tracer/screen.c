@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "bitcoin/hash.h"
 #include "tracer/entities.h"
-#include "tracer/graph.h"
+#include "taint/graph.h"
 #include "tracer/storegraph.h"
 #include "tracer/trace.h"
-#include "tracer/txheap.h"
-#include "tracer/walk.h"
+#include "taint/txheap.h"
+#include "taint/walk.h"
 
 /* ---- small containers ---- */
 

@@ -14,7 +14,7 @@
  * Per heist, meta "screen.heist.<id>" holds the state as JSON: num,
  * height and hash of the tip it is materialized to, next_tx_num, min_sat,
  * stop categories. The walk is haircut with floor rounding (as
- * tracer/policy.h), stops at outputs tagged with a stop category (they
+ * taint/policy.h), stops at outputs tagged with a stop category (they
  * are recorded, not followed) and drops amounts under min_sat (seeds are
  * always recorded). Heist numbers must be below 0x80000000.
  *
@@ -34,7 +34,7 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
 
 #define TL_SCREEN_FRONTIER_BIT 0x80000000u
@@ -164,7 +164,7 @@ json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_e
  * is stolen. Returns a new reference. */
 json_t *tl_screen_verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n);
 
-/* Backward walk (tracer/walk.h tl_walk_backward) from one output to the
+/* Backward walk (taint/walk.h tl_walk_backward) from one output to the
  * seeds of every heist, within max_hops (0 = 6): {outpoint, value_sat,
  * max_hops, sources[{heist, amount_sat, share, hops}]}. NULL with err on
  * error; TL_WALK_TOO_BIG walks (over 200,000 transactions) are errors. */

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "chain/address.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/script.h"
 #include "store/coinjoin.h"
 #include "tracer/entities.h"
-#include "tracer/tags.h"
+#include "intel/tags.h"
 
 struct ent_slot {
 	uint64_t addr_id; /* 0 = empty */

@@ -1,6 +1,6 @@
-/* The taint engine's graph (tracer/graph.h) over the RocksDB store
+/* The taint engine's graph (taint/graph.h) over the RocksDB store
  * (store/store.h): transactions, spends and entity tags read from the
- * index, so that tracer/walk.h runs against a real database.
+ * index, so that taint/walk.h runs against a real database.
  *
  * Entities: the tags stored in the database (tracer/entities.h
  * tl_entity_get: the address's cluster summary), plus an in-memory
@@ -21,17 +21,17 @@
  * value covers what the outputs spend beyond the known inputs.
  *
  * Not thread-safe: one storegraph per thread (the store itself may be
- * shared). Pointers handed out by the callbacks follow tracer/graph.h:
+ * shared). Pointers handed out by the callbacks follow taint/graph.h:
  * valid until the next call of the same callback. */
 #ifndef TL_TRACER_STOREGRAPH_H
 #define TL_TRACER_STOREGRAPH_H
 
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/err.h"
+#include "bitcoin/address.h"
+#include "base/err.h"
 #include "store/store.h"
-#include "tracer/graph.h"
+#include "taint/graph.h"
 
 struct tl_storegraph;
 
@@ -48,7 +48,7 @@ void tl_storegraph_graph(struct tl_storegraph *sg, struct tl_graph *g);
 /* The store sg reads. */
 struct tl_store *tl_storegraph_store(struct tl_storegraph *sg);
 
-/* Reads a tag file (any format of tracer/tags.h) and adds the tags of
+/* Reads a tag file (any format of intel/tags.h) and adds the tags of
  * addresses on the store's network that the index has seen to the
  * overlay. Categories map: exchange, bridge, service, mixer, sanctioned
  * to the TL_CAT_* flags; thief/other carry only a label.

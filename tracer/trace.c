@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/script.h"
 #include "tracer/entities.h"
 
 #ifndef TL_VERSION

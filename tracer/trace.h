@@ -1,6 +1,6 @@
 /* Traces on the store: resolving seeds (a registered heist, txids,
  * outpoints, an address over a time window), running the forward walk of
- * tracer/walk.h over tracer/storegraph.h, and the result as a JSON object
+ * taint/walk.h over tracer/storegraph.h, and the result as a JSON object
  * that names everything needed to reproduce it (database tip, policy,
  * parameters, seeds). Renderers turn that JSON into CSV (the flow edges),
  * Graphviz DOT and a self-contained HTML page. docs/tracing.md describes
@@ -17,11 +17,11 @@
 
 #include <jansson.h>
 
-#include "chain/err.h"
+#include "base/err.h"
 #include "store/store.h"
-#include "tracer/registry.h"
+#include "intel/registry.h"
 #include "tracer/storegraph.h"
-#include "tracer/walk.h"
+#include "taint/walk.h"
 
 /* Defaults of the trace command (0 means no limit for both). */
 #define TL_TRACE_DEFAULT_MAX_HOPS 50u

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/pubkey.h"
-#include "chain/script.h"
+#include "bitcoin/address.h"
+#include "bitcoin/pubkey.h"
+#include "bitcoin/script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/blkfile.h"
+#include "bitcoin/blkfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
-#include "chain/script.h"
+#include "bitcoin/block.h"
+#include "bitcoin/script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,8 +14,8 @@
 #include <ftw.h>
 #include <unistd.h>
 
-#include "chain/bytes.h"
-#include "chain/network.h"
+#include "base/bytes.h"
+#include "bitcoin/network.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "tracer/entities.h"

@@ -1,4 +1,4 @@
-/* Fuzz target: script disassembly (chain/script_asm.h) and the inner
+/* Fuzz target: script disassembly (bitcoin/script_asm.h) and the inner
  * script lookup the Esplora views use, on arbitrary bytes. Checks the
  * invariants that hold for every input: the text is bounded (at most
  * 23 characters per script byte plus a marker), a truncation marker only
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/script.h"
-#include "chain/script_asm.h"
+#include "bitcoin/script.h"
+#include "bitcoin/script_asm.h"
 #include "store/esplora_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

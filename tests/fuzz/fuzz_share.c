@@ -12,8 +12,8 @@
 
 #include "report/import.h"
 #include "report/sign.h"
-#include "tracer/registry.h"
-#include "tracer/tags.h"
+#include "intel/registry.h"
+#include "intel/tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

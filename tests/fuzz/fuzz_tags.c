@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tracer/registry.h"
-#include "tracer/tags.h"
+#include "intel/registry.h"
+#include "intel/tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

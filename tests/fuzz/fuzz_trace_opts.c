@@ -1,5 +1,5 @@
 /* Fuzz target: the trace option parsers (tracer/trace.h outpoints and
- * dates, tracer/policy.h policy names) on arbitrary strings. A parsed
+ * dates, taint/policy.h policy names) on arbitrary strings. A parsed
  * date must print back as the same day; a parsed outpoint must print back
  * as the same txid. Must never crash, hang or leak. */
 #include <stddef.h>
@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "chain/hash.h"
-#include "tracer/policy.h"
+#include "bitcoin/hash.h"
+#include "taint/policy.h"
 #include "tracer/trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

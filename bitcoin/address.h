@@ -1,0 +1,67 @@
+/* Addresses: base58check (P2PKH, P2SH; BIP13), bech32 (BIP173, witness
+ * v0) and bech32m (BIP350, witness v1+), for main, test, signet, regtest. */
+#ifndef TL_BITCOIN_ADDRESS_H
+#define TL_BITCOIN_ADDRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "bitcoin/network.h"
+#include "bitcoin/script.h"
+
+/* Longest address string this module produces, with its NUL. */
+#define TL_ADDRESS_MAX 91
+
+/* The address Bitcoin Core gives a scriptPubKey (pubkeyhash, scripthash,
+ * witness_*, anchor). Returns 0 and writes a NUL-terminated string to
+ * out, or -1 if the script has no address (pubkey, multisig, nulldata,
+ * nonstandard). */
+int tl_address_from_script(const uint8_t *script, size_t len, const struct tl_netparams *np,
+			   char out[TL_ADDRESS_MAX]);
+
+/* Decodes an address for network np into its scriptPubKey (at most 42
+ * bytes). Rejects bad checksums, another network's prefix or HRP, mixed
+ * case, bad lengths, bech32 used for v1+ or bech32m for v0, with a
+ * message in err; an address that is valid for another network gets a
+ * message starting "wrong network:". Testnet and signet share prefixes,
+ * and regtest shares their base58 prefixes (as in Core), so those
+ * addresses are accepted on each other. Returns 0 or -1. */
+int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_t script[42],
+			 size_t *script_len, struct tl_err *err);
+
+/* Base58check: payload (version byte included) followed by the first 4
+ * bytes of its SHA256d, in base 58 (leading zero bytes as '1').
+ * len must be 1..128 (out is set to "" otherwise); out holds at least
+ * 2*len+6 bytes. */
+void tl_base58check_encode(const uint8_t *payload, size_t len, char *out);
+/* Decodes and verifies the 4-byte checksum. Strict: no whitespace, only
+ * base-58 characters, at most 180 characters. Returns 0, the payload in
+ * payload and its length in *len (at most cap), or -1 with a message. */
+int tl_base58check_decode(const char *s, uint8_t *payload, size_t cap, size_t *len, struct tl_err *err);
+
+/* Segwit address (BIP173/BIP350) for witness version ver and program:
+ * bech32 for v0, bech32m for v1..16; hrp must be lower case. Returns 0,
+ * or -1 for a version over 16, a program length outside 2..40 (20 or 32
+ * for v0), or a result over 90 characters. */
+int tl_segwit_encode(const char *hrp, int ver, const uint8_t *prog, size_t prog_len, char out[TL_ADDRESS_MAX]);
+/* Decodes a segwit address with the expected hrp; checks the checksum
+ * variant matches the version (bech32 for v0, bech32m for v1+), program
+ * lengths (v0: 20 or 32; others 2..40) and case. Returns 0 or -1. */
+int tl_segwit_decode(const char *addr, const char *hrp, int *ver, uint8_t prog[40], size_t *prog_len,
+		     struct tl_err *err);
+
+/* Longest bech32 string (BIP173), without the NUL. */
+#define TL_BECH32_MAX_LEN 90
+enum { TL_BECH32 = 1, TL_BECH32M = 2 };
+
+/* Decodes any bech32 or bech32m string (BIP173/BIP350 rules: at most 90
+ * characters, each in 33..126, not mixed case, non-empty hrp before the
+ * last '1', at least 6 checksum characters). On success returns 0, writes
+ * the lower-case NUL-terminated hrp, the 5-bit data values without the
+ * checksum to data (*data_len of them), and *variant (TL_BECH32 or
+ * TL_BECH32M). Returns -1 with a message otherwise. */
+int tl_bech32_decode(const char *s, char hrp[TL_BECH32_MAX_LEN], uint8_t data[TL_BECH32_MAX_LEN], size_t *data_len,
+		     int *variant, struct tl_err *err);
+
+#endif
