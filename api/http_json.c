@@ -64,6 +64,27 @@ int tl_api_reply_error_extra(struct tl_api_req *req, int status, const char *cod
 	return rc;
 }
 
+int tl_api_reply_err(struct tl_api_req *req, const struct tl_err *err, const char *bad_input, int failed_status)
+{
+	int status;
+	const char *code;
+	switch (err->code) {
+	case TL_E_BAD_INPUT: status = 400, code = bad_input ? bad_input : "bad_request"; break;
+	case TL_E_WRONG_NETWORK: status = 400, code = "wrong_network"; break;
+	case TL_E_NOT_FOUND: status = 404, code = "not_found"; break;
+	case TL_E_CONFLICT: status = 409, code = "database_busy"; break;
+	case TL_E_UNAVAILABLE: status = 503, code = "unavailable"; break;
+	case TL_E_TIMEOUT: status = 422, code = "timeout"; break;
+	case TL_E_TOO_LARGE: status = 413, code = "too_large"; break;
+	case TL_E_STORE:
+		tl_api_log(tl_api_req_server(req), "%s %s: %s", tl_api_req_route(req), "store error", err->msg);
+		return tl_api_reply_error(req, 500, "store_error",
+					  "reading the index failed (details are in the server's log)");
+	default: status = failed_status, code = failed_status >= 500 ? "internal" : "bad_request"; break;
+	}
+	return tl_api_reply_error(req, status, code, "%s", err->msg);
+}
+
 int tl_api_reply_limit(struct tl_api_req *req, int status, const char *limit, double max,
 		       const char *narrow, const char *message)
 {

@@ -29,6 +29,23 @@ int tl_api_reply_error(struct tl_api_req *req, int status, const char *code, con
 int tl_api_reply_error_extra(struct tl_api_req *req, int status, const char *code, json_t *extra,
 			     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Replies for a failed operation by the kind of its failure (err->code):
+ * the one table from error codes to HTTP statuses and error slugs.
+ *   TL_E_BAD_INPUT      400, bad_input (the route's name for what it could
+ *                       not parse: "bad_address", "bad_txid"; NULL:
+ *                       "bad_request")
+ *   TL_E_WRONG_NETWORK  400 wrong_network
+ *   TL_E_NOT_FOUND      404 not_found
+ *   TL_E_CONFLICT       409 database_busy
+ *   TL_E_UNAVAILABLE    503 unavailable
+ *   TL_E_TIMEOUT        422 timeout
+ *   TL_E_TOO_LARGE      413 too_large
+ *   TL_E_STORE          500 store_error, the detail logged and not sent
+ *                       (it names files of this machine)
+ *   TL_E_FAILED         failed_status (400 bad_request or 500 internal)
+ * The message is err->msg. Returns 0 or -1 (already replied). */
+int tl_api_reply_err(struct tl_api_req *req, const struct tl_err *err, const char *bad_input, int failed_status);
+
 /* For handlers that hit a size or time cap: replies status (413 or 422)
  * with code "limit_exceeded", the message, and fields "limit" (what was
  * capped, e.g. "trace_nodes"), "max" (the cap) and "narrow" (how to ask a

@@ -620,7 +620,7 @@ static void post_share(struct tl_api_req *req, void *ctx)
 	int rc = tl_app_write(app, accept_fn, &x, &err);
 	json_decref(plain);
 	if (rc < 0 && !x.imported) {
-		if (strstr(err.msg, "in use"))
+		if (err.code == TL_E_CONFLICT)
 			tl_api_reply_error(req, 409, "database_busy", "%s", err.msg);
 		else
 			tl_api_reply_error(req, 400, "bad_share", "%s", err.msg);

@@ -202,7 +202,7 @@ static void run_job(struct tl_api_req *req, struct tl_app *app, struct case_job 
 		rc = 0;
 	}
 	if (rc < 0) {
-		if (strstr(err.msg, "in use"))
+		if (err.code == TL_E_CONFLICT)
 			tl_api_reply_error(req, 409, "database_busy", "%s; cases are written when no other writer runs",
 					   err.msg);
 		else

@@ -345,7 +345,7 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 	 * view up), the tags are stored: say so rather than invite a retry. */
 	const char *warning = NULL;
 	if (rc < 0 && !x.imported) {
-		if (!x.ran && strstr(err.msg, "in use"))
+		if (!x.ran && err.code == TL_E_CONFLICT)
 			tl_api_reply_error(req, 409, "database_busy", "%s; import with 'taintline tags import' instead",
 					   err.msg);
 		else if (!x.ran)
@@ -383,22 +383,6 @@ struct trace_req {
 	int stop_at_mixers;     /* -1 unset */
 	long long max_hops, min_sat, max_tx; /* -1 unset */
 };
-
-static int seed_error(struct tl_api_req *req, const struct tl_err *err)
-{
-	const char *m = err->msg;
-	if (!strncmp(m, "wrong network", 13) || strstr(m, "wrong network"))
-		return tl_api_reply_error(req, 400, "wrong_network", "%s", m);
-	if (strstr(m, "bad outpoint")) return tl_api_reply_error(req, 400, "bad_txid", "%s", m);
-	if (strstr(m, "invalid address") || strstr(m, "address")) {
-		if (strstr(m, "never appears") || strstr(m, "received nothing"))
-			return tl_api_reply_error(req, 404, "not_found", "%s", m);
-		return tl_api_reply_error(req, 400, "bad_address", "%s", m);
-	}
-	if (strstr(m, "unknown transaction") || strstr(m, "no output"))
-		return tl_api_reply_error(req, 404, "not_found", "%s", m);
-	return tl_api_reply_error(req, 400, "bad_request", "%s", m);
-}
 
 static int cats_from_names(const char *list, uint32_t *out)
 {
@@ -562,7 +546,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 				goto out;
 			}
 			if (tl_trace_seeds_add_outpoint(sg, json_string_value(v), &ts, &err) < 0) {
-				seed_error(req, &err);
+				tl_api_reply_err(req, &err, "bad_txid", 400);
 				goto out;
 			}
 		}
@@ -575,7 +559,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 			goto out;
 		}
 		if (tl_trace_seeds_add_address(sg, t->address, from, to, &ts, &err) < 0) {
-			seed_error(req, &err);
+			tl_api_reply_err(req, &err, "bad_address", 400);
 			goto out;
 		}
 	}
@@ -791,7 +775,7 @@ static json_t *screen_one(struct tl_app *app, struct tl_screen *sc, const char *
 	uint8_t h[32];
 	if (address) {
 		j = tl_screen_address(sc, address, err);
-		if (!j) *code = strstr(err->msg, "wrong network") ? "wrong_network" : "bad_address";
+		if (!j) *code = err->code == TL_E_WRONG_NETWORK ? "wrong_network" : "bad_address";
 	} else if (outpoint) {
 		uint32_t vout = 0;
 		if (tl_trace_parse_outpoint(outpoint, h, &vout, err) < 0 || vout == TL_SEED_WHOLE_TX) {
@@ -820,7 +804,7 @@ static json_t *screen_one(struct tl_app *app, struct tl_screen *sc, const char *
 			*code = "not_found";
 		}
 	}
-	if (!j && (strstr(err->msg, "reading") || strstr(err->msg, "RocksDB"))) {
+	if (!j && err->code == TL_E_STORE) {
 		*status = 500;
 		*code = "store_error";
 	}

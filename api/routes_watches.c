@@ -188,7 +188,7 @@ static int run_job(struct tl_api_req *req, struct tl_app *app, struct watch_job 
 		snprintf(warn, cap, "%s", err.msg);
 		return 0;
 	}
-	if (strstr(err.msg, "in use"))
+	if (err.code == TL_E_CONFLICT)
 		tl_api_reply_error(req, 409, "database_busy", "%s; watches are written when no other writer runs",
 				   err.msg);
 	else

@@ -30,15 +30,48 @@ void tl_utf8_sanitize(char *s)
 	}
 }
 
+static int err_vset(struct tl_err *err, enum tl_errc code, const char *fmt, va_list ap)
+{
+	err->code = code;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	tl_utf8_sanitize(err->msg);
+	return -1;
+}
+
 int tl_err_set(struct tl_err *err, const char *fmt, ...)
 {
 	if (!err) return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	err_vset(err, TL_E_FAILED, fmt, ap);
 	va_end(ap);
-	tl_utf8_sanitize(err->msg);
 	return -1;
+}
+
+int tl_err_setc(struct tl_err *err, enum tl_errc code, const char *fmt, ...)
+{
+	if (!err) return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(err, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *tl_errc_name(enum tl_errc code)
+{
+	switch (code) {
+	case TL_E_FAILED: return "failed";
+	case TL_E_BAD_INPUT: return "bad_input";
+	case TL_E_WRONG_NETWORK: return "wrong_network";
+	case TL_E_NOT_FOUND: return "not_found";
+	case TL_E_CONFLICT: return "conflict";
+	case TL_E_UNAVAILABLE: return "unavailable";
+	case TL_E_TIMEOUT: return "timeout";
+	case TL_E_TOO_LARGE: return "too_large";
+	case TL_E_STORE: return "store_error";
+	}
+	return "failed";
 }
 
 int tl_err_prefix(struct tl_err *err, const char *fmt, ...)

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	/* screening lookups in process */
 	char dbp[PATH_MAX + 4];
 	snprintf(dbp, sizeof dbp, "%s/db", dir);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store *st;
 	struct tl_eth_store_opts so = { .read_only = true, .cache_mb = 256 };
 	if (tl_eth_store_open(dbp, &so, &st, &err)) return fprintf(stderr, "%s\n", err.msg), 1;

@@ -29,7 +29,7 @@ static double run(const char *dir, uint32_t blocks, uint32_t tpb, bool rpc, stru
 	p.blocks = blocks;
 	p.txs_per_block = tpb;
 	p.rpc = rpc;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	double t0 = now();
 	if (tl_eth_sim_run(dir, &p, st, &err)) {
 		fprintf(stderr, "bench_eth_sim: %s\n", err.msg);

@@ -27,7 +27,7 @@ static double run(const char *dir, uint32_t blocks, uint32_t tpb, bool fast, str
 	p.blocks = blocks;
 	p.txs_per_block = tpb;
 	p.fast = fast;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	double t0 = now();
 	if (tl_sim_run(dir, &p, st, &err)) {
 		fprintf(stderr, "bench_sim: %s\n", err.msg);

@@ -325,8 +325,8 @@ static int other_networks(const struct tl_netparams *np, int hrp_kind, const cha
 	return found;
 }
 
-int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_t script[42], size_t *script_len,
-			 struct tl_err *err)
+static int address_to_script(const char *addr, const struct tl_netparams *np, uint8_t script[42], size_t *script_len,
+			     struct tl_err *err)
 {
 	if (!addr || !*addr) return tl_err_set(err, "empty address");
 	if (!np) return tl_err_set(err, "no network given");
@@ -358,10 +358,10 @@ int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_
 			if (tl_segwit_decode(addr, hrp, &ver, prog, &n, &e2) == 0) {
 				char nets[128];
 				other_networks(np, 1, hrp, 0, nets, sizeof nets);
-				return tl_err_set(err, "wrong network: %s is a %s address (hrp '%s'), not %s ('%s')", addr,
+				return tl_err_setc(err, TL_E_WRONG_NETWORK, "wrong network: %s is a %s address (hrp '%s'), not %s ('%s')", addr,
 						  nets, hrp, np->name, np->hrp);
 			}
-			if (err) memcpy(err->msg, e2.msg, sizeof e2.msg);
+			tl_err_set(err, "%s", e2.msg);
 			return tl_err_prefix(err, "invalid address: ");
 		}
 		if (tl_segwit_decode(addr, np->hrp, &ver, prog, &n, err) < 0) return tl_err_prefix(err, "invalid address: ");
@@ -404,7 +404,16 @@ int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_
 	}
 	char nets[128];
 	if (other_networks(np, 0, NULL, payload[0], nets, sizeof nets))
-		return tl_err_set(err, "wrong network: %s is a %s address (version byte 0x%02x), not %s", addr, nets,
+		return tl_err_setc(err, TL_E_WRONG_NETWORK, "wrong network: %s is a %s address (version byte 0x%02x), not %s", addr, nets,
 				  payload[0], np->name);
 	return tl_err_set(err, "invalid address: unknown base58check version byte 0x%02x", payload[0]);
+}
+
+int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_t script[42], size_t *script_len,
+			 struct tl_err *err)
+{
+	int r = address_to_script(addr, np, script, script_len, err);
+	/* Every failure but another network's address is bad input. */
+	if (r < 0 && err && err->code != TL_E_WRONG_NETWORK) err->code = TL_E_BAD_INPUT;
+	return r;
 }

@@ -154,7 +154,7 @@ static int eth_simulate(int argc, char **argv)
 	p.progress = on_progress;
 	p.progress_ctx = &pr;
 	struct tl_eth_sim_stats st;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_eth_sim_run(out, &p, &st, &err)) {
 		fprintf(stderr, "simulate: %s\n", err.msg);
 		return TL_EXIT_FAIL;
@@ -281,7 +281,7 @@ int cmd_simulate(int argc, char **argv)
 	p.progress = on_progress;
 	p.progress_ctx = &pr;
 	struct tl_sim_stats st;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	int rc;
 	if (ext) {
 		rc = tl_sim_extend(ext, (uint32_t)reorg, have_blocks ? (uint32_t)blocks : 0, on_progress, &pr, &st, &err);

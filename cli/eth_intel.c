@@ -16,7 +16,7 @@
 
 static int open_db(const char *cmd, const char *db, int writable, struct tl_eth_store **st)
 {
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store_opts so = { .read_only = !writable, .cache_mb = 16 };
 	if (tl_eth_store_open(db, &so, st, &err)) {
 		fprintf(stderr, "%s: %s\n", cmd, err.msg);
@@ -53,7 +53,7 @@ int cmd_heist_eth(int argc, char **argv)
 	}
 	struct tl_eth_store *st;
 	if (open_db("heist", db, import, &st)) return TL_EXIT_FAIL;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	int rc = TL_EXIT_OK;
 	if (import) {
 		struct tl_eth_heist_import_report rep;
@@ -124,7 +124,7 @@ static int import_one(void *vctx, const struct tl_tag *t)
 {
 	struct import_ctx *c = vctx;
 	int seen;
-	struct tl_err e = { { 0 } };
+	struct tl_err e = { 0 };
 	int r = tl_eth_tag_add(c->s, c->b, t, &seen, &e);
 	if (r == 2) c->other++;
 	else if (r == 0) c->existing++;
@@ -202,7 +202,7 @@ int cmd_tags_eth(int argc, char **argv)
 		struct import_ctx ic = { .s = st, .b = tl_eth_batch_new(st) };
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
-		struct tl_err err = { { 0 } };
+		struct tl_err err = { 0 };
 		if (tl_tags_parse_file(arg, fmt, import_one, &ic, &rep, &err) || ic.failed ||
 		    tl_eth_store_write(st, ic.b, &err)) {
 			fprintf(stderr, "tags import: %s\n", ic.failed ? ic.err.msg : err.msg);
@@ -223,7 +223,7 @@ int cmd_tags_eth(int argc, char **argv)
 		tl_eth_batch_free(ic.b);
 	} else {
 		uint8_t a[20];
-		struct tl_err err = { { 0 } };
+		struct tl_err err = { 0 };
 		struct show_ctx sc = { json_array() };
 		if (tl_eth_addr_parse(arg, strlen(arg), a, &err) || tl_eth_tags_each(st, a, show_one, &sc, &err)) {
 			fprintf(stderr, "tags show: %s\n", err.msg);
@@ -280,7 +280,7 @@ int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_er
 			break;
 		}
 		if (!k && !all) continue;
-		struct tl_err e2 = { { 0 } };
+		struct tl_err e2 = { 0 };
 		if (eth_screen_materialize(st, id, &e2)) {
 			skipped++; /* seeds not in the index (yet): screened once they are */
 			if (!quiet) printf("screening index: %s not materialized: %s\n", id, e2.msg);
@@ -322,7 +322,7 @@ int cmd_screen_eth(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	uint8_t a[20];
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (addr && tl_eth_addr_parse(addr, strlen(addr), a, &err)) {
 		fprintf(stderr, "screen: %s\n", err.msg);
 		return TL_EXIT_USAGE;

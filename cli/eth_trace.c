@@ -734,7 +734,7 @@ int cmd_trace_eth(int argc, char **argv)
 	}
 	if (stop_mixers) p.stop_cats |= TL_CAT_MIXER;
 
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store *st = NULL;
 	struct tl_eth_store_opts so = { .read_only = true };
 	if (tl_eth_store_open(db, &so, &st, &err)) {

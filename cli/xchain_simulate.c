@@ -46,7 +46,7 @@ int cmd_simulate_xchain(int argc, char **argv)
 		fprintf(stderr, "usage: taintline simulate --chain multichain --out DIR [--seed N]\n");
 		return TL_EXIT_USAGE;
 	}
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_xsim_run(out, seed, &err)) {
 		fprintf(stderr, "simulate: %s\n", err.msg);
 		return TL_EXIT_FAIL;

@@ -496,7 +496,7 @@ int cmd_trace_xchain(int argc, char **argv)
 	tl_walk_params_default(&wp);
 	wp.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
 	wp.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	const char *btc_policy = !strcmp(policy, "seniority") ? "tiho" : policy;
 	const char *eth_policy = !strcmp(policy, "tiho") ? "seniority" : policy;
 	if (tl_policy_parse(btc_policy, &wp.policy, &err)) {

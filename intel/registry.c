@@ -207,7 +207,7 @@ static int parse_seed(struct ctx *c, struct tl_heist *h, json_t *js, size_t idx,
 	if (get_str(c, js, "address", p, 1, &sd->address) < 0) return -1;
 	if (strlen(sd->address) > 128) return FAIL(c, "%saddress: longer than 128 characters", p);
 	if (btc) {
-		struct tl_err aerr = {{0}};
+		struct tl_err aerr = { 0 };
 		if (tl_address_to_script(sd->address, h->net, sd->script, &sd->script_len, &aerr) < 0)
 			return FAIL(c, "%saddress: '%.100s' is not a valid %s address: %s", p, sd->address, h->chain,
 				    aerr.msg);

@@ -380,7 +380,7 @@ const char *tl__bitcoin_address_loose(const char *chain, const char *a)
 		return NULL; /* not a bitcoin chain: kept as-is */
 	uint8_t script[42];
 	size_t sl;
-	struct tl_err e = {{0}};
+	struct tl_err e = { 0 };
 	if (tl_address_to_script(a, tl_net_params(net), script, &sl, &e) == 0) return NULL;
 	snprintf(why, sizeof why, "%s", e.msg[0] ? e.msg : "invalid address");
 	return why;

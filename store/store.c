@@ -32,9 +32,9 @@ static int rocks_err(struct tl_err *err, const char *what, char *rerr)
 {
 	int r;
 	if (rerr && strcasestr(rerr, "lock") && (strcasestr(rerr, "IO error") || strcasestr(rerr, "unavailable")))
-		r = tl_err_set(err, "database is in use by another process (%s)", rerr);
+		r = tl_err_setc(err, TL_E_CONFLICT, "database is in use by another process (%s)", rerr);
 	else
-		r = tl_err_set(err, "%s: %s", what, rerr ? rerr : "unknown RocksDB error");
+		r = tl_err_setc(err, TL_E_STORE, "%s: %s", what, rerr ? rerr : "unknown RocksDB error");
 	free(rerr);
 	return r;
 }

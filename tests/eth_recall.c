@@ -121,7 +121,7 @@ int er_score(struct er_run *r, const char *id, const char *policy, int mixed, in
 		o = json_load_file(out, 0, &je);
 		if (!o) rc = -1, snprintf(msg, cap, "%s: %s", out, je.text);
 	}
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store_opts so = { .read_only = true };
 	if (!rc && !heuristic && tl_eth_store_open((snprintf(out, sizeof out, "%s/db", r->dir), out), &so, &st, &err))
 		rc = -1, snprintf(msg, cap, "%s", err.msg);

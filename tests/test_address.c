@@ -91,7 +91,7 @@ static void test_base58check_vectors(void **state)
 	for (size_t i = 0; i < sizeof b58_invalid / sizeof b58_invalid[0]; i++) {
 		uint8_t got[64];
 		size_t gl;
-		struct tl_err err = { { 0 } };
+		struct tl_err err = { 0 };
 		if (tl_base58check_decode(b58_invalid[i], got, sizeof got, &gl, &err) == 0)
 			fail_msg("accepted invalid base58check '%s'", b58_invalid[i]);
 		assert_true(err.msg[0] != 0);
@@ -252,7 +252,7 @@ static void test_bech32_strings(void **state)
 		uint8_t data[TL_BECH32_MAX_LEN];
 		size_t dl;
 		int var;
-		struct tl_err err = { { 0 } };
+		struct tl_err err = { 0 };
 		if (tl_bech32_decode(bech32_invalid[i].s, hrp, data, &dl, &var, &err) == 0)
 			fail_msg("accepted '%s' (%s)", bech32_invalid[i].s, bech32_invalid[i].why);
 		assert_true(err.msg[0] != 0);
@@ -366,7 +366,7 @@ static void test_segwit_valid(void **state)
 		const struct tl_netparams *other = np == MAIN ? TEST : MAIN;
 		err.msg[0] = 0;
 		assert_int_equal(tl_address_to_script(a, other, got, &gl, &err), -1);
-		if (!strstr(err.msg, "wrong network")) fail_msg("%s on %s: '%s'", a, other->name, err.msg);
+		if (err.code != TL_E_WRONG_NETWORK || !strstr(err.msg, "wrong network")) fail_msg("%s on %s: '%s'", a, other->name, err.msg);
 		/* signet shares testnet's hrp */
 		if (np == TEST) assert_int_equal(tl_address_to_script(a, SIGNET, got, &gl, NULL), 0);
 	}
@@ -381,10 +381,11 @@ static void test_segwit_invalid(void **state)
 		for (size_t k = 0; k < 3; k++) {
 			uint8_t s[42];
 			size_t sl;
-			struct tl_err err = { { 0 } };
+			struct tl_err err = { 0 };
 			if (tl_address_to_script(a, nets[k], s, &sl, &err) == 0)
 				fail_msg("accepted %s on %s (%s)", a, nets[k]->name, segwit_invalid350[i].why);
 			assert_null(strstr(err.msg, "wrong network"));
+			assert_int_equal(err.code, TL_E_BAD_INPUT);
 			/* on the network of its own hrp, the message names the defect */
 			if (net_of(a) == nets[k] && !strstr(err.msg, segwit_invalid350[i].msg))
 				fail_msg("%s (%s): message '%s' lacks '%s'", a, segwit_invalid350[i].why, err.msg,
@@ -395,7 +396,7 @@ static void test_segwit_invalid(void **state)
 		for (size_t k = 0; k < 3; k++) {
 			uint8_t s[42];
 			size_t sl;
-			struct tl_err err = { { 0 } };
+			struct tl_err err = { 0 };
 			if (tl_address_to_script(segwit_invalid173[i], nets[k], s, &sl, &err) == 0)
 				fail_msg("accepted %s on %s", segwit_invalid173[i], nets[k]->name);
 			assert_true(err.msg[0] != 0);
@@ -469,7 +470,7 @@ static void test_base58_addresses(void **state)
 		const struct tl_netparams *other = v[i].testnet ? MAIN : TEST;
 		err.msg[0] = 0;
 		assert_int_equal(tl_address_to_script(v[i].addr, other, got, &gl, &err), -1);
-		if (!strstr(err.msg, "wrong network")) fail_msg("%s: '%s'", v[i].addr, err.msg);
+		if (err.code != TL_E_WRONG_NETWORK || !strstr(err.msg, "wrong network")) fail_msg("%s: '%s'", v[i].addr, err.msg);
 		if (v[i].testnet) {
 			/* signet and regtest share testnet's base58 prefixes (as in Core) */
 			assert_int_equal(tl_address_to_script(v[i].addr, SIGNET, got, &gl, NULL), 0);
@@ -477,6 +478,8 @@ static void test_base58_addresses(void **state)
 		} else {
 			assert_int_equal(tl_address_to_script(v[i].addr, REGTEST, got, &gl, &err), -1);
 			assert_non_null(strstr(err.msg, "wrong network"));
+	assert_int_equal(err.code, TL_E_WRONG_NETWORK);
+			assert_int_equal(err.code, TL_E_WRONG_NETWORK);
 		}
 	}
 }
@@ -495,8 +498,10 @@ static void test_address_edge_cases(void **state)
 	assert_int_equal(tl_address_to_script(a, REGTEST, s, &sl, NULL), 0);
 	assert_int_equal(tl_address_to_script(a, TEST, s, &sl, &err), -1);
 	assert_non_null(strstr(err.msg, "wrong network"));
+	assert_int_equal(err.code, TL_E_WRONG_NETWORK);
 	assert_int_equal(tl_address_to_script(a, MAIN, s, &sl, &err), -1);
 	assert_non_null(strstr(err.msg, "wrong network"));
+	assert_int_equal(err.code, TL_E_WRONG_NETWORK);
 
 	/* no address: pubkey, multisig, nulldata, nonstandard, v0 of odd length */
 	const char *none[] = {
@@ -546,6 +551,7 @@ static void test_address_edge_cases(void **state)
 	assert_int_equal(tl_address_to_script(b, MAIN, s, &sl, &err), -1);
 	assert_non_null(strstr(err.msg, "version byte"));
 	assert_null(strstr(err.msg, "wrong network"));
+	assert_int_equal(err.code, TL_E_BAD_INPUT);
 }
 
 /* ---- every output of the mainnet reference blocks ---- */

@@ -40,7 +40,7 @@ static void test_index_many_files(void **state)
 	p.fast = true;
 	p.blockfile_max = 65536;
 	struct tl_sim_stats ss;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_sim_run(sim, &p, &ss, &err)) fail_msg("sim: %s", err.msg);
 	assert_true(ss.files >= 4);
 

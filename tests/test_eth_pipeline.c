@@ -252,7 +252,7 @@ static void test_iterator_equals_point_reads(void **st)
 	(void)st;
 	char p[1024];
 	snprintf(p, sizeof p, "%s/db", dir);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store *s;
 	struct tl_eth_store_opts so = { .read_only = true };
 	assert_int_equal(tl_eth_store_open(p, &so, &s, &err), 0);
@@ -323,7 +323,7 @@ static void test_screening_vs_trace(void **st)
 		if (u && !json_object_get(want, u)) json_object_set_new(others, u, json_true());
 	}
 	snprintf(p, sizeof p, "%s/db", dir);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_eth_store *s;
 	struct tl_eth_store_opts so = { .read_only = true };
 	assert_int_equal(tl_eth_store_open(p, &so, &s, &err), 0);

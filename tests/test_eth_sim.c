@@ -195,7 +195,7 @@ static char *simulate(const char *tag, uint64_t seed, uint32_t blocks, uint32_t 
 	p.heists = heists;
 	p.rpc = rpc;
 	struct tl_eth_sim_stats st;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_eth_sim_run(dir, &p, &st, &err)) fail_msg("simulate: %s", err.msg);
 	assert_true(st.txs > 0);
 	return dir;
@@ -658,7 +658,7 @@ static void test_deterministic(void **state)
 	struct tl_eth_sim_params p;
 	tl_eth_sim_params_default(&p);
 	p.blocks = 160;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	assert_int_not_equal(tl_eth_sim_run(a, &p, NULL, &err), 0);
 	assert_non_null(strstr(err.msg, "already exists"));
 	tu_rmrf(a); tu_rmrf(b); tu_rmrf(c);
@@ -670,7 +670,7 @@ static void test_bad_params(void **state)
 	(void)state;
 	char *dir = tu_tmpdir("ethsim-bad");
 	struct tl_eth_sim_params p;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	tl_eth_sim_params_default(&p);
 	p.blocks = 149;
 	assert_int_not_equal(tl_eth_sim_run(dir, &p, NULL, &err), 0);
@@ -878,7 +878,7 @@ static void test_export_and_truth(void **state)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/heists.json", dir);
 	struct tl_registry *reg = NULL;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_registry_load(path, &reg, &err)) fail_msg("heists.json: %s", err.msg);
 	json_t *hj = load_json(dir, "heists.json");
 	int t_hash = col(&x.t, "hash");
@@ -926,7 +926,7 @@ static void test_tags_import(void **state)
 	struct tagcount c = { 0 };
 	struct tl_tag_report rep;
 	memset(&rep, 0, sizeof rep);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_tags_parse_file(path, TL_TAGFMT_AUTO, on_tag, &c, &rep, &err)) fail_msg("tags.csv: %s", err.msg);
 	assert_int_equal(rep.skipped, 0);
 	assert_int_equal(c.n, 9);
@@ -1086,7 +1086,7 @@ static void test_cli(void **state)
 	p.mainnet = false;
 	p.rpc = false;
 	p.seed = 4;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	assert_int_equal(tl_eth_sim_run(cmd, &p, NULL, &err), 0);
 	char xa[4300], ya[4300];
 	snprintf(xa, sizeof xa, "%s/x", dir);

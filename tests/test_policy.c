@@ -28,7 +28,7 @@ static uint64_t sum(const uint64_t *a, size_t n)
 static void test_names(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	enum tl_policy p;
 	assert_int_equal(tl_policy_parse("FIFO", &p, &err), 0);
 	assert_int_equal(p, TL_POLICY_FIFO);
@@ -47,7 +47,7 @@ static void test_names(void **state)
 static void test_haircut_worked(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	/* Inputs 3000 (1000 tainted) + 7000 (2000 tainted): V = 10000,
 	 * T = 3000. Outputs 4000, 5000, 900: O = 9900, fee 100.
 	 *   4000 * 3000 / 10000 = 1200
@@ -90,7 +90,7 @@ static void test_haircut_worked(void **state)
 static void test_poison_worked(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	/* 1 tainted sat among 100: outputs 60 and 30 and the fee 10 all
 	 * tainted in full. */
 	uint64_t iv[] = {5, 95}, it[] = {1, 0}, ov[] = {60, 30}, ot[2], ft;
@@ -107,7 +107,7 @@ static void test_poison_worked(void **state)
 static void test_tiho_worked(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	/* V = 150, T = 100; outputs 30, 70, 40 (fee 10). By value: 70 (#1)
 	 * takes 70, remaining 30; 40 (#2) takes 30, remaining 0; 30 (#0)
 	 * takes 0; the fee 0. */
@@ -135,7 +135,7 @@ static void test_tiho_worked(void **state)
 static void test_fifo_worked(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	/* in0 = 10 sat, tainted [2,5); in1 = 20 sat, tainted [0,4) and
 	 * [15,20). End to end: in0 = [0,10), in1 = [10,30); absolute taint
 	 * [2,5), [10,14), [25,30) = 3 + 4 + 5 = 12 sat.
@@ -200,7 +200,7 @@ static void test_fifo_worked(void **state)
 static void test_edges(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	uint64_t ot[2] = {9, 9}, ft = 9;
 	/* V = 0: zero inputs, zero outputs: nothing to pass on. */
 	uint64_t z[] = {0}, zo[] = {0, 0};
@@ -240,7 +240,7 @@ static void test_edges(void **state)
 static void test_ivset(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	struct tl_ivset s, t;
 	tl_ivset_init(&s);
 	tl_ivset_init(&t);
@@ -317,7 +317,7 @@ static void naive_tiho(const uint64_t *it, size_t ni, const uint64_t *ov, size_t
 static void test_random_vs_naive(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	srand(12345);
 	for (int round = 0; round < 3000; round++) {
 		size_t ni = (size_t)(rand() % 5), no = (size_t)(rand() % 6);

@@ -186,7 +186,7 @@ static void test_shipped(void **state)
 	json_t *research = json_load_file(tu_shared_path("heists/registry.json"), 0, &je);
 	assert_non_null(research);
 	struct tl_registry *reg;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	if (tl_registry_load(TL_SOURCE_DIR "/data/heists/dprk.json", &reg, &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		fail();

@@ -208,7 +208,7 @@ static void read_chain(const char *dir, bool check_sigs, struct chaininfo *ci)
 	char bdir[4200];
 	snprintf(bdir, sizeof bdir, "%s/blocks", dir);
 	struct tl_blkdir *d;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_scan_report rep;
 	memset(ci, 0, sizeof *ci);
 	if (tl_blkdir_open(bdir, np, &d, &err)) fail_msg("open: %s", err.msg);
@@ -478,7 +478,7 @@ static char *run_sim_shape(const char *tag, uint64_t seed, bool fast, uint8_t sh
 	p.txs_per_block = 12;
 	p.forks = 3;
 	p.fast = fast;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_sim_stats st;
 	if (tl_sim_run(dir, &p, &st, &err)) fail_msg("tl_sim_run: %s", err.msg);
 	assert_int_equal(st.tip, 150);
@@ -560,7 +560,7 @@ static void test_mainnet_shape_truth(void **state)
 	assert_string_equal(json_string_value(json_object_get(t, "shape")), "mainnet");
 	json_decref(t);
 	/* extending replays the recorded shape: the replayed part is unchanged */
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_sim_extend(dir, 3, 2, NULL, NULL, NULL, &err)) fail_msg("extend: %s", err.msg);
 	read_chain(dir, false, &ci);
 	assert_int_equal(ci.len, 151 + 3);
@@ -604,7 +604,7 @@ static void test_extend_reorg(void **state)
 	char *dir = run_sim("sim-ext", 5, true);
 	struct chaininfo before;
 	read_chain(dir, false, &before);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_sim_stats st;
 	if (tl_sim_extend(dir, 4, 2, NULL, NULL, &st, &err)) fail_msg("extend: %s", err.msg);
 	assert_int_equal(st.tip, 150 - 4 + 5 + 2);
@@ -646,7 +646,7 @@ static void test_small_blk_files(void **state)
 	p.txs_per_block = 12;
 	p.forks = 2;
 	p.fast = true;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_sim_stats st1, st2;
 	char *one = tu_tmpdir("sim-onefile");
 	if (tl_sim_run(one, &p, &st1, &err)) fail_msg("tl_sim_run: %s", err.msg);
@@ -701,7 +701,7 @@ static void test_bad_params(void **state)
 	(void)state;
 	struct tl_sim_params p;
 	tl_sim_params_default(&p);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	char *dir = tu_tmpdir("sim-bad");
 	p.blocks = 50;
 	assert_int_equal(tl_sim_run(dir, &p, NULL, &err), -1);

@@ -64,7 +64,7 @@ static void simulate_and_measure(const char *tag, uint8_t shape, struct sim_shap
 	p.fast = true;
 	p.forks = 1;
 	p.shape = shape;
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_sim_run(dir, &p, NULL, &err)) fail_msg("tl_sim_run: %s", err.msg);
 	char bdir[4200];
 	snprintf(bdir, sizeof bdir, "%s/blocks", dir);

@@ -56,7 +56,7 @@ static struct tl_taint_xfer X(uint8_t kind, uint64_t from, uint64_t to, uint32_t
 static uint64_t next_tx;
 static void tx(struct tl_taint *e, uint64_t sender, bool ok, const struct tl_taint_xfer *x, size_t n)
 {
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_taint_tx t = { .num = ++next_tx, .sender = sender, .height = (uint32_t)next_tx, .time = 1000, .ok = ok };
 	int rc = tl_taint_apply(e, &t, x, n, &err);
 	if (rc) fail_msg("apply: %s", err.msg);
@@ -82,7 +82,7 @@ static uint64_t held(const struct tl_taint_result *r, uint64_t acct, uint32_t as
 
 static void finish(struct tl_taint *e, struct tl_taint_result *r)
 {
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	if (tl_taint_finish(e, r, &err)) fail_msg("finish: %s", err.msg);
 }
 
@@ -358,7 +358,7 @@ static void test_story7_edges(void **s)
 	assert_memory_equal(&r.holdings[1].amount, &halfm1, sizeof halfm1);
 	assert_true(tl_taint_conserved(&r.totals[ETH]));
 	struct tl_taint_xfer big = { .from = NW, .to = A1, .kind = TL_TK_MINT, .amount = n };
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_taint_tx t = { .num = 99, .sender = NW, .ok = true };
 	assert_int_equal(tl_taint_apply(e, &t, &big, 1, &err), -1);
 	assert_non_null(strstr(err.msg, "2^256"));
@@ -415,7 +415,7 @@ static void test_json(void **s)
 	struct tl_taint_params p;
 	tl_taint_params_default(&p);
 	struct tl_taint_names nm = { .account = n_acct, .asset = n_asset, .tx = n_tx, .tag = n_tag };
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	json_t *o = tl_taint_json(&r, &p, "ethereum", json_pack("{s:i}", "height", 4), json_pack("{s:b}", "stop_at_mixers", 0),
 	                          json_array(), &nm, &err);
 	assert_non_null(o);
@@ -521,7 +521,7 @@ static void test_bad_input(void **s)
 {
 	(void)s;
 	struct tl_taint *e = mk(TL_TP_HAIRCUT, 0, 0);
-	struct tl_err err = { { 0 } };
+	struct tl_err err = { 0 };
 	struct tl_taint_tx t = { .num = 5, .sender = 1, .ok = true };
 	struct tl_taint_xfer fee_seed = X(TL_TK_FEE, 1, NW, ETH, 5, 1);
 	assert_int_equal(tl_taint_apply(e, &t, &fee_seed, 1, &err), -1);

@@ -489,7 +489,7 @@ static void one(uint64_t seed, struct model *m, struct gtx *g)
 		p.account_cats = eng_cats;
 		p.cats_ctx = stops;
 		struct tl_taint *e = tl_taint_new(&p);
-		struct tl_err err = { { 0 } };
+		struct tl_err err = { 0 };
 		for (size_t k = 0; k < n; k++) {
 			if (tl_taint_apply(e, &g[k].tx, g[k].x, g[k].n, &err))
 				fail_msg("seed %llu %s tx %zu: %s", (unsigned long long)seed, tl_taint_policy_name(p.policy), k,

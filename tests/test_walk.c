@@ -55,7 +55,7 @@ static uint32_t rnd(void)
 
 static void gen(struct G *G, uint64_t seed, size_t n)
 {
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	rng = seed;
 	memset(G, 0, sizeof *G);
 	G->tx = calloc(n, sizeof *G->tx);
@@ -389,7 +389,7 @@ static void compare(const struct G *G, const struct tl_walk_result *w, struct nr
 static void test_random_vs_naive(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	struct tl_walk_totals seen = {0};
 	uint64_t cj_ends = 0;
 	for (uint64_t gi = 0; gi < 60; gi++) {
@@ -446,7 +446,7 @@ static void test_random_vs_naive(void **state)
 static uint64_t add(struct tl_memgraph *mg, uint32_t h, int cj, const struct tl_gin *in, uint32_t ni,
                     const struct tl_gout *out, uint32_t no)
 {
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	uint64_t n;
 	if (tl_memgraph_add_tx(mg, h, 1600000000 + h * 600, cj, in, ni, out, no, &n, &err))
 		fail_msg("%s", err.msg);
@@ -458,7 +458,7 @@ static uint64_t add(struct tl_memgraph *mg, uint32_t h, int cj, const struct tl_
 static void test_peel_chain(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	struct tl_memgraph *mg = tl_memgraph_new();
 	assert_int_equal(tl_memgraph_set_entity(mg, 900, TL_CAT_EXCHANGE, 9, "Exchange X", &err), 0);
 	struct tl_gout cb = {1000000, 1, 0};
@@ -526,7 +526,7 @@ static void test_peel_chain(void **state)
 static void test_consolidation_and_mixers(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	struct tl_memgraph *mg = tl_memgraph_new();
 	assert_int_equal(tl_memgraph_set_entity(mg, 77, TL_CAT_MIXER, 0, "Mixer", &err), 0);
 	struct tl_gout c0[2] = {{500, 1, 0}, {300, 2, 0}};
@@ -624,7 +624,7 @@ static int liar_sp(void *ctx, uint64_t n, uint32_t v, uint64_t *s, struct tl_err
 static void test_inconsistent_graph(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	struct tl_memgraph *mg = tl_memgraph_new();
 	struct tl_gout c = {1000, 1, 0};
 	add(mg, 1, 0, NULL, 0, &c, 1);
@@ -677,7 +677,7 @@ static void naive_back(const struct G *G, uint64_t x, double w, uint32_t d, uint
 static void test_backward(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	int compared = 0;
 	for (uint64_t gi = 0; gi < 40; gi++) {
 		struct G G;
@@ -791,7 +791,7 @@ static int cancel_cb(void *ctx)
 static void test_time_limit(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	/* A peel chain of N links: every link is visited by a full walk. */
 	enum { N = 100000 };
 	struct tl_memgraph *mg = tl_memgraph_new();
@@ -908,7 +908,7 @@ static void test_time_limit(void **state)
 static void test_memory_budget(void **state)
 {
 	(void)state;
-	struct tl_err err = {{0}};
+	struct tl_err err = { 0 };
 	enum { N = 100000 };
 	struct tl_memgraph *mg = tl_memgraph_new();
 	struct tl_gout o0 = {5000000000ull, 1, 0};

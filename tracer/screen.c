@@ -1081,7 +1081,7 @@ static int load_tx(struct tl_screen *sc, const uint8_t txid[32], struct tl_tx_re
 	tl_hash_to_hex(txid, hex);
 	int r = tl_store_tx_by_txid(sc->s, txid, tx, err);
 	if (r < 0) return -1;
-	if (r == 0) return tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+	if (r == 0) return tl_err_setc(err, TL_E_NOT_FOUND, "unknown transaction %s (not in the index)", hex);
 	return 0;
 }
 
@@ -1091,7 +1091,7 @@ json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_
 	char hex[65];
 	if (load_tx(sc, txid, &tx, hex, err) < 0) return NULL;
 	json_t *out = NULL;
-	if (vout >= tx.n_out) tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, tx.n_out, vout);
+	if (vout >= tx.n_out) tl_err_setc(err, TL_E_NOT_FOUND, "transaction %s has %u outputs: no output %u", hex, tx.n_out, vout);
 	else out = screen_out(sc, &tx, vout, err);
 	tl_tx_rec_free(&tx);
 	return out;
@@ -1141,7 +1141,7 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
 	uint32_t n_out = tx.n_out;
 	tl_tx_rec_free(&tx);
 	if (vout >= n_out) {
-		tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, n_out, vout);
+		tl_err_setc(err, TL_E_NOT_FOUND, "transaction %s has %u outputs: no output %u", hex, n_out, vout);
 		return NULL;
 	}
 	snprintf(op, sizeof op, "%s:%u", hex, vout);

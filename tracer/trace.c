@@ -79,28 +79,28 @@ static void desc_add(struct tl_trace_seeds *s, json_t *d)
 
 int tl_trace_parse_outpoint(const char *spec, uint8_t txid[32], uint32_t *vout, struct tl_err *err)
 {
-	if (!spec) return tl_err_set(err, "bad outpoint: empty");
+	if (!spec) return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint: empty");
 	const char *colon = strchr(spec, ':');
 	size_t hl = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (hl != 64) return tl_err_set(err, "bad outpoint '%.80s': the txid must be 64 hex digits", spec);
+	if (hl != 64) return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': the txid must be 64 hex digits", spec);
 	char hex[65];
 	memcpy(hex, spec, 64);
 	hex[64] = 0;
 	for (int i = 0; i < 64; i++)
 		if (!isxdigit((unsigned char)hex[i]))
-			return tl_err_set(err, "bad outpoint '%.80s': the txid must be 64 hex digits", spec);
-	if (tl_hash_from_hex(hex, txid)) return tl_err_set(err, "bad outpoint '%.80s': bad txid", spec);
+			return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': the txid must be 64 hex digits", spec);
+	if (tl_hash_from_hex(hex, txid)) return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': bad txid", spec);
 	*vout = TL_SEED_WHOLE_TX;
 	if (colon) {
 		const char *v = colon + 1;
-		if (!*v || strlen(v) > 10) return tl_err_set(err, "bad outpoint '%.80s': vout must be a number", spec);
+		if (!*v || strlen(v) > 10) return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': vout must be a number", spec);
 		uint64_t x = 0;
 		for (const char *p = v; *p; p++) {
 			if (!isdigit((unsigned char)*p))
-				return tl_err_set(err, "bad outpoint '%.80s': vout must be a number", spec);
+				return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': vout must be a number", spec);
 			x = x * 10 + (uint64_t)(*p - '0');
 		}
-		if (x >= UINT32_MAX) return tl_err_set(err, "bad outpoint '%.80s': vout out of range", spec);
+		if (x >= UINT32_MAX) return tl_err_setc(err, TL_E_BAD_INPUT, "bad outpoint '%.80s': vout out of range", spec);
 		*vout = (uint32_t)x;
 	}
 	return 0;
@@ -169,14 +169,14 @@ static int add_txid(struct tl_storegraph *sg, const uint8_t txid[32], uint32_t v
 	if (rc < 0) { json_decref(d); return -1; }
 	if (rc == 0) {
 		json_decref(d);
-		return tl_err_set(err, "unknown transaction %s (not in the index)", hex);
+		return tl_err_setc(err, TL_E_NOT_FOUND, "unknown transaction %s (not in the index)", hex);
 	}
 	uint32_t n_out = r.n_out;
 	uint64_t tx_num = r.tx_num;
 	tl_tx_rec_free(&r);
 	if (vout != TL_SEED_WHOLE_TX && vout >= n_out) {
 		json_decref(d);
-		return tl_err_set(err, "transaction %s has %u outputs: no output %u", hex, n_out, vout);
+		return tl_err_setc(err, TL_E_NOT_FOUND, "transaction %s has %u outputs: no output %u", hex, n_out, vout);
 	}
 	if (seeds_push(s, tx_num, vout, TL_SEED_FULL, err)) { json_decref(d); return -1; }
 	desc_add(s, d);
@@ -218,7 +218,7 @@ int tl_trace_seeds_add_address(struct tl_storegraph *sg, const char *address, in
 	uint64_t addr_id;
 	int r = tl_store_addr_id_of_string(st, address, &addr_id, err);
 	if (r < 0) return -1;
-	if (r == 0) return tl_err_set(err, "seed address %s never appears in the index", address);
+	if (r == 0) return tl_err_setc(err, TL_E_NOT_FOUND, "seed address %s never appears in the index", address);
 	struct tl_hist_row rows[256];
 	uint64_t before = UINT64_MAX;
 	size_t found = 0;
@@ -249,7 +249,7 @@ int tl_trace_seeds_add_address(struct tl_storegraph *sg, const char *address, in
 		if (n < 256) break;
 		before = rows[n - 1].tx_num;
 	}
-	if (!found) return tl_err_set(err, "seed address %s received nothing in the window", address);
+	if (!found) return tl_err_setc(err, TL_E_NOT_FOUND, "seed address %s received nothing in the window", address);
 	json_t *d = json_pack("{s:s,s:s,s:I}", "kind", "address", "address", address, "outputs", (json_int_t)found);
 	char buf[32];
 	if (from != INT64_MIN) { time_str(from, buf); json_object_set_new(d, "from", json_string(buf)); }
