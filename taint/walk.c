@@ -245,30 +245,31 @@ static int cmp_seed(const void *a, const void *b)
 	return x->tx_num < y->tx_num ? -1 : x->tx_num > y->tx_num;
 }
 
-/* Processes transaction tx (already fetched); seeds[0..ns-1] are the seeds
- * on it. */
-static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_seed *seeds, size_t ns)
-{
-	struct tl_walk_totals *tot = &w->r->totals;
-	const int fifo = w->p.policy == TL_POLICY_FIFO;
-	const int cutoff = w->p.until_height && tx->height > w->p.until_height;
-	scratch(w, tx->n_in, tx->n_out);
+/* What a transaction's inputs bring: the sums and counts process_tx's
+ * later phases need. */
+struct tx_inputs {
+	uint64_t taint, value;           /* T and V: tainted and total input value */
+	uint32_t n_tainted, n_clean, maxhop;
+};
 
-	/* Inputs. */
-	uint64_t T = 0, V = 0;
-	uint32_t n_tainted = 0, n_clean = 0, maxhop = 0;
+/* Inputs: looks up each spent output's record, consumes it (or turns it
+ * into a holding at the cutoff height) and fills the scratch arrays. */
+static int gather_inputs(struct fw *w, const struct tl_gtx *tx, int cutoff, struct tx_inputs *in_sum)
+{
+	const int fifo = w->p.policy == TL_POLICY_FIFO;
+	memset(in_sum, 0, sizeof *in_sum);
 	for (uint32_t i = 0; i < tx->n_in; i++) {
 		const struct tl_gin *in = &tx->in[i];
 		w->in_val[i] = in->value;
 		w->in_taint[i] = 0;
 		w->in_rec[i] = 0;
 		if (fifo) tl_ivset_clear(&w->in_sets[i]);
-		if (__builtin_add_overflow(V, in->value, &V))
+		if (__builtin_add_overflow(in_sum->value, in->value, &in_sum->value))
 			return tl_err_set(w->err, "tx %" PRIu64 ": input values overflow", tx->tx_num);
 		uint32_t *ix = tx->coinbase ? NULL : omap_get(&w->map, in->prev_tx, in->vout);
 		struct rec *rc = ix ? &w->recs[*ix] : NULL;
 		if (!rc || rc->consumed) {
-			n_clean++;
+			in_sum->n_clean++;
 			continue;
 		}
 		if (rc->value != in->value)
@@ -281,29 +282,36 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 			add_holding(w, in->prev_tx, in->vout, rc->addr_id, rc->taint, rc->hop, rc->height,
 			            rc->time, 1);
 			tl_ivset_free(&rc->set);
-			n_clean++;
+			in_sum->n_clean++;
 			continue;
 		}
 		w->in_rec[i] = *ix + 1;
 		w->in_taint[i] = rc->taint;
 		if (fifo) tl_ivset_move(&w->in_sets[i], &rc->set);
-		T += rc->taint;
-		n_tainted++;
-		if (rc->hop > maxhop) maxhop = rc->hop;
+		in_sum->taint += rc->taint;
+		in_sum->n_tainted++;
+		if (rc->hop > in_sum->maxhop) in_sum->maxhop = rc->hop;
 	}
-	if (n_tainted || ns) {
-		w->r->visited++;
-		if (w->p.max_tx && w->r->visited > w->p.max_tx)
-			return tl_err_set(w->err, "trace too large: more than %" PRIu64 " transactions",
-			                  w->p.max_tx),
-			       TL_WALK_TOO_BIG;
-		if (w->p.max_mem && mem_used(w) > w->p.max_mem)
-			return tl_err_set(w->err, "trace memory budget of %" PRIu64 " MiB reached after %" PRIu64
-			                  " transactions", w->p.max_mem >> 20, w->r->visited),
-			       TL_WALK_MEMORY;
-	}
+	return 0;
+}
 
-	/* Flow edges, one per (source tx, this tx). */
+/* Counts a visited transaction against the size and memory budgets. */
+static int check_budgets(struct fw *w)
+{
+	w->r->visited++;
+	if (w->p.max_tx && w->r->visited > w->p.max_tx)
+		return tl_err_set(w->err, "trace too large: more than %" PRIu64 " transactions", w->p.max_tx),
+		       TL_WALK_TOO_BIG;
+	if (w->p.max_mem && mem_used(w) > w->p.max_mem)
+		return tl_err_set(w->err, "trace memory budget of %" PRIu64 " MiB reached after %" PRIu64
+		                  " transactions", w->p.max_mem >> 20, w->r->visited),
+		       TL_WALK_MEMORY;
+	return 0;
+}
+
+/* Flow edges, one per (source tx, this tx). */
+static void add_flows(struct fw *w, const struct tl_gtx *tx)
+{
 	size_t e0 = w->r->n_flows;
 	for (uint32_t i = 0; i < tx->n_in; i++) {
 		if (!w->in_rec[i]) continue;
@@ -318,8 +326,21 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 			PUSH(w->r->flows, w->r->n_flows, w->cap_flow, f);
 		}
 	}
+}
 
-	/* Outputs and fee. */
+static void clear_outputs(struct fw *w, const struct tl_gtx *tx, int fifo)
+{
+	for (uint32_t j = 0; j < tx->n_out; j++) w->out_taint[j] = 0;
+	if (fifo)
+		for (uint32_t j = 0; j < tx->n_out; j++) tl_ivset_clear(&w->out_sets[j]);
+}
+
+/* Moves the inputs' taint to the outputs and the fee by the policy; a
+ * CoinJoin is recorded as a mixer and, with stop_at_mixers, ends the taint
+ * entering it (*stop_cj set). */
+static int move_taint(struct fw *w, const struct tl_gtx *tx, const struct tx_inputs *in_sum, int *stop_cj)
+{
+	const int fifo = w->p.policy == TL_POLICY_FIFO;
 	uint64_t O = 0;
 	for (uint32_t j = 0; j < tx->n_out; j++) {
 		w->out_val[j] = tx->out[j].value;
@@ -327,16 +348,16 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 		if (__builtin_add_overflow(O, tx->out[j].value, &O))
 			return tl_err_set(w->err, "tx %" PRIu64 ": output values overflow", tx->tx_num);
 	}
-	if (!tx->coinbase && O > V)
+	if (!tx->coinbase && O > in_sum->value)
 		return tl_err_set(w->err, "graph inconsistent: tx %" PRIu64 " pays %" PRIu64
-		                  " sat out of %" PRIu64 " sat of inputs", tx->tx_num, O, V);
+		                  " sat out of %" PRIu64 " sat of inputs", tx->tx_num, O, in_sum->value);
 	uint64_t fee_taint = 0;
-	int stop_cj = 0;
-	if (n_tainted && tx->coinjoin) {
-		add_mixer(w, tx->tx_num, TL_MIXER_WHOLE_TX, 0, T, maxhop, tx->height, tx->time);
-		stop_cj = w->p.stop_at_mixers;
+	*stop_cj = 0;
+	if (in_sum->n_tainted && tx->coinjoin) {
+		add_mixer(w, tx->tx_num, TL_MIXER_WHOLE_TX, 0, in_sum->taint, in_sum->maxhop, tx->height, tx->time);
+		*stop_cj = w->p.stop_at_mixers;
 	}
-	if (stop_cj) {
+	if (*stop_cj) {
 		/* The taint entering the CoinJoin ends here. */
 		for (uint32_t i = 0; i < tx->n_in; i++) {
 			if (!w->in_rec[i]) continue;
@@ -345,13 +366,9 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 			             rc->height, rc->time, TL_END_COINJOIN, NULL, tx->tx_num);
 			if (fifo) tl_ivset_clear(&w->in_sets[i]);
 		}
-		for (uint32_t j = 0; j < tx->n_out; j++) w->out_taint[j] = 0;
-		if (fifo)
-			for (uint32_t j = 0; j < tx->n_out; j++) tl_ivset_clear(&w->out_sets[j]);
-	} else if (n_tainted == 0) {
-		for (uint32_t j = 0; j < tx->n_out; j++) w->out_taint[j] = 0;
-		if (fifo)
-			for (uint32_t j = 0; j < tx->n_out; j++) tl_ivset_clear(&w->out_sets[j]);
+		clear_outputs(w, tx, fifo);
+	} else if (in_sum->n_tainted == 0) {
+		clear_outputs(w, tx, fifo);
 	} else if (fifo) {
 		if (tl_policy_fifo(w->in_val, w->in_sets, tx->n_in, w->out_val, tx->n_out, w->out_sets,
 		                   w->out_taint, &fee_taint, w->err))
@@ -361,15 +378,15 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 		                    w->out_taint, &fee_taint, w->err))
 			return tl_err_prefix(w->err, "tx %" PRIu64 ": ", tx->tx_num);
 	}
-	tot->fees += fee_taint;
+	w->r->totals.fees += fee_taint;
+	return 0;
+}
 
-	/* Consolidation: tainted and clean inputs mixed. */
-	if (n_tainted && n_clean && !tx->coinjoin) {
-		struct tl_consolidation c = {tx->tx_num, tx->height, n_tainted, n_clean, T, V - T};
-		PUSH(w->r->consolidations, w->r->n_consolidations, w->cap_cons, c);
-	}
-
-	/* Seeds. */
+/* Seeds taint their outputs in full (or by their amount); taint already
+ * there is not counted twice. */
+static int apply_seeds(struct fw *w, const struct tl_gtx *tx, const struct tl_seed *seeds, size_t ns)
+{
+	const int fifo = w->p.policy == TL_POLICY_FIFO;
 	for (size_t s = 0; s < ns; s++) {
 		uint32_t lo = seeds[s].vout, hi = lo + 1;
 		if (seeds[s].vout == TL_SEED_WHOLE_TX) {
@@ -395,122 +412,169 @@ static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_see
 				after = amt > before ? amt : before;
 			}
 			w->out_taint[j] = after;
-			tot->seeded += after - before;
+			w->r->totals.seeded += after - before;
 			if (amt) w->seeded[j] = 1;
-		}
-	}
-
-	/* Peel-chain link? */
-	int link = 0;
-	uint32_t peel = 0, rem = 1;
-	size_t chain = 0;
-	if (n_tainted == 1 && tx->n_out == 2 && !tx->coinjoin && !stop_cj &&
-	    w->out_val[0] != w->out_val[1]) {
-		link = 1;
-		if (w->out_val[0] > w->out_val[1]) {
-			peel = 1;
-			rem = 0;
-		}
-		struct rec *src = NULL;
-		for (uint32_t i = 0; i < tx->n_in; i++)
-			if (w->in_rec[i]) src = &w->recs[w->in_rec[i] - 1];
-		if (src->peel_chain) {
-			chain = (size_t)src->peel_chain - 1;
-			w->r->peel_chains[chain].last_tx = tx->tx_num;
-			w->r->peel_chains[chain].length++;
-		} else {
-			struct tl_peel_chain c = {tx->tx_num, tx->tx_num, 1, 0, 0};
-			chain = w->r->n_peel_chains;
-			PUSH(w->r->peel_chains, w->r->n_peel_chains, w->cap_chain, c);
-		}
-	}
-
-	/* Where each tainted output goes. */
-	for (uint32_t j = 0; j < tx->n_out; j++) {
-		uint64_t t = w->out_taint[j];
-		enum tl_fate fate = TL_FATE_FOLLOWED;
-		uint32_t cats = 0;
-		uint32_t hop = w->seeded[j] ? 0 : maxhop + 1;
-		const struct tl_gout *o = &tx->out[j];
-		if (t == 0) goto next;
-		if (w->p.min_sat && t < w->p.min_sat) {
-			tot->cut += t;
-			tot->cut_dust += t;
-			fate = TL_FATE_CUT;
-			goto next;
-		}
-		if (o->addr_id && w->g->get_entity) {
-			struct tl_entity ent;
-			memset(&ent, 0, sizeof ent);
-			if (w->g->get_entity(w->g->ctx, o->addr_id, &ent, w->err))
-				return tl_err_prefix(w->err, "entity of address %" PRIu64 ": ", o->addr_id);
-			cats = ent.cats;
-			if (cats & w->p.stop_cats) {
-				add_endpoint(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time,
-				             TL_END_TAGGED, &ent, 0);
-				fate = TL_FATE_ENDPOINT;
-				goto next;
-			}
-			if (cats & TL_CAT_MIXER) {
-				add_mixer(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time);
-				if (w->p.stop_at_mixers) {
-					add_endpoint(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time,
-					             TL_END_MIXER, &ent, 0);
-					fate = TL_FATE_ENDPOINT;
-					goto next;
-				}
-			}
-		}
-		uint64_t sp;
-		int rc = w->g->get_spender(w->g->ctx, tx->tx_num, j, &sp, w->err);
-		if (rc < 0) return tl_err_prefix(w->err, "spender of %" PRIu64 ":%u: ", tx->tx_num, j);
-		if (rc > 0)
-			return tl_err_set(w->err, "graph inconsistent: output %" PRIu64 ":%u of a %u-output "
-			                  "transaction not found", tx->tx_num, j, tx->n_out);
-		if (sp == TL_GRAPH_UNSPENT) {
-			add_holding(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time, 0);
-			fate = TL_FATE_HOLDING;
-			goto next;
-		}
-		if (sp <= tx->tx_num)
-			return tl_err_set(w->err, "graph inconsistent: output %" PRIu64 ":%u spent by "
-			                  "earlier tx %" PRIu64, tx->tx_num, j, sp);
-		if (w->p.max_hops && hop >= w->p.max_hops) {
-			tot->cut += t;
-			tot->cut_hops += t;
-			fate = TL_FATE_CUT;
-			goto next;
-		}
-		{
-			struct rec r;
-			memset(&r, 0, sizeof r);
-			r.value = o->value;
-			r.taint = t;
-			r.addr_id = o->addr_id;
-			r.time = tx->time;
-			r.hop = hop;
-			r.height = tx->height;
-			r.tx = tx->tx_num;
-			r.vout = j;
-			r.spender = sp;
-			if (fifo) tl_ivset_move(&r.set, &w->out_sets[j]);
-			if (link && j == rem) r.peel_chain = (int)chain + 1;
-			if (w->n_recs >= UINT32_MAX) return tl_err_set(w->err, "trace too large for memory");
-			PUSH(w->recs, w->n_recs, w->cap_recs, r);
-			omap_put(&w->map, tx->tx_num, j, (uint32_t)(w->n_recs - 1));
-			if (tl_txheap_push(&w->heap, sp)) abort();
-		}
-	next:
-		if (link && j == peel) {
-			struct tl_peel pe = {(uint32_t)chain, tx->tx_num, j, o->addr_id, t, fate, cats};
-			PUSH(w->r->peels, w->r->n_peels, w->cap_peel, pe);
-			w->r->peel_chains[chain].peeled += t;
 		}
 	}
 	return 0;
 }
 
-/* Keeps the chains of at least min_len links, and groups their peels. */
+/* A peel-chain link: one tainted input, two outputs of different values;
+ * the smaller is the peel, the larger the remainder that continues the
+ * chain of its input (or starts one). */
+struct peel_link {
+	int link;
+	uint32_t peel, rem;
+	size_t chain;
+};
+
+static void find_peel_link(struct fw *w, const struct tl_gtx *tx, uint32_t n_tainted, int stop_cj,
+                           struct peel_link *pl)
+{
+	pl->link = 0;
+	pl->peel = 0;
+	pl->rem = 1;
+	pl->chain = 0;
+	if (!(n_tainted == 1 && tx->n_out == 2 && !tx->coinjoin && !stop_cj && w->out_val[0] != w->out_val[1]))
+		return;
+	pl->link = 1;
+	if (w->out_val[0] > w->out_val[1]) {
+		pl->peel = 1;
+		pl->rem = 0;
+	}
+	struct rec *src = NULL;
+	for (uint32_t i = 0; i < tx->n_in; i++)
+		if (w->in_rec[i]) src = &w->recs[w->in_rec[i] - 1];
+	if (src->peel_chain) {
+		pl->chain = (size_t)src->peel_chain - 1;
+		w->r->peel_chains[pl->chain].last_tx = tx->tx_num;
+		w->r->peel_chains[pl->chain].length++;
+	} else {
+		struct tl_peel_chain c = {tx->tx_num, tx->tx_num, 1, 0, 0};
+		pl->chain = w->r->n_peel_chains;
+		PUSH(w->r->peel_chains, w->r->n_peel_chains, w->cap_chain, c);
+	}
+}
+
+/* Where tainted output j goes: cut as dust, an endpoint at a stop
+ * category (or a mixer with stop_at_mixers), a holding if unspent, cut at
+ * the hop limit, or followed (a record waiting for its spender). Sets
+ * *fate and *cats (the output's entity categories). */
+static int route_output(struct fw *w, const struct tl_gtx *tx, uint32_t j, uint32_t hop, const struct peel_link *pl,
+                        enum tl_fate *fate, uint32_t *cats)
+{
+	struct tl_walk_totals *tot = &w->r->totals;
+	const struct tl_gout *o = &tx->out[j];
+	uint64_t t = w->out_taint[j];
+	*fate = TL_FATE_FOLLOWED;
+	*cats = 0;
+	if (t == 0) return 0;
+	if (w->p.min_sat && t < w->p.min_sat) {
+		tot->cut += t;
+		tot->cut_dust += t;
+		*fate = TL_FATE_CUT;
+		return 0;
+	}
+	if (o->addr_id && w->g->get_entity) {
+		struct tl_entity ent;
+		memset(&ent, 0, sizeof ent);
+		if (w->g->get_entity(w->g->ctx, o->addr_id, &ent, w->err))
+			return tl_err_prefix(w->err, "entity of address %" PRIu64 ": ", o->addr_id);
+		*cats = ent.cats;
+		if (*cats & w->p.stop_cats) {
+			add_endpoint(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time, TL_END_TAGGED, &ent, 0);
+			*fate = TL_FATE_ENDPOINT;
+			return 0;
+		}
+		if (*cats & TL_CAT_MIXER) {
+			add_mixer(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time);
+			if (w->p.stop_at_mixers) {
+				add_endpoint(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time, TL_END_MIXER,
+				             &ent, 0);
+				*fate = TL_FATE_ENDPOINT;
+				return 0;
+			}
+		}
+	}
+	uint64_t sp;
+	int rc = w->g->get_spender(w->g->ctx, tx->tx_num, j, &sp, w->err);
+	if (rc < 0) return tl_err_prefix(w->err, "spender of %" PRIu64 ":%u: ", tx->tx_num, j);
+	if (rc > 0)
+		return tl_err_set(w->err, "graph inconsistent: output %" PRIu64 ":%u of a %u-output "
+		                  "transaction not found", tx->tx_num, j, tx->n_out);
+	if (sp == TL_GRAPH_UNSPENT) {
+		add_holding(w, tx->tx_num, j, o->addr_id, t, hop, tx->height, tx->time, 0);
+		*fate = TL_FATE_HOLDING;
+		return 0;
+	}
+	if (sp <= tx->tx_num)
+		return tl_err_set(w->err, "graph inconsistent: output %" PRIu64 ":%u spent by "
+		                  "earlier tx %" PRIu64, tx->tx_num, j, sp);
+	if (w->p.max_hops && hop >= w->p.max_hops) {
+		tot->cut += t;
+		tot->cut_hops += t;
+		*fate = TL_FATE_CUT;
+		return 0;
+	}
+	struct rec r;
+	memset(&r, 0, sizeof r);
+	r.value = o->value;
+	r.taint = t;
+	r.addr_id = o->addr_id;
+	r.time = tx->time;
+	r.hop = hop;
+	r.height = tx->height;
+	r.tx = tx->tx_num;
+	r.vout = j;
+	r.spender = sp;
+	if (w->p.policy == TL_POLICY_FIFO) tl_ivset_move(&r.set, &w->out_sets[j]);
+	if (pl->link && j == pl->rem) r.peel_chain = (int)pl->chain + 1;
+	if (w->n_recs >= UINT32_MAX) return tl_err_set(w->err, "trace too large for memory");
+	PUSH(w->recs, w->n_recs, w->cap_recs, r);
+	omap_put(&w->map, tx->tx_num, j, (uint32_t)(w->n_recs - 1));
+	if (tl_txheap_push(&w->heap, sp)) abort();
+	return 0;
+}
+
+/* Processes transaction tx (already fetched); seeds[0..ns-1] are the seeds
+ * on it. The phases: inputs, budgets, flow edges, the policy's move of
+ * taint to outputs and fee, consolidations, seeds, the peel-chain link,
+ * then each tainted output's fate. */
+static int process_tx(struct fw *w, const struct tl_gtx *tx, const struct tl_seed *seeds, size_t ns)
+{
+	const int cutoff = w->p.until_height && tx->height > w->p.until_height;
+	scratch(w, tx->n_in, tx->n_out);
+	struct tx_inputs in_sum;
+	int rc = gather_inputs(w, tx, cutoff, &in_sum);
+	if (rc) return rc;
+	if ((in_sum.n_tainted || ns) && (rc = check_budgets(w))) return rc;
+	add_flows(w, tx);
+	int stop_cj = 0;
+	if ((rc = move_taint(w, tx, &in_sum, &stop_cj))) return rc;
+	/* Consolidation: tainted and clean inputs mixed. */
+	if (in_sum.n_tainted && in_sum.n_clean && !tx->coinjoin) {
+		struct tl_consolidation c = {tx->tx_num, tx->height, in_sum.n_tainted, in_sum.n_clean, in_sum.taint,
+		                             in_sum.value - in_sum.taint};
+		PUSH(w->r->consolidations, w->r->n_consolidations, w->cap_cons, c);
+	}
+	if ((rc = apply_seeds(w, tx, seeds, ns))) return rc;
+	struct peel_link pl;
+	find_peel_link(w, tx, in_sum.n_tainted, stop_cj, &pl);
+	for (uint32_t j = 0; j < tx->n_out; j++) {
+		uint32_t hop = w->seeded[j] ? 0 : in_sum.maxhop + 1;
+		enum tl_fate fate;
+		uint32_t cats;
+		if ((rc = route_output(w, tx, j, hop, &pl, &fate, &cats))) return rc;
+		if (pl.link && j == pl.peel) {
+			struct tl_peel pe = {(uint32_t)pl.chain, tx->tx_num, j, tx->out[j].addr_id, w->out_taint[j], fate,
+			                     cats};
+			PUSH(w->r->peels, w->r->n_peels, w->cap_peel, pe);
+			w->r->peel_chains[pl.chain].peeled += w->out_taint[j];
+		}
+	}
+	return 0;
+}
+
 static void finish_peels(struct tl_walk_result *r, uint32_t min_len)
 {
 	size_t nc = 0;
