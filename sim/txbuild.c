@@ -290,10 +290,16 @@ static void legacy_sighash(const struct sim_tx *tx, size_t idx, const uint8_t *c
 	tl_sha256d(b->data, b->len, out);
 }
 
-void sim_tx_finish(struct sim_keys *k, const struct sim_tx *tx, struct tl_buf *out, uint8_t txid[32],
-		   uint8_t wtxid[32], bool *has_witness, uint32_t *weight)
+/* BIP143 (segwit v0) and BIP341 (taproot) hashes of the whole transaction,
+ * shared by every input's signature hash. */
+struct midstates {
+	uint8_t prevouts_d[32], seq_d[32], outs_d[32];                               /* BIP143: double SHA-256 */
+	uint8_t sha_prevouts[32], sha_amounts[32], sha_spks[32], sha_seq[32], sha_outs[32]; /* BIP341: single */
+};
+
+/* Grows the scratch arrays for n inputs. */
+static void scratch_reserve(size_t n)
 {
-	size_t n = tx->n_in;
 	if (n > S.cap) {
 		S.cap = n * 2;
 		S.ki = realloc(S.ki, S.cap * sizeof *S.ki);
@@ -305,151 +311,163 @@ void sim_tx_finish(struct sim_keys *k, const struct sim_tx *tx, struct tl_buf *o
 		S.wit_off = realloc(S.wit_off, S.cap_off * sizeof *S.wit_off);
 		if (!S.ss_off || !S.wit_off) abort();
 	}
-	bool witness = false;
-	for (size_t i = 0; i < n; i++) {
-		sim_key_derive(k, tx->in[i].key, tx->in[i].type, &S.ki[i]);
-		if (tx->in[i].type != OT_P2PKH) witness = true;
-	}
-	/* outputs */
-	S.outs.len = 0;
-	for (size_t i = 0; i < tx->n_out; i++) {
-		tl_buf_u64le(&S.outs, tx->out[i].value);
-		tl_buf_compact(&S.outs, tx->out[i].spk_len);
-		tl_buf_put(&S.outs, tx->out[i].spk, tx->out[i].spk_len);
-	}
-	/* BIP143 and BIP341 midstate hashes */
-	uint8_t prevouts_d[32], seq_d[32], outs_d[32];
-	uint8_t sha_prevouts[32], sha_amounts[32], sha_spks[32], sha_seq[32], sha_outs[32];
+}
+
+static void compute_midstates(const struct sim_tx *tx, struct midstates *m)
+{
+	size_t n = tx->n_in;
 	bool any_tr = false, any_v0 = false;
 	for (size_t i = 0; i < n; i++) {
 		if (tx->in[i].type == OT_P2TR) any_tr = true;
 		else if (tx->in[i].type != OT_P2PKH) any_v0 = true;
 	}
-	if (any_tr || any_v0) {
+	if (!any_tr && !any_v0) return;
+	struct tl_buf *b = &S.tmp;
+	b->len = 0;
+	for (size_t i = 0; i < n; i++) put_outpoint(b, &tx->in[i]);
+	tl_sha256(b->data, b->len, m->sha_prevouts);
+	tl_sha256(m->sha_prevouts, 32, m->prevouts_d);
+	b->len = 0;
+	for (size_t i = 0; i < n; i++) tl_buf_u32le(b, SEQ);
+	tl_sha256(b->data, b->len, m->sha_seq);
+	tl_sha256(m->sha_seq, 32, m->seq_d);
+	tl_sha256(S.outs.data, S.outs.len, m->sha_outs);
+	tl_sha256(m->sha_outs, 32, m->outs_d);
+	if (!any_tr) return;
+	b->len = 0;
+	for (size_t i = 0; i < n; i++) tl_buf_u64le(b, tx->in[i].value);
+	tl_sha256(b->data, b->len, m->sha_amounts);
+	b->len = 0;
+	for (size_t i = 0; i < n; i++) {
+		tl_buf_compact(b, S.ki[i].spk_len);
+		tl_buf_put(b, S.ki[i].spk, S.ki[i].spk_len);
+	}
+	tl_sha256(b->data, b->len, m->sha_spks);
+}
+
+/* Input i, a taproot key-path spend: one 64-byte Schnorr signature
+ * (random bytes in fast mode). */
+static void sign_taproot(struct sim_keys *k, const struct sim_tx *tx, size_t i, const struct midstates *m)
+{
+	uint8_t sig[64], msg[32];
+	if (k->fast) {
+		sim_rng_bytes(&k->rng, sig, 64);
+	} else {
 		struct tl_buf *b = &S.tmp;
 		b->len = 0;
-		for (size_t i = 0; i < n; i++) put_outpoint(b, &tx->in[i]);
-		tl_sha256(b->data, b->len, sha_prevouts);
-		tl_sha256(sha_prevouts, 32, prevouts_d);
-		b->len = 0;
-		for (size_t i = 0; i < n; i++) tl_buf_u32le(b, SEQ);
-		tl_sha256(b->data, b->len, sha_seq);
-		tl_sha256(sha_seq, 32, seq_d);
-		tl_sha256(S.outs.data, S.outs.len, sha_outs);
-		tl_sha256(sha_outs, 32, outs_d);
-		if (any_tr) {
-			b->len = 0;
-			for (size_t i = 0; i < n; i++) tl_buf_u64le(b, tx->in[i].value);
-			tl_sha256(b->data, b->len, sha_amounts);
-			b->len = 0;
-			for (size_t i = 0; i < n; i++) {
-				tl_buf_compact(b, S.ki[i].spk_len);
-				tl_buf_put(b, S.ki[i].spk, S.ki[i].spk_len);
-			}
-			tl_sha256(b->data, b->len, sha_spks);
-		}
+		tl_buf_u8(b, 0x00);           /* epoch */
+		tl_buf_u8(b, 0x00);           /* SIGHASH_DEFAULT */
+		tl_buf_u32le(b, 2);
+		tl_buf_u32le(b, tx->locktime);
+		tl_buf_put(b, m->sha_prevouts, 32);
+		tl_buf_put(b, m->sha_amounts, 32);
+		tl_buf_put(b, m->sha_spks, 32);
+		tl_buf_put(b, m->sha_seq, 32);
+		tl_buf_put(b, m->sha_outs, 32);
+		tl_buf_u8(b, 0x00);           /* spend type: key path, no annex */
+		tl_buf_u32le(b, (uint32_t)i);
+		sim_tagged_hash("TapSighash", b->data, b->len, msg);
+		secp256k1_keypair kp;
+		uint8_t xo[32];
+		taproot_key(k, S.ki[i].priv[0], xo, &kp);
+		if (!secp256k1_schnorrsig_sign32(k->ctx, sig, msg, &kp, NULL)) abort();
 	}
-	/* scriptSigs and witnesses */
+	tl_buf_u8(&S.wit, 1);
+	tl_buf_u8(&S.wit, 64);
+	tl_buf_put(&S.wit, sig, 64);
+}
+
+/* Input i, segwit v0 (P2WPKH, P2SH-P2WPKH, 2-of-2 P2WSH): BIP143. */
+static void sign_v0(struct sim_keys *k, const struct sim_tx *tx, size_t i, const struct midstates *m)
+{
+	const struct sim_txin *in = &tx->in[i];
+	const struct sim_keyinfo *ki = &S.ki[i];
+	uint8_t code[110], msg[32];
+	size_t code_len;
+	if (in->type == OT_P2WSH_MS) {
+		code[0] = (uint8_t)ki->ws_len;
+		memcpy(code + 1, ki->ws, ki->ws_len);
+		code_len = 1u + ki->ws_len;
+	} else {
+		uint8_t h[20];
+		tl_hash160(ki->pub[0], 33, h);
+		code[0] = 0x19; code[1] = 0x76; code[2] = 0xa9; code[3] = 0x14;
+		memcpy(code + 4, h, 20);
+		code[24] = 0x88; code[25] = 0xac;
+		code_len = 26;
+	}
+	if (!k->fast) {
+		struct tl_buf *b = &S.tmp;
+		b->len = 0;
+		tl_buf_u32le(b, 2);
+		tl_buf_put(b, m->prevouts_d, 32);
+		tl_buf_put(b, m->seq_d, 32);
+		put_outpoint(b, in);
+		tl_buf_put(b, code, code_len);
+		tl_buf_u64le(b, in->value);
+		tl_buf_u32le(b, SEQ);
+		tl_buf_put(b, m->outs_d, 32);
+		tl_buf_u32le(b, tx->locktime);
+		tl_buf_u32le(b, 1);
+		tl_sha256d(b->data, b->len, msg);
+	}
+	if (in->type == OT_P2WSH_MS) {
+		tl_buf_u8(&S.wit, 4);
+		tl_buf_u8(&S.wit, 0);   /* CHECKMULTISIG's extra pop */
+		ecdsa_sig(k, ki->priv[0], msg, &S.wit);
+		ecdsa_sig(k, ki->priv[1], msg, &S.wit);
+		tl_buf_u8(&S.wit, (uint8_t)ki->ws_len);
+		tl_buf_put(&S.wit, ki->ws, ki->ws_len);
+		return;
+	}
+	tl_buf_u8(&S.wit, 2);
+	ecdsa_sig(k, ki->priv[0], msg, &S.wit);
+	tl_buf_u8(&S.wit, 33);
+	tl_buf_put(&S.wit, ki->pub[0], 33);
+	if (in->type == OT_P2SH_P2WPKH) {
+		tl_buf_u8(&S.ss, 22);
+		tl_buf_u8(&S.ss, 0x00);
+		tl_buf_u8(&S.ss, 0x14);
+		uint8_t h[20];
+		tl_hash160(ki->pub[0], 33, h);
+		tl_buf_put(&S.ss, h, 20);
+	}
+}
+
+/* Every input's scriptSig (S.ss) and witness (S.wit), with their offsets. */
+static void sign_inputs(struct sim_keys *k, const struct sim_tx *tx, const struct midstates *m, bool witness)
+{
+	size_t n = tx->n_in;
 	S.ss.len = S.wit.len = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct sim_txin *in = &tx->in[i];
 		struct sim_keyinfo *ki = &S.ki[i];
 		S.ss_off[i] = S.ss.len;
 		S.wit_off[i] = S.wit.len;
-		uint8_t msg[32];
 		if (in->type == OT_P2PKH) {
+			uint8_t msg[32];
 			if (!k->fast) legacy_sighash(tx, i, ki->spk, ki->spk_len, &S.tmp, msg);
 			ecdsa_sig(k, ki->priv[0], msg, &S.ss);
 			tl_buf_u8(&S.ss, 33);
 			tl_buf_put(&S.ss, ki->pub[0], 33);
 			if (witness) tl_buf_u8(&S.wit, 0);
-			continue;
-		}
-		if (in->type == OT_P2TR) {
-			uint8_t sig[64];
-			if (k->fast) {
-				sim_rng_bytes(&k->rng, sig, 64);
-			} else {
-				struct tl_buf *b = &S.tmp;
-				b->len = 0;
-				tl_buf_u8(b, 0x00);           /* epoch */
-				tl_buf_u8(b, 0x00);           /* SIGHASH_DEFAULT */
-				tl_buf_u32le(b, 2);
-				tl_buf_u32le(b, tx->locktime);
-				tl_buf_put(b, sha_prevouts, 32);
-				tl_buf_put(b, sha_amounts, 32);
-				tl_buf_put(b, sha_spks, 32);
-				tl_buf_put(b, sha_seq, 32);
-				tl_buf_put(b, sha_outs, 32);
-				tl_buf_u8(b, 0x00);           /* spend type: key path, no annex */
-				tl_buf_u32le(b, (uint32_t)i);
-				sim_tagged_hash("TapSighash", b->data, b->len, msg);
-				secp256k1_keypair kp;
-				uint8_t xo[32];
-				taproot_key(k, ki->priv[0], xo, &kp);
-				if (!secp256k1_schnorrsig_sign32(k->ctx, sig, msg, &kp, NULL)) abort();
-			}
-			tl_buf_u8(&S.wit, 1);
-			tl_buf_u8(&S.wit, 64);
-			tl_buf_put(&S.wit, sig, 64);
-			continue;
-		}
-		/* segwit v0: BIP143 */
-		uint8_t code[110];
-		size_t code_len;
-		if (in->type == OT_P2WSH_MS) {
-			code[0] = (uint8_t)ki->ws_len;
-			memcpy(code + 1, ki->ws, ki->ws_len);
-			code_len = 1u + ki->ws_len;
+		} else if (in->type == OT_P2TR) {
+			sign_taproot(k, tx, i, m);
 		} else {
-			uint8_t h[20];
-			tl_hash160(ki->pub[0], 33, h);
-			code[0] = 0x19; code[1] = 0x76; code[2] = 0xa9; code[3] = 0x14;
-			memcpy(code + 4, h, 20);
-			code[24] = 0x88; code[25] = 0xac;
-			code_len = 26;
-		}
-		if (!k->fast) {
-			struct tl_buf *b = &S.tmp;
-			b->len = 0;
-			tl_buf_u32le(b, 2);
-			tl_buf_put(b, prevouts_d, 32);
-			tl_buf_put(b, seq_d, 32);
-			put_outpoint(b, in);
-			tl_buf_put(b, code, code_len);
-			tl_buf_u64le(b, in->value);
-			tl_buf_u32le(b, SEQ);
-			tl_buf_put(b, outs_d, 32);
-			tl_buf_u32le(b, tx->locktime);
-			tl_buf_u32le(b, 1);
-			tl_sha256d(b->data, b->len, msg);
-		}
-		if (in->type == OT_P2WSH_MS) {
-			tl_buf_u8(&S.wit, 4);
-			tl_buf_u8(&S.wit, 0);   /* CHECKMULTISIG's extra pop */
-			ecdsa_sig(k, ki->priv[0], msg, &S.wit);
-			ecdsa_sig(k, ki->priv[1], msg, &S.wit);
-			tl_buf_u8(&S.wit, (uint8_t)ki->ws_len);
-			tl_buf_put(&S.wit, ki->ws, ki->ws_len);
-		} else {
-			tl_buf_u8(&S.wit, 2);
-			ecdsa_sig(k, ki->priv[0], msg, &S.wit);
-			tl_buf_u8(&S.wit, 33);
-			tl_buf_put(&S.wit, ki->pub[0], 33);
-			if (in->type == OT_P2SH_P2WPKH) {
-				tl_buf_u8(&S.ss, 22);
-				tl_buf_u8(&S.ss, 0x00);
-				tl_buf_u8(&S.ss, 0x14);
-				uint8_t h[20];
-				tl_hash160(ki->pub[0], 33, h);
-				tl_buf_put(&S.ss, h, 20);
-			}
+			sign_v0(k, tx, i, m);
 		}
 	}
 	S.ss_off[n] = S.ss.len;
 	S.wit_off[n] = S.wit.len;
+}
 
-	/* stripped serialization -> txid */
+/* Appends the serialized transaction to out: the stripped form gives the
+ * txid; with witnesses, the body moves up by the marker and flag and the
+ * witnesses go before the locktime (wtxid). */
+static void serialize(const struct sim_tx *tx, bool witness, struct tl_buf *out, uint8_t txid[32],
+		      uint8_t wtxid[32], bool *has_witness, uint32_t *weight)
+{
+	size_t n = tx->n_in;
 	size_t start = out->len;
 	tl_buf_u32le(out, 2);
 	size_t after_version = out->len;
@@ -473,7 +491,6 @@ void sim_tx_finish(struct sim_keys *k, const struct sim_tx *tx, struct tl_buf *o
 		*weight = (uint32_t)stripped * 4;
 		return;
 	}
-	/* rebuild with marker, flag and witnesses: move the body up by 2 */
 	size_t body_len = before_lock - after_version;
 	out->len = before_lock;          /* drop locktime */
 	tl_buf_reserve(out, 2 + S.wit.len + 4);
@@ -487,4 +504,25 @@ void sim_tx_finish(struct sim_keys *k, const struct sim_tx *tx, struct tl_buf *o
 	tl_sha256d(out->data + start, full, wtxid);
 	*has_witness = true;
 	*weight = (uint32_t)(stripped * 3 + full);
+}
+
+void sim_tx_finish(struct sim_keys *k, const struct sim_tx *tx, struct tl_buf *out, uint8_t txid[32],
+		   uint8_t wtxid[32], bool *has_witness, uint32_t *weight)
+{
+	scratch_reserve(tx->n_in);
+	bool witness = false;
+	for (size_t i = 0; i < tx->n_in; i++) {
+		sim_key_derive(k, tx->in[i].key, tx->in[i].type, &S.ki[i]);
+		if (tx->in[i].type != OT_P2PKH) witness = true;
+	}
+	S.outs.len = 0;
+	for (size_t i = 0; i < tx->n_out; i++) {
+		tl_buf_u64le(&S.outs, tx->out[i].value);
+		tl_buf_compact(&S.outs, tx->out[i].spk_len);
+		tl_buf_put(&S.outs, tx->out[i].spk, tx->out[i].spk_len);
+	}
+	struct midstates m;
+	compute_midstates(tx, &m);
+	sign_inputs(k, tx, &m, witness);
+	serialize(tx, witness, out, txid, wtxid, has_witness, weight);
 }
