@@ -85,6 +85,7 @@ struct ix {
 	 * the indexer exactly between two batches (of a rollback, or of the
 	 * new branch). 0 = off. */
 	long kill_at;
+	bool marked;           /* the update marker is written (first commit) */
 	long commits;
 	/* txids rolled back by this run's reorg, taken out as the new branch
 	 * re-mines them: what is left was dropped */
@@ -410,6 +411,19 @@ static int apply_block(struct ix *x, int32_t h, struct tl_err *err)
  * committed ones in one multi-get), then the tip, atomically. */
 static int commit(struct ix *x, struct tl_err *err)
 {
+	if (!x->marked) {
+		/* Readers beside the run keep the state before it until the run
+		 * and the screening update after it are done (store.h, the
+		 * update marker). Written with the log, before this handle's
+		 * first unlogged batch: a secondary replaying the log sees it
+		 * at once. */
+		struct tl_batch *mb = tl_batch_new(x->s);
+		tl_batch_put_updating(mb, "index");
+		int r = tl_store_write(x->s, mb, err);
+		tl_batch_free(mb);
+		if (r < 0) return -1;
+		x->marked = true;
+	}
 	size_t n = x->delta.count;
 	uint8_t (*keys)[8] = malloc((n ? n : 1) * sizeof *keys);
 	const uint8_t **kp = malloc((n ? n : 1) * sizeof *kp);
@@ -827,6 +841,19 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 			}
 		}
 		report(&x, "index", 0);
+	}
+	if (!st->stopped) {
+		/* At the target: what is left is the screening update. Also
+		 * after a run killed past its last batch (nothing to write
+		 * now, the marker still says "index"). */
+		char stage[32];
+		int r = tl_store_updating(x.s, stage, sizeof stage, err);
+		if (r < 0) goto out;
+		if (r == 1 && !strcmp(stage, "index")) {
+			tl_batch_clear(x.b);
+			tl_batch_put_updating(x.b, "screen");
+			if (tl_store_write(x.s, x.b, err) < 0) goto out;
+		}
 	}
 	rc = 0;
 	st->reorg_dropped = x.gone.count;
