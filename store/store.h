@@ -482,8 +482,9 @@ void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9]);
 
 /* SHA-256 over the logical content of every column family: for each in
  * enum order, its name, then each key/value pair in key order as
- * (u32 key length, key, u32 value length, value). The meta entry
- * "blocks_dir" (a local path, not content) is left out. Two databases with the
+ * (u32 key length, key, u32 value length, value). The meta entries
+ * "blocks_dir", "reorgs" and "updating" (place, history and a writer's
+ * progress, not content) are left out. Two databases with the
  * same content have the same digest whatever their file layout. Per-CF
  * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);
