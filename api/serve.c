@@ -208,7 +208,8 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 			}
 		}
 	}
-	if (tl_store_catch_up(app->store, err) < 0) {
+	/* Following, this thread is the writer: its update is served now. */
+	if ((app->opts.follow_dir ? tl_store_catch_up_now : tl_store_catch_up)(app->store, err) < 0) {
 		atomic_fetch_add(&app->follow_errors, 1);
 		set_last_error(app, err->msg);
 		return -1;
@@ -267,11 +268,14 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
 		bool began;
 		rc = tl_store_update_begin(w, "write", &began, err);
 		if (rc == 0) rc = fn(w, ctx, err);
-		if (rc == 0 && began) rc = tl_store_update_end(w, "write", err);
+		/* Also after a failed write: what it wrote stands, and a marker
+		 * left behind would hold the served view back for good. */
+		struct tl_err e2;
+		if (began && tl_store_update_end(w, "write", rc == 0 ? err : &e2) < 0 && rc == 0) rc = -1;
 		tl_store_close(w);
 	}
 	pthread_mutex_unlock(&app->write_lock);
-	if (rc == 0) rc = tl_store_catch_up(app->store, err);
+	if (rc == 0) rc = tl_store_catch_up_now(app->store, err);
 	atomic_fetch_add(&app->screen_gen, 1);
 	return rc;
 }

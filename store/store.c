@@ -324,15 +324,18 @@ void tl_store_close(struct tl_store *s)
 
 const struct tl_netparams *tl_store_net(const struct tl_store *s) { return s->net; }
 
-int tl_store_catch_up(struct tl_store *s, struct tl_err *err)
+static int catch_up(struct tl_store *s, bool now_please, struct tl_err *err)
 {
 	if (!s->secondary) return tl_err_set(err, "database not opened as a secondary");
-	if (s->views) return tl_views_catch_up(s, err);
+	if (s->views) return tl_views_catch_up(s, now_please, err);
 	char *rerr = NULL;
 	rocksdb_try_catch_up_with_primary(s->db, &rerr);
 	if (rerr) return rocks_err(err, "catching up with the primary", rerr);
 	return 0;
 }
+
+int tl_store_catch_up(struct tl_store *s, struct tl_err *err) { return catch_up(s, false, err); }
+int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err) { return catch_up(s, true, err); }
 
 /* ---- raw access ---- */
 

@@ -85,9 +85,14 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
  * the one new views read when it carries no update marker. Waits (up to
  * a few seconds) for the views still open on the standby to close; if
  * they do not, or the writer is mid-update, the served state stays as it
- * was and the next call tries again. Safe while other threads read.
- * Returns 0, or -1 with err (also when not a secondary). */
+ * was and the next call tries again (while the writer is mid-update, the
+ * database is opened afresh to look at most once a second). Safe while
+ * other threads read. Returns 0, or -1 with err (also when not a
+ * secondary). */
 int tl_store_catch_up(struct tl_store *s, struct tl_err *err);
+/* The same without the once-a-second limit: for a writer in this process
+ * whose write must be served when it returns. */
+int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err);
 
 /* ---- views: one state of a secondary per request ----
  * A secondary store is two RocksDB secondary instances taking turns

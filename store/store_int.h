@@ -43,7 +43,7 @@ int tl_store_open_one(const char *path, const struct tl_store_opts *opts, rocksd
 /* store/views.c: the two instances of a secondary. */
 int tl_views_open(const char *path, const struct tl_store_opts *opts, struct tl_store *outer, struct tl_err *err);
 void tl_views_close(struct tl_store *outer);
-int tl_views_catch_up(struct tl_store *outer, struct tl_err *err);
+int tl_views_catch_up(struct tl_store *outer, bool now_please, struct tl_err *err);
 /* The instance a read of outer goes to: the calling thread's view, else
  * the active one. */
 struct tl_store *tl_views_reader(struct tl_store *outer);

@@ -36,6 +36,7 @@ struct tl_views {
 	bool consistent;           /* the active instance carries no update marker (lock) */
 	bool held_back;            /* the last catch-up found an update in progress (lock) */
 	uint64_t switches;         /* (lock) */
+	double last_marked;        /* when a fresh open last found a marker (catch-up only) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;       /* readers drained, catch-up done */
 	char *dirs[2];             /* the instances' own directories (their info logs) */
@@ -54,6 +55,13 @@ struct tl_store *tl_views_reader(struct tl_store *s)
 	struct tl_views *v = s->views;
 	if (pin.s == s) return v->inst[pin.inst];
 	return v->inst[__atomic_load_n(&v->active, __ATOMIC_ACQUIRE)];
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int open_inst(struct tl_views *v, int i, struct tl_store *outer, struct tl_err *err)
@@ -138,7 +146,7 @@ void tl_views_close(struct tl_store *outer)
 	outer->views = NULL;
 }
 
-int tl_views_catch_up(struct tl_store *outer, struct tl_err *err)
+int tl_views_catch_up(struct tl_store *outer, bool now_please, struct tl_err *err)
 {
 	struct tl_views *v = outer->views;
 	struct timespec dl;
@@ -184,34 +192,47 @@ int tl_views_catch_up(struct tl_store *outer, struct tl_err *err)
 		s = v->inst[sb];
 		fresh = true;
 	}
-	int c = rc == 0 ? is_consistent(s, err) : -1;
-	bool same = c == 1 && rocksdb_get_latest_sequence_number(s->db) == rocksdb_get_latest_sequence_number(a->db);
-	if (c == 1 && (!same || !v->consistent) && !fresh) {
-		/* A caught-up secondary can read stale values: what it
-		 * replayed from a write-ahead log stays in its memtable and
-		 * hides what a later session wrote without the log (the
-		 * indexer's batches) and flushed. So the state to serve is read
-		 * by a fresh open; catching up only tells when one is due. */
+	/* A caught-up secondary can read stale values: what it replayed
+	 * from a write-ahead log stays in its memtable and hides what a
+	 * later session wrote without the log (the indexer's batches) and
+	 * flushed, in both directions (seen: a deleted marker read as set,
+	 * a set one as deleted). So catching up only tells whether the
+	 * writer moved on; the state to serve, marker included, is read by
+	 * a fresh open. While the writer is mid-update, at most one such
+	 * open a second. */
+	bool same = rc == 0 && rocksdb_get_latest_sequence_number(s->db) == rocksdb_get_latest_sequence_number(a->db);
+	int c = -1;
+	double now = now_s();
+	if (rc == 0 && !same && !fresh && !now_please && v->last_marked > 0 && now - v->last_marked < 1.0) {
+		rc = 1; /* mid-update a moment ago: look again at a later call */
+	} else if (rc == 0 && !same && !fresh) {
 		tl_store_close(s);
 		v->inst[sb] = NULL;
 		rc = open_inst(v, sb, outer, err);
 		s = v->inst[sb];
-		c = rc == 0 ? is_consistent(s, err) : -1;
-		same = false;
+		same = rc == 0 && rocksdb_get_latest_sequence_number(s->db) == rocksdb_get_latest_sequence_number(a->db);
 	}
+	if (rc == 0 && !same) {
+		c = is_consistent(s, err);
+		v->last_marked = c == 0 ? now : 0;
+	}
+	if (rc == 1) rc = 0;
 
 	pthread_mutex_lock(&v->lock);
-	if (c == 1 && (!same || !v->consistent)) {
+	/* From a consistent state only to another; a server that started
+	 * on a state mid-update follows the newest one until then. */
+	if (c == 1 || (c == 0 && !v->consistent)) {
 		v->epoch[sb] = ++v->next_epoch;
 		__atomic_store_n(&v->active, sb, __ATOMIC_RELEASE);
-		v->consistent = true;
+		v->consistent = c == 1;
 		v->switches++;
 	}
 	if (c >= 0) v->held_back = c == 0;
+	else if (same) v->held_back = false;
 	v->catching = false;
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	return c < 0 ? -1 : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 void tl_store_view_begin(struct tl_store *s)
