@@ -195,11 +195,11 @@ int tl_views_catch_up(struct tl_store *outer, bool now_please, struct tl_err *er
 	/* A caught-up secondary can read stale values: what it replayed
 	 * from a write-ahead log stays in its memtable and hides what a
 	 * later session wrote without the log (the indexer's batches) and
-	 * flushed, in both directions (seen: a deleted marker read as set,
-	 * a set one as deleted). So catching up only tells whether the
-	 * writer moved on; the state to serve, marker included, is read by
-	 * a fresh open. While the writer is mid-update, at most one such
-	 * open a second. */
+	 * flushed (seen: an index run's marker read as absent, the previous
+	 * screening update's deletion of it winning). So catching up only
+	 * tells whether the writer moved on; the state to serve, marker
+	 * included, is read by a fresh open. While the writer is mid-update,
+	 * at most one such open a second. */
 	bool same = rc == 0 && rocksdb_get_latest_sequence_number(s->db) == rocksdb_get_latest_sequence_number(a->db);
 	int c = -1;
 	double now = now_s();
