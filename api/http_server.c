@@ -238,6 +238,21 @@ void tl_api_set_metrics_hook(struct tl_api_server *srv, tl_api_metrics_hook fn, 
 	srv->metrics_ctx = ctx;
 }
 
+void tl_api_set_request_hooks(struct tl_api_server *srv, tl_api_request_hook begin, tl_api_request_hook end,
+			      void *ctx)
+{
+	srv->req_begin = begin;
+	srv->req_end = end;
+	srv->req_ctx = ctx;
+}
+
+void tl_api_run_handler(struct tl_api_server *srv, struct tl_api_req *req)
+{
+	if (srv->req_begin) srv->req_begin(srv->req_ctx);
+	req->route->handler(req, req->route->ctx);
+	if (srv->req_end) srv->req_end(srv->req_ctx);
+}
+
 void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, void *ctx)
 {
 	srv->health_hook = fn;
@@ -803,7 +818,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 						 "the server's queue of expensive requests is full; retry after %d s", wait);
 		goto done;
 	}
-	rq.route->handler(&rq, rq.route->ctx);
+	tl_api_run_handler(srv, &rq);
 	if (!rq.replied) tl_api_reply_error(&rq, 500, "internal", "the handler sent no reply");
 done:
 	if (!rq.replied) tl_api_reply_error(&rq, 500, "internal", "no reply");

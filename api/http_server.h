@@ -155,6 +155,13 @@ int tl_api_route_opts(struct tl_api_server *srv, unsigned methods, const char *p
 /* Sets the optional hooks (before start). */
 void tl_api_set_metrics_hook(struct tl_api_server *srv, tl_api_metrics_hook fn, void *ctx);
 void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, void *ctx);
+/* Calls begin before every handler and end after it, on the thread that
+ * runs the handler (a worker, or the pool's for TL_ROUTE_POOL routes):
+ * what a request must hold for its whole run, e.g. one view of the
+ * database (store/store.h tl_store_view_begin). Set before start. */
+typedef void (*tl_api_request_hook)(void *ctx);
+void tl_api_set_request_hooks(struct tl_api_server *srv, tl_api_request_hook begin, tl_api_request_hook end,
+			      void *ctx);
 
 /* Binds the listening socket and starts the worker threads. Returns 0,
  * or -1 with err (address in use, thread creation failed). */

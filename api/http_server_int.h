@@ -95,6 +95,8 @@ struct tl_api_server {
 	void *metrics_ctx;
 	tl_api_health_hook health_hook;
 	void *health_ctx;
+	tl_api_request_hook req_begin, req_end; /* around every handler */
+	void *req_ctx;
 };
 
 struct tl_api_req {
@@ -195,6 +197,8 @@ void tl_pool_stats(struct tl_api_server *srv, long *queued, long *running, long 
  * connection is gone; frees the job. */
 void tl_api_deliver(struct worker *w, struct tl_api_req *job);
 void tl_api_req_release(struct tl_api_req *req);
+/* Runs req's route handler between the request hooks (worker or pool). */
+void tl_api_run_handler(struct tl_api_server *srv, struct tl_api_req *req);
 /* 1 for a loopback address. */
 int tl_api_is_loopback(const struct sockaddr *sa);
 /* Counts a reply out of flight. */

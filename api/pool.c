@@ -100,7 +100,7 @@ static void *pool_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		/* A client that left while its job waited costs nothing more. */
 		if (!atomic_load(&j->cancelled)) {
-			j->route->handler(j, j->route->ctx);
+			tl_api_run_handler(srv, j);
 		}
 		pthread_mutex_lock(&p->lock);
 		if (slot >= 0) p->active[slot] = NULL;

@@ -45,7 +45,8 @@ struct tl_screenpool {
 struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_screenpool *p = app->screens;
-	uint64_t gen = atomic_load(&app->screen_gen);
+	/* A context caches what it read: it serves only views of its state. */
+	uint64_t gen = tl_store_view_epoch(app->store);
 	struct tl_screen *sc = NULL, *stale = NULL;
 	pthread_mutex_lock(&p->lock);
 	if (p->nfree > 0) {
@@ -71,7 +72,7 @@ void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc)
 		if (!p->free || !p->gen) abort();
 		p->cap = nc;
 	}
-	p->gen[p->nfree] = atomic_load(&app->screen_gen);
+	p->gen[p->nfree] = tl_store_view_epoch(app->store);
 	p->free[p->nfree++] = sc;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -207,7 +208,8 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 			}
 		}
 	}
-	if (tl_store_catch_up(app->store, err) < 0) {
+	/* Following, this thread is the writer: its update is served now. */
+	if ((app->opts.follow_dir ? tl_store_catch_up_now : tl_store_catch_up)(app->store, err) < 0) {
 		atomic_fetch_add(&app->follow_errors, 1);
 		set_last_error(app, err->msg);
 		return -1;
@@ -262,11 +264,18 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
 	so.cache_mb = 16;
 	int rc = tl_store_open(app->opts.db_path, &so, &w, err);
 	if (rc == 0) {
-		rc = fn(w, ctx, err);
+		/* Marked, so that the served view skips its intermediate states. */
+		bool began;
+		rc = tl_store_update_begin(w, "write", &began, err);
+		if (rc == 0) rc = fn(w, ctx, err);
+		/* Also after a failed write: what it wrote stands, and a marker
+		 * left behind would hold the served view back for good. */
+		struct tl_err e2;
+		if (began && tl_store_update_end(w, "write", rc == 0 ? err : &e2) < 0 && rc == 0) rc = -1;
 		tl_store_close(w);
 	}
 	pthread_mutex_unlock(&app->write_lock);
-	if (rc == 0) rc = tl_store_catch_up(app->store, err);
+	if (rc == 0) rc = tl_store_catch_up_now(app->store, err);
 	atomic_fetch_add(&app->screen_gen, 1);
 	return rc;
 }
@@ -305,6 +314,10 @@ static int health_hook(struct json_t *obj, void *ctx)
 		json_object_set_new(obj, "lag_blocks", json_integer(ch > tip.height ? ch - tip.height : 0));
 	}
 	json_object_set_new(obj, "follow_errors", json_integer(atomic_load(&app->follow_errors)));
+	struct tl_view_state vs;
+	tl_store_view_state(app->store, &vs);
+	json_object_set_new(obj, "index_consistent", json_boolean(vs.consistent));
+	json_object_set_new(obj, "update_pending", json_boolean(vs.held_back));
 	json_t *rg = reorgs_of(app);
 	json_object_set_new(obj, "reorgs", json_integer(json_integer_value(json_object_get(rg, "count"))));
 	if (json_object_get(rg, "last")) json_object_set(obj, "last_reorg", json_object_get(rg, "last"));
@@ -341,9 +354,19 @@ static void metrics_hook(FILE *out, void *ctx)
 			 (double)atomic_load(&app->last_update));
 	tl_metrics_gauge(out, "tl_index_follow_errors", "failed index or catch-up runs since start",
 			 (double)atomic_load(&app->follow_errors));
+	struct tl_view_state vs;
+	tl_store_view_state(app->store, &vs);
+	tl_metrics_gauge(out, "tl_index_update_pending",
+			 "1 while the writer is mid-update and the state before it is served", vs.held_back);
+	tl_metrics_gauge(out, "tl_index_view_switches", "consistent states the server switched to since start",
+			 (double)vs.switches);
 }
 
 /* ---------------- open / start / stop ---------------- */
+
+/* Every request reads one state of the database (store.h views). */
+static void view_begin(void *ctx) { tl_store_view_begin(((struct tl_app *)ctx)->store); }
+static void view_end(void *ctx) { tl_store_view_end(((struct tl_app *)ctx)->store); }
 
 static void rm_tree_flat(const char *dir)
 {
@@ -446,6 +469,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->srv = tl_api_server_new(&cfg, err);
 	if (!app->srv) goto fail;
 	app->opts.handler_time_ms = tl_api_server_handler_ms(app->srv); /* the budget in effect (routes quote it) */
+	tl_api_set_request_hooks(app->srv, view_begin, view_end, app);
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
 	if (tl_partners_load(o->partners_file, o->signing_key_file, &app->partners, err)) goto fail;

@@ -85,6 +85,7 @@ struct ix {
 	 * the indexer exactly between two batches (of a rollback, or of the
 	 * new branch). 0 = off. */
 	long kill_at;
+	bool marked;           /* the update marker is written (first commit) */
 	long commits;
 	/* txids rolled back by this run's reorg, taken out as the new branch
 	 * re-mines them: what is left was dropped */
@@ -410,6 +411,19 @@ static int apply_block(struct ix *x, int32_t h, struct tl_err *err)
  * committed ones in one multi-get), then the tip, atomically. */
 static int commit(struct ix *x, struct tl_err *err)
 {
+	if (!x->marked) {
+		/* Readers beside the run keep the state before it until the run
+		 * and the screening update after it are done (store.h, the
+		 * update marker). Written with the log, before this handle's
+		 * first unlogged batch: a secondary replaying the log sees it
+		 * at once. */
+		struct tl_batch *mb = tl_batch_new(x->s);
+		tl_batch_put_updating(mb, "index");
+		int r = tl_store_write(x->s, mb, err);
+		tl_batch_free(mb);
+		if (r < 0) return -1;
+		x->marked = true;
+	}
 	size_t n = x->delta.count;
 	uint8_t (*keys)[8] = malloc((n ? n : 1) * sizeof *keys);
 	const uint8_t **kp = malloc((n ? n : 1) * sizeof *kp);
@@ -834,6 +848,45 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		struct tl_cluster_stats cs;
 		tl_cluster_get_stats(x.cl, &cs);
 		st->tagged_applied = (uint32_t)cs.tagged_new;
+	}
+	if (!st->stopped) {
+		/* At the target: what is left is the screening update. Also
+		 * after a run killed past its last batch (nothing to write
+		 * now, the marker still says "index"). */
+		char stage[32];
+		int r = tl_store_updating(x.s, stage, sizeof stage, err);
+		if (r < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (r == 1 && !strcmp(stage, "index")) {
+			/* Without heists the screening index has nothing to
+			 * bring up to date: the run ends the update itself. */
+			struct tl_iter *hi = tl_iter_new(x.s, TL_CF_HEIST);
+			tl_iter_first(hi);
+			bool heists = tl_iter_valid(hi);
+			tl_iter_free(hi);
+			/* Written with the log, like the marker it replaces (a
+			 * secondary that replayed that one from the log sees this
+			 * one only so): the unlogged batches are flushed first. */
+			tl_batch_free(x.b);
+			x.b = NULL;
+			tl_cluster_free(x.cl); /* holds reads of the handle reopened below */
+			x.cl = NULL;
+			if (tl_store_flush(x.s, err) < 0) {
+				rc = -1;
+				goto out;
+			}
+			struct tl_batch *mb = tl_batch_new(x.s);
+			if (heists) tl_batch_put_updating(mb, "screen");
+			else tl_batch_del(mb, TL_CF_META, "updating", 8);
+			int w = tl_store_write(x.s, mb, err);
+			tl_batch_free(mb);
+			if (w < 0) {
+				rc = -1;
+				goto out;
+			}
+		}
 	}
 out:
 	tl_hmap_free(&x.gone);

@@ -130,11 +130,37 @@ static int meta_get(struct tl_store *s, const char *name, uint8_t **v, size_t *v
 int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_store **out, struct tl_err *err)
 {
 	*out = NULL;
+	if (!opts->secondary) return tl_store_open_one(path, opts, NULL, out, err);
+	/* A secondary: two instances sharing one block cache (store/views.c). */
+	struct tl_store *s = calloc(1, sizeof *s);
+	if (!s) return tl_err_set(err, "out of memory");
+	pthread_mutex_init(&s->blk_lock, NULL);
+	s->cache = rocksdb_cache_create_lru((size_t)(opts->cache_mb ? opts->cache_mb : 64) << 20);
+	s->read_only = s->secondary = true;
+	s->path = strdup(path);
+	if (!s->path) abort();
+	if (!opts->secondary_path) {
+		tl_store_close(s);
+		return tl_err_set(err, "%s: a secondary open needs a secondary path", path);
+	}
+	if (tl_views_open(path, opts, s, err) < 0) {
+		tl_store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int tl_store_open_one(const char *path, const struct tl_store_opts *opts, rocksdb_cache_t *cache,
+		      struct tl_store **out, struct tl_err *err)
+{
+	*out = NULL;
 	struct tl_store *s = calloc(1, sizeof *s);
 	if (!s) return tl_err_set(err, "out of memory");
 	pthread_mutex_init(&s->blk_lock, NULL);
 	uint32_t cache_mb = opts->cache_mb ? opts->cache_mb : 64;
-	s->cache = rocksdb_cache_create_lru((size_t)cache_mb << 20);
+	s->cache = cache ? cache : rocksdb_cache_create_lru((size_t)cache_mb << 20);
+	s->cache_shared = cache != NULL;
 	s->dbopt = rocksdb_options_create();
 	bool ro = opts->read_only || opts->secondary;
 	rocksdb_options_set_create_if_missing(s->dbopt, opts->create && !ro);
@@ -277,6 +303,7 @@ void tl_store_close(struct tl_store *s)
 {
 	if (!s) return;
 	tl_store_blocks_close(s);
+	tl_views_close(s);
 	if (s->db) {
 		for (int i = 0; i < TL_CF_COUNT + 1; i++)
 			if (s->handles[i]) rocksdb_column_family_handle_destroy(s->handles[i]);
@@ -290,29 +317,41 @@ void tl_store_close(struct tl_store *s)
 	if (s->ro_total) rocksdb_readoptions_destroy(s->ro_total);
 	if (s->wo) rocksdb_writeoptions_destroy(s->wo);
 	if (s->wo_nolog) rocksdb_writeoptions_destroy(s->wo_nolog);
-	if (s->cache) rocksdb_cache_destroy(s->cache);
+	if (s->cache && !s->cache_shared) rocksdb_cache_destroy(s->cache);
 	free(s->path);
 	free(s);
 }
 
 const struct tl_netparams *tl_store_net(const struct tl_store *s) { return s->net; }
 
-int tl_store_catch_up(struct tl_store *s, struct tl_err *err)
+static int catch_up(struct tl_store *s, bool now_please, struct tl_err *err)
 {
 	if (!s->secondary) return tl_err_set(err, "database not opened as a secondary");
+	if (s->views) return tl_views_catch_up(s, now_please, err);
 	char *rerr = NULL;
 	rocksdb_try_catch_up_with_primary(s->db, &rerr);
 	if (rerr) return rocks_err(err, "catching up with the primary", rerr);
 	return 0;
 }
 
+int tl_store_catch_up(struct tl_store *s, struct tl_err *err) { return catch_up(s, false, err); }
+int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err) { return catch_up(s, true, err); }
+
 /* ---- raw access ---- */
+
+/* The handle a read goes to: for a secondary, the instance of the
+ * calling thread's view (store/views.c). */
+static inline struct tl_store *rd(struct tl_store *s)
+{
+	return s->views ? tl_views_reader(s) : s;
+}
 
 int tl_store_get(struct tl_store *s, enum tl_cf cf, const void *key, size_t klen, uint8_t **val, size_t *vlen,
 		 struct tl_err *err)
 {
 	char *rerr = NULL;
 	size_t n = 0;
+	s = rd(s);
 	char *v = rocksdb_get_cf(s->db, s->ro, s->cf[cf], key, klen, &n, &rerr);
 	if (rerr) return rocks_err(err, "reading", rerr);
 	*val = (uint8_t *)v;
@@ -324,6 +363,7 @@ int tl_store_multi_get(struct tl_store *s, enum tl_cf cf, size_t n, const uint8_
 		       const size_t *klens, uint8_t **vals, size_t *vlens, struct tl_err *err)
 {
 	if (n == 0) return 0;
+	s = rd(s);
 	const rocksdb_column_family_handle_t **cfs = malloc(n * sizeof *cfs);
 	char **errs = calloc(n, sizeof *errs);
 	if (!cfs || !errs) abort();
@@ -355,6 +395,7 @@ struct tl_iter *tl_iter_new(struct tl_store *s, enum tl_cf cf)
 {
 	struct tl_iter *it = malloc(sizeof *it);
 	if (!it) abort();
+	s = rd(s);
 	it->it = rocksdb_create_iterator_cf(s->db, s->ro_iter, s->cf[cf]);
 	return it;
 }
@@ -597,7 +638,8 @@ int tl_store_tip(struct tl_store *s, struct tl_tip *t, struct tl_err *err)
 /* Meta rows that record history or place, not content (docs/schema.md). */
 static bool meta_not_content(const char *k, size_t kl)
 {
-	return (kl == 10 && !memcmp(k, "blocks_dir", 10)) || (kl == 6 && !memcmp(k, "reorgs", 6));
+	return (kl == 10 && !memcmp(k, "blocks_dir", 10)) || (kl == 6 && !memcmp(k, "reorgs", 6)) ||
+	       (kl == 8 && !memcmp(k, "updating", 8));
 }
 
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err)
@@ -607,6 +649,7 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 		EVP_MD_CTX_free(ctx);
 		return tl_err_set(err, "sha256 init failed");
 	}
+	s = rd(s);
 	for (int c = 0; c < TL_CF_COUNT; c++) {
 		uint64_t n;
 		char *rerr = tl_digest_cf(ctx, s->db, s->ro_total, s->cf[c], cf_names[c],
@@ -626,6 +669,7 @@ int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struc
 uint64_t tl_store_cf_bytes(struct tl_store *s, enum tl_cf cf)
 {
 	uint64_t n = 0;
+	s = rd(s);
 	char *p = rocksdb_property_value_cf(s->db, s->cf[cf], "rocksdb.total-sst-files-size");
 	if (p) {
 		n = strtoull(p, NULL, 10);
@@ -660,6 +704,7 @@ int tl_store_compact(struct tl_store *s, struct tl_err *err)
 
 int tl_store_flush(struct tl_store *s, struct tl_err *err)
 {
+	if (s->views) return tl_err_set(err, "database opened as a secondary");
 	if (s->log_off) {
 		/* Unlogged bulk writes must reach the disk in one atomic flush
 		 * of every family. This RocksDB's C API flushes families one at

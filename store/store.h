@@ -65,10 +65,11 @@ struct tl_store_opts {
 	 * bulk mode, 64 otherwise; at least 8). The indexer scales it with
 	 * its --cache-mb. */
 	uint32_t memtable_mb;
-	/* Open as a RocksDB secondary instance (implies read_only): reads
-	 * while another handle or process writes, and sees its writes after
-	 * tl_store_catch_up. secondary_path is a private directory for the
-	 * secondary's own log files (created if missing). */
+	/* Open as a RocksDB secondary (implies read_only): reads while
+	 * another handle or process writes, and sees its writes after
+	 * tl_store_catch_up, only once they are consistent (below: "views").
+	 * secondary_path is a private directory for the secondary's own log
+	 * files (created if missing). */
 	bool secondary;
 	const char *secondary_path;
 };
@@ -80,9 +81,68 @@ struct tl_store_opts {
  * with tl_store_close), or -1. */
 int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_store **out, struct tl_err *err);
 /* For a store opened with opts.secondary: replays what the primary has
- * written since (RocksDB TryCatchUpWithPrimary). Safe while other threads
- * read. Returns 0, or -1 with err (also when not a secondary). */
+ * written since into the standby instance (views, below) and makes it
+ * the one new views read when it carries no update marker. Waits (up to
+ * a few seconds) for the views still open on the standby to close; if
+ * they do not, or the writer is mid-update, the served state stays as it
+ * was and the next call tries again (while the writer is mid-update, the
+ * database is opened afresh to look at most once a second). Safe while
+ * other threads read. Returns 0, or -1 with err (also when not a
+ * secondary). */
 int tl_store_catch_up(struct tl_store *s, struct tl_err *err);
+/* The same without the once-a-second limit: for a writer in this process
+ * whose write must be served when it returns. */
+int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err);
+
+/* ---- views: one state of a secondary per request ----
+ * A secondary store is two RocksDB secondary instances taking turns
+ * (store/views.c): views read the active one while catch-ups replay the
+ * writer into the other, which becomes active only in a consistent state
+ * (no update marker). So a reader beside a writer never sees a reorg half
+ * applied, nor the new chain with the old screening index. */
+
+/* Pins the calling thread to the state s serves now: every read of s on
+ * this thread sees that state until tl_store_view_end (nested calls
+ * count). One store per thread; no-op on a store that is not a
+ * secondary (its single writer is this process, or none). Reads of s by
+ * threads without a view see the active state of each moment. */
+void tl_store_view_begin(struct tl_store *s);
+void tl_store_view_end(struct tl_store *s);
+/* A number that changes whenever the state this thread's view (or, with
+ * none open, the active state) is a different one: caches of what was
+ * read from s are valid while it is unchanged. 0 for a non-secondary. */
+uint64_t tl_store_view_epoch(struct tl_store *s);
+struct tl_view_state {
+	bool consistent;   /* the served state carries no update marker (false only
+	                    * when the server started on a database mid-update) */
+	bool held_back;    /* the last catch-up found the writer mid-update: a
+	                    * newer state exists and is not served yet */
+	uint64_t switches; /* consistent states switched to since open */
+	uint64_t epoch;    /* tl_store_view_epoch of the active state */
+};
+/* What s serves (all true/zero for a store that is not a secondary). */
+void tl_store_view_state(struct tl_store *s, struct tl_view_state *out);
+
+/* ---- the update marker (meta "updating", docs/schema.md) ----
+ * A writer whose change takes several batches names its stage in the
+ * first of them and removes it after the last: "index" (an index run,
+ * put with its first batch and turned into "screen" when the run reaches
+ * its target), "screen" (the screening index is behind the chain;
+ * tl_screen_update ends it), "write" (a write through the API). Readers
+ * switch only to states without a marker. */
+void tl_batch_put_updating(struct tl_batch *b, const char *stage);
+/* 1 with the stage in stage (cap bytes) when a marker is set, 0 when
+ * none, -1 on a read error. */
+int tl_store_updating(struct tl_store *s, char *stage, size_t cap, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* Sets the marker to stage unless one is set (another writer's
+ * unfinished stage keeps its name); *began says whether it was set.
+ * Returns 0 or -1. */
+int tl_store_update_begin(struct tl_store *s, const char *stage, bool *began, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* Removes the marker if it names stage (any other stays). Returns 0 or -1. */
+int tl_store_update_end(struct tl_store *s, const char *stage, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /* Closes the database (NULL is ignored). Pending writes already passed
  * to tl_store_write are durable against a process crash. */
 void tl_store_close(struct tl_store *s);
@@ -427,8 +487,9 @@ void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9]);
 
 /* SHA-256 over the logical content of every column family: for each in
  * enum order, its name, then each key/value pair in key order as
- * (u32 key length, key, u32 value length, value). The meta entry
- * "blocks_dir" (a local path, not content) is left out. Two databases with the
+ * (u32 key length, key, u32 value length, value). The meta entries
+ * "blocks_dir", "reorgs" and "updating" (place, history and a writer's
+ * progress, not content) are left out. Two databases with the
  * same content have the same digest whatever their file layout. Per-CF
  * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);

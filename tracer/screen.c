@@ -735,6 +735,9 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 	}
 	list_free(&c);
 	if (stp) *stp = st;
+	/* The screening index is at the chain's tip now: an index run that
+	 * reached its target may be served (store.h, the update marker). */
+	if (ret == 0 && tl_store_update_end(s, "screen", err) < 0) ret = -1;
 	return ret;
 }
 
