@@ -46,8 +46,8 @@
 #include <jansson.h>
 
 #include "api/serve.h"
-#include "chain/hash.h"
-#include "chain/network.h"
+#include "bitcoin/hash.h"
+#include "bitcoin/network.h"
 #include "store/store.h"
 #include "tests/chainfix.h"
 #include "tests/httpc.h"
