@@ -118,7 +118,7 @@ int tl_views_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	}
 	/* Both start at the state of their open; the first serves. If it is
 	 * mid-update there is no older state to serve: it is served, and
-	 * tl_store_view_consistent says so. */
+	 * tl_store_view_state says so. */
 	v->epoch[0] = v->next_epoch = 1;
 	int c = is_consistent(v->inst[0], err);
 	if (c < 0) return -1;
