@@ -194,7 +194,7 @@ int tl_views_catch_up(struct tl_store *outer, bool now_please, struct tl_err *er
 	}
 	/* A caught-up secondary can read stale values: what it replayed
 	 * from a write-ahead log stays in its memtable and hides what a
-	 * later session wrote without the log (the indexer's batches) and
+	 * later writer wrote without the log (the indexer's batches) and
 	 * flushed (seen: an index run's marker read as absent, the previous
 	 * screening update's deletion of it winning). So catching up only
 	 * tells whether the writer moved on; the state to serve, marker
