@@ -118,7 +118,7 @@ int tl_views_open(const char *path, const struct tl_store_opts *opts, struct tl_
 	}
 	/* Both start at the state of their open; the first serves. If it is
 	 * mid-update there is no older state to serve: it is served, and
-	 * tl_store_view_consistent says so. */
+	 * tl_store_view_state says so. */
 	v->epoch[0] = v->next_epoch = 1;
 	int c = is_consistent(v->inst[0], err);
 	if (c < 0) return -1;
@@ -194,7 +194,7 @@ int tl_views_catch_up(struct tl_store *outer, bool now_please, struct tl_err *er
 	}
 	/* A caught-up secondary can read stale values: what it replayed
 	 * from a write-ahead log stays in its memtable and hides what a
-	 * later session wrote without the log (the indexer's batches) and
+	 * later writer wrote without the log (the indexer's batches) and
 	 * flushed (seen: an index run's marker read as absent, the previous
 	 * screening update's deletion of it winning). So catching up only
 	 * tells whether the writer moved on; the state to serve, marker
