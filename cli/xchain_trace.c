@@ -18,10 +18,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: taintline trace --db BTCDB --db ETHDB --heist ID [--heists FILE] [--policy P]\n"
 	      "                       [--tags FILE]... [--max-hops N] [--min-sat N] [--min-amount N]\n"
-	      "                       [--format json|html] [-o FILE]\n"
+	      "                       [--max-tx N] [--format json|html] [-o FILE]\n"
 	      "  Follows a heist stolen on Ethereum through THORChain into Bitcoin and writes one\n"
 	      "  JSON report over both chains. The policy is a Bitcoin name (poison, haircut, fifo,\n"
-	      "  tiho) or its account analog (seniority for tiho).\n",
+	      "  tiho) or its account analog (seniority for tiho). --max-tx N refuses Bitcoin walks\n"
+	      "  visiting more than N transactions (0 = no cap; the server's cap is --max-trace-txs).\n",
 	      f);
 }
 
@@ -53,11 +54,13 @@ int cmd_trace_xchain(int argc, char **argv)
 		{ "tags", required_argument, NULL, 'T' },     { "max-hops", required_argument, NULL, 'm' },
 		{ "min-sat", required_argument, NULL, 'n' },  { "min-amount", required_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'F' },   { "output", required_argument, NULL, 'o' },
+		{ "max-tx", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	const char *dbs[2] = { NULL, NULL }, *heist = NULL, *heists = NULL, *policy = "haircut", *maxhops = NULL,
 		   *minsat = NULL, *minamount = NULL, *outpath = NULL, *tags[16];
 	int ndb = 0, ntags = 0, c;
+	unsigned long long maxtx = 0;
 	bool html = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -76,6 +79,15 @@ int cmd_trace_xchain(int argc, char **argv)
 		case 'm': maxhops = optarg; break;
 		case 'n': minsat = optarg; break;
 		case 'a': minamount = optarg; break;
+		case 'x': {
+			char *end;
+			maxtx = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "trace: --max-tx wants a number\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'F':
 			if (strcmp(optarg, "json") && strcmp(optarg, "html")) {
 				fprintf(stderr, "trace: over two databases --format is json or html\n");
@@ -106,6 +118,7 @@ int cmd_trace_xchain(int argc, char **argv)
 	rq.policy = policy;
 	rq.tag_files = tags;
 	rq.ntags = ntags;
+	rq.max_tx = maxtx;
 	struct tl_err err = { { 0 } };
 	struct tl_walk_params wp; /* the policy is checked before any database opens */
 	const char *btc_policy = !strcmp(policy, "seniority") ? "tiho" : policy;
