@@ -314,7 +314,7 @@ static char (*accounts(size_t *n))[43]
 			while (i < k && strcmp(v[i], a)) i++;
 			if (i < k) continue;
 			if (k == cap) v = realloc(v, (cap *= 2) * sizeof *v);
-			snprintf(v[k++], 43, "%s", a);
+			memcpy(v[k++], a, 43); /* 42 characters and the NUL */
 		}
 	}
 	free(line);
