@@ -670,6 +670,11 @@ static int query_ll(struct tl_api_req *req, const char *name, long long *out)
 
 static void get_heist_trace(struct tl_api_req *req, void *ctx)
 {
+	struct tl_app *app = ctx;
+	if (app->eth) { /* both databases: the cross-chain report (api/routes_eth.c) */
+		tl_eth_heist_trace(req, app);
+		return;
+	}
 	struct trace_req t;
 	memset(&t, 0, sizeof t);
 	t.heist = tl_api_req_param(req, "id");
@@ -822,6 +827,11 @@ static int screen_hidden(struct tl_api_req *req, struct tl_app *app, struct tl_h
 static void get_screen(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
+	const char *addr = tl_api_req_query(req, "address");
+	if (app->eth && addr && !strncmp(addr, "0x", 2)) { /* an Ethereum account (api/routes_eth.c) */
+		tl_eth_get_screen(req, app);
+		return;
+	}
 	struct tl_err err;
 	struct tl_hidden hid;
 	if (screen_hidden(req, app, &hid, &err)) {

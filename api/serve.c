@@ -209,7 +209,12 @@ int tl_app_follow_once(struct tl_app *app, struct tl_err *err)
 		}
 	}
 	/* Following, this thread is the writer: its update is served now. */
-	if ((app->opts.follow_dir ? tl_store_catch_up_now : tl_store_catch_up)(app->store, err) < 0) {
+	if (app->store && (app->opts.follow_dir ? tl_store_catch_up_now : tl_store_catch_up)(app->store, err) < 0) {
+		atomic_fetch_add(&app->follow_errors, 1);
+		set_last_error(app, err->msg);
+		return -1;
+	}
+	if (tl_app_eth_catch_up(app, app->opts.poll_ms, err) < 0) {
 		atomic_fetch_add(&app->follow_errors, 1);
 		set_last_error(app, err->msg);
 		return -1;
@@ -298,6 +303,12 @@ static int health_hook(struct json_t *obj, void *ctx)
 	struct tl_app *app = ctx;
 	struct tl_tip tip;
 	struct tl_err err;
+	int eth_rc = app->eth ? tl_app_eth_health(app, obj) : 0;
+	if (!app->store) { /* an Ethereum-only server */
+		json_object_set_new(obj, "follow_errors", json_integer(atomic_load(&app->follow_errors)));
+		if (app->opts.extra_health) app->opts.extra_health(obj, app->opts.extra_ctx);
+		return eth_rc;
+	}
 	json_object_set_new(obj, "network", json_string(app->net->name));
 	if (tl_store_tip(app->store, &tip, &err) < 0) {
 		json_object_set_new(obj, "error", json_string(err.msg));
@@ -323,7 +334,7 @@ static int health_hook(struct json_t *obj, void *ctx)
 	if (json_object_get(rg, "last")) json_object_set(obj, "last_reorg", json_object_get(rg, "last"));
 	json_decref(rg);
 	if (app->opts.extra_health) app->opts.extra_health(obj, app->opts.extra_ctx);
-	return tip.height >= 0 ? 0 : -1;
+	return tip.height >= 0 && eth_rc == 0 ? 0 : -1;
 }
 
 static void metrics_hook(FILE *out, void *ctx)
@@ -331,7 +342,7 @@ static void metrics_hook(FILE *out, void *ctx)
 	struct tl_app *app = ctx;
 	struct tl_tip tip;
 	struct tl_err err;
-	if (tl_store_tip(app->store, &tip, &err) == 0) {
+	if (app->store && tl_store_tip(app->store, &tip, &err) == 0) {
 		tl_metrics_gauge(out, "tl_index_height", "height of the indexed tip (-1 = empty)", tip.height);
 		json_t *rg = reorgs_of(app);
 		tl_metrics_gauge(out, "tl_index_reorgs", "reorgs the indexer has applied to this database",
@@ -387,7 +398,9 @@ static void rm_tree_flat(const char *dir)
 int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_err *err)
 {
 	*out = NULL;
-	if (!o->db_path) return tl_err_set(err, "no database given (--db)");
+	if (!o->db_path && !o->eth_db_path) return tl_err_set(err, "no database given (--db)");
+	if (!o->db_path && (o->follow_dir || o->blocks_dir || o->partners_file))
+		return tl_err_set(err, "--follow, --blocks-dir and --partners need a Bitcoin database (--db)");
 	struct tl_app *app = calloc(1, sizeof *app);
 	if (!app) return tl_err_set(err, "out of memory");
 	app->opts = *o;
@@ -402,6 +415,9 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->screens = calloc(1, sizeof *app->screens);
 	if (!app->screens) abort();
 	pthread_mutex_init(&app->screens->lock, NULL);
+
+	if (tl_app_eth_open(app, err) < 0) goto fail;
+	if (!o->db_path) goto server;
 
 	/* Follow mode on a database that does not exist yet: index first. */
 	if (o->follow_dir) {
@@ -454,6 +470,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 				"screening verdicts will name no addresses, and tags cannot be found by address id\n");
 	}
 
+server:;
 	struct tl_api_config cfg;
 	tl_api_config_default(&cfg);
 	if (o->listen) cfg.listen = o->listen;
@@ -473,7 +490,10 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
 	if (tl_partners_load(o->partners_file, o->signing_key_file, &app->partners, err)) goto fail;
-	if (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0 || tl_routes_ui(app, err) < 0 || tl_routes_share(app, err) < 0) goto fail;
+	if (app->store && (tl_routes_esplora(app, err) < 0 || tl_routes_v1(app, err) < 0 || tl_routes_ui(app, err) < 0 ||
+			   tl_routes_share(app, err) < 0))
+		goto fail;
+	if (tl_routes_eth(app, err) < 0) goto fail;
 	*out = app;
 	return 0;
 fail:
@@ -530,6 +550,7 @@ void tl_app_close(struct tl_app *app)
 	screenpool_free(app->screens);
 	tl_partners_free(app->partners);
 	tl_store_close(app->store);
+	tl_app_eth_close(app);
 	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);
 	free(app->secondary_dir);
 	free(app->blocks_dir);

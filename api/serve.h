@@ -38,7 +38,11 @@
 struct tl_screen;
 
 struct tl_serve_opts {
-	const char *db_path;     /* required */
+	/* The Bitcoin database; NULL for an Ethereum-only server. */
+	const char *db_path;
+	/* The Ethereum database (api/serve_eth.c); NULL = none. One database
+	 * per chain: at least one of db_path and eth_db_path is required. */
+	const char *eth_db_path;
 	const char *listen;      /* default "127.0.0.1:8080"; port 0 = any free port */
 	const char *keys_file;   /* NULL = no auth, loopback clients only */
 	int threads;             /* worker threads; 0 = 2 */
@@ -94,12 +98,27 @@ void tl_serve_opts_default(struct tl_serve_opts *o);
 
 struct tl_screenpool;
 struct tl_screen;
+struct tl_eth_store;
+struct tl_eth_screen;
+struct tl_eth_screenpool;
 
 /* The application. Route handlers (api/routes_*.c) get it as ctx; the
  * fields are read-only once started except where noted. */
 struct tl_app {
 	struct tl_serve_opts opts;
-	struct tl_store *store;          /* secondary; thread-safe for reads */
+	struct tl_store *store;          /* secondary; thread-safe for reads; NULL
+	                                  * on an Ethereum-only server */
+	/* The Ethereum database (api/serve_eth.c), a secondary like store.
+	 * Requests read it under eth_lock's read side and the follower
+	 * catches it up under the write side, so that one request sees one
+	 * state of the index (a group of blocks and its tip, never half). */
+	struct tl_eth_store *eth;        /* NULL without an Ethereum database */
+	char *eth_secondary_dir;         /* owned temp dir of its secondary */
+	pthread_rwlock_t eth_lock;
+	int eth_lock_init;
+	_Atomic uint64_t eth_gen;        /* bumped at each catch-up: screening handles reopen */
+	struct tl_eth_screenpool *eth_screens;
+	_Atomic int64_t eth_catchup_skipped; /* catch-ups postponed: readers held the lock a whole poll */
 	const struct tl_netparams *net;  /* the database's network */
 	struct tl_api_server *srv;
 	char *blocks_dir;                /* owned; NULL when none is known (the
@@ -188,10 +207,44 @@ void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc);
 int tl_app_check_address(struct tl_api_req *req, const struct tl_app *app, const char *addr);
 int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err);
 
+/* ---- the Ethereum database (api/serve_eth.c) ---- */
+
+/* Opens o->eth_db_path as a secondary into app->eth (nothing when it is
+ * NULL). Returns 0 or -1 with err (no database, not an Ethereum one). */
+int tl_app_eth_open(struct tl_app *app, struct tl_err *err) __attribute__((warn_unused_result));
+/* Catches app->eth up with its writer under the write side of eth_lock,
+ * waiting at most wait_ms for readers to finish (0 when it gave up this
+ * time, counted in eth_catchup_skipped). Returns 1 caught up, 0 postponed,
+ * -1 with err. */
+int tl_app_eth_catch_up(struct tl_app *app, int wait_ms, struct tl_err *err);
+/* Closes what tl_app_eth_open made (app->eth NULL is fine). */
+void tl_app_eth_close(struct tl_app *app);
+/* Read side of the Ethereum state: every request reading app->eth holds
+ * it from its first read to its last. */
+void tl_app_eth_rdlock(struct tl_app *app);
+void tl_app_eth_unlock(struct tl_app *app);
+/* Adds the Ethereum database's members ("ethereum": {network, height,
+ * tip_hash, ...}) to /healthz. Returns 0, or -1 when unreadable. */
+int tl_app_eth_health(struct tl_app *app, struct json_t *obj);
+/* Borrows a screening handle of the Ethereum database (store/eth_screen.h;
+ * NULL with err). Return it with tl_app_eth_screen_put. Call under the
+ * read lock. */
+struct tl_eth_screen *tl_app_eth_screen_get(struct tl_app *app, struct tl_err *err);
+void tl_app_eth_screen_put(struct tl_app *app, struct tl_eth_screen *h);
+
 /* Route registration, one per route file (api/routes_esplora.c,
  * api/routes_v1.c). Return 0 or -1 with err. */
 int tl_routes_esplora(struct tl_app *app, struct tl_err *err);
 int tl_routes_v1(struct tl_app *app, struct tl_err *err);
+/* Ethereum routes under /eth/api/v2 (api/routes_eth.c); on an
+ * Ethereum-only server also /v1/screen, /v1/heists/:id/trace and
+ * /openapi.json. */
+int tl_routes_eth(struct tl_app *app, struct tl_err *err);
+/* GET /v1/screen for an Ethereum address (0x...) and the heist trace
+ * over the Ethereum database, or over both (api/routes_eth.c): the /v1
+ * handlers of a server with both databases hand these requests over. */
+void tl_eth_get_screen(struct tl_api_req *req, struct tl_app *app);
+void tl_eth_heist_trace(struct tl_api_req *req, struct tl_app *app);
 /* The web app's page, assets and /v1/whoami (api/routes_ui.c), which
  * also registers the cases (api/routes_cases.c). */
 int tl_routes_ui(struct tl_app *app, struct tl_err *err);

@@ -65,13 +65,5 @@ int cmd_screen_eth(int argc, char **argv);
  * (eth_intel.c). Returns 0 or -1 (err). */
 int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_err *err)
 	__attribute__((warn_unused_result));
-/* The deposit-address heuristic (eth_deposit.c): *hot_of (n_acct
- * entries, malloc'd, caller frees) gets for each account id the hot
- * wallet it forwards to when it is an untagged account whose every
- * outgoing value transfer goes to that one account tagged exchange (per
- * cats(ctx, id)), 0 otherwise; *found the count. Scans every transfer
- * once. Returns 0 or -1. */
-int tl_eth_deposit_accounts(struct tl_eth_store *st, uint64_t n_acct, uint32_t (*cats)(void *, uint64_t), void *ctx,
-                            uint64_t **hot_of, size_t *found, struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -49,6 +49,14 @@ int cmd_get(int argc, char **argv)
 	};
 	const char *db = NULL, *bdir = NULL, *last = NULL;
 	int txs = 0, utxo = 0, c;
+	/* An Ethereum database takes its own options (--transfers, --asset,
+	 * --before): look for it before parsing these. */
+	for (int i = 1; i < argc; i++) {
+		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
+				: !strncmp(argv[i], "--db=", 5)          ? argv[i] + 5
+									   : NULL;
+		if (d && tl_eth_store_probe(d)) return cmd_get_eth(argc, argv); /* cli/eth_get.c */
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:b:tl:uh", opts, NULL)) != -1) {
 		switch (c) {

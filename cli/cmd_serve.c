@@ -6,15 +6,19 @@
 
 #include "api/serve.h"
 #include "cli/cli.h"
+#include "store/eth_store.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline serve --db DB [--listen 127.0.0.1:8080] [--keys FILE] [--threads N]\n"
+	fprintf(f, "usage: taintline serve --db DB [--db DB] [--listen 127.0.0.1:8080] [--keys FILE] [--threads N]\n"
 		   "                       [--follow BLOCKS_DIR] [--blocks-dir DIR] [--network N]\n"
 		   "       taintline serve --rpc URL ... (following a node over RPC: serve --rpc URL --help)\n"
 		   "                       [--partners FILE] [--signing-key FILE] [--push-interval S]\n"
 		   "  Serves the index over HTTP: Esplora routes under /api, heists, traces and\n"
 		   "  screening under /v1, /healthz and /metrics (see docs/api.md).\n"
+		   "  --db DB             a database, once per chain (Bitcoin and Ethereum; the chain\n"
+		   "                      is read from the database). Ethereum routes are under\n"
+		   "                      /eth/api/v2, and /v1/screen and heist traces cover both\n"
 		   "  --listen HOST:PORT  numeric address to listen on (default 127.0.0.1:8080)\n"
 		   "  --keys FILE         API keys file (taintline keys add); without it only\n"
 		   "                      loopback clients are served, with full access\n"
@@ -64,13 +68,20 @@ int cmd_serve(int argc, char **argv)
 		if (!strcmp(argv[i], "--rpc") || !strncmp(argv[i], "--rpc=", 6)) return cmd_serve_rpc(argc, argv);
 	struct tl_serve_opts o;
 	tl_serve_opts_default(&o);
-	int c;
+	int c, ndb = 0;
+	const char *dbs[2] = { NULL, NULL };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:l:k:t:f:b:n:p:T:X:M:C:P:O:R:S:I:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
-		case 'd': o.db_path = optarg; break;
+		case 'd':
+			if (ndb == 2) {
+				fprintf(stderr, "serve: at most two --db (one per chain)\n");
+				return TL_EXIT_USAGE;
+			}
+			dbs[ndb++] = optarg;
+			break;
 		case 'l': o.listen = optarg; break;
 		case 'k': o.keys_file = optarg; break;
 		case 'f': o.follow_dir = optarg; break;
@@ -133,9 +144,19 @@ int cmd_serve(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
-	if (!o.db_path || optind != argc) {
+	if (!ndb || optind != argc) {
 		usage(stderr);
 		return TL_EXIT_USAGE;
+	}
+	/* The chain of each database is what it records; one of each. */
+	for (int i = 0; i < ndb; i++) {
+		const char **slot = tl_eth_store_probe(dbs[i]) ? &o.eth_db_path : &o.db_path;
+		if (*slot) {
+			fprintf(stderr, "serve: %s and %s are both %s databases: give one database per chain\n", *slot,
+				dbs[i], slot == &o.eth_db_path ? "Ethereum" : "Bitcoin");
+			return TL_EXIT_USAGE;
+		}
+		*slot = dbs[i];
 	}
 	struct tl_app *app;
 	struct tl_err err;

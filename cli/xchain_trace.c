@@ -1,258 +1,36 @@
-/* `taintline trace --db BTCDB --db ETHDB --heist ID`: one trace over a
- * Bitcoin and an Ethereum database, following a heist stolen on Ethereum
- * through THORChain into Bitcoin (docs/bridges.md).
- *
- * The Ethereum part is the account-model trace (cli/eth_trace.c, run as
- * is into a temporary JSON file). Each of its endpoints at an address
- * tagged `bridge` is a THORChain inbound H: the Bitcoin database's memo
- * index gives the outbound whose memo is OUT:H and its payout o, which
- * seeds the Bitcoin walk with floor(o * t / a) (poison: o). An inbound
- * with no outbound indexed yet is a `bridge_pending` endpoint. The
- * report keeps both chains' own reports and adds the crossings, merged
- * endpoints and holdings, and totals keyed by chain then asset. */
+/* `taintline trace --db BTCDB --db ETHDB --heist ID`: argv and output
+ * around the library's cross-chain trace (tracer/eth_trace.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#include "bridge/link.h"
-#include "base/bytes.h"
-#include "bitcoin/hash.h"
 #include "cli/cli.h"
-#include "ethereum/address.h"
+#include "ethereum/u256.h"
 #include "store/eth_store.h"
-#include "store/links_btc.h"
 #include "store/store.h"
-#include "tracer/entities.h"
-#include "intel/registry.h"
-#include "taint/report.h"
+#include "tracer/eth_trace.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: taintline trace --db BTCDB --db ETHDB --heist ID [--heists FILE] [--policy P]\n"
 	      "                       [--tags FILE]... [--max-hops N] [--min-sat N] [--min-amount N]\n"
-	      "                       [--format json|html] [-o FILE]\n"
+	      "                       [--max-tx N] [--format json|html] [-o FILE]\n"
 	      "  Follows a heist stolen on Ethereum through THORChain into Bitcoin and writes one\n"
 	      "  JSON report over both chains. The policy is a Bitcoin name (poison, haircut, fifo,\n"
-	      "  tiho) or its account analog (seniority for tiho).\n",
+	      "  tiho) or its account analog (seniority for tiho). --max-tx N refuses Bitcoin walks\n"
+	      "  visiting more than N transactions (0 = no cap; the server's cap is --max-trace-txs).\n",
 	      f);
-}
-
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int parse_h32(const char *s, uint8_t out[32])
-{
-	if (!s) return -1;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
-	if (strlen(s) != 64) return -1;
-	for (int i = 0; i < 32; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0) return -1;
-		out[i] = (uint8_t)(h << 4 | l);
-	}
-	return 0;
-}
-
-static json_t *dec_json(const tl_uint256 *v)
-{
-	char b[TL_U256_DEC_MAX];
-	return json_string(tl_uint256_to_dec(v, b));
-}
-
-static int json_dec(json_t *j, tl_uint256 *v)
-{
-	const char *s = json_string_value(j);
-	if (!s) {
-		*v = tl_uint256_from_u64(0);
-		return j && !json_is_null(j) ? -1 : 0;
-	}
-	return tl_uint256_from_dec(s, strlen(s), v) ? -1 : 0;
-}
-
-/* The inbound amount a: what transaction hash moved of asset to address. */
-static int inbound_amount(struct tl_eth_store *es, const uint8_t hash[32], const char *address, const char *asset,
-			  tl_uint256 *a, struct tl_err *err)
-{
-	uint8_t addr[20];
-	uint64_t acct;
-	uint32_t asset_id = 0;
-	struct tl_eth_tx_rec tx;
-	if (tl_eth_addr_parse(address, strlen(address), addr, err)) return -1;
-	if (tl_eth_store_account_id(es, addr, &acct, err) != 1) return tl_err_set(err, "vault %s not indexed", address);
-	if (strcmp(asset, "ETH")) {
-		uint8_t c[20];
-		if (tl_eth_addr_parse(asset, strlen(asset), c, err) || tl_eth_store_asset_id(es, c, &asset_id, err) != 1)
-			return tl_err_set(err, "asset %s not indexed", asset);
-	}
-	if (tl_eth_store_tx(es, hash, &tx, err) != 1) return tl_err_set(err, "inbound transaction not indexed");
-	*a = tl_uint256_from_u64(0);
-	for (uint32_t i = 0; i < tx.n_xfer; i++) {
-		struct tl_eth_xfer_rec x;
-		if (tl_eth_store_xfer(es, tx.first_seq + i, &x, err) != 1) return -1;
-		if (x.to == acct && x.asset == asset_id && tl_uint256_add(a, a, &x.amount))
-			return tl_err_set(err, "inbound amount overflow");
-	}
-	return 0;
-}
-
-/* A copy of a per-asset totals object with the cross-chain keys. */
-static json_t *chain_totals(json_t *src, const tl_uint256 *bridged_in, const tl_uint256 *bridged_out,
-			    const tl_uint256 *endpoints_less)
-{
-	static const char *keys[] = { "seeded", "endpoints", "holdings", "fees", "cut", "converted_in", "converted_out",
-				      "unknown_prior" };
-	json_t *o = json_object();
-	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-		tl_uint256 v;
-		if (json_dec(json_object_get(src, keys[k]), &v)) v = tl_uint256_from_u64(0);
-		if (!strcmp(keys[k], "endpoints") && endpoints_less && tl_uint256_sub(&v, &v, endpoints_less))
-			v = tl_uint256_from_u64(0);
-		json_object_set_new(o, keys[k], dec_json(&v));
-	}
-	json_object_set_new(o, "bridged_in", dec_json(bridged_in));
-	json_object_set_new(o, "bridged_out", dec_json(bridged_out));
-	return o;
-}
-
-struct vault_ctx {
-	struct tl_storegraph *sg;
-	struct tl_err *err;
-};
-
-/* A learned vault is a bridge endpoint for the Bitcoin walk, as if
- * tagged: the walk stops there instead of walking THORChain's wallet. */
-static int vault_cb(void *vctx, uint64_t addr_id)
-{
-	struct vault_ctx *v = vctx;
-	return tl_storegraph_set_entity(v->sg, addr_id, TL_CAT_BRIDGE, 0, "THORChain (vault, from its outbound memos)",
-					v->err);
-}
-
-static json_t *u64_dec(uint64_t v)
-{
-	char b[24];
-	snprintf(b, sizeof b, "%llu", (unsigned long long)v);
-	return json_string(b);
-}
-
-/* Appends s to b, HTML-escaped (text and attribute values). */
-static void esc(struct tl_buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&': tl_buf_put(b, "&amp;", 5); break;
-		case '<': tl_buf_put(b, "&lt;", 4); break;
-		case '>': tl_buf_put(b, "&gt;", 4); break;
-		case '"': tl_buf_put(b, "&quot;", 6); break;
-		default: tl_buf_put(b, s + i, 1);
-		}
-	}
-}
-
-static void put(struct tl_buf *b, const char *s) { tl_buf_put(b, s, strlen(s)); }
-
-/* One self-contained page over both chains: the totals by chain and
- * asset, the crossings, then each chain's own report (as its single-chain
- * trace renders it) embedded whole in an iframe's srcdoc, so nothing is
- * fetched. Returns 0 with *text (malloc'd, NUL-terminated), or -1. */
-static int render_html(const json_t *out, char **text, struct tl_err *err)
-{
-	struct tl_buf b;
-	tl_buf_init(&b);
-	put(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>taintline: ");
-	const char *heist = json_string_value(json_object_get(json_object_get(out, "heist"), "id"));
-	if (!heist) heist = json_string_value(json_object_get(out, "heist"));
-	esc(&b, heist ? heist : "trace", strlen(heist ? heist : "trace"));
-	put(&b, " across chains</title><style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
-		"td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}iframe{width:100%;height:70em;border:1px solid #999}"
-		"</style></head><body><h1>Trace across chains</h1><h2>Totals (base units)</h2><table><tr><th>chain</th><th>asset</th>");
-	static const char *cols[] = { "seeded", "endpoints", "holdings", "fees", "cut", "bridged_in", "bridged_out" };
-	for (size_t k = 0; k < 7; k++) {
-		put(&b, "<th>");
-		put(&b, cols[k]);
-		put(&b, "</th>");
-	}
-	put(&b, "</tr>");
-	const char *chain, *asset;
-	json_t *per, *t;
-	json_object_foreach((json_t *)json_object_get(out, "totals"), chain, per)
-	{
-		json_object_foreach(per, asset, t)
-		{
-			put(&b, "<tr><td>");
-			esc(&b, chain, strlen(chain));
-			put(&b, "</td><td>");
-			esc(&b, asset, strlen(asset));
-			put(&b, "</td>");
-			for (size_t k = 0; k < 7; k++) {
-				const char *v = json_string_value(json_object_get(t, cols[k]));
-				put(&b, "<td>");
-				esc(&b, v ? v : "", strlen(v ? v : ""));
-				put(&b, "</td>");
-			}
-			put(&b, "</tr>");
-		}
-	}
-	put(&b, "</table><h2>Crossings</h2><table><tr><th>from</th><th>tx</th><th>to</th><th>tx</th><th>memo</th>"
-		"<th>in (tainted)</th><th>out (tainted)</th></tr>");
-	json_t *c;
-	size_t i;
-	json_array_foreach(json_object_get(out, "crossings"), i, c)
-	{
-		static const char *f[][2] = { { "from_chain", NULL }, { "from_tx", NULL }, { "to_chain", NULL }, { "to_tx", NULL },
-					      { "memo", NULL }, { "amount_in", "tainted_in" }, { "amount_out", "tainted_out" } };
-		put(&b, "<tr>");
-		for (size_t k = 0; k < 7; k++) {
-			const char *v = json_string_value(json_object_get(c, f[k][0]));
-			put(&b, "<td>");
-			esc(&b, v ? v : "", strlen(v ? v : ""));
-			if (f[k][1]) {
-				const char *w = json_string_value(json_object_get(c, f[k][1]));
-				put(&b, " (");
-				esc(&b, w ? w : "", strlen(w ? w : ""));
-				put(&b, ")");
-			}
-			put(&b, "</td>");
-		}
-		put(&b, "</tr>");
-	}
-	put(&b, "</table>");
-	static const char *parts[] = { "ethereum", "bitcoin", "bitcoin_after_refunds" };
-	for (size_t k = 0; k < 3; k++) {
-		const json_t *p = json_object_get(out, parts[k]);
-		if (!p || json_is_null(p)) continue;
-		char *h = NULL;
-		size_t hl = 0;
-		int r = k ? tl_report_html(p, &h, &hl, err) : tl_taint_report_html(p, &h, &hl, err);
-		if (r) {
-			tl_buf_free(&b);
-			return -1;
-		}
-		put(&b, "<h2>");
-		put(&b, parts[k]);
-		put(&b, "</h2><iframe srcdoc=\"");
-		esc(&b, h, hl);
-		put(&b, "\"></iframe>");
-		free(h);
-	}
-	put(&b, "</body></html>\n");
-	tl_buf_u8(&b, 0);
-	*text = (char *)b.data;
-	return 0;
 }
 
 static int write_out(json_t *out, const char *outpath, bool html, struct tl_err *err)
 {
 	char *text = NULL;
 	if (html) {
-		if (render_html(out, &text, err)) return -1;
+		if (tl_xchain_render_html(out, &text, err)) return -1;
 	} else {
 		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	}
@@ -268,175 +46,6 @@ static int write_out(json_t *out, const char *outpath, bool html, struct tl_err 
 	return bad ? tl_err_set(err, "write error") : 0;
 }
 
-static void seed_push(struct tl_trace_seeds *ts, uint64_t tx_num, uint32_t vout, uint64_t amount, json_t *desc)
-{
-	if (ts->n == ts->cap) {
-		ts->cap = ts->cap ? ts->cap * 2 : 16;
-		ts->v = realloc(ts->v, ts->cap * sizeof *ts->v);
-		if (!ts->v) abort();
-	}
-	ts->v[ts->n++] = (struct tl_seed){ tx_num, vout, amount };
-	if (!ts->desc) ts->desc = json_array();
-	json_array_append_new(ts->desc, desc);
-}
-
-static const char *totals_keys[][2] = { { "endpoints", "endpoints_sat" }, { "holdings", "holdings_sat" },
-					 { "fees", "fees_sat" }, { "cut", "cut_sat" }, { "seeded", "seeded_sat" } };
-
-/* A heist stolen on Bitcoin: its walk stops at THORChain inbounds (tagged
- * or learned vaults). An inbound refunded on Bitcoin (REFUND:H) is a
- * crossing back: a second walk continues from the refund's payout with
- * floor(o * t / a). An inbound swapping to another chain is a
- * bridge_pending endpoint naming the memo's chain, asset and address
- * (the Ethereum index does not hold the router's outbounds yet). */
-static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, const struct tl_heist *h,
-			      const struct tl_walk_params *wp, const char *btc_policy, const char *outpath, bool html,
-			      struct tl_err *err)
-{
-	struct tl_trace_seeds ts, rs;
-	tl_trace_seeds_init(&ts);
-	tl_trace_seeds_init(&rs);
-	json_t *w1 = NULL, *w2 = NULL, *out = NULL;
-	json_t *crossings = json_array(), *endpoints = json_array(), *holdings = json_array();
-	uint64_t refunded = 0, refund_in = 0;
-	int rc = -1;
-	if (tl_trace_seeds_add_heist(sg, h, &ts, err)) goto done;
-	int r = tl_trace_run(sg, &ts, wp, &w1, err);
-	if (r) {
-		if (r == TL_WALK_TOO_BIG) tl_err_set(err, "the Bitcoin walk is too big: narrow it (--max-hops, --min-sat)");
-		goto done;
-	}
-	bool poison = wp->policy == TL_POLICY_POISON;
-	for (int pass = 0; pass < 2; pass++) {
-		json_t *w = pass ? w2 : w1, *e;
-		size_t i;
-		if (!w) break;
-		json_array_foreach(json_object_get(w, "endpoints"), i, e)
-		{
-			json_t *x = json_deep_copy(e);
-			json_object_set_new(x, "chain", json_string("bitcoin"));
-			json_object_set_new(x, "asset", json_string("BTC"));
-			json_int_t sat = json_integer_value(json_object_get(e, "amount_sat"));
-			json_object_set_new(x, "amount", u64_dec((uint64_t)sat));
-			const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
-			const char *op = json_string_value(json_object_get(e, "outpoint"));
-			uint8_t disp[32], txid[32];
-			struct tl_tx_rec tr;
-			int is_bridge = cat && !strcmp(cat, "bridge") && op && strlen(op) > 65 && op[64] == ':';
-			char hx[65];
-			if (is_bridge) {
-				memcpy(hx, op, 64);
-				hx[64] = 0;
-				is_bridge = !parse_h32(hx, disp) && !tl_hash_from_hex(hx, txid);
-			}
-			if (!is_bridge || tl_store_tx_by_txid(bs, txid, &tr, err) != 1) {
-				json_array_append_new(endpoints, x);
-				continue;
-			}
-			uint32_t vout = (uint32_t)strtoul(op + 65, NULL, 10);
-			uint64_t a = vout < tr.n_out ? tr.out[vout].value : 0;
-			uint64_t tx_num = tr.tx_num;
-			tl_tx_rec_free(&tr);
-			struct tl_links_btc_payout po;
-			int k = pass ? 0 : tl_links_btc_resolve(bs, disp, 0, &po, err);
-			if (k < 0) goto fail_x;
-			if (k == 1 && po.kind == TL_MEMO_REFUND && a) {
-				tl_uint256 A = tl_uint256_from_u64(a), T = tl_uint256_from_u64((uint64_t)sat),
-					   O = tl_uint256_from_u64(po.value), c;
-				if (tl_xlink_carry(&A, &T, &O, poison, &c, err)) goto fail_x;
-				uint8_t rid[32];
-				char rh[65];
-				if (tl_storegraph_txid(sg, po.tx_num, rid, err) != 1) {
-					if (!err->msg[0]) tl_err_set(err, "refund transaction missing");
-					goto fail_x;
-				}
-				tl_hash_to_hex(rid, rh);
-				json_array_append_new(crossings,
-						      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s,s:i}", "bridge",
-								"thorchain", "from_chain", "bitcoin", "from_tx", hx, "to_chain",
-								"bitcoin", "to_tx", rh, "asset_in", "BTC", "amount_in", u64_dec(a),
-								"tainted_in", u64_dec((uint64_t)sat), "asset_out", "BTC", "amount_out",
-								u64_dec(po.value), "tainted_out", dec_json(&c), "memo", "REFUND",
-								"to_vout", (int)po.vout));
-				refunded += (uint64_t)sat;
-				refund_in += c.w[0];
-				if (c.w[0])
-					seed_push(&rs, po.tx_num, po.vout, c.w[0],
-						  json_pack("{s:s,s:i,s:s}", "txid", rh, "vout", (int)po.vout, "refund_of", hx));
-				json_decref(x);
-				continue;
-			}
-			struct tl_memo m;
-			int mr = tl_links_btc_memo(bs, tx_num, &m, err);
-			if (mr < 0) goto fail_x;
-			if (k == 0 && mr == 1 && m.kind == TL_MEMO_SWAP && strcmp(m.chain, "BTC")) {
-				json_object_set_new(x, "kind", json_string("bridge_pending"));
-				json_object_set_new(x, "to_chain", json_string(m.chain));
-				json_object_set_new(x, "to_asset", json_string(m.asset));
-				json_object_set_new(x, "to_address", json_string(m.dest));
-			}
-			json_array_append_new(endpoints, x);
-		}
-		json_array_foreach(json_object_get(w, "holdings"), i, e)
-		{
-			json_t *x = json_deep_copy(e);
-			json_object_set_new(x, "chain", json_string("bitcoin"));
-			json_object_set_new(x, "asset", json_string("BTC"));
-			json_object_set_new(x, "amount",
-					    u64_dec((uint64_t)json_integer_value(json_object_get(e, "amount_sat"))));
-			json_array_append_new(holdings, x);
-		}
-		if (!pass && rs.n) {
-			r = tl_trace_run(sg, &rs, wp, &w2, err);
-			if (r) {
-				if (r == TL_WALK_TOO_BIG) tl_err_set(err, "the walk after a refund is too big");
-				goto fail_x;
-			}
-		}
-	}
-	/* totals: both walks; the refunded inbounds leave endpoints for
-	 * bridged_out and come back as bridged_in */
-	json_t *tb = json_object();
-	for (size_t k = 0; k < sizeof totals_keys / sizeof totals_keys[0]; k++) {
-		uint64_t v = (uint64_t)json_integer_value(json_object_get(json_object_get(w1, "totals"), totals_keys[k][1]));
-		if (w2 && strcmp(totals_keys[k][0], "seeded"))
-			v += (uint64_t)json_integer_value(json_object_get(json_object_get(w2, "totals"), totals_keys[k][1]));
-		if (!strcmp(totals_keys[k][0], "endpoints")) v -= refunded;
-		json_object_set_new(tb, totals_keys[k][0], u64_dec(v));
-	}
-	json_object_set_new(tb, "converted_in", json_string("0"));
-	json_object_set_new(tb, "converted_out", json_string("0"));
-	json_object_set_new(tb, "unknown_prior", json_string("0"));
-	json_object_set_new(tb, "bridged_in", u64_dec(refund_in));
-	json_object_set_new(tb, "bridged_out", u64_dec(refunded));
-	out = json_object();
-	json_object_set_new(out, "chains", json_pack("[s,s]", "bitcoin", "ethereum"));
-	json_object_set_new(out, "heist", json_string(h->id));
-	json_object_set_new(out, "policy", json_pack("{s:s}", "bitcoin", btc_policy));
-	json_object_set_new(out, "totals", json_pack("{s:{s:o}}", "bitcoin", "BTC", tb));
-	json_object_set_new(out, "crossings", crossings);
-	json_object_set_new(out, "endpoints", endpoints);
-	json_object_set_new(out, "holdings", holdings);
-	crossings = endpoints = holdings = NULL;
-	json_object_set_new(out, "bitcoin", w1);
-	json_object_set_new(out, "bitcoin_after_refunds", w2 ? w2 : json_null());
-	json_object_set_new(out, "ethereum", json_null());
-	w1 = w2 = NULL;
-	rc = write_out(out, outpath, html, err);
-	goto done;
-fail_x:
-done:
-	json_decref(crossings);
-	json_decref(endpoints);
-	json_decref(holdings);
-	json_decref(w1);
-	json_decref(w2);
-	json_decref(out);
-	tl_trace_seeds_free(&ts);
-	tl_trace_seeds_free(&rs);
-	return rc;
-}
-
 int cmd_trace_xchain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -445,11 +54,13 @@ int cmd_trace_xchain(int argc, char **argv)
 		{ "tags", required_argument, NULL, 'T' },     { "max-hops", required_argument, NULL, 'm' },
 		{ "min-sat", required_argument, NULL, 'n' },  { "min-amount", required_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'F' },   { "output", required_argument, NULL, 'o' },
+		{ "max-tx", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	const char *dbs[2] = { NULL, NULL }, *heist = NULL, *heists = NULL, *policy = "haircut", *maxhops = NULL,
 		   *minsat = NULL, *minamount = NULL, *outpath = NULL, *tags[16];
 	int ndb = 0, ntags = 0, c;
+	unsigned long long maxtx = 0;
 	bool html = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -468,6 +79,15 @@ int cmd_trace_xchain(int argc, char **argv)
 		case 'm': maxhops = optarg; break;
 		case 'n': minsat = optarg; break;
 		case 'a': minamount = optarg; break;
+		case 'x': {
+			char *end;
+			maxtx = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "trace: --max-tx wants a number\n");
+				return TL_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'F':
 			if (strcmp(optarg, "json") && strcmp(optarg, "html")) {
 				fprintf(stderr, "trace: over two databases --format is json or html\n");
@@ -491,14 +111,17 @@ int cmd_trace_xchain(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	const char *ethdb = e0 ? dbs[0] : dbs[1], *btcdb = e0 ? dbs[1] : dbs[0];
-	/* one policy name for both chains */
-	struct tl_walk_params wp;
-	tl_walk_params_default(&wp);
-	wp.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
-	wp.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	struct tl_xchain_req rq;
+	memset(&rq, 0, sizeof rq);
+	rq.heist = heist;
+	rq.heists_file = heists;
+	rq.policy = policy;
+	rq.tag_files = tags;
+	rq.ntags = ntags;
+	rq.max_tx = maxtx;
 	struct tl_err err = { 0 };
+	struct tl_walk_params wp; /* the policy is checked before any database opens */
 	const char *btc_policy = !strcmp(policy, "seniority") ? "tiho" : policy;
-	const char *eth_policy = !strcmp(policy, "tiho") ? "seniority" : policy;
 	if (tl_policy_parse(btc_policy, &wp.policy, &err)) {
 		fprintf(stderr, "trace: %s\n", err.msg);
 		return TL_EXIT_USAGE;
@@ -507,279 +130,37 @@ int cmd_trace_xchain(int argc, char **argv)
 		char *end;
 		unsigned long v = strtoul(maxhops, &end, 10);
 		if (!*maxhops || *end || v > UINT32_MAX) { fprintf(stderr, "trace: bad --max-hops\n"); return TL_EXIT_USAGE; }
-		wp.max_hops = (uint32_t)v;
+		rq.has_max_hops = 1;
+		rq.max_hops = (uint32_t)v;
 	}
 	if (minsat) {
 		char *end;
 		unsigned long long v = strtoull(minsat, &end, 10);
 		if (!*minsat || *end) { fprintf(stderr, "trace: bad --min-sat\n"); return TL_EXIT_USAGE; }
-		wp.min_sat = v;
+		rq.has_min_sat = 1;
+		rq.min_sat = v;
 	}
-	if (minamount && !minsat) {
-		tl_uint256 v;
-		if (tl_uint256_from_dec(minamount, strlen(minamount), &v) || !tl_uint256_fits_u64(&v)) {
+	if (minamount) {
+		if (tl_uint256_from_dec(minamount, strlen(minamount), &rq.min_amount) ||
+		    (!minsat && !tl_uint256_fits_u64(&rq.min_amount))) {
 			fprintf(stderr, "trace: bad --min-amount\n");
 			return TL_EXIT_USAGE;
 		}
-		wp.min_sat = v.w[0];
+		rq.has_min_amount = 1;
 	}
-
-	/* A heist stolen on Bitcoin (its registry entry says so, or it is
-	 * imported into the Bitcoin database) starts there. */
-	{
-		struct tl_registry *reg = NULL;
-		const struct tl_heist *h = NULL;
-		struct tl_store *s0 = NULL;
-		struct tl_storegraph *g0 = NULL;
-		int r = 0;
-		struct tl_store_opts so0 = { .read_only = true, .cache_mb = 256 };
-		if (heists) {
-			if (tl_registry_load(heists, &reg, &err)) r = -1;
-			else if ((h = tl_registry_find(reg, heist)) && (!h->chain || strncmp(h->chain, "bitcoin", 7))) h = NULL;
-		}
-		if (!r && (r = tl_store_open(btcdb, &so0, &s0, &err)) == 0 && !heists) {
-			struct tl_heist_info hi;
-			memset(&hi, 0, sizeof hi);
-			int hr = tl_heist_get(s0, heist, &hi, &err);
-			if (hr < 0) r = -1;
-			if (hr > 0) {
-				if (tl_heist_parse(&hi, &reg, &err)) r = -1;
-				else h = reg->n ? &reg->heists[0] : NULL;
-			}
-			free(hi.json);
-		}
-		if (!r && h) {
-			r = tl_storegraph_new(s0, &g0, &err);
-			for (int i = 0; !r && i < ntags; i++) r = tl_storegraph_load_tags(g0, tags[i], NULL, &err);
-			struct vault_ctx vc0 = { g0, &err };
-			if (!r) r = tl_links_btc_each_vault(s0, vault_cb, &vc0, &err);
-			if (!r) r = trace_from_bitcoin(g0, s0, h, &wp, btc_policy, outpath, html, &err);
-		}
-		tl_storegraph_free(g0);
-		tl_store_close(s0);
-		tl_registry_free(reg);
-		if (r || h) {
-			if (r) fprintf(stderr, "trace: %s\n", err.msg);
-			return r ? TL_EXIT_FAIL : TL_EXIT_OK;
-		}
-	}
-
-	/* 1. the Ethereum trace, as `trace --db ETHDB` writes it */
-	const char *td = getenv("TMPDIR");
-	char tmpl[4096];
-	snprintf(tmpl, sizeof tmpl, "%s/taintline-xchain-XXXXXX", td && *td ? td : "/tmp");
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
-		perror("trace: temporary file");
-		return TL_EXIT_FAIL;
-	}
-	close(fd);
-	const char *eargv[64];
-	int ea = 0;
-	eargv[ea++] = "trace";
-	eargv[ea++] = "--db";
-	eargv[ea++] = ethdb;
-	eargv[ea++] = "--heist";
-	eargv[ea++] = heist;
-	if (heists) eargv[ea++] = "--heists", eargv[ea++] = heists;
-	eargv[ea++] = "--policy";
-	eargv[ea++] = eth_policy;
-	for (int i = 0; i < ntags; i++) eargv[ea++] = "--tags", eargv[ea++] = tags[i];
-	if (maxhops) eargv[ea++] = "--max-hops", eargv[ea++] = maxhops;
-	if (minamount) eargv[ea++] = "--min-amount", eargv[ea++] = minamount;
-	eargv[ea++] = "--output";
-	eargv[ea++] = tmpl;
-	eargv[ea] = NULL;
-	int rc = cmd_trace_eth(ea, (char **)eargv);
-	json_t *eth = NULL, *btc = NULL, *out = NULL;
-	if (rc == TL_EXIT_OK) {
-		json_error_t je;
-		eth = json_load_file(tmpl, 0, &je);
-		if (!eth) fprintf(stderr, "trace: reading the Ethereum part: %s\n", je.text);
-	}
-	remove(tmpl);
-	if (!eth) return rc == TL_EXIT_OK ? TL_EXIT_FAIL : rc;
-
-	rc = TL_EXIT_FAIL;
+	int rc = TL_EXIT_FAIL;
 	struct tl_eth_store *es = NULL;
 	struct tl_store *bs = NULL;
-	struct tl_storegraph *sg = NULL;
-	struct tl_trace_seeds ts;
-	tl_trace_seeds_init(&ts);
+	json_t *out = NULL;
 	struct tl_eth_store_opts eso = { .read_only = true };
 	struct tl_store_opts bso = { .read_only = true, .cache_mb = 256 };
-	if (tl_eth_store_open(ethdb, &eso, &es, &err) || tl_store_open(btcdb, &bso, &bs, &err) ||
-	    tl_storegraph_new(bs, &sg, &err))
-		goto fail;
-	for (int i = 0; i < ntags; i++)
-		if (tl_storegraph_load_tags(sg, tags[i], NULL, &err)) goto fail;
-	struct vault_ctx vc = { sg, &err };
-	if (tl_links_btc_each_vault(bs, vault_cb, &vc, &err)) goto fail;
-
-	/* 2. crossings: Ethereum endpoints at THORChain inbound addresses */
-	json_t *crossings = json_array(), *endpoints = json_array(), *pend = json_array();
-	json_t *eth_out = json_object(); /* asset -> bridged_out (tainted_in) */
-	tl_uint256 btc_in = tl_uint256_from_u64(0);
-	bool poison = wp.policy == TL_POLICY_POISON;
-	json_t *eends = json_object_get(eth, "endpoints");
-	for (size_t i = 0; i < json_array_size(eends); i++) {
-		json_t *e = json_array_get(eends, i);
-		const char *cat = json_string_value(json_object_get(json_object_get(e, "tag"), "category"));
-		const char *txh = json_string_value(json_object_get(e, "tx"));
-		const char *addr = json_string_value(json_object_get(e, "address"));
-		const char *asset = json_string_value(json_object_get(e, "asset"));
-		json_t *copy = json_deep_copy(e);
-		json_object_set_new(copy, "chain", json_string("ethereum"));
-		uint8_t h[32];
-		tl_uint256 t, a, o, carried;
-		if (!cat || strcmp(cat, "bridge") || !addr || !asset || parse_h32(txh, h) ||
-		    json_dec(json_object_get(e, "amount"), &t)) {
-			json_array_append_new(endpoints, copy);
-			continue;
-		}
-		struct tl_links_btc_payout po;
-		int r = tl_links_btc_resolve(bs, h, 0, &po, &err);
-		if (r < 0) goto fail_x;
-		const char *label = json_string_value(json_object_get(json_object_get(e, "tag"), "label"));
-		if ((r == 0 || po.kind != TL_MEMO_OUT) && !(label && strcasestr(label, "thorchain"))) {
-			/* another bridge (no memo link): an endpoint as its tag says */
-			json_array_append_new(endpoints, copy);
-			continue;
-		}
-		if (r == 0 || po.kind != TL_MEMO_OUT) {
-			/* No outbound yet. The inbound's memo (to_chain, to_address)
-			 * is not in the Ethereum index: see docs/bridges.md. */
-			json_object_set_new(copy, "kind", json_string("bridge_pending"));
-			json_object_set_new(copy, "to_chain", json_null());
-			json_object_set_new(copy, "to_asset", json_null());
-			json_object_set_new(copy, "to_address", json_null());
-			json_array_append_new(endpoints, copy);
-			continue;
-		}
-		json_decref(copy);
-		if (inbound_amount(es, h, addr, asset, &a, &err)) goto fail_x;
-		o = tl_uint256_from_u64(po.value);
-		if (tl_xlink_carry(&a, &t, &o, poison, &carried, &err)) goto fail_x;
-		uint8_t txid[32];
-		char hx[65];
-		if (tl_storegraph_txid(sg, po.tx_num, txid, &err) != 1) {
-			if (!err.msg[0]) tl_err_set(&err, "outbound transaction %llu missing", (unsigned long long)po.tx_num);
-			goto fail_x;
-		}
-		tl_hash_to_hex(txid, hx);
-		json_array_append_new(crossings,
-				      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s,s:i}", "bridge",
-						"thorchain", "from_chain", "ethereum", "from_tx", txh, "to_chain", "bitcoin",
-						"to_tx", hx, "asset_in", asset, "amount_in", dec_json(&a), "tainted_in",
-						dec_json(&t), "asset_out", "BTC", "amount_out", dec_json(&o), "tainted_out",
-						dec_json(&carried), "memo", "OUT", "to_vout", (int)po.vout));
-		tl_uint256 prev;
-		if (json_dec(json_object_get(eth_out, asset), &prev) || tl_uint256_add(&prev, &prev, &t) ||
-		    tl_uint256_add(&btc_in, &btc_in, &carried)) {
-			tl_err_set(&err, "crossing totals overflow");
-			goto fail_x;
-		}
-		json_object_set_new(eth_out, asset, dec_json(&prev));
-		if (!tl_uint256_is_zero(&carried)) {
-			if (ts.n == ts.cap) {
-				ts.cap = ts.cap ? ts.cap * 2 : 16;
-				ts.v = realloc(ts.v, ts.cap * sizeof *ts.v);
-				if (!ts.v) abort();
-			}
-			ts.v[ts.n++] = (struct tl_seed){ po.tx_num, po.vout, carried.w[0] };
-			if (!ts.desc) ts.desc = json_array();
-			json_array_append_new(ts.desc, json_pack("{s:s,s:i,s:s}", "txid", hx, "vout", (int)po.vout, "crossing", txh));
-		}
-	}
-	(void)pend;
-
-	/* 3. the Bitcoin walk from the crossings' payouts */
-	if (ts.n) {
-		int r = tl_trace_run(sg, &ts, &wp, &btc, &err);
-		if (r) {
-			if (r == TL_WALK_TOO_BIG) tl_err_set(&err, "the Bitcoin part is too big: narrow it (--max-hops, --min-sat)");
-			goto fail_x;
-		}
-		json_t *bends = json_object_get(btc, "endpoints");
-		for (size_t i = 0; i < json_array_size(bends); i++) {
-			json_t *x = json_deep_copy(json_array_get(bends, i));
-			json_object_set_new(x, "chain", json_string("bitcoin"));
-			json_object_set_new(x, "asset", json_string("BTC"));
-			json_object_set_new(x, "amount", u64_dec((uint64_t)json_integer_value(json_object_get(x, "amount_sat"))));
-			json_array_append_new(endpoints, x);
-		}
-	}
-	json_t *holdings = json_array();
-	json_t *eh = json_object_get(eth, "holdings");
-	for (size_t i = 0; i < json_array_size(eh); i++) {
-		json_t *x = json_deep_copy(json_array_get(eh, i));
-		json_object_set_new(x, "chain", json_string("ethereum"));
-		json_array_append_new(holdings, x);
-	}
-	json_t *bh = btc ? json_object_get(btc, "holdings") : NULL;
-	for (size_t i = 0; i < json_array_size(bh); i++) {
-		json_t *x = json_deep_copy(json_array_get(bh, i));
-		json_object_set_new(x, "chain", json_string("bitcoin"));
-		json_object_set_new(x, "asset", json_string("BTC"));
-		json_object_set_new(x, "amount", u64_dec((uint64_t)json_integer_value(json_object_get(x, "amount_sat"))));
-		json_array_append_new(holdings, x);
-	}
-
-	/* 4. totals by chain then asset */
-	json_t *totals = json_object(), *te = json_object();
-	const char *asset;
-	json_t *tv;
-	tl_uint256 zero = tl_uint256_from_u64(0);
-	json_object_foreach(json_object_get(eth, "totals"), asset, tv)
-	{
-		tl_uint256 bo = zero;
-		(void)json_dec(json_object_get(eth_out, asset), &bo);
-		json_object_set_new(te, asset, chain_totals(tv, &zero, &bo, &bo));
-	}
-	json_object_set_new(totals, "ethereum", te);
-	if (btc) {
-		json_t *bt = json_object_get(btc, "totals"), *conv = json_object();
-		static const char *map[][2] = { { "endpoints", "endpoints_sat" }, { "holdings", "holdings_sat" },
-						{ "fees", "fees_sat" }, { "cut", "cut_sat" } };
-		for (size_t k = 0; k < 4; k++)
-			json_object_set_new(conv, map[k][0], u64_dec((uint64_t)json_integer_value(json_object_get(bt, map[k][1]))));
-		json_t *tb = json_object();
-		/* the walk's seeds are what crossed in, not seeded on Bitcoin */
-		json_object_set_new(tb, "BTC", chain_totals(conv, &btc_in, &zero, NULL));
-		json_object_set_new(totals, "bitcoin", tb);
-		json_decref(conv);
-	}
-	out = json_object();
-	json_object_set_new(out, "chains", json_pack("[s,s]", "ethereum", "bitcoin"));
-	json_object_set(out, "heist", json_object_get(eth, "heist") ? json_object_get(eth, "heist") : json_string(heist));
-	json_object_set_new(out, "policy", json_pack("{s:s,s:s}", "ethereum", eth_policy, "bitcoin", btc_policy));
-	json_object_set_new(out, "totals", totals);
-	json_object_set_new(out, "crossings", crossings);
-	json_object_set_new(out, "endpoints", endpoints);
-	json_object_set_new(out, "holdings", holdings);
-	json_object_set_new(out, "ethereum", eth);
-	eth = NULL;
-	json_object_set_new(out, "bitcoin", btc ? btc : json_null());
-	btc = NULL;
-	json_decref(eth_out);
-	json_decref(pend);
-	if (write_out(out, outpath, html, &err)) goto fail;
-	rc = TL_EXIT_OK;
-	goto done;
-fail_x:
-	json_decref(crossings);
-	json_decref(endpoints);
-	json_decref(eth_out);
-	json_decref(pend);
-fail:
-	fprintf(stderr, "trace: %s\n", err.msg);
-done:
+	if (tl_store_open(btcdb, &bso, &bs, &err) || tl_eth_store_open(ethdb, &eso, &es, &err) ||
+	    tl_xchain_trace_report(bs, es, &rq, &out, &err) || write_out(out, outpath, html, &err))
+		fprintf(stderr, "trace: %s\n", err.msg);
+	else
+		rc = TL_EXIT_OK;
 	json_decref(out);
-	json_decref(eth);
-	json_decref(btc);
-	tl_trace_seeds_free(&ts);
-	tl_storegraph_free(sg);
-	tl_store_close(bs);
 	tl_eth_store_close(es);
+	tl_store_close(bs);
 	return rc;
 }

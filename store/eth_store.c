@@ -44,6 +44,7 @@ struct tl_eth_store {
 	rocksdb_readoptions_t *ro, *ro_total;
 	rocksdb_writeoptions_t *wo;
 	const struct tl_eth_net *net;
+	bool secondary;
 };
 
 /* A batch keeps its puts in an arena and writes them sorted by family
@@ -158,6 +159,10 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 	char cur[4096];
 	snprintf(cur, sizeof cur, "%s/CURRENT", path);
 	bool exists = stat(cur, &st) == 0;
+	struct tl_eth_store_opts o2 = *opts;
+	if (o2.secondary) o2.read_only = true;
+	opts = &o2;
+	if (opts->secondary && !opts->secondary_path) return tl_err_set(err, "%s: a secondary open needs a secondary path", path);
 	if (!exists && (!opts->create || opts->read_only))
 		return tl_err_set(err, "%s: no database here (run 'taintline index --chain ethereum' first)", path);
 	if (exists && !tl_eth_store_probe(path))
@@ -189,7 +194,12 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 	}
 	s->cf = s->handles + 1;
 	char *rerr = NULL;
-	if (opts->read_only)
+	if (opts->secondary) {
+		/* RocksDB requires every file open for a secondary to follow the primary. */
+		rocksdb_options_set_max_open_files(s->dbopt, -1);
+		s->db = rocksdb_open_as_secondary_column_families(s->dbopt, path, opts->secondary_path, TL_ECF_COUNT + 1,
+								  names, cfo, s->handles, &rerr);
+	} else if (opts->read_only)
 		s->db = rocksdb_open_for_read_only_column_families(s->dbopt, path, TL_ECF_COUNT + 1, names, cfo, s->handles, 0, &rerr);
 	else
 		s->db = rocksdb_open_column_families(s->dbopt, path, TL_ECF_COUNT + 1, names, cfo, s->handles, &rerr);
@@ -253,6 +263,7 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 			goto fail;
 		}
 	}
+	s->secondary = opts->secondary;
 	*out = s;
 	return 0;
 fail:
@@ -837,4 +848,13 @@ int tl_eth_store_delete_range(struct tl_eth_store *s, int cf, const void *a, siz
 	char *rerr = NULL;
 	rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], a, al, b, bl, &rerr);
 	return rerr ? rocks_err(err, "deleting", rerr) : 0;
+}
+
+int tl_eth_store_catch_up(struct tl_eth_store *s, struct tl_err *err)
+{
+	if (!s->secondary) return tl_err_set(err, "database not opened as a secondary");
+	char *rerr = NULL;
+	rocksdb_try_catch_up_with_primary(s->db, &rerr);
+	if (rerr) return rocks_err(err, "catching up with the primary", rerr);
+	return 0;
 }

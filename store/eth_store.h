@@ -49,6 +49,11 @@ struct tl_eth_batch;
 struct tl_eth_store_opts {
 	bool create;                 /* create the database if absent (needs net) */
 	bool read_only;
+	/* Open as a RocksDB secondary in secondary_path (read-only, beside a
+	 * writer in another process; tl_eth_store_catch_up replays its
+	 * progress). Implies read_only. */
+	bool secondary;
+	const char *secondary_path;
 	const struct tl_eth_net *net; /* required when creating; checked otherwise (NULL: accept stored) */
 	uint32_t cache_mb;           /* block cache (0: 64) */
 };
@@ -60,6 +65,10 @@ struct tl_eth_store_opts {
 int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, struct tl_eth_store **out,
 		      struct tl_err *err) __attribute__((warn_unused_result));
 void tl_eth_store_close(struct tl_eth_store *s);
+/* A secondary (opts.secondary) replays what the writer has written since
+ * the last call. Not safe while other threads read s (callers exclude
+ * readers, e.g. api/serve.c's lock). Returns 0 or -1. */
+int tl_eth_store_catch_up(struct tl_eth_store *s, struct tl_err *err) __attribute__((warn_unused_result));
 /* 1 when path holds an Ethereum database, 0 otherwise (another database
  * or none). For the commands that take either kind. */
 int tl_eth_store_probe(const char *path);

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "tracer/eth_trace.h"
 #include "ethereum/address.h"
 #include "store/eth_scan.h"
 #include "taint/graph.h"
