@@ -231,6 +231,9 @@ static int process_tx(struct run *r, uint64_t x)
 		if (tx.in[i].prev_tx == TL_GRAPH_NO_PREV) continue;
 		struct oent *e = omap_find(&r->m, tx.in[i].prev_tx, tx.in[i].vout);
 		if (!e || (e->flags & F_ENDPOINT)) continue;
+		/* at the hop limit: recorded, not followed, even when the
+		 * transaction is walked for another input */
+		if (r->st.p.max_hops && e->hops >= r->st.p.max_hops && !(e->flags & F_SEED)) continue;
 		T += e->amount;
 		if (e->hops > maxhop) maxhop = e->hops;
 		if (e->amount > obest || (e->amount == obest && e->origin < origin)) {
