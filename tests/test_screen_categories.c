@@ -7,7 +7,8 @@
  *   - a deposit registered as a transfer before the import is "none" and
  *     is marked raised by the import's re-screen, naming the entity;
  *   - destination of funds of an address that paid the entity;
- *   - the rules file (parsed strictly) and the transfer store's paging. */
+ *   - the rules file (parsed strictly) and the transfer store's paging;
+ *   - the server: rules file and reload, /v1/transfers, withdrawals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,9 @@
 #include "indexer/indexer.h"
 #include "store/store.h"
 #include "store/transfers.h"
+#include "api/serve.h"
 #include "tests/chainfix.h"
+#include "tests/httpc.h"
 #include "tests/testutil.h"
 #include "tracer/category.h"
 #include "tracer/entities.h"
@@ -44,6 +47,7 @@ static struct omap naive;   /* (tx, vout) -> amount, hops, flags */
 static uint64_t deposit_tx; /* an exchange deposit the naive pass exposes within 3 hops */
 static uint32_t deposit_vout;
 static char deposit_op[80];
+static char payer_addr[128]; /* paid the entity directly (test_destination_of_funds) */
 static uint64_t transfer_id;
 static json_t *verdict_before;
 
@@ -333,6 +337,7 @@ static void test_destination_of_funds(void **state)
 		tl_screen_close(sc);
 		return;
 	}
+	snprintf(payer_addr, sizeof payer_addr, "%s", payer);
 	json_t *v = tl_screen_destination(sc, payer, 3, &err);
 	if (!v) fail_msg("%s", err.msg);
 	json_t *c, *found = NULL;
@@ -434,6 +439,123 @@ static void test_transfer_paging(void **state)
 	assert_int_equal(total, 12);
 }
 
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static json_t *get_json(uint16_t port, const char *method, const char *path, const char *body, int want)
+{
+	struct resp r;
+	if (http_do(port, method, path, NULL, body, body ? strlen(body) : 0, &r) < 0) fail_msg("%s: no answer", path);
+	if (r.status != want) fail_msg("%s %s: %d, not %d: %.300s", method, path, r.status, want, r.body ? r.body : "");
+	json_t *j = resp_json(&r);
+	resp_free(&r);
+	return j;
+}
+
+/* The server: rules from a file and reloaded, transfers registered,
+ * listed and refused twice, destination of funds over HTTP. */
+static void test_api(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	tl_store_close(st);
+	st = NULL;
+	char rules[4200], path[600];
+	snprintf(rules, sizeof rules, "%s/rules.txt", dir);
+	write_file(rules, "version = api-rules-1\nrule sanctioned indirect high 95 hops<=6\nrule sanctioned direct severe 100\n");
+	struct tl_serve_opts o;
+	tl_serve_opts_default(&o);
+	o.db_path = db;
+	o.listen = "127.0.0.1:0";
+	o.log = NULL;
+	o.rules_file = rules;
+	struct tl_app *app;
+	if (tl_app_open(&o, &app, &err) < 0) fail_msg("open: %s", err.msg);
+	if (tl_app_start(app, &err) < 0) fail_msg("start: %s", err.msg);
+	uint16_t port = tl_app_port(app);
+
+	snprintf(path, sizeof path, "/v1/screen?outpoint=%s", deposit_op);
+	json_t *v = get_json(port, "GET", path, NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(v, "rules_version")), "api-rules-1");
+	assert_string_equal(json_string_value(json_object_get(v, "risk")), "high");
+	assert_true(json_real_value(json_object_get(v, "score")) == 95);
+	assert_non_null(find_cat(v, "sanctioned", "indirect"));
+	json_decref(v);
+
+	/* reload: a new version is in force; a bad file keeps it */
+	write_file(rules, "version = api-rules-2\nrule sanctioned indirect medium 55\n");
+	assert_int_equal(tl_app_reload_rules(app, &err), 0);
+	v = get_json(port, "GET", path, NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(v, "rules_version")), "api-rules-2");
+	assert_string_equal(json_string_value(json_object_get(v, "risk")), "medium");
+	json_decref(v);
+	write_file(rules, "version = api-rules-3\nrule sanctioned sideways medium 55\n");
+	assert_int_equal(tl_app_reload_rules(app, &err), -1);
+	assert_non_null(strstr(err.msg, "line 2"));
+	v = get_json(port, "GET", path, NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(v, "rules_version")), "api-rules-2");
+	json_decref(v);
+
+	/* transfers */
+	char body[512];
+	snprintf(body, sizeof body,
+	         "{\"transfer_reference\":\"dep-api\",\"user_id\":\"carol\",\"direction\":\"deposit\",\"outpoint\":\"%s\"}",
+	         deposit_op);
+	v = get_json(port, "POST", "/v1/transfers", body, 201);
+	assert_string_equal(json_string_value(json_object_get(v, "risk")), "medium");
+	json_int_t id = json_integer_value(json_object_get(v, "id"));
+	assert_true(id > 0);
+	json_decref(v);
+	v = get_json(port, "POST", "/v1/transfers", body, 409);
+	assert_string_equal(json_string_value(json_object_get(v, "error")), "transfer_exists");
+	assert_int_equal(json_integer_value(json_object_get(v, "id")), id);
+	json_decref(v);
+	json_decref(get_json(port, "POST", "/v1/transfers",
+	                     "{\"transfer_reference\":\"w\",\"user_id\":\"carol\",\"direction\":\"withdrawal\"}", 400));
+	json_decref(get_json(port, "POST", "/v1/transfers",
+	                     "{\"transfer_reference\":\"w\",\"user_id\":\"carol\",\"direction\":\"sideways\",\"address\":\"x\"}",
+	                     400));
+	/* the follower's catch-up makes the write visible to the secondary */
+	if (tl_app_follow_once(app, &err) < 0) fail_msg("%s", err.msg);
+	v = get_json(port, "GET", "/v1/transfers?user=carol", NULL, 200);
+	assert_int_equal(json_array_size(json_object_get(v, "transfers")), 1);
+	json_decref(v);
+	snprintf(path, sizeof path, "/v1/transfers/%lld", (long long)id);
+	v = get_json(port, "GET", path, NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(v, "transfer_reference")), "dep-api");
+	json_decref(v);
+	/* paging bob's 12 transfers by 5 */
+	long long after = 0;
+	size_t total = 0;
+	for (int pages = 0; pages < 10; pages++) {
+		snprintf(path, sizeof path, "/v1/transfers?user=bob&limit=5&after=%lld", after);
+		v = get_json(port, "GET", path, NULL, 200);
+		total += json_array_size(json_object_get(v, "transfers"));
+		json_t *n = json_object_get(v, "next_after");
+		int more = json_is_integer(n);
+		if (more) after = json_integer_value(n);
+		json_decref(v);
+		if (!more) break;
+	}
+	assert_int_equal(total, 12);
+
+	if (payer_addr[0]) {
+		snprintf(path, sizeof path, "/v1/screen?address=%s&direction=withdrawal", payer_addr);
+		v = get_json(port, "GET", path, NULL, 200);
+		assert_true(json_array_size(json_object_get(v, "destination_of_funds")) > 0);
+		json_decref(v);
+	}
+	tl_app_close(app);
+	struct tl_store_opts so = { .cache_mb = 16 };
+	st = cf_store_open(db, &so);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_destination_of_funds),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_transfer_paging),
+		cmocka_unit_test(test_api),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
