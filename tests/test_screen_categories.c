@@ -72,13 +72,15 @@ static void naive_pass(const uint64_t *members, int nm)
 		if (g == 0) continue;
 		unsigned __int128 T = 0, V = 0;
 		uint32_t maxhop = 0;
+		int any = 0;
 		for (uint32_t i = 0; i < tx.n_in; i++) {
 			V += tx.in[i].value;
 			if (tx.in[i].kind != TL_IN_KNOWN) continue;
 			struct oent *e = omap_find(&naive, tx.in[i].prev_tx_num, tx.in[i].prev_vout);
 			if (!e || (e->flags & F_ENDPOINT) || (!(e->flags & F_SEED) && e->hops >= p.max_hops)) continue;
+			if (!any || e->hops < maxhop) maxhop = e->hops; /* the fewest hops */
+			any = 1;
 			T += e->amount;
-			if (e->hops > maxhop) maxhop = e->hops;
 		}
 		for (uint32_t j = 0; j < tx.n_out; j++) {
 			int seed = 0;

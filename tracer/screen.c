@@ -235,7 +235,9 @@ static int process_tx(struct run *r, uint64_t x)
 		 * transaction is walked for another input */
 		if (r->st.p.max_hops && e->hops >= r->st.p.max_hops && !(e->flags & F_SEED)) continue;
 		T += e->amount;
-		if (e->hops > maxhop) maxhop = e->hops;
+		/* heists count the longest path (as traces do); category
+		 * sources the shortest, what "within N hops" means */
+		if (!any || (r->cat ? e->hops < maxhop : e->hops > maxhop)) maxhop = e->hops;
 		if (e->amount > obest || (e->amount == obest && e->origin < origin)) {
 			obest = e->amount;
 			origin = e->origin;
