@@ -253,7 +253,8 @@ const struct tl_screen_rules *tl_screen_rules_of(const struct tl_screen *sc);
 
 /* Destination of funds (Elliptic's destination_of_funds): where the
  * coins an address received went next. A forward haircut walk from
- * every output paid to the address, within max_hops (0 =
+ * every output paid to the address (what returns to its own cluster is
+ * followed, not counted), within max_hops (0 =
  * TL_SCREEN_CAT_HOPS) and over at most 100,000 transactions, that stops
  * at tagged entities of the screened categories and at exchanges,
  * bridges and services. Answers the verdict of the address (as

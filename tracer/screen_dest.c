@@ -30,6 +30,7 @@ struct dwalk {
 	struct omap owner; /* addr_id -> screened tag bits (amount) and cluster (origin), cached */
 	struct tl_txheap h;
 	uint32_t max_hops;
+	uint64_t own_cluster; /* the subject's: its own change is followed, not a destination */
 	uint64_t visited;
 	struct dest *d;
 	size_t nd, capd;
@@ -85,7 +86,7 @@ static int place(struct dwalk *w, uint64_t tx, uint32_t vout, uint64_t addr_id, 
 		uint32_t bits = 0;
 		uint64_t cluster = 0;
 		if (owner_of(w, addr_id, &bits, &cluster)) return -1;
-		if (bits) {
+		if (bits && cluster != w->own_cluster) {
 			for (size_t i = 0; i < tl_categories_n; i++)
 				if (bits & tl_categories[i].tagbit && add_dest(w, i, cluster, amount, hops)) return -1;
 			return 0; /* reached: not followed through the entity */
@@ -188,7 +189,7 @@ json_t *tl_screen_destination(struct tl_screen *sc, const char *address, uint32_
 	if (tl_storegraph_new(s, &sg, err)) goto done;
 	tl_storegraph_graph(sg, &w.g);
 	if (r == 1) {
-		if (seeds(&w, addr_id)) goto done;
+		if (tl_cluster_of(s, addr_id, &w.own_cluster, err) || seeds(&w, addr_id)) goto done;
 		uint64_t last = UINT64_MAX;
 		while (w.h.n) {
 			uint64_t x = tl_txheap_pop(&w.h);
