@@ -558,21 +558,39 @@ static int seeds_all(struct run *r, struct omap *set)
 	return 0;
 }
 
-/* Seeds among the transactions [lo, r->limit): an update's new blocks. */
+/* Seeds among the transactions [lo, r->limit): an update's new blocks,
+ * through the members' histories (newest first, so each member costs one
+ * seek when it received nothing new), each classified at once. */
 static int seeds_new(struct run *r, struct omap *set, uint64_t lo)
 {
-	for (uint64_t x = lo; x < r->limit; x++) {
-		struct tl_tx_rec tx;
-		int g = tl_store_tx(r->s, x, &tx, r->err);
-		if (g < 0) return -1;
-		if (g == 0) continue;
-		int bad = 0;
-		for (uint32_t j = 0; j < tx.n_out && !bad; j++) {
-			struct oent *m = tx.out[j].addr_id ? omap_find(set, tx.out[j].addr_id, 0) : NULL;
-			if (m) bad = add_seed(r, x, j, &tx.out[j], m->origin) || classify(r, omap_find(&r->m, x, j));
+	struct tl_hist_row rows[64];
+	for (size_t i = 0; i < set->cap; i++) {
+		struct oent *m = &set->v[i];
+		if (m->tx == UINT64_MAX) continue;
+		uint64_t before = UINT64_MAX;
+		for (int more = 1; more;) {
+			int n = tl_store_hist_page(r->s, m->tx, before, rows, 64, r->err);
+			if (n < 0) return -1;
+			more = n == 64;
+			for (int k = 0; k < n; k++) {
+				if (rows[k].tx_num < lo) {
+					more = 0;
+					break;
+				}
+				if (!rows[k].n_received || rows[k].tx_num >= r->limit) continue;
+				struct tl_tx_rec tx;
+				int g = tl_store_tx(r->s, rows[k].tx_num, &tx, r->err);
+				if (g <= 0) return g < 0 ? -1 : tl_err_set(r->err, "history names a missing transaction");
+				int bad = 0;
+				for (uint32_t j = 0; j < tx.n_out && !bad; j++)
+					if (tx.out[j].addr_id == m->tx)
+						bad = add_seed(r, tx.tx_num, j, &tx.out[j], m->origin) ||
+						      classify(r, omap_find(&r->m, tx.tx_num, j));
+				tl_tx_rec_free(&tx);
+				if (bad) return -1;
+			}
+			if (n) before = rows[n - 1].tx_num;
 		}
-		tl_tx_rec_free(&tx);
-		if (bad) return -1;
 	}
 	return 0;
 }
@@ -1008,6 +1026,9 @@ struct tl_screen {
 	size_t *vl;
 	int (*visible)(void *ctx, const char *heist_id); /* NULL: all */
 	void *visible_ctx;
+	/* the tip when the context was opened: what the heist list and the
+	 * sources' states were read at (one read per context, not per answer) */
+	struct tl_tip tip;
 };
 
 void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const char *heist_id), void *ctx)
@@ -1029,7 +1050,8 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 	if (rules) sc->rules = *rules;
 	else tl_screen_rules_default(&sc->rules);
 	struct list_ctx c = { 0 };
-	if (tl_storegraph_new(s, &sc->sg, err) || tl_heists_list(s, list_cb, &c, err) < 0) {
+	if (tl_store_tip(s, &sc->tip, err) || tl_storegraph_new(s, &sc->sg, err) ||
+	    tl_heists_list(s, list_cb, &c, err) < 0) {
 		list_free(&c);
 		tl_screen_close(sc);
 		return -1;
@@ -1207,32 +1229,37 @@ static void iso_now(char out[32])
 
 int tl_screen_stamp(struct tl_screen *sc, json_t *v, struct tl_err *err)
 {
-	struct tl_tip tip;
-	if (tl_store_tip(sc->s, &tip, err)) return -1;
+	(void)err;
 	char hh[65], now[32];
-	tl_hash_to_hex(tip.hash, hh);
+	tl_hash_to_hex(sc->tip.hash, hh);
 	iso_now(now);
-	json_object_set_new(v, "tip", json_pack("{s:i,s:s}", "height", (int)tip.height, "hash", hh));
+	json_object_set_new(v, "tip", json_pack("{s:i,s:s}", "height", (int)sc->tip.height, "hash", hh));
 	json_object_set_new(v, "rules_version", json_string(sc->rules.version));
 	json_object_set_new(v, "screened_at", json_string(now));
 	return 0;
 }
 
-/* What the subject's own cluster is tagged with (TL_TAGCAT_* bits), for
- * direct exposure: 0 with *cluster 0 when nothing. */
-static int subject_tags(struct tl_screen *sc, uint64_t addr_id, uint32_t *bits, uint64_t *cluster,
-                        struct tl_err *err)
+/* The subject's entity (as tl_entity_get: walk flags and label) and
+ * what its cluster is tagged with (TL_TAGCAT_* bits, for direct
+ * exposure; 0 with *cluster 0 when nothing), from one read of its
+ * cluster and summary. */
+static int subject_tags(struct tl_screen *sc, uint64_t addr_id, struct tl_entity *ent, uint32_t *bits,
+                        uint64_t *cluster, struct tl_err *err)
 {
+	memset(ent, 0, sizeof *ent);
 	*bits = 0;
 	*cluster = 0;
 	if (!addr_id) return 0;
-	uint64_t cid;
+	uint64_t cid = 0;
 	struct tl_cluster_summary sum;
-	int r;
+	int r = 0;
 	if (tl_cluster_of(sc->s, addr_id, &cid, err) || (r = tl_cluster_summary(sc->s, cid, &sum, err)) < 0) return -1;
 	if (r == 1) {
 		*bits = sum.cats;
 		*cluster = cid;
+		ent->cats = sum.cats & TL_CAT_ALL;
+		ent->cluster_id = sum.size > 1 ? cid : 0;
+		snprintf(ent->label, sizeof ent->label, "%s", sum.label);
 	}
 	return 0;
 }
@@ -1383,7 +1410,7 @@ json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_e
 	uint32_t own = 0;
 	uint64_t own_c = 0;
 	if (n < 0 || tl_store_addr_info(sc->s, addr_id, &ai, err) < 0 ||
-	    tl_storegraph_entity(sc->sg, addr_id, &ent, err) || subject_tags(sc, addr_id, &own, &own_c, err)) {
+	    subject_tags(sc, addr_id, &ent, &own, &own_c, err)) {
 		json_decref(subj);
 		return NULL;
 	}
@@ -1414,8 +1441,7 @@ static json_t *screen_out(struct tl_screen *sc, const struct tl_tx_rec *tx, uint
 	uint64_t own_c = 0;
 	if (a) {
 		char addr[TL_ADDRESS_MAX];
-		if (tl_storegraph_entity(sc->sg, a, &ent, err) || tl_store_output_address(sc->s, tx, vout, addr, err) < 0 ||
-		    subject_tags(sc, a, &own, &own_c, err)) {
+		if (subject_tags(sc, a, &ent, &own, &own_c, err) || tl_store_output_address(sc->s, tx, vout, addr, err) < 0) {
 			json_decref(subj);
 			return NULL;
 		}

@@ -241,8 +241,10 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
  * Returns a new reference, or NULL with err. */
 json_t *tl_screen_entity(struct tl_screen *sc, uint64_t cluster_id, uint32_t tagbit, struct tl_err *err);
 
-/* Sets the members every verdict carries on v: tip {height, hash},
- * rules_version and screened_at (UTC, ISO 8601). Returns 0 or -1. */
+/* Sets the members every verdict carries on v: tip {height, hash} (the
+ * tip the context was opened at: open a context after the store moves,
+ * as the server's pool does), rules_version and screened_at (UTC, ISO
+ * 8601). Returns 0 or -1. */
 int tl_screen_stamp(struct tl_screen *sc, json_t *v, struct tl_err *err);
 
 /* The store of a context. */
