@@ -847,8 +847,25 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 	tl_screen_set_filter(sc, hid.n ? tl_hidden_visible_cb : NULL, &hid);
 	int status;
 	const char *code;
-	json_t *j = screen_one(app, sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
+	/* direction=withdrawal: the destination of funds of an address */
+	const char *dir = tl_api_req_query(req, "direction");
+	json_t *j = NULL;
+	if (dir && strcmp(dir, "deposit") && strcmp(dir, "withdrawal")) {
+		status = 400;
+		code = "bad_request";
+		tl_err_set(&err, "direction is deposit or withdrawal");
+	} else if (dir && !strcmp(dir, "withdrawal")) {
+		const char *a = tl_api_req_query(req, "address");
+		status = 400;
+		code = "bad_request";
+		if (!a) tl_err_set(&err, "direction=withdrawal screens an address (its destination of funds)");
+		else if (!(j = tl_screen_destination(sc, a, 0, &err)))
+			code = strstr(err.msg, "over") ? "walk_too_big" : "bad_address";
+		if (!j && strstr(err.msg, "over")) status = 413;
+	} else {
+		j = screen_one(app, sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
 			       tl_api_req_query(req, "txid"), &status, &code, &err);
+	}
 	tl_screen_set_filter(sc, NULL, NULL);
 	tl_app_screen_put(app, sc);
 	tl_hidden_free(&hid);
@@ -955,5 +972,5 @@ int tl_routes_v1(struct tl_app *app, struct tl_err *err)
 	    tl_api_route(s, TL_GET, "/v1/screen", TL_ROLE_SCREEN, get_screen, app, err) ||
 	    tl_api_route(s, TL_POST, "/v1/screen", TL_ROLE_SCREEN, post_screen, app, err))
 		return -1;
-	return 0;
+	return tl_routes_transfers(app, err);
 }

@@ -56,7 +56,19 @@ struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (stale) tl_screen_close(stale);
-	if (!sc && tl_screen_open(app->store, NULL, &sc, err) < 0) return NULL;
+	if (!sc) {
+		struct tl_screen_rules *r = malloc(sizeof *r);
+		if (!r) {
+			tl_err_set(err, "out of memory");
+			return NULL;
+		}
+		pthread_mutex_lock(&app->rules_lock);
+		*r = *app->rules;
+		pthread_mutex_unlock(&app->rules_lock);
+		int rc = tl_screen_open(app->store, r, &sc, err);
+		free(r);
+		if (rc < 0) return NULL;
+	}
 	return sc;
 }
 
@@ -415,6 +427,14 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	app->screens = calloc(1, sizeof *app->screens);
 	if (!app->screens) abort();
 	pthread_mutex_init(&app->screens->lock, NULL);
+	pthread_mutex_init(&app->rules_lock, NULL);
+	app->rules = malloc(sizeof *app->rules);
+	if (!app->rules) abort();
+	tl_screen_rules_default(app->rules);
+	if (o->rules_file && tl_screen_rules_load(o->rules_file, app->rules, err)) {
+		tl_err_prefix(err, "--rules: ");
+		goto fail;
+	}
 
 	if (tl_app_eth_open(app, err) < 0) goto fail;
 	if (!o->db_path) goto server;
@@ -557,7 +577,35 @@ void tl_app_close(struct tl_app *app)
 	pthread_cond_destroy(&app->stop_cond);
 	pthread_mutex_destroy(&app->stop_lock);
 	pthread_mutex_destroy(&app->write_lock);
+	pthread_mutex_destroy(&app->rules_lock);
+	free(app->rules);
 	free(app);
+}
+
+int tl_app_reload_rules(struct tl_app *app, struct tl_err *err)
+{
+	if (!app->opts.rules_file) return 0;
+	struct tl_screen_rules *r = malloc(sizeof *r);
+	if (!r) return tl_err_set(err, "out of memory");
+	tl_screen_rules_default(r);
+	if (tl_screen_rules_load(app->opts.rules_file, r, err)) {
+		free(r);
+		return -1;
+	}
+	pthread_mutex_lock(&app->rules_lock);
+	struct tl_screen_rules *old = app->rules;
+	app->rules = r;
+	pthread_mutex_unlock(&app->rules_lock);
+	free(old);
+	atomic_fetch_add(&app->screen_gen, 1); /* pooled contexts reopen with the new rules */
+	return 0;
+}
+
+void tl_app_rules_version(struct tl_app *app, char *buf, size_t cap)
+{
+	pthread_mutex_lock(&app->rules_lock);
+	snprintf(buf, cap, "%s", app->rules->version);
+	pthread_mutex_unlock(&app->rules_lock);
 }
 
 int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
@@ -566,13 +614,26 @@ int tl_app_run_until_signal(struct tl_app *app, struct tl_err *err)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, &old); /* workers and follower inherit it */
 	if (tl_app_start(app, err) < 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
 	int sig = 0;
-	sigwait(&set, &sig);
+	for (;;) {
+		sigwait(&set, &sig);
+		if (sig != SIGHUP) break;
+		/* SIGHUP: the rules file again; a bad one keeps the rules in force */
+		struct tl_err e2;
+		char ver[64];
+		if (tl_app_reload_rules(app, &e2) < 0) {
+			if (app->opts.log) fprintf(app->opts.log, "taintline serve: SIGHUP: rules not reloaded: %s\n", e2.msg);
+		} else if (app->opts.log) {
+			tl_app_rules_version(app, ver, sizeof ver);
+			fprintf(app->opts.log, "taintline serve: SIGHUP: screening rules %s in force\n", ver);
+		}
+	}
 	if (app->opts.log)
 		fprintf(app->opts.log, "taintline serve: %s received, finishing requests in flight\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");

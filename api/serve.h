@@ -91,6 +91,9 @@ struct tl_serve_opts {
 	const char *partners_file;
 	const char *signing_key_file;
 	int push_interval_s;
+	/* Screening rules (tracer/screen.h tl_screen_rules_load); NULL = the
+	 * defaults. Re-read on SIGHUP (tl_app_reload_rules). */
+	const char *rules_file;
 };
 
 /* Fills o with the defaults above (db_path NULL, log stderr). */
@@ -143,6 +146,8 @@ struct tl_app {
 	_Atomic uint64_t screen_gen;     /* bumped when heists or taint change: contexts reopen */
 	void *entities;                  /* tags / heists storage (tracer), when built */
 	struct tl_partners *partners;    /* sharing (api/partners.h); never NULL once open */
+	pthread_mutex_t rules_lock;      /* guards rules */
+	struct tl_screen_rules *rules;   /* what new screening contexts use; owned */
 };
 
 /* Opens the database and builds the server with every route (Esplora
@@ -193,6 +198,14 @@ int tl_app_write(struct tl_app *app, tl_app_write_fn fn, void *ctx, struct tl_er
  * it with tl_app_blkdir_put. */
 struct tl_blkdir *tl_app_blkdir_get(struct tl_app *app);
 void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d);
+
+/* Re-reads opts.rules_file (strictly: a bad file changes nothing and
+ * answers -1 with err) and makes screening contexts reopen with it.
+ * Thread-safe. Returns 0 (also when no rules file was given) or -1. */
+int tl_app_reload_rules(struct tl_app *app, struct tl_err *err);
+
+/* The version of the rules in force (copied into buf). */
+void tl_app_rules_version(struct tl_app *app, char *buf, size_t cap);
 
 /* Borrows a screening context (tracer/screen.h; NULL with err on
  * failure). Return it with tl_app_screen_put. */
@@ -251,5 +264,7 @@ int tl_routes_ui(struct tl_app *app, struct tl_err *err);
 int tl_routes_cases(struct tl_app *app, struct tl_err *err);
 /* /v1/watches (api/routes_watches.c), registered by tl_routes_ui. */
 int tl_routes_watches(struct tl_app *app, struct tl_err *err);
+/* /v1/transfers (api/routes_transfers.c), registered by tl_routes_v1. */
+int tl_routes_transfers(struct tl_app *app, struct tl_err *err);
 
 #endif

@@ -15,6 +15,11 @@
 # over a soak (default 60 s) on random screening. wrk and the server share
 # the machine's cores.
 #
+# BENCH_TAGS: tag files (space-separated) imported before the heists,
+# e.g. the sim's tags.csv and the sanctioned users bench_screen_categories
+# writes (SIM_DIR/bench-sanctioned.csv), so that the screening answers
+# carry category exposures too.
+#
 # Needs wrk (Debian/Ubuntu: apt-get install wrk) and curl; installs
 # nothing. Writes only under a temporary directory, removed at the end.
 set -eu
@@ -54,6 +59,9 @@ else
 	"$BIN" simulate --out "$SIM" --blocks 400 --txs-per-block 100 --fast --shape mainnet -q
 	"$BIN" index --blocks-dir "$SIM/blocks" --db "$DB" --network regtest -q
 fi
+for t in ${BENCH_TAGS:-}; do
+	"$BIN" tags import --db "$DB" "$t" >/dev/null
+done
 "$BIN" heist import --db "$DB" "$SIM/heists.json" >/dev/null
 "$BIN" screen --db "$DB" --rebuild >/dev/null || echo "bench_api: 'screen --rebuild' failed; screening answers come from an empty index" >&2
 "$KEYS_BIN" "$SIM/blocks" "$NKEYS" 2>/dev/null >"$TMP/keys"

@@ -18,20 +18,25 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: taintline screen --db DB (--address A | --outpoint TXID:VOUT | --txid TXID) [OPTIONS]\n"
-	           "       taintline screen --db DB --rebuild [--min-sat S]\n"
-	           "       taintline screen --db DB --update\n"
-	           "  Says whether funds are exposed to a registered heist: risk (severe, high,\n"
-	           "  medium, low, none), whether the address is tagged sanctioned, the exposures\n"
-	           "  (heist, amount, share, hops) and the reasons.\n"
+	           "       taintline screen --db DB --rebuild [--min-sat S] [--max-hops N] [--rules FILE]\n"
+	           "       taintline screen --db DB --update [--rules FILE]\n"
+	           "  Says whether funds are exposed to a registered heist or to a tagged category\n"
+	           "  (sanctioned, mixer, thief, ransomware, darknet, scam): risk (severe, high,\n"
+	           "  medium, low, none) and score, the exposures with the entities they name, the\n"
+	           "  reasons, and the tip and rule set the verdict was made at.\n"
 	           "  --json          JSON instead of text\n"
 	           "  --fail-on LEVEL exit 3 when the risk is LEVEL or above (severe, high, medium,\n"
 	           "                  low), for pipelines; the verdict is printed either way\n"
 	           "  --blocks-dir DIR  where the blk files are now, if not where the index was built\n"
-	           "  --rules FILE    risk rules (name = value lines; see docs/tracing.md)\n"
+	           "  --rules FILE    risk rules (docs/tracing.md); with --rebuild or --update: also\n"
+	           "                  recorded as the rules re-screens of stored transfers use\n"
+	           "  --withdrawal    with --address: the destination of funds (where its coins went)\n"
 	           "  --backward N    also walk back N hops from the output (--outpoint) to the heists' seeds\n"
 	           "  --rebuild       recompute the taint index of every imported heist from scratch\n"
 	           "  --update        bring the taint index to the database tip (only new blocks walked)\n"
-	           "  --min-sat S     with --rebuild: drop tainted amounts under S sat (default 1000)\n");
+	           "  --min-sat S     with --rebuild: drop tainted amounts under S sat (default 1000)\n"
+	           "  --max-hops N    with --rebuild: hop limit of the category sources (default 6);\n"
+	           "                  with --withdrawal: of the destination walk\n");
 }
 
 static void print_text(const json_t *v)
@@ -51,7 +56,37 @@ static void print_text(const json_t *v)
 		       json_real_value(json_object_get(e, "share")) * 100,
 		       (long long)json_integer_value(json_object_get(e, "hops")));
 	}
+	json_array_foreach(json_object_get(v, "categories"), i, e) {
+		const json_t *ent = json_object_get(e, "entity");
+		if (!ent) continue; /* heists are listed above */
+		printf("  %s %s: %lld sat, %.2f%%, %lld hops, %s: %s (cluster %lld, source %s)\n",
+		       json_string_value(json_object_get(e, "direction")), json_string_value(json_object_get(e, "category")),
+		       (long long)json_integer_value(json_object_get(e, "amount_sat")),
+		       json_real_value(json_object_get(e, "share")) * 100,
+		       (long long)json_integer_value(json_object_get(e, "hops")),
+		       json_string_value(json_object_get(e, "level")), json_string_value(json_object_get(ent, "label")),
+		       (long long)json_integer_value(json_object_get(ent, "cluster_id")),
+		       json_is_string(json_object_get(ent, "source")) ? json_string_value(json_object_get(ent, "source"))
+		                                                       : "unknown");
+	}
+	json_array_foreach(json_object_get(v, "destination_of_funds"), i, e) {
+		const json_t *ent = json_object_get(e, "entity");
+		printf("  destination %s: %lld sat, %.2f%%, %lld hops, %s: %s (cluster %lld)\n",
+		       json_string_value(json_object_get(e, "category")),
+		       (long long)json_integer_value(json_object_get(e, "amount_sat")),
+		       json_real_value(json_object_get(e, "share")) * 100,
+		       (long long)json_integer_value(json_object_get(e, "hops")),
+		       json_string_value(json_object_get(e, "level")), json_string_value(json_object_get(ent, "label")),
+		       (long long)json_integer_value(json_object_get(ent, "cluster_id")));
+	}
 	json_array_foreach(json_object_get(v, "reasons"), i, e) printf("  reason: %s\n", json_string_value(e));
+	const json_t *tip = json_object_get(v, "tip");
+	if (tip)
+		printf("  score %.0f; tip %lld %s; rules %s; screened at %s\n", json_real_value(json_object_get(v, "score")),
+		       (long long)json_integer_value(json_object_get(tip, "height")),
+		       json_string_value(json_object_get(tip, "hash")),
+		       json_string_value(json_object_get(v, "rules_version")),
+		       json_string_value(json_object_get(v, "screened_at")));
 	json_t *b = json_object_get(v, "backward");
 	if (b) {
 		printf("  backward walk (%lld hops):\n", (long long)json_integer_value(json_object_get(b, "max_hops")));
@@ -85,10 +120,12 @@ int cmd_screen(int argc, char **argv)
 		{ "backward", required_argument, NULL, 'b' }, { "rebuild", no_argument, NULL, 'R' },
 		{ "update", no_argument, NULL, 'U' },         { "min-sat", required_argument, NULL, 'm' },
 		{ "blocks-dir", required_argument, NULL, 'B' }, { "fail-on", required_argument, NULL, 'F' },
+		{ "withdrawal", no_argument, NULL, 'W' },     { "max-hops", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *address = NULL, *outpoint = NULL, *txid = NULL, *rules_path = NULL, *bdir = NULL;
-	int json = 0, rebuild = 0, update = 0, c;
+	int json = 0, rebuild = 0, update = 0, withdrawal = 0, c;
+	long max_hops = 0;
 	long backward = -1;
 	int fail_on = -1; /* risk level (tl_screen_risk_name's numbering) that fails */
 	struct tl_screen_params sp;
@@ -119,6 +156,15 @@ int cmd_screen(int argc, char **argv)
 			}
 			break;
 		case 'R': rebuild = 1; break;
+		case 'W': withdrawal = 1; break;
+		case 'H':
+			max_hops = strtol(optarg, &end, 10);
+			if (*end || max_hops < 1 || max_hops > 100) {
+				fprintf(stderr, "screen: --max-hops wants 1..100\n");
+				return TL_EXIT_USAGE;
+			}
+			sp.max_hops = (uint32_t)max_hops;
+			break;
 		case 'U': update = 1; break;
 		case 'm':
 			sp.min_sat = strtoull(optarg, &end, 10);
@@ -138,6 +184,10 @@ int cmd_screen(int argc, char **argv)
 	}
 	if (fail_on > 0 && (rebuild || update)) {
 		fprintf(stderr, "screen: --fail-on applies to a verdict, not to --rebuild or --update\n");
+		return TL_EXIT_USAGE;
+	}
+	if (withdrawal && !address) {
+		fprintf(stderr, "screen: --withdrawal needs --address (the destination of a withdrawal)\n");
 		return TL_EXIT_USAGE;
 	}
 	if (backward > 0 && !outpoint) {
@@ -181,14 +231,39 @@ int cmd_screen(int argc, char **argv)
 	int rc = TL_EXIT_FAIL;
 	struct tl_screen *sc = NULL;
 	json_t *v = NULL;
+	if ((rebuild || update) && rules_path) {
+		/* re-screens of stored transfers (tag and heist imports) use these */
+		size_t len;
+		char *txt = NULL;
+		FILE *rf = fopen(rules_path, "rb");
+		if (rf) {
+			txt = malloc(1 << 20 | 1);
+			len = txt ? fread(txt, 1, 1 << 20, rf) : 0;
+			if (txt) txt[len] = 0;
+			fclose(rf);
+		}
+		if (!txt) {
+			fprintf(stderr, "screen: cannot read %s\n", rules_path);
+			goto out;
+		}
+		struct tl_batch *b = tl_batch_new(s);
+		tl_batch_put_meta(b, "screen.rules", txt);
+		free(txt);
+		int wr = tl_store_write(s, b, &err);
+		tl_batch_free(b);
+		if (wr) {
+			fprintf(stderr, "screen: %s\n", err.msg);
+			goto out;
+		}
+	}
 	if (rebuild) {
 		uint32_t done = 0, skipped = 0;
 		if (tl_screen_rebuild(s, &sp, &done, &skipped, &err)) {
 			fprintf(stderr, "screen: %s\n", err.msg);
 			goto out;
 		}
-		printf("taint index rebuilt for %u heist%s (%u skipped: seeds not indexed)\n", done, done == 1 ? "" : "s",
-		       skipped);
+		printf("taint index rebuilt for %u heist%s (%u skipped: seeds not indexed) and every tagged category\n",
+		       done, done == 1 ? "" : "s", skipped);
 		rc = TL_EXIT_OK;
 		goto out;
 	}
@@ -198,9 +273,11 @@ int cmd_screen(int argc, char **argv)
 			fprintf(stderr, "screen: %s\n", err.msg);
 			goto out;
 		}
-		printf("taint index current for %u heist%s (%u rebuilt), %llu transactions walked, %llu outputs written\n",
+		printf("taint index current for %u heist%s (%u rebuilt), %llu transactions walked, %llu outputs written;\n"
+		       "%u tagged categor%s (%u rebuilt), %llu transactions walked\n",
 		       st.heists, st.heists == 1 ? "" : "s", st.rebuilt, (unsigned long long)st.visited,
-		       (unsigned long long)st.written);
+		       (unsigned long long)st.written, st.categories, st.categories == 1 ? "y" : "ies",
+		       st.categories_rebuilt, (unsigned long long)st.cat_visited);
 		rc = TL_EXIT_OK;
 		goto out;
 	}
@@ -208,7 +285,8 @@ int cmd_screen(int argc, char **argv)
 		fprintf(stderr, "screen: %s\n", err.msg);
 		goto out;
 	}
-	if (address) v = tl_screen_address(sc, address, &err);
+	if (address && withdrawal) v = tl_screen_destination(sc, address, (uint32_t)max_hops, &err);
+	else if (address) v = tl_screen_address(sc, address, &err);
 	else if (outpoint) v = tl_screen_outpoint(sc, h, vout, &err);
 	else v = tl_screen_txid(sc, h, &err);
 	if (v && backward > 0) {

@@ -14,6 +14,7 @@ static void usage(FILE *f)
 		   "                       [--follow BLOCKS_DIR] [--blocks-dir DIR] [--network N]\n"
 		   "       taintline serve --rpc URL ... (following a node over RPC: serve --rpc URL --help)\n"
 		   "                       [--partners FILE] [--signing-key FILE] [--push-interval S]\n"
+		   "                       [--rules FILE]\n"
 		   "  Serves the index over HTTP: Esplora routes under /api, heists, traces and\n"
 		   "  screening under /v1, /healthz and /metrics (see docs/api.md).\n"
 		   "  --db DB             a database, once per chain (Bitcoin and Ethereum; the chain\n"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 		   "                      (taintline keys signing-key)\n"
 		   "  --push-interval S   push new or changed heists to the partners every S\n"
 		   "                      seconds (default: only on POST /v1/partners/push)\n"
+		   "  --rules FILE        screening risk rules (docs/tracing.md); SIGHUP reloads\n"
+		   "                      them (a bad file keeps the rules in force)\n"
 		   "  SIGINT or SIGTERM answers the requests in flight, then exits.\n");
 }
 
@@ -61,7 +64,7 @@ int cmd_serve(int argc, char **argv)
 		{ "trace-memory-mb", required_argument, NULL, 'M' }, { "max-conns", required_argument, NULL, 'C' },
 		{ "pool-threads", required_argument, NULL, 'P' },     { "cors", required_argument, NULL, 'O' },
 		{ "partners", required_argument, NULL, 'R' },   { "signing-key", required_argument, NULL, 'S' },
-		{ "push-interval", required_argument, NULL, 'I' },
+		{ "push-interval", required_argument, NULL, 'I' }, { "rules", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	for (int i = 1; i < argc; i++)
@@ -87,6 +90,7 @@ int cmd_serve(int argc, char **argv)
 		case 'f': o.follow_dir = optarg; break;
 		case 'b': o.blocks_dir = optarg; break;
 		case 'O': o.cors = optarg; break;
+		case 'r': o.rules_file = optarg; break;
 		case 'R': o.partners_file = optarg; break;
 		case 'S': o.signing_key_file = optarg; break;
 		case 'I':

@@ -14,15 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const tl_tag_categories[] = {"exchange", "mixer", "bridge", "sanctioned", "thief", "service", "other", NULL};
-
-int tl_tag_category_valid(const char *cat)
-{
-	if (!cat) return 0;
-	for (int i = 0; tl_tag_categories[i]; i++)
-		if (strcmp(cat, tl_tag_categories[i]) == 0) return 1;
-	return 0;
-}
+/* tl_tag_categories and tl_tag_category_valid: tracer/category.c. */
 
 /* GraphSense concept id -> our category. Concepts not listed map to
  * "other"; see docs/heists-and-tags.md for the table. */
@@ -46,11 +38,11 @@ static const struct {
 	{"hack", "thief"},
 	{"thief", "thief"},
 	{"theft", "thief"},
-	{"ransomware", "thief"},
-	{"scam", "thief"},
-	{"phishing", "thief"},
+	{"ransomware", "ransomware"},
+	{"scam", "scam"},
+	{"phishing", "scam"},
 	{"extortion", "thief"},
-	{"ponzi_scheme", "thief"},
+	{"ponzi_scheme", "scam"},
 	{"wallet_service", "service"},
 	{"market", "service"},
 	{"marketplace", "service"},

@@ -84,8 +84,8 @@ struct tl_tag_report {
 	char msgs[TL_TAG_REPORT_MSGS][256]; /* "line 12: confidence 140 not in 0..100" */
 };
 
-/* The accepted categories, NULL-terminated: exchange, mixer, bridge,
- * sanctioned, thief, service, other. */
+/* The accepted categories, NULL-terminated: the names of
+ * tracer/category.h's table. */
 extern const char *const tl_tag_categories[];
 
 /* 1 if cat is one of tl_tag_categories, else 0. */
@@ -94,7 +94,8 @@ int tl_tag_category_valid(const char *cat);
 /* Maps a GraphSense concept id (category/abuse field of a TagPack) to
  * one of our categories: exchange -> exchange, mixing_service/
  * coinjoin -> mixer, defi_bridge/bridge -> bridge, sanction ->
- * sanctioned, perpetrator/hacker/thief/ransomware/... -> thief, other
+ * sanctioned, perpetrator/hacker/thief/... -> thief, ransomware ->
+ * ransomware, scam/phishing/ponzi_scheme -> scam, other
  * known services -> service, anything else -> other. Never NULL. */
 const char *tl_tag_category_from_concept(const char *concept);
 

@@ -148,6 +148,9 @@ static int screen_entry(struct tl_mempool *mp, struct mp_entry *e, const uint64_
 		vin += value;
 		for (int k = 0; k < n; k++) {
 			if (x[k].flags & 1) continue; /* an endpoint (exchange...): taint not followed */
+			/* category sources (tracer/screen.h) have seeds, a hop limit and
+			 * a hop count the mempool does not predict: heists only */
+			if (x[k].heist_num >= TL_SCREEN_CAT_BASE) continue;
 			size_t j;
 			for (j = 0; j < na; j++)
 				if (acc[j].heist == x[k].heist_num) break;

@@ -65,7 +65,8 @@
 /* ---- tag family ---- */
 
 /* Category bits kept in tag records and summaries. The first five are
- * taint/graph.h's enum tl_entity_cat; THIEF and OTHER are extra. */
+ * taint/graph.h's enum tl_entity_cat; the others are extra. Names:
+ * tracer/category.h. */
 #define TL_TAGCAT_EXCHANGE (1u << 0)
 #define TL_TAGCAT_BRIDGE (1u << 1)
 #define TL_TAGCAT_SERVICE (1u << 2)
@@ -73,6 +74,9 @@
 #define TL_TAGCAT_SANCTIONED (1u << 4)
 #define TL_TAGCAT_THIEF (1u << 5)
 #define TL_TAGCAT_OTHER (1u << 6)
+#define TL_TAGCAT_RANSOMWARE (1u << 7)
+#define TL_TAGCAT_DARKNET (1u << 8)
+#define TL_TAGCAT_SCAM (1u << 9)
 
 /* Longest tag key: "s" + len + script key + hash. "x" keys are bounded by
  * the caller's buffer (tl_tag_other_key). */

@@ -242,6 +242,8 @@ static void check_screen(struct tl_store *a, struct tl_store *b, char (*addrs)[T
 		if (!va) FAIL("screen %s: %s", addrs[i], err.msg);
 		json_t *vb = tl_screen_address(sb, addrs[i], &err);
 		if (!vb) FAIL("screen %s: %s", addrs[i], err.msg);
+		json_object_del(va, "screened_at"); /* the clock, not the index */
+		json_object_del(vb, "screened_at");
 		if (!json_equal(va, vb)) {
 			char *x = json_dumps(va, JSON_COMPACT), *y = json_dumps(vb, JSON_COMPACT);
 			FAIL("%s: verdict on %s differs: %s against %s", what, addrs[i], x, y);

@@ -9,37 +9,17 @@
 #include "bitcoin/address.h"
 #include "base/bytes.h"
 #include "bitcoin/script.h"
+#include "tracer/category.h"
 #include "tracer/screen.h"
-
-static const struct {
-	const char *name;
-	uint32_t bit;
-} catmap[] = {
-	{ "exchange", TL_TAGCAT_EXCHANGE }, { "bridge", TL_TAGCAT_BRIDGE }, { "service", TL_TAGCAT_SERVICE },
-	{ "mixer", TL_TAGCAT_MIXER },       { "sanctioned", TL_TAGCAT_SANCTIONED }, { "thief", TL_TAGCAT_THIEF },
-	{ "other", TL_TAGCAT_OTHER },
-};
 
 uint32_t tl_tagcat_bit(const char *category)
 {
-	for (size_t i = 0; category && i < sizeof catmap / sizeof catmap[0]; i++)
-		if (!strcmp(category, catmap[i].name)) return catmap[i].bit;
-	return 0;
+	return tl_category_tagbit(category);
 }
 
 const char *tl_tagcat_names(uint32_t bits, char *buf, size_t cap)
 {
-	size_t n = 0;
-	if (cap) buf[0] = 0;
-	for (size_t i = 0; i < sizeof catmap / sizeof catmap[0]; i++)
-		if (bits & catmap[i].bit) {
-			size_t l = strlen(catmap[i].name);
-			if (n + l + 2 > cap) break;
-			if (n) buf[n++] = ',';
-			memcpy(buf + n, catmap[i].name, l + 1);
-			n += l;
-		}
-	return buf;
+	return tl_category_names(bits, buf, cap);
 }
 
 /* ---- import ---- */

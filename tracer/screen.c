@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bitcoin/hash.h"
+#include "store/tags.h"
+#include "tracer/category.h"
 #include "tracer/entities.h"
 #include "taint/graph.h"
 #include "tracer/storegraph.h"
@@ -15,73 +18,7 @@
 #include "taint/txheap.h"
 #include "taint/walk.h"
 
-/* ---- small containers ---- */
-
-#define F_ENDPOINT 1u
-#define F_SEED 2u
-#define M_FRONTIER_DB 1u
-#define M_FRONTIER_NOW 2u
-#define M_WRITE 4u
-
-struct oent {
-	uint64_t tx; /* UINT64_MAX = empty */
-	uint32_t vout;
-	uint32_t hops;
-	uint64_t amount, addr_id;
-	uint32_t flags, mark;
-};
-
-struct omap {
-	struct oent *v;
-	size_t cap, n;
-};
-
-static size_t ohash(uint64_t tx, uint32_t vout, size_t mask)
-{
-	uint64_t h = (tx * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)vout * 0xC2B2AE3D27D4EB4Full);
-	return (size_t)(h ^ (h >> 29)) & mask;
-}
-
-static struct oent *omap_find(struct omap *m, uint64_t tx, uint32_t vout)
-{
-	if (!m->cap) return NULL;
-	size_t i = ohash(tx, vout, m->cap - 1);
-	for (;;) {
-		struct oent *e = &m->v[i];
-		if (e->tx == UINT64_MAX) return NULL;
-		if (e->tx == tx && e->vout == vout) return e;
-		i = (i + 1) & (m->cap - 1);
-	}
-}
-
-static struct oent *omap_put(struct omap *m, uint64_t tx, uint32_t vout)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 1024;
-		struct oent *nv = malloc(nc * sizeof *nv);
-		if (!nv) return NULL;
-		for (size_t i = 0; i < nc; i++) nv[i].tx = UINT64_MAX;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->v[i].tx != UINT64_MAX) {
-				size_t j = ohash(m->v[i].tx, m->v[i].vout, nc - 1);
-				while (nv[j].tx != UINT64_MAX) j = (j + 1) & (nc - 1);
-				nv[j] = m->v[i];
-			}
-		free(m->v);
-		m->v = nv;
-		m->cap = nc;
-	}
-	size_t i = ohash(tx, vout, m->cap - 1);
-	while (m->v[i].tx != UINT64_MAX && !(m->v[i].tx == tx && m->v[i].vout == vout)) i = (i + 1) & (m->cap - 1);
-	if (m->v[i].tx == UINT64_MAX) {
-		memset(&m->v[i], 0, sizeof m->v[i]);
-		m->v[i].tx = tx;
-		m->v[i].vout = vout;
-		m->n++;
-	}
-	return &m->v[i];
-}
-
+#include "tracer/screen_int.h"
 
 /* ---- varint values ---- */
 
@@ -110,6 +47,7 @@ void tl_screen_params_default(struct tl_screen_params *p)
 {
 	p->min_sat = 1000;
 	p->stop_cats = TL_CAT_EXCHANGE | TL_CAT_BRIDGE | TL_CAT_SERVICE;
+	p->max_hops = TL_SCREEN_CAT_HOPS;
 }
 
 struct hstate {
@@ -124,6 +62,9 @@ struct hstate {
 	/* hash of the heist's definition it was materialized from: a
 	 * re-import that changes the seeds makes the next update rebuild */
 	char def[17];
+	/* category sources: signature of the tagged clusters walked from
+	 * (their ids and sizes), stored >> 1; 0 for heists */
+	uint64_t tagsig;
 };
 
 static void def_hash(const char *json, char out[17])
@@ -133,7 +74,14 @@ static void def_hash(const char *json, char out[17])
 	snprintf(out, 17, "%016llx", (unsigned long long)x);
 }
 
-static void state_name(const char *id, char *buf, size_t cap) { snprintf(buf, cap, "screen.heist.%s", id); }
+/* Category sources have ids "cat:NAME" (heist ids cannot hold ':'). */
+static int is_cat_id(const char *id) { return !strncmp(id, "cat:", 4); }
+
+static void state_name(const char *id, char *buf, size_t cap)
+{
+	if (is_cat_id(id)) snprintf(buf, cap, "screen.cat.%s", id + 4);
+	else snprintf(buf, cap, "screen.heist.%s", id);
+}
 
 /* 1 found, 0 none, -1 error */
 static int state_get(struct tl_store *s, const char *id, struct hstate *st, struct tl_err *err)
@@ -155,6 +103,8 @@ static int state_get(struct tl_store *s, const char *id, struct hstate *st, stru
 	st->next_tx_num = (uint64_t)json_integer_value(json_object_get(j, "next_tx_num"));
 	st->p.min_sat = (uint64_t)json_integer_value(json_object_get(j, "min_sat"));
 	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
+	st->p.max_hops = (uint32_t)json_integer_value(json_object_get(j, "max_hops"));
+	st->tagsig = (uint64_t)json_integer_value(json_object_get(j, "tagsig"));
 	const char *df = json_string_value(json_object_get(j, "def"));
 	snprintf(st->def, sizeof st->def, "%s", df ? df : "");
 	const char *un = json_string_value(json_object_get(j, "unresolved"));
@@ -172,6 +122,9 @@ static void state_put(struct tl_batch *b, const char *id, const struct hstate *s
 	                      "hash", hh, "next_tx_num", (json_int_t)st->next_tx_num, "min_sat",
 	                      (json_int_t)st->p.min_sat, "stop_cats", (json_int_t)st->p.stop_cats);
 	if (st->def[0]) json_object_set_new(j, "def", json_string(st->def));
+	if (st->p.max_hops) json_object_set_new(j, "max_hops", json_integer((json_int_t)st->p.max_hops));
+	/* json integers are signed: keep the signature below 2^63 */
+	if (st->tagsig) json_object_set_new(j, "tagsig", json_integer((json_int_t)(st->tagsig >> 1)));
 	if (st->unresolved[0]) json_object_set_new(j, "unresolved", json_string(st->unresolved));
 	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	tl_batch_put_meta(b, name, txt);
@@ -185,6 +138,7 @@ struct agg {
 	uint64_t addr_id; /* 0 = empty */
 	uint64_t amount, n;
 	uint32_t hops;
+	uint64_t origin, best; /* the origin of its largest tainted output, and that amount */
 };
 
 struct run {
@@ -198,10 +152,11 @@ struct run {
 	struct agg *ag;
 	size_t ag_cap, ag_n;
 	uint64_t visited, written;
+	int cat; /* a category source: records carry the origin entity */
 	struct tl_err *err;
 };
 
-static int agg_add(struct run *r, uint64_t addr_id, uint64_t amount, uint32_t hops)
+static int agg_add(struct run *r, uint64_t addr_id, uint64_t amount, uint32_t hops, uint64_t origin)
 {
 	if (!addr_id) return 0;
 	if ((r->ag_n + 1) * 2 > r->ag_cap) {
@@ -229,6 +184,10 @@ static int agg_add(struct run *r, uint64_t addr_id, uint64_t amount, uint32_t ho
 	a->amount += amount;
 	a->n++;
 	if (hops < a->hops) a->hops = hops;
+	if (amount > a->best || (amount == a->best && origin < a->origin)) {
+		a->best = amount;
+		a->origin = origin;
+	}
 	return 0;
 }
 
@@ -244,6 +203,9 @@ static int classify(struct run *r, struct oent *e)
 			return 0;
 		}
 	}
+	/* the hop limit: recorded, not followed (and not a frontier: an
+	 * update would not follow it either) */
+	if (r->st.p.max_hops && e->hops >= r->st.p.max_hops && !(e->flags & F_SEED)) return 0;
 	uint64_t sp;
 	if (r->g.get_spender(r->g.ctx, e->tx, e->vout, &sp, r->err)) return -1;
 	if (sp == TL_GRAPH_UNSPENT || sp >= r->limit) {
@@ -262,14 +224,24 @@ static int process_tx(struct run *r, uint64_t x)
 	r->visited++;
 	unsigned __int128 T = 0, V = 0;
 	uint32_t maxhop = 0;
+	uint64_t origin = 0, obest = 0;
 	int any = 0;
 	for (uint32_t i = 0; i < tx.n_in; i++) {
 		V += tx.in[i].value;
 		if (tx.in[i].prev_tx == TL_GRAPH_NO_PREV) continue;
 		struct oent *e = omap_find(&r->m, tx.in[i].prev_tx, tx.in[i].vout);
 		if (!e || (e->flags & F_ENDPOINT)) continue;
+		/* at the hop limit: recorded, not followed, even when the
+		 * transaction is walked for another input */
+		if (r->st.p.max_hops && e->hops >= r->st.p.max_hops && !(e->flags & F_SEED)) continue;
 		T += e->amount;
-		if (e->hops > maxhop) maxhop = e->hops;
+		/* heists count the longest path (as traces do); category
+		 * sources the shortest, what "within N hops" means */
+		if (!any || (r->cat ? e->hops < maxhop : e->hops > maxhop)) maxhop = e->hops;
+		if (e->amount > obest || (e->amount == obest && e->origin < origin)) {
+			obest = e->amount;
+			origin = e->origin;
+		}
 		e->mark &= ~M_FRONTIER_NOW;
 		any = 1;
 	}
@@ -295,6 +267,7 @@ static int process_tx(struct run *r, uint64_t x)
 		e->amount = t;
 		e->hops = maxhop + 1;
 		e->addr_id = outs[j].addr_id;
+		e->origin = origin;
 		ret = classify(r, e);
 	}
 	free(outs);
@@ -324,7 +297,7 @@ static void run_free(struct run *r)
 /* Writes the run's results. full: old aggregate values are not merged. */
 static int run_write(struct run *r, const char *id, int full, struct tl_batch *b)
 {
-	uint8_t key[16], val[64];
+	uint8_t key[16], val[80];
 	for (size_t i = 0; i < r->m.cap; i++) {
 		struct oent *e = &r->m.v[i];
 		if (e->tx == UINT64_MAX) continue;
@@ -333,9 +306,10 @@ static int run_write(struct run *r, const char *id, int full, struct tl_batch *b
 			n += put_varint(val + n, e->hops);
 			n += put_varint(val + n, e->flags);
 			n += put_varint(val + n, e->addr_id);
+			if (r->cat) n += put_varint(val + n, e->origin);
 			tl_taint_key(r->st.num, e->tx, e->vout, key);
 			tl_batch_put_kv(b, TL_CF_TAINT, key, 16, val, n);
-			if (agg_add(r, e->addr_id, e->amount, e->hops)) return -1;
+			if (agg_add(r, e->addr_id, e->amount, e->hops, e->origin)) return -1;
 			r->written++;
 		}
 		tl_taint_key(r->st.num | TL_SCREEN_FRONTIER_BIT, e->tx, e->vout, key);
@@ -346,7 +320,7 @@ static int run_write(struct run *r, const char *id, int full, struct tl_batch *b
 	for (size_t i = 0; i < r->ag_cap; i++) {
 		struct agg *a = &r->ag[i];
 		if (!a->addr_id) continue;
-		uint64_t amount = a->amount, hops = a->hops, cnt = a->n;
+		uint64_t amount = a->amount, hops = a->hops, cnt = a->n, origin = a->origin, best = a->best;
 		tl_taint_key(TL_SCREEN_AGG_ID, a->addr_id, r->st.num, key);
 		if (!full) {
 			uint8_t *v = NULL;
@@ -354,20 +328,28 @@ static int run_write(struct run *r, const char *id, int full, struct tl_batch *b
 			int g = tl_store_get_kv(r->s, TL_CF_TAINT, key, 16, &v, &vl, r->err);
 			if (g < 0) return -1;
 			if (g == 1) {
-				uint64_t old[3];
-				if (get_varints(v, vl, old, 3)) {
+				uint64_t old[5];
+				if (get_varints(v, vl, old, r->cat ? 5 : 3)) {
 					free(v);
 					return tl_err_set(r->err, "corrupt taint aggregate");
 				}
 				amount += old[0];
 				if (old[1] < hops) hops = old[1];
 				cnt += old[2];
+				if (r->cat && (old[4] > best || (old[4] == best && old[3] < origin))) {
+					best = old[4];
+					origin = old[3];
+				}
 			}
 			free(v);
 		}
 		size_t n = put_varint(val, amount);
 		n += put_varint(val + n, hops);
 		n += put_varint(val + n, cnt);
+		if (r->cat) {
+			n += put_varint(val + n, origin);
+			n += put_varint(val + n, best);
+		}
 		tl_batch_put_kv(b, TL_CF_TAINT, key, 16, val, n);
 	}
 	state_put(b, id, &r->st);
@@ -419,7 +401,7 @@ static int run_begin(struct run *r, struct tl_store *s, struct tl_err *err)
 static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi, const struct tl_screen_params *p,
                              uint64_t *visited, struct tl_err *err)
 {
-	if (hi->num >= TL_SCREEN_FRONTIER_BIT) return tl_err_set(err, "heist number %u too large", hi->num);
+	if (hi->num >= TL_SCREEN_CAT_BASE) return tl_err_set(err, "heist number %u too large", hi->num);
 	struct tl_registry *reg = NULL;
 	if (tl_heist_parse(hi, &reg, err)) return -1;
 	struct run r;
@@ -432,6 +414,7 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	def_hash(hi->json, r.st.def);
 	if (p) r.st.p = *p;
 	else tl_screen_params_default(&r.st.p);
+	r.st.p.max_hops = 0; /* heists are followed to the tip */
 	if (!reg->n) goto out;
 	if (tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) {
 		/* Seeds not in the index (not mined yet, or rolled back by a
@@ -484,6 +467,174 @@ out:
 	return ret;
 }
 
+/* ---- category sources ----
+ * One source per screened category of tracer/category.h (sanctioned,
+ * mixer, thief, ransomware, darknet, scam): its seeds are every output
+ * paid to a member of a cluster tagged with the category, each carrying
+ * that cluster's id as its origin; the walk is the heists' one, bounded
+ * by the source's hop limit, and every record names the origin its
+ * largest share came from. */
+
+/* The members of every cluster tagged with tagbit, into set (key addr_id,
+ * origin = the cluster id), and *sig, a signature of those clusters' ids
+ * and sizes: when it is unchanged, so is the member set. Returns 0 or -1. */
+static int tagged_members(struct tl_store *s, uint32_t tagbit, struct omap *set, uint64_t *sig, struct tl_err *err)
+{
+	uint8_t k0[9];
+	tl_cluster_summary_key(0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_CLUSTER);
+	if (!it) return tl_err_set(err, "cannot iterate the cluster family");
+	uint64_t x = 1469598103934665603ull ^ tagbit;
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 1); tl_iter_valid(it) && !ret; tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 9 || k[0] != k0[0]) break;
+		struct tl_cluster_summary sum;
+		if (tl_cluster_summary_decode(v, vl, &sum)) {
+			ret = tl_err_set(err, "corrupt cluster summary");
+			break;
+		}
+		if (!(sum.cats & tagbit)) continue;
+		uint64_t cid = 0;
+		for (int i = 1; i < 9; i++) cid = cid << 8 | k[i];
+		x = (x ^ cid) * 1099511628211ull;
+		x = (x ^ sum.size) * 1099511628211ull;
+		uint64_t *ids = NULL;
+		int n = tl_cluster_members_all(s, cid, &ids, err);
+		if (n < 0) { ret = -1; break; }
+		for (int i = 0; i < n; i++) {
+			struct oent *e = omap_put(set, ids[i], 0);
+			if (!e) { ret = tl_err_set(err, "out of memory"); break; }
+			e->origin = cid;
+		}
+		free(ids);
+	}
+	tl_iter_free(it);
+	if (!ret) *sig = x >> 1 ? x >> 1 : 1;
+	return ret;
+}
+
+/* Adds out (tx_num x, vout j) as a seed of the run. */
+static int add_seed(struct run *r, uint64_t x, uint32_t j, const struct tl_out_rec *o, uint64_t origin)
+{
+	struct oent *e = omap_put(&r->m, x, j);
+	if (!e) return tl_err_set(r->err, "out of memory");
+	e->amount = o->value;
+	e->addr_id = o->addr_id;
+	e->hops = 0;
+	e->flags = F_SEED;
+	e->origin = origin;
+	return 0;
+}
+
+/* Seeds of the whole chain: every output paid to a member, through the
+ * members' histories. */
+static int seeds_all(struct run *r, struct omap *set)
+{
+	struct tl_hist_row rows[256];
+	for (size_t i = 0; i < set->cap; i++) {
+		struct oent *m = &set->v[i];
+		if (m->tx == UINT64_MAX) continue;
+		uint64_t before = UINT64_MAX;
+		for (;;) {
+			int n = tl_store_hist_page(r->s, m->tx, before, rows, 256, r->err);
+			if (n < 0) return -1;
+			for (int k = 0; k < n; k++) {
+				if (!rows[k].n_received || rows[k].tx_num >= r->limit) continue;
+				struct tl_tx_rec tx;
+				int g = tl_store_tx(r->s, rows[k].tx_num, &tx, r->err);
+				if (g <= 0) return g < 0 ? -1 : tl_err_set(r->err, "history names a missing transaction");
+				int bad = 0;
+				for (uint32_t j = 0; j < tx.n_out && !bad; j++)
+					if (tx.out[j].addr_id == m->tx) bad = add_seed(r, tx.tx_num, j, &tx.out[j], m->origin);
+				tl_tx_rec_free(&tx);
+				if (bad) return -1;
+			}
+			if (n < 256) break;
+			before = rows[n - 1].tx_num;
+		}
+	}
+	return 0;
+}
+
+/* Seeds among the transactions [lo, r->limit): an update's new blocks,
+ * through the members' histories (newest first, so each member costs one
+ * seek when it received nothing new), each classified at once. */
+static int seeds_new(struct run *r, struct omap *set, uint64_t lo)
+{
+	struct tl_hist_row rows[64];
+	for (size_t i = 0; i < set->cap; i++) {
+		struct oent *m = &set->v[i];
+		if (m->tx == UINT64_MAX) continue;
+		uint64_t before = UINT64_MAX;
+		for (int more = 1; more;) {
+			int n = tl_store_hist_page(r->s, m->tx, before, rows, 64, r->err);
+			if (n < 0) return -1;
+			more = n == 64;
+			for (int k = 0; k < n; k++) {
+				if (rows[k].tx_num < lo) {
+					more = 0;
+					break;
+				}
+				if (!rows[k].n_received || rows[k].tx_num >= r->limit) continue;
+				struct tl_tx_rec tx;
+				int g = tl_store_tx(r->s, rows[k].tx_num, &tx, r->err);
+				if (g <= 0) return g < 0 ? -1 : tl_err_set(r->err, "history names a missing transaction");
+				int bad = 0;
+				for (uint32_t j = 0; j < tx.n_out && !bad; j++)
+					if (tx.out[j].addr_id == m->tx)
+						bad = add_seed(r, tx.tx_num, j, &tx.out[j], m->origin) ||
+						      classify(r, omap_find(&r->m, tx.tx_num, j));
+				tl_tx_rec_free(&tx);
+				if (bad) return -1;
+			}
+			if (n) before = rows[n - 1].tx_num;
+		}
+	}
+	return 0;
+}
+
+static uint32_t cat_num(size_t idx) { return TL_SCREEN_CAT_BASE + (uint32_t)idx; }
+
+static int update_cats(struct tl_store *s, const struct tl_screen_params *p, int force,
+                       struct tl_screen_update_stats *st, struct tl_err *err);
+
+/* Writes the taint of category source idx from scratch. */
+static int materialize_cat(struct tl_store *s, size_t idx, const struct tl_screen_params *p, uint64_t *visited,
+                           struct tl_err *err)
+{
+	const struct tl_category *c = &tl_categories[idx];
+	char id[72];
+	snprintf(id, sizeof id, "cat:%s", c->name);
+	struct run r;
+	struct omap set = { 0 };
+	struct tl_batch *b = NULL;
+	int ret = -1;
+	if (run_begin(&r, s, err)) goto out;
+	r.cat = 1;
+	r.st.num = cat_num(idx);
+	if (p) r.st.p = *p;
+	else tl_screen_params_default(&r.st.p);
+	if (tagged_members(s, c->tagbit, &set, &r.st.tagsig, err) || seeds_all(&r, &set)) goto out;
+	for (size_t i = 0; i < r.m.cap; i++)
+		if (r.m.v[i].tx != UINT64_MAX && classify(&r, &r.m.v[i])) goto out;
+	if (run_walk(&r)) goto out;
+	b = tl_batch_new(s);
+	if (prefix_delete(s, b, r.st.num, 1, r.st.num, err) ||
+	    prefix_delete(s, b, r.st.num | TL_SCREEN_FRONTIER_BIT, 0, 0, err))
+		goto out;
+	if (run_write(&r, id, 1, b) || tl_store_write(s, b, err)) goto out;
+	if (visited) *visited += r.visited;
+	ret = 0;
+out:
+	tl_batch_free(b);
+	free(set.v);
+	run_free(&r);
+	if (ret) tl_err_prefix(err, "screening category '%s': ", c->name);
+	return ret;
+}
+
 int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct tl_screen_params *p,
                           struct tl_err *err)
 {
@@ -501,9 +652,10 @@ int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct
 	return r ? -1 : 0;
 }
 
-/* Continues a heist from its frontier. */
-static int update_heist(struct tl_store *s, const char *id, const struct hstate *old, uint64_t *visited,
-                        uint64_t *written, struct tl_err *err)
+/* Continues a source from its frontier; set: a category source's
+ * members (their outputs in the new blocks are new seeds), else NULL. */
+static int update_heist(struct tl_store *s, const char *id, const struct hstate *old, struct omap *set,
+                        uint64_t *visited, uint64_t *written, struct tl_err *err)
 {
 	struct run r;
 	int ret = -1;
@@ -511,6 +663,8 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = old->num;
 	r.st.p = old->p;
+	r.st.tagsig = old->tagsig;
+	r.cat = set != NULL;
 	memcpy(r.st.def, old->def, sizeof r.st.def);
 	if (r.limit <= old->next_tx_num) {
 		ret = 0; /* nothing new */
@@ -540,8 +694,8 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 		tl_taint_key(old->num, e->tx, e->vout, key);
 		int g = tl_store_get_kv(s, TL_CF_TAINT, key, 16, &v, &vl, err);
 		if (g < 0) goto out;
-		uint64_t f[4];
-		if (g == 0 || get_varints(v, vl, f, 4)) {
+		uint64_t f[5] = { 0 };
+		if (g == 0 || get_varints(v, vl, f, r.cat ? 5 : 4)) {
 			free(v);
 			tl_err_set(err, "frontier output without taint record");
 			goto out;
@@ -551,6 +705,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 		e->hops = (uint32_t)f[1];
 		e->flags = (uint32_t)f[2];
 		e->addr_id = f[3];
+		e->origin = f[4];
 		uint64_t sp;
 		if (r.g.get_spender(r.g.ctx, e->tx, e->vout, &sp, err)) goto out;
 		if (sp != TL_GRAPH_UNSPENT && sp < r.limit && tl_txheap_push(&r.h, sp)) {
@@ -558,6 +713,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 			goto out;
 		}
 	}
+	if (set && seeds_new(&r, set, old->next_tx_num)) goto out;
 	if (run_walk(&r)) goto out;
 	b = tl_batch_new(s);
 	if (run_write(&r, id, 0, b) || tl_store_write(s, b, err)) goto out;
@@ -680,6 +836,76 @@ int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint
 	list_free(&c);
 	if (done) *done = d;
 	if (skipped) *skipped = sk;
+	struct tl_screen_update_stats st = { 0 };
+	if (update_cats(s, p, 1, &st, err)) return -1;
+	return tl_screen_transfers_rescreen(s, NULL, err);
+}
+
+/* Removes a source's records and state. */
+static int drop_source(struct tl_store *s, const char *id, uint32_t num, struct tl_err *err)
+{
+	struct tl_batch *b = tl_batch_new(s);
+	char name[128];
+	state_name(id, name, sizeof name);
+	int rc = prefix_delete(s, b, num, 1, num, err) || prefix_delete(s, b, num | TL_SCREEN_FRONTIER_BIT, 0, 0, err);
+	tl_batch_del(b, TL_CF_META, name, strlen(name));
+	if (!rc) rc = tl_store_write(s, b, err);
+	tl_batch_free(b);
+	return rc ? -1 : 0;
+}
+
+/* Brings every category source to the tip: from its frontier with the
+ * new blocks' seeds, or from scratch when it was never materialized, its
+ * tip was reorganised away, the tagged clusters changed (a union or a
+ * tag: their outputs before the frontier are seeds too) or a walked
+ * address joined a cluster with a stop category. p: parameters of a
+ * source never materialized (NULL = defaults). */
+static int update_cats(struct tl_store *s, const struct tl_screen_params *p, int force,
+                       struct tl_screen_update_stats *st, struct tl_err *err)
+{
+	for (size_t i = 0; i < tl_categories_n; i++) {
+		if (!tl_categories[i].screened) continue;
+		char id[72];
+		snprintf(id, sizeof id, "cat:%s", tl_categories[i].name);
+		struct hstate old;
+		int g = state_get(s, id, &old, err);
+		if (g < 0) return -1;
+		struct omap set = { 0 };
+		uint64_t sig = 0;
+		if (tagged_members(s, tl_categories[i].tagbit, &set, &sig, err)) {
+			free(set.v);
+			return -1;
+		}
+		if (set.n == 0) {
+			/* nothing tagged with it: no source (a database with no tags
+			 * holds no category state, as a fresh index of it would) */
+			free(set.v);
+			if (g == 1 && drop_source(s, id, cat_num(i), err)) return -1;
+			continue;
+		}
+		int rebuild = force || g == 0 || old.num != cat_num(i) || old.tagsig != sig;
+		if (!rebuild) {
+			struct tl_block_rec br;
+			int r = tl_store_block_by_height(s, old.height, &br, err);
+			if (r < 0) { free(set.v); return -1; }
+			rebuild = r == 0 || memcmp(br.hash, old.hash, 32) != 0;
+		}
+		if (!rebuild) {
+			int r = categories_changed(s, &old, err);
+			if (r < 0) { free(set.v); return -1; }
+			rebuild = r;
+		}
+		int rc;
+		if (rebuild) {
+			rc = materialize_cat(s, i, g == 1 && !force ? &old.p : p, &st->cat_visited, err);
+			st->categories_rebuilt++;
+		} else {
+			rc = update_heist(s, id, &old, &set, &st->cat_visited, &st->cat_written, err);
+		}
+		free(set.v);
+		if (rc) return -1;
+		st->categories++;
+	}
 	return 0;
 }
 
@@ -727,13 +953,18 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 			if (g == 1 && old.unresolved[0]) st.resolved++;
 			if (was && seed_sig(s, old.num, &sig1, err)) { ret = -1; break; }
 			if (was && sig0 != sig1) st.moved++;
-		} else if (update_heist(s, c.v[i].id, &old, &st.visited, &st.written, err)) {
+		} else if (update_heist(s, c.v[i].id, &old, NULL, &st.visited, &st.written, err)) {
 			ret = -1;
 			break;
 		}
 		st.heists++;
 	}
 	list_free(&c);
+	uint32_t heist_rebuilt = st.rebuilt;
+	if (!ret) ret = update_cats(s, NULL, 0, &st, err);
+	/* a heist or a category source rebuilt (an import, a union with a
+	 * tagged cluster, a reorg): stored verdicts may have changed */
+	if (!ret && (heist_rebuilt || st.categories_rebuilt > 0)) ret = tl_screen_transfers_rescreen(s, NULL, err);
 	if (stp) *stp = st;
 	/* The screening index is at the chain's tip now: an index run that
 	 * reached its target may be served (store.h, the update marker). */
@@ -761,60 +992,9 @@ int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err)
 	}
 	list_free(&c);
 	if (done) *done = d;
-	return ret;
-}
-
-/* ---- rules ---- */
-
-void tl_screen_rules_default(struct tl_screen_rules *r)
-{
-	r->sanctioned_severe = 1;
-	r->high_share = 0.5;
-	r->high_hops = 1;
-	r->medium_share = 0.1;
-	r->medium_hops = 3;
-	r->low_min_sat = 1000;
-}
-
-int tl_screen_rules_load(const char *path, struct tl_screen_rules *r, struct tl_err *err)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) return tl_err_set(err, "%s: %s", path, strerror(errno));
-	char line[512];
-	int ln = 0, ret = 0;
-	while (fgets(line, sizeof line, f)) {
-		ln++;
-		char *h = strchr(line, '#');
-		if (h) *h = 0;
-		char *p = line;
-		while (isspace((unsigned char)*p)) p++;
-		if (!*p) continue;
-		char *eq = strchr(p, '=');
-		if (!eq) { ret = tl_err_set(err, "%s line %d: expected name = value", path, ln); break; }
-		*eq = 0;
-		char *name = p, *val = eq + 1, *end;
-		for (char *q = eq - 1; q >= name && isspace((unsigned char)*q); q--) *q = 0;
-		while (isspace((unsigned char)*val)) val++;
-		for (char *q = val + strlen(val) - 1; q >= val && isspace((unsigned char)*q); q--) *q = 0;
-		errno = 0;
-		double d = strtod(val, &end);
-		if (!*val || *end || errno || d < 0) {
-			ret = tl_err_set(err, "%s line %d: bad value '%s' for %s", path, ln, val, name);
-			break;
-		}
-		int is_int = d == (double)(uint64_t)d;
-		if (!strcmp(name, "sanctioned_severe") && (d == 0 || d == 1)) r->sanctioned_severe = (int)d;
-		else if (!strcmp(name, "high_share") && d <= 1) r->high_share = d;
-		else if (!strcmp(name, "medium_share") && d <= 1) r->medium_share = d;
-		else if (!strcmp(name, "high_hops") && is_int && d < 1e6) r->high_hops = (uint32_t)d;
-		else if (!strcmp(name, "medium_hops") && is_int && d < 1e6) r->medium_hops = (uint32_t)d;
-		else if (!strcmp(name, "low_min_sat") && is_int && d < 2.1e15) r->low_min_sat = (uint64_t)d;
-		else {
-			ret = tl_err_set(err, "%s line %d: unknown rule '%s' or value out of range", path, ln, name);
-			break;
-		}
-	}
-	fclose(f);
+	struct tl_screen_update_stats st = { 0 };
+	if (!ret) ret = update_cats(s, NULL, 0, &st, err);
+	if (!ret) ret = tl_screen_transfers_rescreen(s, NULL, err);
 	return ret;
 }
 
@@ -831,6 +1011,9 @@ struct sheist {
 	uint32_t num;
 	int32_t height;
 	int unresolved; /* its seeds are not in the index: no exposure can be known */
+	int cat;        /* -1 a heist, else the category's position in tracer/category.h */
+	uint32_t max_hops;
+	uint64_t min_sat;
 };
 
 struct tl_screen {
@@ -846,6 +1029,9 @@ struct tl_screen {
 	size_t *vl;
 	int (*visible)(void *ctx, const char *heist_id); /* NULL: all */
 	void *visible_ctx;
+	/* the tip when the context was opened: what the heist list and the
+	 * sources' states were read at (one read per context, not per answer) */
+	struct tl_tip tip;
 };
 
 void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const char *heist_id), void *ctx)
@@ -856,7 +1042,7 @@ void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const 
 
 static int heist_shown(const struct tl_screen *sc, const char *id)
 {
-	return !sc->visible || sc->visible(sc->visible_ctx, id);
+	return is_cat_id(id) || !sc->visible || sc->visible(sc->visible_ctx, id);
 }
 
 int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, struct tl_screen **out, struct tl_err *err)
@@ -867,13 +1053,14 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 	if (rules) sc->rules = *rules;
 	else tl_screen_rules_default(&sc->rules);
 	struct list_ctx c = { 0 };
-	if (tl_storegraph_new(s, &sc->sg, err) || tl_heists_list(s, list_cb, &c, err) < 0) {
+	if (tl_store_tip(s, &sc->tip, err) || tl_storegraph_new(s, &sc->sg, err) ||
+	    tl_heists_list(s, list_cb, &c, err) < 0) {
 		list_free(&c);
 		tl_screen_close(sc);
 		return -1;
 	}
-	sc->h = calloc(c.n ? c.n : 1, sizeof *sc->h);
-	for (size_t i = 0; i < c.n; i++) {
+	sc->h = calloc(c.n + tl_categories_n + 1, sizeof *sc->h);
+	for (size_t i = 0; sc->h && i < c.n; i++) {
 		struct hstate st;
 		struct tl_err e2;
 		if (!c.v[i].traceable || state_get(s, c.v[i].id, &st, &e2) != 1) continue;
@@ -882,6 +1069,21 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 		h->num = c.v[i].num;
 		h->height = st.height;
 		h->unresolved = st.unresolved[0] != 0;
+		h->cat = -1;
+	}
+	for (size_t i = 0; sc->h && i < tl_categories_n; i++) {
+		char id[72];
+		snprintf(id, sizeof id, "cat:%s", tl_categories[i].name);
+		struct hstate st;
+		struct tl_err e2;
+		if (!tl_categories[i].screened || state_get(s, id, &st, &e2) != 1) continue;
+		struct sheist *h = &sc->h[sc->n++];
+		snprintf(h->id, sizeof h->id, "%s", id);
+		h->num = cat_num(i);
+		h->height = st.height;
+		h->cat = (int)i;
+		h->max_hops = st.p.max_hops;
+		h->min_sat = st.p.min_sat;
 	}
 	list_free(&c);
 	size_t m = sc->n ? sc->n : 1;
@@ -915,6 +1117,16 @@ void tl_screen_close(struct tl_screen *sc)
 	free(sc);
 }
 
+struct tl_store *tl_screen_store(struct tl_screen *sc)
+{
+	return sc->s;
+}
+
+const struct tl_screen_rules *tl_screen_rules_of(const struct tl_screen *sc)
+{
+	return &sc->rules;
+}
+
 static int lookup(struct tl_screen *sc, int addr, uint64_t a, uint32_t b, struct tl_screen_exp *exp, size_t cap,
                   struct tl_err *err)
 {
@@ -934,14 +1146,18 @@ static int lookup(struct tl_screen *sc, int addr, uint64_t a, uint32_t b, struct
 	int n = 0, bad = 0;
 	for (size_t i = 0; i < sc->n; i++) {
 		if (!sc->vals[i]) continue;
-		uint64_t f[3];
-		if (get_varints(sc->vals[i], sc->vl[i], f, 3)) bad = 1;
+		/* address aggregate: amount, hops, count[, origin, best];
+		 * output: amount, hops, flags, addr_id[, origin] */
+		uint64_t f[5] = { 0 };
+		int cat = sc->h[i].cat >= 0;
+		if (get_varints(sc->vals[i], sc->vl[i], f, cat ? (addr ? 4 : 5) : 3)) bad = 1;
 		else if ((size_t)n < cap) {
 			exp[n].heist_num = sc->h[i].num;
 			exp[n].amount = f[0];
 			exp[n].hops = (uint32_t)f[1];
 			exp[n].value = 0;
 			exp[n].flags = addr ? 0 : (uint32_t)f[2];
+			exp[n].origin = cat ? (addr ? f[3] : f[4]) : 0;
 			n++;
 		}
 		free(sc->vals[i]);
@@ -962,62 +1178,219 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
 	return lookup(sc, 1, addr_id, 0, exp, cap, err);
 }
 
-static const char *heist_id_of(struct tl_screen *sc, uint32_t num)
+static const struct sheist *source_of(struct tl_screen *sc, uint32_t num)
 {
 	for (size_t i = 0; i < sc->n; i++)
-		if (sc->h[i].num == num) return sc->h[i].id;
-	return "?";
+		if (sc->h[i].num == num) return &sc->h[i];
+	return NULL;
 }
 
-/* Builds the verdict from exposures (value filled) and sanction flag. */
+/* ---- entities and verdicts ---- */
+
+struct first_tag {
+	uint32_t bit;
+	int found, confidence;
+	char label[TL_SUMMARY_LABEL_MAX], source[128];
+};
+
+static int first_tag_cb(void *ctx, const struct tl_tag_rec *t)
+{
+	struct first_tag *f = ctx;
+	if (!(t->cats & f->bit)) return 0;
+	/* the most confident tag of the category; ties: the first seen */
+	if (f->found && t->confidence <= f->confidence) return 0;
+	f->found = 1;
+	f->confidence = t->confidence;
+	snprintf(f->label, sizeof f->label, "%s", t->label ? t->label : "");
+	snprintf(f->source, sizeof f->source, "%s", t->source ? t->source : "");
+	return 0;
+}
+
+json_t *tl_screen_entity(struct tl_screen *sc, uint64_t cluster_id, uint32_t tagbit, struct tl_err *err)
+{
+	struct tl_cluster_summary sum;
+	if (tl_cluster_summary(sc->s, cluster_id, &sum, err) < 0) return NULL;
+	struct first_tag f = { .bit = tagbit, .confidence = -1 };
+	/* a big cluster is read member by member: stop reading after a
+	 * few hundred tags, the label of the summary stands for the rest */
+	if (sum.size <= 100000 && tl_tags_of_cluster(sc->s, cluster_id, first_tag_cb, &f, err) < 0) return NULL;
+	json_t *e = json_pack("{s:s,s:I,s:I}", "label", f.found && f.label[0] ? f.label : sum.label, "cluster_id",
+	                      (json_int_t)cluster_id, "cluster_size", (json_int_t)sum.size);
+	json_object_set_new(e, "source", f.found ? json_string(f.source) : json_null());
+	int conf = f.found ? f.confidence : sum.confidence;
+	json_object_set_new(e, "confidence", conf >= 0 ? json_integer(conf) : json_null());
+	return e;
+}
+
+static void iso_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int tl_screen_stamp(struct tl_screen *sc, json_t *v, struct tl_err *err)
+{
+	(void)err;
+	char hh[65], now[32];
+	tl_hash_to_hex(sc->tip.hash, hh);
+	iso_now(now);
+	json_object_set_new(v, "tip", json_pack("{s:i,s:s}", "height", (int)sc->tip.height, "hash", hh));
+	json_object_set_new(v, "rules_version", json_string(sc->rules.version));
+	json_object_set_new(v, "screened_at", json_string(now));
+	return 0;
+}
+
+/* The subject's entity (as tl_entity_get: walk flags and label) and
+ * what its cluster is tagged with (TL_TAGCAT_* bits, for direct
+ * exposure; 0 with *cluster 0 when nothing), from one read of its
+ * cluster and summary. */
+static int subject_tags(struct tl_screen *sc, uint64_t addr_id, struct tl_entity *ent, uint32_t *bits,
+                        uint64_t *cluster, struct tl_err *err)
+{
+	memset(ent, 0, sizeof *ent);
+	*bits = 0;
+	*cluster = 0;
+	if (!addr_id) return 0;
+	uint64_t cid = 0;
+	struct tl_cluster_summary sum;
+	int r = 0;
+	if (tl_cluster_of(sc->s, addr_id, &cid, err) || (r = tl_cluster_summary(sc->s, cid, &sum, err)) < 0) return -1;
+	if (r == 1) {
+		*bits = sum.cats;
+		*cluster = cid;
+		ent->cats = sum.cats & TL_CAT_ALL;
+		ent->cluster_id = sum.size > 1 ? cid : 0;
+		snprintf(ent->label, sizeof ent->label, "%s", sum.label);
+	}
+	return 0;
+}
+
+/* Builds the verdict from exposures (value filled), the walk's sanction
+ * flag and the subject's own tags (subject_tags). */
 static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n, int sanctioned,
-                       const char *sanction_label)
+                       const char *sanction_label, uint32_t own_bits, uint64_t own_cluster, uint64_t own_value,
+                       struct tl_err *err)
 {
 	const struct tl_screen_rules *R = &sc->rules;
 	int risk = 0;
-	json_t *ea = json_array(), *reasons = json_array();
-	char buf[256];
+	double score = 0;
+	json_t *ea = json_array(), *reasons = json_array(), *cats = json_array();
+	char buf[320];
 	if (sanctioned && R->sanctioned_severe) {
 		risk = 4;
+		score = 100;
 		snprintf(buf, sizeof buf, "tagged sanctioned%s%s", sanction_label && *sanction_label ? ": " : "",
 		         sanction_label ? sanction_label : "");
 		json_array_append_new(reasons, json_string(buf));
 	}
+	/* direct: the subject's cluster is tagged with a screened category */
+	for (size_t c = 0; own_bits && c < tl_categories_n; c++) {
+		if (!tl_categories[c].screened || !(own_bits & tl_categories[c].tagbit)) continue;
+		json_t *ent = tl_screen_entity(sc, own_cluster, tl_categories[c].tagbit, err);
+		if (!ent) goto fail;
+		double sc_ = 0;
+		int lv = tl_screen_rules_apply(R, c, 1, 1.0, 0, own_value, &sc_);
+		json_array_append_new(cats, json_pack("{s:s,s:s,s:I,s:f,s:i,s:s,s:f,s:o}", "category",
+		                                      tl_categories[c].name, "direction", "direct", "amount_sat",
+		                                      (json_int_t)own_value, "share", 1.0, "hops", 0, "level",
+		                                      tl_screen_risk_name(lv), "score", sc_, "entity", ent));
+		snprintf(buf, sizeof buf, "%s: owned by an entity tagged %s (%s)", tl_screen_risk_name(lv),
+		         tl_categories[c].name, json_string_value(json_object_get(ent, "label")));
+		if (lv) json_array_append_new(reasons, json_string(buf));
+		if (lv > risk) risk = lv;
+		if (sc_ > score) score = sc_;
+	}
 	for (int i = 0; i < n; i++) {
 		double share = exp[i].value ? (double)exp[i].amount / (double)exp[i].value : 0;
 		if (share > 1) share = 1;
-		const char *hid = heist_id_of(sc, exp[i].heist_num);
-		if (!heist_shown(sc, hid)) continue;
-		json_array_append_new(ea, json_pack("{s:s,s:I,s:f,s:i}", "heist", hid, "amount_sat",
-		                                    (json_int_t)exp[i].amount, "share", share, "hops", (int)exp[i].hops));
+		const struct sheist *src = source_of(sc, exp[i].heist_num);
+		if (!src || !heist_shown(sc, src->id)) continue;
 		int r = 0;
-		if (share >= R->high_share || exp[i].hops <= R->high_hops) r = 3;
-		else if (share >= R->medium_share || exp[i].hops <= R->medium_hops) r = 2;
-		else if (exp[i].amount >= R->low_min_sat) r = 1;
-		if (r) {
-			snprintf(buf, sizeof buf, "%s: %llu sat from heist %s (%.1f%%) %u hop%s away", tl_screen_risk_name(r),
-			         (unsigned long long)exp[i].amount, hid, share * 100, exp[i].hops,
+		double sc_ = 0;
+		if (src->cat < 0) {
+			json_array_append_new(ea, json_pack("{s:s,s:I,s:f,s:i}", "heist", src->id, "amount_sat",
+			                                    (json_int_t)exp[i].amount, "share", share, "hops",
+			                                    (int)exp[i].hops));
+			if (share >= R->high_share || exp[i].hops <= R->high_hops) r = 3;
+			else if (share >= R->medium_share || exp[i].hops <= R->medium_hops) r = 2;
+			else if (exp[i].amount >= R->low_min_sat) r = 1;
+			sc_ = tl_screen_level_score(r);
+			json_array_append_new(cats, json_pack("{s:s,s:s,s:s,s:I,s:f,s:i,s:s,s:f}", "category", "stolen",
+			                                      "heist", src->id, "direction", "indirect", "amount_sat",
+			                                      (json_int_t)exp[i].amount, "share", share, "hops",
+			                                      (int)exp[i].hops, "level", tl_screen_risk_name(r), "score",
+			                                      sc_));
+			if (r) {
+				snprintf(buf, sizeof buf, "%s: %llu sat from heist %s (%.1f%%) %u hop%s away",
+				         tl_screen_risk_name(r), (unsigned long long)exp[i].amount, src->id, share * 100,
+				         exp[i].hops, exp[i].hops == 1 ? "" : "s");
+				json_array_append_new(reasons, json_string(buf));
+			}
+		} else {
+			const struct tl_category *c = &tl_categories[src->cat];
+			/* a seed of the source: the subject is the tagged entity's own output */
+			if (exp[i].hops == 0) continue;
+			r = tl_screen_rules_apply(R, (size_t)src->cat, 0, share, exp[i].hops, exp[i].amount, &sc_);
+			json_t *ent = tl_screen_entity(sc, exp[i].origin, c->tagbit, err);
+			if (!ent) goto fail;
+			snprintf(buf, sizeof buf, "%s: %llu sat from %s entity '%s' (%.1f%%) %u hop%s away",
+			         tl_screen_risk_name(r), (unsigned long long)exp[i].amount, c->name,
+			         json_string_value(json_object_get(ent, "label")), share * 100, exp[i].hops,
 			         exp[i].hops == 1 ? "" : "s");
-			json_array_append_new(reasons, json_string(buf));
+			json_array_append_new(cats, json_pack("{s:s,s:s,s:I,s:f,s:i,s:s,s:f,s:o}", "category", c->name,
+			                                      "direction", "indirect", "amount_sat",
+			                                      (json_int_t)exp[i].amount, "share", share, "hops",
+			                                      (int)exp[i].hops, "level", tl_screen_risk_name(r), "score",
+			                                      sc_, "entity", ent));
+			if (r) json_array_append_new(reasons, json_string(buf));
 		}
 		if (r > risk) risk = r;
+		if (sc_ > score) score = sc_;
 	}
-	if (!json_array_size(reasons)) json_array_append_new(reasons, json_string("no exposure to a registered heist"));
-	json_t *mat = json_array();
+	if (!json_array_size(reasons))
+		json_array_append_new(reasons, json_string("no exposure to a registered heist or a screened category"));
+	json_t *mat = json_array(), *matc = json_array();
 	for (size_t i = 0; i < sc->n; i++) {
 		if (!heist_shown(sc, sc->h[i].id)) continue;
+		if (sc->h[i].cat >= 0) {
+			json_array_append_new(matc, json_pack("{s:s,s:i,s:i,s:I}", "category",
+			                                      tl_categories[sc->h[i].cat].name, "height",
+			                                      (int)sc->h[i].height, "max_hops", (int)sc->h[i].max_hops,
+			                                      "min_sat", (json_int_t)sc->h[i].min_sat));
+			continue;
+		}
 		json_t *m = json_pack("{s:s,s:i}", "heist", sc->h[i].id, "height", (int)sc->h[i].height);
 		/* say so rather than let "no exposure" pass for an answer */
 		if (sc->h[i].unresolved) json_object_set_new(m, "seeds_unresolved", json_true());
 		json_array_append_new(mat, m);
 	}
-	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o}", "subject", subject, "risk", tl_screen_risk_name(risk),
-	                 "sanctioned", sanctioned, "exposures", ea, "reasons", reasons, "materialized", mat);
+	json_t *v = json_pack("{s:o,s:s,s:f,s:b,s:o,s:o,s:o,s:o,s:o}", "subject", subject, "risk",
+	                      tl_screen_risk_name(risk), "score", score, "sanctioned", sanctioned, "exposures", ea,
+	                      "categories", cats, "reasons", reasons, "materialized", mat, "materialized_categories",
+	                      matc);
+	if (tl_screen_stamp(sc, v, err)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+fail:
+	json_decref(subject);
+	json_decref(ea);
+	json_decref(reasons);
+	json_decref(cats);
+	return NULL;
 }
 
 json_t *tl_screen_verdict(struct tl_screen *sc, json_t *subject, const struct tl_screen_exp *exp, int n)
 {
-	return verdict(sc, subject, exp, n, 0, NULL);
+	struct tl_err err;
+	json_t *v = verdict(sc, subject, exp, n, 0, NULL, 0, 0, 0, &err);
+	/* only a failed tip read can fail here: answer without the stamp
+	 * rather than not at all (unconfirmed outputs, live/mempool.h) */
+	if (!v) v = json_pack("{s:s,s:s}", "risk", "none", "error", err.msg);
+	return v;
 }
 
 #define MAXEXP 256
@@ -1029,16 +1402,18 @@ json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_e
 	if (r < 0) return NULL;
 	json_t *subj = json_pack("{s:s,s:s}", "kind", "address", "address", address);
 	if (r == 0) {
-		json_t *v = verdict(sc, subj, NULL, 0, 0, NULL);
-		json_array_append_new(json_object_get(v, "reasons"), json_string("address not seen in the index"));
+		json_t *v = verdict(sc, subj, NULL, 0, 0, NULL, 0, 0, 0, err);
+		if (v) json_array_append_new(json_object_get(v, "reasons"), json_string("address not seen in the index"));
 		return v;
 	}
 	struct tl_screen_exp exp[MAXEXP];
 	int n = tl_screen_lookup_addr(sc, addr_id, exp, MAXEXP, err);
 	struct tl_addr_info ai;
 	struct tl_entity ent;
+	uint32_t own = 0;
+	uint64_t own_c = 0;
 	if (n < 0 || tl_store_addr_info(sc->s, addr_id, &ai, err) < 0 ||
-	    tl_storegraph_entity(sc->sg, addr_id, &ent, err)) {
+	    subject_tags(sc, addr_id, &ent, &own, &own_c, err)) {
 		json_decref(subj);
 		return NULL;
 	}
@@ -1047,7 +1422,7 @@ json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_e
 	if (ent.cats || ent.label[0])
 		json_object_set_new(subj, "tag", json_pack("{s:s,s:s}", "label", ent.label, "category",
 		                                           tl_trace_cat_name(ent.cats)));
-	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label);
+	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label, own, own_c, ai.funded_sum, err);
 }
 
 /* Screens one output of a decoded tx record. */
@@ -1065,15 +1440,18 @@ static json_t *screen_out(struct tl_screen *sc, const struct tl_tx_rec *tx, uint
 	json_t *subj = json_pack("{s:s,s:s,s:I}", "kind", "outpoint", "outpoint", op, "value_sat",
 	                         (json_int_t)tx->out[vout].value);
 	uint64_t a = tx->out[vout].addr_id;
+	uint32_t own = 0;
+	uint64_t own_c = 0;
 	if (a) {
 		char addr[TL_ADDRESS_MAX];
-		if (tl_storegraph_entity(sc->sg, a, &ent, err) || tl_store_output_address(sc->s, tx, vout, addr, err) < 0) {
+		if (subject_tags(sc, a, &ent, &own, &own_c, err) || tl_store_output_address(sc->s, tx, vout, addr, err) < 0) {
 			json_decref(subj);
 			return NULL;
 		}
 		if (addr[0]) json_object_set_new(subj, "address", json_string(addr));
 	}
-	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label);
+	return verdict(sc, subj, exp, n, !!(ent.cats & TL_CAT_SANCTIONED), ent.label, own, own_c,
+	               tx->out[vout].value, err);
 }
 
 /* The newest transaction with this txid, its display hex in hex.
@@ -1108,6 +1486,7 @@ json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_e
 	static const char *order[] = { "none", "low", "medium", "high", "severe" };
 	json_t *outs = json_array(), *worst = NULL;
 	int wr = -1, sanctioned = 0;
+	double score = 0;
 	for (uint32_t j = 0; j < tx.n_out; j++) {
 		json_t *v = screen_out(sc, &tx, j, err);
 		if (!v) {
@@ -1123,14 +1502,21 @@ json_t *tl_screen_txid(struct tl_screen *sc, const uint8_t txid[32], struct tl_e
 			wr = ri;
 			worst = v;
 		}
+		double s1 = json_real_value(json_object_get(v, "score"));
+		if (s1 > score) score = s1;
 		sanctioned |= json_is_true(json_object_get(v, "sanctioned"));
 		json_array_append_new(outs, v);
 	}
-	json_t *res = json_pack("{s:{s:s,s:s},s:s,s:b,s:O,s:O,s:o}", "subject", "kind", "tx", "txid", hex, "risk",
-	                        order[wr < 0 ? 0 : wr], "sanctioned", sanctioned, "exposures",
-	                        worst ? json_object_get(worst, "exposures") : json_array(), "reasons",
+	json_t *res = json_pack("{s:{s:s,s:s},s:s,s:f,s:b,s:O,s:O,s:O,s:o}", "subject", "kind", "tx", "txid", hex,
+	                        "risk", order[wr < 0 ? 0 : wr], "score", score, "sanctioned", sanctioned, "exposures",
+	                        worst ? json_object_get(worst, "exposures") : json_array(), "categories",
+	                        worst ? json_object_get(worst, "categories") : json_array(), "reasons",
 	                        worst ? json_object_get(worst, "reasons") : json_array(), "outputs", outs);
 	tl_tx_rec_free(&tx);
+	if (res && tl_screen_stamp(sc, res, err)) {
+		json_decref(res);
+		return NULL;
+	}
 	return res;
 }
 
@@ -1155,6 +1541,7 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
 	struct tl_graph g;
 	tl_storegraph_graph(sc->sg, &g);
 	for (size_t i = 0; i < sc->n; i++) {
+		if (sc->h[i].cat >= 0) continue; /* heists only: a category has no fixed seeds */
 		struct tl_heist_info hi;
 		memset(&hi, 0, sizeof hi);
 		struct tl_registry *reg = NULL;

@@ -1,5 +1,6 @@
 /* tl_graph adapter over the store; see storegraph.h. */
 #include "tracer/storegraph.h"
+#include "tracer/category.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -252,13 +253,7 @@ void tl_storegraph_graph(struct tl_storegraph *sg, struct tl_graph *g)
 
 uint32_t tl_storegraph_cat_flags(const char *c)
 {
-	if (!c) return 0;
-	if (!strcasecmp(c, "exchange")) return TL_CAT_EXCHANGE;
-	if (!strcasecmp(c, "bridge")) return TL_CAT_BRIDGE;
-	if (!strcasecmp(c, "service")) return TL_CAT_SERVICE;
-	if (!strcasecmp(c, "mixer")) return TL_CAT_MIXER;
-	if (!strcasecmp(c, "sanctioned")) return TL_CAT_SANCTIONED;
-	return 0;
+	return tl_category_walkbit(c);
 }
 
 struct load_ctx {

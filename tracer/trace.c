@@ -1,5 +1,6 @@
 /* Seeds, trace runs and the result object; see trace.h. */
 #include "tracer/trace.h"
+#include "tracer/category.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,12 +304,7 @@ int tl_trace_seeds_add_heist(struct tl_storegraph *sg, const struct tl_heist *h,
 
 const char *tl_trace_cat_name(uint32_t c)
 {
-	if (c & TL_CAT_EXCHANGE) return "exchange";
-	if (c & TL_CAT_BRIDGE) return "bridge";
-	if (c & TL_CAT_SERVICE) return "service";
-	if (c & TL_CAT_MIXER) return "mixer";
-	if (c & TL_CAT_SANCTIONED) return "sanctioned";
-	return "";
+	return tl_category_walk_name(c);
 }
 
 /* ---- result object ---- */
@@ -395,12 +391,8 @@ static json_t *j_time(int64_t t)
 static json_t *stop_cats_json(uint32_t c)
 {
 	json_t *a = json_array();
-	static const struct { uint32_t f; const char *n; } m[] = {
-		{ TL_CAT_EXCHANGE, "exchange" }, { TL_CAT_BRIDGE, "bridge" },     { TL_CAT_SERVICE, "service" },
-		{ TL_CAT_MIXER, "mixer" },       { TL_CAT_SANCTIONED, "sanctioned" },
-	};
-	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-		if (c & m[i].f) json_array_append_new(a, json_string(m[i].n));
+	for (size_t i = 0; i < tl_categories_n; i++)
+		if (c & tl_categories[i].walkbit) json_array_append_new(a, json_string(tl_categories[i].name));
 	return a;
 }
 
