@@ -13,10 +13,8 @@
 
 #define MAX_BACKOFF_MS (3600LL * 1000)
 
-int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
-		       uint64_t *seq, struct tl_err *err)
+void tl_deliver_put(struct tl_batch *b, uint64_t watch, uint64_t seq, const char *type, json_t *data, int64_t now_ms)
 {
-	if (tl_watch_delivery_next(w, watch, seq, err) < 0) return -1;
 	char iso[32];
 	time_t t = (time_t)(now_ms / 1000);
 	struct tm tm;
@@ -27,7 +25,7 @@ int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, jso
 	json_decref(body);
 	if (!btext) abort();
 	char id[64];
-	snprintf(id, sizeof id, "msg_%" PRIu64 "_%" PRIu64, watch, *seq);
+	snprintf(id, sizeof id, "msg_%" PRIu64 "_%" PRIu64, watch, seq);
 	json_t *d = json_pack("{s:s,s:s,s:I,s:s,s:s,s:i,s:I,s:s}", "webhook_id", id, "type", type, "created_ms",
 			      (json_int_t)now_ms, "body", btext, "state", "pending", "attempts", 0, "next_ms",
 			      (json_int_t)now_ms, "last_error", "");
@@ -35,9 +33,16 @@ int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, jso
 	char *text = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
 	if (!text) abort();
-	struct tl_batch *b = tl_batch_new(w);
-	tl_batch_put_watch_delivery(b, watch, *seq, text);
+	tl_batch_put_watch_delivery(b, watch, seq, text);
 	free(text);
+}
+
+int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
+		       uint64_t *seq, struct tl_err *err)
+{
+	if (tl_watch_delivery_next(w, watch, seq, err) < 0) return -1;
+	struct tl_batch *b = tl_batch_new(w);
+	tl_deliver_put(b, watch, *seq, type, data, now_ms);
 	int rc = tl_store_write(w, b, err);
 	tl_batch_free(b);
 	return rc;

@@ -35,6 +35,11 @@ struct tl_deliver_opts {
 int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
 		       uint64_t *seq, struct tl_err *err) __attribute__((warn_unused_result));
 
+/* Queues into b delivery seq of watch (the caller picks seq: one more
+ * than the watch's last, tl_watch_delivery_next, counting what b already
+ * holds), so that an event and its bookkeeping are written at once. */
+void tl_deliver_put(struct tl_batch *b, uint64_t watch, uint64_t seq, const char *type, json_t *data, int64_t now_ms);
+
 /* Sends every pending delivery due at now_ms once (at most max_batch,
  * concurrently). Returns the number delivered in this pass (>= 0), or
  * -1 with err when the database could not be read or written. */
