@@ -36,13 +36,17 @@ static void finish(struct one *o)
  * (an untrusted certificate, a name mismatch). */
 static void failure(struct one *o, const char *what)
 {
+	SSL *ssl = o->bev ? bufferevent_openssl_get_ssl(o->bev) : NULL;
+	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 	unsigned long e = o->bev ? bufferevent_get_openssl_error(o->bev) : 0;
-	if (e) {
+	if (vr != X509_V_OK) {
+		snprintf(o->p->msg, sizeof o->p->msg, "TLS: certificate refused: %s", X509_verify_cert_error_string(vr));
+	} else if (e && ERR_GET_LIB(e)) {
 		char buf[200];
 		ERR_error_string_n(e, buf, sizeof buf);
 		snprintf(o->p->msg, sizeof o->p->msg, "TLS: %s", buf);
 	} else if (!o->p->msg[0]) {
-		snprintf(o->p->msg, sizeof o->p->msg, "%s", what);
+		snprintf(o->p->msg, sizeof o->p->msg, "%s%s", o->bev ? "TLS handshake or " : "", what);
 	}
 	o->p->status = -1;
 }
