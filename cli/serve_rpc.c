@@ -11,6 +11,7 @@
 
 #include "api/serve.h"
 #include "cli/cli.h"
+#include "live/alerts.h"
 #include "live/fetch.h"
 #include "live/follow.h"
 #include "live/glue.h"
@@ -36,7 +37,26 @@ static void usage(FILE *f)
 		   "  /healthz reports the node: reachable, heights, errors, the last error.\n"
 		   "  The node's mempool is screened: /v1/screen?txid= and ?outpoint= answer for\n"
 		   "  unconfirmed transactions with \"confirmations\": 0 (zmqpubrawtx and\n"
-		   "  zmqpubsequence make it immediate; getrawmempool reconciles each poll).\n");
+		   "  zmqpubsequence make it immediate; getrawmempool reconciles each poll).\n"
+		   "  Watches (POST /v1/watches) are alerted: deposit, confirmed, movement and\n"
+		   "  reorg events are kept in the database and delivered as signed webhooks.\n"
+		   "  --alert-ca FILE    PEM certificates trusted for https webhooks besides the\n"
+		   "                     system's (a receiver with its own CA)\n"
+		   "  --alert-time-scale N  run the retry schedule N times faster than real time\n"
+		   "                     (testing only: an hour of backoff in 3600/N seconds)\n");
+}
+
+/* /healthz: the node's state and the alerts'. */
+struct health2 {
+	struct tl_follow *f;
+	struct tl_alerts *a;
+};
+
+static void health_both(struct json_t *obj, void *ctx)
+{
+	struct health2 *h = ctx;
+	tl_follow_health(obj, h->f);
+	tl_alerts_health(obj, h->a);
 }
 
 static volatile sig_atomic_t g_stop;
@@ -107,6 +127,7 @@ int cmd_serve_rpc(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },         { "threads", required_argument, NULL, 't' },
 		{ "network", required_argument, NULL, 'n' },      { "poll-ms", required_argument, NULL, 'p' },
 		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
+		{ "alert-ca", required_argument, NULL, 'A' },     { "alert-time-scale", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },               { NULL, 0, NULL, 0 },
 	};
 	struct tl_serve_opts o;
@@ -115,6 +136,9 @@ int cmd_serve_rpc(int argc, char **argv)
 	memset(&fo, 0, sizeof fo);
 	const struct tl_netparams *net = tl_net_params(TL_NET_MAIN);
 	const char *blocks = NULL;
+	struct tl_alerts_opts ao;
+	memset(&ao, 0, sizeof ao);
+	ao.log = stderr;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -151,6 +175,15 @@ int cmd_serve_rpc(int argc, char **argv)
 			else if (c == 'T') o.trace_time_ms = (int)v;
 			else o.max_trace_txs = (uint64_t)v;
 			break;
+		case 'A': ao.deliver.ca_file = optarg; break;
+		case 'S':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 1000000) {
+				fprintf(stderr, "serve: bad number '%s'\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			ao.time_scale = (double)v;
+			break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
@@ -169,10 +202,17 @@ int cmd_serve_rpc(int argc, char **argv)
 	struct tl_err err;
 	struct tl_follow *f = NULL;
 	struct tl_app *app = NULL;
+	struct tl_alerts *alerts = NULL;
+	struct health2 h2 = { 0 };
 	struct tl_live_glue g;
 	atomic_init(&g.app, NULL);
 	g.mempool = tl_mempool_new();
 	if (!g.mempool) goto out;
+	ao.mempool = g.mempool;
+	alerts = tl_alerts_new(&ao);
+	if (!alerts) goto out;
+	/* mempool transactions are queued for the alerts from the start */
+	tl_mempool_set_listener(g.mempool, tl_alerts_tx, alerts);
 	if (initial_index(&fo.rpc, o.db_path, blocks, net) < 0) goto out;
 	fo.blocks_dir = blocks;
 	fo.net = net;
@@ -201,8 +241,10 @@ int cmd_serve_rpc(int argc, char **argv)
 	/* The fetcher announces new blocks (tl_app_kick): the directory is
 	 * looked at on each announcement, and otherwise rarely. */
 	o.poll_ms = 5000;
-	o.extra_health = tl_follow_health;
-	o.extra_ctx = f;
+	h2.f = f;
+	h2.a = alerts;
+	o.extra_health = health_both;
+	o.extra_ctx = &h2;
 	o.extra_screen = tl_live_glue_screen;
 	o.extra_screen_ctx = &g;
 	if (tl_app_open(&o, &app, &err) < 0) {
@@ -210,10 +252,19 @@ int cmd_serve_rpc(int argc, char **argv)
 		goto out;
 	}
 	atomic_store(&g.app, app);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int arc = tl_alerts_start(alerts, app, &err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (arc < 0) {
+		fprintf(stderr, "serve: %s\n", err.msg);
+		goto out;
+	}
 	if (tl_app_run_until_signal(app, &err) < 0) fprintf(stderr, "serve: %s\n", err.msg);
 	else rc = TL_EXIT_OK;
 out:
 	tl_follow_stop(f);
+	/* after the follower (no more mempool news), before the database closes */
+	tl_alerts_free(alerts);
 	tl_app_close(app);
 	tl_mempool_free(g.mempool);
 	free(own);

@@ -1,27 +1,20 @@
 /* Webhook delivery with retries (live/deliver.h). */
 #include "live/deliver.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "live/httpsend.h"
 #include "live/webhook.h"
 #include "store/watches.h"
 
 #define MAX_BACKOFF_MS (3600LL * 1000)
 
-int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
-		       uint64_t *seq, struct tl_err *err)
+void tl_deliver_put(struct tl_batch *b, uint64_t watch, uint64_t seq, const char *type, json_t *data, int64_t now_ms)
 {
-	if (tl_watch_delivery_next(w, watch, seq, err) < 0) return -1;
 	char iso[32];
 	time_t t = (time_t)(now_ms / 1000);
 	struct tm tm;
@@ -32,7 +25,7 @@ int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, jso
 	json_decref(body);
 	if (!btext) abort();
 	char id[64];
-	snprintf(id, sizeof id, "msg_%" PRIu64 "_%" PRIu64, watch, *seq);
+	snprintf(id, sizeof id, "msg_%" PRIu64 "_%" PRIu64, watch, seq);
 	json_t *d = json_pack("{s:s,s:s,s:I,s:s,s:s,s:i,s:I,s:s}", "webhook_id", id, "type", type, "created_ms",
 			      (json_int_t)now_ms, "body", btext, "state", "pending", "attempts", 0, "next_ms",
 			      (json_int_t)now_ms, "last_error", "");
@@ -40,186 +33,279 @@ int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, jso
 	char *text = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
 	if (!text) abort();
-	struct tl_batch *b = tl_batch_new(w);
-	tl_batch_put_watch_delivery(b, watch, *seq, text);
+	tl_batch_put_watch_delivery(b, watch, seq, text);
 	free(text);
+}
+
+int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
+		       uint64_t *seq, struct tl_err *err)
+{
+	if (tl_watch_delivery_next(w, watch, seq, err) < 0) return -1;
+	struct tl_batch *b = tl_batch_new(w);
+	tl_deliver_put(b, watch, *seq, type, data, now_ms);
 	int rc = tl_store_write(w, b, err);
 	tl_batch_free(b);
 	return rc;
 }
 
-/* Splits "http://host[:port]/path". Returns 0 or -1 with msg. */
-static int split_url(const char *url, char host[256], char port[8], const char **path, char *msg, size_t cap)
+/* One due delivery, read before sending. */
+struct due {
+	uint64_t watch, seq;
+	json_t *d;      /* the stored delivery */
+	char *url, *id, *body, *secret;
+	char ts[24], sig[TL_WEBHOOK_SIG_LEN];
+};
+
+struct collect {
+	struct tl_store *s;
+	int64_t now_ms;
+	struct due *v;
+	size_t n, cap, max;
+	struct tl_err *err;
+	int failed;
+	uint64_t cached_watch; /* the last watch read, reused for its next deliveries */
+	json_t *cached;
+};
+
+static char *dup_str(json_t *o, const char *k)
 {
-	if (!strncmp(url, "https://", 8)) return snprintf(msg, cap, "https is not supported"), -1;
-	if (strncmp(url, "http://", 7)) return snprintf(msg, cap, "not an http:// URL"), -1;
-	const char *h = url + 7, *slash = strchr(h, '/');
-	*path = slash ? slash : "/";
-	size_t hl = slash ? (size_t)(slash - h) : strlen(h);
-	const char *colon = memchr(h, ':', hl);
-	size_t nl = colon ? (size_t)(colon - h) : hl;
-	if (nl == 0 || nl >= 256) return snprintf(msg, cap, "bad host in URL"), -1;
-	memcpy(host, h, nl);
-	host[nl] = 0;
-	if (colon) {
-		size_t pl = hl - nl - 1;
-		if (pl == 0 || pl > 5) return snprintf(msg, cap, "bad port in URL"), -1;
-		memcpy(port, colon + 1, pl);
-		port[pl] = 0;
-	} else {
-		strcpy(port, "80");
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? strdup(v) : NULL;
+}
+
+static int collect_one(uint64_t watch, uint64_t seq, const char *text, void *ctx)
+{
+	struct collect *c = ctx;
+	json_t *d = json_loads(text, 0, NULL);
+	const char *state = json_string_value(json_object_get(d, "state"));
+	if (!json_is_object(d) || !state || strcmp(state, "pending") ||
+	    json_integer_value(json_object_get(d, "next_ms")) > c->now_ms) {
+		json_decref(d);
+		return 0;
 	}
+	if (c->n == c->max) {
+		json_decref(d);
+		return 1; /* the rest in the next pass */
+	}
+	if (!c->cached || c->cached_watch != watch) {
+		json_decref(c->cached);
+		c->cached = NULL;
+		char *wtext = NULL;
+		int r = tl_watch_get(c->s, watch, &wtext, c->err);
+		if (r < 0) {
+			c->failed = 1;
+			json_decref(d);
+			return 1;
+		}
+		c->cached = r ? json_loads(wtext, 0, NULL) : json_null();
+		c->cached_watch = watch;
+		free(wtext);
+	}
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 64;
+		struct due *nv = realloc(c->v, nc * sizeof *nv);
+		if (!nv) abort();
+		c->v = nv;
+		c->cap = nc;
+	}
+	struct due *u = &c->v[c->n++];
+	memset(u, 0, sizeof *u);
+	u->watch = watch;
+	u->seq = seq;
+	u->d = d;
+	u->url = dup_str(c->cached, "url");
+	u->secret = dup_str(c->cached, "secret");
+	u->id = dup_str(d, "webhook_id");
+	u->body = dup_str(d, "body");
 	return 0;
 }
 
-/* POSTs one signed delivery. Returns the HTTP status, or -1 with msg. */
-static int post(const char *url, const char *id, int64_t ts, const char *sig, const char *body, int timeout_ms,
-		char *msg, size_t cap)
+/* Applies one attempt's outcome to its stored delivery. */
+static void record(struct due *u, const struct tl_deliver_opts *o, int64_t now_ms, int status, const char *why,
+		   int *delivered)
 {
-	char host[256], port[8];
-	const char *path;
-	if (split_url(url, host, port, &path, msg, cap) < 0) return -1;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
-	int gr = getaddrinfo(host, port, &hints, &ai);
-	if (gr) return snprintf(msg, cap, "%.100s: %.100s", host, gai_strerror(gr)), -1;
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(ai);
-		return snprintf(msg, cap, "socket: %s", strerror(errno)), -1;
-	}
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	int cr = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (cr < 0) {
-		snprintf(msg, cap, "connect %.100s:%s: %.100s", host, port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	size_t bl = strlen(body);
-	char head[2048];
-	int n = snprintf(head, sizeof head,
-			 "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			 "webhook-id: %s\r\nwebhook-timestamp: %" PRId64 "\r\nwebhook-signature: %s\r\n"
-			 "Connection: close\r\n\r\n",
-			 path, host, bl, id, ts, sig);
-	if (n < 0 || (size_t)n >= sizeof head) {
-		close(fd);
-		return snprintf(msg, cap, "URL too long"), -1;
-	}
-	const char *parts[2] = { head, body };
-	size_t lens[2] = { (size_t)n, bl };
-	for (int p = 0; p < 2; p++)
-		for (size_t off = 0; off < lens[p];) {
-			ssize_t w = send(fd, parts[p] + off, lens[p] - off, MSG_NOSIGNAL);
-			if (w <= 0) {
-				snprintf(msg, cap, "send: %s", w < 0 ? strerror(errno) : "closed");
-				close(fd);
-				return -1;
-			}
-			off += (size_t)w;
-		}
-	char line[64];
-	size_t got = 0;
-	while (got < sizeof line - 1) {
-		ssize_t r = recv(fd, line + got, sizeof line - 1 - got, 0);
-		if (r <= 0) break;
-		got += (size_t)r;
-		if (memchr(line, '\n', got)) break;
-	}
-	close(fd);
-	line[got] = 0;
-	int status;
-	if (got < 12 || strncmp(line, "HTTP/1.", 7) || sscanf(line + 9, "%3d", &status) != 1)
-		return snprintf(msg, cap, "no HTTP answer"), -1;
-	return status;
-}
-
-struct pass {
-	struct tl_store *w;
-	const struct tl_deliver_opts *o;
-	int64_t now_ms;
-	struct tl_batch *b;
-	int delivered;
-	struct tl_err *err;
-	int failed;
-};
-
-static int one(uint64_t watch, uint64_t seq, const char *text, void *ctx)
-{
-	struct pass *p = ctx;
-	json_t *d = json_loads(text, 0, NULL);
-	if (!json_is_object(d)) goto done;
-	const char *state = json_string_value(json_object_get(d, "state"));
-	if (!state || strcmp(state, "pending")) goto done;
-	if (json_integer_value(json_object_get(d, "next_ms")) > p->now_ms) goto done;
-	char *wtext = NULL;
-	int r = tl_watch_get(p->w, watch, &wtext, p->err);
-	if (r < 0) {
-		p->failed = 1;
-		json_decref(d);
-		return 1;
-	}
-	json_t *wj = r ? json_loads(wtext, 0, NULL) : NULL;
-	free(wtext);
-	const char *url = json_string_value(json_object_get(wj, "url"));
-	const char *secret = json_string_value(json_object_get(wj, "secret"));
-	const char *id = json_string_value(json_object_get(d, "webhook_id"));
-	const char *body = json_string_value(json_object_get(d, "body"));
-	char msg[256] = "";
-	int status = -1;
-	if (!url || !secret || !id || !body) {
-		snprintf(msg, sizeof msg, "the watch or the delivery is stored damaged");
-	} else {
-		int64_t ts = p->now_ms / 1000;
-		char sig[TL_WEBHOOK_SIG_LEN];
-		struct tl_err e;
-		if (tl_webhook_sign(secret, id, ts, (const uint8_t *)body, strlen(body), sig, &e) < 0)
-			snprintf(msg, sizeof msg, "%.200s", e.msg);
-		else
-			status = post(url, id, ts, sig, body, p->o->timeout_ms, msg, sizeof msg);
-	}
-	json_decref(wj);
+	json_t *d = u->d;
 	json_int_t attempts = json_integer_value(json_object_get(d, "attempts")) + 1;
 	json_object_set_new(d, "attempts", json_integer(attempts));
-	json_object_set_new(d, "last_ms", json_integer((json_int_t)p->now_ms));
+	json_object_set_new(d, "last_ms", json_integer((json_int_t)now_ms));
 	if (status >= 200 && status < 300) {
 		json_object_set_new(d, "state", json_string("delivered"));
 		json_object_set_new(d, "last_error", json_string(""));
-		p->delivered++;
-	} else {
-		if (status >= 0) snprintf(msg, sizeof msg, "answered HTTP %d", status);
-		json_object_set_new(d, "last_error", json_string(msg));
-		int64_t back = p->o->base_ms;
-		for (json_int_t i = 1; i < attempts && back < MAX_BACKOFF_MS; i++) back *= 2;
-		if (back > MAX_BACKOFF_MS) back = MAX_BACKOFF_MS;
-		int64_t next = p->now_ms + back;
-		if (next > json_integer_value(json_object_get(d, "created_ms")) + p->o->max_age_s * 1000)
-			json_object_set_new(d, "state", json_string("failed"));
-		json_object_set_new(d, "next_ms", json_integer((json_int_t)next));
+		(*delivered)++;
+		return;
 	}
-	char *out = json_dumps(d, JSON_COMPACT);
-	if (!out) abort();
-	tl_batch_put_watch_delivery(p->b, watch, seq, out);
-	free(out);
-done:
-	json_decref(d);
+	char msg[300];
+	if (status >= 0) snprintf(msg, sizeof msg, "answered HTTP %d", status);
+	else snprintf(msg, sizeof msg, "%s", why);
+	json_object_set_new(d, "last_error", json_string(msg));
+	int64_t back = o->base_ms;
+	for (json_int_t i = 1; i < attempts && back < MAX_BACKOFF_MS; i++) back *= 2;
+	if (back > MAX_BACKOFF_MS) back = MAX_BACKOFF_MS;
+	int64_t next = now_ms + back;
+	if (next > json_integer_value(json_object_get(d, "created_ms")) + o->max_age_s * 1000)
+		json_object_set_new(d, "state", json_string("failed"));
+	json_object_set_new(d, "next_ms", json_integer((json_int_t)next));
+}
+
+static void free_due(struct due *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref(v[i].d);
+		free(v[i].url);
+		free(v[i].id);
+		free(v[i].body);
+		free(v[i].secret);
+	}
+	free(v);
+}
+
+static void norm(struct tl_deliver_opts *d, const struct tl_deliver_opts *o)
+{
+	*d = *o;
+	if (d->base_ms <= 0) d->base_ms = 2000;
+	if (d->max_age_s <= 0) d->max_age_s = 86400;
+	if (d->timeout_ms <= 0) d->timeout_ms = 5000;
+	if (d->max_batch == 0) d->max_batch = 256;
+}
+
+/* Reads what is due from r, sends it, and hands the updated deliveries
+ * to put (a batch for the writer). Returns delivered or -1. */
+static int run_pass(struct tl_store *r, const struct tl_deliver_opts *o0, int64_t now_ms,
+		    int (*put)(void *ctx, struct due *v, size_t n, struct tl_err *err), void *pctx, struct tl_err *err)
+{
+	struct tl_deliver_opts o;
+	norm(&o, o0);
+	struct collect c = { .s = r, .now_ms = now_ms, .max = o.max_batch, .err = err };
+	int rc = tl_deliveries_all(r, collect_one, &c, err);
+	json_decref(c.cached);
+	if (rc == 0 && c.failed) rc = -1;
+	if (rc < 0 || c.n == 0) {
+		free_due(c.v, c.n);
+		return rc < 0 ? -1 : 0;
+	}
+	struct tl_post *p = calloc(c.n, sizeof *p);
+	if (!p) abort();
+	int64_t ts = (o.sig_time_ms ? o.sig_time_ms : now_ms) / 1000;
+	for (size_t i = 0; i < c.n; i++) {
+		struct due *u = &c.v[i];
+		p[i].url = u->url;
+		p[i].body = u->body;
+		snprintf(u->ts, sizeof u->ts, "%" PRId64, ts);
+		struct tl_err e;
+		if (!u->url || !u->secret || !u->id || !u->body) {
+			snprintf(p[i].msg, sizeof p[i].msg, "the watch or the delivery is stored damaged");
+			p[i].url = NULL;
+		} else if (tl_webhook_sign(u->secret, u->id, ts, (const uint8_t *)u->body, strlen(u->body), u->sig, &e) <
+			   0) {
+			snprintf(p[i].msg, sizeof p[i].msg, "%.200s", e.msg);
+			p[i].url = NULL;
+		} else {
+			p[i].nheaders = 3;
+			p[i].hname[0] = "webhook-id";
+			p[i].hvalue[0] = u->id;
+			p[i].hname[1] = "webhook-timestamp";
+			p[i].hvalue[1] = u->ts;
+			p[i].hname[2] = "webhook-signature";
+			p[i].hvalue[2] = u->sig;
+		}
+	}
+	/* Only the well-formed ones go out; the others fail as recorded. */
+	struct tl_post *send = calloc(c.n, sizeof *send);
+	size_t *map = calloc(c.n, sizeof *map), ns = 0;
+	if (!send || !map) abort();
+	for (size_t i = 0; i < c.n; i++)
+		if (p[i].url) {
+			send[ns] = p[i];
+			map[ns++] = i;
+		}
+	struct tl_post_opts po = { .timeout_ms = o.timeout_ms, .ca_file = o.ca_file };
+	if (tl_post_all(send, ns, &po, err) < 0) rc = -1;
+	for (size_t k = 0; k < ns; k++) {
+		p[map[k]].status = send[k].status;
+		memcpy(p[map[k]].msg, send[k].msg, sizeof p[map[k]].msg);
+	}
+	int delivered = 0;
+	if (rc == 0) {
+		for (size_t i = 0; i < c.n; i++) {
+			record(&c.v[i], &o, now_ms, p[i].url ? p[i].status : -1, p[i].msg, &delivered);
+		}
+		rc = put(pctx, c.v, c.n, err);
+	}
+	free(send);
+	free(map);
+	free(p);
+	free_due(c.v, c.n);
+	return rc < 0 ? -1 : delivered;
+}
+
+/* Queues each updated delivery into batch b of the primary w; a watch
+ * deleted meanwhile keeps its deliveries deleted. */
+static int put_into(struct tl_store *w, struct tl_batch *b, struct due *v, size_t n, struct tl_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *wt = NULL;
+		int r = tl_watch_get(w, v[i].watch, &wt, err);
+		free(wt);
+		if (r < 0) return -1;
+		if (r == 0) continue;
+		char *out = json_dumps(v[i].d, JSON_COMPACT);
+		if (!out) abort();
+		tl_batch_put_watch_delivery(b, v[i].watch, v[i].seq, out);
+		free(out);
+	}
 	return 0;
+}
+
+struct direct {
+	struct tl_store *w;
+};
+
+static int put_direct(void *ctx, struct due *v, size_t n, struct tl_err *err)
+{
+	struct direct *d = ctx;
+	struct tl_batch *b = tl_batch_new(d->w);
+	int rc = put_into(d->w, b, v, n, err);
+	/* Written after the sends: a crash before this resends what was
+	 * sent (at least once), never drops it. */
+	if (rc == 0) rc = tl_store_write(d->w, b, err);
+	tl_batch_free(b);
+	return rc;
 }
 
 int tl_deliver_pass(struct tl_store *w, const struct tl_deliver_opts *o, int64_t now_ms, struct tl_err *err)
 {
-	struct tl_deliver_opts d = *o;
-	if (d.base_ms <= 0) d.base_ms = 2000;
-	if (d.max_age_s <= 0) d.max_age_s = 86400;
-	if (d.timeout_ms <= 0) d.timeout_ms = 5000;
-	struct pass p = { .w = w, .o = &d, .now_ms = now_ms, .b = tl_batch_new(w), .err = err };
-	int rc = tl_deliveries_all(w, one, &p, err);
-	if (rc == 0 && p.failed) rc = -1;
-	/* Written after the pass: a crash before this resends what was sent
-	 * (at least once), never drops it. */
-	if (rc == 0) rc = tl_store_write(w, p.b, err);
-	tl_batch_free(p.b);
-	return rc < 0 ? -1 : p.delivered;
+	struct direct d = { .w = w };
+	return run_pass(w, o, now_ms, put_direct, &d, err);
+}
+
+struct split {
+	tl_deliver_write_fn write;
+	void *ctx;
+	struct due *v;
+	size_t n;
+};
+
+static int put_split_fn(struct tl_store *w, void *ctx, struct tl_err *err)
+{
+	struct split *s = ctx;
+	struct tl_batch *b = tl_batch_new(w);
+	int rc = put_into(w, b, s->v, s->n, err);
+	if (rc == 0) rc = tl_store_write(w, b, err);
+	tl_batch_free(b);
+	return rc;
+}
+
+static int put_split(void *ctx, struct due *v, size_t n, struct tl_err *err)
+{
+	struct split *s = ctx;
+	s->v = v;
+	s->n = n;
+	return s->write(s->ctx, put_split_fn, s, err);
+}
+
+int tl_deliver_pass_split(struct tl_store *r, tl_deliver_write_fn write, void *wctx, const struct tl_deliver_opts *o,
+			  int64_t now_ms, struct tl_err *err)
+{
+	struct split s = { .write = write, .ctx = wctx };
+	return run_pass(r, o, now_ms, put_split, &s, err);
 }

@@ -7,8 +7,8 @@
  * timeout, another status) schedules the next try base_ms * 2^(tries-1)
  * later (capped at an hour) until max_age_s after the event, when it is
  * marked failed. Time is passed in by the caller (tests drive a clock).
- * Only http:// URLs are sent to; an https:// watch's deliveries fail
- * with "https is not supported" (kept pending until they expire). */
+ * The due deliveries of a pass are sent concurrently (live/httpsend.h),
+ * to http:// or https:// URLs (the certificate verified). */
 #ifndef TL_LIVE_DELIVER_H
 #define TL_LIVE_DELIVER_H
 
@@ -23,6 +23,9 @@ struct tl_deliver_opts {
 	int64_t base_ms;   /* first retry after this; 0 = 2000 (within 10 s) */
 	int64_t max_age_s; /* give up this long after the event; 0 = 86400 */
 	int timeout_ms;    /* per attempt (connect, send, answer); 0 = 5000 */
+	size_t max_batch;  /* most deliveries sent in one pass; 0 = 256 */
+	const char *ca_file; /* PEM certificates trusted besides the system's (https); NULL = none */
+	int64_t sig_time_ms; /* webhook-timestamp's clock when the scheduling clock is scaled; 0 = now_ms */
 };
 
 /* Queues an event of watch (the primary database): type among deposit,
@@ -32,10 +35,27 @@ struct tl_deliver_opts {
 int tl_deliver_enqueue(struct tl_store *w, uint64_t watch, const char *type, json_t *data, int64_t now_ms,
 		       uint64_t *seq, struct tl_err *err) __attribute__((warn_unused_result));
 
-/* Sends every pending delivery due at now_ms once (attempts run one
- * after another). Returns the number delivered in this pass (>= 0), or
+/* Queues into b delivery seq of watch (the caller picks seq: one more
+ * than the watch's last, tl_watch_delivery_next, counting what b already
+ * holds), so that an event and its bookkeeping are written at once. */
+void tl_deliver_put(struct tl_batch *b, uint64_t watch, uint64_t seq, const char *type, json_t *data, int64_t now_ms);
+
+/* Sends every pending delivery due at now_ms once (at most max_batch,
+ * concurrently). Returns the number delivered in this pass (>= 0), or
  * -1 with err when the database could not be read or written. */
 int tl_deliver_pass(struct tl_store *w, const struct tl_deliver_opts *o, int64_t now_ms, struct tl_err *err)
 	__attribute__((warn_unused_result));
+
+/* Runs fn with the primary database (api/serve.h tl_app_write's form). */
+typedef int (*tl_deliver_write_fn)(void *ctx, int (*fn)(struct tl_store *w, void *fctx, struct tl_err *err),
+				   void *fctx, struct tl_err *err);
+
+/* As tl_deliver_pass, for a server: due deliveries are read from r (a
+ * caught-up reader), sent without any lock held, and their new states
+ * written through write (so the database is held for writing only for
+ * that moment). A watch deleted meanwhile stays deleted. Returns the
+ * number delivered, or -1 with err. */
+int tl_deliver_pass_split(struct tl_store *r, tl_deliver_write_fn write, void *wctx, const struct tl_deliver_opts *o,
+			  int64_t now_ms, struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

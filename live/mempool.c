@@ -32,7 +32,17 @@ struct tl_mempool {
 	pthread_mutex_t mu;
 	struct mp_entry **b;
 	size_t nb, n;
+	tl_mempool_listener listener;
+	void *listener_ctx;
 };
+
+void tl_mempool_set_listener(struct tl_mempool *mp, tl_mempool_listener fn, void *ctx)
+{
+	pthread_mutex_lock(&mp->mu);
+	mp->listener = fn;
+	mp->listener_ctx = ctx;
+	pthread_mutex_unlock(&mp->mu);
+}
 
 static size_t bucket(const struct tl_mempool *mp, const uint8_t txid[32])
 {
@@ -240,10 +250,13 @@ int tl_mempool_add(struct tl_mempool *mp, const uint8_t *raw, size_t len, tl_pre
 	mp->n++;
 	e = NULL;
 	rc = 1;
-out:
+out:;
+	tl_mempool_listener ls = mp->listener;
+	void *lctx = mp->listener_ctx;
 	pthread_mutex_unlock(&mp->mu);
 	if (e) free_entry(e);
 	free(vals);
+	if (rc == 1 && ls) ls(lctx, tx.txid);
 	tl_arena_free(&ar);
 	return rc;
 }
@@ -342,7 +355,8 @@ size_t tl_mempool_count(struct tl_mempool *mp)
 size_t tl_mempool_rescreen(struct tl_mempool *mp, tl_prevout_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&mp->mu);
-	size_t n = 0;
+	size_t n = 0, cap = 0;
+	uint8_t (*done)[32] = NULL; /* told to the listener once the lock is released */
 	for (size_t i = 0; i < mp->nb; i++)
 		for (struct mp_entry *e = mp->b[i]; e; e = e->next) {
 			if (!e->unresolved) continue;
@@ -350,10 +364,25 @@ size_t tl_mempool_rescreen(struct tl_mempool *mp, tl_prevout_fn fn, void *ctx)
 			if (!vals) continue;
 			for (uint32_t o = 0; o < e->n_out; o++) vals[o] = e->out[o].value;
 			struct tl_err err;
-			if (screen_entry(mp, e, vals, fn, ctx, &err) == 0) n++;
+			if (screen_entry(mp, e, vals, fn, ctx, &err) == 0) {
+				if (mp->listener && n == cap) {
+					size_t nc = cap ? cap * 2 : 64;
+					uint8_t (*nd)[32] = realloc(done, 32 * nc);
+					if (nd) {
+						done = nd;
+						cap = nc;
+					}
+				}
+				if (n < cap) memcpy(done[n], e->txid, 32);
+				n++;
+			}
 			free(vals);
 		}
+	tl_mempool_listener ls = mp->listener;
+	void *lctx = mp->listener_ctx;
 	pthread_mutex_unlock(&mp->mu);
+	for (size_t i = 0; ls && i < n && i < cap; i++) ls(lctx, done[i]);
+	free(done);
 	return n;
 }
 
@@ -438,4 +467,33 @@ int tl_mempool_index_prevout(void *ctx, const uint8_t txid[32], uint32_t vout, u
 	uint64_t num = r.tx_num;
 	tl_tx_rec_free(&r);
 	return tl_screen_lookup_outref(ix->sc, num, vout, exp, cap, err);
+}
+
+int tl_mempool_raw(struct tl_mempool *mp, const uint8_t txid[32], uint8_t **raw, size_t *len)
+{
+	pthread_mutex_lock(&mp->mu);
+	struct mp_entry *e = find(mp, txid);
+	int r = 0;
+	if (e) {
+		*raw = malloc(e->len ? e->len : 1);
+		if (!*raw) abort();
+		memcpy(*raw, e->raw, e->len);
+		*len = e->len;
+		r = 1;
+	}
+	pthread_mutex_unlock(&mp->mu);
+	return r;
+}
+
+size_t tl_mempool_txids(struct tl_mempool *mp, uint8_t (**out)[32])
+{
+	pthread_mutex_lock(&mp->mu);
+	uint8_t (*v)[32] = malloc(32 * (mp->n ? mp->n : 1));
+	if (!v) abort();
+	size_t n = 0;
+	for (size_t i = 0; i < mp->nb; i++)
+		for (struct mp_entry *e = mp->b[i]; e; e = e->next) memcpy(v[n++], e->txid, 32);
+	pthread_mutex_unlock(&mp->mu);
+	*out = v;
+	return n;
 }

@@ -63,6 +63,20 @@ int tl_mempool_output(struct tl_mempool *mp, const uint8_t txid[32], uint32_t vo
  * is not held (or vout is past its outputs). */
 json_t *tl_mempool_screen(struct tl_mempool *mp, struct tl_screen *sc, const uint8_t txid[32], uint32_t vout);
 
+/* Told the txid of each transaction added or screened again (its
+ * exposures may have changed), from the thread that did it, with no lock
+ * held. The watch alerts (live/alerts.h) listen. */
+typedef void (*tl_mempool_listener)(void *ctx, const uint8_t txid[32]);
+/* Sets the listener (NULL = none). */
+void tl_mempool_set_listener(struct tl_mempool *mp, tl_mempool_listener fn, void *ctx);
+
+/* A copy of txid's raw bytes into *raw (malloc'd, the caller frees) and
+ * *len. Returns 1, or 0 when txid is not held. */
+int tl_mempool_raw(struct tl_mempool *mp, const uint8_t txid[32], uint8_t **raw, size_t *len);
+/* The txids held now, into *out (malloc'd, the caller frees). Returns
+ * how many. */
+size_t tl_mempool_txids(struct tl_mempool *mp, uint8_t (**out)[32]);
+
 /* The resolver over a store and a screening context (ctx = struct
  * tl_mempool_index). */
 struct tl_mempool_index {

@@ -11,9 +11,7 @@
  * where passing is: tainted amount > 0, amount >= min_amount_sat (when
  * set) and amount / value >= min_share (when set).
  *
- * Not built yet: who calls it. The mempool follower (deposit with
- * confirmations 0), the block indexer (confirmed, movement) and reorg
- * handling do not produce candidates yet (docs/live.md). */
+ * The callers: live/alerts.h (mempool transactions and indexed blocks). */
 #ifndef TL_LIVE_WATCH_H
 #define TL_LIVE_WATCH_H
 

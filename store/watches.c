@@ -9,6 +9,8 @@
 #define WATCH_PREFIX "watch/"
 #define DELIV_PREFIX "wdeliv/"
 #define SEQ_KEY "watchseq"
+#define EVENT_PREFIX "wevent/"
+#define ALERTBLK_PREFIX "walertblk/"
 
 #define WATCH_KEY_LEN (sizeof WATCH_PREFIX - 1 + 16)
 #define DELIV_WATCH_LEN (sizeof DELIV_PREFIX - 1 + 16 + 1) /* "wdeliv/" + hex + "/" */
@@ -90,6 +92,16 @@ int tl_batch_del_watch(struct tl_store *s, struct tl_batch *b, uint64_t id, stru
 		size_t kl;
 		const uint8_t *ik = tl_iter_key(it, &kl);
 		if (kl < DELIV_WATCH_LEN || memcmp(ik, k, DELIV_WATCH_LEN)) break;
+		tl_batch_del(b, TL_CF_META, ik, kl);
+	}
+	tl_iter_free(it);
+	char ek[64];
+	int el = snprintf(ek, sizeof ek, EVENT_PREFIX "%016" PRIx64 "/", id);
+	it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, ek, (size_t)el); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl;
+		const uint8_t *ik = tl_iter_key(it, &kl);
+		if (kl < (size_t)el || memcmp(ik, ek, (size_t)el)) break;
 		tl_batch_del(b, TL_CF_META, ik, kl);
 	}
 	tl_iter_free(it);
@@ -186,6 +198,99 @@ int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct t
 		memcpy(t, v, vl);
 		t[vl] = 0;
 		int stop = fn(w, q, t, ctx);
+		free(t);
+		if (stop) break;
+	}
+	tl_iter_free(it);
+	return 0;
+}
+
+/* "wevent/<watch hex>/<key>" into out; returns its length or -1 when key
+ * is too long. */
+static int event_key(uint64_t watch, const char *key, char out[300])
+{
+	int n = snprintf(out, 300, EVENT_PREFIX "%016" PRIx64 "/%s", watch, key);
+	return n < 0 || n >= 300 ? -1 : n;
+}
+
+int tl_watch_event_get(struct tl_store *s, uint64_t watch, const char *key, char **text, struct tl_err *err)
+{
+	char k[300];
+	int kl = event_key(watch, key, k);
+	if (kl < 0) return tl_err_set(err, "event key too long");
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	int r = tl_store_get(s, TL_CF_META, k, (size_t)kl, &v, &vl, err);
+	if (r <= 0) return r;
+	if (text) {
+		char *t = malloc(vl + 1);
+		if (!t) abort();
+		memcpy(t, v, vl);
+		t[vl] = 0;
+		*text = t;
+	}
+	free(v);
+	return 1;
+}
+
+void tl_batch_put_watch_event(struct tl_batch *b, uint64_t watch, const char *key, const char *text)
+{
+	char k[300];
+	int kl = event_key(watch, key, k);
+	if (kl >= 0) tl_batch_put(b, TL_CF_META, k, (size_t)kl, text, strlen(text));
+}
+
+void tl_batch_del_watch_event(struct tl_batch *b, uint64_t watch, const char *key)
+{
+	char k[300];
+	int kl = event_key(watch, key, k);
+	if (kl >= 0) tl_batch_del(b, TL_CF_META, k, (size_t)kl);
+}
+
+#define ALERTBLK_KEY_LEN (sizeof ALERTBLK_PREFIX - 1 + 8 + 1 + 64)
+
+static void alertblk_key(int32_t height, const char hash_hex[65], char out[ALERTBLK_KEY_LEN + 1])
+{
+	snprintf(out, ALERTBLK_KEY_LEN + 1, ALERTBLK_PREFIX "%08" PRIx32 "/%.64s", (uint32_t)height, hash_hex);
+}
+
+void tl_batch_put_alert_block(struct tl_batch *b, int32_t height, const char hash_hex[65], const char *text)
+{
+	char k[ALERTBLK_KEY_LEN + 1];
+	alertblk_key(height, hash_hex, k);
+	tl_batch_put(b, TL_CF_META, k, ALERTBLK_KEY_LEN, text, strlen(text));
+}
+
+void tl_batch_del_alert_block(struct tl_batch *b, int32_t height, const char hash_hex[65])
+{
+	char k[ALERTBLK_KEY_LEN + 1];
+	alertblk_key(height, hash_hex, k);
+	tl_batch_del(b, TL_CF_META, k, ALERTBLK_KEY_LEN);
+}
+
+int tl_alert_blocks_above(struct tl_store *s, int32_t height, tl_alert_block_fn fn, void *ctx, struct tl_err *err)
+{
+	(void)err;
+	char k[ALERTBLK_KEY_LEN + 1];
+	snprintf(k, sizeof k, ALERTBLK_PREFIX "%08" PRIx32, (uint32_t)(height + 1));
+	const size_t pl = sizeof ALERTBLK_PREFIX - 1;
+	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
+	for (tl_iter_seek(it, k, pl + 8); tl_iter_valid(it); tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *ik = tl_iter_key(it, &kl);
+		if (kl < pl || memcmp(ik, ALERTBLK_PREFIX, pl)) break;
+		if (kl != ALERTBLK_KEY_LEN) continue;
+		char hx[9], hash[65];
+		memcpy(hx, ik + pl, 8);
+		hx[8] = 0;
+		memcpy(hash, ik + pl + 9, 64);
+		hash[64] = 0;
+		const uint8_t *v = tl_iter_value(it, &vl);
+		char *t = malloc(vl + 1);
+		if (!t) abort();
+		memcpy(t, v, vl);
+		t[vl] = 0;
+		int stop = fn((int32_t)strtoul(hx, NULL, 16), hash, t, ctx);
 		free(t);
 		if (stop) break;
 	}

@@ -5,6 +5,10 @@
  *   "watch/" + 16 hex digits of the watch id             -> the watch
  *   "watchseq"                                            -> the last watch id handed out
  *   "wdeliv/" + 16 hex of the watch id + "/" + 16 hex seq -> one delivery
+ *   "wevent/" + 16 hex of the watch id + "/" + event key  -> an event already
+ *       queued for the watch (live/alerts.h: no event is queued twice)
+ *   "walertblk/" + 8 hex height + "/" + block hash hex    -> the alerted
+ *       outputs of that block (a reorg that removes the block alerts them)
  * Values are opaque text (the API stores JSON); store/ fixes only the
  * keys. Ids start at 1 and are never reused. Writers go through a batch
  * on the primary database; readers may use a secondary. */
@@ -65,6 +69,27 @@ typedef int (*tl_delivery_fn)(uint64_t watch, uint64_t seq, const char *text, vo
 
 /* Walks every delivery of every watch. Returns 0 or -1 with err. */
 int tl_deliveries_all(struct tl_store *s, tl_delivery_fn fn, void *ctx, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
+/* Whether event key (NUL-terminated, under 250 bytes) was recorded for
+ * watch; with text non-NULL *text receives its malloc'd value. Returns 1,
+ * 0, or -1 with err. */
+int tl_watch_event_get(struct tl_store *s, uint64_t watch, const char *key, char **text, struct tl_err *err)
+	__attribute__((warn_unused_result));
+/* Queues the recording (text copied) or removal of an event key. */
+void tl_batch_put_watch_event(struct tl_batch *b, uint64_t watch, const char *key, const char *text);
+void tl_batch_del_watch_event(struct tl_batch *b, uint64_t watch, const char *key);
+
+/* Queues (text copied) or removes the alert record of block hash_hex (64
+ * hex digits) at height. */
+void tl_batch_put_alert_block(struct tl_batch *b, int32_t height, const char hash_hex[65], const char *text);
+void tl_batch_del_alert_block(struct tl_batch *b, int32_t height, const char hash_hex[65]);
+
+/* Called with each alert record above a height (height order); text is
+ * valid during the call. Nonzero stops the walk. */
+typedef int (*tl_alert_block_fn)(int32_t height, const char *hash_hex, const char *text, void *ctx);
+/* Walks the alert records of heights above height. Returns 0 or -1. */
+int tl_alert_blocks_above(struct tl_store *s, int32_t height, tl_alert_block_fn fn, void *ctx, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
 #endif

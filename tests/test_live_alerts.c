@@ -1,0 +1,807 @@
+/* Watch alerts end to end: `taintline serve --rpc` follows a fake Core
+ * node (tests/fakenode.h) publishing a simulated chain with heists block
+ * by block, each block's transactions first in the mempool, an RBF
+ * replacement (a transaction paying the watched heist is first seen
+ * with another lock time, then replaced by the original), a restart of serve in the middle (blocks and mempool
+ * transactions published while it is down) and at the end a reorg that
+ * removes alerted transactions. A webhook receiver checks every
+ * signature; it fails every request for an hour of the server's retry
+ * clock (serve runs it 600 times faster than real time,
+ * --alert-time-scale) and then accepts.
+ *
+ * The expected events are computed apart from the server, from a second
+ * database indexing the simulated chain directly and screened the same
+ * way: for a heist watch and an address watch, every output of the
+ * published blocks (and of the replacement) whose exposure passes the
+ * watch is a deposit (and, in a block, confirmed), every spent output
+ * that passes is a movement, and every such output in a block the reorg
+ * removed is a reorg. The test checks that exactly these were delivered,
+ * each under one webhook-id only (retries reuse it), every body the same
+ * under one id, and every signature valid. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <jansson.h>
+
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
+#include "bitcoin/hash.h"
+#include "live/index_rpc.h"
+#include "live/rpc.h"
+#include "live/webhook.h"
+#include "tests/chainfix.h"
+#include "tests/fakenode.h"
+#include "tests/httpc.h"
+#include "tests/testutil.h"
+#include "tracer/screen.h"
+
+#define H0 124   /* the node's tip when serve starts (the heists' seeds are below) */
+#define LAST 140 /* the last block of the simulated chain published */
+#define FORK 137 /* the reorg keeps blocks up to here */
+#define DOWN_AT 133 /* published while serve is down */
+#define FAIL_AT 131 /* the receiver fails from here */
+#define NW 2
+
+static const struct tl_netparams *regtest(void)
+{
+	return tl_net_params(TL_NET_REGTEST);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------- the receiver ---------------- */
+
+static struct {
+	struct event_base *base;
+	struct evhttp *http;
+	pthread_t thread;
+	uint16_t port;
+	pthread_mutex_t lock;
+	char secret[NW][TL_WEBHOOK_SECRET_MAX];
+	int failing;
+	int bad_sig, bad_body, bad_json, requests, refused;
+	json_t *byid;   /* webhook-id -> {"body", "key", "ok"} */
+	json_t *bykey;  /* "w<i>/<event key>" -> webhook-id */
+	int id_conflicts;
+	int mempool_deposits; /* deposits delivered with confirmations 0 */
+} R;
+
+/* The event key of a body: type/txid:vout (and /block for a reorg). */
+static void key_of(json_t *body, char *out, size_t cap)
+{
+	json_t *d = json_object_get(body, "data");
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const char *txid = json_string_value(json_object_get(d, "txid"));
+	int vout = (int)json_integer_value(json_object_get(d, "vout"));
+	const char *blk = json_string_value(json_object_get(d, "removed_from_block"));
+	snprintf(out, cap, "%s/%s:%d%s%s", type ? type : "?", txid ? txid : "?", vout, blk ? "/" : "", blk ? blk : "");
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	const char *uri = evhttp_request_get_uri(req);
+	int which = !strcmp(uri, "/hook1") ? 1 : 0;
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *id = evhttp_find_header(h, "webhook-id");
+	const char *ts = evhttp_find_header(h, "webhook-timestamp");
+	const char *sig = evhttp_find_header(h, "webhook-signature");
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	char *body = malloc(len + 1);
+	evbuffer_remove(in, body, len);
+	body[len] = 0;
+	pthread_mutex_lock(&R.lock);
+	R.requests++;
+	char want[TL_WEBHOOK_SIG_LEN];
+	struct tl_err err;
+	if (!id || !ts || !sig ||
+	    tl_webhook_sign(R.secret[which], id, strtoll(ts, NULL, 10), (const uint8_t *)body, len, want, &err) < 0 ||
+	    strcmp(want, sig))
+		R.bad_sig++;
+	int fail = R.failing;
+	if (fail) R.refused++;
+	json_t *bj = json_loads(body, 0, NULL);
+	if (!bj) R.bad_json++;
+	if (id && bj) {
+		char k[300], wk[320];
+		key_of(bj, k, sizeof k);
+		snprintf(wk, sizeof wk, "w%d/%s", which, k);
+		json_t *e = json_object_get(R.byid, id);
+		if (!e) {
+			e = json_pack("{s:s,s:s,s:b}", "body", body, "key", wk, "ok", 0);
+			json_object_set_new(R.byid, id, e);
+		} else if (strcmp(json_string_value(json_object_get(e, "body")), body)) {
+			R.bad_body++; /* one id, one body */
+		}
+		const char *prev = json_string_value(json_object_get(R.bykey, wk));
+		if (prev && strcmp(prev, id)) R.id_conflicts++; /* one event, two ids */
+		if (!prev) json_object_set_new(R.bykey, wk, json_string(id));
+		if (!fail) {
+			if (!json_is_true(json_object_get(e, "ok")) &&
+			    !strcmp(json_string_value(json_object_get(bj, "type")), "deposit") &&
+			    json_integer_value(json_object_get(json_object_get(bj, "data"), "confirmations")) == 0)
+				R.mempool_deposits++;
+			json_object_set_new(e, "ok", json_true());
+		}
+	}
+	json_decref(bj);
+	pthread_mutex_unlock(&R.lock);
+	free(body);
+	evhttp_send_reply(req, fail ? 503 : 204, fail ? "Unavailable" : "No Content", NULL);
+}
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	event_base_dispatch(R.base);
+	return NULL;
+}
+
+static void receiver_start(void)
+{
+	assert_int_equal(evthread_use_pthreads(), 0);
+	pthread_mutex_init(&R.lock, NULL);
+	R.byid = json_object();
+	R.bykey = json_object();
+	R.base = event_base_new();
+	R.http = evhttp_new(R.base);
+	evhttp_set_gencb(R.http, handle, NULL);
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(R.http, "127.0.0.1", 0);
+	assert_non_null(bs);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl);
+	R.port = ntohs(sa.sin_port);
+	assert_int_equal(pthread_create(&R.thread, NULL, loop_main, NULL), 0);
+}
+
+static void receiver_stop(void)
+{
+	event_base_loopbreak(R.base);
+	pthread_join(R.thread, NULL);
+	evhttp_free(R.http);
+	event_base_free(R.base);
+	json_decref(R.byid);
+	json_decref(R.bykey);
+}
+
+/* Whether the receiver accepted an event of watch w with key k. */
+static int received(int w, const char *k)
+{
+	char wk[320];
+	snprintf(wk, sizeof wk, "w%d/%s", w, k);
+	pthread_mutex_lock(&R.lock);
+	const char *id = json_string_value(json_object_get(R.bykey, wk));
+	int ok = id && json_is_true(json_object_get(json_object_get(R.byid, id), "ok"));
+	pthread_mutex_unlock(&R.lock);
+	return ok;
+}
+
+/* ---------------- the chain ---------------- */
+
+struct blk {
+	uint8_t *raw;
+	size_t cap;
+	struct tl_block b;
+	char hash[65];
+};
+
+static void read_block(struct tl_blkdir *d, int32_t h, struct blk *out)
+{
+	struct tl_err err;
+	const struct tl_chain_entry *e = tl_blkdir_chain_at(d, (uint32_t)h);
+	assert_non_null(e);
+	out->raw = NULL;
+	out->cap = 0;
+	if (tl_blkdir_read(d, &e->loc, &out->raw, &out->cap, &err) < 0) fail_msg("%s", err.msg);
+	tl_block_init(&out->b);
+	if (tl_block_parse(&out->b, out->raw, e->loc.size, &err) < 0) fail_msg("%s", err.msg);
+	tl_hash_to_hex(out->b.hdr.hash, out->hash);
+}
+
+static void free_block(struct blk *k)
+{
+	tl_block_free(&k->b);
+	free(k->raw);
+}
+
+/* An output as the independent screening sees it. */
+struct cand {
+	char txid[65];
+	uint32_t vout;
+	char address[TL_ADDRESS_MAX];
+	uint64_t value;
+	json_t *exp; /* heist -> amount */
+};
+
+/* The verdict of a confirmed output in the reference database. */
+static int ref_output(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct cand *c)
+{
+	struct tl_err err;
+	json_t *v = tl_screen_outpoint(sc, txid, vout, &err);
+	if (!v) fail_msg("reference screening: %s", err.msg);
+	json_t *subj = json_object_get(v, "subject");
+	tl_hash_to_hex(txid, c->txid);
+	c->vout = vout;
+	snprintf(c->address, sizeof c->address, "%s", json_string_value(json_object_get(subj, "address")) ?: "");
+	c->value = (uint64_t)json_integer_value(json_object_get(subj, "value_sat"));
+	c->exp = json_object();
+	json_t *x;
+	size_t i;
+	json_array_foreach(json_object_get(v, "exposures"), i, x)
+		json_object_set(c->exp, json_string_value(json_object_get(x, "heist")), json_object_get(x, "amount_sat"));
+	json_decref(v);
+	return json_object_size(c->exp) > 0;
+}
+
+struct watchdef {
+	const char *heist;   /* or */
+	char address[TL_ADDRESS_MAX];
+	double min_share;    /* address watch */
+	uint64_t id;
+};
+
+/* The rule of docs/live.md, written out again: a heist watch passes on
+ * that heist's amount, an address watch on its address and the sum. */
+static int passes(const struct watchdef *w, const struct cand *c)
+{
+	if (w->heist) return json_integer_value(json_object_get(c->exp, w->heist)) > 0;
+	if (strcmp(w->address, c->address)) return 0;
+	uint64_t sum = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(c->exp, k, v) sum += (uint64_t)json_integer_value(v);
+	return sum > 0 && c->value && (double)sum / (double)c->value >= w->min_share;
+}
+
+/* ---------------- serve ---------------- */
+
+struct srv {
+	pid_t pid;
+	uint16_t port;
+	char listen[64], log[4300];
+};
+
+static uint16_t free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sa;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void serve_start(struct srv *s, struct fakenode *n, const char *db, const char *blocks)
+{
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		FILE *lf = freopen(s->log, "a", stderr);
+		(void)lf;
+		execl(TL_BINARY, TL_BINARY, "serve", "--rpc", fn_url(n), "--rpc-cookie", fn_cookie(n), "--zmq", fn_zmq(n),
+		      "--db", db, "--blocks-dir", blocks, "--network", "regtest", "--listen", s->listen, "--poll-ms", "300",
+		      "--alert-time-scale", "600", (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void serve_stop(struct srv *s)
+{
+	assert_int_equal(kill(s->pid, SIGTERM), 0);
+	int st;
+	assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char *log = NULL, cmd[4400];
+		snprintf(cmd, sizeof cmd, "cat '%s'", s->log);
+		tu_run(cmd, &log);
+		fail_msg("serve --rpc ended with status %d: %s", st, log ? log : "");
+	}
+}
+
+static json_t *get_json(uint16_t port, const char *path, int *status)
+{
+	struct resp rs;
+	*status = 0;
+	if (http_do(port, "GET", path, NULL, NULL, 0, &rs) < 0) return NULL;
+	*status = rs.status;
+	json_t *j = rs.status == 200 ? resp_json(&rs) : NULL;
+	resp_free(&rs);
+	return j;
+}
+
+/* Waits (bounded) until serve serves the node's tip and its alerts have
+ * scanned up to it. */
+static void wait_served(struct srv *s, struct fakenode *n)
+{
+	uint8_t want[32];
+	fn_hash_at(n, fn_height(n), want);
+	char hex[65];
+	tl_hash_to_hex(want, hex);
+	for (int i = 0; i < 1200; i++) {
+		struct resp rs;
+		int tip_ok = http_do(s->port, "GET", "/api/blocks/tip/hash", NULL, NULL, 0, &rs) == 0 && rs.status == 200 &&
+			     rs.blen == 64 && !memcmp(rs.body, hex, 64);
+		if (tip_ok || rs.status) resp_free(&rs);
+		if (tip_ok) {
+			int st;
+			json_t *h = get_json(s->port, "/healthz", &st);
+			int at = h && json_integer_value(json_object_get(json_object_get(h, "alerts"), "height")) ==
+					      fn_height(n);
+			json_decref(h);
+			if (at) return;
+		}
+		if (i % 5 == 4) fn_republish(n);
+		sleep_ms(100);
+	}
+	fail_msg("serve did not reach the node's tip %s with its alerts", hex);
+}
+
+/* Waits until serve's mempool screens txid (bounded). */
+static void wait_unconfirmed(struct srv *s, const uint8_t txid[32])
+{
+	char hex[65], path[128];
+	tl_hash_to_hex(txid, hex);
+	snprintf(path, sizeof path, "/v1/screen?txid=%s", hex);
+	for (int i = 0; i < 600; i++) {
+		int st;
+		json_t *v = get_json(s->port, path, &st);
+		int ok = v && json_integer_value(json_object_get(v, "confirmations")) == 0 &&
+			 json_object_get(v, "confirmations");
+		json_decref(v);
+		if (ok) return;
+		sleep_ms(50);
+	}
+	fail_msg("transaction %s never screened from the mempool", hex);
+}
+
+static uint64_t create_watch(uint16_t port, struct watchdef *w, int which, char secret[TL_WEBHOOK_SECRET_MAX])
+{
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/hook%d", R.port, which);
+	json_t *b = w->heist ? json_pack("{s:s,s:I,s:s,s:[ssss]}", "heist", w->heist, "min_amount_sat", (json_int_t)1, "url",
+					 url, "events", "deposit", "confirmed", "movement", "reorg")
+			     : json_pack("{s:s,s:f,s:s,s:[ssss]}", "address", w->address, "min_share", w->min_share, "url",
+					 url, "events", "deposit", "confirmed", "movement", "reorg");
+	char *t = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	struct resp rs;
+	assert_int_equal(http_do(port, "POST", "/v1/watches", NULL, t, strlen(t), &rs), 0);
+	free(t);
+	if (rs.status != 201 && rs.status != 200) fail_msg("POST /v1/watches: HTTP %d %.*s", rs.status, (int)rs.blen, rs.body);
+	json_t *j = resp_json(&rs);
+	resp_free(&rs);
+	snprintf(secret, TL_WEBHOOK_SECRET_MAX, "%s", json_string_value(json_object_get(j, "secret")));
+	uint64_t id = (uint64_t)json_integer_value(json_object_get(j, "id"));
+	if (!id) id = strtoull(json_string_value(json_object_get(j, "id")) ?: "0", NULL, 10);
+	json_decref(j);
+	return id;
+}
+
+/* Appends the blk record of a raw block to file. */
+static void put_record(struct tl_buf *file, const uint8_t *raw, size_t len)
+{
+	tl_buf_put(file, regtest()->magic, 4);
+	tl_buf_u32le(file, (uint32_t)len);
+	tl_buf_put(file, raw, len);
+}
+
+static void test_alerts_end_to_end(void **state)
+{
+	(void)state;
+	receiver_start();
+	char *tmp = tu_tmpdir("live-alerts");
+	char sim[4200], simblocks[4300], db[4200], blocks[4200], ref[4200], alt[4200];
+	snprintf(sim, sizeof sim, "%s/sim", tmp);
+	snprintf(simblocks, sizeof simblocks, "%s/blocks", sim);
+	snprintf(db, sizeof db, "%s/db", tmp);
+	snprintf(blocks, sizeof blocks, "%s/fetched", tmp);
+	snprintf(ref, sizeof ref, "%s/ref", tmp);
+	snprintf(alt, sizeof alt, "%s/alt", tmp);
+	cf_sim(sim, 41, 150, 30, 0, true);
+	struct fakenode *n = fn_start(tmp, regtest());
+	fn_load_chain(n, simblocks);
+	fn_set_height(n, H0);
+	struct tl_err err;
+
+	/* The served database: fetched from the node up to H0, labelled and
+	 * screened there. The reference: the same labels at H0, then the
+	 * whole chain indexed directly and screened. */
+	struct tl_rpc_opts ro = { .url = fn_url(n), .cookie_file = fn_cookie(n), .backoff_ms = 5 };
+	struct tl_rpc *rpc;
+	assert_int_equal(tl_rpc_open(&ro, &rpc, &err), 0);
+	struct tl_index_opts io = cf_index_opts(blocks, db);
+	struct tl_live_index_stats lst;
+	if (tl_live_index(rpc, &io, 0, &lst, &err) < 0) fail_msg("%s", err.msg);
+	tl_rpc_close(rpc);
+	struct tl_store_opts wso = { .cache_mb = 16 };
+	struct tl_store *ws = cf_store_open(db, &wso);
+	cf_import_sim_labels(ws, sim);
+	if (tl_screen_update(ws, NULL, &err) < 0) fail_msg("%s", err.msg);
+	tl_store_close(ws);
+	io = cf_index_opts(simblocks, ref);
+	io.until = H0;
+	cf_index_run(&io, NULL);
+	ws = cf_store_open(ref, &wso);
+	cf_import_sim_labels(ws, sim);
+	tl_store_close(ws);
+	io.until = -1;
+	cf_index_run(&io, NULL);
+	ws = cf_store_open(ref, &wso);
+	if (tl_screen_update(ws, NULL, &err) < 0) fail_msg("%s", err.msg);
+	struct tl_screen *sc;
+	assert_int_equal(tl_screen_open(ws, NULL, &sc, &err), 0);
+
+	struct tl_blkdir *d;
+	if (tl_blkdir_open(simblocks, regtest(), &d, &err) < 0 || tl_blkdir_scan(d, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+
+	/* The reference outputs of blocks H0+1..LAST, the heist with most of
+	 * them, and the address with the largest share. */
+	struct cand *outs = NULL, *spent = NULL;
+	int32_t *oh = NULL;
+	size_t no = 0, ns = 0;
+	json_t *count = json_object();
+	for (int32_t h = H0 + 1; h <= LAST; h++) {
+		struct blk k;
+		read_block(d, h, &k);
+		for (uint32_t i = 0; i < k.b.n_tx; i++) {
+			for (uint32_t o = 0; o < k.b.tx[i].n_out; o++) {
+				struct cand c;
+				if (!ref_output(sc, k.b.tx[i].txid, o, &c)) {
+					json_decref(c.exp);
+					continue;
+				}
+				outs = realloc(outs, (no + 1) * sizeof *outs);
+				oh = realloc(oh, (no + 1) * sizeof *oh);
+				oh[no] = h;
+				outs[no++] = c;
+				const char *hk;
+				json_t *v;
+				json_object_foreach(c.exp, hk, v)
+					json_object_set_new(count, hk, json_integer(json_integer_value(json_object_get(count, hk)) + 1));
+			}
+			if (i == 0) continue;
+			for (uint32_t q = 0; q < k.b.tx[i].n_in; q++) {
+				struct cand c;
+				if (!ref_output(sc, k.b.tx[i].in[q].prev_txid, k.b.tx[i].in[q].prev_vout, &c)) {
+					json_decref(c.exp);
+					continue;
+				}
+				spent = realloc(spent, (ns + 1) * sizeof *spent);
+				spent[ns++] = c;
+			}
+		}
+		free_block(&k);
+	}
+	struct watchdef W[NW];
+	memset(W, 0, sizeof W);
+	const char *hk;
+	json_t *v;
+	json_int_t best = 0;
+	json_object_foreach(count, hk, v) if (json_integer_value(v) > best)
+	{
+		best = json_integer_value(v);
+		W[0].heist = hk;
+	}
+	assert_non_null(W[0].heist);
+	double bshare = 0;
+	for (size_t i = 0; i < no; i++) {
+		uint64_t sum = 0;
+		json_object_foreach(outs[i].exp, hk, v) sum += (uint64_t)json_integer_value(v);
+		double sh = outs[i].value ? (double)sum / (double)outs[i].value : 0;
+		if (outs[i].address[0] && sh > bshare) {
+			bshare = sh;
+			snprintf(W[1].address, sizeof W[1].address, "%s", outs[i].address);
+		}
+	}
+	assert_true(bshare > 0);
+	W[1].min_share = bshare / 2;
+	print_message("%zu tainted outputs, %zu tainted outputs spent; watching heist %s and %s (share >= %.3f)\n", no,
+		      ns, W[0].heist, W[1].address, W[1].min_share);
+
+	/* The replacement: a transaction of block RBF_AT that nothing in it
+	 * spends and that pays a tainted output of the watched heist, with
+	 * another lock time (a new txid, the same inputs and outputs). */
+	struct blk rb;
+	uint32_t victim = 0;
+	int32_t rbf_at = H0 + 1;
+	for (; rbf_at < FAIL_AT && !victim; rbf_at++) {
+		read_block(d, rbf_at, &rb);
+		for (uint32_t i = rb.b.n_tx - 1; i >= 1 && !victim; i--) {
+			int sp = 0, tainted = 0;
+			for (uint32_t j = 1; j < rb.b.n_tx; j++)
+				for (uint32_t q = 0; q < rb.b.tx[j].n_in; q++)
+					if (!memcmp(rb.b.tx[j].in[q].prev_txid, rb.b.tx[i].txid, 32)) sp = 1;
+			char hx[65];
+			tl_hash_to_hex(rb.b.tx[i].txid, hx);
+			for (size_t k = 0; k < no; k++)
+				if (!strcmp(outs[k].txid, hx) && passes(&W[0], &outs[k])) tainted = 1;
+			if (!sp && tainted) victim = i;
+		}
+		if (!victim) free_block(&rb);
+	}
+	rbf_at--;
+	assert_true(victim > 0);
+	size_t rlen = rb.b.tx[victim].size;
+	uint8_t *rraw = malloc(rlen);
+	memcpy(rraw, rb.b.tx[victim].raw, rlen);
+	rraw[rlen - 4] ^= 0x01; /* the lock time (the last 4 bytes) */
+	uint8_t rtxid[32];
+	{
+		struct cf_block tmpb = { 0 };
+		cf_block_add_raw(&tmpb, rraw, rlen, rtxid);
+		tl_buf_free(&tmpb.txs);
+		free(tmpb.ids);
+	}
+	char rhex[65], vhex[65];
+	tl_hash_to_hex(rtxid, rhex);
+	tl_hash_to_hex(rb.b.tx[victim].txid, vhex);
+	/* its outputs: the victim's, under the new txid */
+	size_t nbefore = no;
+	for (size_t k = 0; k < nbefore; k++)
+		if (!strcmp(outs[k].txid, vhex)) {
+			outs = realloc(outs, (no + 1) * sizeof *outs);
+			oh = realloc(oh, (no + 1) * sizeof *oh);
+			outs[no] = outs[k];
+			outs[no].exp = json_incref(outs[k].exp);
+			memcpy(outs[no].txid, rhex, 65);
+			oh[no++] = -1; /* never in a block */
+		}
+
+	/* serve, and the watches */
+	struct srv s = { 0 };
+	s.port = free_port();
+	snprintf(s.listen, sizeof s.listen, "127.0.0.1:%u", s.port);
+	snprintf(s.log, sizeof s.log, "%s/serve.log", tmp);
+	serve_start(&s, n, db, blocks);
+	wait_served(&s, n);
+	for (int w = 0; w < NW; w++) W[w].id = create_watch(s.port, &W[w], w, R.secret[w]);
+
+	/* Blocks H0+1..LAST, each one's transactions first in the mempool. */
+	int64_t fail_from = 0;
+	for (int32_t h = H0 + 1; h <= LAST; h++) {
+		struct blk k;
+		read_block(d, h, &k);
+		int up = h != DOWN_AT;
+		if (h == DOWN_AT) serve_stop(&s);
+		if (h == FAIL_AT) {
+			/* the receiver fails from here for an hour of serve's clock
+			 * (600 times real time: 6 s) */
+			pthread_mutex_lock(&R.lock);
+			R.failing = 1;
+			pthread_mutex_unlock(&R.lock);
+			fail_from = now_ms();
+		}
+		for (uint32_t i = 1; i < k.b.n_tx; i++)
+			if (h != rbf_at || i != victim) fn_mempool_add(n, k.b.tx[i].raw, k.b.tx[i].size, k.b.tx[i].txid);
+		if (up) wait_unconfirmed(&s, k.b.tx[k.b.n_tx - (k.b.n_tx - 1 == victim && h == rbf_at ? 2 : 1)].txid);
+		if (h == rbf_at) {
+			fn_mempool_add(n, rraw, rlen, rtxid);
+			wait_unconfirmed(&s, rtxid);
+			/* the replacement's deposit is queued before it leaves */
+			char key[200];
+			int got = 0;
+			for (uint32_t o = 0; o < k.b.tx[victim].n_out && !got; o++) {
+				snprintf(key, sizeof key, "deposit/%s:%u", rhex, o);
+				for (int t = 0; t < 200 && !got; t++) {
+					got = received(0, key);
+					if (!got) sleep_ms(50);
+				}
+			}
+			if (!got) {
+				int st;
+				char path[128];
+				json_t *hj = get_json(s.port, "/healthz", &st);
+				snprintf(path, sizeof path, "/v1/watches/%llu/deliveries", (unsigned long long)W[0].id);
+				json_t *dj = get_json(s.port, path, &st);
+				char *a = json_dumps(hj, 0), *b = json_dumps(dj, 0);
+				fail_msg("the replacement %s was not alerted: %s\n%.3000s", rhex, a ? a : "", b ? b : "");
+			}
+			fn_mempool_remove(n, rtxid);
+			fn_mempool_add(n, k.b.tx[victim].raw, k.b.tx[victim].size, k.b.tx[victim].txid);
+			wait_unconfirmed(&s, k.b.tx[victim].txid);
+		}
+
+		fn_set_height(n, h);
+		if (h == DOWN_AT) {
+			/* the next block's transactions arrive while serve is down too */
+			struct blk k2;
+			read_block(d, h + 1, &k2);
+			for (uint32_t i = 1; i < k2.b.n_tx; i++)
+				fn_mempool_add(n, k2.b.tx[i].raw, k2.b.tx[i].size, k2.b.tx[i].txid);
+			free_block(&k2);
+			serve_start(&s, n, db, blocks);
+		}
+		wait_served(&s, n);
+		if (fail_from && now_ms() - fail_from >= 6500) {
+			pthread_mutex_lock(&R.lock);
+			R.failing = 0;
+			pthread_mutex_unlock(&R.lock);
+			print_message("the receiver accepts again after %lld ms (%d requests refused)\n",
+				      (long long)(now_ms() - fail_from), R.refused);
+			fail_from = 0;
+		}
+		free_block(&k);
+	}
+	if (fail_from) {
+		while (now_ms() - fail_from < 6500) sleep_ms(100);
+		pthread_mutex_lock(&R.lock);
+		R.failing = 0;
+		pthread_mutex_unlock(&R.lock);
+		print_message("the receiver accepts again (%d requests refused)\n", R.refused);
+	}
+	assert_true(R.refused > 0);
+
+	/* The reorg: blocks up to FORK, then empty blocks, one more than the
+	 * node had. */
+	struct tl_buf file;
+	tl_buf_init(&file);
+	uint8_t tip[32];
+	uint32_t time0 = 0;
+	for (int32_t h = 0; h <= FORK; h++) {
+		const struct tl_chain_entry *e = tl_blkdir_chain_at(d, (uint32_t)h);
+		uint8_t *raw = NULL;
+		size_t cap = 0;
+		assert_int_equal(tl_blkdir_read(d, &e->loc, &raw, &cap, &err), 0);
+		put_record(&file, raw, e->loc.size);
+		struct tl_block b;
+		tl_block_init(&b);
+		assert_int_equal(tl_block_parse(&b, raw, e->loc.size, &err), 0);
+		memcpy(tip, b.hdr.hash, 32);
+		time0 = b.hdr.time;
+		tl_block_free(&b);
+		free(raw);
+	}
+	for (int32_t h = FORK + 1; h <= LAST + 1; h++) {
+		struct cf_block cb = { 0 };
+		uint8_t sig[8] = { 4, (uint8_t)h, (uint8_t)(h >> 8), 0, 0, 0x51, 0x52, 0x53 };
+		struct cf_in ci = { .prev = NULL, .sig = sig, .sig_len = sizeof sig };
+		struct cf_out co = { .value = 5000000000ULL, .script = { 0x51 }, .len = 1 };
+		cf_block_add_tx(&cb, &ci, 1, &co, 1, NULL);
+		cf_mine(&file, &cb, tip, time0 + 600u * (uint32_t)(h - FORK));
+	}
+	cf_write_blocks(alt, &file);
+	tl_buf_free(&file);
+	assert_int_equal(fn_load_chain(n, alt), LAST + 2);
+	fn_set_height(n, LAST + 1);
+	wait_served(&s, n);
+
+	/* The expected events, per watch. */
+	json_t *expect[NW];
+	for (int w = 0; w < NW; w++) {
+		expect[w] = json_object();
+		char k[300];
+		for (size_t i = 0; i < no; i++) {
+			if (!passes(&W[w], &outs[i])) continue;
+			snprintf(k, sizeof k, "deposit/%s:%u", outs[i].txid, outs[i].vout);
+			json_object_set_new(expect[w], k, json_true());
+			if (oh[i] < 0) continue;
+			snprintf(k, sizeof k, "confirmed/%s:%u", outs[i].txid, outs[i].vout);
+			json_object_set_new(expect[w], k, json_true());
+			if (oh[i] > FORK) {
+				struct blk k2;
+				read_block(d, oh[i], &k2);
+				snprintf(k, sizeof k, "reorg/%s:%u/%s", outs[i].txid, outs[i].vout, k2.hash);
+				json_object_set_new(expect[w], k, json_true());
+				free_block(&k2);
+			}
+		}
+		for (size_t i = 0; i < ns; i++) {
+			if (!passes(&W[w], &spent[i])) continue;
+			snprintf(k, sizeof k, "movement/%s:%u", spent[i].txid, spent[i].vout);
+			json_object_set_new(expect[w], k, json_true());
+		}
+	}
+
+	/* Everything expected is delivered (bounded: 120 s). */
+	int64_t t0 = now_ms();
+	size_t missing = 0;
+	for (;;) {
+		missing = 0;
+		for (int w = 0; w < NW; w++) {
+			const char *k;
+			json_object_foreach(expect[w], k, v) missing += !received(w, k);
+		}
+		if (!missing || now_ms() - t0 > 120000) break;
+		sleep_ms(200);
+	}
+	sleep_ms(1500); /* anything extra would arrive meanwhile */
+	size_t expected_n = 0, extra = 0, delivered = 0;
+	pthread_mutex_lock(&R.lock);
+	for (int w = 0; w < NW; w++) expected_n += json_object_size(expect[w]);
+	json_object_foreach(R.byid, hk, v)
+	{
+		if (!json_is_true(json_object_get(v, "ok"))) continue;
+		delivered++;
+		const char *wk = json_string_value(json_object_get(v, "key"));
+		int w = wk[1] - '0';
+		if (!json_object_get(expect[w], wk + 3)) {
+			if (extra < 10) print_message("not expected: watch %d %s\n", w, wk + 3);
+			extra++;
+		}
+	}
+	pthread_mutex_unlock(&R.lock);
+	for (int w = 0; w < NW && missing; w++) {
+		const char *k;
+		int shown = 0;
+		json_object_foreach(expect[w], k, v) if (!received(w, k) && shown++ < 10) print_message("missing: watch %d %s\n", w, k);
+	}
+	print_message("%zu events expected, %zu delivered (%d from the mempool), %d requests, %d refused\n", expected_n,
+		      delivered, R.mempool_deposits, R.requests, R.refused);
+	assert_int_equal(missing, 0);
+	assert_int_equal(extra, 0);
+	assert_int_equal(delivered, expected_n);
+	assert_int_equal(R.bad_sig, 0);
+	assert_int_equal(R.bad_body, 0);
+	assert_int_equal(R.bad_json, 0);
+	assert_int_equal(R.id_conflicts, 0);
+	assert_true(R.mempool_deposits > 0);
+	for (int w = 0; w < NW; w++) {
+		const char *k;
+		int kinds[4] = { 0 };
+		json_object_foreach(expect[w], k, v) kinds[k[0] == 'd' ? 0 : k[0] == 'c' ? 1 : k[0] == 'm' ? 2 : 3]++;
+		print_message("watch %d: %d deposit, %d confirmed, %d movement, %d reorg\n", w, kinds[0], kinds[1], kinds[2],
+			      kinds[3]);
+		if (w == 0) for (int t = 0; t < 4; t++) assert_true(kinds[t] > 0);
+		json_decref(expect[w]);
+	}
+
+	serve_stop(&s);
+	for (size_t i = 0; i < no; i++) json_decref(outs[i].exp);
+	for (size_t i = 0; i < ns; i++) json_decref(spent[i].exp);
+	free(outs);
+	free(oh);
+	free(spent);
+	free(rraw);
+	free_block(&rb);
+	json_decref(count);
+	tl_screen_close(sc);
+	tl_store_close(ws);
+	tl_blkdir_close(d);
+	fn_stop(n);
+	receiver_stop();
+	tu_rmrf(tmp);
+	free(tmp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alerts_end_to_end),
+	};
+	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
+}
