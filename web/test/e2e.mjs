@@ -114,6 +114,20 @@ async function signIn(page, key) {
 }
 
 try {
+  // ---- the first load: the page and every asset, under 1 MB ----
+  {
+    const fp = await newPage('first-load');
+    const bodies = [];
+    fp.on('response', (r) => { const u = new URL(r.url()); if (!u.pathname.startsWith('/v1/') && !u.pathname.startsWith('/api/')) bodies.push(r.body().then((b) => [u.pathname, b.length], () => [u.pathname, 0])); });
+    await fp.goto(base + '/ui');
+    check((await ready(fp)).state === 'ready' && await fp.isVisible('#login'), 'deep link /ui opens the app (asking for a key)');
+    const files = await Promise.all(bodies);
+    const total = files.reduce((a, [, n]) => a + n, 0);
+    check(files.some(([p]) => p.endsWith('/cytoscape.mjs')) && total > 0 && total < 1000000,
+      `the first load (${files.length} files, ${total} bytes) is under 1 MB`, files);
+    await fp.close();
+  }
+
   // ---- sign-in and home ----
   const page = await newPage('investigator');
   const st = await signIn(page, keyInv);
@@ -316,7 +330,55 @@ try {
   await page.goto(`${base}/ui/block/1`);
   s3 = await ready(page);
   const h1 = (await apiGet('/api/block-height/1', keyInv)).body;
-  check(s3.state === 'ready' && (await page.textContent('#panel')).includes(h1), 'deep link /ui/block/1 shows the block', s3);
+  check(s3.state === 'ready' && (await page.textContent('#block')).includes(h1), 'deep link /ui/block/1 shows the block', s3);
+  // the block view: a block of more than one page of transactions, its
+  // list page by page against /api/block/:hash/txids, and a transaction
+  // added to the graph from it
+  let big = null;
+  for (let start = Number((await apiGet("/api/blocks/tip/height", keyInv)).body); start >= 0 && !big; start -= 10)
+    big = (await apiGet(`/api/blocks/${start}`, keyInv)).body.find((b) => b.tx_count > 30) || null;
+  if (!big) check(false, 'the simulated chain has a block of more than 30 transactions');
+  else {
+    const ids = (await apiGet(`/api/block/${big.id}/txids`, keyInv)).body;
+    const listed = () => page.evaluate(() => [...document.querySelectorAll('#block-txs-table tbody tr')].map((r) => r.dataset.txid));
+    await page.goto(`${base}/ui/block/${big.height}`);
+    s3 = await ready(page);
+    let got = await listed();
+    check(s3.state === 'ready' && JSON.stringify(got) === JSON.stringify(ids.slice(0, 25)),
+      `deep link /ui/block/${big.height} lists the block's first 25 transactions in order`, { got: got.length, want: ids.length });
+    check((await page.textContent('#block-txs-table caption')).includes(`of ${ids.length}`), 'the list says how many transactions the block has');
+    await page.click('#block-next');
+    await page.waitForFunction((t) => document.querySelector('#block-txs-table tbody tr')?.dataset.txid === t, ids[25]);
+    got = await listed();
+    check(JSON.stringify(got) === JSON.stringify(ids.slice(25, 50)) && page.url().endsWith(`/ui/block/${big.height}?start=25`),
+      'Next shows the second page and puts it in the link', { url: page.url(), got: got.length });
+    await page.goto(`${base}/ui/block/${big.id}?start=25`);
+    await ready(page);
+    check(JSON.stringify(await listed()) === JSON.stringify(ids.slice(25, 50)), `deep link /ui/block/HASH?start=25 opens that page`);
+    await page.click('#block-prev');
+    await page.waitForFunction((t) => document.querySelector('#block-txs-table tbody tr')?.dataset.txid === t, ids[0]);
+    check(true, 'Previous goes back to the first page');
+    const pick = ids[1];
+    await page.click(`#block-txs-table tr[data-txid="${pick}"] button.add-tx`);
+    await page.waitForSelector(`#nodes-table tr[data-id="t:${pick}"]`);
+    await ready(page);
+    const ptx = (await apiGet(`/api/tx/${pick}`, keyInv)).body;
+    t = await readTables(page);
+    const outs = new Set(ptx.vout.map((o) => o.scriptpubkey_address).filter(Boolean));
+    check(t.nodes.some((n) => n.kind === 'group') || [...outs].every((a) => t.nodes.some((n) => n.id === 'a:' + a)),
+      `"Add to graph" puts the transaction and its ${outs.size} output addresses on the graph`, { nodes: t.nodes.length });
+    await shot(page, '08-block');
+    await page.fill('#q', big.id);
+    await page.press('#q', 'Enter');
+    await page.waitForURL(`${base}/ui/block/${big.id}`);
+    await ready(page);
+    check((await listed())[0] === ids[0], 'searching a block hash opens the block');
+    await page.fill('#q', String(big.height));
+    await page.press('#q', 'Enter');
+    await page.waitForURL(`${base}/ui/block/${big.height}`);
+    await ready(page);
+    check((await page.textContent('#block-h')) === `Block ${big.height}`, 'searching a height opens the block');
+  }
   const tags = (await apiGet(`/v1/addresses/${cashout.address}/tags`, keyInv)).body;
   await page.goto(`${base}/ui/cluster/${tags.cluster.id}`);
   s3 = await ready(page);
@@ -344,6 +406,27 @@ try {
   await page.keyboard.press('ArrowRight');
   const sel = await page.evaluate(() => window.taintline.graph.cy.$('node:selected').map((n) => n.id()));
   check(sel.length === 1, 'the arrow keys select a node on the graph', sel);
+  await page.keyboard.press('ArrowRight');
+  const sel2 = await page.evaluate(() => window.taintline.graph.cy.$('node:selected').map((n) => n.id()));
+  check(sel2.length === 1 && sel2[0] !== sel[0], 'the next arrow key moves the selection to another node', sel2);
+  const z0 = await page.evaluate(() => window.taintline.graph.cy.zoom());
+  await page.keyboard.press('+');
+  const z1 = await page.evaluate(() => window.taintline.graph.cy.zoom());
+  await page.keyboard.press('-');
+  const z2 = await page.evaluate(() => window.taintline.graph.cy.zoom());
+  check(z1 > z0 && Math.abs(z2 - z0) < 1e-9 * z0, 'the + and - keys zoom the graph in and back out', [z0, z1, z2]);
+  // Enter on a selected address expands its outputs (or reports nothing new)
+  const addrSel = await page.evaluate(() => { const g = window.taintline.graph.cy; const a = g.nodes('[kind = "address"]')[0]; g.$(':selected').unselect(); a.select(); return a.id(); });
+  const nBeforeKey = (await readTables(page)).nodes.length;
+  await page.evaluate(() => { document.getElementById('status').textContent = ''; });
+  await page.focus('#graph');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('nodes added'));
+  await ready(page);
+  const afterKey = await readTables(page);
+  const spendsOf = (await apiGet(`/api/address/${addrSel.slice(2)}/txs`, keyInv)).body.filter((x) => x.vin.some((v) => v.prevout && v.prevout.scriptpubkey_address === addrSel.slice(2)));
+  check(spendsOf.every((x) => afterKey.nodes.some((n) => n.id === 't:' + x.txid)) || afterKey.nodes.some((n) => n.id === `g:${addrSel}:out`),
+    `Enter on a selected address expands its spending transactions (${spendsOf.length}; ${nBeforeKey} -> ${afterKey.nodes.length} nodes)`);
   await page.close();
 
   // ---- a screen-role key sees only screening ----
