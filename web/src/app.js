@@ -8,6 +8,7 @@ import { renderTables, markSelected } from './tables.js';
 import { showPanel } from './panel.js';
 import { Cases } from './cases.js';
 import { hideBlock, showBlock } from './block.js';
+import { ethPath, showEth } from './eth.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -117,6 +118,8 @@ async function route() {
       page: (start) => history.replaceState(null, '', `/ui/block/${encodeURIComponent(arg)}${start ? '?start=' + start : ''}`),
       fail,
     });
+  } else if (kind === 'eth') {
+    await showEth(arg, parts[3], $('panel'));
   } else if (kind === 'search') {
     await search(arg, true);
     return;
@@ -171,6 +174,8 @@ async function search(q, replace) {
     const kind = /^[0-9a-fA-F]{64}$/.test(q) ? 'tx' : 'address';
     return go(`/ui/${kind}/${encodeURIComponent(q)}`);
   }
+  const eth = ethPath(q);
+  if (eth) return go(eth);
   const m = /^cluster[: ]\s*(\d+)$/i.exec(q);
   if (m) return go('/ui/cluster/' + m[1]);
   if (/^\d+$/.test(q)) return go('/ui/block/' + q);
