@@ -100,6 +100,7 @@ int tl_routes_ui(struct tl_app *app, struct tl_err *err)
 	static const char *const pages[] = {
 		"/", "/ui", "/ui/address/:address", "/ui/tx/:txid", "/ui/block/:block",
 		"/ui/heist/:id", "/ui/case", "/ui/case/:id", "/ui/search/:q", "/ui/cluster/:id",
+		"/ui/eth/address/:address", "/ui/eth/tx/:hash",
 	};
 	struct tl_api_server *s = app->srv;
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)

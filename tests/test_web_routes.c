@@ -161,7 +161,8 @@ static void test_pages_and_assets(void **state)
 
 	/* the page at / and at every deep link, without a key, with its CSP */
 	const char *pages[] = { "/", "/ui", "/ui/address/bcrt1qxyz", "/ui/tx/00ff", "/ui/block/1", "/ui/heist/sim-heist-1",
-				"/ui/case", "/ui/case/7", "/ui/cluster/3", "/ui/search/abc" };
+				"/ui/case", "/ui/case/7", "/ui/cluster/3", "/ui/search/abc",
+				"/ui/eth/address/0x00000000219ab540356cbb839cbe05303d7705fa", "/ui/eth/tx/0x00ff" };
 	size_t ilen;
 	uint8_t *index = source_of("index.html", &ilen);
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {

@@ -1,12 +1,14 @@
 // The investigator's web app: sign-in, routing of deep links, search, the
 // graph with its table view and side panel, traces, cases and exports.
 import { api, ApiError, getKey, setKey } from './api.js';
-import { btc, download, el, isoDate } from './format.js';
+import { btc, download, el } from './format.js';
 import { Graph } from './graph.js';
 import { Explorer } from './explore.js';
 import { renderTables, markSelected } from './tables.js';
 import { showPanel } from './panel.js';
 import { Cases } from './cases.js';
+import { hideBlock, showBlock } from './block.js';
+import { ethPath, showEth } from './eth.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -84,6 +86,7 @@ async function route() {
     return;
   }
   show('graph-view');
+  if (kind !== 'block') hideBlock();
   $('trace-tools').hidden = kind !== 'heist';
   state.mode = kind === 'heist' ? 'trace' : 'explore';
   graph.clear();
@@ -110,7 +113,13 @@ async function route() {
     select(await explorer.showCluster(arg));
     relayout();
   } else if (kind === 'block') {
-    await showBlock(arg);
+    await showBlock(arg, +url.searchParams.get('start') || 0, {
+      add: (txid) => addTx(txid),
+      page: (start) => history.replaceState(null, '', `/ui/block/${encodeURIComponent(arg)}${start ? '?start=' + start : ''}`),
+      fail,
+    });
+  } else if (kind === 'eth') {
+    await showEth(arg, parts[3], $('panel'));
   } else if (kind === 'search') {
     await search(arg, true);
     return;
@@ -155,17 +164,6 @@ async function loadTrace() {
   setBusy('ready');
 }
 
-async function showBlock(b) {
-  const hash = /^\d+$/.test(b) ? await api.text('/api/block-height/' + b) : b;
-  const blk = await api.get('/api/block/' + hash);
-  graph.putNode({ id: 'b:' + blk.id, kind: 'block', ref: blk.id, label: 'block ' + blk.height, category: '' });
-  graph.layout();
-  $('panel').replaceChildren(el('h2', { text: 'Block ' + blk.height }), el('dl', null,
-    ...[['hash', blk.id], ['time', isoDate(blk.timestamp)], ['transactions', blk.tx_count], ['size', blk.size],
-      ['weight', blk.weight], ['previous', blk.previousblockhash || '(genesis)'], ['merkle root', blk.merkle_root]]
-      .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })])));
-}
-
 // ---- search ----
 
 async function search(q, replace) {
@@ -176,6 +174,8 @@ async function search(q, replace) {
     const kind = /^[0-9a-fA-F]{64}$/.test(q) ? 'tx' : 'address';
     return go(`/ui/${kind}/${encodeURIComponent(q)}`);
   }
+  const eth = ethPath(q);
+  if (eth) return go(eth);
   const m = /^cluster[: ]\s*(\d+)$/i.exec(q);
   if (m) return go('/ui/cluster/' + m[1]);
   if (/^\d+$/.test(q)) return go('/ui/block/' + q);
@@ -246,6 +246,21 @@ export async function expand(id, dir, more) {
   } catch (e) { fail(e); }
 }
 
+// Puts a transaction (from a block's list) on the graph with its input
+// and output addresses.
+async function addTx(txid) {
+  setBusy('loading');
+  try {
+    const before = graph.cy.nodes().length;
+    const id = await explorer.showTx(txid);
+    relayout();
+    refresh();
+    select(id);
+    status(`${graph.cy.nodes().length - before} nodes added`);
+    setBusy('ready');
+  } catch (e) { fail(e); }
+}
+
 async function collapse(addr) {
   setBusy('loading');
   try {
@@ -298,6 +313,7 @@ export function caseGraph() {
 
 export function loadCaseGraph(g) {
   show('graph-view');
+  hideBlock();
   state.mode = g.mode || 'explore';
   state.heist = g.heist || null;
   state.policy = g.policy || 'haircut';

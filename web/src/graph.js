@@ -36,27 +36,63 @@ function edgeLabel(e) {
   return s;
 }
 
-const STYLE = [
-  { selector: 'node', style: {
-    'background-color': (n) => COLOURS[n.data('category') || ''] || COLOURS[''],
-    'label': (n) => (n.data('note') ? n.data('label') + ' ✎ ' + n.data('note') : n.data('label')), 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2,
-    'min-zoomed-font-size': 7, 'width': 18, 'height': 18, 'border-width': 1, 'border-color': '#fff',
-  } },
-  { selector: 'node[kind = "tx"]', style: { 'shape': 'round-rectangle', 'width': 14, 'height': 10 } },
+// Category colours as one selector each (static values: a function
+// mapper is re-run for every element on each style pass).
+const colourRules = Object.entries(COLOURS).filter(([k]) => k).map(([k, v]) => (
+  { selector: `node[category = "${k}"]`, style: { 'background-color': v } }));
+
+// Marks shared by both styles; later rules win.
+const MARKS = [
   { selector: 'node[kind = "group"]', style: { 'shape': 'hexagon', 'width': 26, 'height': 26, 'background-color': '#8c959f' } },
   { selector: 'node[kind = "cluster"]', style: { 'shape': 'octagon', 'width': 30, 'height': 30 } },
   { selector: 'node.coinjoin', style: { 'border-width': 3, 'border-color': '#8250df', 'border-style': 'double' } },
   { selector: 'node.peel', style: { 'border-width': 2, 'border-color': '#e16f24', 'border-style': 'dashed' } },
   { selector: 'node.more', style: { 'border-width': 2, 'border-color': '#0969da', 'border-style': 'dotted' } },
-  { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#fbca04' } },
+  { selector: 'edge[tainted > 0]', style: { 'line-color': '#d1242f', 'target-arrow-color': '#d1242f', 'mid-target-arrow-color': '#d1242f' } },
+  { selector: '.filtered', style: { 'display': 'none' } },
+  { selector: '.path', style: { 'line-color': '#fbca04', 'target-arrow-color': '#fbca04', 'mid-target-arrow-color': '#fbca04', 'width': 4, 'border-color': '#fbca04', 'border-width': 4 } },
+  { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#fbca04', 'label': nodeLabel } },
+  { selector: 'edge:selected, edge.near', style: { 'label': edgeLabel, 'width': 2 } },
+];
+
+function nodeLabel(n) { return n.data('note') ? n.data('label') + ' ✎ ' + n.data('note') : n.data('label'); }
+
+// Small graphs: every node and edge labelled, arrows at the targets.
+const STYLE = [
+  { selector: 'node', style: {
+    'background-color': COLOURS[''], 'label': nodeLabel, 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2,
+    'min-zoomed-font-size': 7, 'width': 18, 'height': 18, 'border-width': 1, 'border-color': '#fff',
+  } },
+  ...colourRules,
+  { selector: 'node[kind = "tx"]', style: { 'shape': 'round-rectangle', 'width': 14, 'height': 10 } },
   { selector: 'edge', style: {
     'width': 1.2, 'line-color': '#8c959f', 'target-arrow-color': '#8c959f', 'target-arrow-shape': 'triangle',
     'arrow-scale': 0.7, 'curve-style': 'straight', 'label': edgeLabel, 'font-size': 7,
     'min-zoomed-font-size': 8, 'text-wrap': 'wrap', 'text-rotation': 'autorotate', 'color': '#57606a',
   } },
-  { selector: 'edge[tainted > 0]', style: { 'line-color': '#d1242f', 'target-arrow-color': '#d1242f' } },
-  { selector: '.filtered', style: { 'display': 'none' } },
-  { selector: '.path', style: { 'line-color': '#fbca04', 'target-arrow-color': '#fbca04', 'width': 4, 'border-color': '#fbca04', 'border-width': 4 } },
+  ...MARKS,
+];
+
+// Large graphs (past LARGE nodes) draw far less per element, as each frame
+// of a pan or zoom redraws thousands of them on the CPU: labels only on
+// tagged nodes and noted ones (and the selection, and the edges at the
+// selected node), no node borders, haystack edges (one line each, with
+// no per-edge geometry cache) and a mid-edge arrow.
+export const LARGE = 1000;
+const STYLE_LARGE = [
+  { selector: 'node', style: {
+    'background-color': COLOURS[''], 'label': '', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2,
+    'min-zoomed-font-size': 12, 'width': 18, 'height': 18, 'border-width': 0,
+  } },
+  { selector: 'node[?entity], node[?note]', style: { 'label': nodeLabel } },
+  ...colourRules,
+  { selector: 'node[kind = "tx"]', style: { 'shape': 'rectangle', 'width': 14, 'height': 10 } },
+  { selector: 'edge', style: {
+    'width': 1, 'line-color': '#8c959f', 'curve-style': 'haystack', 'haystack-radius': 0,
+    'mid-target-arrow-shape': 'triangle', 'mid-target-arrow-color': '#8c959f', 'arrow-scale': 0.6,
+    'font-size': 7, 'min-zoomed-font-size': 8, 'text-wrap': 'wrap', 'text-rotation': 'autorotate', 'color': '#57606a',
+  } },
+  ...MARKS,
 ];
 
 export class Graph {
@@ -64,12 +100,20 @@ export class Graph {
     this.hooks = hooks;
     this.cy = cytoscape({
       container, style: STYLE, minZoom: 0.02, maxZoom: 6,
-      // Large graphs stay responsive: draw a texture while panning, skip
-      // edges during a pan or zoom.
-      textureOnViewport: false, hideEdgesOnViewport: true, pixelRatio: 1, motionBlur: false,
+      // Pan and zoom move one picture of the graph (textureOnViewport)
+      // drawn once when the gesture starts, instead of redrawing every
+      // element each frame (5,000 nodes: up to seconds a frame on 2 CPU
+      // cores). Edges stay in that picture: hiding them made cytoscape
+      // draw each node on its own rather than from its layer caches. At a
+      // pixel ratio of 1 or less cytoscape draws the picture at twice the
+      // ratio, where the layer caches of the current zoom do not apply; a
+      // hair above 1 keeps it at the caches' scale.
+      textureOnViewport: true, hideEdgesOnViewport: false, pixelRatio: 1.01, motionBlur: false,
     });
-    this.cy.on('select', 'node', (ev) => hooks.onSelect(ev.target));
-    this.cy.on('unselect', 'node', () => hooks.onSelect(null));
+    this.large = false;
+    // The edges at the selected node carry their labels (amount, time).
+    this.cy.on('select', 'node', (ev) => { ev.target.connectedEdges().addClass('near'); hooks.onSelect(ev.target); });
+    this.cy.on('unselect', 'node', (ev) => { ev.target.connectedEdges().removeClass('near'); hooks.onSelect(null); });
     this.cy.on('dbltap', 'node', (ev) => hooks.onActivate(ev.target));
   }
 
@@ -107,14 +151,19 @@ export class Graph {
   layout(opts) {
     const o = opts || {};
     const n = this.cy.nodes().length - this.cy.nodes('.filtered').length;
-    // Labels of a big graph appear only when zoomed in far enough to read.
-    this.cy.style().selector('node').style('min-zoomed-font-size', n > 300 ? 12 : 7).update();
+    this.fitStyle();
     const t0 = performance.now();
     if (o.roots || n > 150) this.treeLayout(o.roots || []);
     else this.cy.elements().not('.filtered').layout({ name: 'cose', animate: false, randomize: false, nodeRepulsion: 8000, idealEdgeLength: 90, numIter: 600 }).run();
     this.lastLayoutMs = performance.now() - t0;
     this.fitPositions();
     return this.lastLayoutMs;
+  }
+
+  // Picks the style for the graph's size (STYLE_LARGE past LARGE nodes).
+  fitStyle() {
+    const large = this.cy.nodes().length > LARGE;
+    if (large !== this.large) { this.large = large; this.cy.style(large ? STYLE_LARGE : STYLE); }
   }
 
   // Fits the view to the nodes' centres. cy.fit() measures every label
@@ -220,6 +269,7 @@ export class Graph {
     this.clear();
     this.cy.add(s.nodes.map((n) => ({ group: 'nodes', data: n.data, position: n.position, classes: n.classes || '' })));
     this.cy.add(s.edges.map((e) => ({ group: 'edges', data: e.data })));
+    this.fitStyle();
     this.cy.layout({ name: 'preset' }).run();
     if (s.zoom) { this.cy.zoom(s.zoom); this.cy.pan(s.pan); } else this.cy.fit(undefined, 30);
   }
