@@ -11,6 +11,7 @@
 
 #include "ethereum/derive.h"
 #include "indexer/hmap.h"
+#include "store/eth_undo.h"
 
 struct acct_ent {
 	uint64_t id;
@@ -287,6 +288,7 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
 	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (16u << 20);
 	x->b = tl_eth_batch_new(s);
+	uint32_t have0 = x->tip.have; /* a rollback of this input's first block restores it */
 	x->tip.have &= d->have;
 	double t0 = now();
 	int rc = 0;
@@ -298,6 +300,9 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 	while (ix < xf.n && xf.v[ix].block < first_new) ix++;
 	for (size_t bi = start; rc == 0 && bi < d->n_blocks; bi++) {
 		const struct tl_eth_block *b = &d->blocks[bi];
+		struct tl_eth_tip prior = x->tip;
+		if (bi == start) prior.have = have0;
+		size_t it0 = it;
 		struct tl_eth_block_rec br;
 		memset(&br, 0, sizeof br);
 		br.number = b->number;
@@ -398,6 +403,14 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 			tl_eth_batch_put_tx(x->b, &tr);
 			x->tip.txs++;
 			res->txs++;
+		}
+		if (o->undo_depth) {
+			struct tl_eth_undo u;
+			tl_eth_undo_init(&u, &prior);
+			for (size_t j = it0; j < it; j++) tl_eth_undo_tx(&u, d->txs[j].hash);
+			tl_eth_batch_put_undo(x->b, b->number, &u);
+			tl_eth_undo_free(&u);
+			if (b->number >= o->undo_depth) tl_eth_batch_del_undo(x->b, b->number - o->undo_depth);
 		}
 		x->tip.height = (int64_t)b->number;
 		if (x->tip.first < 0) x->tip.first = (int64_t)b->number;
