@@ -29,7 +29,7 @@
 
 static const char *cf_names[TL_ECF_COUNT] = {
 	"eth_meta", "eth_block", "eth_blockhash", "eth_tx", "eth_acct", "eth_acctid", "eth_asset", "eth_xfer", "eth_stat", "eth_hist",
-	"eth_tag", "eth_heist", "eth_screen", "eth_undo",
+	"eth_tag", "eth_heist", "eth_screen", "eth_undo", "eth_xlink",
 };
 
 const char *tl_eth_cf_name(enum tl_eth_cf cf) { return (unsigned)cf < TL_ECF_COUNT ? cf_names[cf] : "?"; }

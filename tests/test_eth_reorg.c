@@ -37,6 +37,8 @@
 #include <event2/thread.h>
 #include <jansson.h>
 
+#include "bridge/memo.h"
+#include "bridge/router.h"
 #include "indexer/eth_node.h"
 #include "store/eth_store.h"
 #include "tests/testutil.h"
@@ -59,6 +61,8 @@ struct mtx {
 	uint64_t tamount;
 	int ito;          /* an internal call from `to`, -1 none */
 	uint64_t ivalue;
+	int router;       /* a THORChain router event: 0 none, 1 Deposit, 2 TransferOut, 3 one with a bad memo */
+	uint8_t in_hash[32];
 };
 
 struct mblock {
@@ -157,6 +161,28 @@ static void new_tx(struct mtx *t)
 	t->tamount = 1 + rnd() % 1000000;
 	t->ito = below(5) == 0 ? below(NACCT) : -1;
 	t->ivalue = 1 + rnd() % 1000;
+	t->router = below(4) == 0 ? 1 + below(3) : 0;
+	rnd_bytes(t->in_hash, 32);
+}
+
+/* The ABI data of a router event: head words, then the memo string. */
+static void router_data(const struct mtx *t, char *out, size_t cap)
+{
+	char memo[80];
+	if (t->router == 1) snprintf(memo, sizeof memo, "=:BTC.BTC:bc1qexample:0/1/0");
+	else if (t->router == 3) snprintf(memo, sizeof memo, "OUT:NOTAHASH");
+	else {
+		size_t n = tl_memo_format_out(false, t->in_hash, memo);
+		memo[n] = 0;
+	}
+	size_t ml = strlen(memo), k = 0;
+	char to[43];
+	acct_addr(t->tto, to);
+	k += (size_t)snprintf(out + k, cap - k, "0x");
+	if (t->router != 1) k += (size_t)snprintf(out + k, cap - k, "%064x", 0); /* asset: ether */
+	k += (size_t)snprintf(out + k, cap - k, "%064llx", (unsigned long long)t->tamount);
+	k += (size_t)snprintf(out + k, cap - k, "%064x%064zx", t->router == 1 ? 0x40 : 0x60, ml);
+	for (size_t i = 0; i < (ml + 31) / 32 * 32; i++) k += (size_t)snprintf(out + k, cap - k, "%02x", i < ml ? (unsigned char)memo[i] : 0);
 }
 
 /* Appends a block to the chain: transactions from pool (re-mined) first,
@@ -258,6 +284,23 @@ static json_t *receipts_json(int n)
 						"transactionIndex", q((uint64_t)i), "blockNumber", q((uint64_t)n), "blockHash", bh,
 						"address", ta, "data", data, "topics",
 						"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", tf, tt));
+		}
+		if (t->router && !t->fail) {
+			char data[1024], ra[43], v[43], to[43], tv[67], tt[67];
+			uint8_t topic[2][32];
+			tl_router_topics(topic[0], topic[1]);
+			char t0[67];
+			hex(topic[t->router == 1 ? 0 : 1], 32, t0);
+			router_data(t, data, sizeof data);
+			token_addr(9, ra); /* the router contract */
+			acct_addr(t->to, v); /* the vault */
+			acct_addr(t->tto, to);
+			snprintf(tv, sizeof tv, "0x000000000000000000000000%s", v + 2);
+			snprintf(tt, sizeof tt, "0x000000000000000000000000%s", t->router == 1 ? "0000000000000000000000000000000000000000" : to + 2);
+			json_array_append_new(logs, json_pack("{s:o,s:s,s:o,s:o,s:s,s:s,s:s,s:[s,s,s]}", "logIndex", q(li++),
+							      "transactionHash", h, "transactionIndex", q((uint64_t)i), "blockNumber",
+							      q((uint64_t)n), "blockHash", bh, "address", ra, "data", data, "topics", t0,
+							      tv, tt));
 		}
 		json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "transactionHash", h, "blockHash", bh,
 						   "blockNumber", q((uint64_t)n), "transactionIndex", q((uint64_t)i), "gasUsed",
