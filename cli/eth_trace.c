@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "ethereum/address.h"
 #include "store/eth_intel.h"
+#include "store/eth_links.h"
 #include "store/eth_screen.h"
 #include "store/eth_scan.h"
 #include "store/eth_store.h"
@@ -122,6 +123,23 @@ static int dbtag_cb(void *vctx, const struct tl_eth_tag_rec *r)
 	t.category = r->category;
 	t.source = r->source;
 	t.confidence = r->confidence;
+	return tag_cb(c, &t);
+}
+
+/* A vault a THORChain router event named (store/eth_links.h): a bridge,
+ * as if tagged, so that a trace recognises a vault it was never told of. */
+static int vault_cb(void *vctx, const uint8_t addr[20])
+{
+	struct tagctx *c = vctx;
+	char hx[43];
+	struct tl_tag t;
+	memset(&t, 0, sizeof t);
+	t.chain = c->chain;
+	t.address = tl_eth_addr_hex(addr, hx);
+	t.label = "THORChain";
+	t.category = "bridge";
+	t.source = "router event";
+	t.confidence = 100;
 	return tag_cb(c, &t);
 }
 
@@ -747,6 +765,7 @@ int cmd_trace_eth(int argc, char **argv)
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *o = NULL;
 	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, &err)) goto fail; /* tags import */
+	if (tl_eth_links_each_vault(st, vault_cb, &tc, &err)) goto fail;  /* learned vaults */
 	for (int i = 0; i < ntags; i++) {
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
@@ -880,7 +899,7 @@ int eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl
 	struct namectx nc = { .s = st, .tags = &tc };
 	int rc = -1;
 	struct tl_eth_tip tip;
-	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
 	    tl_eth_store_tip(st, &tip, err))
 		goto out;
 	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);

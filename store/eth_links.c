@@ -172,3 +172,26 @@ int tl_eth_links_count(struct tl_eth_store *s, struct tl_eth_links_counts *c, ui
 	rocksdb_iter_destroy(it);
 	return rerr ? tl_eth_store_rocks_err(err, "reading cross-chain links", rerr) : 0;
 }
+
+int tl_eth_links_each_vault(struct tl_eth_store *s, int (*cb)(void *ctx, const uint8_t addr[20]), void *ctx,
+			    struct tl_err *err)
+{
+	rocksdb_iterator_t *it = tl_eth_store_iter(s, TL_ECF_XLINK, true);
+	uint8_t last[20];
+	bool any = false;
+	int rc = 0;
+	for (rocksdb_iter_seek(it, "v", 1); rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t n;
+		const char *k = rocksdb_iter_key(it, &n);
+		if (n != 33 || k[0] != 'v') break;
+		/* rows of one vault are adjacent: one call each */
+		if (any && !memcmp(last, k + 1, 20)) continue;
+		memcpy(last, k + 1, 20);
+		any = true;
+		rc = cb(ctx, last);
+	}
+	char *rerr = NULL;
+	rocksdb_iter_get_error(it, &rerr);
+	rocksdb_iter_destroy(it);
+	return rerr ? tl_eth_store_rocks_err(err, "reading cross-chain links", rerr) : rc;
+}

@@ -56,6 +56,12 @@ int tl_eth_links_resolve(struct tl_eth_store *s, const uint8_t in_hash[32], stru
 int tl_eth_links_is_vault(struct tl_eth_store *s, const uint8_t addr[20], struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* Calls cb(ctx, address) once for every vault a router event named, in
+ * address order; a nonzero return stops the walk and is returned.
+ * Returns 0, cb's value, or -1. */
+int tl_eth_links_each_vault(struct tl_eth_store *s, int (*cb)(void *ctx, const uint8_t addr[20]), void *ctx,
+			    struct tl_err *err);
+
 /* The rows of every kind, counted. Returns 0 or -1. */
 int tl_eth_links_count(struct tl_eth_store *s, struct tl_eth_links_counts *c, uint64_t *vaults, struct tl_err *err)
 	__attribute__((warn_unused_result));
