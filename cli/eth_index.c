@@ -42,8 +42,9 @@ static void usage(FILE *f)
 		   "  --timeout S       seconds per request (default 30)\n"
 		   "  --retries N       attempts after a failed request, with doubling waits\n"
 		   "                    from 1 s (default 6)\n"
-		   "  A block whose parent is not the indexed tip (a reorg) stops the run with an\n"
-		   "  error; nothing from the new chain is written.\n");
+		   "  --undo-depth N    keep undo data for the last N blocks (default 64): a reorg\n"
+		   "                    up to N blocks deep is rolled back and the new chain indexed;\n"
+		   "                    a deeper one stops the run with nothing rolled back\n");
 }
 
 struct ctx {
@@ -73,6 +74,8 @@ static void on_signal(int sig)
 
 struct rpc_ctx {
 	struct tl_progress pr;
+	struct tl_eth_store *s;
+	int quiet;
 };
 
 static void on_node_progress(void *c, const struct tl_eth_node_progress *p)
@@ -88,6 +91,15 @@ static void on_node_note(void *c, const char *msg)
 	char line[600];
 	snprintf(line, sizeof line, "note: %s", msg);
 	tl_progress_msg(&x->pr, line);
+}
+
+/* Caught up after new blocks or a rollback: the screening index of every
+ * imported heist follows the tip (a heist whose seeds left the index
+ * loses its entries). */
+static int on_node_synced(void *c, struct tl_err *err)
+{
+	struct rpc_ctx *x = c;
+	return eth_screen_refresh(x->s, 1, 1, err);
 }
 
 /* --rpc: the node's blocks after the database's tip (created if absent:
@@ -109,6 +121,8 @@ static int index_rpc(const char *db, const char *netname, struct tl_eth_node_opt
 	}
 	struct rpc_ctx x;
 	memset(&x, 0, sizeof x);
+	x.s = s;
+	x.quiet = quiet;
 	tl_progress_init(&x.pr, stderr, quiet);
 	g_stop = 0;
 	struct sigaction sa, old_int, old_term;
@@ -120,6 +134,7 @@ static int index_rpc(const char *db, const char *netname, struct tl_eth_node_opt
 	no->stop = &g_stop;
 	no->progress = on_node_progress;
 	no->note = on_node_note;
+	no->synced = on_node_synced;
 	no->ctx = &x;
 	struct tl_eth_node_result res;
 	int rc = tl_eth_node_index(s, no, &res, &err);
@@ -138,6 +153,9 @@ static int index_rpc(const char *db, const char *netname, struct tl_eth_node_opt
 		fprintf(stderr, "indexed %llu blocks, %llu transactions, %llu transfers from the node; tip %lld (%s)%s\n",
 			(unsigned long long)res.blocks, (unsigned long long)res.txs, (unsigned long long)res.transfers,
 			(long long)t.height, tl_eth_store_net(s)->name, g_stop ? "; stopped" : "");
+		if (res.reorgs)
+			fprintf(stderr, "%llu reorgs: %llu blocks rolled back\n", (unsigned long long)res.reorgs,
+				(unsigned long long)res.rolled_back);
 		if (res.traces == TL_ETH_TRACES_NONE)
 			fprintf(stderr, "note: no traces: internal transfers and block rewards are unknown\n");
 	}
@@ -155,7 +173,7 @@ int cmd_index_eth(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' }, { "from", required_argument, NULL, 'f' },
 		{ "traces", required_argument, NULL, 't' }, { "batch", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' }, { "retries", required_argument, NULL, 'R' },
-		{ "confirmations", required_argument, NULL, 'C' },
+		{ "confirmations", required_argument, NULL, 'C' }, { "undo-depth", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *etl = NULL, *rpc = NULL, *db = NULL, *netname = NULL;
@@ -184,13 +202,15 @@ int cmd_index_eth(int argc, char **argv)
 		case 'b':
 		case 'R':
 		case 'C':
+		case 'U':
 		case 'T': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || *optarg == '-' || (c == 'b' && (v < 1 || v > 1000)) || (c == 'R' && v > 100) || (c == 'C' && v > 10000) ||
+			    (c == 'U' && (v < 1 || v > 100000)) ||
 			    (c == 'T' && (v < 1 || v > 3600)) || v > INT64_MAX) {
 				fprintf(stderr, "index: bad value '%s' for --%s\n", optarg,
-					c == 'u' ? "until" : c == 'f' ? "from" : c == 'b' ? "batch" : c == 'R' ? "retries" : c == 'C' ? "confirmations" : "timeout");
+					c == 'u' ? "until" : c == 'f' ? "from" : c == 'b' ? "batch" : c == 'R' ? "retries" : c == 'C' ? "confirmations" : c == 'U' ? "undo-depth" : "timeout");
 				return TL_EXIT_USAGE;
 			}
 			if (c == 'u') no.until = (int64_t)v;
@@ -198,6 +218,7 @@ int cmd_index_eth(int argc, char **argv)
 			else if (c == 'b') no.batch_blocks = (uint32_t)v;
 			else if (c == 'R') no.retries = (uint32_t)v;
 			else if (c == 'C') no.confirmations = (uint32_t)v;
+			else if (c == 'U') no.undo_depth = (uint32_t)v;
 			else no.timeout = (double)v;
 			break;
 		}

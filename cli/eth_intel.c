@@ -282,7 +282,13 @@ int eth_screen_refresh(struct tl_eth_store *st, int all, int quiet, struct tl_er
 		if (!k && !all) continue;
 		struct tl_err e2 = { 0 };
 		if (eth_screen_materialize(st, id, &e2)) {
-			skipped++; /* seeds not in the index (yet): screened once they are */
+			/* seeds not in the index (yet, or no longer after a reorg):
+			 * screened once they are, nothing meanwhile */
+			if (k && tl_eth_screen_drop(st, id, err)) {
+				rc = -1;
+				break;
+			}
+			skipped++;
 			if (!quiet) printf("screening index: %s not materialized: %s\n", id, e2.msg);
 			continue;
 		}

@@ -299,6 +299,7 @@ static int dec_log(struct tl_eth_data *d, const struct row *r, struct tl_err *er
 		if (l.ntopics < UINT8_MAX) l.ntopics++;
 		p = e ? e + 1 : p + n;
 	}
+	if (data && tl_eth_log_set_data(&l, data + 2) < 0) return bad(err, r, "data", "not hex");
 	memcpy(TL_ETH_PUSH(d, logs), &l, sizeof l);
 	d->have |= TL_ETH_HAVE_LOGS;
 	return 0;

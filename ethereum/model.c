@@ -3,6 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+
+#include "ethereum/address.h"
+#include "ethereum/keccak.h"
 
 #include "ethereum/address.h"
 
@@ -38,9 +42,39 @@ void *tl_eth_vec_push(void **v, size_t *n, size_t *cap, size_t elem)
 	return e;
 }
 
+static uint8_t router_topics[2][32];
+static pthread_once_t router_once = PTHREAD_ONCE_INIT;
+static void router_init(void)
+{
+	static const char dep[] = "Deposit(address,address,uint256,string)";
+	static const char out[] = "TransferOut(address,address,address,uint256,string)";
+	tl_keccak256(dep, sizeof dep - 1, router_topics[0]);
+	tl_keccak256(out, sizeof out - 1, router_topics[1]);
+}
+
+bool tl_eth_log_keeps_data(const uint8_t topic0[32])
+{
+	pthread_once(&router_once, router_init);
+	return !memcmp(topic0, router_topics[0], 32) || !memcmp(topic0, router_topics[1], 32);
+}
+
+int tl_eth_log_set_data(struct tl_eth_log *l, const char *hex)
+{
+	if (!l->ntopics || l->data_len > TL_ETH_LOG_DATA_MAX || !l->data_len || !tl_eth_log_keeps_data(l->topics[0])) return 0;
+	l->data = malloc(l->data_len);
+	if (!l->data) abort();
+	if (tl_eth_hex_bytes(hex, 2 * l->data_len, l->data, l->data_len) < 0) {
+		free(l->data);
+		l->data = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void tl_eth_data_free(struct tl_eth_data *d)
 {
 	for (size_t i = 0; i < d->n_traces; i++) free(d->traces[i].addr);
+	for (size_t i = 0; i < d->n_logs; i++) free(d->logs[i].data);
 	free(d->blocks);
 	free(d->wds);
 	free(d->txs);
@@ -141,8 +175,30 @@ int tl_eth_data_finish(struct tl_eth_data *d, struct tl_err *err)
 	DEDUP(struct tl_eth_withdrawal, d->wds, d->n_wds, cmp_wd, "withdrawal");
 	DEDUP(struct tl_eth_tx, d->txs, d->n_txs, cmp_tx, "transaction");
 	DEDUP(struct tl_eth_receipt, d->rcpts, d->n_rcpts, cmp_rcpt, "receipt");
-	DEDUP(struct tl_eth_log, d->logs, d->n_logs, cmp_log, "log");
 #undef block_key
+	/* logs: as DEDUP, but the kept data is compared by content */
+	if (d->n_logs > 1) qsort(d->logs, d->n_logs, sizeof *d->logs, cmp_log);
+	size_t wl = 0;
+	for (size_t i = 0; i < d->n_logs; i++) {
+		struct tl_eth_log *x = &d->logs[i];
+		if (wl > 0 && cmp_log(&d->logs[wl - 1], x) == 0) {
+			struct tl_eth_log *p = &d->logs[wl - 1];
+			uint8_t *pd = p->data, *xd = x->data;
+			p->data = x->data = NULL;
+			bool same = !memcmp(p, x, sizeof *x) && !pd == !xd && (!pd || !memcmp(pd, xd, x->data_len));
+			p->data = pd;
+			free(xd);
+			if (!same) {
+				for (size_t k = i + 1; k < d->n_logs; k++) d->logs[wl + k - i - 1] = d->logs[k];
+				d->n_logs = wl + d->n_logs - i - 1;
+				return tl_err_set(err, "two different log rows for block %llu", (unsigned long long)p->block);
+			}
+			continue;
+		}
+		if (wl != i) d->logs[wl] = *x;
+		wl++;
+	}
+	d->n_logs = wl;
 	/* token transfers: the transaction's index from its hash */
 	for (size_t i = 0; i < d->n_toktx; i++) {
 		struct tl_eth_toktx *t = &d->toktx[i];

@@ -66,7 +66,24 @@ struct tl_eth_log {
 	uint8_t topics[4][32];
 	size_t data_len;     /* bytes of data */
 	tl_uint256 word0;       /* the first data word when data_len >= 32 */
+	/* The whole data (malloc'd, owned by the table) of logs whose event
+	 * the index decodes beyond its first word (tl_eth_log_keeps_data),
+	 * when data_len is at most TL_ETH_LOG_DATA_MAX; NULL otherwise. */
+	uint8_t *data;
 };
+
+/* Data kept per log at most: an ABI head and a string of THORChain's
+ * largest memo (250 bytes) fit with room to spare. */
+#define TL_ETH_LOG_DATA_MAX 1024
+/* Whether the data of a log with this topic0 is kept whole: the THORChain
+ * router's Deposit(address,address,uint256,string) and
+ * TransferOut(address,address,address,uint256,string) events, whose memo
+ * is an ABI-encoded string (bridge/router.h decodes them). */
+bool tl_eth_log_keeps_data(const uint8_t topic0[32]);
+/* Sets l->data from hex digits hex[0..2 * l->data_len) when l keeps its
+ * data (its topics set first). Returns 0, or -1 when the digits are not
+ * hex. */
+int tl_eth_log_set_data(struct tl_eth_log *l, const char *hex) __attribute__((warn_unused_result));
 
 /* A row of ethereum-etl's token_transfers table (used when the export
  * has no logs). */

@@ -188,16 +188,6 @@ static int dec_log(struct tl_eth_data *d, const json_t *o, struct tl_err *err)
 	    req_u32(o, "transactionIndex", &l.tx_index, W, err) < 0 || req_u64(o, "blockNumber", &l.block, W, err) < 0 ||
 	    req_addr(o, "address", l.address, W, err) < 0)
 		return -1;
-	const char *data = json_string_value(json_object_get(o, "data"));
-	if (!data) return bad(err, W, "data", "missing");
-	size_t n = strlen(data);
-	if (n < 2 || data[0] != '0' || data[1] != 'x' || n % 2) return bad(err, W, "data", "not 0x-prefixed hex");
-	l.data_len = (n - 2) / 2;
-	if (l.data_len >= 32) {
-		uint8_t w[32];
-		if (tl_eth_hex_bytes(data + 2, 64, w, 32) < 0) return bad(err, W, "data", "not hex");
-		tl_uint256_from_be32(w, &l.word0);
-	}
 	json_t *topics = json_object_get(o, "topics");
 	if (!json_is_array(topics)) return bad(err, W, "topics", "missing");
 	size_t i;
@@ -210,6 +200,17 @@ static int dec_log(struct tl_eth_data *d, const json_t *o, struct tl_err *err)
 		if (l.ntopics < 4) memcpy(l.topics[l.ntopics], b, 32);
 		if (l.ntopics < UINT8_MAX) l.ntopics++;
 	}
+	const char *data = json_string_value(json_object_get(o, "data"));
+	if (!data) return bad(err, W, "data", "missing");
+	size_t n = strlen(data);
+	if (n < 2 || data[0] != '0' || data[1] != 'x' || n % 2) return bad(err, W, "data", "not 0x-prefixed hex");
+	l.data_len = (n - 2) / 2;
+	if (l.data_len >= 32) {
+		uint8_t w[32];
+		if (tl_eth_hex_bytes(data + 2, 64, w, 32) < 0) return bad(err, W, "data", "not hex");
+		tl_uint256_from_be32(w, &l.word0);
+	}
+	if (tl_eth_log_set_data(&l, data + 2) < 0) return bad(err, W, "data", "not hex");
 	memcpy(TL_ETH_PUSH(d, logs), &l, sizeof l);
 	return 0;
 }

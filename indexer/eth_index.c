@@ -11,6 +11,8 @@
 
 #include "ethereum/derive.h"
 #include "base/hmap.h"
+#include "store/eth_links.h"
+#include "store/eth_undo.h"
 
 struct acct_ent {
 	uint64_t id;
@@ -287,17 +289,22 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 	size_t budget = o->cache_bytes ? o->cache_bytes : (128u << 20);
 	size_t batch_bytes = o->batch_bytes ? o->batch_bytes : (16u << 20);
 	x->b = tl_eth_batch_new(s);
+	uint32_t have0 = x->tip.have; /* a rollback of this input's first block restores it */
 	x->tip.have &= d->have;
 	double t0 = now();
 	int rc = 0;
-	size_t it = 0, ir = 0, ix = 0;
+	size_t it = 0, ir = 0, ix = 0, il = 0;
 	/* skip the rows of blocks already indexed */
 	uint64_t first_new = start < d->n_blocks ? d->blocks[start].number : UINT64_MAX;
 	while (it < d->n_txs && d->txs[it].block < first_new) it++;
 	while (ir < d->n_rcpts && d->rcpts[ir].block < first_new) ir++;
 	while (ix < xf.n && xf.v[ix].block < first_new) ix++;
+	while (il < d->n_logs && d->logs[il].block < first_new) il++;
 	for (size_t bi = start; rc == 0 && bi < d->n_blocks; bi++) {
 		const struct tl_eth_block *b = &d->blocks[bi];
+		struct tl_eth_tip prior = x->tip;
+		if (bi == start) prior.have = have0;
+		size_t it0 = it;
 		struct tl_eth_block_rec br;
 		memset(&br, 0, sizeof br);
 		br.number = b->number;
@@ -399,6 +406,18 @@ int tl_eth_indexer_add(struct tl_eth_indexer *x, const struct tl_eth_data *d, st
 			x->tip.txs++;
 			res->txs++;
 		}
+		/* THORChain router events: cross-chain links */
+		struct tl_eth_undo u;
+		tl_eth_undo_init(&u, &prior);
+		size_t l0 = il;
+		while (il < d->n_logs && d->logs[il].block == b->number) il++;
+		tl_eth_links_add(x->b, o->undo_depth ? &u : NULL, d->logs + l0, il - l0, NULL);
+		if (o->undo_depth) {
+			for (size_t j = it0; j < it; j++) tl_eth_undo_tx(&u, d->txs[j].hash);
+			tl_eth_batch_put_undo(x->b, b->number, &u);
+			if (b->number >= o->undo_depth) tl_eth_batch_del_undo(x->b, b->number - o->undo_depth);
+		}
+		tl_eth_undo_free(&u);
 		x->tip.height = (int64_t)b->number;
 		if (x->tip.first < 0) x->tip.first = (int64_t)b->number;
 		memcpy(x->tip.hash, b->hash, 32);

@@ -24,6 +24,9 @@ struct tl_eth_index_opts {
 	void *ctx;
 	size_t batch_bytes;    /* commit when the batch holds this much (0: 32 MiB) */
 	size_t cache_bytes;    /* budget of the account and totals caches (0: 128 MiB) */
+	uint32_t undo_depth;   /* keep undo rows (store/eth_undo.h) for this many blocks below
+	                        * the tip, so that a reorg that deep rolls back (0: none, as
+	                        * for exports) */
 };
 
 struct tl_eth_index_result {

@@ -16,6 +16,7 @@
 #include "ethereum/rpc.h"
 #include "indexer/eth_index.h"
 #include "indexer/eth_rpc_client.h"
+#include "store/eth_undo.h"
 
 /* Calls per POST when receipts are fetched one transaction at a time
  * (nodes cap batches; geth at 1000). */
@@ -123,6 +124,26 @@ static int head_of(struct node *n, uint64_t *head)
 	*head = v;
 	json_decref(cl.result);
 	return rc == OK ? OK : FATAL;
+}
+
+/* The hash of the node's block h: OK with *have 1 and out, or *have 0
+ * when the node has no such block. */
+static int hash_of(struct node *n, uint64_t h, uint8_t out[32], int *have)
+{
+	struct tl_eth_rpc_call cl = { .method = "eth_getBlockByNumber", .params = json_pack("[o,b]", qty(h), 0) };
+	int rc = run(n, &cl, 1);
+	json_decref(cl.params);
+	if (rc) return rc;
+	*have = 0;
+	if (!json_is_null(cl.result)) {
+		const char *s = json_string_value(json_object_get(cl.result, "hash"));
+		if (!s || strlen(s) != 66 || tl_eth_hex_bytes(s, 66, out, 32) < 0)
+			rc = (tl_err_set(n->err, "eth_getBlockByNumber(%llu): no block hash", (unsigned long long)h), FATAL);
+		else
+			*have = 1;
+	}
+	json_decref(cl.result);
+	return rc;
 }
 
 /* Receipts of blocks[0..nb), into d: eth_getBlockReceipts, or (the node
@@ -325,8 +346,10 @@ static int fetch_range(struct node *n, uint64_t first, uint64_t last, struct tl_
 }
 
 /* f with retries: RETRY results are tried again after waits of backoff,
- * 2 x backoff, ... up to o->retries times. */
-static int with_retries(struct node *n, const char *what, uint64_t a, uint64_t b, struct tl_eth_data *d, uint64_t *head)
+ * 2 x backoff, ... up to o->retries times. With d: blocks a..b into d;
+ * with hash: block a's hash (*have 0: the node has none); else the head. */
+static int with_retries(struct node *n, const char *what, uint64_t a, uint64_t b, struct tl_eth_data *d, uint64_t *head,
+			uint8_t *hash, int *have)
 {
 	uint32_t retries = n->o->retries;
 	double wait = n->o->backoff > 0 ? n->o->backoff : 1;
@@ -335,7 +358,9 @@ static int with_retries(struct node *n, const char *what, uint64_t a, uint64_t b
 		if (d) {
 			tl_eth_data_free(d);
 			rc = fetch_range(n, a, b, d);
-		} else
+		} else if (hash)
+			rc = hash_of(n, a, hash, have);
+		else
 			rc = head_of(n, head);
 		if (rc != RETRY) return rc;
 		if (attempt >= retries || stopped(n)) {
@@ -348,6 +373,56 @@ static int with_retries(struct node *n, const char *what, uint64_t a, uint64_t b
 	}
 }
 
+/* Whether the node's block h is the indexed one: 1 same, 0 another
+ * (or none), -1 error. */
+static int node_agrees(struct node *n, struct tl_eth_store *s, uint64_t h)
+{
+	uint8_t nh[32];
+	int have = 0;
+	char what[48];
+	snprintf(what, sizeof what, "block %llu's hash", (unsigned long long)h);
+	if (with_retries(n, what, h, h, NULL, NULL, nh, &have) != OK) return -1;
+	struct tl_eth_block_rec br;
+	int r = tl_eth_store_block(s, h, &br, n->err);
+	if (r < 0) return -1;
+	return have && r == 1 && !memcmp(br.hash, nh, 32);
+}
+
+/* The node's chain forked below the tip: finds the highest indexed block
+ * the node still has, checking first that every block above it has undo
+ * data (nothing is rolled back otherwise), then rolls back to it. */
+static int rewind_to_fork(struct node *n, struct tl_eth_store *s, struct tl_eth_tip *tip, struct tl_eth_node_result *res)
+{
+	int64_t top = tip->height, k = top;
+	for (;; k--) {
+		int u = tl_eth_store_has_undo(s, (uint64_t)k, n->err);
+		if (u < 0) return -1;
+		if (u == 0)
+			return tl_err_set(n->err,
+					  "reorg: the node's chain forks below indexed block %lld, which has no undo data (undo depth "
+					  "%u, or blocks indexed from an export): nothing rolled back; index the node's chain into a "
+					  "fresh database",
+					  (long long)k, n->o->undo_depth ? n->o->undo_depth : 64);
+		if (k - 1 < tip->first)
+			return tl_err_set(n->err,
+					  "reorg: the node's chain forks below the first indexed block %lld: nothing rolled back",
+					  (long long)tip->first);
+		int a = node_agrees(n, s, (uint64_t)(k - 1));
+		if (a < 0) return -1;
+		if (a) break;
+	}
+	note(n, "reorg: the node's chain forks after block %lld; rolling back blocks %lld-%lld", (long long)(k - 1), (long long)k,
+	     (long long)top);
+	for (int64_t h = top; h >= k; h--) {
+		uint64_t done;
+		if (tl_eth_store_rollback_tip(s, &done, n->err) < 0) return -1;
+		res->rolled_back++;
+		if (n->o->rolled_back) n->o->rolled_back(n->o->ctx, done);
+	}
+	res->reorgs++;
+	return tl_eth_store_tip(s, tip, n->err);
+}
+
 int tl_eth_node_index(struct tl_eth_store *s, const struct tl_eth_node_opts *o, struct tl_eth_node_result *res,
 		      struct tl_err *err)
 {
@@ -355,50 +430,104 @@ int tl_eth_node_index(struct tl_eth_store *s, const struct tl_eth_node_opts *o, 
 	struct node n = { .o = o, .traces = o->traces, .auto_traces = o->traces == TL_ETH_TRACES_AUTO, .err = err };
 	n.c = tl_eth_rpc_client_new(o->url, o->timeout, err);
 	if (!n.c) return -1;
-	struct tl_eth_index_opts io = { .cache_bytes = o->cache_bytes };
+	struct tl_eth_index_opts io = { .cache_bytes = o->cache_bytes, .undo_depth = o->undo_depth ? o->undo_depth : 64 };
 	struct tl_eth_indexer *ix = tl_eth_indexer_new(s, &io);
 	uint32_t batch = o->batch_blocks ? o->batch_blocks : 16;
 	double poll = o->poll > 0 ? o->poll : 4, t0 = now();
 	struct tl_eth_tip tip;
 	int rc = tl_eth_store_tip(s, &tip, err);
 	uint64_t next = tip.height >= 0 ? (uint64_t)tip.height + 1 : o->from, first = next;
-	while (rc == 0 && !stopped(&n) && !(o->until >= 0 && next > (uint64_t)o->until)) {
+	bool dirty = false; /* written since the last synced() */
+	uint32_t stale = 0; /* contradicting answers in a row */
+	while (rc == 0 && !stopped(&n)) {
 		uint64_t head = 0;
-		if (with_retries(&n, "eth_blockNumber", 0, 0, NULL, &head) != OK) {
+		if (with_retries(&n, "eth_blockNumber", 0, 0, NULL, &head, NULL, NULL) != OK) {
 			rc = -1;
 			break;
 		}
 		bool none = head < o->confirmations; /* nothing confirmed yet */
 		head = none ? 0 : head - o->confirmations;
 		uint64_t target = o->until >= 0 && (uint64_t)o->until < head ? (uint64_t)o->until : head;
-		if (none || next > target) { /* caught up: wait for the next block */
-			wait_s(&n, poll);
-			continue;
+		bool forked = false;
+		if (none || next > target) { /* caught up: is the tip still the node's? */
+			if (tip.height >= 0 && !none) {
+				/* a node below the tip with the same block at its head is lagging */
+				uint64_t h = (uint64_t)tip.height < head ? (uint64_t)tip.height : head;
+				int a = (int64_t)h >= tip.first ? node_agrees(&n, s, h) : 1;
+				if (a < 0) {
+					rc = -1;
+					break;
+				}
+				forked = !a;
+			}
+			if (!forked) {
+				if (dirty && o->synced && (rc = o->synced(o->ctx, err)) != 0) {
+					rc = -1;
+					break;
+				}
+				dirty = false;
+				if (o->until >= 0 && next > (uint64_t)o->until) break;
+				wait_s(&n, poll);
+				continue;
+			}
 		}
-		uint64_t last = target - next + 1 > batch ? next + batch - 1 : target;
 		struct tl_eth_data d = { 0 };
-		char what[64];
-		snprintf(what, sizeof what, "blocks %llu-%llu", (unsigned long long)next, (unsigned long long)last);
-		if (with_retries(&n, what, next, last, &d, NULL) != OK) {
-			tl_eth_data_free(&d);
-			rc = -1;
-			break;
+		uint64_t last = 0;
+		if (!forked) {
+			last = target - next + 1 > batch ? next + batch - 1 : target;
+			char what[64];
+			snprintf(what, sizeof what, "blocks %llu-%llu", (unsigned long long)next, (unsigned long long)last);
+			if (with_retries(&n, what, next, last, &d, NULL, NULL, NULL) != OK) {
+				tl_eth_data_free(&d);
+				rc = -1;
+				break;
+			}
+			forked = tip.height >= 0 && memcmp(d.blocks[0].parent, tip.hash, 32);
+			if (forked) {
+				/* the node may still hold the indexed tip: then its answers
+				 * contradict each other (a reorg on the node between two
+				 * requests), which passes if asked again */
+				int a = node_agrees(&n, s, (uint64_t)tip.height);
+				if (a < 0) {
+					tl_eth_data_free(&d);
+					rc = -1;
+					break;
+				}
+				if (a) {
+					tl_eth_data_free(&d);
+					if (stale++ >= o->retries) {
+						rc = tl_err_set(err,
+								"block %llu's parent is not the node's own block %lld (a reorg on the node "
+								"during the requests?): gave up after %u attempts",
+								(unsigned long long)next, (long long)tip.height, stale);
+						break;
+					}
+					note(&n, "block %llu's parent is not the node's block %lld; asking again", (unsigned long long)next,
+					     (long long)tip.height);
+					wait_s(&n, o->backoff > 0 ? o->backoff : 1);
+					continue;
+				}
+			}
 		}
-		if (tip.height >= 0 && memcmp(d.blocks[0].parent, tip.hash, 32)) {
-			char want[67], got[67];
-			tl_eth_hex(tip.hash, 32, want);
-			tl_eth_hex(d.blocks[0].parent, 32, got);
-			rc = tl_err_set(err,
-					"reorg: the node's block %llu has parent %s, but the indexed block %lld is %s; rolling "
-					"back indexed blocks is not supported, nothing was written from the new chain",
-					(unsigned long long)next, got, (long long)tip.height, want);
+		stale = 0;
+		if (forked) {
 			tl_eth_data_free(&d);
-			break;
+			if (rewind_to_fork(&n, s, &tip, res) < 0) {
+				rc = -1;
+				break;
+			}
+			dirty = true;
+			next = tip.height >= 0 ? (uint64_t)tip.height + 1 : o->from;
+			/* the indexer's caches hold ids and totals of the blocks rolled back */
+			tl_eth_indexer_free(ix);
+			ix = tl_eth_indexer_new(s, &io);
+			continue;
 		}
 		struct tl_eth_index_result r;
 		rc = tl_eth_indexer_add(ix, &d, &r, err);
 		tl_eth_data_free(&d);
 		if (rc < 0) break;
+		dirty = true;
 		res->blocks += r.blocks;
 		res->txs += r.txs;
 		res->transfers += r.transfers;

@@ -6,9 +6,19 @@
  *
  * A node that fails (no connection, timeout, HTTP or JSON-RPC error, a
  * block it does not have yet, answers from two different chains) is
- * retried with doubling waits, then given up with the last error. A new
- * block whose parent is not the indexed tip (a reorg deeper than the
- * tip) stops the run with an error: nothing is written from it. */
+ * retried with doubling waits, then given up with the last error.
+ *
+ * Reorgs: a new block whose parent is not the indexed tip, or a node
+ * whose block at the tip's height is another one, means the node's chain
+ * forked below the tip. The follower finds the fork (the highest indexed
+ * block the node still has), rolls the index back to it one block per
+ * atomic write (store/eth_undo.h), then indexes the node's chain from
+ * there: the database ends equal to a fresh index of the node's chain. A
+ * crash between those writes leaves an index of a shorter chain, which
+ * the next run continues from. A fork deeper than the undo data (the
+ * undo depth, or blocks indexed from an export) stops the run with an
+ * error and nothing rolled back. A node whose head is below the tip with
+ * the same block at its head is taken as lagging, not forked. */
 #ifndef TL_INDEXER_ETH_NODE_H
 #define TL_INDEXER_ETH_NODE_H
 
@@ -46,22 +56,30 @@ struct tl_eth_node_opts {
 	double poll;           /* seconds between head checks when caught up (0: 4) */
 	enum tl_eth_trace_mode traces;
 	size_t cache_bytes;    /* indexer caches (0: its default) */
+	uint32_t undo_depth;   /* blocks below the tip that can be rolled back (0: 64) */
 	volatile sig_atomic_t *stop; /* set (from a signal) to stop after the current batch; may be NULL */
 	void (*progress)(void *ctx, const struct tl_eth_node_progress *p);
-	void (*note)(void *ctx, const char *msg); /* retries, fallbacks (may be NULL) */
+	void (*note)(void *ctx, const char *msg); /* retries, fallbacks, reorgs (may be NULL) */
+	/* after each block rolled back (may be NULL) */
+	void (*rolled_back)(void *ctx, uint64_t height);
+	/* when caught up with the head (or --until) after writing blocks or
+	 * rolling back: derived indexes are brought up to date here. A
+	 * nonzero return stops the run with that error (may be NULL). */
+	int (*synced)(void *ctx, struct tl_err *err);
 	void *ctx;
 };
 
 struct tl_eth_node_result {
 	uint64_t blocks, txs, transfers;
+	uint64_t rolled_back, reorgs;  /* blocks rolled back, in how many reorgs */
 	enum tl_eth_trace_mode traces; /* what was used */
 	int receipts_per_tx;           /* eth_getBlockReceipts was missing */
 };
 
 /* Indexes the node's blocks after s's tip (from o->from on an empty
  * database) up to o->until or, without it, for ever until *o->stop.
- * Returns 0, or -1 with err (what the node did, or the reorg); every
- * batch before the failure stays indexed. */
+ * Returns 0, or -1 with err (what the node did, or a reorg too deep);
+ * every batch and rollback before the failure stays written. */
 int tl_eth_node_index(struct tl_eth_store *s, const struct tl_eth_node_opts *o, struct tl_eth_node_result *res,
 		      struct tl_err *err) __attribute__((warn_unused_result));
 

@@ -27,6 +27,8 @@
 #include "base/bytes.h"
 #include "bitcoin/hash.h"
 #include "bitcoin/network.h"
+#include "ethereum/keccak.h"
+#include "ethereum/u256.h"
 #include "sim/internal.h"
 #include "sim/sim.h"
 
@@ -491,6 +493,33 @@ int tl_xsim_run(const char *dir, uint64_t seed, struct tl_err *err)
 	eth_block(&x, 1);
 	char dmm_out[67];
 	eth_tx(&x, vault, dmm_eth, 490, dmm_out);
+	/* with the router's TransferOut(vault, to, asset, amount, memo)
+	 * event, memo OUT:<the Bitcoin inbound's txid>. (The real router
+	 * forwards the ether in an internal call; here the vault pays the
+	 * payee directly and a router contract logs the event.) */
+	char router[43], omemo[80];
+	eth_addr(&x, "thorchain-router", 0, router);
+	int oml = snprintf(omemo, sizeof omemo, "OUT:%s", did);
+	for (char *q = omemo + 4; *q; q++) *q = (char)(*q >= 'a' && *q <= 'f' ? *q - 32 : *q);
+	uint8_t t0[32], aw[32];
+	static const char sig[] = "TransferOut(address,address,address,uint256,string)";
+	tl_keccak256(sig, sizeof sig - 1, t0);
+	tl_uint256 amt = tl_uint256_from_u64(490);
+	if (tl_uint256_mul_u64(&amt, &amt, 1000000000000000000ull)) abort();
+	tl_uint256_to_be32(&amt, aw);
+	char t0h[65], awh[65];
+	tl_hex_encode(t0, 32, t0h);
+	tl_hex_encode(aw, 32, awh);
+	char lp[1200];
+	snprintf(lp, sizeof lp, "%s/logs.csv", edir);
+	FILE *lf = fopen(lp, "w");
+	if (!lf) return tl_err_set(err, "%s: %s", lp, strerror(errno));
+	fprintf(lf, "log_index,transaction_hash,transaction_index,block_hash,block_number,address,data,topics\n");
+	fprintf(lf, "0,%s,0,%s,%llu,%s,0x%064x%s%064x%064x", dmm_out, x.eblock_hash, (unsigned long long)x.eblock, router, 0,
+		awh, 0x60, oml);
+	for (int i = 0; i < (oml + 31) / 32 * 32; i++) fprintf(lf, "%02x", i < oml ? (unsigned char)omemo[i] : 0);
+	fprintf(lf, ",\"0x%s,0x000000000000000000000000%s,0x000000000000000000000000%s\"\n", t0h, vault + 2, dmm_eth + 2);
+	if (fclose(lf) != 0) return tl_err_set(err, "%s: write failed", lp);
 
 	/* files */
 	int rc = 0;

@@ -61,6 +61,25 @@ int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, 
 	return rc;
 }
 
+int tl_eth_screen_drop(struct tl_eth_store *s, const char *heist, struct tl_err *err)
+{
+	size_t n = strlen(heist);
+	if (n > 64) return tl_err_set(err, "heist id too long");
+	uint8_t a[80], b[80];
+	memcpy(a, heist, n);
+	a[n] = 0;
+	memcpy(b, heist, n);
+	b[n] = 1;
+	if (tl_eth_store_delete_range(s, TL_ECF_SCREEN, a, n + 1, b, n + 1, err)) return -1;
+	struct tl_eth_batch *bt = tl_eth_batch_new(s);
+	a[0] = 0xff;
+	memcpy(a + 1, heist, n);
+	tl_eth_batch_del_raw(bt, TL_ECF_SCREEN, a, n + 1);
+	int rc = tl_eth_store_write(s, bt, err);
+	tl_eth_batch_free(bt);
+	return rc;
+}
+
 int tl_eth_screen_state(struct tl_eth_store *s, const char *heist, int64_t *tip, struct tl_err *err)
 {
 	size_t n = strlen(heist);

@@ -24,6 +24,10 @@
 int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* Removes heist's screening entries and state (its seeds left the
+ * index). Returns 0 or -1. */
+int tl_eth_screen_drop(struct tl_eth_store *s, const char *heist, struct tl_err *err) __attribute__((warn_unused_result));
+
 /* 1 when heist has a screening index (*tip gets its block), 0 none, -1. */
 int tl_eth_screen_state(struct tl_eth_store *s, const char *heist, int64_t *tip, struct tl_err *err);
 

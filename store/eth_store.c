@@ -29,7 +29,7 @@
 
 static const char *cf_names[TL_ECF_COUNT] = {
 	"eth_meta", "eth_block", "eth_blockhash", "eth_tx", "eth_acct", "eth_acctid", "eth_asset", "eth_xfer", "eth_stat", "eth_hist",
-	"eth_tag", "eth_heist", "eth_screen",
+	"eth_tag", "eth_heist", "eth_screen", "eth_undo", "eth_xlink",
 };
 
 const char *tl_eth_cf_name(enum tl_eth_cf cf) { return (unsigned)cf < TL_ECF_COUNT ? cf_names[cf] : "?"; }
@@ -56,6 +56,7 @@ struct put {
 	uint32_t kl, vl;
 	uint32_t seq;     /* order of the put: the later of two equal keys wins */
 	uint8_t cf;
+	bool del;         /* a delete of the key (vl 0) */
 };
 struct tl_eth_batch {
 	struct tl_eth_store *s;
@@ -336,7 +337,7 @@ void tl_eth_batch_free(struct tl_eth_batch *b)
 
 size_t tl_eth_batch_bytes(const struct tl_eth_batch *b) { return b->arena.len + b->n * sizeof *b->puts; }
 
-static void put_cf(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl)
+static void put_op(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl, bool del)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 1024;
@@ -349,9 +350,15 @@ static void put_cf(struct tl_eth_batch *b, int cf, const void *k, size_t kl, con
 	p->vl = (uint32_t)vl;
 	p->seq = (uint32_t)b->n;
 	p->cf = (uint8_t)cf;
+	p->del = del;
 	b->n++;
 	tl_buf_put(&b->arena, k, kl);
 	tl_buf_put(&b->arena, v, vl);
+}
+
+static void put_cf(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl)
+{
+	put_op(b, cf, k, kl, v, vl, false);
 }
 
 void tl_eth_batch_put_block(struct tl_eth_batch *b, const struct tl_eth_block_rec *r)
@@ -524,18 +531,34 @@ void tl_eth_batch_put_hist(struct tl_eth_batch *b, uint64_t acct, uint32_t asset
 	put_cf(b, TL_ECF_HIST, k, 20, "", 0);
 }
 
+void tl_eth_tip_encode(const struct tl_eth_tip *t, uint8_t v[TL_ETH_TIP_BYTES])
+{
+	tl_put_be64(v, (uint64_t)t->height);
+	tl_put_be64(v + 8, (uint64_t)t->first);
+	memcpy(v + 16, t->hash, 32);
+	tl_put_be64(v + 48, t->next_seq);
+	tl_put_be64(v + 56, t->next_acct);
+	tl_put_be32(v + 64, t->next_asset);
+	tl_put_be64(v + 68, t->txs);
+	tl_put_be32(v + 76, t->have);
+}
+
+void tl_eth_tip_decode(const uint8_t v[TL_ETH_TIP_BYTES], struct tl_eth_tip *t)
+{
+	t->height = (int64_t)tl_get_be64(v);
+	t->first = (int64_t)tl_get_be64(v + 8);
+	memcpy(t->hash, v + 16, 32);
+	t->next_seq = tl_get_be64(v + 48);
+	t->next_acct = tl_get_be64(v + 56);
+	t->next_asset = tl_get_be32(v + 64);
+	t->txs = tl_get_be64(v + 68);
+	t->have = tl_get_be32(v + 76);
+}
+
 void tl_eth_batch_put_tip(struct tl_eth_batch *b, const struct tl_eth_tip *t)
 {
-	uint8_t v[8 + 8 + 32 + 8 + 8 + 4 + 8 + 4];
-	uint8_t *p = v;
-	tl_put_be64(p, (uint64_t)t->height);
-	tl_put_be64(p + 8, (uint64_t)t->first);
-	memcpy(p + 16, t->hash, 32);
-	tl_put_be64(p + 48, t->next_seq);
-	tl_put_be64(p + 56, t->next_acct);
-	tl_put_be32(p + 64, t->next_asset);
-	tl_put_be64(p + 68, t->txs);
-	tl_put_be32(p + 76, t->have);
+	uint8_t v[TL_ETH_TIP_BYTES];
+	tl_eth_tip_encode(t, v);
 	put_cf(b, TL_ECF_META, "tip", 3, v, sizeof v);
 }
 
@@ -545,19 +568,11 @@ int tl_eth_store_tip(struct tl_eth_store *s, struct tl_eth_tip *t, struct tl_err
 	size_t vl;
 	int r = get_raw(s, TL_ECF_META, "tip", 3, &v, &vl, err);
 	if (r <= 0) return r < 0 ? -1 : tl_err_set(err, "the database has no tip record");
-	if (vl != 80) {
+	if (vl != TL_ETH_TIP_BYTES) {
 		rocksdb_free(v);
 		return tl_err_set(err, "the tip record is damaged");
 	}
-	const uint8_t *p = (const uint8_t *)v;
-	t->height = (int64_t)tl_get_be64(p);
-	t->first = (int64_t)tl_get_be64(p + 8);
-	memcpy(t->hash, p + 16, 32);
-	t->next_seq = tl_get_be64(p + 48);
-	t->next_acct = tl_get_be64(p + 56);
-	t->next_asset = tl_get_be32(p + 64);
-	t->txs = tl_get_be64(p + 68);
-	t->have = tl_get_be32(p + 76);
+	tl_eth_tip_decode((const uint8_t *)v, t);
 	rocksdb_free(v);
 	return 0;
 }
@@ -587,7 +602,8 @@ int tl_eth_store_write(struct tl_eth_store *s, struct tl_eth_batch *b, struct tl
 		    !memcmp(b->arena.data + b->puts[i + 1].off, b->arena.data + p->off, p->kl))
 			continue;
 		const char *k = (const char *)b->arena.data + p->off;
-		rocksdb_writebatch_put_cf(wb, s->cf[p->cf], k, p->kl, k + p->kl, p->vl);
+		if (p->del) rocksdb_writebatch_delete_cf(wb, s->cf[p->cf], k, p->kl);
+		else rocksdb_writebatch_put_cf(wb, s->cf[p->cf], k, p->kl, k + p->kl, p->vl);
 	}
 	char *rerr = NULL;
 	rocksdb_write(s->db, s->wo, wb, &rerr);
@@ -809,6 +825,12 @@ int tl_eth_store_digest(struct tl_eth_store *s, uint8_t out[32], uint64_t *count
 	}
 	for (int c = 0; c < TL_ECF_COUNT; c++) {
 		uint64_t n;
+		/* undo rows are bookkeeping of how the tip was reached (how deep
+		 * they go depends on the reorgs seen), not content */
+		if (c == TL_ECF_UNDO) {
+			if (counts) counts[c] = 0;
+			continue;
+		}
 		char *rerr = tl_digest_cf(ctx, s->db, s->ro_total, s->cf[c], cf_names[c], NULL, &n);
 		if (rerr) {
 			EVP_MD_CTX_free(ctx);
@@ -838,6 +860,11 @@ rocksdb_iterator_t *tl_eth_store_iter(struct tl_eth_store *s, int cf, bool fill_
 void tl_eth_batch_put_raw(struct tl_eth_batch *b, int cf, const void *k, size_t kl, const void *v, size_t vl)
 {
 	put_cf(b, cf, k, kl, v, vl);
+}
+
+void tl_eth_batch_del_raw(struct tl_eth_batch *b, int cf, const void *k, size_t kl)
+{
+	put_op(b, cf, k, kl, "", 0, true);
 }
 
 int tl_eth_store_rocks_err(struct tl_err *err, const char *what, char *rerr) { return rocks_err(err, what, rerr); }

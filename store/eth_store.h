@@ -38,6 +38,8 @@ enum tl_eth_cf {
 	TL_ECF_TAG,       /* address, source, category, label -> tag (store/eth_intel.h) */
 	TL_ECF_HEIST,     /* heist id -> definition (store/eth_intel.h) */
 	TL_ECF_SCREEN,    /* heist id, account -> exposure (store/eth_screen.h) */
+	TL_ECF_UNDO,      /* be64 block -> how to roll it back (store/eth_undo.h); not in the digest */
+	TL_ECF_XLINK,     /* THORChain router events (store/eth_links.h) */
 	TL_ECF_COUNT
 };
 /* The family's name ("eth_meta", ...). Static string. */

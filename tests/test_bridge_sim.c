@@ -11,8 +11,9 @@
  *     precision >= 0.9 (the CoinJoin change or peel ends lose taint).
  * And on Bitcoin what crossed in is what the totals account for.
  * The DMM-shaped theft, traced from Bitcoin: its swap to ether is a
- * bridge_pending endpoint naming the memo's chain, asset and address, and
- * its refunded deposit a crossing back whose payout the trace holds. */
+ * crossing to Ethereum found through the router's TransferOut event
+ * (memo OUT:<Bitcoin txid>), ending at the payee with the carried taint,
+ * and its refunded deposit a crossing back whose payout the trace holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,8 +152,9 @@ static void test_sim_truth(void **st)
 		json_decref(x);
 	}
 	/* the DMM-shaped theft, stolen on Bitcoin: one inbound swapped to
-	 * ether (pending: the Ethereum index does not hold the router's
-	 * outbounds) and one refunded on Bitcoin, a crossing back */
+	 * ether, paid out on Ethereum by the router's TransferOut (memo
+	 * OUT:<inbound txid>), a crossing to Ethereum; one refunded on
+	 * Bitcoin, a crossing back */
 	json_t *dmm = json_object_get(truth, "dmm");
 	for (int p = 0; p < 4; p++) {
 		sh("%s trace --db %s/btc --db %s/eth --heist sim-dmm --heists %s/a/bitcoin/heists.json "
@@ -160,38 +162,66 @@ static void test_sim_truth(void **st)
 		   TL_BINARY, dir, dir, dir, dir, pols[p], dir, pols[p]);
 		json_t *x = load("%s/d-%s.json", pols[p]), *e;
 		json_t *xc = json_object_get(x, "crossings");
-		assert_int_equal(json_array_size(xc), 1);
-		json_t *c0 = json_array_get(xc, 0);
-		assert_string_equal(json_string_value(json_object_get(c0, "memo")), "REFUND");
-		assert_string_equal(json_string_value(json_object_get(c0, "from_tx")),
-				    json_string_value(json_object_get(dmm, "refunded_txid")));
+		assert_int_equal(json_array_size(xc), 2);
 		unsigned long long in = (unsigned long long)json_integer_value(json_object_get(dmm, "inbound_sat"));
 		unsigned long long ref = (unsigned long long)json_integer_value(json_object_get(dmm, "refund_sat"));
-		assert_int_equal(num(json_object_get(c0, "tainted_in")), in);
-		assert_int_equal(num(json_object_get(c0, "tainted_out")), ref); /* fully tainted: o * a / a */
 		size_t i;
-		int pending = 0;
+		int refunds = 0, outs = 0;
+		json_array_foreach(xc, i, e)
+		{
+			const char *memo = json_string_value(json_object_get(e, "memo"));
+			assert_int_equal(num(json_object_get(e, "tainted_in")), in);
+			if (!strcmp(memo, "REFUND")) {
+				refunds++;
+				assert_string_equal(json_string_value(json_object_get(e, "from_tx")),
+						    json_string_value(json_object_get(dmm, "refunded_txid")));
+				assert_int_equal(num(json_object_get(e, "tainted_out")), ref); /* fully tainted: o * a / a */
+				continue;
+			}
+			outs++;
+			assert_string_equal(memo, "OUT");
+			assert_string_equal(json_string_value(json_object_get(e, "from_tx")),
+					    json_string_value(json_object_get(dmm, "btc_inbound_txid")));
+			assert_string_equal(json_string_value(json_object_get(e, "to_chain")), "ethereum");
+			assert_string_equal(json_string_value(json_object_get(e, "to_tx")),
+					    json_string_value(json_object_get(dmm, "eth_payout_tx")));
+			assert_string_equal(json_string_value(json_object_get(e, "to_address")),
+					    json_string_value(json_object_get(dmm, "eth_payee")));
+			assert_string_equal(json_string_value(json_object_get(e, "asset_out")), "ETH");
+			/* the simulator pays 490 ETH; the inbound is fully tainted, so
+			 * all of it carries taint */
+			assert_string_equal(json_string_value(json_object_get(e, "amount_out")), "490000000000000000000");
+			assert_string_equal(json_string_value(json_object_get(e, "tainted_out")), "490000000000000000000");
+		}
+		assert_int_equal(refunds, 1);
+		assert_int_equal(outs, 1);
+		int pending = 0, payouts = 0;
 		json_array_foreach(json_object_get(x, "endpoints"), i, e)
 		{
 			const char *kind = json_string_value(json_object_get(e, "kind"));
-			if (!kind || strcmp(kind, "bridge_pending")) continue;
-			pending++;
-			assert_string_equal(json_string_value(json_object_get(e, "to_chain")), "ETH");
-			assert_string_equal(json_string_value(json_object_get(e, "to_asset")), "ETH.ETH");
-			assert_string_equal(json_string_value(json_object_get(e, "to_address")),
-					    json_string_value(json_object_get(dmm, "eth_payee")));
-			assert_int_equal(num(json_object_get(e, "amount")), in);
+			pending += kind && !strcmp(kind, "bridge_pending");
+			if (kind && !strcmp(kind, "bridge_payout")) {
+				payouts++;
+				assert_string_equal(json_string_value(json_object_get(e, "chain")), "ethereum");
+				assert_string_equal(json_string_value(json_object_get(e, "address")),
+						    json_string_value(json_object_get(dmm, "eth_payee")));
+				assert_string_equal(json_string_value(json_object_get(e, "amount")), "490000000000000000000");
+			}
 		}
-		assert_int_equal(pending, 1);
+		assert_int_equal(pending, 0);
+		assert_int_equal(payouts, 1);
 		json_t *tb = json_object_get(json_object_get(json_object_get(x, "totals"), "bitcoin"), "BTC");
-		assert_int_equal(num(json_object_get(tb, "bridged_out")), in);
+		assert_int_equal(num(json_object_get(tb, "bridged_out")), 2 * in);
 		assert_int_equal(num(json_object_get(tb, "bridged_in")), ref);
+		json_t *te = json_object_get(json_object_get(json_object_get(x, "totals"), "ethereum"), "ETH");
+		assert_string_equal(json_string_value(json_object_get(te, "bridged_in")), "490000000000000000000");
+		assert_string_equal(json_string_value(json_object_get(te, "endpoints")), "490000000000000000000");
 		/* the refund's payout is still held by the thief */
 		assert_int_equal(num(json_object_get(tb, "holdings")), ref);
 		if (p)
 			assert_int_equal(num(json_object_get(tb, "seeded")) + ref,
 					 num(json_object_get(tb, "endpoints")) + num(json_object_get(tb, "holdings")) +
-						 num(json_object_get(tb, "fees")) + num(json_object_get(tb, "cut")) + in);
+						 num(json_object_get(tb, "fees")) + num(json_object_get(tb, "cut")) + 2 * in);
 		json_decref(x);
 	}
 	json_decref(truth);

@@ -535,8 +535,9 @@ static void test_sim_chain(void **state)
 	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
 	assert_int_equal(r.blocks, 0);
 
-	/* a fork below the tip: the node's next block's parent is not the
-	 * indexed tip. Stops with an error; nothing written. */
+	/* a node that contradicts itself: its next block's parent is not its
+	 * own block at the indexed tip. Asked again, then an error; nothing
+	 * written (real reorgs: test_eth_reorg.c). */
 	char key[32];
 	snprintf(key, sizeof key, "%llu", (unsigned long long)last);
 	json_t *tipb = json_deep_copy(json_object_get(N.blocks, key));

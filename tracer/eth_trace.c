@@ -10,6 +10,7 @@
 
 #include "ethereum/address.h"
 #include "store/eth_intel.h"
+#include "store/eth_links.h"
 #include "store/eth_screen.h"
 #include "store/eth_scan.h"
 #include "store/eth_store.h"
@@ -85,6 +86,23 @@ static int dbtag_cb(void *vctx, const struct tl_eth_tag_rec *r)
 	t.category = r->category;
 	t.source = r->source;
 	t.confidence = r->confidence;
+	return tag_cb(c, &t);
+}
+
+/* A vault a THORChain router event named (store/eth_links.h): a bridge,
+ * as if tagged, so that a trace recognises a vault it was never told of. */
+static int vault_cb(void *vctx, const uint8_t addr[20])
+{
+	struct tagctx *c = vctx;
+	char hx[43];
+	struct tl_tag t;
+	memset(&t, 0, sizeof t);
+	t.chain = c->chain;
+	t.address = tl_eth_addr_hex(addr, hx);
+	t.label = "THORChain";
+	t.category = "bridge";
+	t.source = "router event";
+	t.confidence = 100;
 	return tag_cb(c, &t);
 }
 
@@ -632,6 +650,7 @@ int tl_eth_trace_report(struct tl_eth_store *st, const struct tl_eth_trace_req *
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *o = NULL;
 	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err)) goto out; /* tags import */
+	if (tl_eth_links_each_vault(st, vault_cb, &tc, err)) goto out;  /* learned vaults */
 	for (int i = 0; i < rq->ntags; i++) {
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
@@ -743,7 +762,7 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 	struct namectx nc = { .s = st, .tags = &tc };
 	int rc = -1;
 	struct tl_eth_tip tip;
-	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
 	    tl_eth_store_tip(st, &tip, err))
 		goto out;
 	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);

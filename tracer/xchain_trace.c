@@ -21,6 +21,7 @@
 #include "base/bytes.h"
 #include "bitcoin/hash.h"
 #include "ethereum/address.h"
+#include "store/eth_links.h"
 #include "store/eth_store.h"
 #include "tracer/eth_trace.h"
 #include "store/links_btc.h"
@@ -256,17 +257,22 @@ static const char *totals_keys[][2] = { { "endpoints", "endpoints_sat" }, { "hol
  * or learned vaults). An inbound refunded on Bitcoin (REFUND:H) is a
  * crossing back: a second walk continues from the refund's payout with
  * floor(o * t / a). An inbound swapping to another chain is a
- * bridge_pending endpoint naming the memo's chain, asset and address
- * (the Ethereum index does not hold the router's outbounds yet). */
-static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, const struct tl_heist *h,
-			      const struct tl_walk_params *wp, const char *btc_policy, json_t **res, struct tl_err *err)
+ * crossing when the Ethereum database holds the router's TransferOut
+ * whose memo is OUT:<its txid> (carrying floor(o * t / a), ending at the
+ * payee as a bridge_payout endpoint), otherwise a bridge_pending endpoint
+ * naming the memo's chain, asset and address. */
+static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, struct tl_eth_store *es,
+			      const struct tl_heist *h, const struct tl_walk_params *wp, const char *btc_policy,
+			      json_t **res, struct tl_err *err)
 {
 	struct tl_trace_seeds ts, rs;
 	tl_trace_seeds_init(&ts);
 	tl_trace_seeds_init(&rs);
 	json_t *w1 = NULL, *w2 = NULL, *out = NULL;
 	json_t *crossings = json_array(), *endpoints = json_array(), *holdings = json_array();
-	uint64_t refunded = 0, refund_in = 0;
+	uint64_t refunded = 0, refund_in = 0, to_eth = 0; /* sat: refunded inbounds, inbounds paid out on Ethereum */
+	json_t *eth_endpoints = json_array();
+	tl_uint256 eth_in = tl_uint256_from_u64(0);
 	int rc = -1;
 	if (tl_trace_seeds_add_heist(sg, h, &ts, err)) goto done;
 	int r = tl_trace_run(sg, &ts, wp, &w1, err);
@@ -338,6 +344,44 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, con
 			struct tl_memo m;
 			int mr = tl_links_btc_memo(bs, tx_num, &m, err);
 			if (mr < 0) goto fail_x;
+			/* a swap to Ethereum: the router's TransferOut whose memo is
+			 * OUT:<this txid> pays it out there */
+			struct tl_eth_outbound ob;
+			int er = 0;
+			if (k == 0 && mr == 1 && m.kind == TL_MEMO_SWAP && !strcmp(m.chain, "ETH") && es && a &&
+			    (er = tl_eth_links_resolve(es, disp, &ob, err)) == 1) {
+				tl_uint256 A = tl_uint256_from_u64(a), T = tl_uint256_from_u64((uint64_t)sat), c;
+				if (tl_xlink_carry(&A, &T, &ob.amount, poison, &c, err)) goto fail_x;
+				char th[67], to[43], as[43];
+				tl_eth_hex(ob.tx_hash, 32, th);
+				tl_eth_hex(ob.to, 20, to);
+				static const uint8_t zero[20];
+				bool ether = !memcmp(ob.asset, zero, 20);
+				if (!ether) tl_eth_hex(ob.asset, 20, as);
+				json_array_append_new(crossings,
+						      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s,s:s}", "bridge",
+								"thorchain", "from_chain", "bitcoin", "from_tx", hx, "to_chain",
+								"ethereum", "to_tx", th, "asset_in", "BTC", "amount_in", u64_dec(a),
+								"tainted_in", u64_dec((uint64_t)sat), "asset_out", ether ? "ETH" : as,
+								"amount_out", dec_json(&ob.amount), "tainted_out", dec_json(&c), "memo",
+								"OUT", "to_address", to));
+				/* The account-model trace seeds whole transfers only, so the
+				 * payout is where this report stops on Ethereum: an endpoint
+				 * carrying the crossing's taint. */
+				if (!tl_uint256_is_zero(&c))
+					json_array_append_new(eth_endpoints,
+							      json_pack("{s:s,s:s,s:s,s:o,s:s,s:s}", "chain", "ethereum", "asset",
+									ether ? "ETH" : as, "address", to, "amount", dec_json(&c), "kind",
+									"bridge_payout", "txid", th));
+				if (tl_uint256_add(&eth_in, &eth_in, &c)) {
+					tl_err_set(err, "taint overflows 256 bits");
+					goto fail_x;
+				}
+				to_eth += (uint64_t)sat;
+				json_decref(x);
+				continue;
+			}
+			if (er < 0) goto fail_x;
 			if (k == 0 && mr == 1 && m.kind == TL_MEMO_SWAP && strcmp(m.chain, "BTC")) {
 				json_object_set_new(x, "kind", json_string("bridge_pending"));
 				json_object_set_new(x, "to_chain", json_string(m.chain));
@@ -371,19 +415,46 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, con
 		uint64_t v = (uint64_t)json_integer_value(json_object_get(json_object_get(w1, "totals"), totals_keys[k][1]));
 		if (w2 && strcmp(totals_keys[k][0], "seeded"))
 			v += (uint64_t)json_integer_value(json_object_get(json_object_get(w2, "totals"), totals_keys[k][1]));
-		if (!strcmp(totals_keys[k][0], "endpoints")) v -= refunded;
+		if (!strcmp(totals_keys[k][0], "endpoints")) v -= refunded + to_eth;
 		json_object_set_new(tb, totals_keys[k][0], u64_dec(v));
 	}
 	json_object_set_new(tb, "converted_in", json_string("0"));
 	json_object_set_new(tb, "converted_out", json_string("0"));
 	json_object_set_new(tb, "unknown_prior", json_string("0"));
 	json_object_set_new(tb, "bridged_in", u64_dec(refund_in));
-	json_object_set_new(tb, "bridged_out", u64_dec(refunded));
+	json_object_set_new(tb, "bridged_out", u64_dec(refunded + to_eth));
 	out = json_object();
 	json_object_set_new(out, "chains", json_pack("[s,s]", "bitcoin", "ethereum"));
 	json_object_set_new(out, "heist", json_string(h->id));
 	json_object_set_new(out, "policy", json_pack("{s:s}", "bitcoin", btc_policy));
-	json_object_set_new(out, "totals", json_pack("{s:{s:o}}", "bitcoin", "BTC", tb));
+	json_t *totals = json_pack("{s:{s:o}}", "bitcoin", "BTC", tb);
+	if (json_array_size(eth_endpoints)) {
+		/* per asset paid out on Ethereum: bridged in, and an endpoint */
+		json_t *te = json_object();
+		size_t j;
+		json_t *e;
+		json_array_foreach(eth_endpoints, j, e)
+		{
+			const char *as = json_string_value(json_object_get(e, "asset"));
+			json_t *row = json_object_get(te, as);
+			if (!row) {
+				row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seeded", "0", "endpoints", "0", "holdings",
+						"0", "fees", "0", "cut", "0", "converted_in", "0", "converted_out", "0", "bridged_in",
+						"0", "bridged_out", "0", "unknown_prior", "0");
+				json_object_set_new(te, as, row);
+			}
+			tl_uint256 v, sum;
+			if (json_dec(json_object_get(e, "amount"), &v)) continue;
+			for (int f = 0; f < 2; f++) {
+				const char *key = f ? "bridged_in" : "endpoints";
+				if (json_dec(json_object_get(row, key), &sum) || tl_uint256_add(&sum, &sum, &v)) continue;
+				json_object_set_new(row, key, dec_json(&sum));
+			}
+			json_array_append(endpoints, e);
+		}
+		json_object_set_new(totals, "ethereum", te);
+	}
+	json_object_set_new(out, "totals", totals);
 	json_object_set_new(out, "crossings", crossings);
 	json_object_set_new(out, "endpoints", endpoints);
 	json_object_set_new(out, "holdings", holdings);
@@ -400,6 +471,7 @@ fail_x:
 done:
 	json_decref(crossings);
 	json_decref(endpoints);
+	json_decref(eth_endpoints);
 	json_decref(holdings);
 	json_decref(w1);
 	json_decref(w2);
@@ -477,7 +549,7 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 			for (int i = 0; !r && i < rq->ntags; i++) r = tl_storegraph_load_tags(g0, rq->tag_files[i], NULL, err);
 			struct vault_ctx vc0 = { g0, err };
 			if (!r) r = tl_links_btc_each_vault(bs, vault_cb, &vc0, err);
-			if (!r) r = trace_from_bitcoin(g0, bs, h, &wp, btc_policy, res, err);
+			if (!r) r = trace_from_bitcoin(g0, bs, es, h, &wp, btc_policy, res, err);
 		}
 		tl_storegraph_free(g0);
 		tl_registry_free(reg);
