@@ -82,8 +82,7 @@ static void post_transfer(struct tl_api_req *req, void *ctx)
 	json_t *v = tl_screen_transfer_verdict(sc, wd, addr, op, &err);
 	tl_app_screen_put(app, sc);
 	if (!v) {
-		int nf = strstr(err.msg, "unknown transaction") || strstr(err.msg, "no output");
-		tl_api_reply_error(req, nf ? 404 : 400, nf ? "not_found" : "bad_request", "%s", err.msg);
+		tl_api_reply_err(req, &err, NULL, 400);
 		return;
 	}
 	char ts[32];
@@ -98,7 +97,7 @@ static void post_transfer(struct tl_api_req *req, void *ctx)
 	struct save_job j = { .rec = rec };
 	if (tl_app_write(app, save_fn, &j, &err) < 0 && !j.written) {
 		json_decref(rec);
-		if (strstr(err.msg, "in use"))
+		if (err.code == TL_E_CONFLICT)
 			tl_api_reply_error(req, 409, "database_busy",
 					   "%s; transfers are written when no other writer runs", err.msg);
 		else

@@ -860,8 +860,9 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 		code = "bad_request";
 		if (!a) tl_err_set(&err, "direction=withdrawal screens an address (its destination of funds)");
 		else if (!(j = tl_screen_destination(sc, a, 0, &err)))
-			code = strstr(err.msg, "over") ? "walk_too_big" : "bad_address";
-		if (!j && strstr(err.msg, "over")) status = 413;
+			code = err.code == TL_E_TOO_LARGE ? "walk_too_big"
+			       : err.code == TL_E_WRONG_NETWORK ? "wrong_network" : "bad_address";
+		if (!j && err.code == TL_E_TOO_LARGE) status = 413;
 	} else {
 		j = screen_one(app, sc, tl_api_req_query(req, "address"), tl_api_req_query(req, "outpoint"),
 			       tl_api_req_query(req, "txid"), &status, &code, &err);

@@ -108,7 +108,7 @@ static int step(struct dwalk *w, uint64_t x)
 	int rc = w->g.get_tx(w->g.ctx, x, &tx, w->err);
 	if (rc) return rc < 0 ? -1 : tl_err_set(w->err, "spender tx_num %llu missing", (unsigned long long)x);
 	if (++w->visited > DEST_MAX_TX)
-		return tl_err_set(w->err, "destination walk over %d transactions: lower max_hops", DEST_MAX_TX);
+		return tl_err_setc(w->err, TL_E_TOO_LARGE, "destination walk over %d transactions: lower max_hops", DEST_MAX_TX);
 	unsigned __int128 T = 0, V = 0;
 	uint32_t maxhop = 0;
 	for (uint32_t i = 0; i < tx.n_in; i++) {
