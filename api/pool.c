@@ -6,6 +6,7 @@
  * waiting per key, pool_queue waiting overall. A finished job goes back
  * to the loop thread of its connection, which sends (or drops) the reply. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,8 +16,9 @@
 #include "api/auth.h"
 #include "api/server_int.h"
 
-/* Niceness of the pool's threads, relative to the loops. */
-#define POOL_NICE 10
+/* Niceness of the pool's threads: the lowest, so that the loops (nice
+ * 0) get a core back as soon as they wake. */
+#define POOL_NICE 19
 
 struct keycount {
 	const struct tl_api_key *key;
@@ -83,9 +85,14 @@ static void *pool_main(void *arg)
 	struct pool *p = srv->pool;
 	int slot = -1;
 	/* Expensive work yields the CPU to the event loops when both want
-	 * it: on a busy machine screening keeps its latency. (Linux: nice
-	 * applies per thread.) */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE); /* best effort */
+	 * it: on a busy machine screening keeps its latency. SCHED_BATCH
+	 * keeps a waking pool thread from preempting a loop (the loops still
+	 * preempt it), and the lowest niceness gives it the smallest share
+	 * of a contended core. Both best effort; Linux applies them per
+	 * thread. */
+	struct sched_param sp = { .sched_priority = 0 };
+	(void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
 	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < p->nthreads; i++)
 		if (p->threads[i] == pthread_self()) slot = i;

@@ -67,7 +67,7 @@ struct tl_serve_opts {
 	 * on the pool, so at most pool_threads of them hold this much. */
 	uint32_t trace_memory_mb;
 	/* Connection cap (0 = from the descriptor limit) and the expensive
-	 * pool's threads (0 = 2); see api/server.h. */
+	 * pool's threads (0 = the cores less one); see api/server.h. */
 	int max_conns;
 	int pool_threads;
 	FILE *log;               /* warnings and follow progress; NULL = silent */

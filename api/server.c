@@ -29,6 +29,16 @@
 
 /* ---------------- configuration ---------------- */
 
+int tl_api_default_pool_threads(void)
+{
+	/* One core stays with the event loops: with as many expensive
+	 * threads as cores, a cheap request waits for a core on a busy
+	 * machine (measured in bench/bench_service.sh). */
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2) return 1;
+	return n - 1 > 16 ? 16 : (int)(n - 1);
+}
+
 void tl_api_config_default(struct tl_api_config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -41,7 +51,7 @@ void tl_api_config_default(struct tl_api_config *c)
 	c->header_timeout_ms = 10000;
 	c->max_conns = 0;
 	c->max_buffered = (size_t)256 << 20;
-	c->pool_threads = 2;
+	c->pool_threads = tl_api_default_pool_threads();
 	c->pool_queue = 16;
 	c->pool_per_key = 1;
 	c->pool_per_key_pending = 4;

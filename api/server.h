@@ -80,7 +80,7 @@ struct tl_api_config {
 	 * 256 MiB. */
 	size_t max_buffered;
 	/* The expensive-work pool (routes registered with TL_ROUTE_POOL):
-	 * threads (default 2), most jobs waiting (default 16; 503 with
+	 * threads (default tl_api_default_pool_threads()), most jobs waiting (default 16; 503 with
 	 * Retry-After beyond), and per API key the most jobs running (default
 	 * 1) and running plus waiting (default 4; 429 beyond). */
 	int pool_threads;
@@ -155,6 +155,11 @@ int tl_api_route_opts(struct tl_api_server *srv, unsigned methods, const char *p
 /* Sets the optional hooks (before start). */
 void tl_api_set_metrics_hook(struct tl_api_server *srv, tl_api_metrics_hook fn, void *ctx);
 void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, void *ctx);
+
+/* Threads of the expensive-work pool by default: the online cores less
+ * one (at least 1, at most 16), so that a core is left to the event
+ * loops that answer cheap requests. */
+int tl_api_default_pool_threads(void);
 
 /* Binds the listening socket and starts the worker threads. Returns 0,
  * or -1 with err (address in use, thread creation failed). */
