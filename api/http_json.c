@@ -67,6 +67,7 @@ int tl_api_reply_error_extra(struct tl_api_req *req, int status, const char *cod
 int tl_api_reply_limit(struct tl_api_req *req, int status, const char *limit, double max,
 		       const char *narrow, const char *message)
 {
+	tl_api_count_limit(req, limit);
 	json_t *extra = json_pack("{s:s, s:f, s:s}", "limit", limit ? limit : "", "max", max, "narrow",
 				  narrow ? narrow : "");
 	return tl_api_reply_error_extra(req, status, "limit_exceeded", extra, "%s", message ? message : "limit exceeded");

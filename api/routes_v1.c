@@ -603,6 +603,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 				     : app->opts.handler_time_ms;
 		json_t *extra = json_pack("{s:s,s:f,s:s,s:I}", "limit", "trace_time", "max", (double)limit / 1000.0,
 					  "narrow", narrow, "visited", (json_int_t)visited_of(&err));
+		tl_api_count_limit(req, "trace_time");
 		tl_api_reply_error_extra(req, 422, "trace_timeout", extra,
 					 "the trace did not finish within its time limit (%.3g s): %s",
 					 (double)limit / 1000.0, err.msg);
@@ -862,6 +863,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, status, code, "%s", err.msg);
 		return;
 	}
+	tl_api_count_verdict(req, json_string_value(json_object_get(j, "risk")));
 	tl_api_reply_json(req, 200, j);
 }
 
@@ -912,6 +914,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 			const char *o = json_string_value(json_object_get(it, "outpoint"));
 			const char *t = json_string_value(json_object_get(it, "txid"));
 			r = screen_one(app, sc, a, o, t, &status, &code, &err);
+			if (r) tl_api_count_verdict(req, json_string_value(json_object_get(r, "risk")));
 			if (!r) r = json_pack("{s:s,s:s,s:i}", "error", code, "message", err.msg, "status", status);
 		}
 		/* Results must line up with the items: never drop one. */

@@ -321,7 +321,7 @@ static void metrics_hook(FILE *out, void *ctx)
 	if (tl_store_tip(app->store, &tip, &err) == 0) {
 		tl_metrics_gauge(out, "tl_index_height", "height of the indexed tip (-1 = empty)", tip.height);
 		json_t *rg = reorgs_of(app);
-		tl_metrics_gauge(out, "tl_index_reorgs", "reorgs the indexer has applied to this database",
+		tl_metrics_counter(out, "tl_index_reorgs_total", "reorgs the indexer has applied to this database",
 				 (double)json_integer_value(json_object_get(rg, "count")));
 		tl_metrics_gauge(out, "tl_index_last_reorg_depth", "blocks rolled back by the last reorg (0 = none)",
 				 (double)json_integer_value(json_object_get(json_object_get(rg, "last"), "depth")));
@@ -339,7 +339,7 @@ static void metrics_hook(FILE *out, void *ctx)
 	tl_metrics_gauge(out, "tl_index_last_update_timestamp_seconds",
 			 "unix time the served index last caught up with the writer",
 			 (double)atomic_load(&app->last_update));
-	tl_metrics_gauge(out, "tl_index_follow_errors", "failed index or catch-up runs since start",
+	tl_metrics_counter(out, "tl_index_follow_errors_total", "failed index or catch-up runs since start",
 			 (double)atomic_load(&app->follow_errors));
 }
 

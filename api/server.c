@@ -26,6 +26,15 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/server_int.h"
+#include "store/store.h"
+
+#ifndef TL_VERSION
+#define TL_VERSION "unknown"
+#endif
+/* The database schema this build reads, for taintline_build_info. */
+#define TL_SCHEMA_STR2(x) #x
+#define TL_SCHEMA_STR(x) TL_SCHEMA_STR2(x)
+#define TL_SCHEMA_LABEL TL_SCHEMA_STR(TL_STORE_SCHEMA_VERSION)
 
 /* ---------------- configuration ---------------- */
 
@@ -357,6 +366,16 @@ const char *tl_api_req_route(const struct tl_api_req *req)
 {
 	return req->route ? req->route->pattern : "";
 }
+void tl_api_count_verdict(struct tl_api_req *req, const char *risk)
+{
+	if (req && req->srv) tl_metrics_inc_label(req->srv->metrics, TL_MF_VERDICT, risk);
+}
+
+void tl_api_count_limit(struct tl_api_req *req, const char *limit)
+{
+	if (req && req->srv) tl_metrics_inc_label(req->srv->metrics, TL_MF_LIMIT, limit);
+}
+
 void tl_api_req_set_header(struct tl_api_req *req, const char *name, const char *value)
 {
 	if (req->pooled) evhttp_add_header(&req->own_out, name, value);
@@ -849,6 +868,8 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 500, "internal", "out of memory");
 		return;
 	}
+	tl_metrics_build_info(f, TL_VERSION, TL_SCHEMA_LABEL);
+	tl_metrics_process(f);
 	tl_metrics_render(srv->metrics, f);
 	tl_metrics_gauge(f, "tl_http_inflight_requests", "Replies being written.",
 			 (double)atomic_load_explicit(&srv->inflight_total, memory_order_relaxed));
@@ -859,18 +880,19 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 	tl_pool_stats(srv, &q, &run, &rej);
 	tl_metrics_gauge(f, "tl_pool_queued", "Expensive requests waiting for the pool.", (double)q);
 	tl_metrics_gauge(f, "tl_pool_running", "Expensive requests running on the pool.", (double)run);
-	tl_metrics_gauge(f, "tl_pool_rejected_total", "Expensive requests refused (queue or key share full).",
-			 (double)rej);
+	tl_metrics_gauge(f, "tl_pool_threads", "Threads of the expensive-work pool.", (double)srv->cfg.pool_threads);
+	tl_metrics_counter(f, "tl_pool_rejected_total", "Expensive requests refused (queue or key share full).",
+			   (double)rej);
 	tl_metrics_gauge(f, "tl_http_connections", "Connections open.", (double)atomic_load(&srv->nconns));
 	tl_metrics_gauge(f, "tl_http_connections_max", "Connection cap.", (double)srv->cfg.max_conns);
-	tl_metrics_gauge(f, "tl_http_connections_refused_total", "Connections refused at the cap.",
-			 (double)atomic_load(&srv->conns_refused));
-	tl_metrics_gauge(f, "tl_http_early_refusals_total", "Requests refused when their headers arrived.",
-			 (double)atomic_load(&srv->early_refusals));
-	tl_metrics_gauge(f, "tl_http_slow_closes_total", "Connections closed for a request that arrived too slowly.",
-			 (double)atomic_load(&srv->deadline_closes));
-	tl_metrics_gauge(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
-			 (double)atomic_load(&srv->accept_pauses));
+	tl_metrics_counter(f, "tl_http_connections_refused_total", "Connections refused at the cap.",
+			   (double)atomic_load(&srv->conns_refused));
+	tl_metrics_counter(f, "tl_http_early_refusals_total", "Requests refused when their headers arrived.",
+			   (double)atomic_load(&srv->early_refusals));
+	tl_metrics_counter(f, "tl_http_slow_closes_total", "Connections closed for a request that arrived too slowly.",
+			   (double)atomic_load(&srv->deadline_closes));
+	tl_metrics_counter(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
+			   (double)atomic_load(&srv->accept_pauses));
 	tl_metrics_gauge(f, "tl_http_body_bytes", "Request body bytes held.", (double)atomic_load(&srv->body_bytes));
 	if (srv->metrics_hook) srv->metrics_hook(f, srv->metrics_ctx);
 	if (fclose(f)) {

@@ -156,6 +156,12 @@ int tl_api_route_opts(struct tl_api_server *srv, unsigned methods, const char *p
 void tl_api_set_metrics_hook(struct tl_api_server *srv, tl_api_metrics_hook fn, void *ctx);
 void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, void *ctx);
 
+/* Counts one screening verdict of this risk level
+ * (tl_screen_verdicts_total{risk}) / one request a limit stopped
+ * (tl_limits_hit_total{limit}, e.g. "trace_time"). Any thread. */
+void tl_api_count_verdict(struct tl_api_req *req, const char *risk);
+void tl_api_count_limit(struct tl_api_req *req, const char *limit);
+
 /* Threads of the expensive-work pool by default: the online cores less
  * one (at least 1, at most 16), so that a core is left to the event
  * loops that answer cheap requests. */
