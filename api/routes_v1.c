@@ -359,11 +359,15 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 	for (int i = 0; i < x.rep.parse.nmsgs; i++) json_array_append_new(msgs, json_string(x.rep.parse.msgs[i]));
 	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
 				    tl_tag_format_name(x.rep.parse.format), "records", (json_int_t)x.rep.parse.records,
-				    "skipped", (json_int_t)x.rep.parse.skipped, "duplicates",
-				    (json_int_t)x.rep.parse.duplicates, "stored", (json_int_t)x.rep.stored,
+				    "skipped", (json_int_t)(x.rep.parse.skipped + x.rep.bad_address), "duplicates",
+				    (json_int_t)(x.rep.parse.duplicates + x.rep.duplicates), "stored", (json_int_t)x.rep.stored,
 				    "existing", (json_int_t)x.rep.existing, "seen", (json_int_t)x.rep.seen, "unseen",
 				    (json_int_t)x.rep.unseen, "other_chain", (json_int_t)x.rep.other_chain, "messages",
 				    msgs);
+	if (res) {
+		json_object_set_new(res, "updated", json_integer((json_int_t)x.rep.updated));
+		json_object_set_new(res, "ignored", json_integer((json_int_t)x.rep.parse.ignored));
+	}
 	if (res && warning)
 		json_object_set_new(res, "warning", json_sprintf("stored, but the served view is not caught up yet: %s",
 								 warning));

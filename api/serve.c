@@ -439,6 +439,7 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	if (o->max_body) cfg.max_body = o->max_body;
 	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
 	if (o->max_conns) cfg.max_conns = o->max_conns;
+	if (o->max_reply_buffer_mb) cfg.max_out_buffered = (size_t)o->max_reply_buffer_mb << 20;
 	if (o->pool_threads) cfg.pool_threads = o->pool_threads;
 	app->opts.handler_time_ms = cfg.handler_time_ms;
 	if (app->opts.trace_time_ms < 0) app->opts.trace_time_ms = 0;

@@ -70,6 +70,9 @@ struct tl_serve_opts {
 	 * pool's threads (0 = the cores less one); see api/server.h. */
 	int max_conns;
 	int pool_threads;
+	/* Reply bytes waiting to be written, all connections (MiB; 0 = 128);
+	 * see api/server.h max_out_buffered. */
+	uint32_t max_reply_buffer_mb;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
 	const char *cors;        /* CORS origins of the /api routes ("*" or a comma list); NULL = none */
 	/* Adds members to /healthz (e.g. the followed node's state,

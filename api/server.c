@@ -60,6 +60,7 @@ void tl_api_config_default(struct tl_api_config *c)
 	c->header_timeout_ms = 10000;
 	c->max_conns = 0;
 	c->max_buffered = (size_t)256 << 20;
+	c->max_out_buffered = (size_t)128 << 20;
 	c->pool_threads = tl_api_default_pool_threads();
 	c->pool_queue = 16;
 	c->pool_per_key = 1;
@@ -180,7 +181,8 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 		goto fail;
 	}
 	if (c->pool_threads < 1 || c->pool_threads > 256 || c->pool_queue < 0 || c->pool_per_key < 1 ||
-	    c->pool_per_key_pending < c->pool_per_key || c->max_conns < 0 || c->max_buffered < c->max_body) {
+	    c->pool_per_key_pending < c->pool_per_key || c->max_conns < 0 || c->max_buffered < c->max_body ||
+	    c->max_out_buffered < ((size_t)64 << 10)) {
 		tl_err_set(err, "bad pool or connection limits");
 		goto fail;
 	}
@@ -414,6 +416,10 @@ const char *tl_http_reason(int status)
 	}
 }
 
+/* Replies this small are never refused for want of reply buffer: their
+ * number is bounded by the connection cap. */
+#define OUT_SMALL (64u << 10)
+
 static void free_body(const void *data, size_t len, void *arg)
 {
 	(void)len;
@@ -430,6 +436,25 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 	if (content_type) evhttp_add_header(h, "Content-Type", content_type);
 	if (req->w->draining) evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
+	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
+	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
+	if (!req->head && len > OUT_SMALL && !tl_conns_make_room(req->w, len, c)) {
+		/* Every byte of the reply buffers is taken by clients that
+		 * are reading: this reply waits for none of them. */
+		atomic_fetch_add(&req->srv->out_refusals, 1);
+		tl_metrics_inc_label(req->srv->metrics, TL_MF_LIMIT, "reply_buffers");
+		tl_api_log(req->srv, "a reply of %zu bytes answered 503: reply buffers full (%lld bytes waiting, the limit is %zu)",
+			   len, (long long)atomic_load(&req->srv->out_bytes), req->srv->cfg.max_out_buffered);
+		static const char busy[] = "{\"error\":\"reply_buffers_full\",\"message\":\"the server holds as many reply bytes "
+					   "as it may for clients still reading; retry shortly\"}";
+		evhttp_remove_header(h, "Content-Type");
+		evhttp_add_header(h, "Content-Type", "application/json");
+		evhttp_add_header(h, "Retry-After", "1");
+		req->status = 503;
+		bytes = busy;
+		len = sizeof busy - 1;
+		owned = 0;
+	}
 	if (req->head) {
 		/* A HEAD reply announces the length and sends no body. */
 		char cl[32];
@@ -444,8 +469,6 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 	}
 	/* Without a connection libevent frees the request at once and calls
 	 * no callback, so there is nothing to count. */
-	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
-	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
 	if (c) {
 		req->w->inflight++;
 		atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
@@ -894,6 +917,15 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 	tl_metrics_counter(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
 			   (double)atomic_load(&srv->accept_pauses));
 	tl_metrics_gauge(f, "tl_http_body_bytes", "Request body bytes held.", (double)atomic_load(&srv->body_bytes));
+	tl_metrics_gauge(f, "tl_http_reply_buffer_bytes", "Reply bytes waiting to be written, all connections.",
+			 (double)atomic_load(&srv->out_bytes));
+	tl_metrics_gauge(f, "tl_http_reply_buffer_max_bytes", "Limit of reply bytes waiting to be written.",
+			 (double)srv->cfg.max_out_buffered);
+	tl_metrics_counter(f, "tl_http_slow_reader_cutoffs_total",
+			   "Connections cut off for not reading their reply while reply buffers were full.",
+			   (double)atomic_load(&srv->slow_cutoffs));
+	tl_metrics_counter(f, "tl_http_reply_buffer_refusals_total",
+			   "Replies answered 503 because the reply buffers were full.", (double)atomic_load(&srv->out_refusals));
 	if (srv->metrics_hook) srv->metrics_hook(f, srv->metrics_ctx);
 	if (fclose(f)) {
 		free(text);

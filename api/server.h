@@ -79,6 +79,12 @@ struct tl_api_config {
 	 * together; a body that would pass it is refused with 503. Default
 	 * 256 MiB. */
 	size_t max_buffered;
+	/* Most reply bytes waiting to be written, all connections together.
+	 * Near it, a client that has not taken any of its reply for a second
+	 * is cut off (with a log line); a reply that would pass it once those
+	 * are gone is answered 503 "reply_buffers_full" instead. Default
+	 * 128 MiB. */
+	size_t max_out_buffered;
 	/* The expensive-work pool (routes registered with TL_ROUTE_POOL):
 	 * threads (default tl_api_default_pool_threads()), most jobs waiting (default 16; 503 with
 	 * Retry-After beyond), and per API key the most jobs running (default
