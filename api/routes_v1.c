@@ -316,8 +316,9 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 		if (!strcmp(f, "csv")) x.fmt = TL_TAGFMT_CSV;
 		else if (!strcmp(f, "ofac") || !strcmp(f, "ofac-xml")) x.fmt = TL_TAGFMT_OFAC_XML;
 		else if (!strcmp(f, "tagpack")) x.fmt = TL_TAGFMT_TAGPACK;
+		else if (!strcmp(f, "sdn") || !strcmp(f, "sdn-csv")) x.fmt = TL_TAGFMT_SDN_CSV;
 		else if (strcmp(f, "auto")) {
-			tl_api_reply_error(req, 400, "bad_request", "format must be csv, ofac-xml, tagpack or auto");
+			tl_api_reply_error(req, 400, "bad_request", "format must be csv, ofac-xml, tagpack, sdn-csv or auto");
 			return;
 		}
 	}
