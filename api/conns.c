@@ -337,16 +337,21 @@ static void cut_off(struct conn *c, double now)
 	evhttp_connection_free(c->evcon); /* on_conn_closed counts its bytes out */
 }
 
-static int fits(struct tl_api_server *srv, size_t need)
+/* Reserves need bytes of the total if they fit (both loops may ask at
+ * once: check and add are one step). 1 reserved, 0 not. */
+static int reserve(struct tl_api_server *srv, size_t need)
 {
-	return (uint64_t)atomic_load(&srv->out_bytes) + need <= srv->cfg.max_out_buffered;
+	int64_t cur = atomic_load(&srv->out_bytes);
+	while ((uint64_t)cur + need <= srv->cfg.max_out_buffered)
+		if (atomic_compare_exchange_weak(&srv->out_bytes, &cur, cur + (int64_t)need)) return 1;
+	return 0;
 }
 
 int tl_conns_make_room(struct worker *w, size_t need, const struct conn *self)
 {
 	struct tl_api_server *srv = w->srv;
 	double now = tl_mono_now();
-	while (!fits(srv, need)) {
+	while (!reserve(srv, need)) {
 		struct conn *worst = NULL;
 		for (struct conn *c = w->conns; c; c = c->next)
 			if (c != self && c->out_held > 0 && now - c->out_moved >= OUT_STALL_S &&

@@ -438,7 +438,11 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
 	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
 	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
-	if (!req->head && len > OUT_SMALL && !tl_conns_make_room(req->w, len, c)) {
+	size_t reserved = 0;
+	if (!req->head && len > OUT_SMALL && c) {
+		if (tl_conns_make_room(req->w, len, c)) reserved = len;
+	}
+	if (!req->head && len > OUT_SMALL && c && !reserved) {
 		/* Every byte of the reply buffers is taken by clients that
 		 * are reading: this reply waits for none of them. */
 		atomic_fetch_add(&req->srv->out_refusals, 1);
@@ -481,6 +485,8 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 		c->reply_t0 = req->t0;
 	}
 	evhttp_send_reply(req->ev, req->status, tl_http_reason(req->status), NULL);
+	/* the connection's buffer counts the reply now */
+	if (reserved) atomic_fetch_sub(&req->srv->out_bytes, (int64_t)reserved);
 }
 
 int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_type, const void *bytes,

@@ -183,7 +183,9 @@ void tl_conn_watch_job(struct conn *c, struct tl_api_req *job);
 /* Makes room for need more reply bytes: cuts off w's connections (never
  * self, the one the reply is for) whose output has not drained for a
  * second, largest first, until the server-wide total plus need fits
- * max_out_buffered. Returns 1 if it fits, 0 if not. */
+ * max_out_buffered, and reserves need in the total (the caller gives it
+ * back once the reply is in the connection's buffer, which counts it).
+ * Returns 1 if reserved, 0 if it does not fit. */
 int tl_conns_make_room(struct worker *w, size_t need, const struct conn *self);
 /* Writes a complete JSON error reply straight to fd (best effort). */
 void tl_conn_send_canned(int fd, int status, const char *code, const char *msg, int retry_after);
