@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/metrics.h"
 #include "api/server.h"
 #include "tests/httpc.h"
 #include "tests/testutil.h"
@@ -128,6 +129,9 @@ static void test_stalled_readers_bounded(void **state)
 	assert_true(held >= 0 && held <= CAP);
 	assert_true(cut >= 1);
 	assert_true(refused >= 1);
+	/* each refusal is counted as a limit hit too (read before the
+	 * reading client below may add one) */
+	assert_true((double)tl_metrics_label_count(tl_api_server_metrics(srv), TL_MF_LIMIT, "reply_buffers") >= refused);
 	/* Unbounded, the server would hold about STALLED x BIG (160 MiB)
 	 * less what the kernel's socket buffers take. */
 	assert_true(rss1 - rss0 < 64.0 * 1048576.0);
