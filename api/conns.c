@@ -33,6 +33,7 @@
 #define LINGER_S 1.0          /* a refused connection is closed after this */
 #define BODY_MIN_RATE 16384.0 /* bytes per second a body must keep up */
 #define ACCEPT_PAUSE_MS 100
+#define OUT_STALL_S 1.0       /* a reply not drained this long is a slow reader's */
 
 void tl_api_log(struct tl_api_server *srv, const char *fmt, ...)
 {
@@ -308,6 +309,81 @@ static void guard_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 	if (v != vs) free(v);
 }
 
+/* ---- reply buffers ---- */
+
+/* Counts c's output buffer into the server-wide total (libevent calls it
+ * on the loop thread for every add and every write). */
+static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+	int64_t d = (int64_t)info->n_added - (int64_t)info->n_deleted;
+	if (d) {
+		c->out_held += d;
+		atomic_fetch_add(&c->w->srv->out_bytes, d);
+	}
+	if (info->n_deleted || evbuffer_get_length(buf) == 0) c->out_moved = tl_mono_now();
+}
+
+/* Closes a connection whose client does not take its reply. */
+static void cut_off(struct conn *c, double now)
+{
+	struct tl_api_server *srv = c->w->srv;
+	atomic_fetch_add(&srv->slow_cutoffs, 1);
+	tl_api_log(srv,
+		   "cutting off a client that does not read its reply: %lld bytes waiting for %.1f s (replies waiting: "
+		   "%lld bytes, the limit is %zu)",
+		   (long long)c->out_held, now - c->out_moved, (long long)atomic_load(&srv->out_bytes),
+		   srv->cfg.max_out_buffered);
+	evhttp_connection_free(c->evcon); /* on_conn_closed counts its bytes out */
+}
+
+/* Reserves need bytes of the total if they fit (both loops may ask at
+ * once: check and add are one step). 1 reserved, 0 not. */
+static int reserve(struct tl_api_server *srv, size_t need)
+{
+	int64_t cur = atomic_load(&srv->out_bytes);
+	while ((uint64_t)cur + need <= srv->cfg.max_out_buffered)
+		if (atomic_compare_exchange_weak(&srv->out_bytes, &cur, cur + (int64_t)need)) return 1;
+	return 0;
+}
+
+int tl_conns_make_room(struct worker *w, size_t need, const struct conn *self)
+{
+	struct tl_api_server *srv = w->srv;
+	double now = tl_mono_now();
+	while (!reserve(srv, need)) {
+		struct conn *worst = NULL;
+		for (struct conn *c = w->conns; c; c = c->next)
+			if (c != self && c->out_held > 0 && now - c->out_moved >= OUT_STALL_S &&
+			    (!worst || c->out_held > worst->out_held))
+				worst = c;
+		if (!worst) {
+			/* The rest drains, or sits on other loops: their sweeps
+			 * cut off their slow readers within SWEEP_MS. */
+			atomic_store(&srv->out_squeeze_ms, (int64_t)(now * 1000));
+			return 0;
+		}
+		cut_off(worst, now);
+	}
+	return 1;
+}
+
+/* Under pressure (three quarters of the limit taken, or a loop lacked
+ * room for a reply within the last second), the sweep cuts off this
+ * loop's stalled readers, so that a loop with no reply to send still
+ * gives back what its stalled clients hold. */
+static void shed_stalled(struct worker *w, double now)
+{
+	struct tl_api_server *srv = w->srv;
+	int squeezed = (int64_t)(now * 1000) - atomic_load(&srv->out_squeeze_ms) < 1000;
+	if (!squeezed && (uint64_t)atomic_load(&srv->out_bytes) < srv->cfg.max_out_buffered / 4 * 3) return;
+	struct conn *next;
+	for (struct conn *c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->out_held > 0 && now - c->out_moved >= OUT_STALL_S) cut_off(c, now);
+	}
+}
+
 /* ---- life of a connection ---- */
 
 static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
@@ -332,6 +408,9 @@ static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
 	}
 	if (c->closed_ev) event_free(c->closed_ev);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->cbent);
+	if (c->outcbent) evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->outcbent);
+	if (c->out_held) atomic_fetch_sub(&srv->out_bytes, c->out_held);
+	c->out_held = 0;
 	release_body(c);
 	struct conn **pp = &w->bucket[hslot(c->evcon)];
 	while (*pp && *pp != c) pp = &(*pp)->hnext;
@@ -356,6 +435,8 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	c->metric = -2;
 	tl_reqscan_init(&c->scan, w->srv->cfg.max_headers, TL_ROUTER_MAX_PATH);
 	c->cbent = evbuffer_add_cb(bufferevent_get_input(bev), guard_cb, c);
+	c->outcbent = evbuffer_add_cb(bufferevent_get_output(bev), out_cb, c);
+	c->out_moved = tl_mono_now();
 	c->next_adopt = w->adopt;
 	w->adopt = c;
 	atomic_fetch_add(&w->srv->nconns, 1);
@@ -432,6 +513,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	struct tl_api_server *srv = w->srv;
 	double now = tl_mono_now();
 	double head_s = srv->cfg.header_timeout_ms / 1000.0;
+	shed_stalled(w, now);
 	struct conn *next;
 	for (struct conn *c = w->conns; c; c = next) {
 		next = c->next;

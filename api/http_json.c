@@ -88,6 +88,7 @@ int tl_api_reply_err(struct tl_api_req *req, const struct tl_err *err, const cha
 int tl_api_reply_limit(struct tl_api_req *req, int status, const char *limit, double max,
 		       const char *narrow, const char *message)
 {
+	tl_api_count_limit(req, limit);
 	json_t *extra = json_pack("{s:s, s:f, s:s}", "limit", limit ? limit : "", "max", max, "narrow",
 				  narrow ? narrow : "");
 	return tl_api_reply_error_extra(req, status, "limit_exceeded", extra, "%s", message ? message : "limit exceeded");

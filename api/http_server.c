@@ -26,8 +26,27 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/http_server_int.h"
+#include "store/store.h"
+
+#ifndef TL_VERSION
+#define TL_VERSION "unknown"
+#endif
+/* The database schema this build reads, for taintline_build_info. */
+#define TL_SCHEMA_STR2(x) #x
+#define TL_SCHEMA_STR(x) TL_SCHEMA_STR2(x)
+#define TL_SCHEMA_LABEL TL_SCHEMA_STR(TL_STORE_SCHEMA_VERSION)
 
 /* ---------------- configuration ---------------- */
+
+int tl_api_default_pool_threads(void)
+{
+	/* One core stays with the event loops: with as many expensive
+	 * threads as cores, a cheap request waits for a core on a busy
+	 * machine (measured in bench/bench_service.sh). */
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2) return 1;
+	return n - 1 > 16 ? 16 : (int)(n - 1);
+}
 
 void tl_api_config_default(struct tl_api_config *c)
 {
@@ -41,7 +60,8 @@ void tl_api_config_default(struct tl_api_config *c)
 	c->header_timeout_ms = 10000;
 	c->max_conns = 0;
 	c->max_buffered = (size_t)256 << 20;
-	c->pool_threads = 2;
+	c->max_out_buffered = (size_t)128 << 20;
+	c->pool_threads = tl_api_default_pool_threads();
 	c->pool_queue = 16;
 	c->pool_per_key = 1;
 	c->pool_per_key_pending = 4;
@@ -161,7 +181,8 @@ struct tl_api_server *tl_api_server_new(const struct tl_api_config *c, struct tl
 		goto fail;
 	}
 	if (c->pool_threads < 1 || c->pool_threads > 256 || c->pool_queue < 0 || c->pool_per_key < 1 ||
-	    c->pool_per_key_pending < c->pool_per_key || c->max_conns < 0 || c->max_buffered < c->max_body) {
+	    c->pool_per_key_pending < c->pool_per_key || c->max_conns < 0 || c->max_buffered < c->max_body ||
+	    c->max_out_buffered < ((size_t)64 << 10)) {
 		tl_err_set(err, "bad pool or connection limits");
 		goto fail;
 	}
@@ -362,6 +383,16 @@ const char *tl_api_req_route(const struct tl_api_req *req)
 {
 	return req->route ? req->route->pattern : "";
 }
+void tl_api_count_verdict(struct tl_api_req *req, const char *risk)
+{
+	if (req && req->srv) tl_metrics_inc_label(req->srv->metrics, TL_MF_VERDICT, risk);
+}
+
+void tl_api_count_limit(struct tl_api_req *req, const char *limit)
+{
+	if (req && req->srv) tl_metrics_inc_label(req->srv->metrics, TL_MF_LIMIT, limit);
+}
+
 void tl_api_req_set_header(struct tl_api_req *req, const char *name, const char *value)
 {
 	if (req->pooled) evhttp_add_header(&req->own_out, name, value);
@@ -400,6 +431,10 @@ const char *tl_http_reason(int status)
 	}
 }
 
+/* Replies this small are never refused for want of reply buffer: their
+ * number is bounded by the connection cap. */
+#define OUT_SMALL (64u << 10)
+
 static void free_body(const void *data, size_t len, void *arg)
 {
 	(void)len;
@@ -416,6 +451,29 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 	if (content_type) evhttp_add_header(h, "Content-Type", content_type);
 	if (req->w->draining) evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
+	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
+	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
+	size_t reserved = 0;
+	if (!req->head && len > OUT_SMALL && c) {
+		if (tl_conns_make_room(req->w, len, c)) reserved = len;
+	}
+	if (!req->head && len > OUT_SMALL && c && !reserved) {
+		/* Every byte of the reply buffers is taken by clients that
+		 * are reading: this reply waits for none of them. */
+		atomic_fetch_add(&req->srv->out_refusals, 1);
+		tl_metrics_inc_label(req->srv->metrics, TL_MF_LIMIT, "reply_buffers");
+		tl_api_log(req->srv, "a reply of %zu bytes answered 503: reply buffers full (%lld bytes waiting, the limit is %zu)",
+			   len, (long long)atomic_load(&req->srv->out_bytes), req->srv->cfg.max_out_buffered);
+		static const char busy[] = "{\"error\":\"reply_buffers_full\",\"message\":\"the server holds as many reply bytes "
+					   "as it may for clients still reading; retry shortly\"}";
+		evhttp_remove_header(h, "Content-Type");
+		evhttp_add_header(h, "Content-Type", "application/json");
+		evhttp_add_header(h, "Retry-After", "1");
+		req->status = 503;
+		bytes = busy;
+		len = sizeof busy - 1;
+		owned = 0;
+	}
 	if (req->head) {
 		/* A HEAD reply announces the length and sends no body. */
 		char cl[32];
@@ -430,8 +488,6 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 	}
 	/* Without a connection libevent frees the request at once and calls
 	 * no callback, so there is nothing to count. */
-	struct evhttp_connection *con = evhttp_request_get_connection(req->ev);
-	struct conn *c = con ? tl_conn_of(req->w, con) : NULL;
 	if (c) {
 		req->w->inflight++;
 		atomic_fetch_add_explicit(&req->srv->inflight_total, 1, memory_order_relaxed);
@@ -444,6 +500,8 @@ static void send_now(struct tl_api_req *req, const char *content_type, const voi
 		c->reply_t0 = req->t0;
 	}
 	evhttp_send_reply(req->ev, req->status, tl_http_reason(req->status), NULL);
+	/* the connection's buffer counts the reply now */
+	if (reserved) atomic_fetch_sub(&req->srv->out_bytes, (int64_t)reserved);
 }
 
 int tl_api_reply_raw(struct tl_api_req *req, int status, const char *content_type, const void *bytes,
@@ -854,6 +912,8 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 500, "internal", "out of memory");
 		return;
 	}
+	tl_metrics_build_info(f, TL_VERSION, TL_SCHEMA_LABEL);
+	tl_metrics_process(f);
 	tl_metrics_render(srv->metrics, f);
 	tl_metrics_gauge(f, "tl_http_inflight_requests", "Replies being written.",
 			 (double)atomic_load_explicit(&srv->inflight_total, memory_order_relaxed));
@@ -864,19 +924,29 @@ static void builtin_metrics(struct tl_api_req *req, void *ctx)
 	tl_pool_stats(srv, &q, &run, &rej);
 	tl_metrics_gauge(f, "tl_pool_queued", "Expensive requests waiting for the pool.", (double)q);
 	tl_metrics_gauge(f, "tl_pool_running", "Expensive requests running on the pool.", (double)run);
-	tl_metrics_gauge(f, "tl_pool_rejected_total", "Expensive requests refused (queue or key share full).",
-			 (double)rej);
+	tl_metrics_gauge(f, "tl_pool_threads", "Threads of the expensive-work pool.", (double)srv->cfg.pool_threads);
+	tl_metrics_counter(f, "tl_pool_rejected_total", "Expensive requests refused (queue or key share full).",
+			   (double)rej);
 	tl_metrics_gauge(f, "tl_http_connections", "Connections open.", (double)atomic_load(&srv->nconns));
 	tl_metrics_gauge(f, "tl_http_connections_max", "Connection cap.", (double)srv->cfg.max_conns);
-	tl_metrics_gauge(f, "tl_http_connections_refused_total", "Connections refused at the cap.",
-			 (double)atomic_load(&srv->conns_refused));
-	tl_metrics_gauge(f, "tl_http_early_refusals_total", "Requests refused when their headers arrived.",
-			 (double)atomic_load(&srv->early_refusals));
-	tl_metrics_gauge(f, "tl_http_slow_closes_total", "Connections closed for a request that arrived too slowly.",
-			 (double)atomic_load(&srv->deadline_closes));
-	tl_metrics_gauge(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
-			 (double)atomic_load(&srv->accept_pauses));
+	tl_metrics_counter(f, "tl_http_connections_refused_total", "Connections refused at the cap.",
+			   (double)atomic_load(&srv->conns_refused));
+	tl_metrics_counter(f, "tl_http_early_refusals_total", "Requests refused when their headers arrived.",
+			   (double)atomic_load(&srv->early_refusals));
+	tl_metrics_counter(f, "tl_http_slow_closes_total", "Connections closed for a request that arrived too slowly.",
+			   (double)atomic_load(&srv->deadline_closes));
+	tl_metrics_counter(f, "tl_http_accept_pauses_total", "Times accepting paused for lack of descriptors.",
+			   (double)atomic_load(&srv->accept_pauses));
 	tl_metrics_gauge(f, "tl_http_body_bytes", "Request body bytes held.", (double)atomic_load(&srv->body_bytes));
+	tl_metrics_gauge(f, "tl_http_reply_buffer_bytes", "Reply bytes waiting to be written, all connections.",
+			 (double)atomic_load(&srv->out_bytes));
+	tl_metrics_gauge(f, "tl_http_reply_buffer_max_bytes", "Limit of reply bytes waiting to be written.",
+			 (double)srv->cfg.max_out_buffered);
+	tl_metrics_counter(f, "tl_http_slow_reader_cutoffs_total",
+			   "Connections cut off for not reading their reply while reply buffers were full.",
+			   (double)atomic_load(&srv->slow_cutoffs));
+	tl_metrics_counter(f, "tl_http_reply_buffer_refusals_total",
+			   "Replies answered 503 because the reply buffers were full.", (double)atomic_load(&srv->out_refusals));
 	if (srv->metrics_hook) srv->metrics_hook(f, srv->metrics_ctx);
 	if (fclose(f)) {
 		free(text);

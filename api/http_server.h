@@ -79,8 +79,14 @@ struct tl_api_config {
 	 * together; a body that would pass it is refused with 503. Default
 	 * 256 MiB. */
 	size_t max_buffered;
+	/* Most reply bytes waiting to be written, all connections together.
+	 * Near it, a client that has not taken any of its reply for a second
+	 * is cut off (with a log line); a reply that would pass it once those
+	 * are gone is answered 503 "reply_buffers_full" instead. Default
+	 * 128 MiB. */
+	size_t max_out_buffered;
 	/* The expensive-work pool (routes registered with TL_ROUTE_POOL):
-	 * threads (default 2), most jobs waiting (default 16; 503 with
+	 * threads (default tl_api_default_pool_threads()), most jobs waiting (default 16; 503 with
 	 * Retry-After beyond), and per API key the most jobs running (default
 	 * 1) and running plus waiting (default 4; 429 beyond). */
 	int pool_threads;
@@ -162,6 +168,17 @@ void tl_api_set_health_hook(struct tl_api_server *srv, tl_api_health_hook fn, vo
 typedef void (*tl_api_request_hook)(void *ctx);
 void tl_api_set_request_hooks(struct tl_api_server *srv, tl_api_request_hook begin, tl_api_request_hook end,
 			      void *ctx);
+
+/* Counts one screening verdict of this risk level
+ * (tl_screen_verdicts_total{risk}) / one request a limit stopped
+ * (tl_limits_hit_total{limit}, e.g. "trace_time"). Any thread. */
+void tl_api_count_verdict(struct tl_api_req *req, const char *risk);
+void tl_api_count_limit(struct tl_api_req *req, const char *limit);
+
+/* Threads of the expensive-work pool by default: the online cores less
+ * one (at least 1, at most 16), so that a core is left to the event
+ * loops that answer cheap requests. */
+int tl_api_default_pool_threads(void);
 
 /* Binds the listening socket and starts the worker threads. Returns 0,
  * or -1 with err (address in use, thread creation failed). */

@@ -87,6 +87,10 @@ struct tl_api_server {
 	_Atomic long deadline_closes; /* connections closed for a slow request */
 	_Atomic long accept_pauses;   /* times accepting paused on EMFILE/ENFILE */
 	_Atomic int64_t body_bytes;   /* request body bytes held, all connections */
+	_Atomic int64_t out_bytes;    /* reply bytes waiting to be written, all connections */
+	_Atomic long slow_cutoffs;    /* connections cut off for not reading their reply */
+	_Atomic long out_refusals;    /* replies answered 503 for want of reply buffer */
+	_Atomic int64_t out_squeeze_ms; /* when a loop last lacked reply buffer (monotonic ms) */
 	pthread_mutex_t log_lock;
 	double log_last;
 	long log_suppressed;
@@ -155,6 +159,9 @@ struct conn {
 	double req_t0;              /* when the last complete request began */
 	double refused_at;
 	int64_t body_held;          /* bytes counted in srv->body_bytes */
+	struct evbuffer_cb_entry *outcbent;
+	int64_t out_held;           /* bytes of its output buffer, counted in srv->out_bytes */
+	double out_moved;           /* last time its output drained (or was empty) */
 	struct conn *next, *prev, *hnext, *next_adopt;
 };
 
@@ -175,6 +182,13 @@ struct conn *tl_conn_of(struct worker *w, struct evhttp_connection *evcon);
 void tl_conn_request_done(struct conn *c);
 /* Watches c's socket for the client leaving while job runs. */
 void tl_conn_watch_job(struct conn *c, struct tl_api_req *job);
+/* Makes room for need more reply bytes: cuts off w's connections (never
+ * self, the one the reply is for) whose output has not drained for a
+ * second, largest first, until the server-wide total plus need fits
+ * max_out_buffered, and reserves need in the total (the caller gives it
+ * back once the reply is in the connection's buffer, which counts it).
+ * Returns 1 if reserved, 0 if it does not fit. */
+int tl_conns_make_room(struct worker *w, size_t need, const struct conn *self);
 /* Writes a complete JSON error reply straight to fd (best effort). */
 void tl_conn_send_canned(int fd, int status, const char *code, const char *msg, int retry_after);
 

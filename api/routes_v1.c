@@ -316,8 +316,9 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 		if (!strcmp(f, "csv")) x.fmt = TL_TAGFMT_CSV;
 		else if (!strcmp(f, "ofac") || !strcmp(f, "ofac-xml")) x.fmt = TL_TAGFMT_OFAC_XML;
 		else if (!strcmp(f, "tagpack")) x.fmt = TL_TAGFMT_TAGPACK;
+		else if (!strcmp(f, "sdn") || !strcmp(f, "sdn-csv")) x.fmt = TL_TAGFMT_SDN_CSV;
 		else if (strcmp(f, "auto")) {
-			tl_api_reply_error(req, 400, "bad_request", "format must be csv, ofac-xml, tagpack or auto");
+			tl_api_reply_error(req, 400, "bad_request", "format must be csv, ofac-xml, tagpack, sdn-csv or auto");
 			return;
 		}
 	}
@@ -359,11 +360,15 @@ static void post_tags(struct tl_api_req *req, void *ctx)
 	for (int i = 0; i < x.rep.parse.nmsgs; i++) json_array_append_new(msgs, json_string(x.rep.parse.msgs[i]));
 	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "format",
 				    tl_tag_format_name(x.rep.parse.format), "records", (json_int_t)x.rep.parse.records,
-				    "skipped", (json_int_t)x.rep.parse.skipped, "duplicates",
-				    (json_int_t)x.rep.parse.duplicates, "stored", (json_int_t)x.rep.stored,
+				    "skipped", (json_int_t)(x.rep.parse.skipped + x.rep.bad_address), "duplicates",
+				    (json_int_t)(x.rep.parse.duplicates + x.rep.duplicates), "stored", (json_int_t)x.rep.stored,
 				    "existing", (json_int_t)x.rep.existing, "seen", (json_int_t)x.rep.seen, "unseen",
 				    (json_int_t)x.rep.unseen, "other_chain", (json_int_t)x.rep.other_chain, "messages",
 				    msgs);
+	if (res) {
+		json_object_set_new(res, "updated", json_integer((json_int_t)x.rep.updated));
+		json_object_set_new(res, "ignored", json_integer((json_int_t)x.rep.parse.ignored));
+	}
 	if (res && warning)
 		json_object_set_new(res, "warning", json_sprintf("stored, but the served view is not caught up yet: %s",
 								 warning));
@@ -587,6 +592,7 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 				     : app->opts.handler_time_ms;
 		json_t *extra = json_pack("{s:s,s:f,s:s,s:I}", "limit", "trace_time", "max", (double)limit / 1000.0,
 					  "narrow", narrow, "visited", (json_int_t)visited_of(&err));
+		tl_api_count_limit(req, "trace_time");
 		tl_api_reply_error_extra(req, 422, "trace_timeout", extra,
 					 "the trace did not finish within its time limit (%.3g s): %s",
 					 (double)limit / 1000.0, err.msg);
@@ -874,6 +880,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, status, code, "%s", err.msg);
 		return;
 	}
+	tl_api_count_verdict(req, json_string_value(json_object_get(j, "risk")));
 	tl_api_reply_json(req, 200, j);
 }
 
@@ -924,6 +931,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 			const char *o = json_string_value(json_object_get(it, "outpoint"));
 			const char *t = json_string_value(json_object_get(it, "txid"));
 			r = screen_one(app, sc, a, o, t, &status, &code, &err);
+			if (r) tl_api_count_verdict(req, json_string_value(json_object_get(r, "risk")));
 			if (!r) r = json_pack("{s:s,s:s,s:i}", "error", code, "message", err.msg, "status", status);
 		}
 		/* Results must line up with the items: never drop one. */

@@ -357,7 +357,7 @@ static void metrics_hook(FILE *out, void *ctx)
 	if (app->store && tl_store_tip(app->store, &tip, &err) == 0) {
 		tl_metrics_gauge(out, "tl_index_height", "height of the indexed tip (-1 = empty)", tip.height);
 		json_t *rg = reorgs_of(app);
-		tl_metrics_gauge(out, "tl_index_reorgs", "reorgs the indexer has applied to this database",
+		tl_metrics_counter(out, "tl_index_reorgs_total", "reorgs the indexer has applied to this database",
 				 (double)json_integer_value(json_object_get(rg, "count")));
 		tl_metrics_gauge(out, "tl_index_last_reorg_depth", "blocks rolled back by the last reorg (0 = none)",
 				 (double)json_integer_value(json_object_get(json_object_get(rg, "last"), "depth")));
@@ -375,7 +375,7 @@ static void metrics_hook(FILE *out, void *ctx)
 	tl_metrics_gauge(out, "tl_index_last_update_timestamp_seconds",
 			 "unix time the served index last caught up with the writer",
 			 (double)atomic_load(&app->last_update));
-	tl_metrics_gauge(out, "tl_index_follow_errors", "failed index or catch-up runs since start",
+	tl_metrics_counter(out, "tl_index_follow_errors_total", "failed index or catch-up runs since start",
 			 (double)atomic_load(&app->follow_errors));
 	struct tl_view_state vs;
 	tl_store_view_state(app->store, &vs);
@@ -499,6 +499,7 @@ server:;
 	if (o->max_body) cfg.max_body = o->max_body;
 	if (o->handler_time_ms) cfg.handler_time_ms = o->handler_time_ms;
 	if (o->max_conns) cfg.max_conns = o->max_conns;
+	if (o->max_reply_buffer_mb) cfg.max_out_buffered = (size_t)o->max_reply_buffer_mb << 20;
 	if (o->pool_threads) cfg.pool_threads = o->pool_threads;
 	app->opts.handler_time_ms = cfg.handler_time_ms;
 	if (app->opts.trace_time_ms < 0) app->opts.trace_time_ms = 0;

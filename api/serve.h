@@ -71,9 +71,12 @@ struct tl_serve_opts {
 	 * on the pool, so at most pool_threads of them hold this much. */
 	uint32_t trace_memory_mb;
 	/* Connection cap (0 = from the descriptor limit) and the expensive
-	 * pool's threads (0 = 2); see api/http_server.h. */
+	 * pool's threads (0 = the cores less one); see api/http_server.h. */
 	int max_conns;
 	int pool_threads;
+	/* Reply bytes waiting to be written, all connections (MiB; 0 = 128);
+	 * see api/http_server.h max_out_buffered. */
+	uint32_t max_reply_buffer_mb;
 	FILE *log;               /* warnings and follow progress; NULL = silent */
 	const char *cors;        /* CORS origins of the /api routes ("*" or a comma list); NULL = none */
 	/* Adds members to /healthz (e.g. the followed node's state,

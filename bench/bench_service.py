@@ -61,7 +61,16 @@ def screen(port, spath, tpath, key, seconds):
     ts = [] if tpath == "-" else [threading.Thread(target=tracer, args=(i < 4,), daemon=True) for i in range(6)]
     for t in ts:
         t.start()
-    time.sleep(1.0)
+    # One second of screening, not measured: the traces get going, and a
+    # server just started warms its caches (otherwise counted as "alone").
+    warm = time.monotonic() + 1.0
+    while time.monotonic() < warm:
+        try:
+            s = request(port, spath, key)
+            read_all(s)
+            s.close()
+        except OSError:
+            time.sleep(0.01)
     lat, lost = [], 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -151,8 +160,36 @@ def bodies(port, pid, n, mib):
           f"answers {statuses}")
 
 
+def medians():
+    """Reads the 'round|label|screen: ...|screen: ...' lines of
+    bench_service.sh BENCH_RUNS=N and prints each label's medians."""
+    import re, statistics
+    num = re.compile(r"(\d+) answered, p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, (\d+) without")
+    rows = {}
+    for line in sys.stdin:
+        parts = line.rstrip("\n").split("|")
+        if len(parts) != 4 or parts[0] != "round":
+            continue
+        vals = []
+        for part in parts[2:]:
+            m = num.search(part)
+            vals.append([float(x) for x in m.groups()] if m else None)
+        rows.setdefault(parts[1], []).append(vals)
+    for label, runs in rows.items():
+        def med(phase, i):
+            xs = [r[phase][i] for r in runs if r[phase]]
+            return statistics.median(xs) if xs else float("nan")
+        p99s = " ".join(f"{r[1][2]:.2f}" for r in runs if r[1])
+        print(f"{label}: {len(runs)} rounds; alone p99 median {med(0, 2):.2f} ms; saturated: answered "
+              f"median {med(1, 0):.0f}, p50 {med(1, 1):.2f} ms, p99 median {med(1, 2):.2f} ms "
+              f"(each round: {p99s}), max median {med(1, 3):.1f} ms, unanswered median {med(1, 4):.0f}")
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
+    if mode == "medians":
+        medians()
+        sys.exit(0)
     if mode == "screen":
         screen(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] or None, float(sys.argv[6]))
     elif mode == "idle":

@@ -5,17 +5,19 @@
 
 #include "bitcoin/hash.h"
 #include "cli/cli.h"
+#include "cli/jsonw.h"
 #include "store/eth_store.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline db digest --db DB [--counts]\n"
-		   "       taintline db stats --db DB\n"
+	fprintf(f, "usage: taintline db digest --db DB [--counts] [--json]\n"
+		   "       taintline db stats --db DB [--json]\n"
 		   "       taintline db dump --db DB FAMILY\n"
 		   "  digest: one SHA-256 over the logical content of every column family\n"
 		   "          (compare two databases); --counts adds entries per family.\n"
 		   "  stats:  tip, counters and entries per column family.\n"
+		   "  --json: the same as one JSON object.\n"
 		   "  dump:   every key and value of one family, in hex, one pair a line\n"
 		   "          (to see where two databases differ).\n");
 }
@@ -55,19 +57,60 @@ static int dump(const char *db, const char *family)
 	return TL_EXIT_OK;
 }
 
+/* db digest|stats --json. Returns an exit status. */
+static int print_json(struct tl_store *s, const char *digest, const uint64_t *n, int counts, int stats)
+{
+	struct tl_tip t;
+	struct tl_err err;
+	if (stats && tl_store_tip(s, &t, &err) < 0) {
+		fprintf(stderr, "db: %s\n", err.msg);
+		return TL_EXIT_FAIL;
+	}
+	struct jw w;
+	jw_init(&w, stdout);
+	jw_obj(&w);
+	jw_key(&w, "digest"); jw_str(&w, digest);
+	if (stats) {
+		char hex[65];
+		tl_hash_to_hex(t.hash, hex);
+		jw_key(&w, "network"); jw_str(&w, tl_store_net(s)->name);
+		jw_key(&w, "tip"); jw_obj(&w);
+		jw_key(&w, "height"); jw_int(&w, t.height);
+		jw_key(&w, "hash"); jw_str(&w, hex);
+		jw_end_obj(&w);
+		jw_key(&w, "transactions"); jw_uint(&w, t.next_tx_num);
+		jw_key(&w, "addresses"); jw_uint(&w, t.next_addr_id - 1);
+		jw_key(&w, "unknown_prevouts"); jw_uint(&w, t.unknown_inputs);
+		jw_key(&w, "undo_kept_blocks"); jw_uint(&w, t.undo_keep);
+	}
+	if (counts) {
+		jw_key(&w, "counts"); jw_obj(&w);
+		for (int i = 0; i < TL_CF_COUNT; i++) {
+			jw_key(&w, tl_cf_name((enum tl_cf)i));
+			jw_uint(&w, n[i]);
+		}
+		jw_end_obj(&w);
+	}
+	jw_end_obj(&w);
+	jw_finish(&w);
+	return TL_EXIT_OK;
+}
+
 int cmd_db(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "counts", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL;
-	int counts = 0, c;
+	int counts = 0, json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:ch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:chj", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j': json = 1; break;
 		case 'd': db = optarg; break;
 		case 'c': counts = 1; break;
 		case 'h': usage(stdout); return TL_EXIT_OK;
@@ -97,6 +140,11 @@ int cmd_db(int argc, char **argv)
 	}
 	char hex[65];
 	tl_hex_encode(dg, 32, hex);
+	if (json) {
+		int rc = print_json(s, hex, n, stats || counts, stats);
+		tl_store_close(s);
+		return rc;
+	}
 	if (stats) {
 		struct tl_tip t;
 		if (tl_store_tip(s, &t, &err) < 0) {

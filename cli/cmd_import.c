@@ -77,7 +77,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "import: %s\n", err.msg);
 		goto out;
 	}
-	printf("%s from %s: %lu tags (%lu already there)", rep.format, o.source, rep.tags_stored, rep.tags_existing);
+	printf("%s from %s: %lu tags stored (%lu already there)", rep.format, o.source, rep.tags_stored,
+	       rep.tags_existing);
 	if (rep.heist_id[0])
 		printf("; heist %s with %lu seeds (%s)\n", rep.heist_id, rep.seeds, rep.heists_added ? "added" : "updated");
 	else

@@ -7,6 +7,7 @@
 
 #include "bitcoin/network.h"
 #include "cli/cli.h"
+#include "cli/jsonw.h"
 #include "cli/progress.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		   "  --cluster-change  also apply the fresh-change heuristic (off by default)\n"
 		   "  --chain ethereum  index an Ethereum export instead (see --chain ethereum --help)\n"
 		   "  -q, --quiet       no progress or warnings\n"
+		   "      --json        the run's summary as one JSON object on stdout\n"
 		   "  -h, --help        this text\n",
 		TL_INDEX_DEFAULT_UNDO_KEEP);
 }
@@ -82,6 +84,47 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* index --json: the run's summary as one JSON object on stdout (us NULL
+ * when the run stopped before the screening update). */
+static void print_json(const struct tl_index_stats *st, const struct tl_screen_update_stats *us)
+{
+	struct jw w;
+	jw_init(&w, stdout);
+	jw_obj(&w);
+	jw_key(&w, "blocks_indexed"); jw_uint(&w, st->blocks_indexed);
+	jw_key(&w, "height_before"); jw_int(&w, st->tip_before);
+	jw_key(&w, "height_after"); jw_int(&w, st->tip_after);
+	jw_key(&w, "txs"); jw_uint(&w, st->txs);
+	jw_key(&w, "inputs"); jw_uint(&w, st->inputs);
+	jw_key(&w, "outputs"); jw_uint(&w, st->outputs);
+	char secs[32];
+	snprintf(secs, sizeof secs, "%.3f", st->seconds);
+	jw_key(&w, "seconds"); jw_raw(&w, secs);
+	jw_key(&w, "unknown_prevouts"); jw_uint(&w, st->unknown_inputs);
+	jw_key(&w, "unknown_prevouts_total"); jw_uint(&w, st->unknown_inputs_total);
+	jw_key(&w, "blk_files"); jw_uint(&w, st->blk_files);
+	jw_key(&w, "stale_blocks"); jw_uint(&w, st->stale_blocks);
+	jw_key(&w, "db_bytes"); jw_uint(&w, st->db_bytes);
+	jw_key(&w, "stopped"); jw_bool(&w, st->stopped);
+	jw_key(&w, "reorg"); jw_obj(&w);
+	jw_key(&w, "blocks_rolled_back"); jw_uint(&w, st->blocks_rolled_back);
+	jw_key(&w, "fork_height"); jw_int(&w, st->blocks_rolled_back ? st->fork_height : -1);
+	jw_key(&w, "txs_rolled_back"); jw_uint(&w, st->reorg_txs);
+	jw_key(&w, "txs_dropped"); jw_uint(&w, st->reorg_dropped);
+	jw_end_obj(&w);
+	if (us) {
+		jw_key(&w, "screening"); jw_obj(&w);
+		jw_key(&w, "heists"); jw_uint(&w, us->heists);
+		jw_key(&w, "rebuilt"); jw_uint(&w, us->rebuilt);
+		jw_key(&w, "txs_walked"); jw_uint(&w, us->visited);
+		jw_key(&w, "outputs_written"); jw_uint(&w, us->written);
+		jw_key(&w, "unresolved"); jw_uint(&w, us->unresolved);
+		jw_end_obj(&w);
+	}
+	jw_end_obj(&w);
+	jw_finish(&w);
+}
+
 int cmd_index(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) { /* --chain ethereum: cli/eth_index.c */
@@ -106,6 +149,7 @@ int cmd_index(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' },      { "undo-depth", required_argument, NULL, 'U' },
 		{ "batch-tx", required_argument, NULL, 'B' },   { "quiet", no_argument, NULL, 'q' },
 		{ "no-cluster", no_argument, NULL, 'X' },      { "cluster-change", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
 	for (int i = 1; i < argc; i++)
@@ -116,11 +160,12 @@ int cmd_index(int argc, char **argv)
 	o.until = -1;
 	struct ctx x;
 	memset(&x, 0, sizeof x);
-	int c;
+	int c, json = 0;
 	uint32_t v;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qhXC", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qhXCj", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j': json = 1; break;
 		case 'b': o.blocks_dir = optarg; break;
 		case 'd': o.db_path = optarg; break;
 		case 'n':
@@ -192,7 +237,10 @@ int cmd_index(int argc, char **argv)
 			st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
 		if (st.stopped) fprintf(stderr, "stopped by signal; run again to continue\n");
 	}
-	if (st.stopped) return TL_EXIT_OK;
+	if (st.stopped) {
+		if (json) print_json(&st, NULL);
+		return TL_EXIT_OK;
+	}
 	/* Keep the screening index of every imported heist current: only the
 	 * new blocks are walked (or a heist is rebuilt after a reorg). Also
 	 * when this run wrote nothing: a run killed before this point left
@@ -221,5 +269,6 @@ int cmd_index(int argc, char **argv)
 	if (!x.quiet && us.unresolved)
 		fprintf(stderr, "warning: %u heists have seeds that are not in the index (see 'taintline screen')\n",
 			us.unresolved);
+	if (json) print_json(&st, &us);
 	return TL_EXIT_OK;
 }

@@ -38,10 +38,13 @@ static void usage(FILE *f)
 		   "  --cors ORIGINS      allow browsers on these origins ('*' or a comma-separated\n"
 		   "                      list) to call the /api routes (CORS headers, preflights)\n"
 		   "  --trace-memory-mb M answer 413 for traces needing more memory than M MiB\n"
-		   "                      (default 256; traces run two at a time by default)\n"
+		   "                      (default 256; each pool thread may hold this much)\n"
 		   "  --max-conns N       connections open at once; more get 503 (default: the\n"
 		   "                      descriptor limit less 64, at most 4096)\n"
-		   "  --pool-threads N    traces and imports run at once (default 2)\n"
+		   "  --max-reply-buffer-mb M  reply bytes waiting for slow clients, all together;\n"
+		   "                      past it clients that read nothing are cut off (default 128)\n"
+		   "  --pool-threads N    traces and imports run at once (default: the cores less\n"
+		   "                      one, at least 1)\n"
 		   "  --partners FILE     partner servers to push to and accept from, each with its\n"
 		   "                      signing public key and TLP level (docs/sharing.md)\n"
 		   "  --signing-key FILE  signs exports (GET /v1/export) and pushes\n"
@@ -62,6 +65,7 @@ int cmd_serve(int argc, char **argv)
 		{ "network", required_argument, NULL, 'n' }, { "poll-ms", required_argument, NULL, 'p' },
 		{ "trace-time-ms", required_argument, NULL, 'T' }, { "max-trace-txs", required_argument, NULL, 'X' },
 		{ "trace-memory-mb", required_argument, NULL, 'M' }, { "max-conns", required_argument, NULL, 'C' },
+		{ "max-reply-buffer-mb", required_argument, NULL, 'B' },
 		{ "pool-threads", required_argument, NULL, 'P' },     { "cors", required_argument, NULL, 'O' },
 		{ "partners", required_argument, NULL, 'R' },   { "signing-key", required_argument, NULL, 'S' },
 		{ "push-interval", required_argument, NULL, 'I' }, { "rules", required_argument, NULL, 'r' },
@@ -131,16 +135,19 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'M':
 		case 'C':
+		case 'B':
 		case 'P': {
-			long max = c == 'M' ? 1048576L : c == 'C' ? 1000000L : 256L;
+			long max = c == 'M' || c == 'B' ? 1048576L : c == 'C' ? 1000000L : 256L;
 			v = strtol(optarg, &end, 10);
 			if (!*optarg || *end || v < 1 || v > max) {
 				fprintf(stderr, "serve: bad number '%s' for --%s (1..%ld)\n", optarg,
-					c == 'M' ? "trace-memory-mb" : c == 'C' ? "max-conns" : "pool-threads", max);
+					c == 'M' ? "trace-memory-mb" : c == 'C' ? "max-conns" : c == 'B' ? "max-reply-buffer-mb"
+					: "pool-threads", max);
 				return TL_EXIT_USAGE;
 			}
 			if (c == 'M') o.trace_memory_mb = (uint32_t)v;
 			else if (c == 'C') o.max_conns = (int)v;
+			else if (c == 'B') o.max_reply_buffer_mb = (uint32_t)v;
 			else o.pool_threads = (int)v;
 			break;
 		}

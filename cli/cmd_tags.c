@@ -17,13 +17,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline tags import --db DB FILE [--format csv|ofac|tagpack] [--network NET]\n"
-		   "                             [--tlp LEVEL]\n"
+	fprintf(f, "usage: taintline tags import --db DB FILE [--format csv|ofac|tagpack|sdn|list] [--network NET]\n"
+		   "                             [--tlp LEVEL] [--comments SDN_COMMENTS.CSV] [--json]\n"
+		   "                             [--label L --category C --source S [--chain CHAIN]\n"
+		   "                              [--confidence N]]\n"
 		   "       taintline tags show --db DB ADDRESS [--chain CHAIN] [--json]\n"
 		   "  import: stores the tags of FILE (format detected when not given); bad rows\n"
 		   "          are skipped and listed with their line numbers (exit status 1: the\n"
 		   "          other rows are stored); importing the same\n"
 		   "          file again adds nothing. --network creates the database if absent.\n"
+		   "          Exit status 1 too when the file holds no tag at all.\n"
+		   "          sdn: OFAC's legacy sdn.csv; --comments gives its sdn_comments.csv,\n"
+		   "          where Remarks past 1000 characters continue.\n"
+		   "          list: one address per line (or a JSON array); every address gets\n"
+		   "          --label, --category and --source, on --chain (default: the\n"
+		   "          database's network) with --confidence (0..100, default none).\n"
+		   "          --json prints the report as one JSON object.\n"
 		   "          --tlp marks every tag source of FILE with that TLP level (clear,\n"
 		   "          green, amber, amber+strict): API keys cleared below it do not see\n"
 		   "          its tags. Unmarked sources are CLEAR.\n"
@@ -82,13 +91,13 @@ static int source_cb(void *ctx, const struct tl_tag *t)
 
 /* Marks every source of file with level (after its tags are stored).
  * Returns the sources marked, or -1 with err. */
-static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_format fmt, enum tl_tlp level,
-			 struct tl_err *err)
+static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_format fmt,
+			 const struct tl_tag_opts *opts, enum tl_tlp level, struct tl_err *err)
 {
 	struct sources ss = { NULL, 0 };
 	struct tl_tag_report rep;
 	memset(&rep, 0, sizeof rep);
-	long rc = tl_tags_parse_file(file, fmt, source_cb, &ss, &rep, err);
+	long rc = tl_tags_parse_file_opts(file, fmt, opts, source_cb, &ss, &rep, err);
 	if (!rc) {
 		struct tl_batch *b = tl_batch_new(s);
 		struct tl_tlp_mark m = { .level = level };
@@ -101,40 +110,86 @@ static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_forma
 	return rc;
 }
 
-static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fmt, const char *tlp)
+static void json_report(const char *file, const struct tl_tag_import_report *rep, long marked, const char *tlp,
+			const char *error)
+{
+	struct jw w;
+	jw_init(&w, stdout);
+	jw_obj(&w);
+	jw_key(&w, "file"); jw_str(&w, file);
+	jw_key(&w, "format"); jw_str(&w, tl_tag_format_name(rep->parse.format));
+	jw_key(&w, "ok"); jw_bool(&w, error == NULL);
+	if (error) { jw_key(&w, "error"); jw_str(&w, error); }
+	jw_key(&w, "stored"); jw_uint(&w, rep->stored);
+	jw_key(&w, "updated"); jw_uint(&w, rep->updated);
+	jw_key(&w, "existing"); jw_uint(&w, rep->existing);
+	jw_key(&w, "duplicates"); jw_uint(&w, rep->parse.duplicates + rep->duplicates);
+	jw_key(&w, "skipped"); jw_uint(&w, rep->parse.skipped + rep->bad_address);
+	jw_key(&w, "ignored"); jw_uint(&w, rep->parse.ignored);
+	jw_key(&w, "seen"); jw_uint(&w, rep->seen);
+	jw_key(&w, "unseen"); jw_uint(&w, rep->unseen);
+	jw_key(&w, "other_chain"); jw_uint(&w, rep->other_chain);
+	if (tlp && marked >= 0) {
+		jw_key(&w, "tlp"); jw_str(&w, tlp);
+		jw_key(&w, "sources_marked"); jw_int(&w, marked);
+	}
+	jw_key(&w, "messages"); jw_arr(&w);
+	for (int i = 0; i < rep->parse.nmsgs; i++) jw_str(&w, rep->parse.msgs[i]);
+	jw_end_arr(&w);
+	jw_end_obj(&w);
+	jw_finish(&w);
+}
+
+static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fmt, const struct tl_tag_opts *opts,
+		     const char *tlp, int json)
 {
 	struct tl_tag_import_report rep;
 	struct tl_err err;
-	if (tl_tags_import(s, file, fmt, &rep, &err) < 0) {
+	if (tl_tags_import_opts(s, file, fmt, opts, &rep, &err) < 0) {
+		if (json) json_report(file, &rep, -1, NULL, err.msg);
 		fprintf(stderr, "tags import: %s\n", err.msg);
-		for (int i = 0; i < rep.parse.nmsgs; i++) fprintf(stderr, "  %s\n", rep.parse.msgs[i]);
+		if (!json)
+			for (int i = 0; i < rep.parse.nmsgs; i++) fprintf(stderr, "  %s\n", rep.parse.msgs[i]);
 		fprintf(stderr, "nothing was imported\n");
 		return TL_EXIT_FAIL;
 	}
+	long marked = -1;
 	if (tlp) {
 		enum tl_tlp level;
 		(void)tl_tlp_parse_name(tlp, &level); /* checked by cmd_tags */
-		long n = mark_sources(s, file, fmt, level, &err);
-		if (n < 0) {
+		marked = mark_sources(s, file, fmt, opts, level, &err);
+		if (marked < 0) {
 			fprintf(stderr, "tags import: the tags were stored but their TLP level was not: %s\n", err.msg);
 			return TL_EXIT_FAIL;
 		}
-		printf("%ld tag sources marked TLP:%s\n", n, tl_tlp_level_name(level));
+		if (!json) printf("%ld tag sources marked TLP:%s\n", marked, tl_tlp_level_name(level));
 	}
-	printf("%s (%s): %lu tags stored (%lu already present), %lu on indexed addresses, %lu on addresses not "
-	       "seen yet, %lu on other chains\n",
-	       file, tl_tag_format_name(rep.parse.format), rep.stored, rep.existing, rep.seen, rep.unseen,
-	       rep.other_chain);
-	if (rep.parse.duplicates)
-		printf("%lu rows repeated an earlier row and were counted once\n", rep.parse.duplicates);
 	unsigned long bad = rep.parse.skipped + rep.bad_address;
+	unsigned long dups = rep.parse.duplicates + rep.duplicates;
+	if (json) {
+		json_report(file, &rep, marked, tlp, NULL);
+	} else {
+		printf("%s (%s): %lu tags stored (%lu of them updated), %lu already present unchanged; %lu on indexed "
+		       "addresses, %lu on addresses not seen yet, %lu on other chains\n",
+		       file, tl_tag_format_name(rep.parse.format), rep.stored, rep.updated, rep.existing, rep.seen,
+		       rep.unseen, rep.other_chain);
+		if (dups) printf("%lu rows repeated a tag of an earlier row and were counted once\n", dups);
+		if (rep.parse.ignored) printf("%lu records ignored (not address tags)\n", rep.parse.ignored);
+		if (bad) printf("%lu rows skipped\n", bad);
+		if (bad || dups) {
+			for (int i = 0; i < rep.parse.nmsgs; i++) printf("  %s\n", rep.parse.msgs[i]);
+			if ((unsigned long)rep.parse.nmsgs < bad + dups)
+				printf("  ... (%lu more)\n", bad + dups - (unsigned long)rep.parse.nmsgs);
+		}
+	}
 	if (bad) {
-		printf("%lu rows skipped:\n", bad);
-		for (int i = 0; i < rep.parse.nmsgs; i++) printf("  %s\n", rep.parse.msgs[i]);
-		if ((unsigned long)rep.parse.nmsgs < bad) printf("  ... (%lu more)\n", bad - (unsigned long)rep.parse.nmsgs);
 		/* The rest is stored; a script must still see that rows were
 		 * dropped. */
 		fprintf(stderr, "tags import: %lu rows could not be read (listed above); the others were stored\n", bad);
+		return TL_EXIT_FAIL;
+	}
+	if (rep.stored + rep.existing == 0) {
+		fprintf(stderr, "tags import: %s holds no tag: nothing was stored\n", file);
 		return TL_EXIT_FAIL;
 	}
 	return TL_EXIT_OK;
@@ -214,14 +269,34 @@ int cmd_tags(int argc, char **argv)
 		{ "chain", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "tlp", required_argument, NULL, 't' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "category", required_argument, NULL, 'C' },
+		{ "source", required_argument, NULL, 'S' },
+		{ "confidence", required_argument, NULL, 'F' },
+		{ "comments", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *format = NULL, *network = NULL, *chain = NULL, *tlp = NULL;
+	struct tl_tag_opts to = { .confidence = -1 };
 	int json = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:f:n:c:jht:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'L': to.label = optarg; break;
+		case 'C': to.category = optarg; break;
+		case 'S': to.source = optarg; break;
+		case 'M': to.comments_path = optarg; break;
+		case 'F': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 100) {
+				fprintf(stderr, "tags: --confidence '%s' must be an integer 0..100\n", optarg);
+				return TL_EXIT_USAGE;
+			}
+			to.confidence = (int)v;
+			break;
+		}
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'n': network = optarg; break;
@@ -242,10 +317,37 @@ int cmd_tags(int argc, char **argv)
 		if (!strcmp(format, "csv")) fmt = TL_TAGFMT_CSV;
 		else if (!strcmp(format, "ofac") || !strcmp(format, "ofac-xml")) fmt = TL_TAGFMT_OFAC_XML;
 		else if (!strcmp(format, "tagpack")) fmt = TL_TAGFMT_TAGPACK;
+		else if (!strcmp(format, "sdn") || !strcmp(format, "sdn-csv")) fmt = TL_TAGFMT_SDN_CSV;
+		else if (!strcmp(format, "list")) fmt = TL_TAGFMT_LIST;
 		else {
-			fprintf(stderr, "tags: unknown format '%s' (csv, ofac, tagpack)\n", format);
+			fprintf(stderr, "tags: unknown format '%s' (csv, ofac, tagpack, sdn, list)\n", format);
 			return TL_EXIT_USAGE;
 		}
+	}
+	/* The options of a plain list imply its format. */
+	if (import && fmt == TL_TAGFMT_AUTO && (to.label || to.category || to.source)) fmt = TL_TAGFMT_LIST;
+	if (import && fmt == TL_TAGFMT_LIST) {
+		if (!to.label || !to.category || !to.source) {
+			fprintf(stderr, "tags: a plain address list needs --label, --category and --source\n");
+			return TL_EXIT_USAGE;
+		}
+		if (!tl_tag_category_valid(to.category)) {
+			fprintf(stderr, "tags: --category '%s' unknown (exchange, mixer, bridge, sanctioned, thief, "
+					"service, other)\n", to.category);
+			return TL_EXIT_USAGE;
+		}
+		if (!tl_utf8_valid(to.label, strlen(to.label)) || !tl_utf8_valid(to.source, strlen(to.source))) {
+			fprintf(stderr, "tags: --label and --source must be valid UTF-8\n");
+			return TL_EXIT_USAGE;
+		}
+		to.chain = chain;
+	} else if (import && (to.label || to.category || to.source || to.confidence >= 0)) {
+		fprintf(stderr, "tags: --label, --category, --source and --confidence are for --format list\n");
+		return TL_EXIT_USAGE;
+	}
+	if (to.comments_path && fmt != TL_TAGFMT_SDN_CSV && fmt != TL_TAGFMT_AUTO) {
+		fprintf(stderr, "tags: --comments is for OFAC's sdn.csv (--format sdn)\n");
+		return TL_EXIT_USAGE;
 	}
 	enum tl_tlp level;
 	if (tlp && (tl_tlp_parse_name(tlp, &level) || level == TL_TLP_RED)) {
@@ -265,7 +367,8 @@ int cmd_tags(int argc, char **argv)
 		fprintf(stderr, "tags: %s\n", err.msg);
 		return TL_EXIT_FAIL;
 	}
-	int rc = import ? do_import(s, argv[optind + 1], fmt, tlp) : do_show(s, argv[optind + 1], chain, json);
+	if (import && fmt == TL_TAGFMT_LIST && !to.chain) to.chain = tl_store_net(s)->tag_chain;
+	int rc = import ? do_import(s, argv[optind + 1], fmt, &to, tlp, json) : do_show(s, argv[optind + 1], chain, json);
 	tl_store_close(s);
 	return rc;
 }

@@ -97,6 +97,8 @@ const char *tl_tag_format_name(enum tl_tag_format fmt)
 	case TL_TAGFMT_CSV: return "csv";
 	case TL_TAGFMT_OFAC_XML: return "ofac-xml";
 	case TL_TAGFMT_TAGPACK: return "tagpack";
+	case TL_TAGFMT_SDN_CSV: return "sdn-csv";
+	case TL_TAGFMT_LIST: return "list";
 	default: return "auto";
 	}
 }
@@ -133,6 +135,11 @@ enum tl_tag_format tl_tags_detect(const char *buf, size_t len)
 	if (buf[i] == '<') return memmem_ci(buf + i, head, "<Sanctions") ? TL_TAGFMT_OFAC_XML : TL_TAGFMT_AUTO;
 	size_t hl = strlen(csv_header);
 	if (len - i >= hl && memcmp(buf + i, csv_header, hl) == 0) return TL_TAGFMT_CSV;
+	/* sdn.csv: no header; a row starts with its ent_num and the quoted
+	 * name. */
+	size_t d = i;
+	while (d < len && d < i + 12 && isdigit((unsigned char)buf[d])) d++;
+	if (d > i && len - d >= 2 && buf[d] == ',' && buf[d + 1] == '"') return TL_TAGFMT_SDN_CSV;
 	/* YAML: a line starting with one of the TagPack keys. */
 	static const char *const keys[] = {"title:", "creator:", "tags:", "header:", NULL};
 	size_t p = i;
@@ -162,6 +169,7 @@ struct dedup {
 	} *t;
 	size_t cap, n;
 	unsigned long dups; /* the parser counted them as records: taken off after */
+	unsigned long bad;  /* records refused here (not UTF-8): likewise */
 };
 
 static size_t tag_key(const struct tl_tag *t, char *out, size_t cap)
@@ -184,9 +192,60 @@ static size_t tag_key(const struct tl_tag *t, char *out, size_t cap)
 	return n + (size_t)cl + 1;
 }
 
+int tl_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		int n;
+		unsigned cp;
+		if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+		else return 0;
+		if (len - i <= (size_t)n) return 0;
+		for (int k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80) return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		/* overlong, surrogate, beyond Unicode */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+			return 0;
+		i += (size_t)n + 1;
+	}
+	return 1;
+}
+
+/* The first string field of t that is not valid UTF-8 (its name), or
+ * NULL: such text would make invalid JSON in every answer showing it. */
+static const char *bad_utf8_field(const struct tl_tag *t)
+{
+	const struct {
+		const char *name, *v;
+	} f[] = { { "label", t->label },   { "address", t->address }, { "source", t->source },
+		  { "entity", t->entity }, { "notes", t->notes },     { "chain", t->chain },
+		  { "category", t->category }, { "ticker", t->ticker }, { "ref", t->ref },
+		  { "type_ref", t->type_ref } };
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (f[i].v && !tl_utf8_valid(f[i].v, strlen(f[i].v))) return f[i].name;
+	return NULL;
+}
+
 static int dedup_cb(void *arg, const struct tl_tag *t)
 {
 	struct dedup *d = arg;
+	const char *bad = bad_utf8_field(t);
+	if (bad) {
+		d->rep->skipped++;
+		d->bad++;
+		tl__tag_report_msg(d->rep, "line %lu: the %s is not valid UTF-8 (row skipped)", t->line, bad);
+		return 0;
+	}
 	size_t kl = tag_key(t, NULL, 0);
 	char *key = malloc(kl);
 	if (!key) return d->cb ? d->cb(d->ctx, t) : 0;
@@ -227,25 +286,15 @@ static int dedup_cb(void *arg, const struct tl_tag *t)
 
 static void dedup_free(struct dedup *d)
 {
-	d->rep->records -= d->dups <= d->rep->records ? d->dups : d->rep->records;
+	unsigned long off = d->dups + d->bad;
+	d->rep->records -= off <= d->rep->records ? off : d->rep->records;
 	for (size_t i = 0; i < d->cap; i++) free(d->t[i].key);
 	free(d->t);
 }
 
-static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
-			void *ctx, struct tl_tag_report *rep, struct tl_err *err);
-
-static int dispatch(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb, void *ctx,
-		    struct tl_tag_report *rep, struct tl_err *err)
-{
-	struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
-	int rc = dispatch_raw(buf, len, fmt, name, dedup_cb, &d, rep, err);
-	dedup_free(&d);
-	return rc;
-}
-
-static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
-			void *ctx, struct tl_tag_report *rep, struct tl_err *err)
+static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, const char *name,
+			const struct tl_tag_opts *opts, const char *cbuf, size_t clen, tl_tag_cb cb, void *ctx,
+			struct tl_tag_report *rep, struct tl_err *err)
 {
 	const char *nm = name ? name : "input";
 	if (fmt == TL_TAGFMT_AUTO) fmt = tl_tags_detect(buf, len);
@@ -254,51 +303,55 @@ static int dispatch_raw(const char *buf, size_t len, enum tl_tag_format fmt, con
 	case TL_TAGFMT_CSV: return tl__tags_parse_csv(buf, len, nm, cb, ctx, rep, err);
 	case TL_TAGFMT_TAGPACK: return tl__tags_parse_tagpack(buf, len, nm, cb, ctx, rep, err);
 	case TL_TAGFMT_OFAC_XML: return tl__tags_parse_ofac(NULL, buf, len, nm, cb, ctx, rep, err);
+	case TL_TAGFMT_SDN_CSV: return tl__tags_parse_sdn(buf, len, cbuf, clen, nm, cb, ctx, rep, err);
+	case TL_TAGFMT_LIST: return tl__tags_parse_list(buf, len, nm, opts, cb, ctx, rep, err);
 	default:
 		return tl_err_set(err,
 				  "%s: unknown tag file format (expected a CSV with header '%s', an OFAC "
-				  "sdn_advanced XML file or a GraphSense TagPack)",
+				  "sdn_advanced XML file, an OFAC sdn.csv or a GraphSense TagPack; a plain "
+				  "address list needs --format list)",
 				  nm, csv_header);
 	}
 }
 
-int tl_tags_parse_buffer(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
-			 void *ctx, struct tl_tag_report *rep, struct tl_err *err)
+static int dispatch(const char *buf, size_t len, enum tl_tag_format fmt, const char *name,
+		    const struct tl_tag_opts *opts, const char *cbuf, size_t clen, tl_tag_cb cb, void *ctx,
+		    struct tl_tag_report *rep, struct tl_err *err)
+{
+	struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
+	int rc = dispatch_raw(buf, len, fmt, name, opts, cbuf, clen, dedup_cb, &d, rep, err);
+	dedup_free(&d);
+	return rc;
+}
+
+int tl_tags_parse_buffer_opts(const char *buf, size_t len, enum tl_tag_format fmt, const char *name,
+			      const struct tl_tag_opts *opts, const char *cbuf, size_t clen, tl_tag_cb cb,
+			      void *ctx, struct tl_tag_report *rep, struct tl_err *err)
 {
 	struct tl_tag_report local;
 	if (!rep) rep = &local;
 	memset(rep, 0, sizeof *rep);
 	if (!buf && len) return tl_err_set(err, "%s: no buffer", name ? name : "input");
-	return dispatch(buf ? buf : "", len, fmt, name, cb, ctx, rep, err);
+	return dispatch(buf ? buf : "", len, fmt, name, opts, cbuf, clen, cb, ctx, rep, err);
 }
 
-int tl_tags_parse_file(const char *path, enum tl_tag_format fmt, tl_tag_cb cb, void *ctx, struct tl_tag_report *rep,
-		       struct tl_err *err)
+int tl_tags_parse_buffer(const char *buf, size_t len, enum tl_tag_format fmt, const char *name, tl_tag_cb cb,
+			 void *ctx, struct tl_tag_report *rep, struct tl_err *err)
 {
-	struct tl_tag_report local;
-	if (!rep) rep = &local;
-	memset(rep, 0, sizeof *rep);
+	return tl_tags_parse_buffer_opts(buf, len, fmt, name, NULL, NULL, 0, cb, ctx, rep, err);
+}
+
+/* Reads a whole file (at most 4 GiB) into *out (malloc'd). 0 or -1. */
+static int read_whole(const char *path, char **out, size_t *outlen, struct tl_err *err)
+{
 	FILE *f = fopen(path, "rb");
 	if (!f) return tl_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	char head[4096];
-	size_t hn = fread(head, 1, sizeof head, f);
-	if (fmt == TL_TAGFMT_AUTO) fmt = tl_tags_detect(head, hn);
-	if (fmt == TL_TAGFMT_OFAC_XML) {
-		fclose(f);
-		rep->format = fmt;
-		struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
-		int rc = tl__tags_parse_ofac(path, NULL, 0, path, dedup_cb, &d, rep, err);
-		dedup_free(&d);
-		return rc;
-	}
-	/* Read the whole file. */
-	size_t cap = hn + 65536, len = hn;
+	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
 		fclose(f);
 		return tl_err_set(err, "%s: out of memory", path);
 	}
-	memcpy(buf, head, hn);
 	for (;;) {
 		if (len == cap) {
 			if (cap > ((size_t)1 << 32)) {
@@ -325,9 +378,92 @@ int tl_tags_parse_file(const char *path, enum tl_tag_format fmt, tl_tag_cb cb, v
 		free(buf);
 		return tl_err_set(err, "%s: read error", path);
 	}
-	int rc = dispatch(buf, len, fmt, path, cb, ctx, rep, err);
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int tl_tags_parse_file_opts(const char *path, enum tl_tag_format fmt, const struct tl_tag_opts *opts,
+			    tl_tag_cb cb, void *ctx, struct tl_tag_report *rep, struct tl_err *err)
+{
+	struct tl_tag_report local;
+	if (!rep) rep = &local;
+	memset(rep, 0, sizeof *rep);
+	if (fmt == TL_TAGFMT_AUTO) {
+		FILE *f = fopen(path, "rb");
+		if (!f) return tl_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		char head[4096];
+		size_t hn = fread(head, 1, sizeof head, f);
+		fclose(f);
+		fmt = tl_tags_detect(head, hn);
+	}
+	if (fmt == TL_TAGFMT_OFAC_XML) {
+		/* streamed: the real list is ~120 MB */
+		rep->format = fmt;
+		struct dedup d = { .cb = cb, .ctx = ctx, .rep = rep };
+		int rc = tl__tags_parse_ofac(path, NULL, 0, path, dedup_cb, &d, rep, err);
+		dedup_free(&d);
+		return rc;
+	}
+	char *buf = NULL, *cbuf = NULL;
+	size_t len = 0, clen = 0;
+	if (read_whole(path, &buf, &len, err) < 0) return -1;
+	if (fmt == TL_TAGFMT_SDN_CSV && opts && opts->comments_path &&
+	    read_whole(opts->comments_path, &cbuf, &clen, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	int rc = dispatch(buf, len, fmt, path, opts, cbuf, clen, cb, ctx, rep, err);
 	free(buf);
+	free(cbuf);
 	return rc;
+}
+
+int tl_tags_parse_file(const char *path, enum tl_tag_format fmt, tl_tag_cb cb, void *ctx, struct tl_tag_report *rep,
+		       struct tl_err *err)
+{
+	return tl_tags_parse_file_opts(path, fmt, NULL, cb, ctx, rep, err);
+}
+
+int tl__source_is_ofac(const char *src)
+{
+	if (!src) return 0;
+	size_t n = strlen(src);
+	return memmem_ci(src, n, "treasury.gov/ofac") || memmem_ci(src, n, "ofac.treas.gov") ||
+	       memmem_ci(src, n, "treasury.gov/policy-issues/financial-sanctions");
+}
+
+const char *tl__tag_address_check(const char *chain, const char *addr, char *why, size_t cap)
+{
+	size_t al = strlen(addr);
+	if (al == 0 || al > 128) {
+		snprintf(why, cap, "address is %s", al ? "longer than 128 characters" : "empty");
+		return why;
+	}
+	for (size_t i = 0; i < al; i++)
+		if ((unsigned char)addr[i] <= 0x20 || (unsigned char)addr[i] >= 0x7f) {
+			snprintf(why, cap, "address '%.100s' contains a space or non-ASCII character", addr);
+			return why;
+		}
+	const char *bad = tl__bitcoin_address_loose(chain, addr);
+	if (bad) {
+		snprintf(why, cap, "'%.100s' is not a valid %s address: %s", addr, chain, bad);
+		return why;
+	}
+	static const char *const evm[] = { "ethereum", "ethereum-classic", "bsc", "bnb", "arbitrum", "polygon",
+					   "avalanche", "fantom", "optimism", NULL };
+	for (int i = 0; evm[i]; i++)
+		if (!strcmp(chain, evm[i])) {
+			int ok = al == 42 && addr[0] == '0' && (addr[1] == 'x' || addr[1] == 'X');
+			for (size_t k = 2; ok && k < al; k++) ok = isxdigit((unsigned char)addr[k]) != 0;
+			if (!ok) {
+				snprintf(why, cap, "'%.100s' is not a valid %s address: expected 0x and 40 hex digits (%zu characters)",
+					 addr, chain, al);
+				return why;
+			}
+			break;
+		}
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -383,13 +519,7 @@ const char *tl__bitcoin_address_loose(const char *chain, const char *a)
 
 #define CSV_MAX_FIELDS 8
 
-struct csv_row {
-	char *buf; /* fields, each NUL-terminated, back to back */
-	size_t len, cap;
-	size_t off[CSV_MAX_FIELDS + 1];
-	int nf;
-	int too_many;
-};
+#define csv_row tl__csv_row
 
 static int row_putc(struct csv_row *r, char c)
 {
@@ -407,7 +537,8 @@ static int row_putc(struct csv_row *r, char c)
 static int row_end_field(struct csv_row *r)
 {
 	if (row_putc(r, 0) < 0) return -1;
-	if (r->nf < CSV_MAX_FIELDS)
+	int max = r->max > 0 && r->max <= 16 ? r->max : CSV_MAX_FIELDS;
+	if (r->nf < max)
 		r->off[++r->nf] = r->len;
 	else
 		r->too_many = 1;
@@ -424,11 +555,13 @@ static void row_reset(struct csv_row *r)
 
 static const char *field(const struct csv_row *r, int i) { return r->buf + r->off[i]; }
 
+const char *tl__csv_field(const struct tl__csv_row *r, int i) { return field(r, i); }
+
 /* Reads one record starting at *pos. Returns 1 with a record, 0 at end of
  * input, -1 on an unterminated quote (*pos at end), -2 out of memory,
  * -3 on a stray quote/char after a closing quote (record skipped to end
  * of line). *line is advanced over the newlines consumed. */
-static int csv_read(const char *b, size_t len, size_t *pos, unsigned long *line, struct csv_row *r)
+int tl__csv_read(const char *b, size_t len, size_t *pos, unsigned long *line, struct csv_row *r)
 {
 	size_t p = *pos;
 	row_reset(r);
@@ -578,13 +711,13 @@ int tl__tags_parse_csv(const char *b, size_t len, const char *name, tl_tag_cb cb
 	pos = eol < len ? eol + 1 : eol;
 	line = 2;
 
-	struct csv_row r = {0};
+	struct csv_row r = { .max = CSV_MAX_FIELDS };
 	int ret = 0;
 	char why[200];
 	for (;;) {
 		unsigned long start = line;
 		size_t row_pos = pos;
-		int rc = csv_read(b, len, &pos, &line, &r);
+		int rc = tl__csv_read(b, len, &pos, &line, &r);
 		if (rc == 0) break;
 		if (rc == -2) {
 			ret = tl_err_set(err, "%s: out of memory", name);

@@ -12,7 +12,15 @@
  *   - OFAC SDN advanced XML (sdn_advanced.xml), read with libxml2's
  *     streaming reader: one record per "Digital Currency Address - <T>"
  *     Feature, labelled with its DistinctParty's primary name;
- *   - GraphSense TagPack YAML (libyaml): header fields inherited by tags.
+ *   - GraphSense TagPack YAML (libyaml): header fields inherited by tags;
+ *     tags whose source is an OFAC publication are "sanctioned";
+ *   - OFAC's legacy sdn.csv (tags_sdn.c), with its sdn_comments.csv: one
+ *     record per "Digital Currency Address - <T> <address>" of a row's
+ *     Remarks (continued in the comments file past 1000 characters);
+ *   - a plain list, one address per line (or a JSON array of strings),
+ *     whose label, category and source are given (struct tl_tag_opts).
+ * Every string field of a record must be valid UTF-8: a record with an
+ * invalid one is skipped and reported with its line.
  * docs/heists-and-tags.md describes each format and the category mapping.
  *
  * Error model: a bad row/tag/feature is skipped and reported (with its
@@ -34,6 +42,20 @@ enum tl_tag_format {
 	TL_TAGFMT_CSV,
 	TL_TAGFMT_OFAC_XML,
 	TL_TAGFMT_TAGPACK,
+	TL_TAGFMT_SDN_CSV, /* OFAC legacy sdn.csv */
+	TL_TAGFMT_LIST,    /* one address per line; never detected */
+};
+
+/* What some formats need beside the file. */
+struct tl_tag_opts {
+	/* TL_TAGFMT_LIST: every address gets these (label, category and
+	 * source required; category one of tl_tag_categories); chain NULL =
+	 * "bitcoin"; confidence -1 = none. */
+	const char *label, *category, *source, *chain;
+	int confidence;
+	/* TL_TAGFMT_SDN_CSV: the sdn_comments.csv published with the file
+	 * (NULL: none; rows whose Remarks were cut are then reported). */
+	const char *comments_path;
 };
 
 /* One tag. Every string is NUL-terminated and owned by the parser: it is
@@ -111,7 +133,8 @@ const char *tl_tag_chain_from_ticker(const char *ticker, char *buf, size_t cap);
  * TL_TAGFMT_AUTO when it cannot tell. */
 enum tl_tag_format tl_tags_detect(const char *buf, size_t len);
 
-/* Name of a format for messages: "csv", "ofac-xml", "tagpack", "auto". */
+/* Name of a format for messages: "csv", "ofac-xml", "tagpack",
+ * "sdn-csv", "list", "auto". */
 const char *tl_tag_format_name(enum tl_tag_format fmt);
 
 /* Parses a whole in-memory file. name is used in messages (may be NULL).
@@ -128,6 +151,22 @@ int tl_tags_parse_buffer(const char *buf, size_t len, enum tl_tag_format fmt, co
 int tl_tags_parse_file(const char *path, enum tl_tag_format fmt, tl_tag_cb cb, void *ctx,
 		       struct tl_tag_report *rep, struct tl_err *err);
 
+/* tl_tags_parse_file with the options some formats need (opts may be
+ * NULL for the others). Returns 0 or -1 as tl_tags_parse_file. */
+int tl_tags_parse_file_opts(const char *path, enum tl_tag_format fmt, const struct tl_tag_opts *opts,
+			    tl_tag_cb cb, void *ctx, struct tl_tag_report *rep, struct tl_err *err);
+
+/* tl_tags_parse_buffer with options; for TL_TAGFMT_SDN_CSV the comments
+ * file is given in memory (cbuf, clen; cbuf NULL = none) and
+ * opts->comments_path is ignored. Returns 0 or -1. */
+int tl_tags_parse_buffer_opts(const char *buf, size_t len, enum tl_tag_format fmt, const char *name,
+			      const struct tl_tag_opts *opts, const char *cbuf, size_t clen, tl_tag_cb cb,
+			      void *ctx, struct tl_tag_report *rep, struct tl_err *err);
+
+/* 1 if the len bytes at s are valid UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. */
+int tl_utf8_valid(const char *s, size_t len);
+
 /* TagPack confidence vocabulary: maps an id ("authority_data") to its
  * level (60). Returns -1 if the id is unknown. Built in from GraphSense's
  * confidence.csv. */
@@ -142,6 +181,29 @@ int tl__tags_parse_tagpack(const char *buf, size_t len, const char *name, tl_tag
 /* Full Bitcoin address check (bitcoin/address.h) for the bitcoin* chains;
  * NULL if valid or chain is not a bitcoin chain, else a static reason. */
 const char *tl__bitcoin_address_loose(const char *chain, const char *addr);
+/* 1 if src names an OFAC publication (treasury.gov/ofac..., ofac.treas.gov). */
+int tl__source_is_ofac(const char *src);
+/* One RFC 4180 record of at most max fields, for the CSV readers. */
+struct tl__csv_row {
+	char *buf; /* fields, each NUL-terminated, back to back */
+	size_t len, cap;
+	size_t off[17];
+	int nf, max;
+	int too_many;
+};
+/* Reads one record at *pos (row->max fields kept, 1..16). Returns 1 with
+ * a record, 0 at end of input, -1 on an unterminated quote, -2 out of
+ * memory, -3 on a stray quote (record skipped to end of line). */
+int tl__csv_read(const char *b, size_t len, size_t *pos, unsigned long *line, struct tl__csv_row *r);
+const char *tl__csv_field(const struct tl__csv_row *r, int i);
+int tl__tags_parse_sdn(const char *buf, size_t len, const char *cbuf, size_t clen, const char *name, tl_tag_cb cb,
+		       void *ctx, struct tl_tag_report *rep, struct tl_err *err);
+int tl__tags_parse_list(const char *buf, size_t len, const char *name, const struct tl_tag_opts *opts, tl_tag_cb cb,
+			void *ctx, struct tl_tag_report *rep, struct tl_err *err);
+/* An address's shape for chain: NULL if plausible (full check for the
+ * bitcoin chains, 0x + 40 hex digits for EVM chains, printable ASCII of
+ * 1..128 characters otherwise), else a reason written to why. */
+const char *tl__tag_address_check(const char *chain, const char *addr, char *why, size_t cap);
 /* path or buf: exactly one non-NULL. */
 int tl__tags_parse_ofac(const char *path, const char *buf, size_t len, const char *name, tl_tag_cb cb,
 			void *ctx, struct tl_tag_report *rep, struct tl_err *err);

@@ -294,6 +294,9 @@ static int process_tag(struct tp *tp, yaml_node_t *tag, tl_tag_cb cb, void *ctx,
 		cat = c0 && c0->type == YAML_SCALAR_NODE ? tl_tag_category_from_concept(scalar(c0)) : "other";
 	} else
 		cat = "other";
+	/* An address OFAC lists is sanctioned whatever concept the pack
+	 * files it under (GraphSense's OFAC pack says "user"). */
+	if (tl__source_is_ofac(scalar(v[F_SOURCE]))) cat = "sanctioned";
 	const char *currency = scalar(v[F_CURRENCY]);
 	const char *network = v[F_NETWORK] ? scalar(v[F_NETWORK]) : currency;
 	char chainbuf[48];

@@ -33,8 +33,8 @@ struct tl_share_import_opts {
 
 struct tl_share_import_report {
 	const char *format;            /* "stix" or "misp" */
-	unsigned long tags_stored;     /* tag records written */
-	unsigned long tags_existing;   /* of which already there (a re-import) */
+	unsigned long tags_stored;     /* distinct tags written (new or changed) */
+	unsigned long tags_existing;   /* distinct tags already there unchanged (a re-import) */
 	unsigned long heists_added;    /* 0 or 1 */
 	unsigned long heists_updated;  /* 0 or 1 */
 	char heist_id[80];             /* "" when no heist */

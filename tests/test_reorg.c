@@ -1109,7 +1109,7 @@ static void test_sim_reorg3(void **state)
 	assert_int_equal(json_integer_value(json_object_get(last, "from_height")), 210);
 	json_decref(h);
 	if (http_do(tl_app_port(app), "GET", "/metrics", NULL, NULL, 0, &r) < 0) FAIL("no answer");
-	assert_non_null(strstr(r.body, "\ntl_index_reorgs 1\n"));
+	assert_non_null(strstr(r.body, "\ntl_index_reorgs_total 1\n"));
 	assert_non_null(strstr(r.body, "\ntl_index_last_reorg_depth 3\n"));
 	resp_free(&r);
 	tl_app_close(app);

@@ -122,6 +122,7 @@ static char *answer(uint16_t port, const char *url)
 	char *txt = NULL;
 	if (j) {
 		drop_key(j, "generated_at");
+		drop_key(j, "screened_at"); /* a verdict's time, not its content */
 		char *d = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		if (asprintf(&txt, "%d %s", r.status, d) < 0) abort();
 		free(d);

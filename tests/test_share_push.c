@@ -446,8 +446,8 @@ static void two_servers_share(void **state)
 	json_t *ok = share(&B, agreen_doc, 200, NULL);
 	assert_string_equal(json_string_value(json_object_get(ok, "partner")), "org-a");
 	assert_int_equal(json_integer_value(json_object_get(ok, "heists_added")), 0);
-	assert_int_equal(json_integer_value(json_object_get(ok, "tags_stored")),
-	                 json_integer_value(json_object_get(ok, "tags_existing")));
+	assert_int_equal(json_integer_value(json_object_get(ok, "tags_stored")), 0);
+	assert_true(json_integer_value(json_object_get(ok, "tags_existing")) > 0);
 	json_decref(ok);
 	json_t *objs = json_object_get(agreen_doc, "objects");
 	json_t *last = json_array_get(objs, json_array_size(objs) - 1);

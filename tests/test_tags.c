@@ -543,7 +543,8 @@ static void test_detect(void **state)
 		{"tag-formats/sdn_advanced.2021-oldns.excerpt.xml", TL_TAGFMT_OFAC_XML},
 		{"tag-formats/tagpack/ofac.yaml", TL_TAGFMT_TAGPACK},
 		{"tag-formats/tagpack/lazarus.missing-label.broken.yaml", TL_TAGFMT_TAGPACK},
-		{"tag-formats/sdn.sample.csv", TL_TAGFMT_AUTO}, /* legacy sdn.csv is not a tag CSV */
+		{"tag-formats/sdn.sample.csv", TL_TAGFMT_SDN_CSV}, /* OFAC's legacy sdn.csv */
+		{"tag-formats/sdn_comments.sample.csv", TL_TAGFMT_SDN_CSV},
 		{"tag-formats/sdn_advanced.xsd", TL_TAGFMT_AUTO},
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {

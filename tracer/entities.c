@@ -34,10 +34,14 @@ struct pend {
 	char label[TL_SUMMARY_LABEL_MAX];
 };
 
-/* A tag of this network written by the import (key and value). */
+/* A tag of the file, by key: its final value (later rows win), the
+ * value stored before the import and the line that first gave it. */
 struct ikv {
-	uint8_t *k, *v;
-	size_t kl, vl;
+	uint8_t *k, *v, *old;
+	size_t kl, vl, oldl;
+	int in_db;          /* stored before the import */
+	unsigned long line; /* first row with this key */
+	uint64_t h;
 };
 
 struct imp {
@@ -49,9 +53,73 @@ struct imp {
 	size_t np, pcap;
 	struct ikv *kv;
 	size_t nkv, kvcap;
+	size_t *slot; /* open addressing over kv: index + 1, 0 = empty */
+	size_t nslot;
 	struct tl_err *err;
 	int failed;
 };
+
+static uint64_t key_hash(const uint8_t *k, size_t kl)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < kl; i++) h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The kv entry of key, or NULL. */
+static struct ikv *kv_find(struct imp *im, const uint8_t *k, size_t kl, uint64_t h)
+{
+	if (!im->nslot) return NULL;
+	for (size_t j = (size_t)h & (im->nslot - 1); im->slot[j]; j = (j + 1) & (im->nslot - 1)) {
+		struct ikv *e = &im->kv[im->slot[j] - 1];
+		if (e->h == h && e->kl == kl && !memcmp(e->k, k, kl)) return e;
+	}
+	return NULL;
+}
+
+/* Appends a kv entry for key (not present). Aborts when out of memory,
+ * as the rest of the import's bookkeeping does. */
+static struct ikv *kv_add(struct imp *im, const uint8_t *k, size_t kl, uint64_t h)
+{
+	if ((im->nkv + 1) * 2 > im->nslot) {
+		size_t ns = im->nslot ? im->nslot * 2 : 256;
+		size_t *nt = calloc(ns, sizeof *nt);
+		if (!nt) abort();
+		for (size_t i = 0; i < im->nkv; i++) {
+			size_t j = (size_t)im->kv[i].h & (ns - 1);
+			while (nt[j]) j = (j + 1) & (ns - 1);
+			nt[j] = i + 1;
+		}
+		free(im->slot);
+		im->slot = nt;
+		im->nslot = ns;
+	}
+	if (im->nkv == im->kvcap) {
+		im->kvcap = im->kvcap ? im->kvcap * 2 : 64;
+		im->kv = realloc(im->kv, im->kvcap * sizeof *im->kv);
+		if (!im->kv) abort();
+	}
+	struct ikv *e = &im->kv[im->nkv];
+	memset(e, 0, sizeof *e);
+	e->k = malloc(kl);
+	if (!e->k) abort();
+	memcpy(e->k, k, kl);
+	e->kl = kl;
+	e->h = h;
+	size_t j = (size_t)h & (im->nslot - 1);
+	while (im->slot[j]) j = (j + 1) & (im->nslot - 1);
+	im->slot[j] = ++im->nkv;
+	return e;
+}
+
+static void kv_set_value(struct ikv *e, const uint8_t *v, size_t vl)
+{
+	free(e->v);
+	e->v = malloc(vl ? vl : 1);
+	if (!e->v) abort();
+	memcpy(e->v, v, vl);
+	e->vl = vl;
+}
 
 static void copy_label(char *dst, const char *src)
 {
@@ -115,7 +183,6 @@ static int import_cb(void *ctx, const struct tl_tag *t)
 		rc = tl_store_addr_id(im->s, skey, sklen, &addr_id, im->err);
 		if (rc < 0) goto fail;
 		if (rc == 1) {
-			im->rep->seen++;
 			int had = owner_has_tags(im->s, skey, sklen);
 			uint64_t cid;
 			if (tl_cluster_of(im->s, addr_id, &cid, im->err) < 0) goto fail;
@@ -133,54 +200,48 @@ static int import_cb(void *ctx, const struct tl_tag *t)
 			p->replaced = 0;
 			copy_label(p->label, t->label);
 			pi = (long)im->np - 1;
-		} else {
-			im->rep->unseen++;
 		}
 	} else {
 		kl = tl_tag_other_key(t->chain, t->address, h, key, sizeof key);
 		if (!kl) {
+			im->rep->bad_address++;
 			tl__tag_report_msg(&im->rep->parse, "line %lu: address too long", t->line);
 			tl_buf_free(&v);
 			return 0;
 		}
-		im->rep->other_chain++;
 	}
-	rc = tl_store_get_kv(im->s, TL_CF_TAG, key, kl, &old, &oldl, im->err);
-	if (rc < 0) goto fail;
-	if (rc == 1) im->rep->existing++;
-	/* A tag stored before (or earlier in this file) with another value
-	 * (e.g. another confidence): folding cannot take the old value out
-	 * of the summary, so its cluster's is recomputed. */
-	int replaced = rc == 1 && (oldl != v.len || memcmp(old, v.data, oldl));
-	free(old);
-	if (key[0] == TL_TAG_PREFIX_ADDR) {
-		size_t j;
-		for (j = 0; j < im->nkv; j++)
-			if (im->kv[j].kl == kl && !memcmp(im->kv[j].k, key, kl)) break;
-		if (j == im->nkv) {
-			if (im->nkv == im->kvcap) {
-				im->kvcap = im->kvcap ? im->kvcap * 2 : 64;
-				im->kv = realloc(im->kv, im->kvcap * sizeof *im->kv);
-				if (!im->kv) abort();
-			}
-			im->kv[j].k = malloc(kl);
-			if (!im->kv[j].k) abort();
-			memcpy(im->kv[j].k, key, kl);
-			im->kv[j].kl = kl;
-			im->kv[j].v = NULL;
-			im->nkv++;
-		} else if (im->kv[j].vl != v.len || memcmp(im->kv[j].v, v.data, v.len)) {
-			replaced = 1;
+	uint64_t kh = key_hash(key, kl);
+	struct ikv *e = kv_find(im, key, kl, kh);
+	int replaced;
+	if (e) {
+		/* The same tag (address, label, category, source) again: the
+		 * later row's values win, and the row is a duplicate. */
+		im->rep->duplicates++;
+		replaced = e->vl != v.len || memcmp(e->v, v.data, v.len);
+		tl__tag_report_msg(&im->rep->parse, "line %lu: the same tag (address, label, category, source) as line %lu%s",
+				   t->line, e->line, replaced ? "; this row's values replace it" : " (counted once)");
+	} else {
+		rc = tl_store_get_kv(im->s, TL_CF_TAG, key, kl, &old, &oldl, im->err);
+		if (rc < 0) goto fail;
+		e = kv_add(im, key, kl, kh);
+		e->line = t->line;
+		e->in_db = rc == 1;
+		e->old = old; /* owned by e */
+		e->oldl = oldl;
+		old = NULL;
+		/* A tag stored before with another value (e.g. another
+		 * confidence): folding cannot take the old value out of the
+		 * summary, so its cluster's is recomputed. */
+		replaced = rc == 1 && (oldl != v.len || memcmp(e->old, v.data, oldl));
+		if (key[0] == TL_TAG_PREFIX_ADDR) {
+			if (pi >= 0) im->rep->seen++;
+			else im->rep->unseen++;
+		} else {
+			im->rep->other_chain++;
 		}
-		free(im->kv[j].v);
-		im->kv[j].v = malloc(v.len ? v.len : 1);
-		if (!im->kv[j].v) abort();
-		memcpy(im->kv[j].v, v.data, v.len);
-		im->kv[j].vl = v.len;
 	}
+	kv_set_value(e, v.data, v.len);
 	if (pi >= 0 && replaced) im->p[pi].replaced = 1;
-	tl_batch_put_kv(im->b, TL_CF_TAG, key, kl, v.data, v.len);
-	im->rep->stored++;
 	tl_buf_free(&v);
 	return 0;
 fail:
@@ -289,26 +350,57 @@ put:;
 int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt, struct tl_tag_import_report *rep,
 		   struct tl_err *err)
 {
+	return tl_tags_import_opts(s, path, fmt, NULL, rep, err);
+}
+
+/* Writes each tag of the file whose value is new, and counts what was
+ * stored, updated and already there. */
+static void put_changed(struct imp *im)
+{
+	for (size_t i = 0; i < im->nkv; i++) {
+		struct ikv *e = &im->kv[i];
+		if (e->in_db && e->oldl == e->vl && !memcmp(e->old, e->v, e->vl)) {
+			im->rep->existing++;
+			continue;
+		}
+		im->rep->stored++;
+		if (e->in_db) im->rep->updated++;
+		tl_batch_put_kv(im->b, TL_CF_TAG, e->k, e->kl, e->v, e->vl);
+	}
+}
+
+int tl_tags_import_opts(struct tl_store *s, const char *path, enum tl_tag_format fmt, const struct tl_tag_opts *opts,
+			struct tl_tag_import_report *rep, struct tl_err *err)
+{
 	struct tl_tag_import_report local;
 	if (!rep) rep = &local;
 	memset(rep, 0, sizeof *rep);
 	struct imp im = { .s = s, .b = tl_batch_new(s), .net = tl_store_net(s), .rep = rep, .err = err };
 	/* the parser clears rep->parse; our counters live beside it */
-	int rc = tl_tags_parse_file(path, fmt, import_cb, &im, &rep->parse, err);
-	if (rc == 0 && !im.failed) rc = fold_summaries(&im);
+	int rc = tl_tags_parse_file_opts(path, fmt, opts, import_cb, &im, &rep->parse, err);
+	if (rc == 0 && !im.failed) {
+		put_changed(&im);
+		rc = fold_summaries(&im);
+	}
 	if (im.failed) rc = -1;
 	if (rc == 0) rc = tl_store_write(s, im.b, err);
 	/* the screening walk stops at tagged services: new tags change the
 	 * taint of heists already materialized */
-	if (rc == 0 && rep->stored > rep->existing && rep->seen + rep->unseen > 0) rc = tl_screen_refresh(s, NULL, err);
-	if (rc < 0) tl_err_prefix(err, "%s: ", path);
+	if (rc == 0 && rep->stored > 0 && rep->seen + rep->unseen > 0) rc = tl_screen_refresh(s, NULL, err);
+	if (rc < 0) {
+		if (strncmp(err->msg, path, strlen(path))) tl_err_prefix(err, "%s: ", path);
+		/* nothing was written: say so in the counts too */
+		rep->stored = rep->updated = rep->existing = 0;
+	}
 	tl_batch_free(im.b);
 	free(im.p);
 	for (size_t j = 0; j < im.nkv; j++) {
 		free(im.kv[j].k);
 		free(im.kv[j].v);
+		free(im.kv[j].old);
 	}
 	free(im.kv);
+	free(im.slot);
 	return rc;
 }
 

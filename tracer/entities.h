@@ -36,15 +36,24 @@
 #include "intel/registry.h"
 #include "intel/tags.h"
 
-/* What an import did. */
+/* What an import did. A tag is one (address, label, category, source):
+ * the rows of a file name tags; each distinct tag is stored (new or with
+ * a changed value), or already present unchanged. */
 struct tl_tag_import_report {
-	struct tl_tag_report parse; /* records, skipped (with line messages) */
-	unsigned long stored;       /* tags written (new or rewritten) */
-	unsigned long existing;     /* of which already in the database */
-	unsigned long seen;         /* on addresses the index has seen */
-	unsigned long unseen;       /* on this network's addresses not seen yet */
-	unsigned long other_chain;  /* on other chains / networks */
-	unsigned long bad_address;  /* this network's chain but the address does not decode (also in parse.msgs) */
+	struct tl_tag_report parse; /* records, skipped, duplicates (rows
+	                               repeating one field for field), ignored,
+	                               with line messages */
+	unsigned long stored;       /* distinct tags written: new or changed */
+	unsigned long updated;      /* of which replaced a stored value */
+	unsigned long existing;     /* distinct tags already stored with the
+	                               same value (not written) */
+	unsigned long duplicates;   /* rows naming a tag an earlier row of the
+	                               file named, with other values (the later
+	                               row wins; each reported with its line) */
+	unsigned long seen;         /* distinct tags on addresses the index has seen */
+	unsigned long unseen;       /* ... on this network's addresses not seen yet */
+	unsigned long other_chain;  /* ... on other chains / networks */
+	unsigned long bad_address;  /* rows whose address does not decode (also in parse.msgs) */
 };
 
 /* The TL_TAGCAT_* bit of a category name (tl_tag_categories), 0 if
@@ -60,6 +69,12 @@ const char *tl_tagcat_names(uint32_t bits, char *buf, size_t cap);
  * Returns 0 or -1. */
 int tl_tags_import(struct tl_store *s, const char *path, enum tl_tag_format fmt, struct tl_tag_import_report *rep,
 		   struct tl_err *err);
+/* The same with the options some formats need (plain lists: label,
+ * category, source; sdn.csv: its comments file); opts may be NULL.
+ * seen + unseen + other_chain == stored + existing on success; on
+ * failure stored, updated and existing are 0. Returns 0 or -1. */
+int tl_tags_import_opts(struct tl_store *s, const char *path, enum tl_tag_format fmt, const struct tl_tag_opts *opts,
+			struct tl_tag_import_report *rep, struct tl_err *err);
 
 /* Tags of an address given as a string: this network's addresses by
  * owner script key (seen or not), anything else looked up among the
