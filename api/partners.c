@@ -449,6 +449,7 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 			}
 			struct tl_share_heist_opts so = { "stix", TL_POLICY_HAIRCUT, m.level, P->org, P->sec };
 			json_t *doc = NULL;
+			tl_storegraph_set_clearance(sg, &q->clr); /* no tag the partner may not see */
 			if (tl_share_heist(sg, hs.id[i], &so, &doc, &e)) {
 				/* e.g. a heist of another chain: nothing to trace here */
 				json_array_append_new(errs, json_pack("{s:s,s:s}", "heist", hs.id[i], "error", e.msg));
@@ -684,6 +685,7 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
+	tl_storegraph_set_clearance(sg, &clr); /* the caller sees its own tags only */
 	r = tl_share_heist(sg, heist, &so, &doc, &err);
 	tl_storegraph_free(sg);
 	if (r) {

@@ -9,6 +9,7 @@
 #include "chain/script.h"
 #include "store/coinjoin.h"
 #include "tracer/entities.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/tags.h"
 
 struct ent_slot {
@@ -36,6 +37,9 @@ struct tl_storegraph {
 	size_t n_btime;
 	/* entity overlay, and a cache of merged answers: open addressing */
 	struct emap overlay, cache;
+	/* whose view of the stored tags (tracer/tag_clearance.h) */
+	struct tl_clearance clr;
+	int restricted;
 };
 
 int tl_storegraph_new(struct tl_store *s, struct tl_storegraph **out, struct tl_err *err)
@@ -221,7 +225,7 @@ int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_e
 		*out = c->ent;
 		return 0;
 	}
-	if (tl_entity_get(sg->s, addr_id, out, err)) return -1;
+	if (tl_entity_get_seen(sg->s, sg->restricted ? &sg->clr : NULL, addr_id, out, err)) return -1;
 	struct ent_slot *e = ent_find(&sg->overlay, addr_id);
 	if (e) {
 		out->cats |= e->ent.cats;
@@ -235,6 +239,23 @@ int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_e
 	c = ent_insert(&sg->cache, addr_id);
 	if (c) c->ent = *out;
 	return 0;
+}
+
+void tl_storegraph_set_clearance(struct tl_storegraph *sg, const struct tl_clearance *c)
+{
+	int restricted = tl_clearance_restricted(c);
+	if (restricted == sg->restricted && (!restricted || !memcmp(&sg->clr, c, sizeof *c))) return;
+	/* cached answers were computed for another view */
+	free(sg->cache.ents);
+	memset(&sg->cache, 0, sizeof sg->cache);
+	sg->restricted = restricted;
+	if (restricted) sg->clr = *c;
+	else memset(&sg->clr, 0, sizeof sg->clr);
+}
+
+const struct tl_clearance *tl_storegraph_clearance(const struct tl_storegraph *sg)
+{
+	return sg->restricted ? &sg->clr : NULL;
 }
 
 static int sg_get_entity(void *ctx, uint64_t addr_id, struct tl_entity *out, struct tl_err *err)
