@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api/clearance.h"
+#include "report/case_export.h"
 #include "api/http_json.h"
 #include "api/serve.h"
 #include "chain/hash.h"
@@ -636,6 +637,34 @@ static void post_share(struct tl_api_req *req, void *ctx)
 	tl_api_reply_json(req, 200, res);
 }
 
+/* GET /v1/export?case=ID: a case above the caller's clearance is
+ * answered like an unknown one. */
+static void export_case(struct tl_api_req *req, struct tl_app *app, const char *id_s,
+                        const struct tl_share_heist_opts *ho, const struct tl_clearance *clr)
+{
+	char *end;
+	unsigned long long id = strtoull(id_s, &end, 10);
+	if (*id_s < '1' || *id_s > '9' || *end) {
+		tl_api_reply_error(req, 400, "bad_case", "'%s' is not a case id (a positive integer)", id_s);
+		return;
+	}
+	struct tl_share_case_opts co = { ho->format, ho->tlp, ho->producer, ho->sign_key, clr };
+	json_t *doc = NULL;
+	struct tl_err err;
+	if (tl_share_case(app->store, id, &co, &doc, &err)) {
+		if (strstr(err.msg, "cannot go out"))
+			tl_api_reply_error(req, 422, "not_exportable", "%s", err.msg);
+		else
+			tl_app_reply_store_error(req, &err);
+		return;
+	}
+	if (!doc) {
+		tl_api_reply_error(req, 404, "not_found", "no case %llu", id);
+		return;
+	}
+	tl_api_reply_json(req, 200, doc);
+}
+
 static void get_export(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -651,8 +680,9 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 400, "bad_request", "format must be stix or misp");
 		return;
 	}
-	if (!heist) {
-		tl_api_reply_error(req, 400, "bad_request", "heist=ID is required");
+	const char *case_s = tl_api_req_query(req, "case");
+	if (!heist == !case_s) {
+		tl_api_reply_error(req, 400, "bad_request", "give one of heist=ID or case=ID");
 		return;
 	}
 	/* no default level: what may be shared is the sender's decision */
@@ -664,11 +694,15 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 400, "bad_policy", "%s (poison, haircut, fifo, tiho)", err.msg);
 		return;
 	}
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	if (case_s) {
+		export_case(req, app, case_s, &so, &clr);
+		return;
+	}
 	struct tl_heist_info hi;
 	memset(&hi, 0, sizeof hi);
 	int r = tl_heist_get(app->store, heist, &hi, &err);
-	struct tl_clearance clr;
-	tl_api_req_clearance(req, &clr);
 	if (r == 1) r = tl_clear_heist(app->store, &clr, heist, hi.json, &err);
 	free(hi.json);
 	if (r < 0) {

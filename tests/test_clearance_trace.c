@@ -357,11 +357,121 @@ static void http_green_equals_never_imported(void **state)
 	tl_app_close(at);
 }
 
+static int status_of(uint16_t port, const char *method, const char *key, const char *path, const char *body,
+                     char *code, size_t cap)
+{
+	struct resp r;
+	assert_int_equal(http_do(port, method, path, key, body, body ? strlen(body) : 0, &r), 0);
+	int st = r.status;
+	json_t *j = resp_json(&r);
+	snprintf(code, cap, "%s", json_string_value(json_object_get(j, "error")) ?: "");
+	json_decref(j);
+	resp_free(&r);
+	return st;
+}
+
+/* Cases under clearance, and their export (HTTP and CLI, signed and
+ * verified against the database). */
+static void case_export_under_clearance(void **state)
+{
+	(void)state;
+	json_t *t = cli_trace(full, NULL);
+	const char *txid = NULL;
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(json_object_get(t, "graph"), "nodes"), i, n)
+		if (!strcmp(json_string_value(json_object_get(n, "kind")), "tx")) {
+			txid = json_string_value(json_object_get(n, "id"));
+			break;
+		}
+	assert_non_null(txid);
+	const char *notes = "Deposits at the exchange; freeze requested.";
+	char body[4096], path[512], code[64];
+	snprintf(body, sizeof body,
+	         "{\"name\":\"Exchange deposits\",\"tlp\":\"amber\",\"notes\":\"%s\",\"graph\":{\"snapshot\":{"
+	         "\"nodes\":[{\"data\":{\"id\":\"t:%s\",\"kind\":\"tx\",\"ref\":\"%s\"}},"
+	         "{\"data\":{\"id\":\"a:%s\",\"kind\":\"address\",\"ref\":\"%s\"}}],"
+	         "\"edges\":[{\"data\":{\"source\":\"t:%s\",\"target\":\"a:%s\",\"amount\":1234567}}]}}}",
+	         notes, txid, txid, amber_addr, amber_addr, txid, amber_addr);
+	uint16_t port = free_port();
+	struct tl_app *app = start(full, port);
+	struct resp r;
+	assert_int_equal(http_do(port, "POST", "/v1/cases", K_AMBER, body, strlen(body), &r), 0);
+	assert_int_equal(r.status, 201);
+	json_t *cj = resp_json(&r);
+	resp_free(&r);
+	json_int_t id = json_integer_value(json_object_get(cj, "id"));
+	json_decref(cj);
+	assert_true(id > 0);
+	/* GREEN: the case is not there, as an id never used is not */
+	json_t *l = get(port, K_GREEN, "/v1/cases");
+	assert_int_equal(json_array_size(json_object_get(l, "cases")), 0);
+	json_decref(l);
+	l = get(port, K_AMBER, "/v1/cases");
+	assert_int_equal(json_array_size(json_object_get(l, "cases")), 1);
+	json_decref(l);
+	const char *paths[] = { "/v1/cases/%lld", "/v1/export?case=%lld&format=stix&tlp=amber" };
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, paths[k], (long long)id);
+		assert_int_equal(status_of(port, "GET", K_GREEN, path, NULL, code, sizeof code), 404);
+		assert_string_equal(code, "not_found");
+		snprintf(path, sizeof path, paths[k], (long long)id + 1000);
+		assert_int_equal(status_of(port, "GET", K_AMBER, path, NULL, code, sizeof code), 404);
+		assert_string_equal(code, "not_found");
+	}
+	assert_int_equal(status_of(port, "POST", K_GREEN, "/v1/cases", body, code, sizeof code), 400);
+	json_t *au = get(port, K_GREEN, "/v1/audit");
+	assert_int_equal(json_array_size(json_object_get(au, "entries")), 0);
+	json_decref(au);
+	/* AMBER: at the case's level or stricter, not wider */
+	snprintf(path, sizeof path, "/v1/export?case=%lld&format=stix&tlp=green", (long long)id);
+	assert_int_equal(status_of(port, "GET", K_AMBER, path, NULL, code, sizeof code), 422);
+	snprintf(path, sizeof path, "/v1/export?case=%lld&format=stix&tlp=amber", (long long)id);
+	json_t *b = get(port, K_AMBER, path);
+	int note = 0, wallet = 0, amount = 0;
+	json_array_foreach(json_object_get(b, "objects"), i, n) {
+		const char *ty = json_string_value(json_object_get(n, "type"));
+		note |= !strcmp(ty, "note") && !strcmp(json_string_value(json_object_get(n, "content")), notes);
+		wallet |= !strcmp(ty, "cryptocurrency-wallet") &&
+		          !strcmp(json_string_value(json_object_get(n, "value")), amber_addr);
+		amount |= !strcmp(ty, "relationship") && json_integer_value(json_object_get(n, "x_taintline_amount_sat")) == 1234567;
+	}
+	assert_true(note && wallet && amount);
+	json_decref(b);
+	snprintf(path, sizeof path, "/v1/export?case=%lld&format=misp&tlp=red", (long long)id);
+	json_t *m = get(port, K_AMBER, path);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	                        json_object_get(json_object_get(m, "Event"), "Attribute"), 0), "value")), notes);
+	json_decref(m);
+	tl_app_close(app);
+
+	/* the CLI: signed, verified by recomputing it from the database */
+	char cmd[16384], key[4300], outp[4300], *out = NULL;
+	snprintf(key, sizeof key, "%s/case-signing.key", root);
+	snprintf(outp, sizeof outp, "%s/case.json", root);
+	snprintf(cmd, sizeof cmd, "'%s' keys signing-key --out '%s' >/dev/null 2>&1", TL_BINARY, key);
+	run_ok(cmd);
+	snprintf(cmd, sizeof cmd, "'%s' export --db '%s' --case %lld --format stix --tlp amber+strict --sign '%s' -o '%s' 2>&1",
+	         TL_BINARY, full, (long long)id, key, outp);
+	run_ok(cmd);
+	snprintf(cmd, sizeof cmd, "'%s' verify '%s' --db '%s' 2>&1", TL_BINARY, outp, full);
+	if (tu_run(cmd, &out)) fail_msg("%s: %s", cmd, out);
+	assert_non_null(strstr(out, "recomputed: identical"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' export --db '%s' --case %lld --format misp --tlp green -o '%s' 2>&1", TL_BINARY,
+	         full, (long long)id, outp);
+	assert_int_equal(tu_run(cmd, &out), 1);
+	assert_non_null(strstr(out, "cannot go out as TLP:green"));
+	free(out);
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cli_green_equals_never_imported),
 		cmocka_unit_test(http_green_equals_never_imported),
+		cmocka_unit_test(case_export_under_clearance),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
