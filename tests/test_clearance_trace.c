@@ -226,8 +226,15 @@ static void cli_green_equals_never_imported(void **state)
 	json_decref(tg);
 	json_decref(a);
 	json_decref(op);
-	/* a clearance the command does not know is a usage error */
+	/* the HTML report tells its reader whose view it is */
 	char cmd[8192], *out = NULL;
+	snprintf(cmd, sizeof cmd, "'%s' trace --db '%s' --heist '%s' --clearance green --format html", TL_BINARY, full,
+	         heist);
+	if (tu_run(cmd, &out)) fail_msg("%s: %s", cmd, out);
+	assert_non_null(strstr(out, "computed for TLP clearance green"));
+	assert_null(strstr(out, amber_label));
+	free(out);
+	/* a clearance the command does not know is a usage error */
 	snprintf(cmd, sizeof cmd, "'%s' trace --db '%s' --heist '%s' --clearance purple 2>&1", TL_BINARY, full, heist);
 	assert_int_equal(tu_run(cmd, &out), 2);
 	free(out);
@@ -466,12 +473,56 @@ static void case_export_under_clearance(void **state)
 	json_decref(t);
 }
 
+/* RED for named recipients: tags import and heist import --tlp
+ * red/AUDIENCE, seen only by a clearance of that audience. */
+static void red_for_named_recipients(void **state)
+{
+	(void)state;
+	char red[4300], cmd[16384], csv[4400], *out = NULL;
+	snprintf(red, sizeof red, "%s/red", root);
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", truth, red);
+	assert_int_equal(system(cmd), 0);
+	snprintf(csv, sizeof csv, "%s/red.csv", root);
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	fprintf(f, "chain,address,label,category,source,confidence\nbitcoin-regtest,%s,Red Desk,exchange,fiu-a-feed,90\n",
+	        amber_addr);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "'%s' tags import --db '%s' '%s' --tlp red/fiu-a 2>&1", TL_BINARY, red, csv);
+	if (tu_run(cmd, &out)) fail_msg("%s: %s", cmd, out);
+	assert_non_null(strstr(out, "TLP:red for fiu-a"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' heist import --db '%s' '%s/heists.json' --tlp red/fiu-a >/dev/null 2>&1", TL_BINARY,
+	         red, sim);
+	run_ok(cmd);
+	/* the recipients see the heist and the tag; another audience and
+	 * AMBER see no heist at all */
+	json_t *a = cli_trace(red, "red/fiu-a");
+	char *sa = json_dumps(a, JSON_COMPACT);
+	assert_non_null(strstr(sa, "Red Desk"));
+	free(sa);
+	json_decref(a);
+	const char *others[] = { "red/fiu-b", "amber+strict" };
+	for (int k = 0; k < 2; k++) {
+		snprintf(cmd, sizeof cmd, "'%s' trace --db '%s' --heist '%s' --clearance %s 2>&1", TL_BINARY, red, heist,
+		         others[k]);
+		assert_int_equal(tu_run(cmd, &out), 1);
+		assert_non_null(strstr(out, "unknown heist"));
+		free(out);
+	}
+	/* plain RED has no recipients: refused for tag sources */
+	snprintf(cmd, sizeof cmd, "'%s' tags import --db '%s' '%s' --tlp red 2>&1", TL_BINARY, red, csv);
+	assert_int_equal(tu_run(cmd, &out), 2);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cli_green_equals_never_imported),
 		cmocka_unit_test(http_green_equals_never_imported),
 		cmocka_unit_test(case_export_under_clearance),
+		cmocka_unit_test(red_for_named_recipients),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }
