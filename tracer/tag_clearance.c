@@ -1,6 +1,7 @@
 /* Tag visibility under a TLP clearance; see tag_clearance.h. */
 #include "tracer/tag_clearance.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,8 +105,11 @@ int tl_clearance_from_name(const char *s, struct tl_clearance *c, struct tl_err 
 	if (tl_tlp_parse_name(lv, &c->level)) return tl_err_set(err, "unknown clearance '%.40s'", s);
 	if (slash) {
 		if (c->level != TL_TLP_RED) return tl_err_set(err, "only a RED clearance names an audience");
-		if (!slash[1] || strlen(slash + 1) >= TL_TLP_AUDIENCE_MAX)
-			return tl_err_set(err, "bad audience in clearance '%.40s'", s);
+		/* the characters a key's audience may have (api/auth.c) */
+		int ok = slash[1] && strlen(slash + 1) < TL_TLP_AUDIENCE_MAX;
+		for (const char *p = slash + 1; ok && *p; p++)
+			ok = isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-';
+		if (!ok) return tl_err_set(err, "bad audience in clearance '%.40s' (A-Z a-z 0-9 . _ -)", s);
 		snprintf(c->audience, sizeof c->audience, "%s", slash + 1);
 	}
 	return 0;

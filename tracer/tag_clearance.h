@@ -49,7 +49,8 @@ void tl_clearance_narrow(const struct tl_clearance *c, enum tl_tlp level, struct
  * what a trace result records. buf: TL_TLP_AUDIENCE_MAX + 16 bytes.
  * Returns buf. */
 const char *tl_clearance_name(const struct tl_clearance *c, char *buf);
-/* Parses that form back (any case; "red" alone: no audience). Returns 0
+/* Parses that form back (any case; "red" alone: no audience; an
+ * audience of A-Z a-z 0-9 . _ -, as a key's). Returns 0
  * with *c (c->all = 0), or -1 with err. */
 int tl_clearance_from_name(const char *s, struct tl_clearance *c, struct tl_err *err)
         __attribute__((warn_unused_result));
