@@ -263,6 +263,9 @@ static struct tl_app *start(const char *db, uint16_t port)
 	o.listen = listen;
 	o.keys_file = keys;
 	o.log = getenv("TL_TEST_LOG") ? stderr : NULL;
+	/* the sanitizer build on a busy machine: the answers, not the speed */
+	o.handler_time_ms = 300000;
+	o.trace_time_ms = 300000;
 	struct tl_app *app = NULL;
 	struct tl_err err;
 	if (tl_app_open(&o, &app, &err)) fail_msg("open %s: %s", db, err.msg);
