@@ -322,8 +322,10 @@ static void http_green_equals_never_imported(void **state)
 	assert_int_equal(http_do(pt, "POST", path, K_GREEN, body, strlen(body), &r2), 0);
 	assert_int_equal(r1.status, 200);
 	assert_int_equal(r2.status, 200);
-	expect_same("GREEN key's POST /v1/trace and never-imported", trace_text(resp_json(&r1)),
-	            trace_text(resp_json(&r2)));
+	json_t *p1 = resp_json(&r1), *p2 = resp_json(&r2);
+	expect_same("GREEN key's POST /v1/trace and never-imported", trace_text(p1), trace_text(p2));
+	json_decref(p1);
+	json_decref(p2);
 	resp_free(&r1);
 	resp_free(&r2);
 
