@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tracer/entities.h"
+#include "tracer/tag_clearance.h"
 
 int tl_clear_heist(struct tl_store *st, const struct tl_clearance *c, const char *id, const char *json,
                    struct tl_err *err)
@@ -17,10 +18,7 @@ int tl_clear_heist(struct tl_store *st, const struct tl_clearance *c, const char
 
 int tl_clear_tag(struct tl_store *st, const struct tl_clearance *c, const struct tl_tag_rec *t, struct tl_err *err)
 {
-	if (c->all) return 1;
-	struct tl_tlp_mark m;
-	if (tl_tlp_tag_mark(st, t->source ? t->source : "", t->notes, &m, err)) return -1;
-	return tl_tlp_visible(&m, c);
+	return tl_tag_visible(st, c, t, err);
 }
 
 struct load_ctx {

@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api/clearance.h"
+#include "report/case_export.h"
 #include "api/http_json.h"
 #include "api/serve.h"
 #include "bitcoin/hash.h"
@@ -449,6 +450,7 @@ int tl_partners_push(struct tl_app *app, json_t **report, struct tl_err *err)
 			}
 			struct tl_share_heist_opts so = { "stix", TL_POLICY_HAIRCUT, m.level, P->org, P->sec };
 			json_t *doc = NULL;
+			tl_storegraph_set_clearance(sg, &q->clr); /* no tag the partner may not see */
 			if (tl_share_heist(sg, hs.id[i], &so, &doc, &e)) {
 				/* e.g. a heist of another chain: nothing to trace here */
 				json_array_append_new(errs, json_pack("{s:s,s:s}", "heist", hs.id[i], "error", e.msg));
@@ -635,6 +637,34 @@ static void post_share(struct tl_api_req *req, void *ctx)
 	tl_api_reply_json(req, 200, res);
 }
 
+/* GET /v1/export?case=ID: a case above the caller's clearance is
+ * answered like an unknown one. */
+static void export_case(struct tl_api_req *req, struct tl_app *app, const char *id_s,
+                        const struct tl_share_heist_opts *ho, const struct tl_clearance *clr)
+{
+	char *end;
+	unsigned long long id = strtoull(id_s, &end, 10);
+	if (*id_s < '1' || *id_s > '9' || *end) {
+		tl_api_reply_error(req, 400, "bad_case", "'%s' is not a case id (a positive integer)", id_s);
+		return;
+	}
+	struct tl_share_case_opts co = { ho->format, ho->tlp, ho->producer, ho->sign_key, clr };
+	json_t *doc = NULL;
+	struct tl_err err;
+	if (tl_share_case(app->store, id, &co, &doc, &err)) {
+		if (strstr(err.msg, "cannot go out"))
+			tl_api_reply_error(req, 422, "not_exportable", "%s", err.msg);
+		else
+			tl_app_reply_store_error(req, &err);
+		return;
+	}
+	if (!doc) {
+		tl_api_reply_error(req, 404, "not_found", "no case %llu", id);
+		return;
+	}
+	tl_api_reply_json(req, 200, doc);
+}
+
 static void get_export(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -650,8 +680,9 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 400, "bad_request", "format must be stix or misp");
 		return;
 	}
-	if (!heist) {
-		tl_api_reply_error(req, 400, "bad_request", "heist=ID is required");
+	const char *case_s = tl_api_req_query(req, "case");
+	if (!heist == !case_s) {
+		tl_api_reply_error(req, 400, "bad_request", "give one of heist=ID or case=ID");
 		return;
 	}
 	/* no default level: what may be shared is the sender's decision */
@@ -663,11 +694,15 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_api_reply_error(req, 400, "bad_policy", "%s (poison, haircut, fifo, tiho)", err.msg);
 		return;
 	}
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	if (case_s) {
+		export_case(req, app, case_s, &so, &clr);
+		return;
+	}
 	struct tl_heist_info hi;
 	memset(&hi, 0, sizeof hi);
 	int r = tl_heist_get(app->store, heist, &hi, &err);
-	struct tl_clearance clr;
-	tl_api_req_clearance(req, &clr);
 	if (r == 1) r = tl_clear_heist(app->store, &clr, heist, hi.json, &err);
 	free(hi.json);
 	if (r < 0) {
@@ -684,6 +719,7 @@ static void get_export(struct tl_api_req *req, void *ctx)
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
+	tl_storegraph_set_clearance(sg, &clr); /* the caller sees its own tags only */
 	r = tl_share_heist(sg, heist, &so, &doc, &err);
 	tl_storegraph_free(sg);
 	if (r) {

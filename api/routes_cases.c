@@ -18,6 +18,7 @@
 #include "api/http_json.h"
 #include "api/serve.h"
 #include "store/cases.h"
+#include "store/tlp.h"
 
 #define NAME_MAX_CHARS 200
 #define NOTES_MAX_BYTES (256 * 1024)
@@ -32,6 +33,7 @@ struct case_job {
 	json_t *in;          /* request body (borrowed): name, tlp, notes, graph */
 	const char *by;      /* author / actor */
 	const char *role;
+	struct tl_clearance clr; /* cases above it are not there */
 	/* results */
 	int status;          /* HTTP status when the job decided one (404, 400) */
 	char message[256];
@@ -44,6 +46,17 @@ static void now_iso(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Whether a case's metadata is visible to clearance c (an unreadable
+ * level counts as RED). */
+static int case_visible(const json_t *meta, const struct tl_clearance *c)
+{
+	if (c->all) return 1;
+	struct tl_tlp_mark m = { .level = TL_TLP_RED };
+	const char *t = json_string_value(json_object_get(meta, "tlp"));
+	if (t && tl_tlp_parse_name(t, &m.level)) m.level = TL_TLP_RED;
+	return tl_tlp_visible(&m, c);
 }
 
 static int valid_tlp(const char *s)
@@ -130,6 +143,12 @@ static int job_fn(struct tl_store *w, void *ctx, struct tl_err *err)
 			goto out;
 		}
 		if (gtext) graph = json_loads(gtext, JSON_DECODE_ANY, NULL);
+		if (!case_visible(meta, &j->clr)) { /* the same answer as an unknown id, and no audit entry */
+			j->status = 404;
+			snprintf(j->message, sizeof j->message, "no case %" PRIu64, j->id);
+			rc = 0;
+			goto out;
+		}
 		const char *name = json_string_value(json_object_get(meta, "name"));
 		if (j->op == OP_OPEN) {
 			if (audit(w, b, j, "open", name, NULL, err) < 0) goto out;
@@ -194,6 +213,19 @@ static const char *actor(struct tl_api_req *req, const struct tl_app *app)
 static void run_job(struct tl_api_req *req, struct tl_app *app, struct case_job *j, int ok_status)
 {
 	j->by = actor(req, app);
+	tl_api_req_clearance(req, &j->clr);
+	/* a caller cannot mark a case above what it may see */
+	json_t *want = j->in ? json_object_get(j->in, "tlp") : NULL;
+	if (j->op == OP_CREATE || want) {
+		json_t *m = json_pack("{s:s}", "tlp", want ? json_string_value(want) : "amber");
+		int ok = case_visible(m, &j->clr);
+		json_decref(m);
+		if (!ok) {
+			tl_api_reply_error(req, 400, "bad_request", "tlp %s is above this key's clearance",
+			                   want ? json_string_value(want) : "amber (the default)");
+			return;
+		}
+	}
 	j->role = tl_role_name(tl_api_req_role(req));
 	struct tl_err err;
 	int rc = tl_app_write(app, job_fn, j, &err);
@@ -275,13 +307,23 @@ static void delete_case(struct tl_api_req *req, void *ctx)
 	run_job(req, ctx, &j, 200);
 }
 
+struct list_ctx {
+	json_t *arr;
+	struct tl_clearance clr;
+};
+
 static int list_one(uint64_t id, const char *text, void *ctx)
 {
-	json_t *arr = ctx;
+	struct list_ctx *x = ctx;
+	json_t *arr = x->arr;
 	json_t *m = json_loads(text, 0, NULL);
 	if (!json_is_object(m)) {
 		json_decref(m);
 		m = json_pack("{s:s}", "error", "stored damaged");
+	}
+	if (!case_visible(m, &x->clr)) {
+		json_decref(m);
+		return 0;
 	}
 	json_object_del(m, "notes"); /* the list stays small; open a case for them */
 	json_object_set_new(m, "id", json_integer((json_int_t)id));
@@ -295,7 +337,9 @@ static void get_cases(struct tl_api_req *req, void *ctx)
 	struct tl_app *app = ctx;
 	json_t *arr = json_array();
 	struct tl_err err;
-	if (tl_cases_list(app->store, list_one, arr, &err) < 0) {
+	struct list_ctx x = { arr, { 0 } };
+	tl_api_req_clearance(req, &x.clr);
+	if (tl_cases_list(app->store, list_one, &x, &err) < 0) {
 		json_decref(arr);
 		tl_app_reply_store_error(req, &err);
 		return;
@@ -307,7 +351,32 @@ struct audit_filter {
 	json_t *arr;
 	uint64_t case_id; /* 0 = all */
 	size_t max;
+	struct tl_store *st;
+	struct tl_clearance clr;
+	json_t *hidden; /* "id" -> true/false, cases looked up */
 };
+
+/* Whether the entries of case id may be shown: not when the case exists
+ * and lies above the clearance. */
+static int audit_case_shown(struct audit_filter *f, uint64_t id)
+{
+	if (f->clr.all) return 1;
+	char k[24];
+	snprintf(k, sizeof k, "%" PRIu64, id);
+	json_t *h = json_object_get(f->hidden, k);
+	if (h) return json_is_false(h);
+	char *mtext = NULL;
+	struct tl_err err;
+	int hide = 0;
+	if (tl_case_get(f->st, id, &mtext, NULL, &err) != 0) { /* a read error hides too */
+		json_t *m = mtext ? json_loads(mtext, 0, NULL) : NULL;
+		hide = !m || !case_visible(m, &f->clr);
+		json_decref(m);
+	}
+	free(mtext);
+	json_object_set_new(f->hidden, k, json_boolean(hide));
+	return !hide;
+}
 
 static int audit_one(uint64_t seq, const char *text, void *ctx)
 {
@@ -318,7 +387,8 @@ static int audit_one(uint64_t seq, const char *text, void *ctx)
 		json_decref(e);
 		return 0;
 	}
-	if (f->case_id && (uint64_t)json_integer_value(json_object_get(e, "case")) != f->case_id) {
+	uint64_t cid = (uint64_t)json_integer_value(json_object_get(e, "case"));
+	if ((f->case_id && cid != f->case_id) || !audit_case_shown(f, cid)) {
 		json_decref(e);
 		return 0;
 	}
@@ -330,7 +400,8 @@ static int audit_one(uint64_t seq, const char *text, void *ctx)
 static void get_audit(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
-	struct audit_filter f = { .arr = json_array(), .max = 1000 };
+	struct audit_filter f = { .arr = json_array(), .max = 1000, .st = app->store, .hidden = json_object() };
+	tl_api_req_clearance(req, &f.clr);
 	const char *c = tl_api_req_query(req, "case");
 	const char *l = tl_api_req_query(req, "limit");
 	char *end;
@@ -338,6 +409,7 @@ static void get_audit(struct tl_api_req *req, void *ctx)
 		f.case_id = strtoull(c, &end, 10);
 		if (!*c || *end || f.case_id == 0) {
 			json_decref(f.arr);
+			json_decref(f.hidden);
 			tl_api_reply_error(req, 400, "bad_case", "case must be a case id (a positive integer)");
 			return;
 		}
@@ -346,13 +418,16 @@ static void get_audit(struct tl_api_req *req, void *ctx)
 		unsigned long long v = strtoull(l, &end, 10);
 		if (!*l || *end || v == 0 || v > 10000) {
 			json_decref(f.arr);
+			json_decref(f.hidden);
 			tl_api_reply_error(req, 400, "bad_request", "limit must be an integer from 1 to 10000");
 			return;
 		}
 		f.max = v;
 	}
 	struct tl_err err;
-	if (tl_cases_audit_list(app->store, 0, audit_one, &f, &err) < 0) {
+	int lr = tl_cases_audit_list(app->store, 0, audit_one, &f, &err);
+	json_decref(f.hidden);
+	if (lr < 0) {
 		json_decref(f.arr);
 		tl_app_reply_store_error(req, &err);
 		return;

@@ -17,6 +17,7 @@
 #include "bitcoin/hash.h"
 #include "tracer/entities.h"
 #include "tracer/storegraph.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/screen.h"
 #include "tracer/trace.h"
 
@@ -92,21 +93,14 @@ static void get_heist(struct tl_api_req *req, void *ctx)
 
 /* ---- tags and clusters ---- */
 
-/* Tags as a caller sees them: the visible ones listed, and a summary of
- * them for when some were left out (the stored cluster summary covers
- * every tag). */
+/* Tags as a caller sees them: the visible ones listed (a summary of them
+ * comes from tl_cluster_summary_seen). */
 struct tags_ctx {
 	json_t *a;
 	struct tl_store *st;
 	struct tl_clearance clr;
 	struct tl_err err;
 	int failed;
-	unsigned long hidden;
-	uint32_t cats;
-	int best_conf;
-	char label[TL_SUMMARY_LABEL_MAX];
-	char **addrs; /* distinct addresses of visible tags */
-	size_t naddrs;
 };
 
 static void tags_ctx_init(struct tags_ctx *x, struct tl_api_req *req, struct tl_app *app)
@@ -114,26 +108,10 @@ static void tags_ctx_init(struct tags_ctx *x, struct tl_api_req *req, struct tl_
 	memset(x, 0, sizeof *x);
 	x->a = json_array();
 	x->st = app->store;
-	x->best_conf = -2;
 	tl_api_req_clearance(req, &x->clr);
 }
 
-static void tags_ctx_free(struct tags_ctx *x)
-{
-	for (size_t i = 0; i < x->naddrs; i++) free(x->addrs[i]);
-	free(x->addrs);
-	json_decref(x->a);
-}
-
-/* The stored summary with what the caller may not see taken out. */
-static void tags_ctx_summary(const struct tags_ctx *x, struct tl_cluster_summary *sum)
-{
-	if (!x->hidden) return;
-	sum->cats = x->cats;
-	sum->tagged = x->naddrs;
-	sum->confidence = x->best_conf >= -1 ? x->best_conf : -1;
-	snprintf(sum->label, sizeof sum->label, "%s", x->label);
-}
+static void tags_ctx_free(struct tags_ctx *x) { json_decref(x->a); }
 
 static int tag_cb(void *ctx, const struct tl_tag_rec *t)
 {
@@ -143,25 +121,7 @@ static int tag_cb(void *ctx, const struct tl_tag_rec *t)
 		x->failed = 1;
 		return 1;
 	}
-	if (!v) {
-		x->hidden++;
-		return 0;
-	}
-	x->cats |= t->cats;
-	if (t->confidence > x->best_conf) {
-		x->best_conf = t->confidence;
-		snprintf(x->label, sizeof x->label, "%s", t->label ? t->label : "");
-	}
-	const char *ad = t->address ? t->address : "";
-	size_t i = 0;
-	while (i < x->naddrs && strcmp(x->addrs[i], ad)) i++;
-	if (i == x->naddrs) {
-		char **n = realloc(x->addrs, (x->naddrs + 1) * sizeof *n);
-		if (n) {
-			x->addrs = n;
-			if ((n[x->naddrs] = strdup(ad))) x->naddrs++;
-		}
-	}
+	if (!v) return 0;
 	json_t *o = json_object();
 	json_object_set_new(o, "label", json_string(t->label ? t->label : ""));
 	json_object_set_new(o, "category", json_string(t->category ? t->category : ""));
@@ -207,20 +167,16 @@ static void get_address_tags(struct tl_api_req *req, void *ctx)
 	if (rc == 1) {
 		uint64_t cid;
 		struct tl_cluster_summary sum;
-		if (tl_cluster_of(app->store, id, &cid, &err) == 0 && tl_cluster_summary(app->store, cid, &sum, &err) >= 0) {
-			/* the summary counts every tag: without what the caller may not see */
-			struct tags_ctx cx;
-			tags_ctx_init(&cx, req, app);
-			if (!cx.clr.all && (tl_tags_of_cluster(app->store, cid, tag_cb, &cx, &err) < 0 || cx.failed)) {
-				tags_ctx_free(&cx);
-				json_decref(o);
-				tl_app_reply_store_error(req, &err);
-				return;
-			}
-			tags_ctx_summary(&cx, &sum);
-			tags_ctx_free(&cx);
-			json_object_set_new(o, "cluster", cluster_json(app, cid, &sum));
+		struct tl_clearance clr;
+		tl_api_req_clearance(req, &clr);
+		/* the summary as if the tags the caller may not see were never imported */
+		if (tl_cluster_of(app->store, id, &cid, &err) < 0 ||
+		    tl_cluster_summary_seen(app->store, &clr, cid, &sum, &err) < 0) {
+			json_decref(o);
+			tl_app_reply_store_error(req, &err);
+			return;
 		}
+		json_object_set_new(o, "cluster", cluster_json(app, cid, &sum));
 	}
 	tl_api_reply_json(req, 200, o);
 }
@@ -257,12 +213,12 @@ static void get_cluster(struct tl_api_req *req, void *ctx)
 	}
 	struct tags_ctx x;
 	tags_ctx_init(&x, req, app);
-	if (tl_tags_of_cluster(app->store, cid, tag_cb, &x, &err) < 0 || x.failed) {
+	if (tl_tags_of_cluster(app->store, cid, tag_cb, &x, &err) < 0 || x.failed ||
+	    tl_cluster_summary_seen(app->store, &x.clr, cid, &sum, &err) < 0) {
 		tl_app_reply_store_error(req, x.failed ? &x.err : &err);
 		tags_ctx_free(&x);
 		return;
 	}
-	tags_ctx_summary(&x, &sum);
 	json_t *o = cluster_json(app, cid, &sum);
 	json_object_set_new(o, "tags", json_incref(x.a));
 	tags_ctx_free(&x);
@@ -486,6 +442,9 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 		tl_app_reply_store_error(req, &err);
 		goto out;
 	}
+	struct tl_clearance view;
+	tl_api_req_clearance(req, &view);
+	tl_storegraph_set_clearance(sg, &view); /* tags above it are not there */
 	if (t->until) {
 		char *end;
 		long long h = strtoll(t->until, &end, 10);
@@ -830,6 +789,16 @@ static int screen_hidden(struct tl_api_req *req, struct tl_app *app, struct tl_h
 	return tl_hidden_load(app->store, &clr, hid, err);
 }
 
+/* The caller's view of the stored tags for the subject's label and the
+ * sanctioned rule (the context keeps it until the next request sets
+ * another; its entity cache is dropped only when the view changes). */
+static void screen_view(struct tl_api_req *req, struct tl_screen *sc)
+{
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	tl_screen_set_clearance(sc, &clr);
+}
+
 static void get_screen(struct tl_api_req *req, void *ctx)
 {
 	struct tl_app *app = ctx;
@@ -851,6 +820,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 		return;
 	}
 	tl_screen_set_filter(sc, hid.n ? tl_hidden_visible_cb : NULL, &hid);
+	screen_view(req, sc);
 	int status;
 	const char *code;
 	/* direction=withdrawal: the destination of funds of an address */
@@ -874,6 +844,7 @@ static void get_screen(struct tl_api_req *req, void *ctx)
 			       tl_api_req_query(req, "txid"), &status, &code, &err);
 	}
 	tl_screen_set_filter(sc, NULL, NULL);
+	tl_screen_set_clearance(sc, NULL);
 	tl_app_screen_put(app, sc);
 	tl_hidden_free(&hid);
 	if (!j) {
@@ -915,6 +886,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 		return;
 	}
 	tl_screen_set_filter(sc, hid.n ? tl_hidden_visible_cb : NULL, &hid);
+	screen_view(req, sc);
 	json_t *out = json_array();
 	size_t i;
 	json_t *it;
@@ -940,6 +912,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 		counts[json_object_get(r, "error") ? 1 : 0]++;
 		if (json_array_append_new(out, r) < 0) {
 			tl_screen_set_filter(sc, NULL, NULL);
+			tl_screen_set_clearance(sc, NULL);
 			tl_app_screen_put(app, sc);
 			tl_hidden_free(&hid);
 			json_decref(out);
@@ -948,6 +921,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 		}
 		if (tl_api_req_time_left_ms(req) < 0) {
 			tl_screen_set_filter(sc, NULL, NULL);
+			tl_screen_set_clearance(sc, NULL);
 			tl_app_screen_put(app, sc);
 			tl_hidden_free(&hid);
 			json_decref(out);
@@ -957,6 +931,7 @@ static void post_screen(struct tl_api_req *req, void *ctx)
 		}
 	}
 	tl_screen_set_filter(sc, NULL, NULL);
+	tl_screen_set_clearance(sc, NULL);
 	tl_app_screen_put(app, sc);
 	tl_hidden_free(&hid);
 	tl_api_reply_json(req, 200,

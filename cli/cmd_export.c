@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "report/case_export.h"
 #include "report/export.h"
 #include "report/manifest.h"
 #include "report/share.h"
@@ -20,7 +21,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: taintline export --format stix|misp (--db DB --heist ID [--policy P] | --trace FILE [--db DB])\n"
+	fprintf(f, "usage: taintline export --format stix|misp (--db DB --heist ID [--policy P] | --db DB --case ID |\n"
+	           "                        --trace FILE [--db DB])\n"
 	           "                        --tlp LEVEL [--producer NAME] [--sign KEYFILE] -o|--output FILE\n"
 	           "  Writes the trace of a heist as a STIX 2.1 bundle or a MISP event, every object\n"
 	           "  marked with the TLP 2.0 level (clear, green, amber, amber+strict, red).\n"
@@ -28,6 +30,8 @@ static void usage(FILE *f)
 	           "                   command's defaults (max-hops %u) and --policy (default haircut);\n"
 	           "                   a heist marked with a TLP level (heist import --tlp, or \"tlp\" in\n"
 	           "                   its definition, e.g. one a partner shared) is refused at a wider level\n"
+	           "  --case ID        export a case of the web app: its wallets, transactions, flows\n"
+	           "                   and notes; at the case's own TLP level or a stricter one\n"
 	           "  --trace FILE     export a saved trace result (trace --format json) instead\n"
 	           "  --producer NAME  the organisation named as the producer (default taintline)\n"
 	           "  --sign KEYFILE   sign the export (taintline keys signing-key); with --db the\n"
@@ -43,10 +47,11 @@ int cmd_export(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },   { "tlp", required_argument, NULL, 't' },
 		{ "producer", required_argument, NULL, 'P' }, { "sign", required_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },   { "help", no_argument, NULL, 'h' },
+		{ "case", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *format = NULL, *heist = NULL, *tracef = NULL, *tlp_s = NULL, *outp = NULL,
-	           *keyf = NULL;
+	           *keyf = NULL, *case_s = NULL;
 	struct tl_export_opts eo = { .tlp = TL_TLP_RED, .producer = NULL };
 	enum tl_policy pol = TL_POLICY_HAIRCUT;
 	struct tl_err err;
@@ -64,6 +69,7 @@ int cmd_export(int argc, char **argv)
 				return TL_EXIT_USAGE;
 			}
 			break;
+		case 'C': case_s = optarg; break;
 		case 't': tlp_s = optarg; break;
 		case 'P': eo.producer = optarg; break;
 		case 's': keyf = optarg; break;
@@ -72,7 +78,8 @@ int cmd_export(int argc, char **argv)
 		default: usage(stderr); return TL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !format || !outp || !tlp_s || (!heist == !tracef) || (heist && !db)) {
+	if (optind != argc || !format || !outp || !tlp_s || (heist != NULL) + (tracef != NULL) + (case_s != NULL) != 1 ||
+	    ((heist || case_s) && !db)) {
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
@@ -84,6 +91,15 @@ int cmd_export(int argc, char **argv)
 	if (tl_tlp_parse(tlp_s, &eo.tlp, &err)) {
 		fprintf(stderr, "export: --tlp: %s\n", err.msg);
 		return TL_EXIT_USAGE;
+	}
+	uint64_t case_id = 0;
+	if (case_s) {
+		char *end;
+		case_id = strtoull(case_s, &end, 10);
+		if (*case_s < '1' || *case_s > '9' || *end) {
+			fprintf(stderr, "export: --case wants a case id (a positive integer)\n");
+			return TL_EXIT_USAGE;
+		}
 	}
 	uint8_t sec[32];
 	if (keyf && tl_sign_key_read(keyf, sec, &err)) {
@@ -101,7 +117,17 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (heist) {
+	if (case_s) {
+		struct tl_share_case_opts co = { format, eo.tlp, eo.producer, keyf ? sec : NULL, NULL };
+		if (tl_share_case(st, case_id, &co, &doc, &err)) {
+			fprintf(stderr, "export: %s\n", err.msg);
+			goto out;
+		}
+		if (!doc) {
+			fprintf(stderr, "export: no case %s in %s\n", case_s, db);
+			goto out;
+		}
+	} else if (heist) {
 		struct tl_share_heist_opts so = { format, pol, eo.tlp, eo.producer, keyf ? sec : NULL };
 		if (tl_share_heist(sg, heist, &so, &doc, &err)) {
 			fprintf(stderr, "export: %s\n", err.msg);
@@ -121,7 +147,7 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (keyf && !heist) {
+	if (keyf && tracef) {
 		if (tl_manifest_from_trace(st, tr, format, &m, &err)) {
 			fprintf(stderr, "export: %s\n", err.msg);
 			goto out;

@@ -8,6 +8,7 @@
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "store/tlp.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/entities.h"
 #include "intel/registry.h"
 #include "tracer/screen.h"
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 		   "  import: validates a heist registry (JSON, see docs/heists-and-tags.md) and\n"
 		   "          stores every heist; re-importing updates definitions, keeps numbers.\n"
 		   "          --tlp marks every heist of FILE with that TLP level (clear, green,\n"
-		   "          amber, amber+strict, red); a \"tlp\" member of a definition counts\n"
+		   "          amber, amber+strict, red, or red/AUDIENCE for named recipients: only\n"
+		   "          keys cleared red/AUDIENCE see it); a \"tlp\" member of a definition counts\n"
 		   "          too (the higher wins). API keys cleared below it do not see it.\n"
 		   "  list:   id, number, date, chain, traceable, name and sources of each heist.\n"
 		   "  show:   one heist's stored definition (JSON).\n");
@@ -112,9 +114,15 @@ int cmd_heist(int argc, char **argv)
 	int import = !strcmp(sub, "import");
 	struct tl_err err;
 	struct tl_tlp_mark mark = { .level = TL_TLP_CLEAR };
-	if (tlp && (!import || tl_tlp_parse_name(tlp, &mark.level))) {
-		fprintf(stderr, "heist: --tlp goes with import and is one of clear, green, amber, amber+strict, red\n");
+	struct tl_clearance lv; /* the same form as a key's: red/AUDIENCE names the recipients */
+	if (tlp && (!import || tl_clearance_from_name(tlp, &lv, &err))) {
+		fprintf(stderr, "heist: --tlp goes with import and is one of clear, green, amber, amber+strict, red, "
+		                "red/AUDIENCE\n");
 		return TL_EXIT_USAGE;
+	}
+	if (tlp) {
+		mark.level = lv.level;
+		memcpy(mark.audience, lv.audience, sizeof mark.audience);
 	}
 	struct tl_store *s;
 	struct tl_store_opts so = { .read_only = !import, .cache_mb = 16 };

@@ -12,6 +12,7 @@
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "store/tlp.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/entities.h"
 #include "intel/tags.h"
 
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 		   "          database's network) with --confidence (0..100, default none).\n"
 		   "          --json prints the report as one JSON object.\n"
 		   "          --tlp marks every tag source of FILE with that TLP level (clear,\n"
-		   "          green, amber, amber+strict): API keys cleared below it do not see\n"
+		   "          green, amber, amber+strict, red/AUDIENCE): API keys cleared below it\n"
+		   "          (for RED: keys not cleared red/AUDIENCE) do not see\n"
 		   "          its tags. Unmarked sources are CLEAR.\n"
 		   "  show:   the tags of ADDRESS and of the cluster it belongs to.\n");
 }
@@ -92,7 +94,7 @@ static int source_cb(void *ctx, const struct tl_tag *t)
 /* Marks every source of file with level (after its tags are stored).
  * Returns the sources marked, or -1 with err. */
 static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_format fmt,
-			 const struct tl_tag_opts *opts, enum tl_tlp level, struct tl_err *err)
+			 const struct tl_tag_opts *opts, const struct tl_tlp_mark *m, struct tl_err *err)
 {
 	struct sources ss = { NULL, 0 };
 	struct tl_tag_report rep;
@@ -100,8 +102,7 @@ static long mark_sources(struct tl_store *s, const char *file, enum tl_tag_forma
 	long rc = tl_tags_parse_file_opts(file, fmt, opts, source_cb, &ss, &rep, err);
 	if (!rc) {
 		struct tl_batch *b = tl_batch_new(s);
-		struct tl_tlp_mark m = { .level = level };
-		for (size_t i = 0; i < ss.n; i++) tl_tlp_mark_put(b, TL_TLP_SOURCE, ss.v[i], &m);
+		for (size_t i = 0; i < ss.n; i++) tl_tlp_mark_put(b, TL_TLP_SOURCE, ss.v[i], m);
 		rc = tl_store_write(s, b, err) ? -1 : (long)ss.n;
 		tl_batch_free(b);
 	}
@@ -155,14 +156,18 @@ static int do_import(struct tl_store *s, const char *file, enum tl_tag_format fm
 	}
 	long marked = -1;
 	if (tlp) {
-		enum tl_tlp level;
-		(void)tl_tlp_parse_name(tlp, &level); /* checked by cmd_tags */
-		marked = mark_sources(s, file, fmt, opts, level, &err);
+		struct tl_clearance lv;
+		if (tl_clearance_from_name(tlp, &lv, &err)) lv.level = TL_TLP_RED; /* checked by cmd_tags */
+		struct tl_tlp_mark m = { .level = lv.level };
+		memcpy(m.audience, lv.audience, sizeof m.audience);
+		marked = mark_sources(s, file, fmt, opts, &m, &err);
 		if (marked < 0) {
 			fprintf(stderr, "tags import: the tags were stored but their TLP level was not: %s\n", err.msg);
 			return TL_EXIT_FAIL;
 		}
-		if (!json) printf("%ld tag sources marked TLP:%s\n", marked, tl_tlp_level_name(level));
+		if (!json)
+			printf("%ld tag sources marked TLP:%s%s%s\n", marked, tl_tlp_level_name(m.level),
+			       m.audience[0] ? " for " : "", m.audience);
 	}
 	unsigned long bad = rep.parse.skipped + rep.bad_address;
 	unsigned long dups = rep.parse.duplicates + rep.duplicates;
@@ -349,10 +354,11 @@ int cmd_tags(int argc, char **argv)
 		fprintf(stderr, "tags: --comments is for OFAC's sdn.csv (--format sdn)\n");
 		return TL_EXIT_USAGE;
 	}
-	enum tl_tlp level;
-	if (tlp && (tl_tlp_parse_name(tlp, &level) || level == TL_TLP_RED)) {
-		fprintf(stderr, "tags: --tlp '%s' must be clear, green, amber or amber+strict (RED is for named "
-				"recipients, not stored tag sources)\n", tlp);
+	struct tl_clearance lv;
+	struct tl_err perr;
+	if (tlp && (tl_clearance_from_name(tlp, &lv, &perr) || (lv.level == TL_TLP_RED && !lv.audience[0]))) {
+		fprintf(stderr, "tags: --tlp '%s' must be clear, green, amber, amber+strict or red/AUDIENCE (RED names "
+				"its recipients)\n", tlp);
 		return TL_EXIT_USAGE;
 	}
 	const struct tl_netparams *np = NULL;

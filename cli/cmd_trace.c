@@ -13,6 +13,7 @@
 #include "tracer/entities.h"
 #include "intel/registry.h"
 #include "tracer/storegraph.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)
@@ -38,6 +39,9 @@ static void usage(FILE *f)
 	        "                        (default exchange,bridge,service)\n"
 	        "  --stop-at-mixers      treat mixers and CoinJoins as endpoints\n"
 	        "  --max-tx N            refuse traces visiting more than N transactions (0 = no cap)\n"
+	        "  --clearance LEVEL     trace as a caller cleared to LEVEL (clear, green, amber,\n"
+	        "                        amber+strict, red/AUDIENCE) sees it: stored tags and heists\n"
+	        "                        marked above it are left out as if never imported\n"
 	        "  --format F            json (default), csv (edges), dot (Graphviz), html (one page),\n"
 	        "                        text (a summary: totals, where it went, peel chains, mixers)\n"
 	        "  -o, --output FILE     write to FILE instead of standard output\n"
@@ -96,7 +100,7 @@ int cmd_trace(int argc, char **argv)
 		{ "stop-categories", required_argument, NULL, 'c' }, { "stop-at-mixers", no_argument, NULL, 'M' },
 		{ "max-tx", required_argument, NULL, 'x' },      { "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
-		{ "blocks-dir", required_argument, NULL, 'B' },
+		{ "blocks-dir", required_argument, NULL, 'B' }, { "clearance", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL,
@@ -109,6 +113,7 @@ int cmd_trace(int argc, char **argv)
 	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
 	struct tl_err err;
 	uint64_t v;
+	struct tl_clearance clr, *clrp = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -156,6 +161,13 @@ int cmd_trace(int argc, char **argv)
 				fprintf(stderr, "trace: --max-tx wants a number\n");
 				return TL_EXIT_USAGE;
 			}
+			break;
+		case 'C':
+			if (tl_clearance_from_name(optarg, &clr, &err)) {
+				fprintf(stderr, "trace: --clearance: %s\n", err.msg);
+				return TL_EXIT_USAGE;
+			}
+			clrp = &clr;
 			break;
 		case 'F': format = optarg; break;
 		case 'o': outpath = optarg; break;
@@ -230,10 +242,16 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "trace: --blocks-dir: %s\n", err.msg);
 		goto out;
 	}
+	tl_storegraph_set_clearance(sg, clrp);
 	if (heist && !h) {
 		struct tl_heist_info hi;
 		memset(&hi, 0, sizeof hi);
 		int hr = tl_heist_get(s, heist, &hi, &err);
+		if (hr == 1 && clrp) { /* a heist above the clearance is not there */
+			struct tl_tlp_mark hm;
+			hr = tl_tlp_heist_mark(s, heist, hi.json, &hm, &err) ? -1 : tl_tlp_visible(&hm, clrp);
+			if (hr != 1) free(hi.json);
+		}
 		if (hr < 0) { fprintf(stderr, "trace: %s\n", err.msg); goto out; }
 		if (hr == 0) {
 			fprintf(stderr, "trace: unknown heist '%s' (not imported: taintline heist import, or --heists FILE)\n",

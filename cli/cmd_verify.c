@@ -10,6 +10,7 @@
 
 #include "bitcoin/hash.h"
 #include "cli/cli.h"
+#include "report/case_export.h"
 #include "report/export.h"
 #include "report/manifest.h"
 #include "report/sign.h"
@@ -35,12 +36,38 @@ static json_t *load_json(const char *path, struct tl_err *err)
 	return j;
 }
 
+/* A case's export made again from the case as db holds it now. 1 with
+ * *regen, 0 with reason (no such case), -1 with err. */
+static int regenerate_case(const char *db, const json_t *m, json_t **regen, char *reason, size_t cap,
+                           struct tl_err *err)
+{
+	const json_t *id = json_object_get(m, "case");
+	struct tl_share_case_opts co = { !strcmp(json_string_value(json_object_get(m, "kind")), "case-stix") ? "stix"
+	                                                                                                     : "misp",
+	                                 TL_TLP_RED, json_string_value(json_object_get(m, "producer")), NULL, NULL };
+	if (!json_is_integer(id) || json_integer_value(id) < 1 ||
+	    tl_tlp_parse(json_string_value(json_object_get(m, "tlp")), &co.tlp, err))
+		return tl_err_set(err, "the manifest names no case or TLP level");
+	struct tl_store_opts so = { .read_only = true, .cache_mb = 16 };
+	struct tl_store *st = NULL;
+	if (tl_store_open(db, &so, &st, err)) return -1;
+	int r = tl_share_case(st, (uint64_t)json_integer_value(id), &co, regen, err);
+	tl_store_close(st);
+	if (r) return -1;
+	if (!*regen) {
+		snprintf(reason, cap, "the database holds no case %lld", (long long)json_integer_value(id));
+		return 0;
+	}
+	return 1;
+}
+
 /* Computes the document a manifest describes again on db; 1 with *regen,
  * 0 with reason, -1 with err. */
 static int regenerate(const char *db, const json_t *m, json_t **regen, char *reason, size_t cap, struct tl_err *err)
 {
 	*regen = NULL;
 	const char *kind = json_string_value(json_object_get(m, "kind"));
+	if (kind && (!strcmp(kind, "case-stix") || !strcmp(kind, "case-misp"))) return regenerate_case(db, m, regen, reason, cap, err);
 	if (!kind || (strcmp(kind, "trace") && strcmp(kind, "stix") && strcmp(kind, "misp"))) {
 		snprintf(reason, cap, "the manifest describes no trace (kind '%s'): nothing to recompute",
 		         kind ? kind : "");

@@ -11,6 +11,7 @@
 #include "bitcoin/hash.h"
 #include "store/tags.h"
 #include "tracer/entities.h"
+#include "tracer/tag_clearance.h"
 #include "taint/policy.h"
 #include "intel/registry.h"
 #include "tracer/trace.h"
@@ -230,6 +231,14 @@ int tl_manifest_retrace(struct tl_storegraph *sg, const json_t *m, json_t **out,
 	}
 	struct tl_walk_params p;
 	if (params_of(m, &p, err)) return -1;
+	/* a report made for a restricted clearance is recomputed under it */
+	const json_t *cl = json_object_get(json_object_get(m, "params"), "clearance");
+	if (cl) {
+		struct tl_clearance c;
+		if (!json_is_string(cl) || tl_clearance_from_name(json_string_value(cl), &c, err))
+			return tl_err_set(err, "manifest params.clearance");
+		tl_storegraph_set_clearance(sg, &c);
+	}
 	struct tl_trace_seeds s;
 	tl_trace_seeds_init(&s);
 	json_t *done = json_object();

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "report/case_export.h"
 #include "report/export.h"
 #include "report/uuid.h"
 
@@ -186,5 +187,88 @@ int tl_misp_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 		                              "threat-actor", "value", actor, "description", d, "meta", "refs", refs));
 	}
 	*out = json_pack("{s:o}", "Event", ev);
+	return *out ? 0 : tl_err_set(err, "out of memory");
+}
+
+int tl_misp_export_case(const json_t *c, const struct tl_export_opts *o, json_t **out, struct tl_err *err)
+{
+	*out = NULL;
+	const char *updated = json_string_value(json_object_get(c, "updated"));
+	const char *name = json_string_value(json_object_get(c, "name"));
+	const char *notes = json_string_value(json_object_get(c, "notes"));
+	json_int_t cid = json_integer_value(json_object_get(c, "id"));
+	if (!updated || !name) return tl_err_set(err, "not a normalized case");
+	const char *producer = o->producer ? o->producer : "taintline";
+	char ts[24], eu[37], ou[37], key[600], date[11], info[400], tag[32];
+	unix_text(updated, ts);
+	snprintf(date, sizeof date, "%.10s", updated);
+	snprintf(key, sizeof key, "misp-event:case/%lld:%s:%s", (long long)cid, updated, tl_tlp_name(o->tlp));
+	uid(key, eu);
+	snprintf(key, sizeof key, "organisation:%s", producer);
+	uid(key, ou);
+	snprintf(info, sizeof info, "Case %lld: %.300s", (long long)cid, name);
+	snprintf(tag, sizeof tag, "tlp:%s", tl_tlp_name(o->tlp));
+	/* what the case says moved into an address, and out of a transaction */
+	json_t *in_sat = json_object(), *out_sat = json_object();
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(c, "flows"), i, f) {
+		const char *from = json_string_value(json_object_get(f, "from"));
+		const char *to = json_string_value(json_object_get(f, "to"));
+		const json_t *a = json_object_get(f, "amount_sat");
+		if (!a) continue;
+		json_int_t v = json_integer_value(a);
+		if (!strncmp(to, "address:", 8))
+			json_object_set_new(in_sat, to + 8, json_integer(json_integer_value(json_object_get(in_sat, to + 8)) + v));
+		if (!strncmp(from, "tx:", 3))
+			json_object_set_new(out_sat, from + 3,
+			                    json_integer(json_integer_value(json_object_get(out_sat, from + 3)) + v));
+	}
+	json_t *objs = json_array(), *v;
+	json_array_foreach(json_object_get(c, "addresses"), i, v) {
+		const char *a = json_string_value(v);
+		char okey[200];
+		snprintf(okey, sizeof okey, "case/%lld/%s", (long long)cid, a);
+		json_t *ob = object("btc-wallet", T_WALLET_UUID, T_WALLET_VER, okey, "an address of the case", ts);
+		json_t *at = json_object_get(ob, "Attribute");
+		json_array_append_new(at, attr(okey, "wallet-address", "btc", a, 0));
+		const json_t *got = json_object_get(in_sat, a);
+		if (got) {
+			char btc[32];
+			tl_sat_to_btc((unsigned long long)json_integer_value(got), btc);
+			json_array_append_new(at, attr(okey, "BTC_received", "float", btc, 0));
+		}
+		json_array_append_new(objs, ob);
+	}
+	json_array_foreach(json_object_get(c, "txs"), i, v) {
+		const char *t = json_string_value(v);
+		char okey[200], btc[32];
+		snprintf(okey, sizeof okey, "case/%lld/%s", (long long)cid, t);
+		json_t *ob = object("btc-transaction", T_TX_UUID, T_TX_VER, okey, "a transaction of the case", ts);
+		json_t *at = json_object_get(ob, "Attribute");
+		json_array_append_new(at, attr(okey, "transaction-number", "text", t, 0));
+		const json_t *sent = json_object_get(out_sat, t);
+		if (sent) {
+			tl_sat_to_btc((unsigned long long)json_integer_value(sent), btc);
+			json_array_append_new(at, attr(okey, "value_BTC", "float", btc, 0));
+		}
+		json_array_append_new(objs, ob);
+	}
+	json_decref(in_sat);
+	json_decref(out_sat);
+	/* the notes, as the event's comment */
+	json_t *attrs = json_array();
+	if (notes && *notes) {
+		char akey[64], u[37];
+		snprintf(akey, sizeof akey, "misp-attr:case/%lld:notes", (long long)cid);
+		uid(akey, u);
+		json_array_append_new(attrs, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "uuid", u, "type", "comment", "category",
+		                                       "Other", "value", notes, "to_ids", 0, "disable_correlation", 1));
+	}
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:{s:s,s:s},s:[{s:s}],s:o,s:o}", "uuid", eu, "info", info,
+	                       "date", date, "threat_level_id", "2", "analysis", "1", "distribution", "0", "published", 0,
+	                       "timestamp", ts, "Orgc", "name", producer, "uuid", ou, "Tag", "name", tag, "Attribute",
+	                       attrs, "Object", objs);
+	*out = ev ? json_pack("{s:o}", "Event", ev) : NULL;
 	return *out ? 0 : tl_err_set(err, "out of memory");
 }

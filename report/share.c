@@ -9,6 +9,7 @@
 #include "report/sign.h"
 #include "tracer/entities.h"
 #include "intel/registry.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/trace.h"
 
 int tl_share_heist_mark(struct tl_store *st, const char *id, struct tl_tlp_mark *m, struct tl_err *err)
@@ -58,7 +59,14 @@ int tl_share_heist(struct tl_storegraph *sg, const char *id, const struct tl_sha
 	json_t *tr = NULL, *doc = NULL;
 	r = reg->n ? tl_trace_seeds_add_heist(sg, &reg->heists[0], &s, err) : tl_err_set(err, "heist has no definition");
 	if (!r) {
+		/* the export carries only tags its own level may carry */
+		const struct tl_clearance *was = tl_storegraph_clearance(sg);
+		struct tl_clearance keep, view;
+		if (was) keep = *was;
+		tl_clearance_narrow(was, o->tlp, &view);
+		tl_storegraph_set_clearance(sg, &view);
 		r = tl_trace_run(sg, &s, &p, &tr, err);
+		tl_storegraph_set_clearance(sg, was ? &keep : NULL);
 		if (r > 0) r = tl_err_set(err, "the trace stopped early: narrow it with taintline trace, then --trace");
 	}
 	tl_trace_seeds_free(&s);

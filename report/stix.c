@@ -5,6 +5,7 @@
 
 #include "report/export.h"
 #include "report/sign.h"
+#include "report/stix_build.h"
 #include "report/uuid.h"
 
 #define EXT_WALLET "extension-definition--be78509e-6958-51b1-8b26-d17ee0eba2d7"
@@ -23,13 +24,6 @@ void tl_sat_to_btc(unsigned long long sat, char out[32])
 	snprintf(out, 32, "%llu.%08llu", sat / 100000000ull, sat % 100000000ull);
 }
 
-struct bld {
-	json_t *objs;    /* the bundle's objects */
-	json_t *ids;     /* id -> true, every object added */
-	json_t *wallets; /* address -> wallet id */
-	const char *marking, *created, *producer_id;
-};
-
 /* "type--uuid5(taintline ns, type ':' key)". */
 static void sdo_id(const char *type, const char *key, char *out, size_t cap)
 {
@@ -40,7 +34,7 @@ static void sdo_id(const char *type, const char *key, char *out, size_t cap)
 }
 
 /* Adds obj (stolen), marked with the export's TLP level. */
-static void add(struct bld *b, json_t *obj)
+static void add(struct tl__stix_bld *b, json_t *obj)
 {
 	json_object_set_new(obj, "object_marking_refs", json_pack("[s]", b->marking));
 	json_object_set_new(b->ids, json_string_value(json_object_get(obj, "id")), json_true());
@@ -48,13 +42,13 @@ static void add(struct bld *b, json_t *obj)
 }
 
 /* An SDO/SRO with the common properties. */
-static json_t *sdo(struct bld *b, const char *type, const char *id)
+static json_t *sdo(struct tl__stix_bld *b, const char *type, const char *id)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "spec_version", "2.1", "id", id, "created",
 	                 b->created, "modified", b->created, "created_by_ref", b->producer_id);
 }
 
-static const char *wallet(struct bld *b, const char *address)
+static const char *wallet(struct tl__stix_bld *b, const char *address)
 {
 	json_t *have = json_object_get(b->wallets, address);
 	if (have) return json_string_value(have);
@@ -88,7 +82,7 @@ static void tx_id(const char *txid, char *out, size_t cap)
 
 static json_t *btc_real(json_int_t sat) { return json_real((double)sat / 1e8); }
 
-static void add_extension_objects(struct bld *b)
+static void add_extension_objects(struct tl__stix_bld *b)
 {
 	/* the two extension definitions as published (their own markings) */
 	static const struct { const char *id, *name, *desc, *file; } ext[] = {
@@ -150,6 +144,38 @@ static json_t *outpoint_addresses(const json_t *trace)
 	return m;
 }
 
+/* ---- the builder for the case export (stix_build.h) ---- */
+
+void tl__stix_sdo_id(const char *type, const char *key, char *out, size_t cap) { sdo_id(type, key, out, cap); }
+void tl__stix_add(struct tl__stix_bld *b, json_t *obj) { add(b, obj); }
+json_t *tl__stix_sdo(struct tl__stix_bld *b, const char *type, const char *id) { return sdo(b, type, id); }
+const char *tl__stix_wallet(struct tl__stix_bld *b, const char *address) { return wallet(b, address); }
+void tl__stix_tx_id(const char *txid, char *out, size_t cap) { tx_id(txid, out, cap); }
+
+void tl__stix_begin(struct tl__stix_bld *b, enum tl_tlp tlp, const char *producer)
+{
+	json_array_append_new(b->objs, tl_tlp_marking(tlp));
+	json_object_set_new(b->ids, tl_tlp_marking_id(tlp), json_true());
+	if (tlp != TL_TLP_CLEAR) {
+		json_array_append_new(b->objs, tl_tlp_marking(TL_TLP_CLEAR));
+		json_object_set_new(b->ids, TLP_CLEAR_ID, json_true());
+	}
+	add_extension_objects(b);
+	json_t *ident = sdo(b, "identity", b->producer_id);
+	json_object_del(ident, "created_by_ref");
+	json_object_set_new(ident, "name", json_string(producer));
+	json_object_set_new(ident, "identity_class", json_string("organization"));
+	add(b, ident);
+}
+
+int tl__stix_is_meta(const struct tl__stix_bld *b, const json_t *obj)
+{
+	const char *t = json_string_value(json_object_get(obj, "type"));
+	const char *oid = json_string_value(json_object_get(obj, "id"));
+	return !t || !oid || !strcmp(t, "marking-definition") || !strcmp(t, "extension-definition") ||
+	       (!strcmp(t, "identity") && (!strcmp(oid, b->producer_id) || !strcmp(oid, EXT_AUTHOR)));
+}
+
 int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t **out, struct tl_err *err)
 {
 	*out = NULL;
@@ -165,7 +191,7 @@ int tl_stix_export(const json_t *trace, const struct tl_export_opts *o, json_t *
 	const char *producer = o->producer ? o->producer : "taintline";
 	char producer_id[96], id[128];
 	sdo_id("identity", producer, producer_id, sizeof producer_id);
-	struct bld b = { .objs = json_array(), .ids = json_object(), .wallets = json_object(),
+	struct tl__stix_bld b = { .objs = json_array(), .ids = json_object(), .wallets = json_object(),
 	                 .marking = tl_tlp_marking_id(o->tlp), .created = gen, .producer_id = producer_id };
 
 	/* TLP markings: the export's level, and CLEAR (the extension objects') */

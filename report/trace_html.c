@@ -59,6 +59,11 @@ static void summary(FILE *f, const json_t *t)
 		if (i) fputs(", ", f);
 		esc(f, json_string_value(c));
 	}
+	if (*jstr(p, "clearance")) { /* the reader should know whose view this is */
+		fputs("; computed for TLP clearance ", f);
+		esc(f, jstr(p, "clearance"));
+		fputs(" (tags marked above it left out)", f);
+	}
 	fputs("</td></tr><tr><th>Seeds</th><td>", f);
 	json_t *s;
 	json_array_foreach(json_object_get(t, "seeds"), i, s) {

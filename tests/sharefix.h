@@ -96,6 +96,64 @@ static void sf_teardown(struct sharefix *f)
 	free(f->db);
 }
 
+/* A case as the web app saves it (routes_cases.c: metadata; graph with a
+ * snapshot of nodes and edges) drawn from a trace: every transaction and
+ * every endpoint's and holding's address as nodes, every edge of the
+ * trace with its amount, plus what a drawing may hold that is neither (a
+ * group node and its edge, an amount that is not whole satoshis), to be
+ * skipped. Out: *meta, *graph (new references). */
+__attribute__((unused)) static void sf_case_from_trace(const json_t *trace, const char *notes, json_t **meta,
+                                                       json_t **graph)
+{
+	json_t *nodes = json_array(), *edges = json_array(), *opaddr = json_object();
+	static const char *const lists[] = { "endpoints", "holdings" };
+	for (int l = 0; l < 2; l++) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(trace, lists[l]), i, e) {
+			const char *a = json_string_value(json_object_get(e, "address"));
+			const char *op = json_string_value(json_object_get(e, "outpoint"));
+			if (!a || !op) continue;
+			json_object_set_new(opaddr, op, json_string(a));
+			char id[200];
+			snprintf(id, sizeof id, "a:%s", a);
+			json_array_append_new(nodes, json_pack("{s:{s:s,s:s,s:s,s:s}}", "data", "id", id, "kind", "address",
+			                                       "ref", a, "label", "whatever the drawing said"));
+		}
+	}
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(json_object_get(trace, "graph"), "nodes"), i, n) {
+		const char *kind = json_string_value(json_object_get(n, "kind"));
+		const char *tid = json_string_value(json_object_get(n, "id"));
+		if (!kind || strcmp(kind, "tx")) continue;
+		char id[100];
+		snprintf(id, sizeof id, "t:%s", tid);
+		json_array_append_new(nodes, json_pack("{s:{s:s,s:s,s:s}}", "data", "id", id, "kind", "tx", "ref", tid));
+	}
+	json_array_foreach(json_object_get(json_object_get(trace, "graph"), "edges"), i, n) {
+		const char *from = json_string_value(json_object_get(n, "from"));
+		const char *to = json_string_value(json_object_get(n, "to"));
+		const char *kind = json_string_value(json_object_get(n, "kind"));
+		char s[100], t[200];
+		snprintf(s, sizeof s, "t:%s", from);
+		if (!strcmp(kind, "flow")) snprintf(t, sizeof t, "t:%s", to);
+		else if (json_object_get(opaddr, to)) snprintf(t, sizeof t, "a:%s", json_string_value(json_object_get(opaddr, to)));
+		else continue;
+		json_array_append_new(edges, json_pack("{s:{s:s,s:s,s:O}}", "data", "source", s, "target", t, "amount",
+		                                       json_object_get(n, "amount_sat")));
+	}
+	json_decref(opaddr);
+	json_array_append_new(nodes, json_pack("{s:{s:s,s:s,s:s}}", "data", "id", "g:group-1", "kind", "group", "ref", "x"));
+	json_t *first = json_array_get(nodes, 0);
+	json_array_append_new(edges, json_pack("{s:{s:s,s:O,s:f}}", "data", "source", "g:group-1", "target",
+	                                       json_object_get(json_object_get(first, "data"), "id"), "amount", 1.5));
+	*graph = json_pack("{s:s,s:s,s:{s:o,s:o}}", "mode", "explore", "policy", "haircut", "snapshot", "nodes", nodes,
+	                   "edges", edges);
+	*meta = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", "Bridge cash-out", "tlp", "amber", "notes", notes,
+	                  "author", "analyst B", "created", "2026-01-02T03:04:05Z", "updated", "2026-01-02T04:05:06Z");
+}
+
 /* "123.45678901" -> satoshis, exactly (a naive digit walk, independent of
  * the exporter's formatting). -1 on anything else. */
 __attribute__((unused)) static long long sf_btc_to_sat(const char *s)

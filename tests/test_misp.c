@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "report/case_export.h"
 #include "report/export.h"
 #include "report/import.h"
 #include "tests/sharefix.h"
@@ -227,12 +228,77 @@ static void test_import(void **state)
 	json_decref(e);
 }
 
+/* A case's event (report/case_export.h): objects by the templates, the
+ * amounts each address received by the case's own edges (summed here
+ * independently), the notes as the event's comment, the TLP tag. */
+static void test_case_event(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	const char *notes = "Freeze request sent to the exchange on 2 January.";
+	json_t *meta, *graph, *c = NULL, *e = NULL;
+	sf_case_from_trace(fx.trace, notes, &meta, &graph);
+	if (tl_case_normalize(3, meta, graph, &c, &err)) fail_msg("%s", err.msg);
+	struct tl_export_opts o = { .tlp = TL_TLP_AMBER_STRICT, .producer = "Test FIU" };
+	if (tl_misp_export_case(c, &o, &e, &err)) fail_msg("%s", err.msg);
+	json_t *tw = template("btc-wallet"), *tt = template("btc-transaction");
+	const json_t *ev = json_object_get(e, "Event");
+	/* the truth: satoshis into each address node, by the drawing's edges */
+	json_t *want = json_object();
+	size_t i, nw = 0, ntx = 0, naddr = 0, ntxn = 0;
+	json_t *x;
+	json_array_foreach(json_object_get(json_object_get(graph, "snapshot"), "edges"), i, x) {
+		const json_t *d = json_object_get(x, "data");
+		const char *t = json_string_value(json_object_get(d, "target"));
+		const json_t *a = json_object_get(d, "amount");
+		if (strncmp(t, "a:", 2) || !json_is_integer(a)) continue;
+		json_object_set_new(want, t + 2, json_integer(json_integer_value(json_object_get(want, t + 2)) + json_integer_value(a)));
+	}
+	json_array_foreach(json_object_get(json_object_get(graph, "snapshot"), "nodes"), i, x) {
+		const char *k = json_string_value(json_object_get(json_object_get(x, "data"), "kind"));
+		naddr += !strcmp(k, "address");
+		ntxn += !strcmp(k, "tx");
+	}
+	json_array_foreach(json_object_get(ev, "Object"), i, x) {
+		const char *n = json_string_value(json_object_get(x, "name"));
+		if (!strcmp(n, "btc-wallet")) {
+			check_object(x, tw);
+			const char *a = attr_value(x, "wallet-address");
+			const json_t *w = json_object_get(want, a);
+			if (w) assert_int_equal(sf_btc_to_sat(attr_value(x, "BTC_received")), json_integer_value(w));
+			else assert_null(attr_value(x, "BTC_received"));
+			nw++;
+		} else if (!strcmp(n, "btc-transaction")) {
+			check_object(x, tt);
+			ntx++;
+		} else {
+			fail_msg("unexpected object %s", n);
+		}
+	}
+	assert_true(nw > 0 && ntx > 0);
+	assert_true(nw <= naddr); /* an address drawn twice is one wallet */
+	assert_int_equal(ntx, ntxn);
+	const json_t *at = json_array_get(json_object_get(ev, "Attribute"), 0);
+	assert_string_equal(json_string_value(json_object_get(at, "type")), "comment");
+	assert_string_equal(json_string_value(json_object_get(at, "value")), notes);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(ev, "Tag"), 0), "name")),
+	                    "tlp:amber+strict");
+	json_decref(want);
+	json_decref(tw);
+	json_decref(tt);
+	json_decref(e);
+	json_decref(c);
+	json_decref(meta);
+	json_decref(graph);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_templates_and_amounts),
 		cmocka_unit_test(test_tlp_tags),
 		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_case_event),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "report/case_export.h"
 #include "report/export.h"
 #include "report/sign.h"
 #include "tests/sharefix.h"
@@ -88,6 +89,63 @@ static void test_schemas(void **state)
 	json_decref(b);
 }
 
+/* A case's bundle (report/case_export.h) against the same schemas: its
+ * wallets, transactions and flows, its report and its note. */
+static void test_case_schemas(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	const char *notes = "Funds went through a bridge; ask the exchange to freeze.";
+	json_t *meta, *graph, *c = NULL;
+	sf_case_from_trace(fx.trace, notes, &meta, &graph);
+	if (tl_case_normalize(7, meta, graph, &c, &err)) fail_msg("%s", err.msg);
+	assert_int_equal(json_integer_value(json_object_get(c, "skipped")), 2); /* the group node and its edge */
+	for (int lvl = TL_TLP_AMBER; lvl <= TL_TLP_RED; lvl += 2) {
+		struct tl_export_opts o = { .tlp = (enum tl_tlp)lvl, .producer = "Test FIU" };
+		json_t *b = NULL;
+		if (tl_stix_export_case(c, &o, &b, &err)) fail_msg("%s", err.msg);
+		char reason[300];
+		if (!tl_stix_refs_resolve(b, reason, sizeof reason)) fail_msg("%s", reason);
+		char *out = NULL, name[32];
+		snprintf(name, sizeof name, "case-%d.json", lvl);
+		int st = validate(b, name, &out);
+		print_message("%s", out);
+		if (st != 0) fail_msg("case at %s: validator exit %d", tl_tlp_name((enum tl_tlp)lvl), st);
+		assert_non_null(strstr(out, "\"note\""));
+		assert_non_null(strstr(out, "\"report\""));
+		free(out);
+		/* the notes are the note's content and the report's description;
+		 * every object but markings is marked with the level */
+		size_t i;
+		json_t *x;
+		int have_note = 0;
+		long long flows = 0, want = 0;
+		json_array_foreach(json_object_get(b, "objects"), i, x) {
+			const char *t = json_string_value(json_object_get(x, "type"));
+			if (!strcmp(t, "note")) have_note = !strcmp(json_string_value(json_object_get(x, "content")), notes);
+			if (!strcmp(t, "report"))
+				assert_string_equal(json_string_value(json_object_get(x, "description")), notes);
+			if (!strcmp(t, "relationship")) flows += json_integer_value(json_object_get(x, "x_taintline_amount_sat"));
+			if (strcmp(t, "marking-definition") && strcmp(t, "extension-definition") &&
+			    strcmp(json_string_value(json_object_get(x, "id")), "identity--9779a2db-f98c-5f4b-8d08-8ee04e02dbb5"))
+				assert_string_equal(json_string_value(json_array_get(json_object_get(x, "object_marking_refs"), 0)),
+				                    tl_tlp_marking_id((enum tl_tlp)lvl));
+		}
+		assert_true(have_note);
+		/* the amounts: the trace's edges, summed independently */
+		json_array_foreach(json_object_get(json_object_get(graph, "snapshot"), "edges"), i, x) {
+			const json_t *a = json_object_get(json_object_get(x, "data"), "amount");
+			if (json_is_integer(a)) want += json_integer_value(a);
+		}
+		assert_true(want > 0);
+		assert_int_equal(flows, want);
+		json_decref(b);
+	}
+	json_decref(c);
+	json_decref(meta);
+	json_decref(graph);
+}
+
 int main(void)
 {
 	char probe[4200];
@@ -107,6 +165,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schemas),
+		cmocka_unit_test(test_case_schemas),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

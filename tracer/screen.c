@@ -1040,6 +1040,11 @@ void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const 
 	sc->visible_ctx = ctx;
 }
 
+void tl_screen_set_clearance(struct tl_screen *sc, const struct tl_clearance *c)
+{
+	tl_storegraph_set_clearance(sc->sg, c);
+}
+
 static int heist_shown(const struct tl_screen *sc, const char *id)
 {
 	return is_cat_id(id) || !sc->visible || sc->visible(sc->visible_ctx, id);

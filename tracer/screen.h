@@ -36,6 +36,7 @@
 
 #include "base/err.h"
 #include "store/store.h"
+#include "store/tlp.h"
 
 #define TL_SCREEN_FRONTIER_BIT 0x80000000u
 #define TL_SCREEN_AGG_ID 0xFFFFFFFFu
@@ -217,6 +218,11 @@ int tl_screen_lookup_addr(struct tl_screen *sc, uint64_t addr_id, struct tl_scre
  * Set per request on a context taken from a pool; clear it before the
  * context goes back. */
 void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const char *heist_id), void *ctx);
+
+/* Whose view of the stored tags gives the subject's tag and the
+ * sanctioned rule (tracer/tag_clearance.h; NULL: every tag). Kept until
+ * set again. */
+void tl_screen_set_clearance(struct tl_screen *sc, const struct tl_clearance *c);
 
 json_t *tl_screen_address(struct tl_screen *sc, const char *address, struct tl_err *err);
 json_t *tl_screen_outpoint(struct tl_screen *sc, const uint8_t txid[32], uint32_t vout, struct tl_err *err);

@@ -10,6 +10,7 @@
 #include "bitcoin/script.h"
 #include "store/coinjoin.h"
 #include "tracer/entities.h"
+#include "tracer/tag_clearance.h"
 #include "intel/tags.h"
 
 struct ent_slot {
@@ -37,6 +38,13 @@ struct tl_storegraph {
 	size_t n_btime;
 	/* entity overlay, and a cache of merged answers: open addressing */
 	struct emap overlay, cache;
+	/* whose view of the stored tags (tracer/tag_clearance.h) */
+	struct tl_clearance clr;
+	int restricted;
+	/* under a restricted view: entities by cluster id, since a cluster's
+	 * summary is recomputed from every member's tags (an exchange's
+	 * thousands of deposit addresses would each repeat it) */
+	struct emap clusters;
 };
 
 int tl_storegraph_new(struct tl_store *s, struct tl_storegraph **out, struct tl_err *err)
@@ -56,6 +64,7 @@ void tl_storegraph_free(struct tl_storegraph *sg)
 	free(sg->gin);
 	free(sg->gout);
 	free(sg->btime);
+	free(sg->clusters.ents);
 	free(sg->overlay.ents);
 	free(sg->cache.ents);
 	free(sg);
@@ -222,7 +231,24 @@ int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_e
 		*out = c->ent;
 		return 0;
 	}
-	if (tl_entity_get(sg->s, addr_id, out, err)) return -1;
+	if (!sg->restricted) {
+		if (tl_entity_get(sg->s, addr_id, out, err)) return -1;
+	} else {
+		uint64_t cid;
+		if (tl_cluster_of(sg->s, addr_id, &cid, err)) return -1;
+		struct ent_slot *k = ent_find(&sg->clusters, cid);
+		if (k) {
+			*out = k->ent;
+		} else {
+			if (tl_entity_get_seen(sg->s, &sg->clr, addr_id, out, err)) return -1;
+			if (sg->clusters.ent_n >= ENT_CACHE_MAX) {
+				free(sg->clusters.ents);
+				memset(&sg->clusters, 0, sizeof sg->clusters);
+			}
+			k = ent_insert(&sg->clusters, cid);
+			if (k) k->ent = *out;
+		}
+	}
 	struct ent_slot *e = ent_find(&sg->overlay, addr_id);
 	if (e) {
 		out->cats |= e->ent.cats;
@@ -236,6 +262,25 @@ int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_e
 	c = ent_insert(&sg->cache, addr_id);
 	if (c) c->ent = *out;
 	return 0;
+}
+
+void tl_storegraph_set_clearance(struct tl_storegraph *sg, const struct tl_clearance *c)
+{
+	int restricted = tl_clearance_restricted(c);
+	if (restricted == sg->restricted && (!restricted || !memcmp(&sg->clr, c, sizeof *c))) return;
+	/* cached answers were computed for another view */
+	free(sg->cache.ents);
+	memset(&sg->cache, 0, sizeof sg->cache);
+	free(sg->clusters.ents);
+	memset(&sg->clusters, 0, sizeof sg->clusters);
+	sg->restricted = restricted;
+	if (restricted) sg->clr = *c;
+	else memset(&sg->clr, 0, sizeof sg->clr);
+}
+
+const struct tl_clearance *tl_storegraph_clearance(const struct tl_storegraph *sg)
+{
+	return sg->restricted ? &sg->clr : NULL;
 }
 
 static int sg_get_entity(void *ctx, uint64_t addr_id, struct tl_entity *out, struct tl_err *err)

@@ -31,6 +31,7 @@
 #include "bitcoin/address.h"
 #include "base/err.h"
 #include "store/store.h"
+#include "store/tlp.h"
 #include "taint/graph.h"
 
 struct tl_storegraph;
@@ -62,6 +63,14 @@ int tl_storegraph_load_tags(struct tl_storegraph *sg, const char *path, uint64_t
  * Returns 0 or -1 with err. */
 int tl_storegraph_set_entity(struct tl_storegraph *sg, uint64_t addr_id, uint32_t cats,
                              uint64_t cluster_id, const char *label, struct tl_err *err);
+
+/* Whose view of the stored tags the entities give (store/tlp.h): tags
+ * above c are left out as if never imported (tracer/tag_clearance.h).
+ * NULL or c->all: every tag (the default). c is copied; the cache is
+ * dropped only when the view changes. */
+void tl_storegraph_set_clearance(struct tl_storegraph *sg, const struct tl_clearance *c);
+/* The view set, or NULL when every tag is seen. */
+const struct tl_clearance *tl_storegraph_clearance(const struct tl_storegraph *sg);
 
 /* Entity of addr_id (cats 0 when untagged). Returns 0 or -1 with err. */
 int tl_storegraph_entity(struct tl_storegraph *sg, uint64_t addr_id, struct tl_entity *out,

@@ -13,6 +13,7 @@
 #include "bitcoin/hash.h"
 #include "bitcoin/script.h"
 #include "tracer/entities.h"
+#include "tracer/tag_clearance.h"
 
 #ifndef TL_VERSION
 #define TL_VERSION "unknown"
@@ -455,6 +456,10 @@ static json_t *heist_prov(struct tl_store *st, const char *id, json_t *fallback,
  * or on a member of its cluster; the first tag whose label is the
  * endpoint's label, else the first with a category among want. */
 struct tag_pick {
+	struct tl_store *st;
+	const struct tl_clearance *clr; /* NULL: every tag */
+	struct tl_err *err;
+	int failed;
 	const char *label;
 	uint32_t want;
 	int found, exact;
@@ -478,6 +483,13 @@ static void pick_set(struct tag_pick *p, const struct tl_tag_rec *t, int exact)
 static int pick_cb(void *ctx, const struct tl_tag_rec *t)
 {
 	struct tag_pick *p = ctx;
+	/* a tag above the caller's clearance is not there */
+	int v = tl_tag_visible(p->st, p->clr, t, p->err);
+	if (v < 0) {
+		p->failed = 1;
+		return 1;
+	}
+	if (!v) return 0;
 	if (p->label[0] && t->label && !strcmp(t->label, p->label)) {
 		pick_set(p, t, 1);
 		return 1; /* stop */
@@ -495,8 +507,8 @@ static void pick_free(struct tag_pick *p)
 
 /* Fills the provenance fields of an endpoint's tag object (source,
  * confidence, tagged_address). cache: "addr:N" / "cluster:N" -> object. */
-static int endpoint_tag_source(struct tl_store *st, const struct tl_endpoint *e, json_t *tag, json_t *cache,
-                               struct tl_err *err)
+static int endpoint_tag_source(struct tl_store *st, const struct tl_clearance *clr, const struct tl_endpoint *e,
+                               json_t *tag, json_t *cache, struct tl_err *err)
 {
 	char key[48];
 	snprintf(key, sizeof key, "%s:%llu", e->cluster_id ? "cluster" : "addr",
@@ -505,11 +517,15 @@ static int endpoint_tag_source(struct tl_store *st, const struct tl_endpoint *e,
 	if (!c) {
 		struct tag_pick p;
 		memset(&p, 0, sizeof p);
+		p.st = st;
+		p.clr = clr;
+		p.err = err;
 		p.label = e->label;
 		p.want = e->cats ? e->cats : TL_CAT_ALL;
 		int r = e->addr_id ? tl_tags_of_addr_id(st, e->addr_id, pick_cb, &p, err) : 0;
-		if (r >= 0 && !p.exact && e->cluster_id) r = tl_tags_of_cluster(st, e->cluster_id, pick_cb, &p, err);
-		if (r < 0) {
+		if (r >= 0 && !p.failed && !p.exact && e->cluster_id)
+			r = tl_tags_of_cluster(st, e->cluster_id, pick_cb, &p, err);
+		if (r < 0 || p.failed) {
 			pick_free(&p);
 			return -1;
 		}
@@ -579,6 +595,13 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 	                              "stop_categories", stop_cats_json(p.stop_cats), "stop_at_mixers",
 	                              p.stop_at_mixers, "max_tx", (json_int_t)p.max_tx, "peel_min_len",
 	                              (json_int_t)p.peel_min_len));
+	/* a trace made for a restricted clearance says so, so that it is
+	 * recomputed under the same view (report/manifest.h) */
+	const struct tl_clearance *clr = tl_storegraph_clearance(sg);
+	if (clr) {
+		char cn[TL_TLP_AUDIENCE_MAX + 16];
+		json_object_set_new(json_object_get(o, "params"), "clearance", json_string(tl_clearance_name(clr, cn)));
+	}
 	json_t *sj = json_deep_copy(seeds->desc ? seeds->desc : json_array());
 	json_t *so = json_array();
 	for (size_t i = 0; i < seeds->n; i++) {
@@ -610,7 +633,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		json_object_set_new(x, "address", j_address(&b, e->tx_num, e->vout));
 		json_object_set_new(x, "cluster", e->cluster_id ? json_integer((json_int_t)e->cluster_id) : json_null());
 		json_t *tag = json_pack("{s:s,s:s}", "label", e->label, "category", tl_trace_cat_name(e->cats));
-		if (e->kind != TL_END_COINJOIN && endpoint_tag_source(st, e, tag, tagcache, err) < 0) b.failed = 1;
+		if (e->kind != TL_END_COINJOIN && endpoint_tag_source(st, tl_storegraph_clearance(sg), e, tag, tagcache, err) < 0) b.failed = 1;
 		json_object_set_new(x, "tag", tag);
 		json_object_set_new(x, "amount_sat", json_integer((json_int_t)e->amount));
 		json_object_set_new(x, "hops", json_integer(e->hops));

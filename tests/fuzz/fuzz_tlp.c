@@ -3,7 +3,8 @@
  * mark value and a clearance. Beyond "never crash": a keys file that
  * parses gives every key a clearance the rule accepts (RED with an
  * audience), and a partners file that parses holds the partners it
- * names. */
+ * names; a clearance in the trace's form (tracer/tag_clearance.h) names
+ * itself back. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "api/auth.h"
 #include "api/partners.h"
 #include "store/tlp.h"
+#include "tracer/tag_clearance.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,5 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tl_clearance c;
 	if (tl_clearance_parse(buf, &c, &err) == 0 && c.level == TL_TLP_RED && !c.audience[0]) abort();
 	(void)tl_tlp_notes_level(buf);
+	/* the trace's form of a clearance: what it parses names itself again */
+	if (tl_clearance_from_name(buf, &c, &err) == 0) {
+		if ((unsigned)c.level > TL_TLP_RED || (c.audience[0] && c.level != TL_TLP_RED) || c.all) abort();
+		char name[TL_TLP_AUDIENCE_MAX + 16];
+		struct tl_clearance c2;
+		if (tl_clearance_from_name(tl_clearance_name(&c, name), &c2, &err) || memcmp(&c, &c2, sizeof c)) abort();
+	}
 	return 0;
 }
