@@ -42,11 +42,19 @@ struct tl_screenpool {
 	int nfree, cap;
 };
 
+/* What a screening context's cache depends on: the view of the store it
+ * read (its epoch, in the high bits) and the heist list and rules
+ * (screen_gen, bumped by imports and rule reloads). */
+static uint64_t screen_generation(struct tl_app *app)
+{
+	return tl_store_view_epoch(app->store) << 32 | (atomic_load(&app->screen_gen) & 0xffffffffu);
+}
+
 struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
 {
 	struct tl_screenpool *p = app->screens;
 	/* A context caches what it read: it serves only views of its state. */
-	uint64_t gen = tl_store_view_epoch(app->store);
+	uint64_t gen = screen_generation(app);
 	struct tl_screen *sc = NULL, *stale = NULL;
 	pthread_mutex_lock(&p->lock);
 	if (p->nfree > 0) {
@@ -84,7 +92,7 @@ void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc)
 		if (!p->free || !p->gen) abort();
 		p->cap = nc;
 	}
-	p->gen[p->nfree] = tl_store_view_epoch(app->store);
+	p->gen[p->nfree] = screen_generation(app);
 	p->free[p->nfree++] = sc;
 	pthread_mutex_unlock(&p->lock);
 }

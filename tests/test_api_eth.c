@@ -132,7 +132,13 @@ static struct server start_server(const char *args)
 		}
 		resp_free(&r);
 		int st;
-		if (waitpid(s.pid, &st, WNOHANG) == s.pid) fail_msg("serve %s exited (see %s/serve.log)", args, dir);
+		if (waitpid(s.pid, &st, WNOHANG) == s.pid) {
+			char log[4096];
+			snprintf(log, sizeof log, "%s/serve.log", dir);
+			size_t n = 0;
+			char *text = (char *)tu_read_file(log, &n);
+			fail_msg("serve %s exited: %.*s", args, (int)(n > 2000 ? 2000 : n), text);
+		}
 		usleep(50000);
 	}
 	fail_msg("serve %s did not answer", args);

@@ -14,6 +14,7 @@
 #include "tracer/entities.h"
 #include "taint/graph.h"
 #include "tracer/storegraph.h"
+#include "tracer/tag_clearance.h"
 #include "tracer/trace.h"
 #include "taint/txheap.h"
 #include "taint/walk.h"
@@ -1029,6 +1030,9 @@ struct tl_screen {
 	size_t *vl;
 	int (*visible)(void *ctx, const char *heist_id); /* NULL: all */
 	void *visible_ctx;
+	/* the caller's clearance (NULL: everything): entities named in
+	 * answers are those its visible tags show */
+	const struct tl_clearance *clr;
 	/* the tip when the context was opened: what the heist list and the
 	 * sources' states were read at (one read per context, not per answer) */
 	struct tl_tip tip;
@@ -1042,6 +1046,7 @@ void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const 
 
 void tl_screen_set_clearance(struct tl_screen *sc, const struct tl_clearance *c)
 {
+	sc->clr = c;
 	tl_storegraph_set_clearance(sc->sg, c);
 }
 
@@ -1196,12 +1201,17 @@ struct first_tag {
 	uint32_t bit;
 	int found, confidence;
 	char label[TL_SUMMARY_LABEL_MAX], source[128];
+	struct tl_store *s;
+	const struct tl_clearance *clr; /* tags above it are skipped */
+	struct tl_err *err;
 };
 
 static int first_tag_cb(void *ctx, const struct tl_tag_rec *t)
 {
 	struct first_tag *f = ctx;
 	if (!(t->cats & f->bit)) return 0;
+	int v = tl_tag_visible(f->s, f->clr, t, f->err);
+	if (v <= 0) return v;
 	/* the most confident tag of the category; ties: the first seen */
 	if (f->found && t->confidence <= f->confidence) return 0;
 	f->found = 1;
@@ -1214,8 +1224,11 @@ static int first_tag_cb(void *ctx, const struct tl_tag_rec *t)
 json_t *tl_screen_entity(struct tl_screen *sc, uint64_t cluster_id, uint32_t tagbit, struct tl_err *err)
 {
 	struct tl_cluster_summary sum;
-	if (tl_cluster_summary(sc->s, cluster_id, &sum, err) < 0) return NULL;
-	struct first_tag f = { .bit = tagbit, .confidence = -1 };
+	if (tl_cluster_summary_seen(sc->s, sc->clr, cluster_id, &sum, err) < 0) return NULL;
+	/* no tag of the category the caller may see: the entity is not named,
+	 * and the exposure is left out as if the tag did not exist */
+	if (tl_clearance_restricted(sc->clr) && !(sum.cats & tagbit)) return json_null();
+	struct first_tag f = { .bit = tagbit, .confidence = -1, .s = sc->s, .clr = sc->clr, .err = err };
 	/* a big cluster is read member by member: stop reading after a
 	 * few hundred tags, the label of the summary stands for the rest */
 	if (sum.size <= 100000 && tl_tags_of_cluster(sc->s, cluster_id, first_tag_cb, &f, err) < 0) return NULL;
@@ -1295,6 +1308,7 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 		if (!tl_categories[c].screened || !(own_bits & tl_categories[c].tagbit)) continue;
 		json_t *ent = tl_screen_entity(sc, own_cluster, tl_categories[c].tagbit, err);
 		if (!ent) goto fail;
+		if (json_is_null(ent)) continue;
 		double sc_ = 0;
 		int lv = tl_screen_rules_apply(R, c, 1, 1.0, 0, own_value, &sc_);
 		json_array_append_new(cats, json_pack("{s:s,s:s,s:I,s:f,s:i,s:s,s:f,s:o}", "category",
@@ -1340,6 +1354,7 @@ static json_t *verdict(struct tl_screen *sc, json_t *subject, const struct tl_sc
 			r = tl_screen_rules_apply(R, (size_t)src->cat, 0, share, exp[i].hops, exp[i].amount, &sc_);
 			json_t *ent = tl_screen_entity(sc, exp[i].origin, c->tagbit, err);
 			if (!ent) goto fail;
+			if (json_is_null(ent)) continue; /* its tag lies above the caller's clearance */
 			snprintf(buf, sizeof buf, "%s: %llu sat from %s entity '%s' (%.1f%%) %u hop%s away",
 			         tl_screen_risk_name(r), (unsigned long long)exp[i].amount, c->name,
 			         json_string_value(json_object_get(ent, "label")), share * 100, exp[i].hops,

@@ -244,6 +244,9 @@ json_t *tl_screen_backward(struct tl_screen *sc, const uint8_t txid[32], uint32_
  * cluster_size, source, confidence} of cluster cluster_id, from its most
  * confident tag with the TL_TAGCAT_* bit tagbit (source and confidence
  * null when no tag of it is found, the cluster summary's label then).
+ * Under a restricted clearance (tl_screen_set_clearance) only visible
+ * tags count, and a cluster with no visible tag of the category gives
+ * JSON null: callers leave that exposure out, as if the tag did not exist.
  * Returns a new reference, or NULL with err. */
 json_t *tl_screen_entity(struct tl_screen *sc, uint64_t cluster_id, uint32_t tagbit, struct tl_err *err);
 

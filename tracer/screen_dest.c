@@ -219,6 +219,7 @@ json_t *tl_screen_destination(struct tl_screen *sc, const char *address, uint32_
 				json_decref(da);
 				goto done;
 			}
+			if (json_is_null(ent)) continue; /* its tag lies above the caller's clearance */
 			snprintf(buf, sizeof buf, "%s: %llu sat went to %s entity '%s' (%.1f%%) %u hop%s away",
 			         tl_screen_risk_name(lv), (unsigned long long)d->amount, tl_categories[d->cat].name,
 			         json_string_value(json_object_get(ent, "label")), share * 100, d->hops,

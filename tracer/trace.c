@@ -602,7 +602,7 @@ int tl_trace_run(struct tl_storegraph *sg, const struct tl_trace_seeds *seeds, c
 		char cn[TL_TLP_AUDIENCE_MAX + 16];
 		json_object_set_new(json_object_get(o, "params"), "clearance", json_string(tl_clearance_name(clr, cn)));
 	}
-	json_t *sj = json_deep_copy(seeds->desc ? seeds->desc : json_array());
+	json_t *sj = seeds->desc ? json_deep_copy(seeds->desc) : json_array();
 	json_t *so = json_array();
 	for (size_t i = 0; i < seeds->n; i++) {
 		const struct tl_seed *s = &seeds->v[i];
