@@ -182,6 +182,7 @@ void sim_add_input(struct sim_state *st, const struct sim_coin *c)
 	in->type = c->type;
 	in->heist = c->heist;
 	in->role = c->role;
+	in->taint = c->taint;
 }
 
 void sim_spend_coin(struct sim_state *st, struct sim_wallet *w, size_t i)
@@ -271,6 +272,9 @@ void sim_commit_tx(struct sim_state *st, char txid_hex[65])
 	if (txid_hex) memcpy(txid_hex, hex, 65);
 	sim_note_txid(st, hex);
 	if (st->stale_mode) return;
+	uint16_t taint = 0;
+	for (size_t i = 0; i < tx->n_in; i++)
+		if (tx->in[i].taint > taint) taint = tx->in[i].taint;
 	for (size_t i = 0; i < tx->n_out; i++) {
 		const struct sim_txout *o = &tx->out[i];
 		if (o->owner < 0) continue;
@@ -291,6 +295,7 @@ void sim_commit_tx(struct sim_state *st, char txid_hex[65])
 		c->aux = o->aux;
 		c->chain = o->chain;
 		c->hops = o->hops;
+		c->taint = o->heist ? o->heist : taint;
 		st->pend[st->n_pend].owner = o->owner;
 		st->pend[st->n_pend].deposit = o->role == R_DEPOSIT;
 		st->n_pend++;

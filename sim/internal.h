@@ -113,6 +113,7 @@ struct sim_txin {
 	uint8_t type;
 	uint16_t heist;      /* the spent coin's heist mark and role (not serialized): */
 	uint8_t role;        /* what the reorg's double spend may take */
+	uint16_t taint;      /* the spent coin's taint (sim_coin.taint) */
 };
 
 struct sim_txout {
@@ -220,6 +221,7 @@ struct sim_coin {
 	uint32_t aux;        /* height of the coin's next planned step */
 	uint32_t chain;      /* peel chain id */
 	uint16_t hops;       /* peel hops so far */
+	uint16_t taint;      /* 1 + the heist whose seed it descends from (poison: any tainted input), 0 none */
 };
 
 struct sim_wallet {

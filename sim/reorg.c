@@ -117,6 +117,16 @@ static bool all_tainted(const struct sim_caprec *r)
 	return true;
 }
 
+/* The heist (1+index) whose taint reached one of r's inputs (poison:
+ * coins descending from the seed, whoever holds them now), 0 none. */
+static uint32_t truth_tainted(const struct sim_state *st, const struct sim_caprec *r)
+{
+	(void)st;
+	for (size_t j = 0; j < r->n_in; j++)
+		if (r->in[j].taint) return r->in[j].taint;
+	return 0;
+}
+
 static bool any_tainted(const struct sim_caprec *r)
 {
 	for (size_t j = 0; j < r->n_in; j++)
@@ -149,10 +159,12 @@ static void mixq_drop(struct sim_mixq *q, const uint8_t (*gone)[32], size_t n)
 }
 
 /* The tainted coins X spent go to a deposit address made now at an
- * exchange other than the victim: one the chain has never paid. */
+ * exchange other than the victim: one the chain has never paid. When they
+ * were the attacker's, the heist's truth gains the cash-out. */
 static void double_spend(struct sim_state *st, const struct sim_caprec *x)
 {
-	uint32_t hi = (uint32_t)x->in[0].heist - 1;
+	bool attacker = all_tainted(x);
+	uint32_t hi = attacker ? (uint32_t)x->in[0].heist - 1 : truth_tainted(st, x) - 1;
 	struct sim_heist *h = &st->heists[hi];
 	sim_tx_reset(&st->tx);
 	uint64_t in = 0;
@@ -179,6 +191,7 @@ static void double_spend(struct sim_state *st, const struct sim_caprec *x)
 	st->tx.out[0].value = in - fee;
 	char hex[65];
 	sim_commit_tx(st, hex);
+	if (!attacker) return;
 	sim_strlist_add(&h->attacker_txs, hex);
 	if (h->n_cash == h->cap_cash) {
 		h->cap_cash = h->cap_cash ? 2 * h->cap_cash : 32;
@@ -228,13 +241,22 @@ static long choose_drops(struct sim_state *st, struct sim_caprec *w, size_t n)
 			x = (long)((s0 + k) % n);
 		}
 	}
+	for (size_t k = 0; k < n && x < 0; k++) {
+		struct sim_caprec *r = &w[(s0 + k) % n];
+		char hex[65];
+		tl_hash_to_hex(r->txid, hex);
+		if (truth_tainted(st, r) && !strlist_has(&st->coinjoin_txids, hex) && is_leaf(w, n, r)) {
+			r->drop = true;
+			x = (long)((s0 + k) % n);
+		}
+	}
 	size_t s1 = (size_t)sim_rng_below(&st->rng, n);
 	int dropped = 0;
 	for (size_t k = 0; k < n && dropped < REORG_DROPS; k++) {
 		struct sim_caprec *r = &w[(s1 + k) % n];
 		char hex[65];
 		tl_hash_to_hex(r->txid, hex);
-		if (r->drop || any_tainted(r) || in_truth(st, hex) || !is_leaf(w, n, r)) continue;
+		if (r->drop || any_tainted(r) || truth_tainted(st, r) || in_truth(st, hex) || !is_leaf(w, n, r)) continue;
 		r->drop = true;
 		dropped++;
 	}
