@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/write_mark.h"
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "store/tlp.h"
@@ -131,6 +132,12 @@ int cmd_heist(int argc, char **argv)
 		return TL_EXIT_FAIL;
 	}
 	int rc = TL_EXIT_OK;
+	bool owned = false;
+	if (import && cli_write_begin(s, &owned, &err) < 0) {
+		fprintf(stderr, "heist: %s\n", err.msg);
+		tl_store_close(s);
+		return TL_EXIT_FAIL;
+	}
 	if (import) {
 		struct tl_heist_import_report rep;
 		if (tl_heists_import(s, argv[optind + 1], &rep, &err) < 0) {
@@ -183,6 +190,10 @@ int cmd_heist(int argc, char **argv)
 			printf("%s\n", h.json);
 			free(h.json);
 		}
+	}
+	if (cli_write_end(s, owned, &err) < 0) {
+		fprintf(stderr, "heist: update marker: %s\n", err.msg);
+		rc = TL_EXIT_FAIL;
 	}
 	tl_store_close(s);
 	return rc;

@@ -9,6 +9,7 @@
 #include "bitcoin/network.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
+#include "cli/write_mark.h"
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "store/tlp.h"
@@ -374,7 +375,22 @@ int cmd_tags(int argc, char **argv)
 		return TL_EXIT_FAIL;
 	}
 	if (import && fmt == TL_TAGFMT_LIST && !to.chain) to.chain = tl_store_net(s)->tag_chain;
-	int rc = import ? do_import(s, argv[optind + 1], fmt, &to, tlp, json) : do_show(s, argv[optind + 1], chain, json);
+	int rc;
+	if (import) {
+		bool owned;
+		if (cli_write_begin(s, &owned, &err) < 0) {
+			fprintf(stderr, "tags: %s\n", err.msg);
+			tl_store_close(s);
+			return TL_EXIT_FAIL;
+		}
+		rc = do_import(s, argv[optind + 1], fmt, &to, tlp, json);
+		if (cli_write_end(s, owned, &err) < 0) {
+			fprintf(stderr, "tags: update marker: %s\n", err.msg);
+			rc = TL_EXIT_FAIL;
+		}
+	} else {
+		rc = do_show(s, argv[optind + 1], chain, json);
+	}
 	tl_store_close(s);
 	return rc;
 }

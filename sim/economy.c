@@ -180,6 +180,9 @@ void sim_add_input(struct sim_state *st, const struct sim_coin *c)
 	in->value = c->value;
 	in->key = c->key;
 	in->type = c->type;
+	in->heist = c->heist;
+	in->role = c->role;
+	in->taint = c->taint;
 }
 
 void sim_spend_coin(struct sim_state *st, struct sim_wallet *w, size_t i)
@@ -224,7 +227,7 @@ static void shuffle_outputs(struct sim_state *st)
 	}
 }
 
-static void push_txid(struct sim_state *st, const uint8_t txid[32], const uint8_t wtxid[32])
+void sim_push_txid(struct sim_state *st, const uint8_t txid[32], const uint8_t wtxid[32])
 {
 	if (st->n_btx == st->cap_btx) {
 		st->cap_btx = st->cap_btx ? 2 * st->cap_btx : 256;
@@ -237,13 +240,12 @@ static void push_txid(struct sim_state *st, const uint8_t txid[32], const uint8_
 	st->n_btx++;
 }
 
-static void note_txid(struct sim_state *st, const char *hex)
+void sim_note_txid(struct sim_state *st, const char *hex)
 {
 	if (st->stale_mode) {
-		if (st->height >= st->write_from) sim_strlist_add(&st->stale_txids, hex);
+		if (st->emitting && st->height >= st->write_from) sim_strlist_add(&st->stale_txids, hex);
 	} else {
 		st->n_txs++;
-		if (st->collect_above && st->height > st->collect_above) sim_strlist_add(&st->orphaned, hex);
 	}
 }
 
@@ -258,16 +260,21 @@ void sim_commit_tx(struct sim_state *st, char txid_hex[65])
 	uint8_t txid[32], wtxid[32];
 	bool wit;
 	uint32_t weight;
+	size_t off = st->body.len;
 	sim_tx_finish(&st->keys, tx, &st->body, txid, wtxid, &wit, &weight);
-	push_txid(st, txid, wtxid);
+	if (st->cap_on && !st->stale_mode) sim_reorg_capture_tx(st, txid, wtxid, off, in - out);
+	sim_push_txid(st, txid, wtxid);
 	st->fees += in - out;
 	st->weight += weight;
 	if (wit) st->any_witness = true;
 	char hex[65];
 	tl_hash_to_hex(txid, hex);
 	if (txid_hex) memcpy(txid_hex, hex, 65);
-	note_txid(st, hex);
+	sim_note_txid(st, hex);
 	if (st->stale_mode) return;
+	uint16_t taint = 0;
+	for (size_t i = 0; i < tx->n_in; i++)
+		if (tx->in[i].taint > taint) taint = tx->in[i].taint;
 	for (size_t i = 0; i < tx->n_out; i++) {
 		const struct sim_txout *o = &tx->out[i];
 		if (o->owner < 0) continue;
@@ -288,6 +295,7 @@ void sim_commit_tx(struct sim_state *st, char txid_hex[65])
 		c->aux = o->aux;
 		c->chain = o->chain;
 		c->hops = o->hops;
+		c->taint = o->heist ? o->heist : taint;
 		st->pend[st->n_pend].owner = o->owner;
 		st->pend[st->n_pend].deposit = o->role == R_DEPOSIT;
 		st->n_pend++;
@@ -786,14 +794,14 @@ static void merkle(uint8_t (*h)[32], size_t n, uint8_t root[32])
 	free(v);
 }
 
-static void block_begin(struct sim_state *st)
+void sim_block_begin(struct sim_state *st)
 {
 	st->body.len = 0;
 	st->n_btx = 0;
 	st->fees = 0;
 	st->weight = 4000; /* header, coinbase and slack */
 	st->any_witness = false;
-	push_txid(st, (uint8_t[32]){ 0 }, (uint8_t[32]){ 0 }); /* coinbase placeholder */
+	sim_push_txid(st, (uint8_t[32]){ 0 }, (uint8_t[32]){ 0 }); /* coinbase placeholder */
 }
 
 static uint64_t subsidy(uint32_t h)
@@ -820,7 +828,7 @@ static void push_height(struct tl_buf *b, uint32_t h)
 
 /* Finishes the block at st->height on prev: coinbase paying miner m,
  * header, proof of work. The bytes are left in st->blk, hash in hash. */
-static void block_end(struct sim_state *st, const uint8_t prev[32], uint32_t time, int m, uint8_t hash[32])
+void sim_block_end(struct sim_state *st, const uint8_t prev[32], uint32_t time, int m, uint8_t hash[32])
 {
 	struct sim_entity *me = &st->ent[m];
 	struct tl_buf cb;
@@ -873,7 +881,7 @@ static void block_end(struct sim_state *st, const uint8_t prev[32], uint32_t tim
 	}
 	char hex[65];
 	tl_hash_to_hex(st->txids[0], hex);
-	note_txid(st, hex);
+	sim_note_txid(st, hex);
 	if (!st->stale_mode) {
 		struct sim_coin c;
 		memset(&c, 0, sizeof c);
@@ -901,7 +909,7 @@ static void block_end(struct sim_state *st, const uint8_t prev[32], uint32_t tim
 	tl_buf_free(&ss);
 }
 
-static void credit_pending(struct sim_state *st)
+void sim_credit_pending(struct sim_state *st)
 {
 	for (size_t i = 0; i < st->n_pend; i++) {
 		int owner = st->pend[i].owner;
@@ -913,9 +921,20 @@ static void credit_pending(struct sim_state *st)
 	st->n_pend = 0;
 }
 
-static int emit(struct sim_state *st, int delay, struct tl_err *err)
+int sim_block_done(struct sim_state *st, const uint8_t hash[32], int delay, struct tl_err *err)
 {
-	if (!st->blkw || st->height < st->write_from) return 0;
+	if (st->height >= sim_reorg_cap_from(st)) {
+		if (st->n_capb == st->cap_capb) {
+			st->cap_capb = st->cap_capb ? 2 * st->cap_capb : 16;
+			st->capb = realloc(st->capb, st->cap_capb * sizeof *st->capb);
+			if (!st->capb) abort();
+		}
+		struct sim_capblk *b = &st->capb[st->n_capb++];
+		b->height = st->height;
+		memcpy(b->cb, st->txids[0], 32);
+		memcpy(b->hash, hash, 32);
+	}
+	if (!st->blkw || !st->emitting || st->height < st->write_from) return 0;
 	return sim_blkw_write(st->blkw, st->blk.data, st->blk.len, delay, err);
 }
 
@@ -931,7 +950,7 @@ static int stale_branch(struct sim_state *st, const uint8_t prev_in[32], uint32_
 	uint32_t ntx = st->p.txs_per_block / 4 + 1;
 	for (uint32_t j = 0; j < len; j++) {
 		st->height = h0 + j;
-		block_begin(st);
+		sim_block_begin(st);
 		for (uint32_t t = 0; t < ntx && t < (uint32_t)st->n_users; t++) {
 			struct sim_entity *e = &st->ent[st->first_user + (off + t) % (uint32_t)st->n_users];
 			if (e->w.n <= j) continue;
@@ -946,8 +965,8 @@ static int stale_branch(struct sim_state *st, const uint8_t prev_in[32], uint32_
 			sim_commit_tx(st, NULL);
 		}
 		uint8_t hash[32];
-		block_end(st, prev, sim_block_time(st->height) + 17 + j, st->first_miner, hash);
-		if (st->blkw && h0 >= st->write_from) {
+		sim_block_end(st, prev, sim_block_time(st->height) + 17 + j, st->first_miner, hash);
+		if (st->blkw && st->emitting && h0 >= st->write_from) {
 			if (sim_blkw_write(st->blkw, st->blk.data, st->blk.len, 0, err)) {
 				st->stale_mode = false;
 				st->height = h0;
@@ -995,9 +1014,7 @@ static int state_init(struct sim_state *st, const struct tl_sim_params *p, struc
 	st->next_stale_key = 1ull << 62;
 	st->econ_start = MATURITY + 1;
 	st->tip = p->blocks;
-	st->seg[0].start = 1;
-	st->seg[0].epoch = 0;
-	st->n_seg = 1;
+	st->emitting = true;
 	char id[48], name[64];
 	st->first_miner = (int)st->n_ent;
 	st->n_miner = 3;
@@ -1086,14 +1103,18 @@ static void state_free(struct sim_state *st)
 	sim_tx_free(&st->tx);
 	sim_strlist_free(&st->coinjoin_txids);
 	sim_strlist_free(&st->stale_txids);
-	sim_strlist_free(&st->orphaned);
+	sim_reorg_free(st);
 	free(st->fork_h);
 	free(st->fork_len);
+	free(st->op_fork);
+	free(st->op_tip);
+	free(st->op_blocks);
 	free(st->recent);
 }
 
-/* Runs the chain from genesis to st->tip, writing blocks at or above
- * st->write_from when st->blkw is set. */
+/* Runs the chain from genesis to st->tip, applying the recorded reorgs
+ * on the way, writing the blocks at or above st->write_from once
+ * st->emitting (when st->blkw is set). */
 static int simulate(struct sim_state *st, struct tl_err *err)
 {
 	struct tl_buf g;
@@ -1105,34 +1126,43 @@ static int simulate(struct sim_state *st, struct tl_err *err)
 		tl_buf_free(&g);
 		return tl_err_set(err, "internal error: the regtest genesis block does not hash to the known genesis");
 	}
-	if (st->blkw && st->write_from == 0) {
+	if (st->blkw && st->emitting && st->write_from == 0) {
 		if (sim_blkw_write(st->blkw, g.data, g.len, 0, err)) { tl_buf_free(&g); return -1; }
 	}
 	tl_buf_free(&g);
 	st->n_txs = 1;
-	uint32_t fork_i = 0, seg_i = 1;
-	for (uint32_t h = 1; h <= st->tip; h++) {
-		st->height = h;
-		if (seg_i < st->n_seg && st->seg[seg_i].start == h) {
-			sim_rng_seed(&st->rng, st->p.seed, 1000 + st->seg[seg_i].epoch);
-			seg_i++;
+	uint32_t fork_i = 0, last = 0;
+	for (;;) {
+		if (st->next_op < st->n_ops && last == st->op_tip[st->next_op]) {
+			uint32_t i = st->next_op;
+			if (sim_reorg_apply(st, i, prev, err)) return -1; /* advances next_op */
+			last = st->op_tip[i] + 1;
+			/* the blocks after the replacing branch draw from their own stream */
+			sim_rng_seed(&st->rng, st->p.seed, 1000 + i + 1);
+			continue;
 		}
+		if (last >= st->tip) break;
+		uint32_t h = ++last;
+		st->height = h;
+		st->cap_on = h > sim_reorg_cap_from(st);
 		while (fork_i < st->n_forks && st->fork_h[fork_i] < h) fork_i++;
 		if (fork_i < st->n_forks && st->fork_h[fork_i] == h && h + st->fork_len[fork_i] <= st->p.blocks) {
 			if (stale_branch(st, prev, st->fork_len[fork_i], err)) return -1;
 		}
-		block_begin(st);
+		sim_block_begin(st);
 		if (h >= st->econ_start) economy_block(st);
 		int m = st->first_miner + (int)sim_rng_below(&st->rng, (uint64_t)st->n_miner);
 		uint8_t hash[32];
-		block_end(st, prev, sim_block_time(h), m, hash);
+		sim_block_end(st, prev, sim_block_time(h), m, hash);
 		/* Core stores blocks in arrival order: now and then one arrives late */
 		int delay = sim_rng_pct(&st->rng, 4) ? (int)sim_rng_range(&st->rng, 1, 3) : 0;
 		if (h == st->tip) delay = 0;
-		if (emit(st, delay, err)) return -1;
-		credit_pending(st);
+		if (sim_block_done(st, hash, delay, err)) return -1;
+		sim_credit_pending(st);
+		st->cap_on = false;
 		memcpy(prev, hash, 32);
-		if (st->p.progress && st->height >= st->write_from) st->p.progress(st->p.progress_ctx, h, st->tip, st->n_txs);
+		if (st->p.progress && st->emitting && st->height >= st->write_from)
+			st->p.progress(st->p.progress_ctx, h, st->tip, st->n_txs);
 	}
 	memcpy(st->tip_hash, prev, 32);
 	st->tip_time = sim_block_time(st->tip);
@@ -1267,22 +1297,25 @@ static int load_state(const char *dir, struct tl_sim_params *p, uint32_t (**ops)
 	return check_params(p, err);
 }
 
-/* Applies the extension history to st's segments and tip. */
+/* Records the extension history in st: each op's fork and the tip it
+ * starts from; st->tip becomes the final height. */
 static int apply_ops(struct sim_state *st, const uint32_t (*ops)[2], size_t n, struct tl_err *err)
 {
+	st->op_fork = calloc(n + 1, sizeof *st->op_fork);
+	st->op_tip = calloc(n + 1, sizeof *st->op_tip);
+	st->op_blocks = calloc(n + 1, sizeof *st->op_blocks);
+	if (!st->op_fork || !st->op_tip || !st->op_blocks) abort();
 	for (size_t i = 0; i < n; i++) {
 		uint32_t d = ops[i][0], b = ops[i][1];
-		if (d >= st->tip || st->tip - d < st->econ_start)
+		if (d == 0 || d >= st->tip || st->tip - d < st->econ_start)
 			return tl_err_set(err, "--reorg %u: the fork point would fall below height %u (tip %u)", d, st->econ_start,
 					  st->tip);
-		uint32_t f = st->tip - d;
-		while (st->n_seg > 1 && st->seg[st->n_seg - 1].start > f) st->n_seg--;
-		if (st->n_seg >= sizeof st->seg / sizeof st->seg[0]) return tl_err_set(err, "too many extensions");
-		st->seg[st->n_seg].start = f + 1;
-		st->seg[st->n_seg].epoch = (uint32_t)i + 1;
-		st->n_seg++;
-		st->tip = f + d + 1 + b;
+		st->op_tip[i] = st->tip;
+		st->op_fork[i] = st->tip - d;
+		st->op_blocks[i] = b;
+		st->tip = st->tip + 1 + b;
 	}
+	st->n_ops = (uint32_t)n;
 	return 0;
 }
 
@@ -1297,7 +1330,7 @@ int tl_sim_extend(const char *dir, uint32_t reorg_depth, uint32_t blocks, tl_sim
 	int rc = -1;
 	struct sim_state *st = calloc(1, sizeof *st);
 	if (!st) abort();
-	/* pass 1: the current chain, collecting what the reorg will orphan */
+	/* the current tip, to check the depth */
 	if (state_init(st, &p, err) || apply_ops(st, ops, n_ops, err)) goto out1;
 	if (reorg_depth == 0 || reorg_depth >= st->tip - st->econ_start) {
 		tl_err_set(err, "--reorg %u: need 1 .. %u for a chain of height %u", reorg_depth,
@@ -1305,27 +1338,21 @@ int tl_sim_extend(const char *dir, uint32_t reorg_depth, uint32_t blocks, tl_sim
 		goto out1;
 	}
 	uint32_t fork = st->tip - reorg_depth;
-	st->collect_above = fork;
-	st->write_from = UINT32_MAX;
-	if (simulate(st, err)) goto out1;
-	struct sim_strlist orphaned = st->orphaned;
-	memset(&st->orphaned, 0, sizeof st->orphaned);
 	state_free(st);
 	memset(st, 0, sizeof *st);
-	/* pass 2: the new history, writing from the fork point up */
+	/* the whole history again, the new op last; only its branch is written */
 	ops[n_ops][0] = reorg_depth;
 	ops[n_ops][1] = blocks;
 	n_ops++;
 	p.progress = progress;
 	p.progress_ctx = progress_ctx;
-	if (state_init(st, &p, err) || apply_ops(st, ops, n_ops, err)) { sim_strlist_free(&orphaned); goto out1; }
+	if (state_init(st, &p, err) || apply_ops(st, ops, n_ops, err)) goto out1;
 	for (size_t i = 0; i < json_array_size(old_stale); i++) {
 		const char *s = json_string_value(json_array_get(old_stale, i));
 		if (s) sim_strlist_add(&st->stale_txids, s);
 	}
-	for (const char *s = orphaned.s; s && s < orphaned.s + orphaned.len; s += strlen(s) + 1)
-		sim_strlist_add(&st->stale_txids, s);
-	sim_strlist_free(&orphaned);
+	st->stale_from_op = (uint32_t)n_ops - 1;
+	st->emitting = false; /* set when the new op starts */
 	st->write_from = fork + 1;
 	char bdir[4096];
 	snprintf(bdir, sizeof bdir, "%s/blocks", dir);

@@ -111,6 +111,9 @@ struct sim_txin {
 	uint64_t value;
 	uint64_t key;
 	uint8_t type;
+	uint16_t heist;      /* the spent coin's heist mark and role (not serialized): */
+	uint8_t role;        /* what the reorg's double spend may take */
+	uint16_t taint;      /* the spent coin's taint (sim_coin.taint) */
 };
 
 struct sim_txout {
@@ -218,6 +221,7 @@ struct sim_coin {
 	uint32_t aux;        /* height of the coin's next planned step */
 	uint32_t chain;      /* peel chain id */
 	uint16_t hops;       /* peel hops so far */
+	uint16_t taint;      /* 1 + the heist whose seed it descends from (poison: any tainted input), 0 none */
 };
 
 struct sim_wallet {
@@ -268,6 +272,17 @@ struct sim_heist {
 	size_t n_cash, cap_cash;
 	uint32_t peel_next;         /* next peel chain id */
 	bool split_done, planned, consolidated;
+};
+
+/* A best-chain transaction above a reorg's fork, kept to be re-mined. */
+struct sim_caprec {
+	uint8_t txid[32], wtxid[32];
+	size_t off, len;             /* its bytes in sim_state.cap_raw */
+	uint64_t fee;
+	uint32_t height;
+	struct sim_txin *in;
+	size_t n_in;
+	bool drop;
 };
 
 /* Truth counters and lists for the whole run. */
@@ -323,14 +338,24 @@ struct sim_state {
 	/* truth */
 	struct sim_strlist coinjoin_txids; /* every CoinJoin round in the best chain */
 	struct sim_strlist stale_txids;
-	struct sim_strlist orphaned;   /* txids collected above a height (extend) */
-	uint32_t collect_above;        /* collect best-chain txids above this height into orphaned (0: off) */
+	/* Reorg extensions, replayed in order (see reorg.c): op i forks at
+	 * op_fork[i] once the best chain reaches op_tip[i], re-mines the d
+	 * replaced blocks' transactions one block later, drops a few and
+	 * double-spends a tainted coin, then adds op_blocks[i] blocks. */
+	uint32_t *op_fork, *op_tip, *op_blocks;
+	uint32_t n_ops, next_op;
+	uint32_t stale_from_op;        /* ops from this index add their stale txids (older ones come from sim-state.json) */
+	bool emitting;                 /* blocks are written (false while replaying branches already on disk) */
+	/* the blocks above the next op's fork, captured to be re-mined */
+	struct sim_caprec *cap;
+	size_t n_cap, cap_cap;
+	struct tl_buf cap_raw;
+	struct sim_capblk { uint32_t height; uint8_t cb[32], hash[32]; } *capb;
+	size_t n_capb, cap_capb;
+	bool cap_on;                   /* the block being built is captured */
 	uint64_t n_txs;
 	uint8_t tip_hash[32];
 	uint32_t tip_time;
-	/* extension history: segments of the best chain, each with its RNG epoch */
-	struct { uint32_t start, epoch; } seg[64];
-	uint32_t n_seg;
 	uint32_t tip;               /* final best-chain height */
 	uint32_t write_from;        /* blocks below this height are replayed, not written */
 	/* stale forks scheduled: height and length */
@@ -405,6 +430,27 @@ void sim_whirlpool_register(struct sim_state *st, int owner, const struct sim_co
 int sim_tx0(struct sim_state *st, int owner, uint64_t in, int n, uint64_t change_key, uint8_t change_type,
 	    uint8_t premix_role, uint16_t heist, char txid_hex[65]);
 void sim_wasabi_register(struct sim_state *st, int owner, const struct sim_coin *c);
+
+/* reorg.c */
+/* Lowest fork of the reorgs still to apply (UINT32_MAX: none): blocks
+ * above it are captured. */
+uint32_t sim_reorg_cap_from(const struct sim_state *st);
+/* Records the committed scratch tx (bytes at body[off..]) when capturing. */
+void sim_reorg_capture_tx(struct sim_state *st, const uint8_t txid[32], const uint8_t wtxid[32], size_t off, uint64_t fee);
+/* Replaces the captured blocks above op i's fork: writes the new branch's
+ * first d+1 blocks (prev is the fork block's hash on entry, the new tip's
+ * on return). Returns 0 or -1. */
+int sim_reorg_apply(struct sim_state *st, uint32_t i, uint8_t prev[32], struct tl_err *err);
+void sim_reorg_free(struct sim_state *st);
+/* Shared with reorg.c (economy.c). */
+void sim_block_begin(struct sim_state *st);
+void sim_block_end(struct sim_state *st, const uint8_t prev[32], uint32_t time, int m, uint8_t hash[32]);
+void sim_note_txid(struct sim_state *st, const char *hex);
+void sim_push_txid(struct sim_state *st, const uint8_t txid[32], const uint8_t wtxid[32]);
+void sim_credit_pending(struct sim_state *st);
+/* Called after each best-chain block at st->height: writes it when
+ * emitting and keeps what the next reorg needs. Returns 0 or -1. */
+int sim_block_done(struct sim_state *st, const uint8_t hash[32], int delay, struct tl_err *err);
 
 /* truth.c */
 int sim_write_truth(struct sim_state *st, const char *dir, const char *history_json, struct tl_err *err);

@@ -73,10 +73,13 @@ int tl_sim_run(const char *dir, const struct tl_sim_params *p, struct tl_sim_sta
 /* Reorganises a simulated directory made by tl_sim_run: appends a branch
  * forking reorg_depth blocks below the current tip that is one block
  * longer than the blocks it replaces, then `blocks` more blocks on it, and
- * rewrites the truth files (the replaced blocks' transactions become
- * stale). The state is re-derived by replaying the recorded parameters,
- * so this costs about two simulations of the chain. progress may be NULL.
- * Returns 0 or -1 with a message. */
+ * rewrites the truth files. The branch's first block double-spends the
+ * inputs of one replaced transaction that spent a tainted coin to a new
+ * exchange deposit address; the next blocks re-mine the replaced blocks'
+ * other transactions one block later, except that transaction and two
+ * ordinary ones, which become stale (docs/simulator.md). The state is
+ * re-derived by replaying the recorded parameters and extensions.
+ * progress may be NULL. Returns 0 or -1 with a message. */
 int tl_sim_extend(const char *dir, uint32_t reorg_depth, uint32_t blocks, tl_sim_progress_fn progress,
 		  void *progress_ctx, struct tl_sim_stats *stats, struct tl_err *err);
 

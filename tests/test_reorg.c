@@ -35,6 +35,8 @@
 
 #include "api/serve.h"
 #include "bitcoin/address.h"
+#include "bitcoin/blkfile.h"
+#include "bitcoin/block.h"
 #include "base/bytes.h"
 #include "bitcoin/hash.h"
 #include "bitcoin/network.h"
@@ -1019,6 +1021,231 @@ static void long_mode_test(void **state)
 
 /* ---- the reported case ---- */
 
+/* A best-chain transaction as the blocks directory holds it, read with
+ * the block parser alone (not the indexer): the simulator's output is
+ * checked against what it claims. */
+struct btx {
+	uint8_t txid[32];
+	uint32_t height;
+	uint32_t n_in;
+	uint8_t (*prev)[36];      /* spent outpoints: txid, vout (le) */
+	char addr0[TL_ADDRESS_MAX];
+	uint64_t value0;
+};
+
+static void read_blocks(const char *bdir, uint32_t from, struct btx **out, size_t *n)
+{
+	const struct tl_netparams *np = tl_net_params(TL_NET_REGTEST);
+	struct tl_blkdir *d;
+	struct tl_err err = { 0 };
+	struct tl_scan_report rep;
+	if (tl_blkdir_open(bdir, np, &d, &err) || tl_blkdir_scan(d, &rep, &err)) FAIL("blocks: %s", err.msg);
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	struct tl_block b;
+	tl_block_init(&b);
+	*out = NULL;
+	*n = 0;
+	for (uint32_t h = from; h < tl_blkdir_chain_len(d); h++) {
+		const struct tl_chain_entry *ce = tl_blkdir_chain_at(d, h);
+		if (tl_blkdir_read(d, &ce->loc, &buf, &cap, &err) || tl_block_parse(&b, buf, ce->loc.size, &err))
+			FAIL("block %u: %s", h, err.msg);
+		for (uint32_t t = 1; t < b.n_tx; t++) {
+			const struct tl_tx *tx = &b.tx[t];
+			*out = realloc(*out, (*n + 1) * sizeof **out);
+			struct btx *x = &(*out)[(*n)++];
+			memset(x, 0, sizeof *x);
+			memcpy(x->txid, tx->txid, 32);
+			x->height = h;
+			x->n_in = tx->n_in;
+			x->prev = malloc(tx->n_in * sizeof *x->prev);
+			for (uint32_t i = 0; i < tx->n_in; i++) {
+				memcpy(x->prev[i], tx->in[i].prev_txid, 32);
+				tl_put_le32(x->prev[i] + 32, tx->in[i].prev_vout);
+			}
+			if (tl_address_from_script(tx->out[0].script, tx->out[0].script_len, np, x->addr0) < 0) x->addr0[0] = 0;
+			x->value0 = tx->out[0].value;
+		}
+		tl_block_free(&b);
+		tl_block_init(&b);
+	}
+	tl_block_free(&b);
+	free(buf);
+	tl_blkdir_close(d);
+}
+
+static void free_btx(struct btx *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) free(v[i].prev);
+	free(v);
+}
+
+static const struct btx *find_btx(const struct btx *v, size_t n, const uint8_t txid[32])
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(v[i].txid, txid, 32)) return &v[i];
+	return NULL;
+}
+
+static bool json_strs_have(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) if (json_string_value(v) && !strcmp(json_string_value(v), s)) return true;
+	return false;
+}
+
+/* The simulator's reorg has the reported shape: the replaced blocks'
+ * transactions are either in the new branch one block later or gone
+ * (three of them), one gone transaction's tainted inputs are spent again
+ * in the new branch to an exchange deposit address the old chain had
+ * never paid, and truth.json says so. Returns how many were re-mined. */
+static size_t check_sim_reorg_shape(const char *blocks, const char *pre_blocks, const struct btx *old, size_t nold,
+				    const char *pre_db, json_t *truth0, json_t *truth1)
+{
+	struct btx *nw;
+	size_t nn;
+	read_blocks(blocks, 208, &nw, &nn);
+	size_t remined = 0, gone = 0;
+	for (size_t i = 0; i < nold; i++) {
+		const struct btx *x = find_btx(nw, nn, old[i].txid);
+		if (!x) { gone++; continue; }
+		assert_int_equal(x->height, old[i].height + 1); /* at another height */
+		remined++;
+	}
+	assert_int_equal(gone, 3);
+	assert_true(remined > nold / 2);
+	/* the double spend: a new transaction spending what a gone one spent */
+	const struct btx *ds = NULL;
+	const struct btx *victim = NULL;
+	for (size_t j = 0; j < nn; j++) {
+		if (find_btx(old, nold, nw[j].txid)) continue;
+		for (size_t i = 0; i < nold && !ds; i++) {
+			if (find_btx(nw, nn, old[i].txid)) continue;
+			for (uint32_t a = 0; a < nw[j].n_in; a++)
+				for (uint32_t b = 0; b < old[i].n_in; b++)
+					if (!memcmp(nw[j].prev[a], old[i].prev[b], 36)) { ds = &nw[j]; victim = &old[i]; }
+		}
+	}
+	assert_non_null(ds);
+	assert_int_equal(ds->height, 208);
+	/* tainted: a naive poison walk over the old chain from the truth's
+	 * theft transaction (every output of a transaction spending a tainted
+	 * output is tainted) reaches one of its inputs */
+	json_t *h0 = json_array_get(json_object_get(truth0, "heists"), 0);
+	uint8_t theft[32];
+	assert_int_equal(tl_hash_from_hex(json_string_value(json_object_get(h0, "theft_txid")), theft), 0);
+	struct btx *all;
+	size_t nall;
+	read_blocks(pre_blocks, 0, &all, &nall);
+	uint8_t (*tainted)[32] = malloc((nall + 1) * 32);
+	size_t nt = 0;
+	memcpy(tainted[nt++], theft, 32);
+	for (size_t j = 0; j < nall; j++) {
+		bool t = false;
+		for (uint32_t a = 0; a < all[j].n_in && !t; a++)
+			for (size_t q = 0; q < nt && !t; q++) t = !memcmp(all[j].prev[a], tainted[q], 32);
+		if (t) memcpy(tainted[nt++], all[j].txid, 32);
+	}
+	bool reached = false;
+	for (uint32_t a = 0; a < ds->n_in; a++)
+		for (size_t q = 0; q < nt; q++) reached |= !memcmp(ds->prev[a], tainted[q], 32);
+	assert_true(reached);
+	free(tainted);
+	free_btx(all, nall);
+	/* paid to an exchange's address the old best chain had never seen */
+	struct tl_err err;
+	struct tl_store *s = open_db(pre_db);
+	uint64_t aid;
+	assert_int_equal(tl_store_addr_id_of_string(s, ds->addr0, &aid, &err), 0);
+	tl_store_close(s);
+	const char *owner = NULL;
+	size_t i, k;
+	json_t *e, *a;
+	json_array_foreach(json_object_get(truth1, "entities"), i, e) json_array_foreach(json_object_get(e, "addresses"), k, a)
+		if (!strcmp(json_string_value(a), ds->addr0)) owner = json_string_value(json_object_get(e, "id"));
+	assert_non_null(owner);
+	assert_true(!strncmp(owner, "exchange-", 9));
+	/* the truth after the reorg: a cash-out of the heist at that address and height */
+	json_t *h1 = json_array_get(json_object_get(truth1, "heists"), 0);
+	char dhex[65], vhex[65];
+	tl_hash_to_hex(ds->txid, dhex);
+	tl_hash_to_hex(victim->txid, vhex);
+	/* the attacker's own coins make it a cash-out in the truth */
+	bool cash = !json_strs_have(json_object_get(h1, "attacker_txids"), dhex);
+	json_array_foreach(json_object_get(h1, "cashouts"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "txid")), dhex)) continue;
+		assert_string_equal(json_string_value(json_object_get(e, "address")), ds->addr0);
+		assert_int_equal(json_integer_value(json_object_get(e, "height")), 208);
+		assert_int_equal(json_integer_value(json_object_get(e, "amount_sat")), ds->value0);
+		cash = true;
+	}
+	assert_true(cash);
+	assert_false(json_strs_have(json_object_get(h1, "attacker_txids"), vhex));
+	/* the gone transactions are the truth's stale ones */
+	for (size_t j = 0; j < nold; j++) {
+		if (find_btx(nw, nn, old[j].txid)) continue;
+		tl_hash_to_hex(old[j].txid, vhex);
+		assert_true(json_strs_have(json_object_get(truth1, "stale_txids"), vhex));
+	}
+	print_message("simulated reorg: %zu of %zu replaced transactions re-mined one block later, %zu dropped, "
+		      "double spend %s pays %s (%s), never paid before\n", remined, nold, gone, dhex, ds->addr0, owner);
+	free_btx(nw, nn);
+	return remined;
+}
+
+
+static void marker_set(const char *db, const char *stage)
+{
+	struct tl_err err;
+	struct tl_store *s = open_db(db);
+	bool began;
+	if (tl_store_update_begin(s, stage, &began, &err)) FAIL("marker: %s", err.msg);
+	assert_true(began);
+	tl_store_close(s);
+}
+
+/* 1 and the stage when a marker is set, 0 none. */
+static int marker_get(const char *db, char stage[32])
+{
+	struct tl_err err;
+	struct tl_store *s = open_db(db);
+	int r = tl_store_updating(s, stage, 32, &err);
+	if (r < 0) FAIL("marker: %s", err.msg);
+	tl_store_close(s);
+	return r;
+}
+
+/* The command-line imports run under the "write" update marker like API
+ * writes: a "write" stage left by a write that died is taken over and
+ * ended, an index run's unfinished stage stays named, and re-importing
+ * the same files changes nothing else (the digest stays the fresh one). */
+static void cli_import_marker(const char *db, const char *tags, const char *heists, const uint8_t want[32])
+{
+	char cmd[3000], stage[32];
+	assert_int_equal(marker_get(db, stage), 0);
+	marker_set(db, "write");
+	snprintf(cmd, sizeof cmd, "'%s' tags import --db '%s' '%s' >/dev/null", TL_BINARY, db, tags);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	assert_int_equal(marker_get(db, stage), 0);
+	marker_set(db, "write");
+	snprintf(cmd, sizeof cmd, "'%s' heist import --db '%s' '%s' >/dev/null", TL_BINARY, db, heists);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	assert_int_equal(marker_get(db, stage), 0);
+	marker_set(db, "index");
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	assert_int_equal(marker_get(db, stage), 1);
+	assert_string_equal(stage, "index");
+	struct tl_err err;
+	struct tl_store *s = open_db(db);
+	if (tl_store_update_end(s, "index", &err)) FAIL("marker: %s", err.msg);
+	uint8_t d[32];
+	if (tl_store_digest(s, d, NULL, &err)) FAIL("digest: %s", err.msg);
+	tl_store_close(s);
+	assert_memory_equal(d, want, 32);
+}
+
 static void test_sim_reorg3(void **state)
 {
 	(void)state;
@@ -1034,6 +1261,16 @@ static void test_sim_reorg3(void **state)
 	copy_file(p, tags0);
 	snprintf(p, sizeof p, "%s/heists.json", sim);
 	copy_file(p, heists0);
+	struct btx *oldb;
+	size_t noldb;
+	read_blocks(blocks, 208, &oldb, &noldb);
+	json_t *truth0 = cf_sim_truth(sim);
+	/* the blocks before the reorg, for the taint walk */
+	char preblocks[700];
+	snprintf(preblocks, sizeof preblocks, "%s/blocks-pre", g_dir);
+	char cpcmd[1500];
+	snprintf(cpcmd, sizeof cpcmd, "cp -r '%s' '%s'", blocks, preblocks);
+	assert_int_equal(tu_run(cpcmd, NULL), 0);
 	/* index, import the simulator's tags and heist, reorg 3 deep, index */
 	do_index(blocks, db, 0, 0, NULL);
 	do_tags(db, tags0);
@@ -1066,7 +1303,14 @@ static void test_sim_reorg3(void **state)
 	snprintf(pre, sizeof pre, "%s/sim-db-pre", g_dir);
 	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", db, pre);
 	assert_int_equal(tu_run(cmd, NULL), 0);
-	if (tl_sim_extend(sim, 3, 0, NULL, NULL, NULL, &err)) FAIL("extend: %s", err.msg);
+	/* the case is built with the command a user would run */
+	snprintf(cmd, sizeof cmd, "'%s' simulate --extend '%s' --reorg 3 -q", TL_BINARY, sim);
+	assert_int_equal(tu_run(cmd, NULL), 0);
+	json_t *truth1 = cf_sim_truth(sim);
+	size_t remined = check_sim_reorg_shape(blocks, preblocks, oldb, noldb, pre, truth0, truth1);
+	free_btx(oldb, noldb);
+	json_decref(truth0);
+	json_decref(truth1);
 	struct tl_index_stats st;
 	do_index(blocks, db, 0, 0, &st);
 	assert_int_equal(st.blocks_rolled_back, 3);
@@ -1084,6 +1328,9 @@ static void test_sim_reorg3(void **state)
 	free(old);
 	assert_int_equal(st.reorg_txs, nold);
 	assert_int_equal(st.reorg_dropped, dropped);
+	/* the rolled-back coinbases are gone too */
+	assert_int_equal(dropped, 3 + 3);
+	assert_int_equal(nold, remined + 3 + 3);
 	assert_int_equal(st.tagged_rolled_back, tagged_old);
 	print_message("3-deep reorg: %llu transactions rolled back, %llu dropped, %u tagged addresses rolled back, "
 		      "%u applied\n", (unsigned long long)st.reorg_txs, (unsigned long long)st.reorg_dropped,
@@ -1166,6 +1413,7 @@ static void test_sim_reorg3(void **state)
 	}
 	assert_true(kc > 4);
 	print_message("killed after each of the reorg's %d commits and resumed: same digest each time\n", kc - 1);
+	cli_import_marker(db, tags0, heists0, want);
 }
 
 int main(void)
