@@ -47,7 +47,8 @@ struct tl_screenpool {
  * (screen_gen, bumped by imports and rule reloads). */
 static uint64_t screen_generation(struct tl_app *app)
 {
-	return tl_store_view_epoch(app->store) << 32 | (atomic_load(&app->screen_gen) & 0xffffffffu);
+	uint64_t epoch = app->store ? tl_store_view_epoch(app->store) : 0;
+	return epoch << 32 | (atomic_load(&app->screen_gen) & 0xffffffffu);
 }
 
 struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
@@ -385,6 +386,7 @@ static void metrics_hook(FILE *out, void *ctx)
 			 (double)atomic_load(&app->last_update));
 	tl_metrics_counter(out, "tl_index_follow_errors_total", "failed index or catch-up runs since start",
 			 (double)atomic_load(&app->follow_errors));
+	if (!app->store) return; /* an Ethereum-only server: no Bitcoin views */
 	struct tl_view_state vs;
 	tl_store_view_state(app->store, &vs);
 	tl_metrics_gauge(out, "tl_index_update_pending",
@@ -515,7 +517,9 @@ server:;
 	app->srv = tl_api_server_new(&cfg, err);
 	if (!app->srv) goto fail;
 	app->opts.handler_time_ms = tl_api_server_handler_ms(app->srv); /* the budget in effect (routes quote it) */
-	tl_api_set_request_hooks(app->srv, view_begin, view_end, app);
+	/* An Ethereum-only server has no Bitcoin store to pin (its reads hold
+	 * the Ethereum catch-up lock instead). */
+	if (app->store) tl_api_set_request_hooks(app->srv, view_begin, view_end, app);
 	tl_api_set_health_hook(app->srv, health_hook, app);
 	tl_api_set_metrics_hook(app->srv, metrics_hook, app);
 	if (tl_partners_load(o->partners_file, o->signing_key_file, &app->partners, err)) goto fail;

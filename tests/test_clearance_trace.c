@@ -334,7 +334,7 @@ static void http_green_equals_never_imported(void **state)
 	for (int k = 0; k < 2; k++) {
 		snprintf(path, sizeof path, routes[k], amber_addr);
 		json_t *ga = get(pf, K_GREEN, path), *ta = get(pt, K_GREEN, path), *aa = get(pf, K_AMBER, path);
-		assert_false(names_amber(ga));
+		if (names_amber(ga)) fail_msg("%s names an AMBER tag for a GREEN key: %s", path, text_of(ga));
 		assert_true(names_amber(aa));
 		expect_same(path, text_of(ga), text_of(ta));
 		json_decref(aa);

@@ -1032,7 +1032,8 @@ struct tl_screen {
 	void *visible_ctx;
 	/* the caller's clearance (NULL: everything): entities named in
 	 * answers are those its visible tags show */
-	const struct tl_clearance *clr;
+	const struct tl_clearance *clr; /* &clr_copy or NULL */
+	struct tl_clearance clr_copy;
 	/* the tip when the context was opened: what the heist list and the
 	 * sources' states were read at (one read per context, not per answer) */
 	struct tl_tip tip;
@@ -1046,7 +1047,8 @@ void tl_screen_set_filter(struct tl_screen *sc, int (*visible)(void *ctx, const 
 
 void tl_screen_set_clearance(struct tl_screen *sc, const struct tl_clearance *c)
 {
-	sc->clr = c;
+	if (c) sc->clr_copy = *c; /* the caller's may live on its stack */
+	sc->clr = c ? &sc->clr_copy : NULL;
 	tl_storegraph_set_clearance(sc->sg, c);
 }
 
@@ -1274,7 +1276,7 @@ static int subject_tags(struct tl_screen *sc, uint64_t addr_id, struct tl_entity
 	uint64_t cid = 0;
 	struct tl_cluster_summary sum;
 	int r = 0;
-	if (tl_cluster_of(sc->s, addr_id, &cid, err) || (r = tl_cluster_summary(sc->s, cid, &sum, err)) < 0) return -1;
+	if (tl_cluster_of(sc->s, addr_id, &cid, err) || (r = tl_cluster_summary_seen(sc->s, sc->clr, cid, &sum, err)) < 0) return -1;
 	if (r == 1) {
 		*bits = sum.cats;
 		*cluster = cid;
