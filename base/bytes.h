@@ -27,15 +27,40 @@ static inline void tl_reader_init(struct tl_reader *r, const uint8_t *p, size_t 
 
 static inline size_t tl_reader_left(const struct tl_reader *r) { return r->len - r->pos; }
 
+/** Read a fixed-width unsigned integer (little-endian for 16/32/64 bits)
+ *  and advance past it.
+ *
+ *  Returns: 0 on success; -1 if too few bytes are left (cursor unchanged).
+ *  Args:    r: the reader.
+ *  Out:     out: the value (written only on success).
+ */
 int tl_read_u8(struct tl_reader *r, uint8_t *out);
 int tl_read_u16le(struct tl_reader *r, uint16_t *out);
 int tl_read_u32le(struct tl_reader *r, uint32_t *out);
 int tl_read_u64le(struct tl_reader *r, uint64_t *out);
-/* Points *out at the next n bytes of the input and advances past them. */
+/** Points *out at the next n bytes of the input and advances past them.
+ *
+ *  Returns: 0 on success; -1 if fewer than n bytes are left (cursor unchanged).
+ *  Args:    r: the reader.
+ *  In:      n: bytes to take.
+ *  Out:     out: points into the reader's input (not a copy; not owned).
+ */
 int tl_read_bytes(struct tl_reader *r, size_t n, const uint8_t **out);
+/** Advances the cursor by n bytes.
+ *
+ *  Returns: 0 on success; -1 if fewer than n bytes are left (cursor unchanged).
+ *  Args:    r: the reader.
+ *  In:      n: bytes to skip.
+ */
 int tl_skip(struct tl_reader *r, size_t n);
-/* CompactSize. Non-canonical encodings and values above TL_MAX_COMPACT are
- * rejected (-1), as Bitcoin Core does for lengths. */
+/** Reads a CompactSize, rejecting, as Bitcoin Core does for lengths,
+ *  non-canonical encodings and values above TL_MAX_COMPACT.
+ *
+ *  Returns: 0 on success; -1 if truncated, non-canonical or too large
+ *           (cursor unchanged).
+ *  Args:    r: the reader.
+ *  Out:     out: the value (written only on success).
+ */
 int tl_read_compact(struct tl_reader *r, uint64_t *out);
 
 /* A growable byte buffer. Owns data; free with tl_buf_free. On allocation
@@ -45,9 +70,29 @@ struct tl_buf {
 	size_t len, cap;
 };
 
+/** Makes b an empty buffer that owns no memory yet.
+ *
+ *  Out:     b: empty; release with tl_buf_free.
+ */
 void tl_buf_init(struct tl_buf *b);
+/** Frees b's data and leaves it empty.
+ *
+ *  Args:    b: an initialised buffer.
+ */
 void tl_buf_free(struct tl_buf *b);
+/** Ensures room for extra more bytes without reallocation. Aborts on
+ *  out-of-memory.
+ *
+ *  Args:    b: an initialised buffer; b->data may move.
+ *  In:      extra: bytes beyond b->len.
+ */
 void tl_buf_reserve(struct tl_buf *b, size_t extra);
+/** Appends bytes (tl_buf_put) or one encoded value (the others: u8,
+ *  little- or big-endian integers, a CompactSize). Aborts on out-of-memory.
+ *
+ *  Args:    b: an initialised buffer; b->data may move.
+ *  In:      p, n: n bytes to copy (p may be NULL when n is 0); v: the value.
+ */
 void tl_buf_put(struct tl_buf *b, const void *p, size_t n);
 void tl_buf_u8(struct tl_buf *b, uint8_t v);
 void tl_buf_u32le(struct tl_buf *b, uint32_t v);

@@ -28,20 +28,41 @@ struct tl_err {
 	enum tl_errc code;
 };
 
-/* printf-style; err may be NULL. Sets the code to TL_E_FAILED. Always
- * returns -1 so that callers can write `return tl_err_set(err, "...")`. */
+/** Formats a message into err with the code TL_E_FAILED.
+ *
+ *  Returns: always -1, so that callers can write `return tl_err_set(err, "...")`.
+ *  Args:    err: receives the message and code; may be NULL.
+ *  In:      fmt, ...: printf-style.
+ */
 int tl_err_set(struct tl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* As tl_err_set, with the kind of failure. Returns -1. */
+/** As tl_err_set, with the kind of failure.
+ *
+ *  Returns: always -1.
+ *  Args:    err: receives the message and code; may be NULL.
+ *  In:      code: the kind of failure; fmt, ...: printf-style.
+ */
 int tl_err_setc(struct tl_err *err, enum tl_errc code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* The code's stable name ("not_found", "wrong_network", ...). */
+/** The code's stable name ("not_found", "wrong_network", ...).
+ *
+ *  Returns: a static string; "failed" for an unknown code.
+ *  In:      code: any value.
+ */
 const char *tl_errc_name(enum tl_errc code);
-/* Replaces, in place, every byte of s that is not part of a valid UTF-8
- * sequence with '?'. Messages often quote hostile input cut at a byte
- * limit; sanitized, they can always go into JSON. */
+/** Replaces, in place, every byte of s that is not part of a valid UTF-8
+ *  sequence with '?'. Messages often quote hostile input cut at a byte
+ *  limit; sanitized, they can always go into JSON.
+ *
+ *  In/Out:  s: a NUL-terminated string, rewritten in place.
+ */
 void tl_utf8_sanitize(char *s);
 
-/* Prefixes an existing message with context ("reading blk00001.dat: ");
- * the code is kept. */
+/** Prefixes an existing message with context ("reading blk00001.dat: "),
+ *  truncating to fit; the code is kept.
+ *
+ *  Returns: always -1.
+ *  Args:    err: the message to prefix; may be NULL (nothing happens).
+ *  In:      fmt, ...: printf-style.
+ */
 int tl_err_prefix(struct tl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
