@@ -57,43 +57,87 @@ typedef void (*tl_blk_warn_fn)(void *ctx, const char *msg);
 
 struct tl_blkdir;
 
-/* Opens a blocks directory for network np: reads xor.dat (absent or zero
- * means plain). Fails if the directory has no blk00000.dat or xor.dat has
- * a wrong size. Returns 0 or -1; *out is freed with tl_blkdir_close. */
+/** Opens a blocks directory for network np and reads xor.dat (absent or
+ *  zero means plain).
+ *
+ *  Returns: 0 on success; -1 with err set if the directory has no
+ *           blk00000.dat or xor.dat has a wrong size.
+ *  Args:    err: receives the message; may be NULL.
+ *  In:      dir: the directory path; np: the network (must outlive *out).
+ *  Out:     out: the handle, freed with tl_blkdir_close.
+ */
 int tl_blkdir_open(const char *dir, const struct tl_netparams *np, struct tl_blkdir **out, struct tl_err *err);
+/** Frees the handle and everything it holds. d may be NULL. */
 void tl_blkdir_close(struct tl_blkdir *d);
+/** Sets the callback that receives scan warnings (file, offset, message).
+ *
+ *  Args:    d: the handle; fn: the callback, or NULL for none; ctx: passed to fn.
+ */
 void tl_blkdir_set_warn(struct tl_blkdir *d, tl_blk_warn_fn fn, void *ctx);
 
-/* Scans every blk file (in number order, stopping at the first missing
- * number) and selects the best chain from the genesis block of np.
- * Returns 0 or -1 (I/O error; bad data only warns). The report may be
- * NULL. Can be called again to pick up new blocks and files. */
+/** Scans every blk file (in number order, stopping at the first missing
+ *  number) and selects the best chain from the genesis block of np. Can
+ *  be called again to pick up new blocks and files.
+ *
+ *  Returns: 0 on success; -1 on an I/O error with err set (bad data only warns).
+ *  Args:    d: the handle; err: receives the message; may be NULL.
+ *  Out:     rep: counts of what was found; may be NULL.
+ */
 int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_err *err);
 
-/* The best chain after a scan: heights 0 .. count-1. */
+/** Returns: the length of the best chain after a scan (heights 0 .. count-1). */
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d);
-/* Bytes held by the index of blocks (every header seen, the tree, the
- * best chain): about 120 per block, so it grows with the chain. */
+/** Returns: bytes held by the index of blocks (every header seen, the
+ *  tree, the best chain): about 120 per block, so it grows with the chain.
+ */
 size_t tl_blkdir_mem_bytes(const struct tl_blkdir *d);
-/* Total work of the best chain's tip (zero without a chain). */
+/** Total work of the best chain's tip.
+ *
+ *  Out:     out: the work; zero without a chain.
+ */
 void tl_blkdir_tip_work(const struct tl_blkdir *d, struct tl_u256 *out);
+/** Returns: the best chain's block at height (owned by d, valid until the
+ *  next scan or close), or NULL if height is beyond the chain.
+ */
 const struct tl_chain_entry *tl_blkdir_chain_at(const struct tl_blkdir *d, uint32_t height);
-/* Any block seen, stale or not, by hash (hash order); NULL if unknown. */
+/** Looks up any block seen, stale or not.
+ *
+ *  Returns: the entry (owned by d, valid until the next scan or close),
+ *           or NULL if unknown.
+ *  In:      hash: the block hash, hash order.
+ */
 const struct tl_chain_entry *tl_blkdir_find(const struct tl_blkdir *d, const uint8_t hash[32]);
 
-/* Reads a block's bytes (de-obfuscated) into *buf, growing it as needed
- * (*buf may be NULL, *cap its size; caller frees). Returns 0 or -1. */
+/** Reads a block's bytes, de-obfuscated.
+ *
+ *  Returns: 0 on success, -1 on failure with err set.
+ *  Args:    d: the handle; err: receives the message; may be NULL.
+ *  In:      loc: where the block is.
+ *  In/Out:  buf, cap: a buffer grown as needed (*buf may be NULL, *cap its
+ *           size); the caller frees *buf.
+ */
 int tl_blkdir_read(struct tl_blkdir *d, const struct tl_blkloc *loc, uint8_t **buf, size_t *cap,
 		   struct tl_err *err);
-/* Reads len bytes at offset within a block's file (de-obfuscated), e.g. one
- * transaction. Returns 0 or -1. */
+/** Reads len bytes at offset within a block's file, de-obfuscated (e.g.
+ *  one transaction).
+ *
+ *  Returns: 0 on success, -1 on failure with err set.
+ *  Args:    d: the handle; err: receives the message; may be NULL.
+ *  In:      file: blk file number; offset, len: the range.
+ *  Out:     out: len bytes (caller's buffer).
+ */
 int tl_blkdir_read_at(struct tl_blkdir *d, uint32_t file, uint64_t offset, uint8_t *out, size_t len,
 		      struct tl_err *err);
 
+/** Returns: the network the directory was opened for (not owned). */
 const struct tl_netparams *tl_blkdir_net(const struct tl_blkdir *d);
 
-/* The de-obfuscation rule, exposed for writers (the simulator) and
- * tests: XORs buf, which sits at offset pos of its file, with key. */
+/** The de-obfuscation rule, exposed for writers (the simulator) and
+ *  tests: byte i of buf is XORed with key[(pos + i) mod 8].
+ *
+ *  In/Out:  buf, len: bytes that sit at offset pos of their file.
+ *  In:      pos: file offset of buf[0]; key: the 8-byte xor.dat key.
+ */
 void tl_xor_apply(uint8_t *buf, size_t len, uint64_t pos, const uint8_t key[8]);
 
 #endif
