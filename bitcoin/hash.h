@@ -11,26 +11,51 @@
 
 struct tl_hash { uint8_t b[32]; };
 
+/** Digests: SHA256(data), SHA256(SHA256(data)), the double SHA-256 of
+ *  the concatenation a || b (merkle nodes), and RIPEMD160(SHA256(data)).
+ *
+ *  In:      data, len (or a, b: 32 bytes each): the message.
+ *  Out:     out: the digest, hash order.
+ */
 void tl_sha256(const void *data, size_t len, uint8_t out[32]);
-/* SHA256(SHA256(data)). */
 void tl_sha256d(const void *data, size_t len, uint8_t out[32]);
-/* Double SHA-256 of the concatenation a || b (merkle nodes). */
 void tl_sha256d_pair(const uint8_t a[32], const uint8_t b[32], uint8_t out[32]);
-/* RIPEMD160(SHA256(data)). */
 void tl_hash160(const void *data, size_t len, uint8_t out[20]);
 
-/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+/** Lower-case hex of n bytes, in their order.
+ *
+ *  In:      in, n: the bytes.
+ *  Out:     out: 2n digits and a NUL (2n+1 bytes).
+ */
 void tl_hex_encode(const uint8_t *in, size_t n, char *out);
-/* Parses exactly 2n hex digits (either case) into out. Returns 0, or -1
- * on a wrong length or a non-hex digit. */
+/** Parses exactly 2n hex digits (either case).
+ *
+ *  Returns: 0 on success; -1 on a wrong length or a non-hex digit.
+ *  In:      hex, hexlen: the digits (hexlen must be 2n).
+ *  Out:     out: n bytes.
+ */
 int tl_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n);
-/* Decodes any even-length hex string; *out is malloc'd (caller frees).
- * Returns 0 or -1. */
+/** Decodes any even-length hex string into a new buffer.
+ *
+ *  Returns: 0 on success; -1 for an odd length, a non-hex digit or
+ *           out-of-memory (nothing is then allocated).
+ *  In:      hex, hexlen: the digits.
+ *  Out:     out: malloc'd bytes the caller frees; n: their count.
+ */
 int tl_hex_decode_alloc(const char *hex, size_t hexlen, uint8_t **out, size_t *n);
 
-/* Display order: 64 hex digits, byte-reversed. out must hold 65 bytes. */
+/** Formats a hash in display order: 64 hex digits, byte-reversed.
+ *
+ *  In:      h: hash order.
+ *  Out:     out: 64 digits and a NUL (65 bytes).
+ */
 void tl_hash_to_hex(const uint8_t h[32], char out[65]);
-/* Parses 64 hex digits in display order into hash order. Returns 0 or -1. */
+/** Parses 64 hex digits in display order into hash order.
+ *
+ *  Returns: 0 on success; -1 unless hex is exactly 64 hex digits.
+ *  In:      hex: NUL-terminated.
+ *  Out:     h: hash order (written only on success).
+ */
 int tl_hash_from_hex(const char *hex, uint8_t h[32]);
 
 static inline int tl_hash_is_zero(const uint8_t h[32])

@@ -19,12 +19,22 @@ struct tl_netparams {
 	uint32_t pow_limit_bits; /* compact form of the proof-of-work limit */
 };
 
-/* Parameters of one network; never NULL for a valid enum value. */
+/** Returns: the static parameters of one network; never NULL for a
+ *  valid enum value.
+ */
 const struct tl_netparams *tl_net_params(enum tl_net net);
-/* Looks a network up by name. Accepts "main"/"mainnet"/"bitcoin",
- * "test"/"testnet", "signet", "regtest". Returns NULL if unknown. */
+/** Looks a network up by name.
+ *
+ *  Returns: the static parameters, or NULL if unknown.
+ *  In:      name: "main"/"mainnet"/"bitcoin", "test"/"testnet", "signet"
+ *           or "regtest".
+ */
 const struct tl_netparams *tl_net_by_name(const char *name);
-/* Looks a network up by blk-file magic. Returns NULL if none matches. */
+/** Looks a network up by blk-file magic.
+ *
+ *  Returns: the static parameters, or NULL if none matches.
+ *  In:      magic: 4 bytes.
+ */
 const struct tl_netparams *tl_net_by_magic(const uint8_t magic[4]);
 
 #endif

@@ -47,23 +47,36 @@ struct tl_script_info {
 	int m, n;            /* multisig only */
 };
 
-/* Classifies a scriptPubKey (script may be NULL when len is 0). Never
- * fails: anything unrecognised is TL_SCRIPT_NONSTANDARD. out->data points
- * into script, so script must outlive its use. */
+/** Classifies a scriptPubKey. Never fails: anything unrecognised is
+ *  TL_SCRIPT_NONSTANDARD.
+ *
+ *  In:      script, len: the script (script may be NULL when len is 0).
+ *  Out:     out: the type and payload; out->data points into script, so
+ *           script must outlive its use.
+ */
 void tl_script_classify(const uint8_t *script, size_t len, struct tl_script_info *out);
 
-/* Core's name for a type: "pubkeyhash", "witness_v0_keyhash", ...
- * Returns a static string; "nonstandard" for an out-of-range value. */
+/** Core's name for a type: "pubkeyhash", "witness_v0_keyhash", ...
+ *
+ *  Returns: a static string; "nonstandard" for an out-of-range value.
+ */
 const char *tl_script_type_name(enum tl_script_type t);
-/* The reverse of tl_script_type_name. Returns 0 and sets *t, or -1 for
- * an unknown name. */
+/** The reverse of tl_script_type_name.
+ *
+ *  Returns: 0 on success; -1 for an unknown name.
+ *  In:      name: NUL-terminated.
+ *  Out:     t: the type (written only on success).
+ */
 int tl_script_type_from_name(const char *name, enum tl_script_type *t);
 
-/* Whether outputs of this type have an address in Core's sense
- * (pubkeyhash, scripthash, witness_*, anchor). Returns 1 or 0. */
+/** Whether outputs of this type have an address in Core's sense
+ *  (pubkeyhash, scripthash, witness_*, anchor).
+ *
+ *  Returns: 1 if so, else 0.
+ */
 int tl_script_type_has_address(enum tl_script_type t);
 
-/* The owner key of an output, used to identify addresses in the index:
+/** The owner key of an output, used to identify addresses in the index:
  * one type byte followed by the payload (the hash, key or witness
  * program); for nonstandard, multisig and nulldata scripts the payload is
  * SHA-256 of the whole script. Exact layouts (type byte = enum value):
@@ -76,16 +89,23 @@ int tl_script_type_has_address(enum tl_script_type t);
  *   witness_unknown         type | version (1..16) | program (2..40 bytes)
  *   nonstandard, multisig,
  *   nulldata                type | SHA-256(script)
- * Writes at most TL_SCRIPT_KEY_MAX bytes to out and returns the length
- * (always >= 3). */
+ *
+ *  Returns: the key's length (always >= 3).
+ *  In:      script, len: the scriptPubKey.
+ *  Out:     out: at most TL_SCRIPT_KEY_MAX bytes.
+ */
 #define TL_SCRIPT_KEY_MAX 66
 size_t tl_script_key(const uint8_t *script, size_t len, uint8_t out[TL_SCRIPT_KEY_MAX]);
 
-/* Reads one operation the way Core's GetOp() does, starting at *pos:
- * sets *op, and for push opcodes (0x00 to 0x4e) *data and *dlen to the pushed
- * bytes (pointing into s; *dlen is 0 for other opcodes), and advances
- * *pos. Returns 0, or -1 at the end of the script or when a push runs
- * past it (*pos is then unchanged). */
+/** Reads one operation the way Core's GetOp() does.
+ *
+ *  Returns: 0 on success; -1 at the end of the script or when a push runs
+ *           past it (*pos is then unchanged).
+ *  In:      s, len: the script.
+ *  In/Out:  pos: where to read; advanced past the operation.
+ *  Out:     op: the opcode; data, dlen: for push opcodes (0x00 to 0x4e) the
+ *           pushed bytes, pointing into s (*dlen is 0 for other opcodes).
+ */
 int tl_script_get_op(const uint8_t *s, size_t len, size_t *pos, uint8_t *op, const uint8_t **data, size_t *dlen);
 
 #endif

@@ -24,21 +24,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The name of opcode op as printed in assembly ("OP_0" for 0x00,
- * "OP_PUSHBYTES_20" for 0x14, ...). Returns a static string; never NULL. */
+/** The name of opcode op as printed in assembly ("OP_0" for 0x00,
+ *  "OP_PUSHBYTES_20" for 0x14, ...).
+ *
+ *  Returns: a static string; never NULL.
+ */
 const char *tl_opcode_name(uint8_t op);
 
-/* Disassembles script (len bytes; script may be NULL when len is 0).
- * Never fails on any input. Returns a new NUL-terminated string the
- * caller free()s; aborts on out-of-memory. */
+/** Disassembles a script. Never fails on any input.
+ *
+ *  Returns: a new NUL-terminated string the caller free()s; aborts on
+ *           out-of-memory.
+ *  In:      script, len: the script (script may be NULL when len is 0).
+ */
 char *tl_script_asm(const uint8_t *script, size_t len);
 
-/* The data of the last operation of script if that operation is a push
- * (OP_0, a direct push or OP_PUSHDATA1/2/4 with its data complete), as
- * electrs finds a P2SH redeemScript in a scriptSig. Pushes need not be
- * minimal. Returns 1 and sets *data (pointing into script) and *dlen; 0
- * when the script is empty, its last operation is not a push (OP_1..16
- * included), or any operation is truncated. */
+/** The data of the last operation of script if that operation is a push
+ *  (OP_0, a direct push or OP_PUSHDATA1/2/4 with its data complete), as
+ *  electrs finds a P2SH redeemScript in a scriptSig. Pushes need not be
+ *  minimal.
+ *
+ *  Returns: 1 if found; 0 when the script is empty, its last operation is
+ *           not a push (OP_1..16 included), or any operation is truncated.
+ *  In:      script, len: the script.
+ *  Out:     data, dlen: the pushed bytes, pointing into script.
+ */
 int tl_script_last_push(const uint8_t *script, size_t len, const uint8_t **data, size_t *dlen);
 
 #endif

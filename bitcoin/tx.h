@@ -46,15 +46,25 @@ struct tl_tx {
 	uint8_t txid[32];           /* hash order */
 };
 
-/* Parses one transaction from r (advancing past it), allocating its
- * input and output arrays from arena and computing the txid.
- * Rejects truncated data, absurd counts, a witness flag other than 1 and
- * a witness flag with no witness data. Returns 0 or -1 with a message. */
+/** Parses one transaction and computes its txid. Rejects truncated data,
+ *  absurd counts, a witness flag other than 1 and a witness flag with no
+ *  witness data.
+ *
+ *  Returns: 0 on success, -1 on failure with err set.
+ *  Args:    arena: holds the input and output arrays; err: receives the
+ *           message; may be NULL.
+ *  In/Out:  r: the reader, advanced past the transaction.
+ *  Out:     tx: views into r's bytes (nothing copied), which must outlive tx.
+ */
 int tl_tx_parse(struct tl_reader *r, struct tl_arena *arena, struct tl_tx *tx, struct tl_err *err);
 
-/* The wtxid (hash of the full serialization, hash order). Computed on
- * demand: the indexer never needs it, and hashing witness bytes a second
- * time would double the cost of parsing segwit blocks. */
+/** The wtxid (hash of the full serialization). Computed on demand: the
+ *  indexer never needs it, and hashing witness bytes a second time would
+ *  double the cost of parsing segwit blocks.
+ *
+ *  In:      tx: a parsed transaction.
+ *  Out:     out: the wtxid, hash order.
+ */
 void tl_tx_wtxid(const struct tl_tx *tx, uint8_t out[32]);
 
 /* Weight = stripped_size * 3 + size (BIP141); vsize rounds up. */
@@ -69,8 +79,13 @@ static inline bool tl_tx_is_coinbase(const struct tl_tx *tx)
 	return true;
 }
 
-/* Iterates over the items of an input's witness. Returns 1 and sets
- * item and len for the next item, 0 at the end. *pos starts at 0. */
+/** Iterates over the items of an input's witness.
+ *
+ *  Returns: 1 with the next item, 0 at the end.
+ *  In:      in: the input.
+ *  In/Out:  pos: start at 0; advanced past each item.
+ *  Out:     item, len: the item, pointing into the transaction.
+ */
 int tl_witness_next(const struct tl_txin *in, size_t *pos, const uint8_t **item, size_t *len);
 
 #endif
