@@ -7,9 +7,13 @@
 
 #include "ethereum/u256.h"
 
-/* *q = floor(a * b / c), exactly.
- * Returns 0, or -1 when c is zero or the quotient does not fit in 256
- * bits (*q untouched). q may alias a, b or c. */
+/** *q = floor(a * b / c), exactly.
+ *
+ *  Returns: 0 on success; -1 when c is zero or the quotient does not fit
+ *           in 256 bits (*q untouched).
+ *  In:      a, b, c: the operands.
+ *  Out:     q: the quotient; may alias a, b or c.
+ */
 int tl_taint_muldiv(const tl_uint256 *a, const tl_uint256 *b, const tl_uint256 *c, tl_uint256 *q)
 	__attribute__((warn_unused_result));
 

@@ -35,36 +35,50 @@ enum tl_policy {
 	TL_POLICY_COUNT
 };
 
-/* Lower-case name ("poison", "haircut", "fifo", "tiho"); "?" if out of
- * range. Static string. */
+/** Returns: the lower-case name ("poison", "haircut", "fifo", "tiho") as
+ *  a static string; "?" if out of range.
+ */
 const char *tl_policy_name(enum tl_policy p);
 
-/* Parses a name (case-insensitive). Returns 0 and sets *out, or -1 with
- * err filled ("unknown policy 'x' (expected poison, haircut, fifo, tiho)"). */
+/** Parses a policy name (case-insensitive).
+ *
+ *  Returns: 0 on success; -1 with err set ("unknown policy 'x' (expected
+ *           poison, haircut, fifo, tiho)").
+ *  Args:    err: receives the message; may be NULL.
+ *  In:      name: NUL-terminated.
+ *  Out:     out: the policy (written only on success).
+ */
 int tl_policy_parse(const char *name, enum tl_policy *out, struct tl_err *err);
 
-/* Applies poison, haircut or tiho to one transaction.
- * In: in_val[n_in], in_taint[n_in] (in_taint[i] <= in_val[i]),
- *     out_val[n_out]. Arrays may be NULL when their count is 0.
- * Out: out_taint[n_out], *fee_taint.
- * Returns 0, or -1 with err filled (and outputs unspecified) when a taint
- * exceeds its input, the sums overflow 64 bits, the outputs exceed the
- * inputs, or p is TL_POLICY_FIFO (which needs interval sets: use
- * tl_policy_fifo) or unknown. */
+/** Applies poison, haircut or tiho to one transaction.
+ *
+ *  Returns: 0 on success; -1 with err set (and outputs unspecified) when a
+ *           taint exceeds its input, the sums overflow 64 bits, the
+ *           outputs exceed the inputs, or p is TL_POLICY_FIFO (which needs
+ *           interval sets: use tl_policy_fifo) or unknown.
+ *  Args:    err: receives the message; may be NULL.
+ *  In:      p: the policy; in_val[n_in], in_taint[n_in] (in_taint[i] <=
+ *           in_val[i]); out_val[n_out]. Arrays may be NULL when their
+ *           count is 0.
+ *  Out:     out_taint[n_out]; fee_taint.
+ */
 int tl_policy_apply(enum tl_policy p, const uint64_t *in_val, const uint64_t *in_taint, size_t n_in,
                     const uint64_t *out_val, size_t n_out, uint64_t *out_taint, uint64_t *fee_taint,
                     struct tl_err *err);
 
-/* FIFO with exact interval sets.
- * In: in_val[n_in]; in_sets[n_in]: the tainted ranges of each input,
- *     positions within that input (in_sets may be NULL when n_in is 0; a
- *     set may be empty); out_val[n_out].
- * Out: out_sets[n_out] (initialised sets, cleared then filled with the
- *     tainted ranges of each output relative to the output's start; the
- *     caller owns and frees them), out_taint[n_out] (each set's total;
- *     may be NULL), *fee_taint (tainted satoshis falling in the fee).
- * Returns 0, or -1 with err filled when a set is malformed or reaches
- * past its input, sums overflow, or outputs exceed inputs. */
+/** FIFO with exact interval sets.
+ *
+ *  Returns: 0 on success; -1 with err set when a set is malformed or
+ *           reaches past its input, sums overflow, or outputs exceed inputs.
+ *  Args:    err: receives the message; may be NULL.
+ *  In:      in_val[n_in]; in_sets[n_in]: the tainted ranges of each input,
+ *           positions within that input (in_sets may be NULL when n_in is
+ *           0; a set may be empty); out_val[n_out].
+ *  Out:     out_sets[n_out]: initialised sets, cleared then filled with the
+ *           tainted ranges of each output relative to the output's start
+ *           (the caller owns and frees them); out_taint[n_out]: each set's
+ *           total (may be NULL); fee_taint: tainted satoshis in the fee.
+ */
 int tl_policy_fifo(const uint64_t *in_val, const struct tl_ivset *in_sets, size_t n_in,
                    const uint64_t *out_val, size_t n_out, struct tl_ivset *out_sets,
                    uint64_t *out_taint, uint64_t *fee_taint, struct tl_err *err);

@@ -13,10 +13,20 @@ struct tl_txheap {
 	size_t n, cap;
 };
 
-/* Adds x. Returns 0, or -1 if memory ran out (the heap is unchanged). */
+/** Adds x.
+ *
+ *  Returns: 0 on success; -1 if memory ran out (the heap is unchanged).
+ *  Args:    h: a zero-initialised or used heap.
+ *  In:      x: the value.
+ */
 int tl_txheap_push(struct tl_txheap *h, uint64_t x);
-/* Removes and returns the smallest value. h->n must be > 0. */
+/** Removes the smallest value.
+ *
+ *  Returns: the smallest value.
+ *  Args:    h: a heap with h->n > 0.
+ */
 uint64_t tl_txheap_pop(struct tl_txheap *h);
+/** Frees the array; h is left empty and may be reused. */
 void tl_txheap_free(struct tl_txheap *h);
 
 #endif
