@@ -74,21 +74,36 @@ struct tl_entity {
 struct tl_graph {
 	void *ctx; /* passed to every callback; owned by whoever built it */
 
-	/* Reads transaction tx_num into *out.
-	 * Returns: 0 found; 1 no such transaction (*out untouched); -1 on an
-	 * error (I/O, corrupt record) with err filled. */
+	/** Reads one transaction.
+	 *
+	 *  Returns: 0 found; 1 no such transaction (*out untouched); -1 on an
+	 *           error (I/O, corrupt record) with err set.
+	 *  Args:    ctx: the graph's context; err: receives the message.
+	 *  In:      tx_num: the transaction.
+	 *  Out:     out: the transaction; its arrays belong to the graph.
+	 */
 	int (*get_tx)(void *ctx, uint64_t tx_num, struct tl_gtx *out, struct tl_err *err);
 
-	/* The transaction spending output (tx_num, vout).
-	 * Returns: 0 with *spender = the spending tx_num, or TL_GRAPH_UNSPENT
-	 * if the output is unspent; 1 if the output does not exist; -1 on
-	 * error with err filled. */
+	/** The transaction spending output (tx_num, vout).
+	 *
+	 *  Returns: 0 with *spender set; 1 if the output does not exist; -1 on
+	 *           error with err set.
+	 *  Args:    ctx: the graph's context; err: receives the message.
+	 *  In:      tx_num, vout: the output.
+	 *  Out:     spender: the spending tx_num, or TL_GRAPH_UNSPENT if the
+	 *           output is unspent.
+	 */
 	int (*get_spender)(void *ctx, uint64_t tx_num, uint32_t vout, uint64_t *spender,
 	                   struct tl_err *err);
 
-	/* Entity information for addr_id (never called with 0).
-	 * Returns: 0 with *out filled (cats may be 0 = untagged); -1 on error
-	 * with err filled. May be NULL in the struct: no address is tagged. */
+	/** Entity information for an address. May be NULL in the struct: no
+	 *  address is tagged.
+	 *
+	 *  Returns: 0 with *out filled; -1 on error with err set.
+	 *  Args:    ctx: the graph's context; err: receives the message.
+	 *  In:      addr_id: never 0.
+	 *  Out:     out: the entity (cats may be 0 = untagged).
+	 */
 	int (*get_entity)(void *ctx, uint64_t addr_id, struct tl_entity *out, struct tl_err *err);
 };
 

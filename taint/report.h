@@ -35,7 +35,7 @@ struct tl_taint_names {
 	int (*asset_info)(void *ctx, uint32_t asset, char *symbol, size_t cap, int *decimals, struct tl_err *err);
 };
 
-/* Builds the trace object:
+/** Builds the trace object:
  *   {tip, chain, policy, params {max_hops, min_amount, ...extra},
  *    seeds, totals {ASSET: {seeded, endpoints, holdings, fees, cut,
  *    cut_dust, cut_hops, converted_in, converted_out, unknown_prior}},
@@ -45,19 +45,28 @@ struct tl_taint_names {
  *    tag, from}], holdings [{address, asset, amount, balance, hops}],
  *    graph {nodes [{id, kind, category?}], edges [{from, to, asset,
  *    amount, transfers, kind}]}}.
- * A burn's endpoint has address null and kind "burn". Totals list every
- * asset with a nonzero figure.
- * In: r, p (the params the engine ran with), chain ("ethereum"), tip,
- *     params_extra and seeds (new references the object takes over;
- *     params_extra's keys are merged into params; any may be NULL).
- * Returns a new reference, or NULL with err (a naming callback failed). */
+ *  A burn's endpoint has address null and kind "burn". Totals list every
+ *  asset with a nonzero figure.
+ *
+ *  Returns: a new reference, or NULL with err set (a naming callback failed).
+ *  Args:    names: names the engine's ids; err: receives the message.
+ *  In:      r: the result; p: the params the engine ran with; chain
+ *           ("ethereum"); tip, params_extra, seeds: new references the
+ *           object takes over (params_extra's keys are merged into
+ *           params; any may be NULL).
+ */
 json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_params *p, const char *chain,
                       json_t *tip, json_t *params_extra, json_t *seeds, const struct tl_taint_names *names,
                       struct tl_err *err);
 
-/* Renderers over an object of tl_taint_json. Each returns 0 with *buf
- * (malloc'd, NUL-terminated, the caller frees) and *len, or -1 with err
- * when the object lacks a field it needs.
+/** Renderers over an object of tl_taint_json.
+ *
+ *  Returns: 0 on success; -1 with err set when the object lacks a field
+ *           it needs.
+ *  Args:    err: receives the message.
+ *  In:      trace: an object of tl_taint_json (not consumed).
+ *  Out:     buf: malloc'd, NUL-terminated, the caller frees; len: its length.
+ *
  *   csv: one line per graph edge: from,to,asset,amount,transfers (a
  *        header first; amounts in base units);
  *   dot: a Graphviz digraph of the flows, endpoint accounts boxed and
@@ -74,12 +83,18 @@ int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl
  *         endpoints summed by tag (label, category) and asset, in the
  *         asset's units, exactly. */
 int tl_taint_report_text(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
-/* The base-unit decimal string dec in units of 10^decimals, exactly
- * ("1500000000000000000", 18 -> "1.5"); decimals <= 0 copies dec. out
- * holds at least strlen(dec) + decimals + 3 bytes. Returns out. */
+/** Writes the base-unit decimal string dec in units of 10^decimals,
+ *  exactly ("1500000000000000000", 18 -> "1.5"); decimals <= 0 copies dec.
+ *
+ *  Returns: out.
+ *  In:      dec: decimal digits; decimals: the asset's decimals.
+ *  Out:     out: holds at least strlen(dec) + decimals + 3 bytes.
+ */
 char *tl_taint_units(const char *dec, int decimals, char *out);
 
-/* Decimal string of a 256-bit amount (new reference). */
+/** Returns: the decimal string of a 256-bit amount as a JSON string (new
+ *  reference).
+ */
 json_t *tl_taint_json_amount(const tl_uint256 *a);
 
 #endif
