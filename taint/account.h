@@ -76,9 +76,16 @@
 
 enum tl_taint_policy { TL_TP_POISON = 0, TL_TP_HAIRCUT, TL_TP_FIFO, TL_TP_SENIORITY };
 
-/* "poison", "haircut", "fifo", "seniority". */
+/** Returns: the policy's static name: "poison", "haircut", "fifo" or
+ *  "seniority".
+ */
 const char *tl_taint_policy_name(enum tl_taint_policy p);
-/* Parses a policy name. Returns 0 or -1 on an unknown name. */
+/** Parses a policy name.
+ *
+ *  Returns: 0 on success; -1 on an unknown name (or NULL).
+ *  In:      s: NUL-terminated, exact lower case.
+ *  Out:     p: the policy (written only on success).
+ */
 int tl_taint_policy_parse(const char *s, enum tl_taint_policy *p) __attribute__((warn_unused_result));
 
 enum tl_taint_kind {
@@ -115,7 +122,10 @@ struct tl_taint_params {
 	void *cats_ctx;
 };
 
-/* Fills *p with the defaults (haircut, no stops, no limits). */
+/** Fills *p with the defaults (haircut, no stops, no limits, no tags).
+ *
+ *  Out:     p: the parameters.
+ */
 void tl_taint_params_default(struct tl_taint_params *p);
 
 struct tl_taint_totals {
@@ -167,31 +177,48 @@ struct tl_taint_result {
 
 struct tl_taint;
 
-/* A new engine for one trace with params p (copied; NULL = defaults).
- * Returns NULL on out of memory. Free with tl_taint_free. */
+/** Creates an engine for one trace.
+ *
+ *  Returns: the engine, freed with tl_taint_free; NULL on out of memory.
+ *  In:      p: the parameters (copied; NULL = defaults).
+ */
 struct tl_taint *tl_taint_new(const struct tl_taint_params *p);
-/* Frees the engine and everything its result points to. NULL is a no-op. */
+/** Frees the engine and everything its result points to. NULL is a no-op. */
 void tl_taint_free(struct tl_taint *e);
 
-/* Applies one transaction: its transfers x[0..n) in the index's order
- * (fee, native in call-tree order, tokens in log order).
- * Returns 0, or -1 with err on bad input: transactions out of order, a
- * seed on a fee, a fee without a payer, a value transfer without both
- * ends, a mint with a source or a burn with a sink, an asset id of 2^24 or
- * more, or a balance or total that would pass 2^256 - 1. After an error the engine's state is unspecified:
- * free it. */
+/** Applies one transaction.
+ *
+ *  Returns: 0 on success; -1 with err set on bad input: transactions out
+ *           of order, a seed on a fee, a fee without a payer, a value
+ *           transfer without both ends, a mint with a source or a burn
+ *           with a sink, an asset id of 2^24 or more, or a balance or
+ *           total that would pass 2^256 - 1. After an error the engine's
+ *           state is unspecified: free it.
+ *  Args:    e: the engine; err: receives the message.
+ *  In:      tx: the transaction; x[0..n): its transfers in the index's
+ *           order (fee, native in call-tree order, tokens in log order).
+ */
 int tl_taint_apply(struct tl_taint *e, const struct tl_taint_tx *tx, const struct tl_taint_xfer *x, size_t n,
                    struct tl_err *err) __attribute__((warn_unused_result));
 
-/* Finishes the trace: computes holdings and fills *out (arrays owned by
- * the engine). Call once, after the last tl_taint_apply. Returns 0 or -1
- * with err (out of memory, a holdings total past 2^256 - 1). */
+/** Finishes the trace: computes holdings. Call once, after the last
+ *  tl_taint_apply.
+ *
+ *  Returns: 0 on success; -1 with err set (out of memory, a holdings total
+ *           past 2^256 - 1).
+ *  Args:    e: the engine; err: receives the message.
+ *  Out:     out: the result; its arrays are owned by the engine and valid
+ *           until tl_taint_free.
+ */
 int tl_taint_finish(struct tl_taint *e, struct tl_taint_result *out, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
-/* The conservation check of one asset's totals: 1 when
- * seeded + converted_in == endpoints + holdings + fees + cut + converted_out
- * (and cut == cut_dust + cut_hops), else 0. */
+/** The conservation check of one asset's totals.
+ *
+ *  Returns: 1 when seeded + converted_in == endpoints + holdings + fees +
+ *           cut + converted_out (and cut == cut_dust + cut_hops), else 0.
+ *  In:      t: one asset's totals.
+ */
 int tl_taint_conserved(const struct tl_taint_totals *t);
 
 #endif
