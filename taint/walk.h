@@ -64,8 +64,10 @@
  * trace_timeout: narrow the trace). res->visited tells how far it got. */
 #define TL_WALK_TIMEOUT (-3)
 
-/* Milliseconds of a monotonic clock (CLOCK_MONOTONIC), the time base of
- * the deadline fields below: deadline = tl_walk_now_ms() + budget. */
+/** Returns: milliseconds of a monotonic clock (CLOCK_MONOTONIC), the
+ *  time base of the deadline fields below: deadline = tl_walk_now_ms() +
+ *  budget.
+ */
 uint64_t tl_walk_now_ms(void);
 
 /* How often (in transactions read) the deadline and the cancel callback
@@ -110,7 +112,10 @@ struct tl_walk_params {
 /* How many times the result arrays count against max_mem. */
 #define TL_WALK_RESULT_FACTOR 5
 
-/* Fills *p with the defaults above. */
+/** Fills *p with the defaults given in struct tl_walk_params.
+ *
+ *  Out:     p: the parameters.
+ */
 void tl_walk_params_default(struct tl_walk_params *p);
 
 struct tl_walk_totals {
@@ -218,22 +223,27 @@ struct tl_walk_result {
 	size_t n_consolidations;
 };
 
-/* Runs a forward walk.
- * In: g (callbacks get_tx and get_spender required), seeds[n_seeds]
- *     (n_seeds >= 1), p (NULL = defaults).
- * Out: *res (any previous content is overwritten, not freed).
- * Returns: 0 on success; TL_WALK_TOO_BIG when more than p->max_tx
- * transactions would be visited; TL_WALK_TIMEOUT when p->deadline_ms
- * passed or p->cancel said stop (err says after how many transactions);
- * -1 on bad input (seed output missing,
- * seed amount above the output's value, bad parameters) or an error or
- * inconsistency reported by the graph, with err filled. On any non-zero
- * return *res holds no arrays (visited tells how far the walk got); it is
- * still safe to pass to tl_walk_result_free. */
+/** Runs a forward walk.
+ *
+ *  Returns: 0 on success; TL_WALK_TOO_BIG when more than p->max_tx
+ *           transactions would be visited; TL_WALK_MEMORY when p->max_mem
+ *           was reached; TL_WALK_TIMEOUT when p->deadline_ms passed or
+ *           p->cancel said stop (err says after how many transactions);
+ *           -1 on bad input (seed output missing, seed amount above the
+ *           output's value, bad parameters) or an error or inconsistency
+ *           reported by the graph. err is set on every non-zero return.
+ *  Args:    g: the graph (callbacks get_tx and get_spender required);
+ *           err: receives the message.
+ *  In:      seeds[n_seeds]: n_seeds >= 1; p: NULL = defaults.
+ *  Out:     res: any previous content is overwritten, not freed; arrays
+ *           owned by res, release with tl_walk_result_free. On any non-zero
+ *           return it holds no arrays (visited tells how far the walk
+ *           got) and is still safe to pass to tl_walk_result_free.
+ */
 int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_t n_seeds,
                     const struct tl_walk_params *p, struct tl_walk_result *res, struct tl_err *err);
 
-/* Frees the arrays of *res and zeroes it. NULL is a no-op. */
+/** Frees the arrays of *res and zeroes it. NULL is a no-op. */
 void tl_walk_result_free(struct tl_walk_result *res);
 
 /* Backward walk (screening): the share of one output's value that comes
@@ -255,6 +265,10 @@ struct tl_back_params {
 	int (*cancel)(void *cancel_ctx);
 	void *cancel_ctx;
 };
+/** Fills *p with the defaults (max_hops 6, no cap, no deadline, no cancel).
+ *
+ *  Out:     p: the parameters.
+ */
 void tl_back_params_default(struct tl_back_params *p);
 
 struct tl_exposure {
@@ -273,19 +287,24 @@ struct tl_back_result {
 	size_t n_exp;
 };
 
-/* Runs a backward walk from output (tx_num, vout).
- * In: g (get_tx required), seeds[n_seeds] as outrefs (the amount field
- *     is ignored; vout TL_SEED_WHOLE_TX not allowed), p (NULL = defaults).
- * Out: *res (exp array malloc'd, owned by res).
- * Returns: 0; TL_WALK_TOO_BIG past p->max_tx expanded transactions;
- * TL_WALK_TIMEOUT past p->deadline_ms or when p->cancel said stop; -1
- * with err filled on bad input or a graph error. On non-zero return *res
- * holds no array. */
+/** Runs a backward walk from output (tx_num, vout).
+ *
+ *  Returns: 0 on success; TL_WALK_TOO_BIG past p->max_tx expanded
+ *           transactions; TL_WALK_TIMEOUT past p->deadline_ms or when
+ *           p->cancel said stop; -1 with err set on bad input or a graph
+ *           error.
+ *  Args:    g: the graph (get_tx required); err: receives the message.
+ *  In:      tx_num, vout: the target output; seeds[n_seeds]: outrefs (the
+ *           amount field is ignored; vout TL_SEED_WHOLE_TX not allowed);
+ *           p: NULL = defaults.
+ *  Out:     res: exp array malloc'd, owned by res, release with
+ *           tl_back_result_free. On non-zero return it holds no array.
+ */
 int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
                      const struct tl_seed *seeds, size_t n_seeds, const struct tl_back_params *p,
                      struct tl_back_result *res, struct tl_err *err);
 
-/* Frees res->exp and zeroes *res. NULL is a no-op. */
+/** Frees res->exp and zeroes *res. NULL is a no-op. */
 void tl_back_result_free(struct tl_back_result *res);
 
 #endif
