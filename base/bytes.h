@@ -34,10 +34,10 @@ static inline size_t tl_reader_left(const struct tl_reader *r) { return r->len -
  *  Args:    r: the reader.
  *  Out:     out: the value (written only on success).
  */
-int tl_read_u8(struct tl_reader *r, uint8_t *out);
-int tl_read_u16le(struct tl_reader *r, uint16_t *out);
-int tl_read_u32le(struct tl_reader *r, uint32_t *out);
-int tl_read_u64le(struct tl_reader *r, uint64_t *out);
+int tl_read_u8(struct tl_reader *r, uint8_t *out) __attribute__((warn_unused_result));
+int tl_read_u16le(struct tl_reader *r, uint16_t *out) __attribute__((warn_unused_result));
+int tl_read_u32le(struct tl_reader *r, uint32_t *out) __attribute__((warn_unused_result));
+int tl_read_u64le(struct tl_reader *r, uint64_t *out) __attribute__((warn_unused_result));
 /** Points *out at the next n bytes of the input and advances past them.
  *
  *  Returns: 0 on success; -1 if fewer than n bytes are left (cursor unchanged).
@@ -45,14 +45,14 @@ int tl_read_u64le(struct tl_reader *r, uint64_t *out);
  *  In:      n: bytes to take.
  *  Out:     out: points into the reader's input (not a copy; not owned).
  */
-int tl_read_bytes(struct tl_reader *r, size_t n, const uint8_t **out);
+int tl_read_bytes(struct tl_reader *r, size_t n, const uint8_t **out) __attribute__((warn_unused_result));
 /** Advances the cursor by n bytes.
  *
  *  Returns: 0 on success; -1 if fewer than n bytes are left (cursor unchanged).
  *  Args:    r: the reader.
  *  In:      n: bytes to skip.
  */
-int tl_skip(struct tl_reader *r, size_t n);
+int tl_skip(struct tl_reader *r, size_t n) __attribute__((warn_unused_result));
 /** Reads a CompactSize, rejecting, as Bitcoin Core does for lengths,
  *  non-canonical encodings and values above TL_MAX_COMPACT.
  *
@@ -61,7 +61,7 @@ int tl_skip(struct tl_reader *r, size_t n);
  *  Args:    r: the reader.
  *  Out:     out: the value (written only on success).
  */
-int tl_read_compact(struct tl_reader *r, uint64_t *out);
+int tl_read_compact(struct tl_reader *r, uint64_t *out) __attribute__((warn_unused_result));
 
 /* A growable byte buffer. Owns data; free with tl_buf_free. On allocation
  * failure the process aborts (the buffers are small and bounded by input). */

@@ -46,7 +46,11 @@ int main(void)
 {
 	struct tl_err err;
 	struct tl_memgraph *mg = tl_memgraph_new();
-	for (uint64_t a = 1; a <= 40; a++) tl_memgraph_set_entity(mg, a, TL_CAT_EXCHANGE, a, "exchange", &err);
+	for (uint64_t a = 1; a <= 40; a++)
+		if (tl_memgraph_set_entity(mg, a, TL_CAT_EXCHANGE, a, "exchange", &err)) {
+			fprintf(stderr, "bench graph: %s\n", err.msg);
+			return 1;
+		}
 	uint64_t next_addr = 1000;
 	/* theft: 10,000 BTC */
 	struct tl_gout cb = {1000000000000ULL, next_addr++, 0};

@@ -37,7 +37,7 @@ int tl_address_from_script(const uint8_t *script, size_t len, const struct tl_ne
  *  Out:     script, script_len: the scriptPubKey (at most 42 bytes).
  */
 int tl_address_to_script(const char *addr, const struct tl_netparams *np, uint8_t script[42],
-			 size_t *script_len, struct tl_err *err);
+			 size_t *script_len, struct tl_err *err) __attribute__((warn_unused_result));
 
 /** Base58check: payload (version byte included) followed by the first 4
  *  bytes of its SHA256d, in base 58 (leading zero bytes as '1').
@@ -54,7 +54,8 @@ void tl_base58check_encode(const uint8_t *payload, size_t len, char *out);
  *  In:      s: NUL-terminated; cap: room in payload.
  *  Out:     payload, len: the payload (version byte included), at most cap bytes.
  */
-int tl_base58check_decode(const char *s, uint8_t *payload, size_t cap, size_t *len, struct tl_err *err);
+int tl_base58check_decode(const char *s, uint8_t *payload, size_t cap, size_t *len, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Segwit address (BIP173/BIP350): bech32 for v0, bech32m for v1..16.
  *
@@ -63,7 +64,8 @@ int tl_base58check_decode(const char *s, uint8_t *payload, size_t cap, size_t *l
  *  In:      hrp: lower case; ver: witness version; prog, prog_len: program.
  *  Out:     out: the NUL-terminated address.
  */
-int tl_segwit_encode(const char *hrp, int ver, const uint8_t *prog, size_t prog_len, char out[TL_ADDRESS_MAX]);
+int tl_segwit_encode(const char *hrp, int ver, const uint8_t *prog, size_t prog_len, char out[TL_ADDRESS_MAX])
+	__attribute__((warn_unused_result));
 /** Decodes a segwit address with the expected hrp; checks that the
  *  checksum variant matches the version (bech32 for v0, bech32m for v1+),
  *  the program length (v0: 20 or 32; others 2..40) and case.
@@ -74,7 +76,7 @@ int tl_segwit_encode(const char *hrp, int ver, const uint8_t *prog, size_t prog_
  *  Out:     ver: witness version; prog, prog_len: the program.
  */
 int tl_segwit_decode(const char *addr, const char *hrp, int *ver, uint8_t prog[40], size_t *prog_len,
-		     struct tl_err *err);
+		     struct tl_err *err) __attribute__((warn_unused_result));
 
 /* Longest bech32 string (BIP173), without the NUL. */
 #define TL_BECH32_MAX_LEN 90
@@ -91,6 +93,6 @@ enum { TL_BECH32 = 1, TL_BECH32M = 2 };
  *           values without the checksum; variant: TL_BECH32 or TL_BECH32M.
  */
 int tl_bech32_decode(const char *s, char hrp[TL_BECH32_MAX_LEN], uint8_t data[TL_BECH32_MAX_LEN], size_t *data_len,
-		     int *variant, struct tl_err *err);
+		     int *variant, struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

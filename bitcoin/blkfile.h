@@ -66,7 +66,8 @@ struct tl_blkdir;
  *  In:      dir: the directory path; np: the network (must outlive *out).
  *  Out:     out: the handle, freed with tl_blkdir_close.
  */
-int tl_blkdir_open(const char *dir, const struct tl_netparams *np, struct tl_blkdir **out, struct tl_err *err);
+int tl_blkdir_open(const char *dir, const struct tl_netparams *np, struct tl_blkdir **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /** Frees the handle and everything it holds. d may be NULL. */
 void tl_blkdir_close(struct tl_blkdir *d);
 /** Sets the callback that receives scan warnings (file, offset, message).
@@ -83,7 +84,8 @@ void tl_blkdir_set_warn(struct tl_blkdir *d, tl_blk_warn_fn fn, void *ctx);
  *  Args:    d: the handle; err: receives the message; may be NULL.
  *  Out:     rep: counts of what was found; may be NULL.
  */
-int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_err *err);
+int tl_blkdir_scan(struct tl_blkdir *d, struct tl_scan_report *rep, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Returns: the length of the best chain after a scan (heights 0 .. count-1). */
 uint32_t tl_blkdir_chain_len(const struct tl_blkdir *d);
@@ -117,7 +119,7 @@ const struct tl_chain_entry *tl_blkdir_find(const struct tl_blkdir *d, const uin
  *           size); the caller frees *buf.
  */
 int tl_blkdir_read(struct tl_blkdir *d, const struct tl_blkloc *loc, uint8_t **buf, size_t *cap,
-		   struct tl_err *err);
+		   struct tl_err *err) __attribute__((warn_unused_result));
 /** Reads len bytes at offset within a block's file, de-obfuscated (e.g.
  *  one transaction).
  *
@@ -127,7 +129,7 @@ int tl_blkdir_read(struct tl_blkdir *d, const struct tl_blkloc *loc, uint8_t **b
  *  Out:     out: len bytes (caller's buffer).
  */
 int tl_blkdir_read_at(struct tl_blkdir *d, uint32_t file, uint64_t offset, uint8_t *out, size_t len,
-		      struct tl_err *err);
+		      struct tl_err *err) __attribute__((warn_unused_result));
 
 /** Returns: the network the directory was opened for (not owned). */
 const struct tl_netparams *tl_blkdir_net(const struct tl_blkdir *d);

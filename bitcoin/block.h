@@ -86,7 +86,7 @@ void tl_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], boo
  *  Args:    err: receives the message; may be NULL.
  *  In:      b: a parsed block.
  */
-int tl_block_check_merkle(const struct tl_block *b, struct tl_err *err);
+int tl_block_check_merkle(const struct tl_block *b, struct tl_err *err) __attribute__((warn_unused_result));
 /** Checks the witness commitment (BIP141): if the block has witness
  *  transactions the coinbase must commit to their wtxids.
  *
@@ -95,7 +95,8 @@ int tl_block_check_merkle(const struct tl_block *b, struct tl_err *err);
  *  In:      b: a parsed block.
  *  Out:     present: whether a commitment output was found.
  */
-int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_err *err);
+int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /** Core's value-range rule (CheckTransaction): every output and every
  *  transaction's output total at most 21,000,000 BTC (TL_MAX_MONEY). A
  *  block breaking it is invalid; checking it here keeps value sums from
@@ -106,7 +107,7 @@ int tl_block_check_witness(const struct tl_block *b, bool *present, struct tl_er
  *  In:      b: a parsed block.
  */
 #define TL_MAX_MONEY 2100000000000000ull
-int tl_block_check_values(const struct tl_block *b, struct tl_err *err);
+int tl_block_check_values(const struct tl_block *b, struct tl_err *err) __attribute__((warn_unused_result));
 /** The BIP34 height pushed first in the coinbase scriptSig.
  *
  *  Returns: 0 on success; -1 if the block's version is below 2 or the
@@ -132,7 +133,8 @@ int tl_bits_to_target(uint32_t bits, struct tl_u256 *target);
  *  Args:    err: receives the message; may be NULL.
  *  In:      h: a parsed header; np: the network.
  */
-int tl_header_check_pow(const struct tl_header *h, const struct tl_netparams *np, struct tl_err *err);
+int tl_header_check_pow(const struct tl_header *h, const struct tl_netparams *np, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /** Difficulty as Core's GetDifficulty computes it: the mainnet limit
  *  target (bits 0x1d00ffff) divided by this target.
  *

@@ -42,7 +42,8 @@ int tl_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n);
  *  In:      hex, hexlen: the digits.
  *  Out:     out: malloc'd bytes the caller frees; n: their count.
  */
-int tl_hex_decode_alloc(const char *hex, size_t hexlen, uint8_t **out, size_t *n);
+int tl_hex_decode_alloc(const char *hex, size_t hexlen, uint8_t **out, size_t *n)
+	__attribute__((warn_unused_result));
 
 /** Formats a hash in display order: 64 hex digits, byte-reversed.
  *
@@ -56,7 +57,7 @@ void tl_hash_to_hex(const uint8_t h[32], char out[65]);
  *  In:      hex: NUL-terminated.
  *  Out:     h: hash order (written only on success).
  */
-int tl_hash_from_hex(const char *hex, uint8_t h[32]);
+int tl_hash_from_hex(const char *hex, uint8_t h[32]) __attribute__((warn_unused_result));
 
 static inline int tl_hash_is_zero(const uint8_t h[32])
 {

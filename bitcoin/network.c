@@ -1,6 +1,7 @@
 #include "bitcoin/network.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bitcoin/hash.h"
@@ -21,7 +22,9 @@ static const char *genesis_hex[TL_NET_COUNT] = {
 
 static void fill_genesis(void)
 {
-	for (int i = 0; i < TL_NET_COUNT; i++) tl_hash_from_hex(genesis_hex[i], params[i].genesis);
+	/* The constants above are valid hex: a failure is a build defect. */
+	for (int i = 0; i < TL_NET_COUNT; i++)
+		if (tl_hash_from_hex(genesis_hex[i], params[i].genesis)) abort();
 }
 
 /* Threads (API workers) may ask for parameters first at the same time. */

@@ -67,7 +67,7 @@ const char *tl_script_type_name(enum tl_script_type t);
  *  In:      name: NUL-terminated.
  *  Out:     t: the type (written only on success).
  */
-int tl_script_type_from_name(const char *name, enum tl_script_type *t);
+int tl_script_type_from_name(const char *name, enum tl_script_type *t) __attribute__((warn_unused_result));
 
 /** Whether outputs of this type have an address in Core's sense
  *  (pubkeyhash, scripthash, witness_*, anchor).
@@ -106,6 +106,7 @@ size_t tl_script_key(const uint8_t *script, size_t len, uint8_t out[TL_SCRIPT_KE
  *  Out:     op: the opcode; data, dlen: for push opcodes (0x00 to 0x4e) the
  *           pushed bytes, pointing into s (*dlen is 0 for other opcodes).
  */
-int tl_script_get_op(const uint8_t *s, size_t len, size_t *pos, uint8_t *op, const uint8_t **data, size_t *dlen);
+int tl_script_get_op(const uint8_t *s, size_t len, size_t *pos, uint8_t *op, const uint8_t **data, size_t *dlen)
+	__attribute__((warn_unused_result));
 
 #endif

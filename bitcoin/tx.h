@@ -56,7 +56,8 @@ struct tl_tx {
  *  In/Out:  r: the reader, advanced past the transaction.
  *  Out:     tx: views into r's bytes (nothing copied), which must outlive tx.
  */
-int tl_tx_parse(struct tl_reader *r, struct tl_arena *arena, struct tl_tx *tx, struct tl_err *err);
+int tl_tx_parse(struct tl_reader *r, struct tl_arena *arena, struct tl_tx *tx, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** The wtxid (hash of the full serialization). Computed on demand: the
  *  indexer never needs it, and hashing witness bytes a second time would

@@ -73,6 +73,7 @@ void tl_ivset_move(struct tl_ivset *dst, struct tl_ivset *src);
  *  Args:    err: receives the message; may be NULL.
  *  In:      s: the set; limit: the output's value.
  */
-int tl_ivset_check(const struct tl_ivset *s, uint64_t limit, struct tl_err *err);
+int tl_ivset_check(const struct tl_ivset *s, uint64_t limit, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 #endif

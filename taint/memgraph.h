@@ -37,7 +37,8 @@ void tl_memgraph_free(struct tl_memgraph *g);
  */
 int tl_memgraph_add_tx(struct tl_memgraph *g, uint32_t height, int64_t time, int coinjoin,
                        const struct tl_gin *in, uint32_t n_in, const struct tl_gout *out,
-                       uint32_t n_out, uint64_t *tx_num, struct tl_err *err);
+                       uint32_t n_out, uint64_t *tx_num, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Tags an address with category flags, a cluster and a label, replacing
  *  an earlier tag.
@@ -48,7 +49,8 @@ int tl_memgraph_add_tx(struct tl_memgraph *g, uint32_t height, int64_t time, int
  *           truncated to TL_ENTITY_LABEL_MAX - 1 (NULL = "").
  */
 int tl_memgraph_set_entity(struct tl_memgraph *g, uint64_t addr_id, uint32_t cats,
-                           uint64_t cluster_id, const char *label, struct tl_err *err);
+                           uint64_t cluster_id, const char *label, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Returns: the number of transactions. */
 uint64_t tl_memgraph_count(const struct tl_memgraph *g);

@@ -48,7 +48,8 @@ const char *tl_policy_name(enum tl_policy p);
  *  In:      name: NUL-terminated.
  *  Out:     out: the policy (written only on success).
  */
-int tl_policy_parse(const char *name, enum tl_policy *out, struct tl_err *err);
+int tl_policy_parse(const char *name, enum tl_policy *out, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Applies poison, haircut or tiho to one transaction.
  *
@@ -64,7 +65,7 @@ int tl_policy_parse(const char *name, enum tl_policy *out, struct tl_err *err);
  */
 int tl_policy_apply(enum tl_policy p, const uint64_t *in_val, const uint64_t *in_taint, size_t n_in,
                     const uint64_t *out_val, size_t n_out, uint64_t *out_taint, uint64_t *fee_taint,
-                    struct tl_err *err);
+                    struct tl_err *err) __attribute__((warn_unused_result));
 
 /** FIFO with exact interval sets.
  *
@@ -81,6 +82,7 @@ int tl_policy_apply(enum tl_policy p, const uint64_t *in_val, const uint64_t *in
  */
 int tl_policy_fifo(const uint64_t *in_val, const struct tl_ivset *in_sets, size_t n_in,
                    const uint64_t *out_val, size_t n_out, struct tl_ivset *out_sets,
-                   uint64_t *out_taint, uint64_t *fee_taint, struct tl_err *err);
+                   uint64_t *out_taint, uint64_t *fee_taint, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -57,7 +57,7 @@ struct tl_taint_names {
  */
 json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_params *p, const char *chain,
                       json_t *tip, json_t *params_extra, json_t *seeds, const struct tl_taint_names *names,
-                      struct tl_err *err);
+                      struct tl_err *err) __attribute__((warn_unused_result));
 
 /** Renderers over an object of tl_taint_json.
  *
@@ -72,17 +72,21 @@ json_t *tl_taint_json(const struct tl_taint_result *r, const struct tl_taint_par
  *   dot: a Graphviz digraph of the flows, endpoint accounts boxed and
  *        labelled with their category, edges labelled with the amount in
  *        base units and the asset. */
-int tl_taint_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
-int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+int tl_taint_report_csv(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+	__attribute__((warn_unused_result));
+int tl_taint_report_dot(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /*   html: one self-contained page (inline CSS; nothing fetched): the
  *         parameters, totals per asset, endpoints, holdings and flows,
  *         amounts in the asset's units (ETH, a token's decimals) written
  *         exactly from the base-unit strings, base units beside them. */
-int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+int tl_taint_report_html(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /*   text: a summary: the heist, the policy, totals per asset and the
  *         endpoints summed by tag (label, category) and asset, in the
  *         asset's units, exactly. */
-int tl_taint_report_text(const json_t *trace, char **buf, size_t *len, struct tl_err *err);
+int tl_taint_report_text(const json_t *trace, char **buf, size_t *len, struct tl_err *err)
+	__attribute__((warn_unused_result));
 /** Writes the base-unit decimal string dec in units of 10^decimals,
  *  exactly ("1500000000000000000", 18 -> "1.5"); decimals <= 0 copies dec.
  *

@@ -19,7 +19,7 @@ struct tl_txheap {
  *  Args:    h: a zero-initialised or used heap.
  *  In:      x: the value.
  */
-int tl_txheap_push(struct tl_txheap *h, uint64_t x);
+int tl_txheap_push(struct tl_txheap *h, uint64_t x) __attribute__((warn_unused_result));
 /** Removes the smallest value.
  *
  *  Returns: the smallest value.

@@ -241,7 +241,8 @@ struct tl_walk_result {
  *           got) and is still safe to pass to tl_walk_result_free.
  */
 int tl_walk_forward(const struct tl_graph *g, const struct tl_seed *seeds, size_t n_seeds,
-                    const struct tl_walk_params *p, struct tl_walk_result *res, struct tl_err *err);
+                    const struct tl_walk_params *p, struct tl_walk_result *res, struct tl_err *err)
+	__attribute__((warn_unused_result));
 
 /** Frees the arrays of *res and zeroes it. NULL is a no-op. */
 void tl_walk_result_free(struct tl_walk_result *res);
@@ -302,7 +303,7 @@ struct tl_back_result {
  */
 int tl_walk_backward(const struct tl_graph *g, uint64_t tx_num, uint32_t vout,
                      const struct tl_seed *seeds, size_t n_seeds, const struct tl_back_params *p,
-                     struct tl_back_result *res, struct tl_err *err);
+                     struct tl_back_result *res, struct tl_err *err) __attribute__((warn_unused_result));
 
 /** Frees res->exp and zeroes *res. NULL is a no-op. */
 void tl_back_result_free(struct tl_back_result *res);
