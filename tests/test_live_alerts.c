@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +313,10 @@ static void serve_start(struct srv *s, struct fakenode *n, const char *db, const
 	if (s->pid == 0) {
 		FILE *lf = freopen(s->log, "a", stderr);
 		(void)lf;
+		/* Never outlive the test, nor hold its output open: a server left
+		 * behind by a failed assertion would keep ctest waiting. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		lf = freopen("/dev/null", "w", stdout);
 		execl(TL_BINARY, TL_BINARY, "serve", "--rpc", fn_url(n), "--rpc-cookie", fn_cookie(n), "--zmq", fn_zmq(n),
 		      "--db", db, "--blocks-dir", blocks, "--network", "regtest", "--listen", s->listen, "--poll-ms", "300",
 		      "--alert-time-scale", "600", (char *)NULL);

@@ -43,7 +43,7 @@ static void test_web_app(void **state)
 	         "$T heist import --db db sim/heists.json >/dev/null 2>&1 && "
 	         "for p in poison haircut fifo tiho; do "
 	         "$T trace --db db --heist sim-heist-1 --policy $p --format json -o trace-$p.json || exit 1; done && "
-	         "$T keys add --file keys.txt --role investigate --rate 0 --name 'analyst A' 2>/dev/null >key-investigate && "
+	         "$T keys add --file keys.txt --role investigate --rate 0 --tlp red --audience analysts --name 'analyst A' 2>/dev/null >key-investigate && "
 	         "$T keys add --file keys.txt --role screen --rate 0 --name 'exchange desk' 2>/dev/null >key-screen",
 	         dir, TL_BINARY);
 	sh(cmd);
