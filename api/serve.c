@@ -401,7 +401,7 @@ static void metrics_hook(FILE *out, void *ctx)
 static void view_begin(void *ctx) { tl_store_view_begin(((struct tl_app *)ctx)->store); }
 static void view_end(void *ctx) { tl_store_view_end(((struct tl_app *)ctx)->store); }
 
-static void rm_tree_flat(const char *dir)
+void tl_app_rm_secondary_dir(const char *dir)
 {
 	DIR *dh = opendir(dir);
 	if (dh) {
@@ -584,7 +584,7 @@ void tl_app_close(struct tl_app *app)
 	tl_partners_free(app->partners);
 	tl_store_close(app->store);
 	tl_app_eth_close(app);
-	if (app->secondary_dir) rm_tree_flat(app->secondary_dir);
+	if (app->secondary_dir) tl_app_rm_secondary_dir(app->secondary_dir);
 	free(app->secondary_dir);
 	free(app->blocks_dir);
 	pthread_cond_destroy(&app->stop_cond);

@@ -228,6 +228,9 @@ int tl_app_reply_store_error(struct tl_api_req *req, const struct tl_err *err);
 /* Opens o->eth_db_path as a secondary into app->eth (nothing when it is
  * NULL). Returns 0 or -1 with err (no database, not an Ethereum one). */
 int tl_app_eth_open(struct tl_app *app, struct tl_err *err) __attribute__((warn_unused_result));
+/* Removes a secondary instance's private directory (its files, then the
+ * directory; it holds no subdirectories). Used by both stores' close. */
+void tl_app_rm_secondary_dir(const char *dir);
 /* Catches app->eth up with its writer under the write side of eth_lock,
  * waiting at most wait_ms for readers to finish (0 when it gave up this
  * time, counted in eth_catchup_skipped). Returns 1 caught up, 0 postponed,

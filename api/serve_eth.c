@@ -24,22 +24,6 @@ struct tl_eth_screenpool {
 	int nfree, cap;
 };
 
-static void rm_flat(const char *dir)
-{
-	DIR *dh = opendir(dir);
-	if (dh) {
-		struct dirent *e;
-		char path[4096];
-		while ((e = readdir(dh))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		closedir(dh);
-	}
-	rmdir(dir);
-}
-
 int tl_app_eth_open(struct tl_app *app, struct tl_err *err)
 {
 	const char *path = app->opts.eth_db_path;
@@ -78,7 +62,7 @@ void tl_app_eth_close(struct tl_app *app)
 	}
 	tl_eth_store_close(app->eth);
 	app->eth = NULL;
-	if (app->eth_secondary_dir) rm_flat(app->eth_secondary_dir);
+	if (app->eth_secondary_dir) tl_app_rm_secondary_dir(app->eth_secondary_dir);
 	free(app->eth_secondary_dir);
 	app->eth_secondary_dir = NULL;
 	if (app->eth_lock_init) pthread_rwlock_destroy(&app->eth_lock);
