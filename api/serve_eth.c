@@ -4,7 +4,6 @@
  * hold for reading, and a pool of screening handles. */
 #include "api/serve.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
