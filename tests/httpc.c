@@ -62,7 +62,8 @@ void send_request(int fd, const char *method, const char *path, const char *key,
 
 const char *hdr(const struct resp *r, const char *name)
 {
-	static char val[512];
+	/* per thread: the readers tests call this from several threads at once */
+	static _Thread_local char val[512];
 	size_t nl = strlen(name);
 	const char *p = strstr(r->head, "\r\n");
 	while (p && p[2]) {

@@ -27,7 +27,7 @@ int send_all(int fd, const void *p, size_t n);
  * keepalive it asks the server to close. */
 void send_request(int fd, const char *method, const char *path, const char *key, const char *body, size_t blen,
 		  int keepalive);
-/* Value of header name in r->head, or NULL (static buffer). */
+/* Value of header name in r->head, or NULL (a buffer of the calling thread). */
 const char *hdr(const struct resp *r, const char *name);
 /* Reads one response (Content-Length framed, or to EOF). Returns 0 or -1;
  * r->body is malloc'd (resp_free). */

@@ -763,10 +763,19 @@ static void test_alerts_end_to_end(void **state)
 	for (int w = 0; w < NW && missing; w++) {
 		const char *k;
 		int shown = 0;
-		json_object_foreach(expect[w], k, v) if (!received(w, k) && shown++ < 10) print_message("missing: watch %d %s\n", w, k);
+		json_object_foreach(expect[w], k, v) if (!received(w, k) && shown++ < 10) {
+			char wk[320];
+			snprintf(wk, sizeof wk, "w%d/%s", w, k);
+			const char *id = json_string_value(json_object_get(R.bykey, wk));
+			json_t *e = id ? json_object_get(R.byid, id) : NULL;
+			print_message("missing: watch %d %s (webhook-id %s, %s)\n", w, k, id ? id : "none",
+				      e ? json_string_value(json_object_get(e, "key")) : "never sent");
+		}
 	}
 	print_message("%zu events expected, %zu delivered (%d from the mempool), %d requests, %d refused\n", expected_n,
 		      delivered, R.mempool_deposits, R.requests, R.refused);
+	print_message("signatures bad %d, ids with two bodies %d, bodies not JSON %d, events under two ids %d\n", R.bad_sig,
+		      R.bad_body, R.bad_json, R.id_conflicts);
 	assert_int_equal(missing, 0);
 	assert_int_equal(extra, 0);
 	assert_int_equal(delivered, expected_n);

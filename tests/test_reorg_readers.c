@@ -127,9 +127,19 @@ static char *answer(uint16_t port, const char *url)
 		if (asprintf(&txt, "%d %s", r.status, d) < 0) abort();
 		free(d);
 		json_decref(j);
-	} else if (asprintf(&txt, "%d (not json) %.*s", r.status, (int)(r.blen > 200 ? 200 : r.blen),
-			    r.body ? r.body : "") < 0)
-		abort();
+	} else {
+		/* Say where and why, so that a rare failure can be read from the log. */
+		json_error_t e;
+		json_t *again = r.body ? json_loadb(r.body, r.blen, 0, &e) : NULL;
+		json_decref(again);
+		size_t at = r.body && e.position >= 0 && (size_t)e.position < r.blen ? (size_t)e.position : 0;
+		size_t from = at > 60 ? at - 60 : 0;
+		fprintf(stderr, "readers: %s answered %d with %zu bytes that are not JSON: %s at byte %zu, near: %.*s\n",
+			url, r.status, r.blen, r.body ? e.text : "no body", at, (int)(r.blen - from > 120 ? 120 : r.blen - from),
+			r.body ? r.body + from : "");
+		if (asprintf(&txt, "%d (not json) %.*s", r.status, (int)(r.blen > 200 ? 200 : r.blen), r.body ? r.body : "") < 0)
+			abort();
+	}
 	resp_free(&r);
 	return txt;
 }

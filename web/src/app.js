@@ -169,6 +169,7 @@ async function loadTrace() {
 async function search(q, replace) {
   q = q.trim();
   if (!q) return;
+  setBusy('loading'); // before the lookups below, so no one reads the old view as the answer
   const go = (p) => { if (replace) history.replaceState(null, '', p); else history.pushState(null, '', p); return route(); };
   if (state.role === 'screen') {
     const kind = /^[0-9a-fA-F]{64}$/.test(q) ? 'tx' : 'address';

@@ -377,14 +377,20 @@ try {
     await shot(page, '08-block');
     await page.fill('#q', big.id);
     await page.press('#q', 'Enter');
+    // The link may already be /ui/block/HASH (Previous put it there), so
+    // neither the URL nor the ready state shows the search's own render:
+    // wait for the list that render draws.
     await page.waitForURL(`${base}/ui/block/${big.id}`);
-    await ready(page);
-    check((await listed())[0] === ids[0], 'searching a block hash opens the block');
+    const shown = await page.waitForFunction((t) => document.body.dataset.state === 'ready'
+      && document.querySelector('#block-txs-table tbody tr')?.dataset.txid === t, ids[0], { timeout: 10000 }).then(() => true, () => false);
+    check(shown && (await listed())[0] === ids[0], 'searching a block hash opens the block', { url: page.url(), first: (await listed())[0] });
     await page.fill('#q', String(big.height));
     await page.press('#q', 'Enter');
     await page.waitForURL(`${base}/ui/block/${big.height}`);
     await ready(page);
-    check((await page.textContent('#block-h')) === `Block ${big.height}`, 'searching a height opens the block');
+    const hShown = await page.waitForFunction((h) => document.body.dataset.state === 'ready'
+      && document.querySelector('#block-h')?.textContent === h, `Block ${big.height}`, { timeout: 10000 }).then(() => true, () => false);
+    check(hShown, 'searching a height opens the block', await page.textContent('#block-h'));
   }
   const tags = (await apiGet(`/v1/addresses/${cashout.address}/tags`, keyInv)).body;
   await page.goto(`${base}/ui/cluster/${tags.cluster.id}`);
