@@ -63,7 +63,7 @@ static int query_u64(struct tl_api_req *req, const char *name, uint64_t lo, uint
 static int no_eth(struct tl_api_req *req, const struct tl_app *app)
 {
 	if (app->eth) return 0;
-	tl_api_reply_error(req, 404, "not_found",
+	tl_api_reply_error(req, 404, "chain_not_served",
 			   "this server has no Ethereum database (taintline serve --db BTCDB --db ETHDB)");
 	return -1;
 }

@@ -698,6 +698,25 @@ static void test_trace_identical(void **st)
 		}
 }
 
+/* A server without an Ethereum database answers the Ethereum routes with
+ * a code a client can act on (the web app says "not served"). */
+static void test_no_ethereum(void **st)
+{
+	(void)st;
+	char args[3000];
+	snprintf(args, sizeof args, "--db %s/btc", mc);
+	struct server s = start_server(args);
+	static const char *paths[] = { "/eth/api/v2/addresses/0x00000000000000000000000000000000deadbeef",
+				       "/eth/api/v2/transactions/0x" "abababababababababababababababababababababababababababababababab",
+				       "/eth/api/v2/blocks/1" };
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+		struct resp r = get(&s, paths[i]);
+		expect_error(&r, 404, "chain_not_served");
+		resp_free(&r);
+	}
+	stop_server(&s);
+}
+
 static void test_bad_input(void **st)
 {
 	(void)st;
@@ -878,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_one_db_per_chain), cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_tx_and_block),     cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_screen),           cmocka_unit_test(test_trace_identical),
+		cmocka_unit_test(test_no_ethereum),
 		cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_beside_writer),    cmocka_unit_test(test_contract),
 	};

@@ -1,11 +1,12 @@
 /* The web app in a real browser: simulates a chain with a heist, indexes
  * it, imports its tags and heists, writes `taintline trace --format json`
- * under each policy and two API keys (investigate, screen), then runs
- * web/test/e2e.mjs, which serves the database on 127.0.0.1 (a free port)
+ * under each policy and two API keys (investigate, screen), simulates and
+ * indexes an Ethereum chain with its heist, then runs web/test/e2e.mjs,
+ * which serves the databases on 127.0.0.1 (free ports)
  * and drives Debian's Chromium headless through playwright-core: every
  * deep link, a search, an expand, the trace under each policy with the
  * tainted amounts of the CLI's JSON, a saved and reopened case, exports,
- * the screen role, no console errors. Screenshots are kept in
+ * the screen role, Ethereum accounts and transactions, no console errors. Screenshots are kept in
  * web-artifacts/ of the build directory.
  * Skipped (exit 77, with the reason) without chromium, node, or web/'s
  * node_modules (scripts/install-deps.sh installs all three). */
@@ -43,6 +44,10 @@ static void test_web_app(void **state)
 	         "$T heist import --db db sim/heists.json >/dev/null 2>&1 && "
 	         "for p in poison haircut fifo tiho; do "
 	         "$T trace --db db --heist sim-heist-1 --policy $p --format json -o trace-$p.json || exit 1; done && "
+	         "$T simulate --chain ethereum --out esim --seed 7 --blocks 150 --txs-per-block 10 --no-rpc >/dev/null 2>&1 && "
+	         "$T index --chain ethereum --etl esim --db edb -q >/dev/null 2>&1 && "
+	         "$T heist import --db edb esim/heists.json >/dev/null 2>&1 && "
+	         "$T tags import --db edb esim/tags.csv >/dev/null 2>&1 && "
 	         "$T keys add --file keys.txt --role investigate --rate 0 --tlp red --audience analysts --name 'analyst A' 2>/dev/null >key-investigate && "
 	         "$T keys add --file keys.txt --role screen --rate 0 --name 'exchange desk' 2>/dev/null >key-screen",
 	         dir, TL_BINARY);

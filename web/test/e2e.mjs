@@ -79,7 +79,7 @@ async function newPage(label) {
   // Chromium logs every failed fetch; only that URL is let through.
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    if (/\/v1\/eth\//.test(m.location().url || '') && /404/.test(m.text())) { ethProbe404s.push(m.location().url); return; }
+    if (/\/eth\/api\/v2\//.test(m.location().url || '') && /404/.test(m.text())) { ethProbe404s.push(m.location().url); return; }
     consoleErrors.push(`${label}: ${m.text()}`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${label}: ${e.message}`));
@@ -118,6 +118,78 @@ async function signIn(page, key) {
   await page.click('#login-form button');
   await page.waitForFunction(() => document.getElementById('login').hidden);
   return ready(page);
+}
+
+// A base-unit amount in whole units, written again here (the page's own
+// is web/src/eth.js units()).
+function wholeUnits(base, decimals) {
+  const d = BigInt(decimals || 0), v = BigInt(base);
+  if (!d) return v.toString();
+  const q = 10n ** d, frac = (v % q).toString().padStart(Number(d), '0').replace(/0+$/, '');
+  return (v / q).toString() + (frac ? '.' + frac : '');
+}
+
+// Ethereum in the app: a second server with the Bitcoin and the Ethereum
+// database; the account of the heist's exploiter (its assets and its
+// exposure as the API gives them), the heist's seed transaction, and a
+// link from one to the other.
+async function ethChecks() {
+  const eport = await freePort();
+  const ebase = `http://127.0.0.1:${eport}`;
+  const es = spawn(tl, ['serve', '--db', join(work, 'db'), '--db', join(work, 'edb'), '--blocks-dir', join(work, 'sim/blocks'),
+    '--keys', join(work, 'keys.txt'), '--listen', `127.0.0.1:${eport}`, '--threads', '2'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  let esExit = null;
+  es.on('exit', (c, sig) => { esExit = c ?? sig; });
+  const stop = () => { if (esExit === null) es.kill('SIGTERM'); };
+  process.on('exit', stop);
+  try {
+    for (let i = 0; ; i++) {
+      if (esExit !== null) throw new Error('the Ethereum server exited with ' + esExit);
+      try { if ((await fetch(ebase + '/healthz')).ok) break; } catch (e) { /* not up yet */ }
+      if (i > WAIT_MS / 100) throw new Error('the Ethereum server did not answer /healthz');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const eget = async (path) => (await fetch(ebase + path, { headers: { Authorization: 'Bearer ' + keyInv } })).json();
+    const etruth = JSON.parse(read('esim/truth.json'));
+    const eh = etruth.heists[0];
+    const ep = await newPage('ethereum');
+    await ep.goto(ebase + '/');
+    await ep.evaluate((k) => sessionStorage.setItem('taintline.key', k), keyInv);
+    await ep.goto(`${ebase}/ui/search/${eh.exploiter}`);
+    await ep.waitForURL(`${ebase}/ui/eth/address/${eh.exploiter.toLowerCase()}`);
+    let st = await ready(ep);
+    const acct = await eget(`/eth/api/v2/addresses/${eh.exploiter}`);
+    const shownAssets = await ep.evaluate(() => [...document.querySelectorAll('#eth-assets tbody tr')].map((r) =>
+      ({ asset: r.dataset.asset, balance: r.cells[4].textContent, base: r.cells[4].dataset.base })));
+    check(st.state === 'ready' && acct.assets.length > 0 && shownAssets.length === acct.assets.length &&
+      acct.assets.every((a, i) => shownAssets[i].asset === a.asset && shownAssets[i].base === a.balance && shownAssets[i].balance === wholeUnits(a.balance, a.decimals)),
+      `searching an Ethereum account shows its ${acct.assets.length} assets with the balances of /eth/api/v2/addresses`, { st, shownAssets, acct });
+    const verdict = await eget(`/v1/screen?address=${eh.exploiter}`);
+    const want = verdict.exposures.flatMap((e) => e.assets.map((x) => `${e.heist} ${x.asset} ${x.tainted}`));
+    const shownExp = await ep.evaluate(() => [...document.querySelectorAll('#eth-exposures tbody tr')].map((r) =>
+      `${r.dataset.heist} ${r.dataset.asset} ${r.cells[2].dataset.base}`));
+    check(want.length > 0 && want.some((w) => w.startsWith(eh.id + ' ')) && JSON.stringify(shownExp) === JSON.stringify(want),
+      `the exploiter's exposure to ${eh.id} is shown as screening gives it (${want.length} assets)`, { want, shownExp });
+    const seed = (JSON.parse(read('esim/heists.json')).heists.find((h) => h.id === eh.id).seeds[0].txid).toLowerCase();
+    await ep.fill('#q', seed);
+    await ep.press('#q', 'Enter');
+    await ep.waitForURL(`${ebase}/ui/eth/tx/${seed}`);
+    const txShown = await ep.waitForFunction((h) => document.body.dataset.state === 'ready' &&
+      document.querySelector('#eth-tx dd[data-field="hash"]')?.textContent === h, seed).then(() => true, () => false);
+    const tx = await eget(`/eth/api/v2/transactions/${seed}`);
+    const txRows = await ep.evaluate(() => document.querySelectorAll('#eth-transfers tbody tr').length);
+    const from = await ep.getAttribute('#eth-tx dd[data-field="from"] a', 'title');
+    check(txShown && from === tx.from && txRows === tx.transfers.length,
+      `searching the heist's seed transaction shows it with its ${tx.transfers.length} transfers`, { from, txRows });
+    await shot(ep, '09-ethereum');
+    await ep.click('#eth-tx dd[data-field="from"] a');
+    await ep.waitForURL(`${ebase}/ui/eth/address/${tx.from}`);
+    st = await ready(ep);
+    check(st.state === 'ready' && (await ep.textContent('#panel h2')) === tx.from, 'the sender links to its account');
+    await ep.close();
+  } finally {
+    stop();
+  }
 }
 
 try {
@@ -478,6 +550,8 @@ try {
     'the server refuses cases and traces to a screen key');
   await shot(sp, '07-screen-role');
   await sp.close();
+
+  await ethChecks();
 
   check(consoleErrors.length === 0, `no console errors (besides the Ethereum probe's ${ethProbe404s.length} expected 404s)`, consoleErrors);
   check(foreign.length === 0, 'nothing was requested from anywhere but the server', foreign);
