@@ -189,6 +189,27 @@ static void get_block(struct tl_api_req *req, void *ctx)
 
 /* ---- screening ---- */
 
+/* Leaves out of a screening answer the exposures to heists above the
+ * caller's clearance, as if those heists were never imported. Returns 0
+ * or -1 with err. */
+static int hide_exposures(struct tl_api_req *req, struct tl_app *app, json_t *answer, struct tl_err *err)
+{
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	if (clr.all) return 0;
+	json_t *exp = json_object_get(answer, "exposures");
+	for (size_t i = json_array_size(exp); i-- > 0;) {
+		const char *id = json_string_value(json_object_get(json_array_get(exp, i), "heist"));
+		json_t *def = NULL;
+		int r = id ? tl_eth_heist_get(app->eth, id, &def, err) : 0;
+		if (r == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, err);
+		json_decref(def);
+		if (r < 0) return -1;
+		if (r == 0) json_array_remove(exp, i);
+	}
+	return 0;
+}
+
 void tl_eth_get_screen(struct tl_api_req *req, struct tl_app *app)
 {
 	const char *addr = tl_api_req_query(req, "address");
@@ -204,8 +225,10 @@ void tl_eth_get_screen(struct tl_api_req *req, struct tl_app *app)
 	struct tl_eth_screen *h = tl_app_eth_screen_get(app, &err);
 	int r = h ? tl_eth_screen_lookup(h, a, &j, &err) : -1;
 	tl_app_eth_screen_put(app, h);
+	if (r >= 0 && hide_exposures(req, app, j, &err)) r = -1;
 	tl_app_eth_unlock(app);
 	if (r < 0) {
+		json_decref(j);
 		tl_app_reply_store_error(req, &err);
 		return;
 	}
@@ -237,15 +260,17 @@ static int query_num(struct tl_api_req *req, const char *name, uint64_t max, uin
 	return query_u64(req, name, 0, max, 0, v) ? -1 : 1;
 }
 
-/* Whether the caller may see heist id: an Ethereum heist always (the
- * Ethereum registry carries no TLP marking), a Bitcoin one per its
- * marking, as GET /v1/heists/:id. 1 visible, 0 unknown or hidden, -1
- * after a store error reply. */
+/* Whether the caller may see heist id, by its marking in the database
+ * that holds it (as GET /v1/heists/:id). 1 visible, 0 unknown or hidden,
+ * -1 after a store error reply. */
 static int heist_visible(struct tl_api_req *req, struct tl_app *app, const char *id)
 {
 	struct tl_err err;
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
 	json_t *def = NULL;
 	int r = tl_eth_heist_get(app->eth, id, &def, &err);
+	if (r == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, &err);
 	json_decref(def);
 	if (r != 0 || !app->store) {
 		if (r < 0) tl_app_reply_store_error(req, &err);
@@ -254,11 +279,7 @@ static int heist_visible(struct tl_api_req *req, struct tl_app *app, const char 
 	struct tl_heist_info hi;
 	memset(&hi, 0, sizeof hi);
 	r = tl_heist_get(app->store, id, &hi, &err);
-	if (r == 1) {
-		struct tl_clearance clr;
-		tl_api_req_clearance(req, &clr);
-		r = tl_clear_heist(app->store, &clr, id, hi.json, &err);
-	}
+	if (r == 1) r = tl_clear_heist(app->store, &clr, id, hi.json, &err);
 	free(hi.json);
 	if (r < 0) tl_app_reply_store_error(req, &err);
 	return r;
@@ -371,6 +392,9 @@ void tl_eth_heist_trace(struct tl_api_req *req, struct tl_app *app)
 		if (has_until) er.until = (int64_t)until;
 		er.cancel = trace_cancel;
 		er.cancel_ctx = &cc;
+		struct tl_clearance clr;
+		tl_api_req_clearance(req, &clr);
+		er.clearance = &clr;
 		r = tl_eth_trace_report(app->eth, &er, &out, &err);
 	}
 	tl_app_eth_unlock(app);

@@ -13,6 +13,7 @@
 #include "store/eth_screen.h"
 #include "store/eth_store.h"
 #include "intel/tags.h"
+#include "tracer/tag_clearance.h"
 
 static int open_db(const char *cmd, const char *db, int writable, struct tl_eth_store **st)
 {
@@ -25,22 +26,43 @@ static int open_db(const char *cmd, const char *db, int writable, struct tl_eth_
 	return 0;
 }
 
+/* --tlp LEVEL as the Bitcoin commands take it (RED names its audience).
+ * Returns 0 with *m, or -1 after saying why. */
+static int parse_tlp(const char *cmd, const char *tlp, struct tl_tlp_mark *m)
+{
+	struct tl_clearance lv;
+	struct tl_err err;
+	if (tl_clearance_from_name(tlp, &lv, &err) || (lv.level == TL_TLP_RED && !lv.audience[0])) {
+		fprintf(stderr, "%s: --tlp '%s' must be clear, green, amber, amber+strict or red/AUDIENCE (RED names its "
+				"recipients)\n", cmd, tlp);
+		return -1;
+	}
+	memset(m, 0, sizeof *m);
+	m->level = lv.level;
+	snprintf(m->audience, sizeof m->audience, "%s", lv.audience);
+	return 0;
+}
+
 int cmd_heist_eth(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "tlp", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = NULL, *tlp = NULL;
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'j': json = 1; break;
-		case 'h': printf("usage: taintline heist import|list [--json]|show --db ETHDB [FILE|ID]\n"); return TL_EXIT_OK;
+		case 't': tlp = optarg; break;
+		case 'h':
+			printf("usage: taintline heist import|list [--json]|show --db ETHDB [FILE|ID] [--tlp LEVEL]\n");
+			return TL_EXIT_OK;
 		default: return TL_EXIT_USAGE;
 		}
 	}
@@ -51,18 +73,21 @@ int cmd_heist_eth(int argc, char **argv)
 		fprintf(stderr, "usage: taintline heist import|list|show --db ETHDB ...\n");
 		return TL_EXIT_USAGE;
 	}
+	struct tl_tlp_mark mark;
+	if (tlp && parse_tlp("heist", tlp, &mark)) return TL_EXIT_USAGE;
 	struct tl_eth_store *st;
 	if (open_db("heist", db, import, &st)) return TL_EXIT_FAIL;
 	struct tl_err err = { 0 };
 	int rc = TL_EXIT_OK;
 	if (import) {
 		struct tl_eth_heist_import_report rep;
-		if (tl_eth_heists_import(st, argv[optind + 1], &rep, &err)) {
+		if (tl_eth_heists_import(st, argv[optind + 1], tlp ? &mark : NULL, &rep, &err)) {
 			fprintf(stderr, "heist import: %s\nnothing was imported\n", err.msg);
 			rc = TL_EXIT_FAIL;
 		} else {
 			printf("%s: %lu heists added, %lu updated (%lu traceable on %s, %lu not)\n", argv[optind + 1],
 			       rep.added, rep.updated, rep.traceable, tl_eth_store_net(st)->chain, rep.other);
+			if (tlp) printf("%lu heists marked TLP:%s\n", rep.added + rep.updated, tl_tlp_level_name(mark.level));
 			/* screening is a lookup: materialize over the blocks indexed so far */
 			if (rep.traceable && eth_screen_refresh(st, 1, 0, &err)) {
 				fprintf(stderr, "heist import: screening index: %s\n", err.msg);
@@ -114,6 +139,8 @@ int cmd_heist_eth(int argc, char **argv)
 struct import_ctx {
 	struct tl_eth_store *s;
 	struct tl_eth_batch *b;
+	const struct tl_tlp_mark *mark; /* --tlp: every source of the file gets it */
+	json_t *sources;                /* the sources marked so far */
 	unsigned long stored, existing, seen, unseen, other, bad;
 	char msgs[8][200];
 	int nmsgs, failed;
@@ -126,6 +153,11 @@ static int import_one(void *vctx, const struct tl_tag *t)
 	int seen;
 	struct tl_err e = { 0 };
 	int r = tl_eth_tag_add(c->s, c->b, t, &seen, &e);
+	const char *src = t->source ? t->source : "";
+	if (c->mark && r >= 0 && r != 2 && !json_object_get(c->sources, src)) {
+		tl_eth_tlp_mark_put(c->b, TL_TLP_SOURCE, src, c->mark);
+		json_object_set_new(c->sources, src, json_true());
+	}
 	if (r == 2) c->other++;
 	else if (r == 0) c->existing++;
 	else if (r == 1) {
@@ -164,17 +196,20 @@ int cmd_tags_eth(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },   { "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },       { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "tlp", required_argument, NULL, 't' },  { NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *format = NULL;
+	const char *db = NULL, *format = NULL, *tlp = NULL;
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:f:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:jt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'j': json = 1; break;
-		case 'h': printf("usage: taintline tags import|show --db ETHDB FILE|ADDRESS [--format F] [--json]\n"); return TL_EXIT_OK;
+		case 't': tlp = optarg; break;
+		case 'h':
+			printf("usage: taintline tags import|show --db ETHDB FILE|ADDRESS [--format F] [--tlp LEVEL] [--json]\n");
+			return TL_EXIT_OK;
 		default: return TL_EXIT_USAGE;
 		}
 	}
@@ -195,11 +230,13 @@ int cmd_tags_eth(int argc, char **argv)
 	}
 	int import = !strcmp(argv[optind], "import");
 	const char *arg = argv[optind + 1];
+	struct tl_tlp_mark mark;
+	if (tlp && parse_tlp("tags", tlp, &mark)) return TL_EXIT_USAGE;
 	struct tl_eth_store *st;
 	if (open_db("tags", db, import, &st)) return TL_EXIT_FAIL;
 	int rc = TL_EXIT_OK;
 	if (import) {
-		struct import_ctx ic = { .s = st, .b = tl_eth_batch_new(st) };
+		struct import_ctx ic = { .s = st, .b = tl_eth_batch_new(st), .mark = tlp ? &mark : NULL, .sources = json_object() };
 		struct tl_tag_report rep;
 		memset(&rep, 0, sizeof rep);
 		struct tl_err err = { 0 };
@@ -213,6 +250,7 @@ int cmd_tags_eth(int argc, char **argv)
 			printf("%s (%s): %lu tags stored (%lu already present), %lu on indexed addresses, %lu on "
 			       "addresses not seen yet, %lu on other chains\n",
 			       arg, tl_tag_format_name(rep.format), ic.stored, ic.existing, ic.seen, ic.unseen, ic.other);
+			if (tlp) printf("%zu tag sources marked TLP:%s\n", json_object_size(ic.sources), tl_tlp_level_name(mark.level));
 			unsigned long bad = rep.skipped + ic.bad;
 			if (bad) {
 				printf("%lu rows skipped:\n", bad);
@@ -221,6 +259,7 @@ int cmd_tags_eth(int argc, char **argv)
 			}
 		}
 		tl_eth_batch_free(ic.b);
+		json_decref(ic.sources);
 	} else {
 		uint8_t a[20];
 		struct tl_err err = { 0 };

@@ -175,8 +175,8 @@ static int check_seed(json_t *sd, const char *p, struct tl_err *err)
 	return 0;
 }
 
-int tl_eth_heists_import(struct tl_eth_store *s, const char *path, struct tl_eth_heist_import_report *rep,
-			 struct tl_err *err)
+int tl_eth_heists_import(struct tl_eth_store *s, const char *path, const struct tl_tlp_mark *mark,
+			 struct tl_eth_heist_import_report *rep, struct tl_err *err)
 {
 	memset(rep, 0, sizeof *rep);
 	json_error_t je;
@@ -235,6 +235,7 @@ int tl_eth_heists_import(struct tl_eth_store *s, const char *path, struct tl_eth
 		}
 		tl_eth_batch_put_raw(b, TL_ECF_HEIST, id, strlen(id), text, strlen(text));
 		free(text);
+		if (mark) tl_eth_tlp_mark_put(b, TL_TLP_HEIST, id, mark);
 	}
 	if (!rc) rc = tl_eth_store_write(s, b, err);
 	tl_eth_batch_free(b);
@@ -283,4 +284,67 @@ int tl_eth_heists_list(struct tl_eth_store *s, json_t **out, struct tl_err *err)
 	}
 	*out = a;
 	return 0;
+}
+
+/* ---- TLP marks: the Bitcoin store's records (store/tlp.h) in this
+ * store's meta family ---- */
+
+void tl_eth_tlp_mark_put(struct tl_eth_batch *b, enum tl_tlp_kind kind, const char *name, const struct tl_tlp_mark *m)
+{
+	char key[256], val[TL_TLP_MARK_MAX];
+	size_t kl = tl_tlp_mark_key(kind, name, key, sizeof key), vl = tl_tlp_mark_encode(m, val, sizeof val);
+	if (kl && vl) tl_eth_batch_put_raw(b, TL_ECF_META, key, kl, val, vl);
+}
+
+int tl_eth_tlp_mark_get(struct tl_eth_store *s, enum tl_tlp_kind kind, const char *name, struct tl_tlp_mark *m,
+			struct tl_err *err)
+{
+	memset(m, 0, sizeof *m);
+	char key[256];
+	size_t kl = tl_tlp_mark_key(kind, name ? name : "", key, sizeof key);
+	if (!kl) return 0;
+	char *v;
+	size_t vl;
+	int r = tl_eth_store_get_raw(s, TL_ECF_META, key, kl, &v, &vl, err);
+	if (r <= 0) return r;
+	r = tl_tlp_mark_decode(v, vl, m);
+	rocksdb_free(v);
+	if (r) return tl_err_set(err, "corrupt TLP mark of %s '%.80s'", kind == TL_TLP_SOURCE ? "tag source" : "heist", name);
+	return 1;
+}
+
+int tl_eth_tlp_tag_mark(struct tl_eth_store *s, const char *source, const char *notes, struct tl_tlp_mark *m,
+			struct tl_err *err)
+{
+	if (tl_eth_tlp_mark_get(s, TL_TLP_SOURCE, source, m, err) < 0) return -1;
+	tl_tlp_raise_notes(m, notes);
+	return 0;
+}
+
+int tl_eth_tlp_heist_mark(struct tl_eth_store *s, const char *id, const json_t *definition, struct tl_tlp_mark *m,
+			  struct tl_err *err)
+{
+	if (tl_eth_tlp_mark_get(s, TL_TLP_HEIST, id, m, err) < 0) return -1;
+	char *text = definition ? json_dumps(definition, JSON_COMPACT) : NULL;
+	tl_tlp_raise_definition(m, text);
+	free(text);
+	return 0;
+}
+
+int tl_eth_heist_visible(struct tl_eth_store *s, const struct tl_clearance *c, const char *id, const json_t *definition,
+			 struct tl_err *err)
+{
+	if (!c || c->all) return 1;
+	struct tl_tlp_mark m;
+	if (tl_eth_tlp_heist_mark(s, id, definition, &m, err)) return -1;
+	return tl_tlp_visible(&m, c);
+}
+
+int tl_eth_tag_visible(struct tl_eth_store *s, const struct tl_clearance *c, const struct tl_eth_tag_rec *t,
+		       struct tl_err *err)
+{
+	if (!c || c->all) return 1;
+	struct tl_tlp_mark m;
+	if (tl_eth_tlp_tag_mark(s, t->source ? t->source : "", t->notes, &m, err)) return -1;
+	return tl_tlp_visible(&m, c);
 }

@@ -19,8 +19,9 @@
 
 #include <jansson.h>
 
-#include "store/eth_store.h"
 #include "intel/tags.h"
+#include "store/eth_store.h"
+#include "store/tlp.h"
 
 /* Adds tag t (one row of a tag file: intel/tags.h) to batch b if it is
  * on the database's chain and not stored yet. Returns 1 added, 0 already
@@ -52,9 +53,11 @@ struct tl_eth_heist_import_report {
  * address]} or {"address", "from", "until", "asset"} with from/until a
  * block number (JSON integer) or "YYYY-MM-DD" and asset "ETH" or a token
  * address. Stores all of them in one write, or nothing on the first error
- * (err names the heist and the field). Returns 0 or -1. */
-int tl_eth_heists_import(struct tl_eth_store *s, const char *path, struct tl_eth_heist_import_report *rep,
-			 struct tl_err *err) __attribute__((warn_unused_result));
+ * (err names the heist and the field). mark (NULL: none) marks every
+ * heist of the file with that TLP level in the same write. Returns 0 or
+ * -1. */
+int tl_eth_heists_import(struct tl_eth_store *s, const char *path, const struct tl_tlp_mark *mark,
+			 struct tl_eth_heist_import_report *rep, struct tl_err *err) __attribute__((warn_unused_result));
 /* The stored definition of heist id: 1 and *out (caller json_decrefs),
  * 0 unknown, -1 error. */
 int tl_eth_heist_get(struct tl_eth_store *s, const char *id, json_t **out, struct tl_err *err);
@@ -63,5 +66,25 @@ int tl_eth_heist_get(struct tl_eth_store *s, const char *id, json_t **out, struc
 int tl_eth_heists_list(struct tl_eth_store *s, json_t **out, struct tl_err *err) __attribute__((warn_unused_result));
 /* 1 when chain (a registry's "chain") names the database's chain. */
 int tl_eth_chain_is(struct tl_eth_store *s, const char *chain);
+
+/* TLP marks of tag sources and heists, kept and read as the Bitcoin
+ * store's (store/tlp.h: "tlp/s/SOURCE", "tlp/h/ID" in the meta family;
+ * a tag's level is also raised by its notes, a heist's by its
+ * definition's "tlp"). mark_get returns 1 with *m, 0 unmarked (*m CLEAR),
+ * -1 with err; tag_mark and heist_mark return 0 with the effective *m
+ * or -1. */
+void tl_eth_tlp_mark_put(struct tl_eth_batch *b, enum tl_tlp_kind kind, const char *name, const struct tl_tlp_mark *m);
+int tl_eth_tlp_mark_get(struct tl_eth_store *s, enum tl_tlp_kind kind, const char *name, struct tl_tlp_mark *m,
+			struct tl_err *err) __attribute__((warn_unused_result));
+int tl_eth_tlp_tag_mark(struct tl_eth_store *s, const char *source, const char *notes, struct tl_tlp_mark *m,
+			struct tl_err *err) __attribute__((warn_unused_result));
+int tl_eth_tlp_heist_mark(struct tl_eth_store *s, const char *id, const json_t *definition, struct tl_tlp_mark *m,
+			  struct tl_err *err) __attribute__((warn_unused_result));
+/* Whether clearance c (NULL or c->all: everything) may see heist id
+ * (its stored definition) or tag t. Return 1, 0, or -1 with err. */
+int tl_eth_heist_visible(struct tl_eth_store *s, const struct tl_clearance *c, const char *id, const json_t *definition,
+			 struct tl_err *err) __attribute__((warn_unused_result));
+int tl_eth_tag_visible(struct tl_eth_store *s, const struct tl_clearance *c, const struct tl_eth_tag_rec *t,
+		       struct tl_err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -27,20 +27,26 @@ int tl_tlp_parse_name(const char *s, enum tl_tlp *out)
 	return -1;
 }
 
-static size_t mark_key(enum tl_tlp_kind kind, const char *name, char *key, size_t cap)
+size_t tl_tlp_mark_key(enum tl_tlp_kind kind, const char *name, char *key, size_t cap)
 {
 	int n = snprintf(key, cap, "tlp/%c/%s", (char)kind, name);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
+size_t tl_tlp_mark_encode(const struct tl_tlp_mark *m, char *val, size_t cap)
+{
+	int n = snprintf(val, cap, "%d%s%s", (int)m->level, m->level == TL_TLP_RED ? " " : "",
+	                 m->level == TL_TLP_RED ? m->audience : "");
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
 void tl_tlp_mark_put(struct tl_batch *b, enum tl_tlp_kind kind, const char *name, const struct tl_tlp_mark *m)
 {
-	char key[256], val[8 + TL_TLP_AUDIENCE_MAX];
-	size_t kl = mark_key(kind, name, key, sizeof key);
-	if (!kl) return; /* names are bounded by the importers */
-	int vl = snprintf(val, sizeof val, "%d%s%s", (int)m->level, m->level == TL_TLP_RED ? " " : "",
-	                  m->level == TL_TLP_RED ? m->audience : "");
-	tl_batch_put(b, TL_CF_META, key, kl, val, (size_t)vl);
+	char key[256], val[TL_TLP_MARK_MAX];
+	size_t kl = tl_tlp_mark_key(kind, name, key, sizeof key);
+	size_t vl = tl_tlp_mark_encode(m, val, sizeof val);
+	if (!kl || !vl) return; /* names are bounded by the importers */
+	tl_batch_put(b, TL_CF_META, key, kl, val, vl);
 }
 
 int tl_tlp_mark_decode(const char *v, size_t len, struct tl_tlp_mark *m)
@@ -61,7 +67,7 @@ int tl_tlp_mark_get(struct tl_store *st, enum tl_tlp_kind kind, const char *name
 {
 	char key[256];
 	memset(m, 0, sizeof *m);
-	size_t kl = mark_key(kind, name ? name : "", key, sizeof key);
+	size_t kl = tl_tlp_mark_key(kind, name ? name : "", key, sizeof key);
 	if (!kl) return 0;
 	uint8_t *v;
 	size_t vl;
@@ -95,22 +101,17 @@ int tl_tlp_visible(const struct tl_tlp_mark *m, const struct tl_clearance *c)
 	return 1;
 }
 
-int tl_tlp_tag_mark(struct tl_store *st, const char *source, const char *notes, struct tl_tlp_mark *m,
-                    struct tl_err *err)
+void tl_tlp_raise_notes(struct tl_tlp_mark *m, const char *notes)
 {
-	if (tl_tlp_mark_get(st, TL_TLP_SOURCE, source, m, err) < 0) return -1;
 	int nl = tl_tlp_notes_level(notes);
 	if (nl > (int)m->level) {
 		m->level = (enum tl_tlp)nl;
 		m->audience[0] = '\0';
 	}
-	return 0;
 }
 
-int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definition_json, struct tl_tlp_mark *m,
-                      struct tl_err *err)
+void tl_tlp_raise_definition(struct tl_tlp_mark *m, const char *definition_json)
 {
-	if (tl_tlp_mark_get(st, TL_TLP_HEIST, id, m, err) < 0) return -1;
 	json_t *d = definition_json ? json_loads(definition_json, 0, NULL) : NULL;
 	json_t *lv = json_object_get(d, "tlp");
 	if (lv) {
@@ -123,5 +124,20 @@ int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definitio
 		}
 	}
 	json_decref(d);
+}
+
+int tl_tlp_tag_mark(struct tl_store *st, const char *source, const char *notes, struct tl_tlp_mark *m,
+                    struct tl_err *err)
+{
+	if (tl_tlp_mark_get(st, TL_TLP_SOURCE, source, m, err) < 0) return -1;
+	tl_tlp_raise_notes(m, notes);
+	return 0;
+}
+
+int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definition_json, struct tl_tlp_mark *m,
+                      struct tl_err *err)
+{
+	if (tl_tlp_mark_get(st, TL_TLP_HEIST, id, m, err) < 0) return -1;
+	tl_tlp_raise_definition(m, definition_json);
 	return 0;
 }

@@ -49,6 +49,13 @@ struct tl_clearance {
 /* Kinds of marked things. */
 enum tl_tlp_kind { TL_TLP_SOURCE = 's', TL_TLP_HEIST = 'h' };
 
+/* The meta key ("tlp/KIND/NAME") and value of a mark, for any store
+ * that keeps marks this way (the Ethereum store too, store/eth_intel.h).
+ * Return the length written, or 0 when it does not fit cap. */
+#define TL_TLP_MARK_MAX (8 + TL_TLP_AUDIENCE_MAX)
+size_t tl_tlp_mark_key(enum tl_tlp_kind kind, const char *name, char *key, size_t cap);
+size_t tl_tlp_mark_encode(const struct tl_tlp_mark *m, char *val, size_t cap);
+
 /* Queues the mark of a source or heist in b. name: the source or heist
  * id (at most 200 bytes; longer names are refused by the importers). */
 void tl_tlp_mark_put(struct tl_batch *b, enum tl_tlp_kind kind, const char *name, const struct tl_tlp_mark *m);
@@ -73,6 +80,12 @@ int tl_tlp_tag_mark(struct tl_store *st, const char *source, const char *notes, 
                     struct tl_err *err) __attribute__((warn_unused_result));
 int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definition_json, struct tl_tlp_mark *m,
                       struct tl_err *err) __attribute__((warn_unused_result));
+
+/* Raise m to the level a tag's notes name ("TLP:LEVEL" prefix), or to
+ * the "tlp" member of a heist's definition (an unreadable level counts as
+ * RED); a raised mark names no audience. The rules both stores share. */
+void tl_tlp_raise_notes(struct tl_tlp_mark *m, const char *notes);
+void tl_tlp_raise_definition(struct tl_tlp_mark *m, const char *definition_json);
 
 /* "clear" ... "red", and the parser of those names (any case, optional
  * "TLP:" prefix, "white" = CLEAR). tl_tlp_parse_name returns 0 or -1. */

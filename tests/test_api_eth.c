@@ -698,6 +698,161 @@ static void test_trace_identical(void **st)
 		}
 }
 
+/* ---- TLP clearance ---- */
+
+/* GET path with key; the reply's body (malloc'd), status in *status. */
+static char *get_keyed(const struct server *s, const char *key, const char *path, int *status)
+{
+	struct resp r;
+	if (http_do(s->port, "GET", path, key, NULL, 0, &r)) fail_msg("GET %s: no answer", path);
+	*status = r.status;
+	return r.body;
+}
+
+/* A trace as compared: its JSON without params.clearance, which says
+ * who it was made for (returned in *who, "" when absent). */
+static char *trace_text(const char *body, char who[32])
+{
+	json_error_t je;
+	json_t *j = json_loads(body, 0, &je);
+	if (!j) fail_msg("trace: not JSON: %s", je.text);
+	json_t *p = json_object_get(j, "params");
+	snprintf(who, 32, "%s", json_string_value(json_object_get(p, "clearance")) ?: "");
+	json_object_del(p, "clearance");
+	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return t;
+}
+
+/* An Ethereum database "full" where the tag the heist's first endpoint
+ * carries comes from a partner's source marked AMBER and a second heist
+ * is marked AMBER, and "truth", where neither was ever imported. A GREEN
+ * key's trace on full equals the trace of truth (the independent truth:
+ * a database without what the key may not see); an AMBER key's equals
+ * full's own; the AMBER heist does not exist for the GREEN key, in
+ * traces and in screening. */
+static void test_clearance(void **st)
+{
+	(void)st;
+	char d[1200], full[1300], truth[1300], keys[1300];
+	snprintf(d, sizeof d, "%s/clr", dir);
+	snprintf(full, sizeof full, "%s/full", d);
+	snprintf(truth, sizeof truth, "%s/truth", d);
+	snprintf(keys, sizeof keys, "%s/keys.txt", d);
+	sh("mkdir -p %s", d);
+	json_t *t0 = sh_json("%s trace --db %s/db --heist sim-eth-heist-1 --format json", TL_BINARY, es);
+	const char *hidden =
+		json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(t0, "endpoints"), 0), "tag"), "address"));
+	assert_non_null(hidden);
+	/* the tag file split: that address's rows under the partner's source */
+	char path[1400];
+	snprintf(path, sizeof path, "%s/tags.csv", es);
+	size_t n = 0;
+	char *csv = (char *)tu_read_file(path, &n);
+	assert_non_null(csv);
+	snprintf(path, sizeof path, "%s/green.csv", d);
+	FILE *g = fopen(path, "w");
+	snprintf(path, sizeof path, "%s/amber.csv", d);
+	FILE *a = fopen(path, "w");
+	assert_true(g && a);
+	int moved = 0;
+	for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "chain,", 6)) {
+			fprintf(g, "%s\n", line);
+			fprintf(a, "%s\n", line);
+		} else if (strstr(line, hidden)) {
+			char *src = strstr(line, ",taintline-simulator,");
+			assert_non_null(src);
+			fprintf(a, "%.*s,partner-amber-feed,%s\n", (int)(src - line), line, src + strlen(",taintline-simulator,"));
+			moved++;
+		} else {
+			fprintf(g, "%s\n", line);
+		}
+	}
+	fclose(g);
+	fclose(a);
+	free(csv);
+	assert_true(moved > 0);
+	/* the second heist: the first under another id */
+	snprintf(path, sizeof path, "%s/heists.json", es);
+	json_t *reg = json_load_file(path, 0, NULL);
+	json_t *h2 = json_deep_copy(json_array_get(json_object_get(reg, "heists"), 0));
+	json_object_set_new(h2, "id", json_string("sim-eth-heist-amber"));
+	json_t *reg2 = json_pack("{s:[o]}", "heists", h2);
+	snprintf(path, sizeof path, "%s/amber-heists.json", d);
+	assert_int_equal(json_dump_file(reg2, path, 0), 0);
+	json_decref(reg2);
+	json_decref(reg);
+	const char *dbs[2] = { full, truth };
+	for (int i = 0; i < 2; i++) {
+		sh("%s index --chain ethereum --etl %s --db %s -q", TL_BINARY, es, dbs[i]);
+		sh("%s tags import --db %s %s/green.csv >/dev/null", TL_BINARY, dbs[i], d);
+		sh("%s heist import --db %s %s/heists.json >/dev/null", TL_BINARY, dbs[i], es);
+	}
+	sh("%s tags import --db %s %s/amber.csv --tlp amber >/dev/null", TL_BINARY, full, d);
+	sh("%s heist import --db %s %s/amber-heists.json --tlp amber >/dev/null", TL_BINARY, full, d);
+	char *kg = sh_out("%s keys add --file %s --role investigate --tlp green 2>/dev/null", TL_BINARY, keys);
+	char *ka = sh_out("%s keys add --file %s --role investigate --tlp amber 2>/dev/null", TL_BINARY, keys);
+	kg[strcspn(kg, "\n")] = ka[strcspn(ka, "\n")] = '\0';
+	char args[3000];
+	snprintf(args, sizeof args, "--db %s --keys %s", full, keys);
+	struct server s = start_server(args);
+
+	char *cli_truth = sh_out("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, truth);
+	char *cli_full = sh_out("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, full);
+	assert_string_not_equal(cli_truth, cli_full); /* the hidden tag matters to this trace */
+	int status;
+	char who[32];
+	char *body = get_keyed(&s, kg, "/v1/heists/sim-eth-heist-1/trace", &status);
+	assert_int_equal(status, 200);
+	char *got = trace_text(body, who), *want = trace_text(cli_truth, (char[32]){ 0 });
+	assert_string_equal(who, "green");
+	assert_string_equal(got, want);
+	free(body), free(got), free(want);
+	body = get_keyed(&s, ka, "/v1/heists/sim-eth-heist-1/trace", &status);
+	assert_int_equal(status, 200);
+	got = trace_text(body, who), want = trace_text(cli_full, (char[32]){ 0 });
+	assert_string_equal(who, "amber");
+	assert_string_equal(got, want);
+	free(body), free(got), free(want);
+
+	/* the AMBER heist: there for AMBER, as unknown as a made-up id for GREEN */
+	body = get_keyed(&s, ka, "/v1/heists/sim-eth-heist-amber/trace", &status);
+	assert_int_equal(status, 200);
+	free(body);
+	char *none = get_keyed(&s, kg, "/v1/heists/no-such-heist/trace", &status);
+	assert_int_equal(status, 404);
+	body = get_keyed(&s, kg, "/v1/heists/sim-eth-heist-amber/trace", &status);
+	assert_int_equal(status, 404);
+	assert_non_null(strstr(body, "\"not_found\""));
+	free(body), free(none);
+	/* the exploiter, who received the seed (the simulator's truth) */
+	snprintf(path, sizeof path, "%s/truth.json", es);
+	json_t *tr = json_load_file(path, 0, NULL);
+	const char *exploiter = json_string_value(json_object_get(json_array_get(json_object_get(tr, "heists"), 0), "exploiter"));
+	assert_non_null(exploiter);
+	const char *heists_of[2][2] = { { kg, "sim-eth-heist-1" }, { ka, "sim-eth-heist-1 sim-eth-heist-amber" } };
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, "/v1/screen?address=%s", exploiter);
+		body = get_keyed(&s, heists_of[k][0], path, &status);
+		assert_int_equal(status, 200);
+		json_t *v = json_loads(body, 0, NULL);
+		char seen[200] = "";
+		json_t *x;
+		size_t i;
+		json_array_foreach(json_object_get(v, "exposures"), i, x)
+			snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s", i ? " " : "",
+				 json_string_value(json_object_get(x, "heist")));
+		assert_string_equal(seen, heists_of[k][1]);
+		json_decref(v);
+		free(body);
+	}
+	json_decref(tr);
+	json_decref(t0);
+	stop_server(&s);
+	free(cli_truth), free(cli_full), free(kg), free(ka);
+}
+
 /* A server without an Ethereum database answers the Ethereum routes with
  * a code a client can act on (the web app says "not served"). */
 static void test_no_ethereum(void **st)
@@ -898,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_tx_and_block),     cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_screen),           cmocka_unit_test(test_trace_identical),
 		cmocka_unit_test(test_no_ethereum),
+		cmocka_unit_test(test_clearance),
 		cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_beside_writer),    cmocka_unit_test(test_contract),
 	};

@@ -10,6 +10,7 @@
 
 #include "ethereum/address.h"
 #include "store/eth_intel.h"
+#include "tracer/tag_clearance.h"
 #include "store/eth_links.h"
 #include "store/eth_screen.h"
 #include "store/eth_scan.h"
@@ -25,6 +26,8 @@
 /* ---- tags: account id -> {cats, label, category, source} ---- */
 struct tagctx {
 	struct tl_eth_store *s;
+	const struct tl_clearance *clr; /* stored tags above it are not there */
+	struct tl_err *err;             /* a mark that could not be read */
 	const char *chain;
 	json_t *by_id; /* "id" -> tag object (cats in "_cats") */
 	unsigned long unknown, other;
@@ -77,6 +80,8 @@ static int tag_cb(void *vctx, const struct tl_tag *t)
 static int dbtag_cb(void *vctx, const struct tl_eth_tag_rec *r)
 {
 	struct tagctx *c = vctx;
+	int v = tl_eth_tag_visible(c->s, c->clr, r, c->err);
+	if (v <= 0) return v < 0 ? -1 : 0;
 	char hx[43];
 	struct tl_tag t;
 	memset(&t, 0, sizeof t);
@@ -445,8 +450,8 @@ bad:
 
 /* The heist's seeds: from the registry file when given, else from the
  * database (heist import). */
-static int seeds_heist(struct tl_eth_store *st, const char *file, const char *id, struct seeds *sd, json_t **heist_out,
-                       struct tl_err *err)
+static int seeds_heist(struct tl_eth_store *st, const struct tl_clearance *clr, const char *file, const char *id,
+                       struct seeds *sd, json_t **heist_out, struct tl_err *err)
 {
 	json_t *root = NULL, *h = NULL;
 	int r = 0;
@@ -463,6 +468,12 @@ static int seeds_heist(struct tl_eth_store *st, const char *file, const char *id
 	} else {
 		int k = tl_eth_heist_get(st, id, &root, err);
 		if (k < 0) return -1;
+		/* a heist above the caller's clearance is not there */
+		if (k == 1 && (k = tl_eth_heist_visible(st, clr, id, root, err)) <= 0) {
+			json_decref(root);
+			root = NULL;
+			if (k < 0) return -1;
+		}
 		if (k == 0)
 			return tl_err_set(err, "unknown heist '%s' (import a registry with 'taintline heist import --db', "
 			                       "or give it with --heists FILE)", id);
@@ -645,7 +656,8 @@ int tl_eth_trace_report(struct tl_eth_store *st, const struct tl_eth_trace_req *
 	if (modes != 1) return tl_err_set(err, "give exactly one of a heist, seeds or an address");
 	struct tl_taint_params p = rq->p;
 	int rc = -1;
-	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
+	struct tagctx tc = { .s = st, .clr = rq->clearance, .err = err, .chain = tl_eth_store_net(st)->chain,
+			     .by_id = json_object() };
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *o = NULL;
@@ -660,7 +672,7 @@ int tl_eth_trace_report(struct tl_eth_store *st, const struct tl_eth_trace_req *
 		}
 	}
 	if (rq->heist) {
-		if (seeds_heist(st, rq->heists_file, rq->heist, &sd, &heist_j, err)) goto out;
+		if (seeds_heist(st, rq->clearance, rq->heists_file, rq->heist, &sd, &heist_j, err)) goto out;
 	} else if (rq->address) {
 		struct wend w[2];
 		if (parse_wend(rq->from, 0, &w[0], err) || parse_wend(rq->to, 1, &w[1], err) ||
@@ -721,6 +733,10 @@ int tl_eth_trace_report(struct tl_eth_store *st, const struct tl_eth_trace_req *
 	                    rq->deposit_heuristic
 	                            ? json_pack("{s:s,s:I}", "rule", DEPOSIT_RULE, "accounts", (json_int_t)n_deposit)
 	                            : json_false());
+	if (tl_clearance_restricted(rq->clearance)) { /* as a Bitcoin trace says it (tracer/trace.c) */
+		char cn[TL_TLP_AUDIENCE_MAX + 16];
+		json_object_set_new(extra, "clearance", json_string(tl_clearance_name(rq->clearance, cn)));
+	}
 	json_t *seeds_j = sd.desc;
 	sd.desc = NULL;
 	o = tl_taint_json(&res, &p, "ethereum", json_pack("{s:I,s:s}", "height", (json_int_t)tip.height, "hash", th),
@@ -755,14 +771,15 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 	p.policy = TL_TP_HAIRCUT;
 	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
 	p.stop_cats = tl_eth_trace_parse_cats("exchange,bridge,service");
-	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
+	/* materialized with every tag: screening answers filter by heist */
+	struct tagctx tc = { .s = st, .err = err, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
 	json_t *heist_j = NULL, *by = json_object();
 	struct namectx nc = { .s = st, .tags = &tc };
 	int rc = -1;
 	struct tl_eth_tip tip;
-	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) || seeds_heist(st, NULL, heist, &sd, &heist_j, err) ||
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) || seeds_heist(st, NULL, NULL, heist, &sd, &heist_j, err) ||
 	    tl_eth_store_tip(st, &tip, err))
 		goto out;
 	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "ethereum/u256.h"
 #include "store/eth_store.h"
+#include "store/tlp.h"
 #include "store/store.h"
 #include "taint/account.h"
 
@@ -35,6 +36,11 @@ struct tl_eth_trace_req {
 	int stop_at_mixers;         /* reported; its bit must be in p.stop_cats */
 	int deposit_heuristic;
 	int64_t until;              /* last block replayed; -1 = the tip */
+	/* The caller's TLP clearance (NULL: everything): stored tags and a
+	 * stored heist above it are left out as if never imported, and the
+	 * report's params name it. Tag and registry files given here are
+	 * the caller's own and always count. */
+	const struct tl_clearance *clearance;
 	/* Asked every few thousand transfers: nonzero stops the trace with
 	 * TL_WALK_TIMEOUT (a deadline passed, the client left). NULL = never. */
 	int (*cancel)(void *ctx);
