@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 librocksdb-dev libsecp256k1-dev libevent-dev libjansson-dev libssl-dev \
-libcmocka-dev libxml2-dev libyaml-dev libjemalloc-dev libzmq3-dev curl openssl jq chromium"
+libcmocka-dev libxml2-dev libyaml-dev libjemalloc-dev libzmq3-dev curl openssl jq chromium haproxy"
 
 missing=""
 for p in $PKGS; do

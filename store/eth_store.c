@@ -44,7 +44,7 @@ struct tl_eth_store {
 	rocksdb_readoptions_t *ro, *ro_total;
 	rocksdb_writeoptions_t *wo;
 	const struct tl_eth_net *net;
-	bool secondary;
+	bool secondary, read_only;
 };
 
 /* A batch keeps its puts in an arena and writes them sorted by family
@@ -210,6 +210,7 @@ int tl_eth_store_open(const char *path, const struct tl_eth_store_opts *opts, st
 		tl_eth_store_close(s);
 		return -1;
 	}
+	s->read_only = opts->read_only || opts->secondary;
 	s->ro = rocksdb_readoptions_create();
 	s->ro_total = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_total_order_seek(s->ro_total, 1);
@@ -884,4 +885,17 @@ int tl_eth_store_catch_up(struct tl_eth_store *s, struct tl_err *err)
 	rocksdb_try_catch_up_with_primary(s->db, &rerr);
 	if (rerr) return rocks_err(err, "catching up with the primary", rerr);
 	return 0;
+}
+
+int tl_eth_store_checkpoint(struct tl_eth_store *s, const char *dir, struct tl_err *err)
+{
+	if (s->read_only)
+		return tl_err_set(err, "a checkpoint is made by the database's writer: open it for writing (no index may be "
+				       "running on it)");
+	char *rerr = NULL;
+	rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
+	if (!cp) return rocks_err(err, "starting a checkpoint", rerr);
+	rocksdb_checkpoint_create(cp, dir, 0, &rerr); /* 0: flush first, so no log to replay */
+	rocksdb_checkpoint_object_destroy(cp);
+	return rerr ? rocks_err(err, "writing the checkpoint", rerr) : 0;
 }

@@ -182,4 +182,8 @@ int tl_eth_store_block_by_hash(struct tl_eth_store *s, const uint8_t hash[32], s
 int tl_eth_store_digest(struct tl_eth_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* tl_store_checkpoint (store/store.h) for an Ethereum database. */
+int tl_eth_store_checkpoint(struct tl_eth_store *s, const char *dir, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
 #endif

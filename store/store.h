@@ -494,6 +494,15 @@ void tl_cluster_addr_key(uint64_t addr_id, uint8_t key[9]);
  * entry counts go to counts (may be NULL; TL_CF_COUNT entries). */
 int tl_store_digest(struct tl_store *s, uint8_t out[32], uint64_t *counts, struct tl_err *err);
 
+/* A consistent copy of the database at this moment in dir (which must
+ * not exist), openable by any reader: RocksDB's checkpoint, its files
+ * hard-linked when dir is on the same file system, else copied. The
+ * memtables are flushed first, so the copy needs no log replay and holds
+ * the writes made without the log too. s must be open for writing (a
+ * primary); a read-only or secondary store cannot make one. Returns 0 or
+ * -1 with err. */
+int tl_store_checkpoint(struct tl_store *s, const char *dir, struct tl_err *err) __attribute__((warn_unused_result));
+
 /* Bytes on disk: every file in the database directory (SST files,
  * write-ahead log, MANIFEST, LOG and OPTIONS files). */
 uint64_t tl_store_disk_bytes(struct tl_store *s);
