@@ -237,6 +237,53 @@ void tl_eth_get_screen(struct tl_api_req *req, struct tl_app *app)
 
 static void get_screen(struct tl_api_req *req, void *ctx) { tl_eth_get_screen(req, ctx); }
 
+/* ---- the heist list ---- */
+
+int tl_eth_heists_add(struct tl_api_req *req, struct tl_app *app, json_t *heists, struct tl_err *err)
+{
+	struct tl_clearance clr;
+	tl_api_req_clearance(req, &clr);
+	json_t *list;
+	tl_app_eth_rdlock(app);
+	int rc = tl_eth_heists_list(app->eth, &list, err);
+	size_t i;
+	json_t *def;
+	if (!rc) json_array_foreach(list, i, def) {
+		const char *id = json_string_value(json_object_get(def, "id"));
+		int v = id ? tl_eth_heist_visible(app->eth, &clr, id, def, err) : 0;
+		if (v < 0) {
+			rc = -1;
+			break;
+		}
+		if (!v) continue;
+		int here = tl_eth_chain_is(app->eth, json_string_value(json_object_get(def, "chain"))) &&
+			   json_array_size(json_object_get(def, "seeds")) > 0;
+		json_t *e = NULL, *x;
+		size_t k;
+		json_array_foreach(heists, k, x) if (!strcmp(json_string_value(json_object_get(x, "id")) ?: "", id)) e = x;
+		if (!e) {
+			e = json_pack("{s:s,s:b,s:O,s:[]}", "id", id, "traceable", 0, "definition", def, "traced_on");
+			json_array_append_new(heists, e);
+		}
+		if (here) json_array_append_new(json_object_get(e, "traced_on"), json_string("ethereum"));
+	}
+	tl_app_eth_unlock(app);
+	json_decref(list);
+	return rc;
+}
+
+static void get_heists(struct tl_api_req *req, void *ctx)
+{
+	struct tl_err err;
+	json_t *a = json_array();
+	if (tl_eth_heists_add(req, ctx, a, &err)) {
+		json_decref(a);
+		tl_app_reply_store_error(req, &err);
+		return;
+	}
+	tl_api_reply_json(req, 200, json_pack("{s:o}", "heists", a));
+}
+
 /* ---- heist traces ---- */
 
 struct cancel_ctx {
@@ -479,6 +526,7 @@ int tl_routes_eth(struct tl_app *app, struct tl_err *err)
 	if (app->store) return 0;
 	const struct tl_api_route_opts pool_opts = { TL_ROUTE_POOL, 0 };
 	if (tl_api_route(s, TL_GET, "/v1/screen", TL_ROLE_SCREEN, get_screen, app, err) ||
+	    tl_api_route(s, TL_GET, "/v1/heists", TL_ROLE_SCREEN, get_heists, app, err) ||
 	    tl_api_route_opts(s, TL_GET, "/v1/heists/:id/trace", TL_ROLE_INVESTIGATE, &pool_opts, get_heist_trace, app,
 			      err) ||
 	    tl_routes_openapi(app, err))

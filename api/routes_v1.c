@@ -23,11 +23,14 @@
 
 /* ---- heists ---- */
 
+/* A heist as the API lists it; traced_on names the chains this server
+ * can trace it on (GET /v1/heists adds the Ethereum database's). */
 static json_t *heist_json(const struct tl_heist_info *h)
 {
 	json_t *def = h->json ? json_loads(h->json, 0, NULL) : NULL;
-	return json_pack("{s:s,s:i,s:b,s:o}", "id", h->id, "num", (json_int_t)h->num, "traceable", h->traceable,
-			 "definition", def ? def : json_null());
+	return json_pack("{s:s,s:i,s:b,s:o,s:o}", "id", h->id, "num", (json_int_t)h->num, "traceable", h->traceable,
+			 "definition", def ? def : json_null(), "traced_on",
+			 h->traceable ? json_pack("[s]", "bitcoin") : json_array());
 }
 
 struct list_ctx {
@@ -57,7 +60,7 @@ static void get_heists(struct tl_api_req *req, void *ctx)
 	struct tl_err err;
 	struct list_ctx x = { a, app->store, { 0 }, &err, 0 };
 	tl_api_req_clearance(req, &x.clr);
-	if (tl_heists_list(app->store, list_cb, &x, &err) < 0 || x.failed) {
+	if (tl_heists_list(app->store, list_cb, &x, &err) < 0 || x.failed || (app->eth && tl_eth_heists_add(req, app, a, &err))) {
 		json_decref(a);
 		tl_app_reply_store_error(req, &err);
 		return;

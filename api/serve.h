@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "api/http_server.h"
 #include "bitcoin/blkfile.h"
 #include "base/err.h"
@@ -264,6 +266,11 @@ int tl_routes_eth(struct tl_app *app, struct tl_err *err);
  * handlers of a server with both databases hand these requests over. */
 void tl_eth_get_screen(struct tl_api_req *req, struct tl_app *app);
 void tl_eth_heist_trace(struct tl_api_req *req, struct tl_app *app);
+/* Adds to heists (GET /v1/heists's array) the Ethereum database's heists
+ * the caller may see: "ethereum" in the "traced_on" of an entry with the
+ * same id when it is traceable there, else a new entry (no "num": that
+ * is the Bitcoin database's numbering). Returns 0 or -1 with err. */
+int tl_eth_heists_add(struct tl_api_req *req, struct tl_app *app, json_t *heists, struct tl_err *err);
 /* The web app's page, assets and /v1/whoami (api/routes_ui.c), which
  * also registers the cases (api/routes_cases.c). */
 int tl_routes_ui(struct tl_app *app, struct tl_err *err);

@@ -8,7 +8,7 @@ import { renderTables, markSelected } from './tables.js';
 import { showPanel } from './panel.js';
 import { Cases } from './cases.js';
 import { hideBlock, showBlock } from './block.js';
-import { ethPath, showEth } from './eth.js';
+import { ethPath, onBitcoin, onEthereumOnly, showEth, showEthHeist } from './eth.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,6 +99,8 @@ async function route() {
   } else if (kind === 'tx') {
     select(await explorer.showTx(arg));
     relayout();
+  } else if (kind === 'heist' && onEthereumOnly(await heistInfo(arg))) {
+    showEthHeist(await heistInfo(arg), $('panel'));
   } else if (kind === 'heist') {
     state.heist = arg;
     state.policy = url.searchParams.get('policy') || 'haircut';
@@ -130,12 +132,19 @@ async function route() {
   setBusy('ready');
 }
 
+// A heist of GET /v1/heists by id ({} when unknown), the list read once.
+async function heistInfo(id) {
+  if (!state.heists.length) state.heists = (await api.get('/v1/heists')).heists;
+  return state.heists.find((x) => x.id === id) || {};
+}
+
 async function home() {
   const h = await api.get('/v1/heists');
   state.heists = h.heists;
   const list = el('ul', null, ...h.heists.map((x) => el('li', null,
-    x.traceable ? el('a', { href: '/ui/heist/' + encodeURIComponent(x.id), 'data-nav': true, text: x.id })
-      : el('span', { text: x.id + ' (not on this chain)' }),
+    onBitcoin(x) || onEthereumOnly(x) ? el('a', { href: '/ui/heist/' + encodeURIComponent(x.id), 'data-nav': true, text: x.id })
+      : el('span', { text: x.id + ' (not on the chains served)' }),
+    onEthereumOnly(x) ? ' (Ethereum: flow report)' : '',
     ' ', (x.definition && x.definition.name) || '')));
   $('panel').replaceChildren(el('h2', { text: 'Heists' }), list,
     el('p', { text: 'Search for an address, a transaction, a block (hash or height), a heist or a cluster (cluster:ID).' }));

@@ -4,7 +4,7 @@
 // started without an Ethereum database answers them 404
 // `chain_not_served`, and the page says so instead of failing.
 import { api, ApiError } from './api.js';
-import { el, short } from './format.js';
+import { download, el, short } from './format.js';
 
 export const ROUTES = {
   address: (a) => '/eth/api/v2/addresses/' + a,
@@ -103,3 +103,23 @@ export async function showEth(kind, id, box) {
   }
   return true;
 }
+
+// A heist this server traces on Ethereum only (GET /v1/heists, traced_on):
+// its registry entry and its flow report, the HTML page of
+// /v1/heists/:id/trace (the graph view draws Bitcoin traces).
+export function showEthHeist(h, box) {
+  const d = h.definition || {};
+  const report = el('button', { id: 'eth-heist-report', type: 'button', text: 'Flow report (HTML)' });
+  report.addEventListener('click', async () => {
+    report.disabled = true;
+    try {
+      download(`taintline-${h.id}.html`, await api.blob(`/v1/heists/${encodeURIComponent(h.id)}/trace?format=html`));
+    } finally { report.disabled = false; }
+  });
+  box.replaceChildren(el('h2', { text: d.name || h.id }),
+    el('p', null, `${h.id}: traced on Ethereum (${d.date || 'no date'}). `, report));
+}
+
+// Whether the graph view can show a heist's trace (a Bitcoin one).
+export const onBitcoin = (h) => (h.traced_on ? h.traced_on.includes('bitcoin') : h.traceable);
+export const onEthereumOnly = (h) => !onBitcoin(h) && (h.traced_on || []).includes('ethereum');

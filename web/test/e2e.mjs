@@ -186,6 +186,20 @@ async function ethChecks() {
     await ep.waitForURL(`${ebase}/ui/eth/address/${tx.from}`);
     st = await ready(ep);
     check(st.state === 'ready' && (await ep.textContent('#panel h2')) === tx.from, 'the sender links to its account');
+    // the heist list names the chain each heist is traced on; an
+    // Ethereum heist opens its flow report
+    const hl = (await eget('/v1/heists')).heists;
+    const on = (id) => JSON.stringify((hl.find((x) => x.id === id) || {}).traced_on);
+    check(on(eh.id) === '["ethereum"]' && on(heist.id) === '["bitcoin"]',
+      'GET /v1/heists lists the Ethereum heist traced on ethereum and the Bitcoin one on bitcoin', { eth: on(eh.id), btc: on(heist.id) });
+    await ep.goto(`${ebase}/ui/heist/${eh.id}`);
+    st = await ready(ep);
+    const [dl] = await Promise.all([ep.waitForEvent('download'), ep.click('#eth-heist-report')]);
+    const rp = join(artifacts, 'eth-report.html');
+    await dl.saveAs(rp);
+    const html = readFileSync(rp, 'utf8');
+    check(st.state === 'ready' && /<html/i.test(html) && html.includes(eh.id),
+      `the Ethereum heist's page downloads its flow report (${html.length} bytes)`, st);
     await ep.close();
   } finally {
     stop();
