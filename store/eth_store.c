@@ -13,6 +13,7 @@
  *   eth_tag, eth_heist: store/eth_intel.c; eth_screen: store/eth_screen.c
  * Amounts are u256 in their compact form (a length byte, big-endian). */
 #include "store/eth_store.h"
+#include "store/checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -892,10 +893,5 @@ int tl_eth_store_checkpoint(struct tl_eth_store *s, const char *dir, struct tl_e
 	if (s->read_only)
 		return tl_err_set(err, "a checkpoint is made by the database's writer: open it for writing (no index may be "
 				       "running on it)");
-	char *rerr = NULL;
-	rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
-	if (!cp) return rocks_err(err, "starting a checkpoint", rerr);
-	rocksdb_checkpoint_create(cp, dir, 0, &rerr); /* 0: flush first, so no log to replay */
-	rocksdb_checkpoint_object_destroy(cp);
-	return rerr ? rocks_err(err, "writing the checkpoint", rerr) : 0;
+	return tl_rocks_checkpoint(s->db, dir, err);
 }

@@ -2,6 +2,7 @@
  * access, digest. The only file (with store/records.c) that includes
  * rocksdb/c.h. */
 #include "store/store.h"
+#include "store/checkpoint.h"
 #include "store/store_int.h"
 #include "store/digest_cf.h"
 
@@ -749,10 +750,5 @@ int tl_store_checkpoint(struct tl_store *s, const char *dir, struct tl_err *err)
 	if (s->read_only || s->secondary)
 		return tl_err_set(err, "a checkpoint is made by the database's writer: open it for writing (no index may be "
 				       "running on it)");
-	char *rerr = NULL;
-	rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
-	if (!cp) return rocks_err(err, "starting a checkpoint", rerr);
-	rocksdb_checkpoint_create(cp, dir, 0, &rerr); /* 0: flush first, so no log to replay */
-	rocksdb_checkpoint_object_destroy(cp);
-	return rerr ? rocks_err(err, "writing the checkpoint", rerr) : 0;
+	return tl_rocks_checkpoint(s->db, dir, err);
 }

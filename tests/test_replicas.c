@@ -11,8 +11,6 @@
  * connections): the balancer then answers at the new tip, again equal to
  * the primary. Digests of checkpoints equal the primary's at the time.
  * Skipped (77) without haproxy (scripts/install-deps.sh installs it). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,32 +32,6 @@
 #define REQUESTS 60
 
 static char *dir;
-
-static char *run_out(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	char *out = NULL;
-	int rc = tu_run(cmd, &out);
-	if (rc) fail_msg("exit %d: %s\n%s", rc, cmd, out ? out : "");
-	return out;
-}
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { 0 };
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t l = sizeof a;
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 /* A child running cmd (sh -c), its output appended to DIR/log. */
 static pid_t spawn(const char *fmt, ...)
@@ -150,7 +121,7 @@ static void write_cfg(const char *path, uint16_t front, const uint16_t *backs, i
 
 static char *digest(const char *db)
 {
-	char *d = run_out("%s db digest --db %s", TL_BINARY, db);
+	char *d = tu_run_ok("%s db digest --db %s", TL_BINARY, db);
 	d[strcspn(d, "\n")] = '\0';
 	return d;
 }
@@ -224,16 +195,16 @@ static void test_replicas(void **state)
 	for (int i = 0; i < 3; i++) snprintf(r[i], sizeof r[i], "%s/replica%d", dir, i + 1);
 	snprintf(cfg, sizeof cfg, "%s/haproxy.cfg", dir);
 	snprintf(cfg2, sizeof cfg2, "%s/haproxy2.cfg", dir);
-	free(run_out("%s simulate --out %s/sim --seed 5 --blocks 160 --txs-per-block 20 --fast --quiet", TL_BINARY, dir));
-	free(run_out("%s index --blocks-dir %s/sim/blocks --db %s --network regtest --until %d --quiet", TL_BINARY, dir, primary,
+	free(tu_run_ok("%s simulate --out %s/sim --seed 5 --blocks 160 --txs-per-block 20 --fast --quiet", TL_BINARY, dir));
+	free(tu_run_ok("%s index --blocks-dir %s/sim/blocks --db %s --network regtest --until %d --quiet", TL_BINARY, dir, primary,
 		     FIRST_HEIGHT));
-	free(run_out("%s tags import --db %s %s/sim/tags.csv", TL_BINARY, primary, dir));
-	free(run_out("%s heist import --db %s %s/sim/heists.json", TL_BINARY, primary, dir));
+	free(tu_run_ok("%s tags import --db %s %s/sim/tags.csv", TL_BINARY, primary, dir));
+	free(tu_run_ok("%s heist import --db %s %s/sim/heists.json", TL_BINARY, primary, dir));
 
 	/* two replicas of the primary as it is */
 	char *d0 = digest(primary);
 	for (int i = 0; i < 2; i++) {
-		free(run_out("%s db checkpoint --db %s --out %s", TL_BINARY, primary, r[i]));
+		free(tu_run_ok("%s db checkpoint --db %s --out %s", TL_BINARY, primary, r[i]));
 		char *d = digest(r[i]);
 		assert_string_equal(d, d0);
 		free(d);
@@ -246,7 +217,7 @@ static void test_replicas(void **state)
 	assert_non_null(strstr(out, "exists"));
 	free(out);
 
-	uint16_t pp = free_port(), b[3] = { free_port(), free_port(), free_port() }, front = free_port();
+	uint16_t pp = tu_free_port(), b[3] = { tu_free_port(), tu_free_port(), tu_free_port() }, front = tu_free_port();
 	pid_t ps = serve(primary, pp);
 	pid_t s1 = serve(r[0], b[0]), s2 = serve(r[1], b[1]);
 	write_cfg(cfg, front, b, 2);
@@ -265,10 +236,10 @@ static void test_replicas(void **state)
 
 	/* the primary moves on (the serve on it follows as a reader); a new
 	 * replica is made and the balancer reloaded onto it */
-	free(run_out("%s index --blocks-dir %s/sim/blocks --db %s --network regtest --quiet", TL_BINARY, dir, primary));
+	free(tu_run_ok("%s index --blocks-dir %s/sim/blocks --db %s --network regtest --quiet", TL_BINARY, dir, primary));
 	stop(ps);
 	ps = serve(primary, pp);
-	free(run_out("%s db checkpoint --db %s --out %s", TL_BINARY, primary, r[2]));
+	free(tu_run_ok("%s db checkpoint --db %s --out %s", TL_BINARY, primary, r[2]));
 	free(d0);
 	d0 = digest(primary);
 	char *d3 = digest(r[2]);

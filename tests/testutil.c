@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,4 +118,30 @@ int tu_run(const char *cmd, char **out)
 	else free(b);
 	if (st == -1) return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *tu_run_ok(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	char *out = NULL;
+	int rc = tu_run(cmd, &out);
+	if (rc) fail_msg("exit %d: %s\n%s", rc, cmd, out ? out : "");
+	return out ? out : strdup("");
+}
+
+uint16_t tu_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { 0 };
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t l = sizeof a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &l))
+		fail_msg("no free port on 127.0.0.1");
+	close(fd);
+	return ntohs(a.sin_port);
 }

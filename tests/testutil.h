@@ -32,5 +32,12 @@ void tu_rmrf(const char *path);
 /* Runs a shell command; returns its exit status (or -1). Output goes to
  * *out (malloc'd, NUL-terminated) when out is non-NULL. */
 int tu_run(const char *cmd, char **out);
+/* tu_run of a printf-formatted command that must succeed (a nonzero
+ * exit fails the test with the command and its output). Returns its
+ * output (malloc'd). */
+char *tu_run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A TCP port on 127.0.0.1 free at the time of the call (bound, read,
+ * closed), for a server the test starts. */
+uint16_t tu_free_port(void);
 
 #endif
