@@ -1,6 +1,6 @@
 /* The database: RocksDB setup, column families, meta, batches, raw
- * access, digest. The only file (with store/records.c) that includes
- * rocksdb/c.h. */
+ * access, digest. With store/records.c and store/checkpoint.c, the files
+ * of this store that include rocksdb/c.h. */
 #include "store/store.h"
 #include "store/checkpoint.h"
 #include "store/store_int.h"
