@@ -67,20 +67,6 @@ static void sh(const char *fmt, ...)
 	if (rc) fail_msg("exit %d: %s", rc, cmd);
 }
 
-/* The command's stdout (malloc'd); fails on a nonzero exit. */
-static char *sh_out(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	char *out = NULL;
-	int rc = tu_run(cmd, &out);
-	if (rc) fail_msg("exit %d: %s\n%s", rc, cmd, out ? out : "");
-	return out;
-}
-
 static json_t *sh_json(const char *fmt, ...)
 {
 	char cmd[8192];
@@ -98,24 +84,12 @@ static json_t *sh_json(const char *fmt, ...)
 	return j;
 }
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { 0 };
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t l = sizeof a;
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 /* Starts `taintline serve ARGS --listen 127.0.0.1:PORT` and waits (at
  * most 20 s) for /healthz to answer. */
 static struct server start_server(const char *args)
 {
-	struct server s = { 0, free_port() };
+	struct server s = { 0, tu_free_port() };
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd, "exec %s serve %s --listen 127.0.0.1:%u 2>>%s/serve.log", TL_BINARY, args, s.port, dir);
 	s.pid = fork();
@@ -666,13 +640,13 @@ static void test_trace_identical(void **st)
 	for (int i = 0; i < 4; i++) {
 		struct resp r = get(&ethonly, "/v1/heists/sim-eth-heist-1/trace?policy=%s", pols[i]);
 		assert_int_equal(r.status, 200);
-		char *c = sh_out("%s trace --db %s/db --heist sim-eth-heist-1 --policy %s", TL_BINARY, es, pols[i]);
+		char *c = tu_run_ok("%s trace --db %s/db --heist sim-eth-heist-1 --policy %s", TL_BINARY, es, pols[i]);
 		if (strlen(c) != r.blen || memcmp(c, r.body, r.blen)) fail_msg("Ethereum trace %s differs from the CLI", pols[i]);
 		free(c);
 		resp_free(&r);
 	}
 	struct resp r = get(&ethonly, "/v1/heists/sim-eth-heist-1/trace?format=csv&max_hops=3");
-	char *c = sh_out("%s trace --db %s/db --heist sim-eth-heist-1 --format csv --max-hops 3", TL_BINARY, es);
+	char *c = tu_run_ok("%s trace --db %s/db --heist sim-eth-heist-1 --format csv --max-hops 3", TL_BINARY, es);
 	assert_int_equal(r.status, 200);
 	assert_true(strlen(c) == r.blen && !memcmp(c, r.body, r.blen));
 	free(c);
@@ -684,7 +658,7 @@ static void test_trace_identical(void **st)
 		for (int i = 0; i < 4; i++) {
 			r = get(&both, "/v1/heists/%s/trace?policy=%s", heists[hh], xp[i]);
 			assert_int_equal(r.status, 200);
-			c = sh_out("%s trace --db %s/btc --db %s/eth --heist %s --policy %s --max-tx 200000", TL_BINARY, mc, mc,
+			c = tu_run_ok("%s trace --db %s/btc --db %s/eth --heist %s --policy %s --max-tx 200000", TL_BINARY, mc, mc,
 				   heists[hh], xp[i]);
 			blank_times(c);
 			blank_times(r.body);
@@ -791,15 +765,15 @@ static void test_clearance(void **st)
 	}
 	sh("%s tags import --db %s %s/amber.csv --tlp amber >/dev/null", TL_BINARY, full, d);
 	sh("%s heist import --db %s %s/amber-heists.json --tlp amber >/dev/null", TL_BINARY, full, d);
-	char *kg = sh_out("%s keys add --file %s --role investigate --tlp green 2>/dev/null", TL_BINARY, keys);
-	char *ka = sh_out("%s keys add --file %s --role investigate --tlp amber 2>/dev/null", TL_BINARY, keys);
+	char *kg = tu_run_ok("%s keys add --file %s --role investigate --tlp green 2>/dev/null", TL_BINARY, keys);
+	char *ka = tu_run_ok("%s keys add --file %s --role investigate --tlp amber 2>/dev/null", TL_BINARY, keys);
 	kg[strcspn(kg, "\n")] = ka[strcspn(ka, "\n")] = '\0';
 	char args[3000];
 	snprintf(args, sizeof args, "--db %s --keys %s", full, keys);
 	struct server s = start_server(args);
 
-	char *cli_truth = sh_out("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, truth);
-	char *cli_full = sh_out("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, full);
+	char *cli_truth = tu_run_ok("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, truth);
+	char *cli_full = tu_run_ok("%s trace --db %s --heist sim-eth-heist-1 --format json", TL_BINARY, full);
 	assert_string_not_equal(cli_truth, cli_full); /* the hidden tag matters to this trace */
 	int status;
 	char who[32];
