@@ -675,7 +675,11 @@ static int round_once(struct tl_alerts *a, uint8_t (*txs)[32], size_t ntx, struc
 	if (rc < 0) return -1;
 	/* One state for the whole scan: the tip, the screening's height and
 	 * every lookup (a catch-up by another thread may switch the served
-	 * state meanwhile). */
+	 * state meanwhile). Also for the screening context: the pool files it
+	 * under the state served when it is given back, so one taken before
+	 * a block was indexed and given back after would later be handed out
+	 * as if it knew that block, and the block's outputs would show no
+	 * exposure (whole blocks' events were lost so). */
 	tl_store_view_begin(app->store);
 	struct tl_screen *sc = tl_app_screen_get(app, err);
 	if (!sc) {

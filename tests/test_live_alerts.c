@@ -501,7 +501,11 @@ static void wait_served(struct srv *s, struct fakenode *n)
 		if (i % 5 == 4) fn_republish(n);
 		sleep_ms(100);
 	}
-	fail_msg("serve did not reach the node's tip %s with its alerts", hex);
+	int st, gone = waitpid(s->pid, &st, WNOHANG) == s->pid;
+	json_t *h = get_json(s->port, "/healthz", &st);
+	char *t = h ? json_dumps(h, JSON_COMPACT) : NULL;
+	fail_msg("serve did not reach the node's tip %s (height %d) with its alerts: %s; /healthz %s", hex, fn_height(n),
+		 gone ? "serve has ended" : "serve runs", t ? t : "no answer");
 }
 
 /* Waits until serve's mempool screens txid (bounded). */
