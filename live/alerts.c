@@ -16,6 +16,7 @@
 #include "bitcoin/tx.h"
 #include "live/watch.h"
 #include "store/watches.h"
+#include "tracer/entities.h"
 #include "tracer/screen.h"
 
 #define CURSOR_META "alerts_cursor"
@@ -49,6 +50,7 @@ struct tl_alerts {
 	uint8_t (*txq)[32];
 	size_t ntx, captx;
 	int rescan_all;
+	size_t inflight; /* txids taken by the running round (or kept for a retry) */
 	struct tl_alerts_stats st;
 	/* the scheduling clock */
 	int64_t wall0_ms, mono0_ms;
@@ -225,6 +227,10 @@ static void mempool_tx(struct tl_alerts *a, struct tl_screen *sc, int32_t tip, c
 	struct tl_mempool *mp = a->o.mempool;
 	uint8_t *raw;
 	size_t len;
+	/* A screening that missed some input (its block not indexed yet) is
+	 * partial: the transaction is examined when the mempool resolves it
+	 * (tl_mempool_rescreen tells the listener). */
+	if (tl_mempool_resolved(mp, txid) != 1) return;
 	if (!tl_mempool_raw(mp, txid, &raw, &len)) return; /* gone meanwhile */
 	struct tl_arena ar;
 	tl_arena_init(&ar);
@@ -621,6 +627,37 @@ static int on_record(int32_t height, const char *hash, const char *text, void *c
 	return 0;
 }
 
+/* The height every materialized heist's screening has reached in the
+ * state read (meta "screen.heist.<id>", tracer/screen.h); heists whose
+ * seeds are not indexed ("unresolved") have no exposure to wait for. */
+struct screened {
+	struct tl_store *s;
+	int32_t height; /* INT32_MAX: no heist */
+	struct tl_err *err;
+	int failed;
+};
+
+static int screened_cb(void *ctx, const struct tl_heist_info *h)
+{
+	struct screened *x = ctx;
+	char name[128], *val = NULL;
+	snprintf(name, sizeof name, "screen.heist.%s", h->id);
+	int r = tl_store_get_meta(x->s, name, &val, x->err);
+	if (r < 0) {
+		x->failed = 1;
+		return 1;
+	}
+	if (r == 0) return 0; /* never materialized: no exposure */
+	json_t *j = json_loads(val, 0, NULL);
+	free(val);
+	if (!j) return 0;
+	const char *un = json_string_value(json_object_get(j, "unresolved"));
+	int32_t hh = (int32_t)json_integer_value(json_object_get(j, "height"));
+	if (!(un && *un) && hh < x->height) x->height = hh;
+	json_decref(j);
+	return 0;
+}
+
 /* One round of the events thread. Returns 1 when more blocks wait, 0, or
  * -1 with err. */
 static int round_once(struct tl_alerts *a, uint8_t (*txs)[32], size_t ntx, struct tl_err *err)
@@ -636,8 +673,19 @@ static int round_once(struct tl_alerts *a, uint8_t (*txs)[32], size_t ntx, struc
 	if (rc == 0) rc = tl_store_tip(app->store, &tip, err);
 	pthread_mutex_unlock(&app->write_lock);
 	if (rc < 0) return -1;
+	/* One state for the whole scan: the tip, the screening's height and
+	 * every lookup (a catch-up by another thread may switch the served
+	 * state meanwhile). Also for the screening context: the pool files it
+	 * under the state served when it is given back, so one taken before
+	 * a block was indexed and given back after would later be handed out
+	 * as if it knew that block, and the block's outputs would show no
+	 * exposure (whole blocks' events were lost so). */
+	tl_store_view_begin(app->store);
 	struct tl_screen *sc = tl_app_screen_get(app, err);
-	if (!sc) return -1;
+	if (!sc) {
+		tl_store_view_end(app->store);
+		return -1;
+	}
 	cursor_load(app->store, &R.cur);
 	if (R.cur.height < 0) {
 		/* a new database: start at its tip */
@@ -683,6 +731,17 @@ static int round_once(struct tl_alerts *a, uint8_t (*txs)[32], size_t ntx, struc
 			R.cursor_changed = 1;
 		}
 		int32_t last = tip.height;
+		/* A block is examined once, so only when the screening covers it:
+		 * examined before, its outputs would have no exposure yet and
+		 * their events would be lost. */
+		struct screened sx = { .s = app->store, .height = INT32_MAX, .err = err };
+		if (rc == 0 && (tl_heists_list(app->store, screened_cb, &sx, err) < 0 || sx.failed)) rc = -1;
+		if (rc == 0 && sx.height < last) {
+			if (a->o.log && sx.height > R.cur.height)
+				fprintf(a->o.log, "taintline serve: alerts: blocks up to %d indexed, screened up to %d\n",
+					last, sx.height);
+			last = sx.height;
+		}
 		if (last > R.cur.height + MAX_BLOCKS) {
 			last = R.cur.height + MAX_BLOCKS;
 			more = 1;
@@ -711,6 +770,7 @@ static int round_once(struct tl_alerts *a, uint8_t (*txs)[32], size_t ntx, struc
 	if (rc == 0 && a->o.mempool)
 		for (size_t i = 0; i < ntx; i++) mempool_tx(a, sc, tip.height, txs[i], &R.ev);
 	tl_app_screen_put(app, sc);
+	tl_store_view_end(app->store);
 	if (rc == 0 && (R.ev.n || R.cursor_changed || R.ngone)) {
 		R.now_ms = sched_ms(a);
 		rc = tl_app_write(app, write_round, &R, err);
@@ -768,6 +828,7 @@ static void *events_main(void *arg)
 		a->txq = NULL;
 		a->ntx = a->captx = 0;
 		a->rescan_all = 0;
+		a->inflight = ntx + nretry + (all ? 1 : 0);
 		pthread_mutex_unlock(&a->mu);
 		if (all && a->o.mempool) {
 			free(txs);
@@ -797,7 +858,13 @@ static void *events_main(void *arg)
 			pthread_mutex_unlock(&a->mu);
 		} else {
 			more = r;
+			pthread_mutex_lock(&a->mu);
+			a->st.mempool_examined += ntx;
+			pthread_mutex_unlock(&a->mu);
 		}
+		pthread_mutex_lock(&a->mu);
+		a->inflight = nretry;
+		pthread_mutex_unlock(&a->mu);
 		free(txs);
 	}
 	free(retry);
@@ -835,9 +902,35 @@ static void *deliver_main(void *arg)
 	return NULL;
 }
 
+static int latest_ms(uint64_t watch, uint64_t seq, const char *text, void *ctx)
+{
+	(void)watch;
+	(void)seq;
+	int64_t *m = ctx;
+	json_t *d = json_loads(text, 0, NULL);
+	int64_t c = json_integer_value(json_object_get(d, "created_ms"));
+	int64_t l = json_integer_value(json_object_get(d, "last_ms"));
+	if (c > *m) *m = c;
+	if (l > *m) *m = l;
+	json_decref(d);
+	return 0;
+}
+
 int tl_alerts_start(struct tl_alerts *a, struct tl_app *app, struct tl_err *err)
 {
 	a->app = app;
+	if (a->o.time_scale > 1) {
+		/* A scaled clock runs ahead of real time: after a restart it goes
+		 * on from the latest time the deliveries record, or the retries
+		 * scheduled by the previous run would wait for real time to catch
+		 * up (as long as that run lasted, times the scale). */
+		int64_t m = 0;
+		if (tl_deliveries_all(app->store, latest_ms, &m, err) < 0) return -1;
+		if (m > sched_ms(a)) {
+			a->wall0_ms = m;
+			a->mono0_ms = mono_ms();
+		}
+	}
 	int rc = pthread_create(&a->events_thread, NULL, events_main, a);
 	if (rc) return tl_err_set(err, "cannot start the alerts: %s", strerror(rc));
 	rc = pthread_create(&a->deliver_thread, NULL, deliver_main, a);
@@ -876,15 +969,22 @@ void tl_alerts_stats(struct tl_alerts *a, struct tl_alerts_stats *out)
 {
 	pthread_mutex_lock(&a->mu);
 	*out = a->st;
+	out->mempool_pending = a->ntx + a->inflight + (a->rescan_all ? 1 : 0);
 	pthread_mutex_unlock(&a->mu);
 }
 
 void tl_alerts_health(struct json_t *obj, void *arg)
 {
+	struct tl_alerts *a = arg;
+	/* Read before the queue (the mempool's lock, then the alerts'): a
+	 * transaction resolved since is in the queue read next. */
+	size_t unresolved = a->o.mempool ? tl_mempool_unresolved(a->o.mempool) : 0;
 	struct tl_alerts_stats s;
 	tl_alerts_stats(arg, &s);
 	json_object_set_new(obj, "alerts",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:i}", "events", (json_int_t)s.events, "delivered",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:I,s:I,s:I}", "events", (json_int_t)s.events, "delivered",
 				      (json_int_t)s.delivered, "blocks_scanned", (json_int_t)s.blocks, "reorgs",
-				      (json_int_t)s.reorgs, "errors", (json_int_t)s.errors, "height", (int)s.height));
+				      (json_int_t)s.reorgs, "errors", (json_int_t)s.errors, "height", (int)s.height,
+				      "mempool_examined", (json_int_t)s.mempool_examined, "mempool_pending",
+				      (json_int_t)s.mempool_pending, "mempool_unresolved", (json_int_t)unresolved));
 }

@@ -57,6 +57,8 @@ struct tl_alerts_stats {
 	uint64_t reorgs;          /* reorgs seen */
 	uint64_t errors;
 	int32_t height;           /* the cursor; -1 before the first round */
+	uint64_t mempool_examined; /* mempool transactions examined */
+	uint64_t mempool_pending; /* mempool transactions told and not examined yet */
 };
 
 struct tl_alerts;

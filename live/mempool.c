@@ -143,6 +143,9 @@ static int screen_entry(struct tl_mempool *mp, struct mp_entry *e, const uint64_
 		struct mp_entry *p = find(mp, e->prev[i]);
 		if (p) {
 			if (e->prev_vout[i] >= p->n_out) continue; /* invalid; the node would not relay it */
+			/* A parent screened without some input passes on a partial
+			 * taint: computed again with it. */
+			if (p->unresolved) e->unresolved = 1;
 			value = p->out[e->prev_vout[i]].value;
 			x = p->out[e->prev_vout[i]].exp;
 			n = (int)p->out[e->prev_vout[i]].nexp;
@@ -250,13 +253,13 @@ int tl_mempool_add(struct tl_mempool *mp, const uint8_t *raw, size_t len, tl_pre
 	mp->n++;
 	e = NULL;
 	rc = 1;
-out:;
-	tl_mempool_listener ls = mp->listener;
-	void *lctx = mp->listener_ctx;
+out:
+	/* Told under the lock: whoever sees the transaction held and resolved
+	 * (tl_mempool_unresolved) knows the listener has heard of it. */
+	if (rc == 1 && mp->listener) mp->listener(mp->listener_ctx, tx.txid);
 	pthread_mutex_unlock(&mp->mu);
 	if (e) free_entry(e);
 	free(vals);
-	if (rc == 1 && ls) ls(lctx, tx.txid);
 	tl_arena_free(&ar);
 	return rc;
 }
@@ -352,37 +355,60 @@ size_t tl_mempool_count(struct tl_mempool *mp)
 	return n;
 }
 
+/* Whether an unconfirmed parent of e is itself unresolved. */
+static int parent_unresolved(struct tl_mempool *mp, const struct mp_entry *e)
+{
+	for (uint32_t i = 0; i < e->n_in; i++) {
+		const struct mp_entry *p = find(mp, e->prev[i]);
+		if (p && p->unresolved) return 1;
+	}
+	return 0;
+}
+
+size_t tl_mempool_unresolved(struct tl_mempool *mp)
+{
+	pthread_mutex_lock(&mp->mu);
+	size_t n = 0;
+	for (size_t i = 0; i < mp->nb; i++)
+		for (const struct mp_entry *e = mp->b[i]; e; e = e->next) n += e->unresolved != 0;
+	pthread_mutex_unlock(&mp->mu);
+	return n;
+}
+
+int tl_mempool_resolved(struct tl_mempool *mp, const uint8_t txid[32])
+{
+	pthread_mutex_lock(&mp->mu);
+	const struct mp_entry *e = find(mp, txid);
+	int r = e ? !e->unresolved : -1;
+	pthread_mutex_unlock(&mp->mu);
+	return r;
+}
+
 size_t tl_mempool_rescreen(struct tl_mempool *mp, tl_prevout_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&mp->mu);
-	size_t n = 0, cap = 0;
-	uint8_t (*done)[32] = NULL; /* told to the listener once the lock is released */
+	size_t n = 0;
+	/* Parents before children: a transaction whose unconfirmed parent is
+	 * still unresolved waits for the next pass, which sees the parent's
+	 * new outputs. Passes end when one resolves nothing more. */
+	for (int progress = 1; progress;) {
+	progress = 0;
 	for (size_t i = 0; i < mp->nb; i++)
 		for (struct mp_entry *e = mp->b[i]; e; e = e->next) {
-			if (!e->unresolved) continue;
+			if (!e->unresolved || parent_unresolved(mp, e)) continue;
 			uint64_t *vals = malloc(sizeof *vals * (e->n_out ? e->n_out : 1));
 			if (!vals) continue;
 			for (uint32_t o = 0; o < e->n_out; o++) vals[o] = e->out[o].value;
 			struct tl_err err;
-			if (screen_entry(mp, e, vals, fn, ctx, &err) == 0) {
-				if (mp->listener && n == cap) {
-					size_t nc = cap ? cap * 2 : 64;
-					uint8_t (*nd)[32] = realloc(done, 32 * nc);
-					if (nd) {
-						done = nd;
-						cap = nc;
-					}
-				}
-				if (n < cap) memcpy(done[n], e->txid, 32);
+			if (screen_entry(mp, e, vals, fn, ctx, &err) == 0 && !e->unresolved) {
+				progress = 1;
+				if (mp->listener) mp->listener(mp->listener_ctx, e->txid);
 				n++;
 			}
 			free(vals);
 		}
-	tl_mempool_listener ls = mp->listener;
-	void *lctx = mp->listener_ctx;
+	}
 	pthread_mutex_unlock(&mp->mu);
-	for (size_t i = 0; ls && i < n && i < cap; i++) ls(lctx, done[i]);
-	free(done);
 	return n;
 }
 

@@ -48,8 +48,17 @@ size_t tl_mempool_retain(struct tl_mempool *mp, const uint8_t (*keep)[32], size_
 int tl_mempool_has(struct tl_mempool *mp, const uint8_t txid[32]);
 size_t tl_mempool_count(struct tl_mempool *mp);
 /* Computes again the transactions added while some input was unknown
- * (their parent block was not indexed yet). Returns how many were. */
+ * (their parent block was not indexed yet), or whose unconfirmed parent
+ * was, parents first; the listener hears of each one now resolved.
+ * Returns how many were resolved. */
 size_t tl_mempool_rescreen(struct tl_mempool *mp, tl_prevout_fn fn, void *ctx);
+
+/* 1 when txid's screening saw every input (its own and its unconfirmed
+ * ancestors'), 0 while some input is still unknown (its taint is
+ * partial), -1 when txid is not held. */
+int tl_mempool_resolved(struct tl_mempool *mp, const uint8_t txid[32]);
+/* How many held transactions are not resolved (a linear count). */
+size_t tl_mempool_unresolved(struct tl_mempool *mp);
 
 /* An unconfirmed output's value and exposures (value set to the
  * output's). Returns the number of exposures, or -1 when txid is not held
@@ -63,9 +72,11 @@ int tl_mempool_output(struct tl_mempool *mp, const uint8_t txid[32], uint32_t vo
  * is not held (or vout is past its outputs). */
 json_t *tl_mempool_screen(struct tl_mempool *mp, struct tl_screen *sc, const uint8_t txid[32], uint32_t vout);
 
-/* Told the txid of each transaction added or screened again (its
- * exposures may have changed), from the thread that did it, with no lock
- * held. The watch alerts (live/alerts.h) listen. */
+/* Told the txid of each transaction added or resolved by
+ * tl_mempool_rescreen (its exposures may have changed), from the thread
+ * that did it, with the mempool's lock held (so that a transaction seen
+ * held and resolved has been told): it must not call the mempool. The
+ * watch alerts (live/alerts.h) listen. */
 typedef void (*tl_mempool_listener)(void *ctx, const uint8_t txid[32]);
 /* Sets the listener (NULL = none). */
 void tl_mempool_set_listener(struct tl_mempool *mp, tl_mempool_listener fn, void *ctx);

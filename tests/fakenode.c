@@ -362,6 +362,14 @@ static void publish_seq_tx(struct fakenode *n, const uint8_t txid[32], char labe
 void fn_mempool_add(struct fakenode *n, const uint8_t *raw, size_t len, const uint8_t txid[32])
 {
 	pthread_mutex_lock(&n->mu);
+	/* A set, as Core's: a transaction held already is not accepted
+	 * again (nor announced). Held twice, a block would take out one copy
+	 * and getrawmempool would go on listing a mined transaction. */
+	for (size_t i = 0; i < n->nmem; i++)
+		if (!memcmp(n->mem[i].hash, txid, 32)) {
+			pthread_mutex_unlock(&n->mu);
+			return;
+		}
 	if (n->nmem == n->capmem) {
 		n->capmem = n->capmem ? n->capmem * 2 : 64;
 		n->mem = realloc(n->mem, sizeof *n->mem * n->capmem);

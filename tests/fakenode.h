@@ -56,8 +56,9 @@ void fn_restart(struct fakenode *n, int down_ms);
 
 /* The node's mempool: a transaction accepted (ZMQ rawtx and sequence A
  * published; getrawmempool / getrawtransaction answer for it), or
- * removed as replaced or evicted (sequence R). Blocks becoming visible
- * take their transactions out of the mempool silently, as Core. */
+ * removed as replaced or evicted (sequence R). A transaction held
+ * already is ignored. Blocks becoming visible take their transactions out
+ * of the mempool silently, as Core. */
 void fn_mempool_add(struct fakenode *n, const uint8_t *raw, size_t len, const uint8_t txid[32]);
 void fn_mempool_remove(struct fakenode *n, const uint8_t txid[32]);
 
