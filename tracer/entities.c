@@ -9,6 +9,7 @@
 #include "bitcoin/address.h"
 #include "base/bytes.h"
 #include "bitcoin/script.h"
+#include "store/cluster_rows.h"
 #include "tracer/category.h"
 #include "tracer/screen.h"
 
@@ -468,46 +469,27 @@ int tl_tags_of_addr_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, v
 
 int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_addr_key(addr_id, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+	uint64_t cid, next, size;
+	int rc = tl_cluster_addr_get(s, addr_id, &cid, &next, &size, err);
 	if (rc < 0) return -1;
-	*cluster_id = addr_id;
-	uint64_t next;
-	if (rc == 1 && tl_cluster_addr_decode(addr_id, v, vl, cluster_id, &next) < 0) rc = -1;
-	free(v);
-	return rc < 0 ? tl_err_set(err, "corrupt cluster record of address %llu", (unsigned long long)addr_id) : 0;
+	*cluster_id = rc == 1 ? cid : addr_id; /* no record: a singleton */
+	return 0;
 }
 
 int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_summary *sum, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_summary_key(cluster_id, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-	if (rc < 0) return -1;
-	if (rc == 0) {
-		/* no tags: the size is on the id's own "a" record (absent = a
-		 * singleton, or an address that is not a cluster id) */
-		memset(sum, 0, sizeof *sum);
-		sum->size = 1;
-		sum->confidence = -1;
-		tl_cluster_addr_key(cluster_id, k);
-		rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc <= 0) return rc;
-		uint64_t cid, next, size;
-		rc = tl_cluster_addr_decode_size(cluster_id, v, vl, &cid, &next, &size);
-		free(v);
-		if (rc < 0) return tl_err_set(err, "corrupt cluster record of address %llu",
-					      (unsigned long long)cluster_id);
-		if (cid != cluster_id || size < 2) return 0;
-		sum->size = size;
-		return 1;
-	}
-	rc = tl_cluster_summary_decode(v, vl, sum);
-	free(v);
-	if (rc < 0) return tl_err_set(err, "corrupt summary of cluster %llu", (unsigned long long)cluster_id);
+	int rc = tl_cluster_summary_get(s, cluster_id, sum, err);
+	if (rc != 0) return rc < 0 ? -1 : 1;
+	/* no tags: the size is on the id's own "a" record (absent = a
+	 * singleton, or an address that is not a cluster id) */
+	memset(sum, 0, sizeof *sum);
+	sum->size = 1;
+	sum->confidence = -1;
+	uint64_t cid, next, size;
+	rc = tl_cluster_addr_get(s, cluster_id, &cid, &next, &size, err);
+	if (rc <= 0) return rc < 0 ? -1 : 0;
+	if (cid != cluster_id || size < 2) return 0;
+	sum->size = size;
 	return 1;
 }
 
@@ -581,18 +563,13 @@ int tl_cluster_members_all(struct tl_store *s, uint64_t cluster_id, uint64_t **i
 	if (!all) abort();
 	uint64_t n = 0;
 	for (uint64_t cur = cluster_id; cur;) {
-		uint8_t k[9], *v = NULL;
-		size_t vl;
-		uint64_t cid, next;
-		tl_cluster_addr_key(cur, k);
-		int rc2 = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc2 < 0) {
+		uint64_t cid, next, size;
+		int rc2 = tl_cluster_addr_get(s, cur, &cid, &next, &size, err);
+		if (rc2 == -1) {
 			free(all);
 			return -1;
 		}
-		rc2 = rc2 == 1 ? tl_cluster_addr_decode(cur, v, vl, &cid, &next) : -1;
-		free(v);
-		if (rc2 < 0 || cid != cluster_id || n >= sum.size) {
+		if (rc2 != 1 || cid != cluster_id || n >= sum.size) {
 			free(all);
 			return tl_err_set(err, "corrupt member list of cluster %llu", (unsigned long long)cluster_id);
 		}
@@ -612,24 +589,13 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 	if (nm < 0) return -1;
 	int n = 0;
 	for (int i = 0; i < nm && n < cap; i++) {
-		uint8_t k[9], *v = NULL;
-		size_t vl;
-		tl_cluster_link_key(ids[i], k);
-		int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc < 0) {
-			free(ids);
-			return -1;
-		}
-		if (rc == 0) continue;
 		struct tl_cluster_link *l = &out[n];
-		rc = tl_cluster_link_decode(ids[i], v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
-		free(v);
+		int rc = tl_cluster_link_get(s, ids[i], &l->kind, &l->tx_num, &l->a, &l->b, err);
 		if (rc < 0) {
-			tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
 			free(ids);
 			return -1;
 		}
-		n++;
+		n += rc;
 	}
 	free(ids);
 	return n;
@@ -637,13 +603,7 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 
 int tl_tx_coinjoin(struct tl_store *s, uint64_t tx_num, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_coinjoin_key(tx_num, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-	if (rc == 1) rc = vl ? v[0] : 0;
-	free(v);
-	return rc;
+	return tl_cluster_coinjoin_get(s, tx_num, err);
 }
 
 /* ---- heists ---- */
