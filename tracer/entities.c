@@ -608,20 +608,6 @@ int tl_tx_coinjoin(struct tl_store *s, uint64_t tx_num, struct tl_err *err)
 
 /* ---- heists ---- */
 
-static int heist_decode(const uint8_t *v, size_t vl, const char *id, size_t idlen, struct tl_heist_info *info,
-			struct tl_err *err)
-{
-	const char *json;
-	memset(info, 0, sizeof *info);
-	if (idlen >= sizeof info->id || tl_heist_rec_decode(v, vl, &info->num, &info->traceable, &json) < 0)
-		return tl_err_set(err, "corrupt heist record");
-	memcpy(info->id, id, idlen);
-	info->id[idlen] = 0;
-	info->json = strdup(json);
-	if (!info->json) abort();
-	return 0;
-}
-
 int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_import_report *rep, struct tl_err *err)
 {
 	struct tl_heist_import_report local;
@@ -638,13 +624,8 @@ int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_impor
 		return tl_err_set(err, "%s: cannot re-read the heists array", path);
 	}
 	struct tl_batch *b = tl_batch_new(s);
-	uint32_t next = 1;
-	uint8_t *v = NULL;
-	size_t vl;
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, &v, &vl, err);
-	if (rc == 1 && vl == 4) next = tl_get_be32(v);
-	free(v);
-	if (rc >= 0) rc = 0;
+	uint32_t next;
+	int rc = tl_heist_next_num(s, &next, err);
 	const struct tl_netparams *net = tl_store_net(s);
 	for (size_t i = 0; i < reg->n && rc == 0; i++) {
 		const struct tl_heist *h = &reg->heists[i];
@@ -654,109 +635,40 @@ int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_impor
 			break;
 		}
 		uint32_t num = next;
-		v = NULL;
-		int r2 = tl_store_get_kv(s, TL_CF_HEIST, h->id, strlen(h->id), &v, &vl, err);
+		struct tl_heist_info old;
+		int r2 = tl_heist_get(s, h->id, &old, err);
 		if (r2 < 0) {
+			tl_err_prefix(err, "heist '%s': ", h->id);
 			rc = -1;
 			break;
 		}
+		if (r2 == 1) free(old.json);
 		/* an id twice in one file keeps the first number */
 		for (size_t j = 0; j < i && r2 == 0; j++)
 			if (!strcmp(reg->heists[j].id, h->id)) r2 = 2;
 		if (r2 == 1) {
-			uint32_t onum;
-			int otr;
-			const char *oj;
-			if (tl_heist_rec_decode(v, vl, &onum, &otr, &oj) < 0) {
-				free(v);
-				rc = tl_err_set(err, "heist '%s': corrupt stored record", h->id);
-				break;
-			}
-			num = onum;
+			num = old.num;
 			rep->updated++;
 		} else if (r2 == 0) {
 			next++;
 			rep->added++;
 		}
-		free(v);
 		if (r2 == 2) continue;
 		int traceable = h->traceable && h->net == net;
 		if (traceable) rep->traceable++;
 		else rep->not_traceable++;
 		char *js = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!js) abort();
-		struct tl_buf buf;
-		tl_buf_init(&buf);
-		tl_heist_rec_encode(num, traceable, js, &buf);
-		tl_batch_put_kv(b, TL_CF_HEIST, h->id, strlen(h->id), buf.data, buf.len);
-		tl_buf_free(&buf);
+		tl_batch_put_heist(b, h->id, num, traceable, js);
 		free(js);
-		uint8_t nk[5];
-		tl_heist_num_key(num, nk);
-		tl_batch_put_kv(b, TL_CF_HEIST, nk, 5, h->id, strlen(h->id));
 	}
 	if (rc == 0) {
-		uint8_t nv[4];
-		tl_put_be32(nv, next);
-		tl_batch_put_kv(b, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, nv, 4);
+		tl_batch_put_heist_next(b, next);
 		rc = tl_store_write(s, b, err);
 	}
 	tl_batch_free(b);
 	json_decref(root);
 	tl_registry_free(reg);
-	return rc;
-}
-
-int tl_heists_list(struct tl_store *s, tl_heist_cb cb, void *ctx, struct tl_err *err)
-{
-	struct tl_iter *it = tl_iter_new(s, TL_CF_HEIST);
-	int n = 0;
-	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl, vl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl && k[0] == '#') continue;
-		const uint8_t *v = tl_iter_value(it, &vl);
-		struct tl_heist_info info;
-		if (heist_decode(v, vl, (const char *)k, kl, &info, err) < 0) {
-			tl_iter_free(it);
-			return -1;
-		}
-		n++;
-		int stop = cb ? cb(ctx, &info) : 0;
-		free(info.json);
-		if (stop) break;
-	}
-	tl_iter_free(it);
-	return n;
-}
-
-int tl_heist_get(struct tl_store *s, const char *id, struct tl_heist_info *info, struct tl_err *err)
-{
-	uint8_t *v = NULL;
-	size_t vl, il = strlen(id);
-	if (!il || id[0] == '#') return 0;
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, id, il, &v, &vl, err);
-	if (rc == 1 && heist_decode(v, vl, id, il, info, err) < 0) rc = -1;
-	free(v);
-	return rc;
-}
-
-int tl_heist_get_num(struct tl_store *s, uint32_t num, struct tl_heist_info *info, struct tl_err *err)
-{
-	uint8_t k[5], *v = NULL;
-	size_t vl;
-	tl_heist_num_key(num, k);
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, k, 5, &v, &vl, err);
-	if (rc == 1) {
-		char id[72];
-		if (vl >= sizeof id) rc = tl_err_set(err, "corrupt heist number record");
-		else {
-			memcpy(id, v, vl);
-			id[vl] = 0;
-			rc = tl_heist_get(s, id, info, err);
-		}
-	}
-	free(v);
 	return rc;
 }
 
