@@ -176,7 +176,9 @@ int cmd_index(int argc, char **argv)
 	uint32_t v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qhXCj", opts, NULL)) != -1) {
-		if ((c == 'u' && rpc) || (c >= O_COOKIE && !rpc)) { /* an option of the other source */
+		/* an option of the other source (the node path does not count
+		 * what --json reports of the blocks directory) */
+		if (((c == 'u' || c == 'j') && rpc) || (c >= O_COOKIE && !rpc)) {
 			usage_of(stderr);
 			return TL_EXIT_USAGE;
 		}
@@ -245,7 +247,10 @@ int cmd_index(int argc, char **argv)
 	if (!x.quiet) {
 		if (*fetched) fprintf(stderr, "%s\n", fetched);
 		double s = st.seconds > 0.001 ? st.seconds : 0.001;
-		if (st.blocks_rolled_back)
+		if (st.blocks_rolled_back && rpc) /* the node path sums no reorg details */
+			fprintf(stderr, "reorg: rolled back %u blocks to height %d\n", st.blocks_rolled_back,
+				st.fork_height);
+		else if (st.blocks_rolled_back)
 			fprintf(stderr,
 				"reorg: %u blocks deep, fork at height %d: %llu transactions rolled back, %llu of "
 				"them not in the new branch (dropped); %u tagged addresses rolled back (their tags "
@@ -258,11 +263,14 @@ int cmd_index(int argc, char **argv)
 			st.blocks_indexed, st.tip_before, st.tip_after, (unsigned long long)st.txs,
 			(unsigned long long)st.inputs, (unsigned long long)st.outputs, st.seconds, st.txs / s,
 			st.bytes / s / 1e6);
-		fprintf(stderr, "prevout cache: %llu hits, %llu misses; unknown prevouts: %llu this run, %llu in total\n",
-			(unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
-			(unsigned long long)st.unknown_inputs, (unsigned long long)st.unknown_inputs_total);
-		fprintf(stderr, "blocks dir: %u blk files, %u stale blocks skipped; database: %.1f MiB on disk\n",
-			st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
+		if (!rpc) {
+			fprintf(stderr,
+				"prevout cache: %llu hits, %llu misses; unknown prevouts: %llu this run, %llu in total\n",
+				(unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
+				(unsigned long long)st.unknown_inputs, (unsigned long long)st.unknown_inputs_total);
+			fprintf(stderr, "blocks dir: %u blk files, %u stale blocks skipped; database: %.1f MiB on disk\n",
+				st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
+		}
 		if (st.stopped) fprintf(stderr, "stopped by signal; run again to continue\n");
 	}
 	if (st.stopped) {

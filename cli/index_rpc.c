@@ -24,8 +24,8 @@ void index_rpc_usage(FILE *f)
 		   "  --blocks-dir DIR   where fetched blocks are kept (default DB.blocks)\n"
 		   "  --db DB            database directory (created if absent)\n"
 		   "  --network N        main (default), test, signet, regtest; checked with the node\n"
-		   "  --cache-mb M, --undo-depth N, --batch-tx N, --no-cluster, --cluster-change,\n"
-		   "  --json             as for index --blocks-dir\n"
+		   "  --cache-mb M, --undo-depth N, --batch-tx N, --no-cluster, --cluster-change\n"
+		   "                     as for index --blocks-dir\n"
 		   "  -q, --quiet        no progress or warnings\n"
 		   "  -h, --help         this text\n");
 }
