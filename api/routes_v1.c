@@ -20,6 +20,8 @@
 #include "tracer/tag_clearance.h"
 #include "tracer/screen.h"
 #include "tracer/trace.h"
+#include "tracer/trace_request.h"
+#include "report/trace_format.h"
 
 /* ---- heists ---- */
 
@@ -348,24 +350,6 @@ struct trace_req {
 	long long max_hops, min_sat, max_tx; /* -1 unset */
 };
 
-static int cats_from_names(const char *list, uint32_t *out)
-{
-	uint32_t c = 0;
-	char *dup = strdup(list), *save = NULL;
-	if (!dup) abort();
-	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		uint32_t f = tl_storegraph_cat_flags(t);
-		if (!f) {
-			free(dup);
-			return -1;
-		}
-		c |= f;
-	}
-	free(dup);
-	*out = c;
-	return 0;
-}
-
 /* The walk's cancel callback: the server is stopping, or the client has
  * gone (its connection closed while the trace ran). */
 struct trace_cancel_ctx {
@@ -386,33 +370,96 @@ static unsigned long long visited_of(const struct tl_err *err)
 	return p ? strtoull(p + 6, NULL, 10) : 0;
 }
 
+/* Replies for a failed trace, by the stage it failed at (tracer/trace_request.h). */
+static void reply_trace_failure(struct tl_api_req *req, struct tl_app *app, const struct trace_req *t,
+				const struct tl_walk_params *p, enum tl_trace_stage at, int r, const struct tl_err *err)
+{
+	if (r == TL_WALK_TIMEOUT) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height or date, "
+			 "or stop_at_mixers=true",
+			 p->max_hops);
+		long limit = app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < app->opts.handler_time_ms
+				     ? app->opts.trace_time_ms
+				     : app->opts.handler_time_ms;
+		json_t *extra = json_pack("{s:s,s:f,s:s,s:I}", "limit", "trace_time", "max", (double)limit / 1000.0,
+					  "narrow", narrow, "visited", (json_int_t)visited_of(err));
+		tl_api_count_limit(req, "trace_time");
+		tl_api_reply_error_extra(req, 422, "trace_timeout", extra,
+					 "the trace did not finish within its time limit (%.3g s): %s",
+					 (double)limit / 1000.0, err->msg);
+		return;
+	}
+	if (r == TL_WALK_TOO_BIG || r == TL_WALK_MEMORY) {
+		char narrow[256];
+		snprintf(narrow, sizeof narrow,
+			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
+			 "stop_at_mixers=true",
+			 p->max_hops);
+		if (r == TL_WALK_TOO_BIG) {
+			tl_api_reply_limit(req, 413, "trace_txs", (double)p->max_tx, narrow,
+					   "the trace visits more transactions than this server allows");
+			return;
+		}
+		char msg[200];
+		snprintf(msg, sizeof msg, "the trace needs more than this server's trace memory budget of %u MiB (%.100s)",
+			 app->opts.trace_memory_mb, err->msg);
+		tl_api_reply_limit(req, 413, "trace_memory_mb", (double)app->opts.trace_memory_mb, narrow, msg);
+		return;
+	}
+	switch (at) {
+	case TL_TRACE_AT_UNTIL:
+		if (err->code == TL_E_BAD_INPUT)
+			tl_api_reply_error(req, 400, "bad_request", "until: not a height, and %s", err->msg);
+		else if (err->code == TL_E_NOT_FOUND)
+			tl_api_reply_error(req, 400, "bad_request", "until %s is before the first block", t->until);
+		else
+			tl_app_reply_store_error(req, err);
+		return;
+	case TL_TRACE_AT_HEIST:
+		if (err->code == TL_E_NOT_FOUND)
+			tl_api_reply_error(req, 404, "not_found", "no heist '%s' (GET /v1/heists lists them)", t->heist);
+		else if (err->code == TL_E_STORE)
+			tl_app_reply_store_error(req, err);
+		else
+			tl_api_reply_error(req, 422, "not_traceable", "%s", err->msg);
+		return;
+	case TL_TRACE_AT_HEIST_SEEDS: tl_api_reply_error(req, 422, "not_traceable", "%s", err->msg); return;
+	case TL_TRACE_AT_SEED: tl_api_reply_err(req, err, "bad_txid", 400); return;
+	case TL_TRACE_AT_ADDRESS: tl_api_reply_err(req, err, "bad_address", 400); return;
+	case TL_TRACE_AT_NO_SEEDS: tl_api_reply_error(req, 400, "bad_request", "%s", err->msg); return;
+	default: tl_app_reply_store_error(req, err); return;
+	}
+}
+
 static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct trace_req *t)
 {
 	struct tl_err err;
-	struct tl_walk_params p;
-	tl_walk_params_default(&p);
-	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
-	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	struct tl_trace_req rq;
+	tl_trace_req_default(&rq);
+	struct tl_walk_params *p = &rq.p;
 	const char *format = t->format ? t->format : "json";
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html")) {
-		tl_api_reply_error(req, 400, "bad_request", "format must be json, csv, dot or html");
+	const char *ctype = tl_trace_format_ctype(format);
+	if (!ctype) {
+		tl_api_reply_error(req, 400, "bad_request", "format must be one of " TL_TRACE_FORMATS);
 		return;
 	}
-	if (t->policy && tl_policy_parse(t->policy, &p.policy, &err) < 0) {
+	if (t->policy && tl_policy_parse(t->policy, &p->policy, &err) < 0) {
 		tl_api_reply_error(req, 400, "bad_policy", "%s (poison, haircut, fifo, tiho)", err.msg);
 		return;
 	}
-	if (t->max_hops >= 0) p.max_hops = (uint32_t)(t->max_hops > UINT32_MAX ? UINT32_MAX : t->max_hops);
-	if (t->min_sat >= 0) p.min_sat = (uint64_t)t->min_sat;
-	if (t->stop_at_mixers >= 0) p.stop_at_mixers = t->stop_at_mixers;
+	if (t->max_hops >= 0) p->max_hops = (uint32_t)(t->max_hops > UINT32_MAX ? UINT32_MAX : t->max_hops);
+	if (t->min_sat >= 0) p->min_sat = (uint64_t)t->min_sat;
+	if (t->stop_at_mixers >= 0) p->stop_at_mixers = t->stop_at_mixers;
 	uint32_t cats = 0;
 	if (t->stop_cats_csv) {
-		if (cats_from_names(t->stop_cats_csv, &cats) < 0) {
+		if (tl_trace_parse_cats(t->stop_cats_csv, &cats, &err) < 0) {
 			tl_api_reply_error(req, 400, "bad_request",
 					   "stop_categories: names among exchange, bridge, service, mixer, sanctioned");
 			return;
 		}
-		p.stop_cats = cats;
+		p->stop_cats = cats;
 	}
 	if (t->stop_cats) {
 		size_t i;
@@ -427,187 +474,72 @@ static void run_trace(struct tl_api_req *req, struct tl_app *app, const struct t
 			}
 			cats |= f;
 		}
-		p.stop_cats = cats;
+		p->stop_cats = cats;
 	}
 	/* The server's cap on trace size, lowered (never raised) by the caller. */
-	p.max_tx = app->max_trace_txs;
-	if (t->max_tx > 0 && (uint64_t)t->max_tx < p.max_tx) p.max_tx = (uint64_t)t->max_tx;
-	p.max_mem = (uint64_t)app->opts.trace_memory_mb << 20;
+	p->max_tx = app->max_trace_txs;
+	if (t->max_tx > 0 && (uint64_t)t->max_tx < p->max_tx) p->max_tx = (uint64_t)t->max_tx;
+	p->max_mem = (uint64_t)app->opts.trace_memory_mb << 20;
 
-	struct tl_storegraph *sg = NULL;
-	struct tl_trace_seeds ts;
-	tl_trace_seeds_init(&ts);
-	struct tl_registry *reg = NULL;
-	json_t *res = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	if (tl_storegraph_new(app->store, &sg, &err) < 0) {
-		tl_app_reply_store_error(req, &err);
-		goto out;
+	rq.heist = t->heist;
+	rq.until = t->until;
+	size_t nseeds = t->seeds ? json_array_size(t->seeds) : 0;
+	const char **seeds = nseeds ? malloc(nseeds * sizeof *seeds) : NULL;
+	if (nseeds && !seeds) {
+		tl_api_reply_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < nseeds; i++) {
+		seeds[i] = json_string_value(json_array_get(t->seeds, i));
+		if (!seeds[i]) {
+			tl_api_reply_error(req, 400, "bad_request", "seeds must be strings \"TXID[:VOUT]\"");
+			free(seeds);
+			return;
+		}
+	}
+	rq.seeds = seeds;
+	rq.nseeds = nseeds;
+	if (t->address) {
+		if ((t->from && tl_trace_parse_date(t->from, 0, &rq.from, &err) < 0) ||
+		    (t->to && tl_trace_parse_date(t->to, 1, &rq.to, &err) < 0)) {
+			tl_api_reply_error(req, 400, "bad_request", "%s", err.msg);
+			free(seeds);
+			return;
+		}
+		rq.address = t->address;
 	}
 	struct tl_clearance view;
 	tl_api_req_clearance(req, &view);
-	tl_storegraph_set_clearance(sg, &view); /* tags above it are not there */
-	if (t->until) {
-		char *end;
-		long long h = strtoll(t->until, &end, 10);
-		if (*t->until && !*end && h >= 0 && h <= INT32_MAX) {
-			p.until_height = (uint32_t)h;
-		} else {
-			int64_t tm;
-			uint32_t hh;
-			if (tl_trace_parse_date(t->until, 1, &tm, &err) < 0) {
-				tl_api_reply_error(req, 400, "bad_request", "until: not a height, and %s", err.msg);
-				goto out;
-			}
-			int r = tl_trace_height_at(app->store, tm, &hh, &err);
-			if (r <= 0) {
-				tl_api_reply_error(req, 400, "bad_request", "until %s is before the first block", t->until);
-				goto out;
-			}
-			p.until_height = hh ? hh : 1;
-		}
-	}
-	int r = 0;
-	if (t->heist) {
-		struct tl_heist_info hi;
-		memset(&hi, 0, sizeof hi);
-		r = tl_heist_get(app->store, t->heist, &hi, &err);
-		if (r < 0) {
-			tl_app_reply_store_error(req, &err);
-			goto out;
-		}
-		if (r == 1) {
-			struct tl_clearance clr;
-			tl_api_req_clearance(req, &clr);
-			r = tl_clear_heist(app->store, &clr, t->heist, hi.json, &err);
-			if (r != 1) free(hi.json);
-			if (r < 0) {
-				tl_app_reply_store_error(req, &err);
-				goto out;
-			}
-		}
-		if (r == 0) {
-			tl_api_reply_error(req, 404, "not_found", "no heist '%s' (GET /v1/heists lists them)", t->heist);
-			goto out;
-		}
-		r = tl_heist_parse(&hi, &reg, &err);
-		free(hi.json);
-		if (r == 0 && (!reg || !reg->n)) r = tl_err_set(&err, "heist '%s' has no definition", t->heist);
-		if (r == 0 && !hi.traceable)
-			r = tl_err_set(&err, "heist '%s' is not traceable on this database (other chain or no seeds)",
-				       t->heist);
-		if (r == 0) r = tl_trace_seeds_add_heist(sg, &reg->heists[0], &ts, &err);
-		if (r < 0) {
-			tl_api_reply_error(req, 422, "not_traceable", "%s", err.msg);
-			goto out;
-		}
-	}
-	if (t->seeds) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(t->seeds, i, v)
-		{
-			if (!json_is_string(v)) {
-				tl_api_reply_error(req, 400, "bad_request", "seeds must be strings \"TXID[:VOUT]\"");
-				goto out;
-			}
-			if (tl_trace_seeds_add_outpoint(sg, json_string_value(v), &ts, &err) < 0) {
-				tl_api_reply_err(req, &err, "bad_txid", 400);
-				goto out;
-			}
-		}
-	}
-	if (t->address) {
-		int64_t from = INT64_MIN, to = INT64_MAX;
-		if ((t->from && tl_trace_parse_date(t->from, 0, &from, &err) < 0) ||
-		    (t->to && tl_trace_parse_date(t->to, 1, &to, &err) < 0)) {
-			tl_api_reply_error(req, 400, "bad_request", "%s", err.msg);
-			goto out;
-		}
-		if (tl_trace_seeds_add_address(sg, t->address, from, to, &ts, &err) < 0) {
-			tl_api_reply_err(req, &err, "bad_address", 400);
-			goto out;
-		}
-	}
-	if (ts.n == 0) {
-		tl_api_reply_error(req, 400, "bad_request", "no seeds: give a heist, seeds [\"TXID[:VOUT]\"] or an address");
-		goto out;
-	}
+	rq.clearance = &view; /* tags and heists above it are not there */
 	/* The walk stops on time: at the end of the request's budget, or of
 	 * the server's trace time limit if shorter, or when the server stops. */
 	long budget = tl_api_req_time_left_ms(req);
 	if (app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < budget) budget = app->opts.trace_time_ms;
-	p.deadline_ms = budget > 0 ? tl_walk_now_ms() + (uint64_t)budget : 1;
+	p->deadline_ms = budget > 0 ? tl_walk_now_ms() + (uint64_t)budget : 1;
 	struct trace_cancel_ctx cc = { app, req };
-	p.cancel = trace_cancel;
-	p.cancel_ctx = &cc;
-	r = tl_trace_run(sg, &ts, &p, &res, &err);
-	if (r == TL_WALK_TIMEOUT) {
-		char narrow[256];
-		snprintf(narrow, sizeof narrow,
-			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height or date, "
-			 "or stop_at_mixers=true",
-			 p.max_hops);
-		long limit = app->opts.trace_time_ms > 0 && app->opts.trace_time_ms < app->opts.handler_time_ms
-				     ? app->opts.trace_time_ms
-				     : app->opts.handler_time_ms;
-		json_t *extra = json_pack("{s:s,s:f,s:s,s:I}", "limit", "trace_time", "max", (double)limit / 1000.0,
-					  "narrow", narrow, "visited", (json_int_t)visited_of(&err));
-		tl_api_count_limit(req, "trace_time");
-		tl_api_reply_error_extra(req, 422, "trace_timeout", extra,
-					 "the trace did not finish within its time limit (%.3g s): %s",
-					 (double)limit / 1000.0, err.msg);
-		goto out;
+	p->cancel = trace_cancel;
+	p->cancel_ctx = &cc;
+
+	json_t *res = NULL;
+	enum tl_trace_stage at;
+	int r = tl_trace_request_run(app->store, &rq, &res, &at, &err);
+	free(seeds);
+	if (r) {
+		reply_trace_failure(req, app, t, p, at, r, &err);
+		return;
 	}
-	if (r == TL_WALK_TOO_BIG) {
-		char narrow[256];
-		snprintf(narrow, sizeof narrow,
-			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
-			 "stop_at_mixers=true",
-			 p.max_hops);
-		tl_api_reply_limit(req, 413, "trace_txs", (double)p.max_tx, narrow,
-				   "the trace visits more transactions than this server allows");
-		goto out;
-	}
-	if (r == TL_WALK_MEMORY) {
-		char narrow[256];
-		snprintf(narrow, sizeof narrow,
-			 "pass a smaller max_hops (now %u), a min_sat dust threshold, an until height, or "
-			 "stop_at_mixers=true",
-			 p.max_hops);
-		char msg[200];
-		snprintf(msg, sizeof msg, "the trace needs more than this server's trace memory budget of %u MiB (%.100s)",
-			 app->opts.trace_memory_mb, err.msg);
-		tl_api_reply_limit(req, 413, "trace_memory_mb", (double)app->opts.trace_memory_mb, narrow, msg);
-		goto out;
-	}
-	if (r < 0) {
-		tl_app_reply_store_error(req, &err);
-		goto out;
-	}
-	const char *ctype = "application/json";
 	if (!strcmp(format, "json")) {
-		tl_api_reply_json(req, 200, json_incref(res));
-		goto out;
-	} else if (!strcmp(format, "csv")) {
-		r = tl_report_csv(res, &buf, &len, &err);
-		ctype = "text/csv";
-	} else if (!strcmp(format, "dot")) {
-		r = tl_report_dot(res, &buf, &len, &err);
-		ctype = "text/vnd.graphviz";
-	} else {
-		r = tl_report_html(res, &buf, &len, &err);
-		ctype = "text/html; charset=utf-8";
+		tl_api_reply_json(req, 200, res);
+		return;
 	}
-	if (r < 0) tl_api_reply_error(req, 500, "internal", "rendering the report failed: %s", err.msg);
-	else tl_api_reply_raw(req, 200, ctype, buf, len);
-out:
+	char *buf = NULL;
+	size_t len = 0;
+	if (tl_trace_render(res, format, &buf, &len, &err) < 0)
+		tl_api_reply_error(req, 500, "internal", "rendering the report failed: %s", err.msg);
+	else
+		tl_api_reply_raw(req, 200, ctype, buf, len);
 	free(buf);
 	json_decref(res);
-	tl_trace_seeds_free(&ts);
-	tl_storegraph_free(sg);
-	tl_registry_free(reg);
 }
 
 /* Largest value a numeric trace parameter may take: out of range is

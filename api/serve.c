@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "api/ctx_pool.h"
 #include "api/http_json.h"
 #include "api/metrics.h"
 #include "bitcoin/address.h"
@@ -35,13 +36,6 @@ void tl_app_blkdir_put(struct tl_app *app, struct tl_blkdir *d)
 
 /* ---------------- screening context pool ---------------- */
 
-struct tl_screenpool {
-	pthread_mutex_t lock;
-	struct tl_screen **free;
-	uint64_t *gen;
-	int nfree, cap;
-};
-
 /* What a screening context's cache depends on: the view of the store it
  * read (its epoch, in the high bits) and the heist list and rules
  * (screen_gen, bumped by imports and rule reloads). */
@@ -51,61 +45,35 @@ static uint64_t screen_generation(struct tl_app *app)
 	return epoch << 32 | (atomic_load(&app->screen_gen) & 0xffffffffu);
 }
 
+/* A new context with the rules in force (api/ctx_pool.h open). */
+static void *screen_open(void *ctx, struct tl_err *err)
+{
+	struct tl_app *app = ctx;
+	struct tl_screen_rules *r = malloc(sizeof *r);
+	if (!r) {
+		tl_err_set(err, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&app->rules_lock);
+	*r = *app->rules;
+	pthread_mutex_unlock(&app->rules_lock);
+	struct tl_screen *sc = NULL;
+	int rc = tl_screen_open(app->store, r, &sc, err);
+	free(r);
+	return rc < 0 ? NULL : sc;
+}
+
+static void screen_close(void *sc) { tl_screen_close(sc); }
+
 struct tl_screen *tl_app_screen_get(struct tl_app *app, struct tl_err *err)
 {
-	struct tl_screenpool *p = app->screens;
 	/* A context caches what it read: it serves only views of its state. */
-	uint64_t gen = screen_generation(app);
-	struct tl_screen *sc = NULL, *stale = NULL;
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree > 0) {
-		p->nfree--;
-		if (p->gen[p->nfree] == gen) sc = p->free[p->nfree];
-		else stale = p->free[p->nfree];
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (stale) tl_screen_close(stale);
-	if (!sc) {
-		struct tl_screen_rules *r = malloc(sizeof *r);
-		if (!r) {
-			tl_err_set(err, "out of memory");
-			return NULL;
-		}
-		pthread_mutex_lock(&app->rules_lock);
-		*r = *app->rules;
-		pthread_mutex_unlock(&app->rules_lock);
-		int rc = tl_screen_open(app->store, r, &sc, err);
-		free(r);
-		if (rc < 0) return NULL;
-	}
-	return sc;
+	return tl_ctx_pool_get(app->screens, screen_generation(app), err);
 }
 
 void tl_app_screen_put(struct tl_app *app, struct tl_screen *sc)
 {
-	struct tl_screenpool *p = app->screens;
-	if (!sc) return;
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree == p->cap) {
-		int nc = p->cap ? p->cap * 2 : 8;
-		p->free = realloc(p->free, (size_t)nc * sizeof *p->free);
-		p->gen = realloc(p->gen, (size_t)nc * sizeof *p->gen);
-		if (!p->free || !p->gen) abort();
-		p->cap = nc;
-	}
-	p->gen[p->nfree] = screen_generation(app);
-	p->free[p->nfree++] = sc;
-	pthread_mutex_unlock(&p->lock);
-}
-
-static void screenpool_free(struct tl_screenpool *p)
-{
-	if (!p) return;
-	for (int i = 0; i < p->nfree; i++) tl_screen_close(p->free[i]);
-	free(p->free);
-	free(p->gen);
-	pthread_mutex_destroy(&p->lock);
-	free(p);
+	tl_ctx_pool_put(app->screens, sc, screen_generation(app));
 }
 
 /* ---------------- options ---------------- */
@@ -434,9 +402,8 @@ int tl_app_open(const struct tl_serve_opts *o, struct tl_app **out, struct tl_er
 	pthread_cond_init(&app->stop_cond, NULL);
 	pthread_mutex_init(&app->write_lock, NULL);
 	atomic_store(&app->chain_height, -1);
-	app->screens = calloc(1, sizeof *app->screens);
+	app->screens = tl_ctx_pool_new(screen_open, screen_close, app);
 	if (!app->screens) abort();
-	pthread_mutex_init(&app->screens->lock, NULL);
 	pthread_mutex_init(&app->rules_lock, NULL);
 	app->rules = malloc(sizeof *app->rules);
 	if (!app->rules) abort();
@@ -580,7 +547,7 @@ void tl_app_close(struct tl_app *app)
 		tl_api_server_free(app->srv);
 	}
 	if (app->follower_started) pthread_join(app->follower, NULL);
-	screenpool_free(app->screens);
+	tl_ctx_pool_free(app->screens);
 	tl_partners_free(app->partners);
 	tl_store_close(app->store);
 	tl_app_eth_close(app);

@@ -104,11 +104,10 @@ struct tl_serve_opts {
 /* Fills o with the defaults above (db_path NULL, log stderr). */
 void tl_serve_opts_default(struct tl_serve_opts *o);
 
-struct tl_screenpool;
+struct tl_ctx_pool;
 struct tl_screen;
 struct tl_eth_store;
 struct tl_eth_screen;
-struct tl_eth_screenpool;
 
 /* The application. Route handlers (api/routes_*.c) get it as ctx; the
  * fields are read-only once started except where noted. */
@@ -125,7 +124,7 @@ struct tl_app {
 	pthread_rwlock_t eth_lock;
 	int eth_lock_init;
 	_Atomic uint64_t eth_gen;        /* bumped at each catch-up: screening handles reopen */
-	struct tl_eth_screenpool *eth_screens;
+	struct tl_ctx_pool *eth_screens; /* its screening handles (api/ctx_pool.h) */
 	_Atomic int64_t eth_catchup_skipped; /* catch-ups postponed: readers held the lock a whole poll */
 	const struct tl_netparams *net;  /* the database's network */
 	struct tl_api_server *srv;
@@ -147,7 +146,7 @@ struct tl_app {
 	char last_error[512];            /* guarded by stop_lock */
 	uint64_t follow_sig;             /* blocks-dir signature last indexed (follower only) */
 	pthread_mutex_t write_lock;      /* one writer at a time: follower runs, imports */
-	struct tl_screenpool *screens;   /* screening contexts (tracer/screen.h) */
+	struct tl_ctx_pool *screens;     /* screening contexts (tracer/screen.h; api/ctx_pool.h) */
 	_Atomic uint64_t screen_gen;     /* bumped when heists or taint change: contexts reopen */
 	void *entities;                  /* tags / heists storage (tracer), when built */
 	struct tl_partners *partners;    /* sharing (api/partners.h); never NULL once open */

@@ -3,6 +3,7 @@
  * index current), caught up by the follower under a lock that requests
  * hold for reading, and a pool of screening handles. */
 #include "api/serve.h"
+#include "api/ctx_pool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,12 +17,15 @@
 #include "store/eth_screen.h"
 #include "store/eth_store.h"
 
-struct tl_eth_screenpool {
-	pthread_mutex_t lock;
-	struct tl_eth_screen **free;
-	uint64_t *gen;
-	int nfree, cap;
-};
+/* A screening handle of the served database (api/ctx_pool.h open). */
+static void *eth_screen_open(void *ctx, struct tl_err *err)
+{
+	struct tl_app *app = ctx;
+	struct tl_eth_screen *h = NULL;
+	return tl_eth_screen_open(app->eth, &h, err) < 0 ? NULL : h;
+}
+
+static void eth_screen_close(void *h) { tl_eth_screen_close(h); }
 
 int tl_app_eth_open(struct tl_app *app, struct tl_err *err)
 {
@@ -29,9 +33,8 @@ int tl_app_eth_open(struct tl_app *app, struct tl_err *err)
 	if (!path) return 0;
 	if (pthread_rwlock_init(&app->eth_lock, NULL)) return tl_err_set(err, "cannot create a lock");
 	app->eth_lock_init = 1;
-	app->eth_screens = calloc(1, sizeof *app->eth_screens);
+	app->eth_screens = tl_ctx_pool_new(eth_screen_open, eth_screen_close, app);
 	if (!app->eth_screens) return tl_err_set(err, "out of memory");
-	pthread_mutex_init(&app->eth_screens->lock, NULL);
 	const char *tmp = getenv("TMPDIR");
 	char tmpl[4096];
 	snprintf(tmpl, sizeof tmpl, "%s/taintline-serve-eth-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -43,22 +46,10 @@ int tl_app_eth_open(struct tl_app *app, struct tl_err *err)
 	return tl_eth_store_open(path, &so, &app->eth, err);
 }
 
-static void pool_drain(struct tl_eth_screenpool *p)
-{
-	for (int i = 0; i < p->nfree; i++) tl_eth_screen_close(p->free[i]);
-	p->nfree = 0;
-}
-
 void tl_app_eth_close(struct tl_app *app)
 {
-	if (app->eth_screens) {
-		pool_drain(app->eth_screens);
-		free(app->eth_screens->free);
-		free(app->eth_screens->gen);
-		pthread_mutex_destroy(&app->eth_screens->lock);
-		free(app->eth_screens);
-		app->eth_screens = NULL;
-	}
+	tl_ctx_pool_free(app->eth_screens);
+	app->eth_screens = NULL;
 	tl_eth_store_close(app->eth);
 	app->eth = NULL;
 	if (app->eth_secondary_dir) tl_app_rm_secondary_dir(app->eth_secondary_dir);
@@ -90,8 +81,9 @@ int tl_app_eth_catch_up(struct tl_app *app, int wait_ms, struct tl_err *err)
 		return 0;
 	}
 	int rc = tl_eth_store_catch_up(app->eth, err);
-	/* Bumped under the write side: a reader's get and put of a handle
-	 * then see one generation, and a handle from before is never kept. */
+	/* Bumped under the write side, so no request holds a handle across
+	 * it; the pool records a handle's generation when it lends it, so a
+	 * handle from before is never kept either way. */
 	if (rc == 0) atomic_fetch_add(&app->eth_gen, 1);
 	pthread_rwlock_unlock(&app->eth_lock);
 	if (rc < 0) {
@@ -125,40 +117,10 @@ int tl_app_eth_health(struct tl_app *app, struct json_t *obj)
 
 struct tl_eth_screen *tl_app_eth_screen_get(struct tl_app *app, struct tl_err *err)
 {
-	struct tl_eth_screenpool *p = app->eth_screens;
-	uint64_t gen = atomic_load(&app->eth_gen);
-	struct tl_eth_screen *h = NULL, *stale = NULL;
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree > 0) {
-		p->nfree--;
-		if (p->gen[p->nfree] == gen) h = p->free[p->nfree];
-		else stale = p->free[p->nfree];
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (stale) tl_eth_screen_close(stale);
-	if (!h && tl_eth_screen_open(app->eth, &h, err) < 0) return NULL;
-	return h;
+	return tl_ctx_pool_get(app->eth_screens, atomic_load(&app->eth_gen), err);
 }
 
 void tl_app_eth_screen_put(struct tl_app *app, struct tl_eth_screen *h)
 {
-	struct tl_eth_screenpool *p = app->eth_screens;
-	if (!h) return;
-	pthread_mutex_lock(&p->lock);
-	if (p->nfree == p->cap) {
-		int nc = p->cap ? p->cap * 2 : 8;
-		struct tl_eth_screen **f = realloc(p->free, (size_t)nc * sizeof *f);
-		uint64_t *g = f ? realloc(p->gen, (size_t)nc * sizeof *g) : NULL;
-		if (f) p->free = f;
-		if (g) p->gen = g;
-		if (!f || !g) {
-			pthread_mutex_unlock(&p->lock);
-			tl_eth_screen_close(h); /* not kept: the next get opens one */
-			return;
-		}
-		p->cap = nc;
-	}
-	p->gen[p->nfree] = atomic_load(&app->eth_gen);
-	p->free[p->nfree++] = h;
-	pthread_mutex_unlock(&p->lock);
+	tl_ctx_pool_put(app->eth_screens, h, atomic_load(&app->eth_gen));
 }

@@ -19,8 +19,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_index(int argc, char **argv);
-/* index --rpc (cli/index_rpc.c), dispatched from cmd_index. */
-int cmd_index_rpc(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

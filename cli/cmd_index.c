@@ -1,4 +1,6 @@
-/* taintline index: blocks directory -> database. */
+/* taintline index: blocks directory (or a node, cli/index_rpc.c) ->
+ * database, then the screening index brought up to date. One option
+ * parser, one report and one screening update serve both sources. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include "bitcoin/network.h"
 #include "cli/cli.h"
 #include "cli/jsonw.h"
+#include "cli/index_rpc.h"
 #include "cli/progress.h"
 #include "indexer/cluster.h"
 #include "indexer/indexer.h"
@@ -30,6 +33,8 @@ static void usage(FILE *f)
 		   "  --no-cluster      do not cluster addresses (docs/entities.md)\n"
 		   "  --cluster-change  also apply the fresh-change heuristic (off by default)\n"
 		   "  --chain ethereum  index an Ethereum export instead (see --chain ethereum --help)\n"
+		   "  --rpc URL, --rpc-cookie FILE, --rpc-user U, --rpc-password P, --rpc-attempts N\n"
+		   "                    fetch from a Bitcoin Core node instead (index --rpc URL --help)\n"
 		   "  -q, --quiet       no progress or warnings\n"
 		   "      --json        the run's summary as one JSON object on stdout\n"
 		   "  -h, --help        this text\n",
@@ -143,6 +148,8 @@ int cmd_index(int argc, char **argv)
 			return TL_EXIT_USAGE;
 		}
 	}
+	/* One table for both sources: the node's options are long only. */
+	enum { O_RPC = 1000, O_COOKIE, O_USER, O_PASSWORD, O_ATTEMPTS };
 	static const struct option opts[] = {
 		{ "blocks-dir", required_argument, NULL, 'b' }, { "db", required_argument, NULL, 'd' },
 		{ "network", required_argument, NULL, 'n' },    { "cache-mb", required_argument, NULL, 'c' },
@@ -150,10 +157,15 @@ int cmd_index(int argc, char **argv)
 		{ "batch-tx", required_argument, NULL, 'B' },   { "quiet", no_argument, NULL, 'q' },
 		{ "no-cluster", no_argument, NULL, 'X' },      { "cluster-change", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "rpc", required_argument, NULL, O_RPC },      { "rpc-cookie", required_argument, NULL, O_COOKIE },
+		{ "rpc-user", required_argument, NULL, O_USER }, { "rpc-password", required_argument, NULL, O_PASSWORD },
+		{ "rpc-attempts", required_argument, NULL, O_ATTEMPTS },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--rpc") || !strncmp(argv[i], "--rpc=", 6)) return cmd_index_rpc(argc, argv);
+	int rpc = 0; /* the source decides the usage text and which options apply */
+	for (int i = 1; i < argc; i++) rpc |= !strcmp(argv[i], "--rpc") || !strncmp(argv[i], "--rpc=", 6);
+	void (*usage_of)(FILE *) = rpc ? index_rpc_usage : usage;
+	struct index_rpc_args ra = { .max_attempts = 8 };
 	struct tl_index_opts o;
 	memset(&o, 0, sizeof o);
 	o.net = tl_net_params(TL_NET_MAIN);
@@ -164,6 +176,12 @@ int cmd_index(int argc, char **argv)
 	uint32_t v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:d:n:c:u:U:B:qhXCj", opts, NULL)) != -1) {
+		/* an option of the other source (the node path does not count
+		 * what --json reports of the blocks directory) */
+		if (((c == 'u' || c == 'j') && rpc) || (c >= O_COOKIE && !rpc)) {
+			usage_of(stderr);
+			return TL_EXIT_USAGE;
+		}
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'b': o.blocks_dir = optarg; break;
@@ -179,24 +197,32 @@ int cmd_index(int argc, char **argv)
 		case 'u':
 		case 'U':
 		case 'B':
-			if (parse_u32(optarg, &v) < 0 || (c != 'u' && v == 0) || (c == 'u' && v > INT32_MAX)) {
+		case O_ATTEMPTS:
+			/* attempts may be 0 (forever), an until any height */
+			if (parse_u32(optarg, &v) < 0 || (c != 'u' && c != O_ATTEMPTS && v == 0) ||
+			    ((c == 'u' || c == O_ATTEMPTS) && v > INT32_MAX)) {
 				fprintf(stderr, "index: bad number '%s'\n", optarg);
 				return TL_EXIT_USAGE;
 			}
 			if (c == 'c') o.cache_mb = v;
 			else if (c == 'u') o.until = (int32_t)v;
 			else if (c == 'U') o.undo_keep = v;
-			else o.batch_tx = v;
+			else if (c == 'B') o.batch_tx = v;
+			else ra.max_attempts = (int)v;
 			break;
 		case 'X': o.no_cluster = 1; break;
 		case 'C': o.cluster_heuristics |= TL_CLUSTER_H_FRESH_CHANGE; break;
 		case 'q': x.quiet = 1; break;
-		case 'h': usage(stdout); return TL_EXIT_OK;
-		default: usage(stderr); return TL_EXIT_USAGE;
+		case O_RPC: ra.url = optarg; break;
+		case O_COOKIE: ra.cookie_file = optarg; break;
+		case O_USER: ra.user = optarg; break;
+		case O_PASSWORD: ra.password = optarg; break;
+		case 'h': usage_of(stdout); return TL_EXIT_OK;
+		default: usage_of(stderr); return TL_EXIT_USAGE;
 		}
 	}
-	if (!o.blocks_dir || !o.db_path || optind != argc) {
-		usage(stderr);
+	if ((rpc ? !ra.url : !o.blocks_dir) || !o.db_path || optind != argc) {
+		usage_of(stderr);
 		return TL_EXIT_USAGE;
 	}
 	tl_progress_init(&x.pr, stderr, x.quiet);
@@ -209,15 +235,22 @@ int cmd_index(int argc, char **argv)
 
 	struct tl_index_stats st;
 	struct tl_err err;
-	int rc = tl_index_run(&o, &st, &err);
+	char fetched[INDEX_RPC_REPORT] = "";
+	int rc = rpc ? index_rpc_run(&ra, &o, &st, fetched, &err) : tl_index_run(&o, &st, &err);
 	tl_progress_done(&x.pr);
 	if (rc < 0) {
 		fprintf(stderr, "index: %s\n", err.msg);
 		return TL_EXIT_FAIL;
 	}
+	/* A signal may also end the fetch before the index ran. */
+	if (rpc && g_stop) st.stopped = 1;
 	if (!x.quiet) {
+		if (*fetched) fprintf(stderr, "%s\n", fetched);
 		double s = st.seconds > 0.001 ? st.seconds : 0.001;
-		if (st.blocks_rolled_back)
+		if (st.blocks_rolled_back && rpc) /* the node path sums no reorg details */
+			fprintf(stderr, "reorg: rolled back %u blocks to height %d\n", st.blocks_rolled_back,
+				st.fork_height);
+		else if (st.blocks_rolled_back)
 			fprintf(stderr,
 				"reorg: %u blocks deep, fork at height %d: %llu transactions rolled back, %llu of "
 				"them not in the new branch (dropped); %u tagged addresses rolled back (their tags "
@@ -230,11 +263,14 @@ int cmd_index(int argc, char **argv)
 			st.blocks_indexed, st.tip_before, st.tip_after, (unsigned long long)st.txs,
 			(unsigned long long)st.inputs, (unsigned long long)st.outputs, st.seconds, st.txs / s,
 			st.bytes / s / 1e6);
-		fprintf(stderr, "prevout cache: %llu hits, %llu misses; unknown prevouts: %llu this run, %llu in total\n",
-			(unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
-			(unsigned long long)st.unknown_inputs, (unsigned long long)st.unknown_inputs_total);
-		fprintf(stderr, "blocks dir: %u blk files, %u stale blocks skipped; database: %.1f MiB on disk\n",
-			st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
+		if (!rpc) {
+			fprintf(stderr,
+				"prevout cache: %llu hits, %llu misses; unknown prevouts: %llu this run, %llu in total\n",
+				(unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
+				(unsigned long long)st.unknown_inputs, (unsigned long long)st.unknown_inputs_total);
+			fprintf(stderr, "blocks dir: %u blk files, %u stale blocks skipped; database: %.1f MiB on disk\n",
+				st.blk_files, st.stale_blocks, st.db_bytes / 1048576.0);
+		}
 		if (st.stopped) fprintf(stderr, "stopped by signal; run again to continue\n");
 	}
 	if (st.stopped) {

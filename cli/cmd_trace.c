@@ -8,13 +8,12 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "report/trace_format.h"
 #include "store/eth_store.h"
 #include "store/store.h"
-#include "tracer/entities.h"
-#include "intel/registry.h"
-#include "tracer/storegraph.h"
 #include "tracer/tag_clearance.h"
 #include "tracer/trace.h"
+#include "tracer/trace_request.h"
 
 static void usage(FILE *f)
 {
@@ -62,22 +61,29 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int parse_cats(const char *s, uint32_t *out)
+/* Words a failed trace for the command line: the message, and the exit
+ * code (usage for an until that is neither a height nor a date). */
+static int say_failure(const struct tl_trace_req *rq, enum tl_trace_stage at, int r, const struct tl_err *err)
 {
-	uint32_t c = 0;
-	char *dup = strdup(s), *save = NULL;
-	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		uint32_t f = tl_storegraph_cat_flags(t);
-		if (!f) {
-			fprintf(stderr, "trace: unknown category '%s' (exchange, bridge, service, mixer, sanctioned)\n", t);
-			free(dup);
-			return -1;
-		}
-		c |= f;
+	if (at == TL_TRACE_AT_HEIST && err->code == TL_E_NOT_FOUND) {
+		if (rq->heists_file)
+			fprintf(stderr, "trace: unknown heist '%s' (not in %s)\n", rq->heist, rq->heists_file);
+		else
+			fprintf(stderr,
+			        "trace: unknown heist '%s' (not imported: taintline heist import, or --heists FILE)\n",
+			        rq->heist);
+	} else if (at == TL_TRACE_AT_UNTIL && err->code == TL_E_BAD_INPUT) {
+		fprintf(stderr, "trace: --until: not a height, and %s\n", err->msg);
+		return TL_EXIT_USAGE;
+	} else if (at == TL_TRACE_AT_UNTIL && err->code == TL_E_NOT_FOUND) {
+		fprintf(stderr, "trace: --until %s is before the first block\n", rq->until);
+	} else if (r == TL_WALK_TOO_BIG) {
+		fprintf(stderr, "trace: more than %llu transactions: narrow the trace (--max-hops, --min-sat, --until)\n",
+		        (unsigned long long)rq->p.max_tx);
+	} else {
+		fprintf(stderr, "trace: %s\n", err->msg);
 	}
-	free(dup);
-	*out = c;
-	return 0;
+	return TL_EXIT_FAIL;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -103,37 +109,37 @@ int cmd_trace(int argc, char **argv)
 		{ "blocks-dir", required_argument, NULL, 'B' }, { "clearance", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *heist = NULL, *heists = NULL, *address = NULL, *from = NULL,
-	           *to = NULL, *until = NULL, *format = "json", *outpath = NULL, *bdir = NULL;
+	const char *db = NULL, *from = NULL, *to = NULL, *format = "json", *outpath = NULL, *bdir = NULL;
 	const char *seeds[256], *tags[16];
-	int nseeds = 0, ntags = 0, c;
-	struct tl_walk_params p;
-	tl_walk_params_default(&p);
-	p.max_hops = TL_TRACE_DEFAULT_MAX_HOPS;
-	p.min_sat = TL_TRACE_DEFAULT_MIN_SAT;
+	int c;
+	struct tl_trace_req rq;
+	tl_trace_req_default(&rq);
+	rq.seeds = seeds;
+	rq.tag_files = tags;
+	struct tl_walk_params *p = &rq.p;
 	struct tl_err err;
 	uint64_t v;
-	struct tl_clearance clr, *clrp = NULL;
+	struct tl_clearance clr;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'B': bdir = optarg; break;
-		case 'H': heist = optarg; break;
-		case 'R': heists = optarg; break;
+		case 'H': rq.heist = optarg; break;
+		case 'R': rq.heists_file = optarg; break;
 		case 's':
-			if (nseeds == 256) { fprintf(stderr, "trace: at most 256 --seed\n"); return TL_EXIT_USAGE; }
-			seeds[nseeds++] = optarg;
+			if (rq.nseeds == 256) { fprintf(stderr, "trace: at most 256 --seed\n"); return TL_EXIT_USAGE; }
+			seeds[rq.nseeds++] = optarg;
 			break;
-		case 'a': address = optarg; break;
+		case 'a': rq.address = optarg; break;
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'T':
-			if (ntags == 16) { fprintf(stderr, "trace: at most 16 --tags\n"); return TL_EXIT_USAGE; }
-			tags[ntags++] = optarg;
+			if (rq.ntags == 16) { fprintf(stderr, "trace: at most 16 --tags\n"); return TL_EXIT_USAGE; }
+			tags[rq.ntags++] = optarg;
 			break;
 		case 'p':
-			if (tl_policy_parse(optarg, &p.policy, &err)) {
+			if (tl_policy_parse(optarg, &p->policy, &err)) {
 				fprintf(stderr, "trace: %s\n", err.msg);
 				return TL_EXIT_USAGE;
 			}
@@ -143,21 +149,24 @@ int cmd_trace(int argc, char **argv)
 				fprintf(stderr, "trace: --max-hops wants a number\n");
 				return TL_EXIT_USAGE;
 			}
-			p.max_hops = (uint32_t)v;
+			p->max_hops = (uint32_t)v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, &p.min_sat)) {
+			if (parse_u64(optarg, &p->min_sat)) {
 				fprintf(stderr, "trace: --min-sat wants a number of satoshis\n");
 				return TL_EXIT_USAGE;
 			}
 			break;
-		case 'u': until = optarg; break;
+		case 'u': rq.until = optarg; break;
 		case 'c':
-			if (parse_cats(optarg, &p.stop_cats)) return TL_EXIT_USAGE;
+			if (tl_trace_parse_cats(optarg, &p->stop_cats, &err)) {
+				fprintf(stderr, "trace: %s\n", err.msg);
+				return TL_EXIT_USAGE;
+			}
 			break;
-		case 'M': p.stop_at_mixers = 1; break;
+		case 'M': p->stop_at_mixers = 1; break;
 		case 'x':
-			if (parse_u64(optarg, &p.max_tx)) {
+			if (parse_u64(optarg, &p->max_tx)) {
 				fprintf(stderr, "trace: --max-tx wants a number\n");
 				return TL_EXIT_USAGE;
 			}
@@ -167,7 +176,7 @@ int cmd_trace(int argc, char **argv)
 				fprintf(stderr, "trace: --clearance: %s\n", err.msg);
 				return TL_EXIT_USAGE;
 			}
-			clrp = &clr;
+			rq.clearance = &clr;
 			break;
 		case 'F': format = optarg; break;
 		case 'o': outpath = optarg; break;
@@ -179,30 +188,28 @@ int cmd_trace(int argc, char **argv)
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	int modes = (heist != NULL) + (nseeds > 0) + (address != NULL);
+	int modes = (rq.heist != NULL) + (rq.nseeds > 0) + (rq.address != NULL);
 	if (modes != 1) {
 		fprintf(stderr, "trace: give exactly one of --heist, --seed, --address\n");
 		return TL_EXIT_USAGE;
 	}
-	if (address && !from) {
+	if (rq.address && !from) {
 		fprintf(stderr, "trace: --address needs --from DATE\n");
 		return TL_EXIT_USAGE;
 	}
-	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "dot") && strcmp(format, "html") &&
-	    strcmp(format, "text")) {
-		fprintf(stderr, "trace: unknown format '%s' (json, csv, dot, html, text)\n", format);
+	if (!tl_trace_format_ctype(format)) {
+		fprintf(stderr, "trace: unknown format '%s' (" TL_TRACE_FORMATS ")\n", format);
 		return TL_EXIT_USAGE;
 	}
-	int64_t tfrom = INT64_MIN, tto = INT64_MAX;
-	if (from && tl_trace_parse_date(from, 0, &tfrom, &err)) {
+	if (from && tl_trace_parse_date(from, 0, &rq.from, &err)) {
 		fprintf(stderr, "trace: --from: %s\n", err.msg);
 		return TL_EXIT_USAGE;
 	}
-	if (to && tl_trace_parse_date(to, 1, &tto, &err)) {
+	if (to && tl_trace_parse_date(to, 1, &rq.to, &err)) {
 		fprintf(stderr, "trace: --to: %s\n", err.msg);
 		return TL_EXIT_USAGE;
 	}
-	for (int i = 0; i < nseeds; i++) {
+	for (size_t i = 0; i < rq.nseeds; i++) {
 		uint8_t txid[32];
 		uint32_t vout;
 		if (tl_trace_parse_outpoint(seeds[i], txid, &vout, &err)) {
@@ -210,31 +217,14 @@ int cmd_trace(int argc, char **argv)
 			return TL_EXIT_USAGE;
 		}
 	}
-	struct tl_registry *reg = NULL;
-	const struct tl_heist *h = NULL;
-	if (heist && heists) {
-		if (tl_registry_load(heists, &reg, &err)) {
-			fprintf(stderr, "trace: %s\n", err.msg);
-			return TL_EXIT_FAIL;
-		}
-		h = tl_registry_find(reg, heist);
-		if (!h) {
-			fprintf(stderr, "trace: unknown heist '%s' (not in %s)\n", heist, heists);
-			tl_registry_free(reg);
-			return TL_EXIT_FAIL;
-		}
-	}
 
 	int rc = TL_EXIT_FAIL;
 	struct tl_store *s = NULL;
-	struct tl_storegraph *sg = NULL;
-	struct tl_trace_seeds ts;
-	tl_trace_seeds_init(&ts);
 	json_t *res = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	struct tl_store_opts so = { .read_only = true, .cache_mb = 256 };
-	if (tl_store_open(db, &so, &s, &err) || tl_storegraph_new(s, &sg, &err)) {
+	if (tl_store_open(db, &so, &s, &err)) {
 		fprintf(stderr, "trace: %s\n", err.msg);
 		goto out;
 	}
@@ -242,75 +232,13 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "trace: --blocks-dir: %s\n", err.msg);
 		goto out;
 	}
-	tl_storegraph_set_clearance(sg, clrp);
-	if (heist && !h) {
-		struct tl_heist_info hi;
-		memset(&hi, 0, sizeof hi);
-		int hr = tl_heist_get(s, heist, &hi, &err);
-		if (hr == 1 && clrp) { /* a heist above the clearance is not there */
-			struct tl_tlp_mark hm;
-			hr = tl_tlp_heist_mark(s, heist, hi.json, &hm, &err) ? -1 : tl_tlp_visible(&hm, clrp);
-			if (hr != 1) free(hi.json);
-		}
-		if (hr < 0) { fprintf(stderr, "trace: %s\n", err.msg); goto out; }
-		if (hr == 0) {
-			fprintf(stderr, "trace: unknown heist '%s' (not imported: taintline heist import, or --heists FILE)\n",
-			        heist);
-			goto out;
-		}
-		hr = tl_heist_parse(&hi, &reg, &err);
-		free(hi.json);
-		if (hr) { fprintf(stderr, "trace: heist '%s': %s\n", heist, err.msg); goto out; }
-		h = reg->n ? &reg->heists[0] : NULL;
-		if (!h) { fprintf(stderr, "trace: heist '%s' has no definition\n", heist); goto out; }
-	}
-	for (int i = 0; i < ntags; i++)
-		if (tl_storegraph_load_tags(sg, tags[i], NULL, &err)) {
-			fprintf(stderr, "trace: %s\n", err.msg);
-			goto out;
-		}
-	if (until) {
-		uint64_t hgt;
-		if (!parse_u64(until, &hgt) && hgt <= INT32_MAX) {
-			p.until_height = (uint32_t)hgt;
-		} else {
-			int64_t t;
-			uint32_t hh;
-			if (tl_trace_parse_date(until, 1, &t, &err)) {
-				fprintf(stderr, "trace: --until: not a height, and %s\n", err.msg);
-				rc = TL_EXIT_USAGE;
-				goto out;
-			}
-			int r = tl_trace_height_at(s, t, &hh, &err);
-			if (r < 0) { fprintf(stderr, "trace: %s\n", err.msg); goto out; }
-			if (r == 0) { fprintf(stderr, "trace: --until %s is before the first block\n", until); goto out; }
-			p.until_height = hh ? hh : 1;
-		}
-	}
-	int r = 0;
-	if (h) r = tl_trace_seeds_add_heist(sg, h, &ts, &err);
-	for (int i = 0; i < nseeds && !r; i++) r = tl_trace_seeds_add_outpoint(sg, seeds[i], &ts, &err);
-	if (address && !r) r = tl_trace_seeds_add_address(sg, address, tfrom, tto, &ts, &err);
+	enum tl_trace_stage at;
+	int r = tl_trace_request_run(s, &rq, &res, &at, &err);
 	if (r) {
-		fprintf(stderr, "trace: %s\n", err.msg);
+		rc = say_failure(&rq, at, r, &err);
 		goto out;
 	}
-	r = tl_trace_run(sg, &ts, &p, &res, &err);
-	if (r == TL_WALK_TOO_BIG) {
-		fprintf(stderr, "trace: more than %llu transactions: narrow the trace (--max-hops, --min-sat, --until)\n",
-		        (unsigned long long)p.max_tx);
-		goto out;
-	}
-	if (r) {
-		fprintf(stderr, "trace: %s\n", err.msg);
-		goto out;
-	}
-	if (!strcmp(format, "json")) r = tl_report_json(res, &buf, &len, &err);
-	else if (!strcmp(format, "csv")) r = tl_report_csv(res, &buf, &len, &err);
-	else if (!strcmp(format, "dot")) r = tl_report_dot(res, &buf, &len, &err);
-	else if (!strcmp(format, "text")) r = tl_report_text(res, &buf, &len, &err);
-	else r = tl_report_html(res, &buf, &len, &err);
-	if (r) {
+	if (tl_trace_render(res, format, &buf, &len, &err)) {
 		fprintf(stderr, "trace: %s\n", err.msg);
 		goto out;
 	}
@@ -331,9 +259,6 @@ int cmd_trace(int argc, char **argv)
 out:
 	free(buf);
 	json_decref(res);
-	tl_trace_seeds_free(&ts);
-	tl_storegraph_free(sg);
 	tl_store_close(s);
-	tl_registry_free(reg);
 	return rc;
 }

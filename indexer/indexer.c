@@ -19,6 +19,7 @@
 #include "bitcoin/script.h"
 #include "indexer/cluster.h"
 #include "base/hmap.h"
+#include "store/heist_rows.h"
 #include "store/links_btc.h"
 #include "store/store.h"
 
@@ -862,10 +863,7 @@ int tl_index_run(const struct tl_index_opts *o, struct tl_index_stats *st, struc
 		if (r == 1 && !strcmp(stage, "index")) {
 			/* Without heists the screening index has nothing to
 			 * bring up to date: the run ends the update itself. */
-			struct tl_iter *hi = tl_iter_new(x.s, TL_CF_HEIST);
-			tl_iter_first(hi);
-			bool heists = tl_iter_valid(hi);
-			tl_iter_free(hi);
+			bool heists = tl_heists_any(x.s);
 			/* Written with the log, like the marker it replaces (a
 			 * secondary that replayed that one from the log sees this
 			 * one only so): the unlogged batches are flushed first. */

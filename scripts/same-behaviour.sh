@@ -4,11 +4,14 @@
 # Each binary simulates the demo's chains, indexes them, imports the same
 # tags and heists, and then the outputs are compared: `db digest` of the
 # Bitcoin and Ethereum databases, every policy's trace of the demo heist in
-# JSON, CSV, DOT and text, the Ethereum and cross-chain traces, screening
-# answers, and a recorded set of HTTP requests to `serve` (Esplora, /v1).
+# JSON, CSV, DOT and text, traces from seeds and addresses and with each
+# option, the failures of traces (message and exit code), the Ethereum and
+# cross-chain traces, screening answers, and a recorded set of HTTP
+# requests to `serve` (Esplora, /v1, trace successes and failures).
 # Used to check refactorings that must not change behaviour. Exits 1 and
 # names the first differing output otherwise. SEED (default 7) picks the
-# simulated chains; PORT (default 18931) the loopback port used.
+# simulated chains; PORT (default 18931) the loopback port used; KEEP=1
+# keeps the outputs.
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 OLD_TAINTLINE NEW_TAINTLINE" >&2; exit 2; }
 OLD=$(realpath "$1")
@@ -17,7 +20,7 @@ SEED=${SEED:-7}
 PORT=${PORT:-18931}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${KEEP:-}" ] && echo "outputs kept in $WORK" >&2 || trap 'rm -rf "$WORK"' EXIT
 
 # run BIN DIR: every output of interest goes to DIR/out/NAME.
 run() {
@@ -37,6 +40,45 @@ run() {
 		done
 	done
 	jq -r '.endpoints[].address' "$o/trace_haircut.json" | sort -u | head -20 >"$d/addrs"
+	# One trace per option and per failure: what it prints, on both
+	# streams, and its exit code.
+	stx=$(jq -r '.seeds[0].txid' "$o/trace_haircut.json")
+	sa=$(head -1 "$d/addrs")
+	n=0
+	while IFS= read -r args; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086 # the arguments are meant to split
+		rc=0
+		"$tl" trace --db "$d/db" $args >"$o/trace_case_$n.txt" 2>&1 || rc=$?
+		echo "exit $rc" >>"$o/trace_case_$n.txt"
+	done <<-EOF
+	--seed $stx
+	--seed $stx:0 --format csv
+	--address $sa --from 2009-01-03 --format text
+	--address $sa --from 2009-01-03 --to 2009-01-04
+	--heist sim-heist-1 --until 250 --format text
+	--heist sim-heist-1 --until 2009-01-03
+	--heist sim-heist-1 --until 2099-01-01 --format text
+	--heist sim-heist-1 --until nope
+	--heist sim-heist-1 --stop-categories exchange,mixer --format text
+	--heist sim-heist-1 --stop-categories nope
+	--heist sim-heist-1 --stop-at-mixers --max-hops 3 --min-sat 10000 --format text
+	--heist sim-heist-1 --max-tx 5
+	--heist sim-heist-1 --clearance green --format text
+	--heist sim-heist-1 --tags $d/sim/tags.csv --format text
+	--heist sim-heist-1 --tags $d/nosuchfile
+	--heist sim-heist-1 --format html
+	--heist sim-heist-1 --format nope
+	--heist sim-heist-1 --heists $d/sim/heists.json --format text
+	--heist nope --heists $d/sim/heists.json
+	--heist sim-heist-1 --heists $d/nosuchfile
+	--heist no-such-heist
+	--seed 0000000000000000000000000000000000000000000000000000000000000000
+	--seed zz
+	--seed $stx:999
+	--address 1BoatSLRHtKNngkdXEeobR76b53LETtpyT --from 2024-01-01
+	--address notanaddress --from 2024-01-01
+	EOF
 	while read -r a; do
 		"$tl" screen --db "$d/db" --address "$a" >>"$o/screen.txt" 2>&1 || true
 	done <"$d/addrs"
@@ -74,6 +116,14 @@ run() {
 		echo "/api/tx/$txid/merkle-proof"
 		echo "/v1/heists"
 		for p in poison haircut fifo tiho; do echo "/v1/heists/sim-heist-1/trace?policy=$p"; done
+		for q in format=csv format=dot format=html until=250 until=2009-01-03 until=2099-01-01 until=nope \
+			stop_categories=exchange,mixer stop_categories=nope 'stop_at_mixers=true&max_hops=3&min_sat=10000' \
+			max_tx=5 policy=nope max_hops=x; do
+			echo "/v1/heists/sim-heist-1/trace?$q"
+		done
+		echo "/v1/heists/no-such-heist/trace"
+		echo "/v1/heists/dmm-bitcoin-2024-05/trace"
+		echo "/v1/heists/bybit-2025-02-21/trace"
 		while read -r a; do
 			echo "/api/address/$a"
 			echo "/api/address/$a/txs"
@@ -88,6 +138,32 @@ run() {
 		n=$((n + 1))
 		curl -s -D - "http://127.0.0.1:$PORT$r" | grep -viE '^(date|x-request-id):' >"$o/http_$n.txt"
 	done <"$d/requests"
+	# POST /v1/trace, one body a line.
+	a1=$(head -1 "$d/addrs")
+	cat >"$d/bodies" <<-EOF
+	{"seeds": ["$txid"]}
+	{"seeds": ["$txid:0"], "policy": "fifo", "format": "csv"}
+	{"address": "$a1", "from": "2009-01-03", "max_hops": 5}
+	{"address": "$a1", "from": "2009-01-03", "to": "2009-01-04"}
+	{"address": "$a1", "from": "2009-13-01"}
+	{"heist": "sim-heist-1", "until": 250, "stop_categories": ["exchange", "mixer"], "format": "dot"}
+	{"heist": "sim-heist-1", "stop_categories": ["nope"]}
+	{"heist": "sim-heist-1", "seeds": ["$txid"], "stop_at_mixers": true}
+	{}
+	{"seeds": []}
+	{"seeds": [1]}
+	{"seeds": ["zz"]}
+	{"seeds": ["0000000000000000000000000000000000000000000000000000000000000000"]}
+	{"address": "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"}
+	{"address": "notanaddress"}
+	{"heist": "no-such-heist"}
+	[]
+	EOF
+	while IFS= read -r b; do
+		n=$((n + 1))
+		curl -s -D - -X POST -H 'Content-Type: application/json' --data-binary "$b" \
+			"http://127.0.0.1:$PORT/v1/trace" | grep -viE '^(date|x-request-id):' >"$o/http_$n.txt"
+	done <"$d/bodies"
 	kill $pid
 	wait $pid 2>/dev/null || true
 }
@@ -98,7 +174,7 @@ run "$NEW" "$WORK/new"
 # paths of their inputs: those are not behaviour.
 for side in old new; do
 	for f in "$WORK/$side"/out/*; do
-		sed -i -E -e '/"(generated_at|screened_at|software|version)"/d' -e "s#$WORK/$side#DIR#g" "$f"
+		sed -i -E -e '/"(generated_at|screened_at|software|version)"/d' -e "s#$WORK/$side#DIR#g" -e 's/screened at [0-9T:Z-]*/screened at TIME/' -e 's#Generated at</th><td>[^<]*#Generated at</th><td>TIME#' "$f"
 	done
 done
 fail=0
@@ -113,5 +189,5 @@ for f in "$WORK"/old/out/*; do
 done
 count=$(ls "$WORK/old/out" | wc -l)
 [ "$(ls "$WORK/new/out" | wc -l)" -eq "$count" ] || { echo "output sets differ" >&2; fail=1; }
-[ $fail -eq 0 ] && echo "same behaviour: $count outputs byte-identical ($(grep -c . "$WORK/old/requests") HTTP requests; digests $(cut -c1-16 "$WORK/old/out/digest_btc.txt" | head -1)…)"
+[ $fail -eq 0 ] && echo "same behaviour: $count outputs byte-identical ($(cat "$WORK/old/requests" "$WORK/old/bodies" | grep -c .) HTTP requests; digests $(cut -c1-16 "$WORK/old/out/digest_btc.txt" | head -1)…)"
 exit $fail

@@ -23,63 +23,19 @@ static void log_key(uint64_t seq, char out[LOG_KEY_LEN + 1])
 	snprintf(out, LOG_KEY_LEN + 1, LOG_PREFIX "%016" PRIx64, seq);
 }
 
-/* The largest number under prefix (keys prefix + 16 hex [+ suffix]), or 0. */
-static int last_number(struct tl_store *s, const char *prefix, uint64_t *out)
-{
-	size_t pl = strlen(prefix);
-	char hi[64];
-	snprintf(hi, sizeof hi, "%s\xff", prefix); /* sorts after every key under prefix */
-	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
-	tl_iter_seek_prev(it, hi, pl + 1);
-	*out = 0;
-	if (tl_iter_valid(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl >= pl + 16 && !memcmp(k, prefix, pl)) {
-			uint64_t v;
-			if (tl_meta_hex16(k + pl, &v) == 0) *out = v;
-		}
-	}
-	tl_iter_free(it);
-	return 0;
-}
-
 #define SEQ_KEY "caseseq"
 
 int tl_cases_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
 {
-	uint64_t last;
-	if (last_number(s, CASE_PREFIX, &last) < 0) return -1;
-	uint8_t *v = NULL;
-	size_t vl = 0;
-	int r = tl_store_get(s, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, &v, &vl, err);
-	if (r < 0) return -1;
-	if (r == 1) {
-		uint64_t seq;
-		if (vl != 16 || tl_meta_hex16(v, &seq) < 0) {
-			free(v);
-			return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
-		}
-		free(v);
-		if (seq > last) last = seq;
-	}
-	*id = last + 1;
-	return 0;
+	return tl_meta_next_number(s, CASE_PREFIX, CASE_KEY_LEN, SEQ_KEY, id, err);
 }
 
-void tl_batch_put_case_seq(struct tl_batch *b, uint64_t id)
-{
-	char v[17];
-	snprintf(v, sizeof v, "%016" PRIx64, id);
-	tl_batch_put(b, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, v, 16);
-}
+void tl_batch_put_case_seq(struct tl_batch *b, uint64_t id) { tl_meta_put_seq(b, SEQ_KEY, id); }
 
 int tl_cases_audit_next(struct tl_store *s, uint64_t *seq, struct tl_err *err)
 {
 	(void)err;
-	uint64_t last;
-	if (last_number(s, LOG_PREFIX, &last) < 0) return -1;
-	*seq = last + 1;
+	*seq = tl_meta_last_number(s, LOG_PREFIX, LOG_KEY_LEN) + 1;
 	return 0;
 }
 

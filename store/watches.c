@@ -26,52 +26,12 @@ static void deliv_key(uint64_t watch, uint64_t seq, char out[DELIV_KEY_LEN + 1])
 	snprintf(out, DELIV_KEY_LEN + 1, DELIV_PREFIX "%016" PRIx64 "/%016" PRIx64, watch, seq);
 }
 
-/* The number in the last key of exactly keylen bytes under prefix, or 0. */
-static uint64_t last_number(struct tl_store *s, const char *prefix, size_t keylen)
-{
-	size_t pl = strlen(prefix);
-	char hi[64];
-	snprintf(hi, sizeof hi, "%s\xff", prefix);
-	struct tl_iter *it = tl_iter_new(s, TL_CF_META);
-	uint64_t out = 0;
-	for (tl_iter_seek_prev(it, hi, pl + 1); tl_iter_valid(it); tl_iter_prev(it)) {
-		size_t kl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl < pl || memcmp(k, prefix, pl)) break;
-		uint64_t v;
-		if (kl == keylen && tl_meta_hex16(k + keylen - 16, &v) == 0) {
-			out = v;
-			break;
-		}
-	}
-	tl_iter_free(it);
-	return out;
-}
-
 int tl_watches_next_id(struct tl_store *s, uint64_t *id, struct tl_err *err)
 {
-	uint64_t last = last_number(s, WATCH_PREFIX, WATCH_KEY_LEN);
-	uint8_t *v = NULL;
-	size_t vl = 0;
-	int r = tl_store_get(s, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, &v, &vl, err);
-	if (r < 0) return -1;
-	if (r == 1) {
-		uint64_t seq;
-		int bad = vl != 16 || tl_meta_hex16(v, &seq) < 0;
-		free(v);
-		if (bad) return tl_err_set(err, "meta %s is damaged", SEQ_KEY);
-		if (seq > last) last = seq;
-	}
-	*id = last + 1;
-	return 0;
+	return tl_meta_next_number(s, WATCH_PREFIX, WATCH_KEY_LEN, SEQ_KEY, id, err);
 }
 
-void tl_batch_put_watch_seq(struct tl_batch *b, uint64_t id)
-{
-	char v[17];
-	snprintf(v, sizeof v, "%016" PRIx64, id);
-	tl_batch_put(b, TL_CF_META, SEQ_KEY, sizeof SEQ_KEY - 1, v, 16);
-}
+void tl_batch_put_watch_seq(struct tl_batch *b, uint64_t id) { tl_meta_put_seq(b, SEQ_KEY, id); }
 
 void tl_batch_put_watch(struct tl_batch *b, uint64_t id, const char *text)
 {
@@ -161,7 +121,7 @@ int tl_watch_delivery_next(struct tl_store *s, uint64_t watch, uint64_t *seq, st
 	char k[DELIV_KEY_LEN + 1];
 	deliv_key(watch, 0, k);
 	k[DELIV_WATCH_LEN] = 0;
-	*seq = last_number(s, k, DELIV_KEY_LEN) + 1;
+	*seq = tl_meta_last_number(s, k, DELIV_KEY_LEN) + 1;
 	return 0;
 }
 

@@ -267,6 +267,18 @@ static void test_trace_matches_truth_and_the_demo_files(void **state)
 	size_t len;
 	free(tu_read_file(tp, &len));
 	assert_true(len > 1000);
+	/* text format over HTTP: the command line's summary, byte for byte
+	 * (both run tracer/trace_request.h and one renderer) */
+	snprintf(path, sizeof path, "/v1/heists/%s/trace?format=text&policy=fifo", hid);
+	assert_int_equal(http("GET", path, NULL, &body), 200);
+	char cmd[2400], *cli = NULL;
+	snprintf(cmd, sizeof cmd, "'%s' trace --db '%s/out/db' --heist '%s' --policy fifo --format text", TL_BINARY,
+	         dir, hid);
+	if (tu_run(cmd, &cli) != 0) fail_msg("%s: %s", cmd, cli ? cli : "");
+	assert_non_null(strstr(body, "stolen (seeded)"));
+	assert_string_equal(body, cli);
+	free(cli);
+	free(body);
 	/* unknown heist: a JSON 404 */
 	json_decref(get_json("/v1/heists/no-such-heist/trace", 404));
 }

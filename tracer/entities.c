@@ -9,6 +9,7 @@
 #include "bitcoin/address.h"
 #include "base/bytes.h"
 #include "bitcoin/script.h"
+#include "store/cluster_rows.h"
 #include "tracer/category.h"
 #include "tracer/screen.h"
 
@@ -468,46 +469,27 @@ int tl_tags_of_addr_id(struct tl_store *s, uint64_t addr_id, tl_tag_rec_cb cb, v
 
 int tl_cluster_of(struct tl_store *s, uint64_t addr_id, uint64_t *cluster_id, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_addr_key(addr_id, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
+	uint64_t cid, next, size;
+	int rc = tl_cluster_addr_get(s, addr_id, &cid, &next, &size, err);
 	if (rc < 0) return -1;
-	*cluster_id = addr_id;
-	uint64_t next;
-	if (rc == 1 && tl_cluster_addr_decode(addr_id, v, vl, cluster_id, &next) < 0) rc = -1;
-	free(v);
-	return rc < 0 ? tl_err_set(err, "corrupt cluster record of address %llu", (unsigned long long)addr_id) : 0;
+	*cluster_id = rc == 1 ? cid : addr_id; /* no record: a singleton */
+	return 0;
 }
 
 int tl_cluster_summary(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_summary *sum, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_summary_key(cluster_id, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-	if (rc < 0) return -1;
-	if (rc == 0) {
-		/* no tags: the size is on the id's own "a" record (absent = a
-		 * singleton, or an address that is not a cluster id) */
-		memset(sum, 0, sizeof *sum);
-		sum->size = 1;
-		sum->confidence = -1;
-		tl_cluster_addr_key(cluster_id, k);
-		rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc <= 0) return rc;
-		uint64_t cid, next, size;
-		rc = tl_cluster_addr_decode_size(cluster_id, v, vl, &cid, &next, &size);
-		free(v);
-		if (rc < 0) return tl_err_set(err, "corrupt cluster record of address %llu",
-					      (unsigned long long)cluster_id);
-		if (cid != cluster_id || size < 2) return 0;
-		sum->size = size;
-		return 1;
-	}
-	rc = tl_cluster_summary_decode(v, vl, sum);
-	free(v);
-	if (rc < 0) return tl_err_set(err, "corrupt summary of cluster %llu", (unsigned long long)cluster_id);
+	int rc = tl_cluster_summary_get(s, cluster_id, sum, err);
+	if (rc != 0) return rc < 0 ? -1 : 1;
+	/* no tags: the size is on the id's own "a" record (absent = a
+	 * singleton, or an address that is not a cluster id) */
+	memset(sum, 0, sizeof *sum);
+	sum->size = 1;
+	sum->confidence = -1;
+	uint64_t cid, next, size;
+	rc = tl_cluster_addr_get(s, cluster_id, &cid, &next, &size, err);
+	if (rc <= 0) return rc < 0 ? -1 : 0;
+	if (cid != cluster_id || size < 2) return 0;
+	sum->size = size;
 	return 1;
 }
 
@@ -581,18 +563,13 @@ int tl_cluster_members_all(struct tl_store *s, uint64_t cluster_id, uint64_t **i
 	if (!all) abort();
 	uint64_t n = 0;
 	for (uint64_t cur = cluster_id; cur;) {
-		uint8_t k[9], *v = NULL;
-		size_t vl;
-		uint64_t cid, next;
-		tl_cluster_addr_key(cur, k);
-		int rc2 = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc2 < 0) {
+		uint64_t cid, next, size;
+		int rc2 = tl_cluster_addr_get(s, cur, &cid, &next, &size, err);
+		if (rc2 == -1) {
 			free(all);
 			return -1;
 		}
-		rc2 = rc2 == 1 ? tl_cluster_addr_decode(cur, v, vl, &cid, &next) : -1;
-		free(v);
-		if (rc2 < 0 || cid != cluster_id || n >= sum.size) {
+		if (rc2 != 1 || cid != cluster_id || n >= sum.size) {
 			free(all);
 			return tl_err_set(err, "corrupt member list of cluster %llu", (unsigned long long)cluster_id);
 		}
@@ -612,24 +589,13 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 	if (nm < 0) return -1;
 	int n = 0;
 	for (int i = 0; i < nm && n < cap; i++) {
-		uint8_t k[9], *v = NULL;
-		size_t vl;
-		tl_cluster_link_key(ids[i], k);
-		int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-		if (rc < 0) {
-			free(ids);
-			return -1;
-		}
-		if (rc == 0) continue;
 		struct tl_cluster_link *l = &out[n];
-		rc = tl_cluster_link_decode(ids[i], v, vl, &l->kind, &l->tx_num, &l->a, &l->b);
-		free(v);
+		int rc = tl_cluster_link_get(s, ids[i], &l->kind, &l->tx_num, &l->a, &l->b, err);
 		if (rc < 0) {
-			tl_err_set(err, "corrupt link record of cluster %llu", (unsigned long long)ids[i]);
 			free(ids);
 			return -1;
 		}
-		n++;
+		n += rc;
 	}
 	free(ids);
 	return n;
@@ -637,30 +603,10 @@ int tl_cluster_links(struct tl_store *s, uint64_t cluster_id, struct tl_cluster_
 
 int tl_tx_coinjoin(struct tl_store *s, uint64_t tx_num, struct tl_err *err)
 {
-	uint8_t k[9], *v = NULL;
-	size_t vl;
-	tl_cluster_coinjoin_key(tx_num, k);
-	int rc = tl_store_get_kv(s, TL_CF_CLUSTER, k, 9, &v, &vl, err);
-	if (rc == 1) rc = vl ? v[0] : 0;
-	free(v);
-	return rc;
+	return tl_cluster_coinjoin_get(s, tx_num, err);
 }
 
 /* ---- heists ---- */
-
-static int heist_decode(const uint8_t *v, size_t vl, const char *id, size_t idlen, struct tl_heist_info *info,
-			struct tl_err *err)
-{
-	const char *json;
-	memset(info, 0, sizeof *info);
-	if (idlen >= sizeof info->id || tl_heist_rec_decode(v, vl, &info->num, &info->traceable, &json) < 0)
-		return tl_err_set(err, "corrupt heist record");
-	memcpy(info->id, id, idlen);
-	info->id[idlen] = 0;
-	info->json = strdup(json);
-	if (!info->json) abort();
-	return 0;
-}
 
 int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_import_report *rep, struct tl_err *err)
 {
@@ -678,13 +624,8 @@ int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_impor
 		return tl_err_set(err, "%s: cannot re-read the heists array", path);
 	}
 	struct tl_batch *b = tl_batch_new(s);
-	uint32_t next = 1;
-	uint8_t *v = NULL;
-	size_t vl;
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, &v, &vl, err);
-	if (rc == 1 && vl == 4) next = tl_get_be32(v);
-	free(v);
-	if (rc >= 0) rc = 0;
+	uint32_t next;
+	int rc = tl_heist_next_num(s, &next, err);
 	const struct tl_netparams *net = tl_store_net(s);
 	for (size_t i = 0; i < reg->n && rc == 0; i++) {
 		const struct tl_heist *h = &reg->heists[i];
@@ -694,109 +635,40 @@ int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_impor
 			break;
 		}
 		uint32_t num = next;
-		v = NULL;
-		int r2 = tl_store_get_kv(s, TL_CF_HEIST, h->id, strlen(h->id), &v, &vl, err);
+		struct tl_heist_info old;
+		int r2 = tl_heist_get(s, h->id, &old, err);
 		if (r2 < 0) {
+			tl_err_prefix(err, "heist '%s': ", h->id);
 			rc = -1;
 			break;
 		}
+		if (r2 == 1) free(old.json);
 		/* an id twice in one file keeps the first number */
 		for (size_t j = 0; j < i && r2 == 0; j++)
 			if (!strcmp(reg->heists[j].id, h->id)) r2 = 2;
 		if (r2 == 1) {
-			uint32_t onum;
-			int otr;
-			const char *oj;
-			if (tl_heist_rec_decode(v, vl, &onum, &otr, &oj) < 0) {
-				free(v);
-				rc = tl_err_set(err, "heist '%s': corrupt stored record", h->id);
-				break;
-			}
-			num = onum;
+			num = old.num;
 			rep->updated++;
 		} else if (r2 == 0) {
 			next++;
 			rep->added++;
 		}
-		free(v);
 		if (r2 == 2) continue;
 		int traceable = h->traceable && h->net == net;
 		if (traceable) rep->traceable++;
 		else rep->not_traceable++;
 		char *js = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!js) abort();
-		struct tl_buf buf;
-		tl_buf_init(&buf);
-		tl_heist_rec_encode(num, traceable, js, &buf);
-		tl_batch_put_kv(b, TL_CF_HEIST, h->id, strlen(h->id), buf.data, buf.len);
-		tl_buf_free(&buf);
+		tl_batch_put_heist(b, h->id, num, traceable, js);
 		free(js);
-		uint8_t nk[5];
-		tl_heist_num_key(num, nk);
-		tl_batch_put_kv(b, TL_CF_HEIST, nk, 5, h->id, strlen(h->id));
 	}
 	if (rc == 0) {
-		uint8_t nv[4];
-		tl_put_be32(nv, next);
-		tl_batch_put_kv(b, TL_CF_HEIST, TL_HEIST_NEXT_KEY, TL_HEIST_NEXT_KEY_LEN, nv, 4);
+		tl_batch_put_heist_next(b, next);
 		rc = tl_store_write(s, b, err);
 	}
 	tl_batch_free(b);
 	json_decref(root);
 	tl_registry_free(reg);
-	return rc;
-}
-
-int tl_heists_list(struct tl_store *s, tl_heist_cb cb, void *ctx, struct tl_err *err)
-{
-	struct tl_iter *it = tl_iter_new(s, TL_CF_HEIST);
-	int n = 0;
-	for (tl_iter_first(it); tl_iter_valid(it); tl_iter_next(it)) {
-		size_t kl, vl;
-		const uint8_t *k = tl_iter_key(it, &kl);
-		if (kl && k[0] == '#') continue;
-		const uint8_t *v = tl_iter_value(it, &vl);
-		struct tl_heist_info info;
-		if (heist_decode(v, vl, (const char *)k, kl, &info, err) < 0) {
-			tl_iter_free(it);
-			return -1;
-		}
-		n++;
-		int stop = cb ? cb(ctx, &info) : 0;
-		free(info.json);
-		if (stop) break;
-	}
-	tl_iter_free(it);
-	return n;
-}
-
-int tl_heist_get(struct tl_store *s, const char *id, struct tl_heist_info *info, struct tl_err *err)
-{
-	uint8_t *v = NULL;
-	size_t vl, il = strlen(id);
-	if (!il || id[0] == '#') return 0;
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, id, il, &v, &vl, err);
-	if (rc == 1 && heist_decode(v, vl, id, il, info, err) < 0) rc = -1;
-	free(v);
-	return rc;
-}
-
-int tl_heist_get_num(struct tl_store *s, uint32_t num, struct tl_heist_info *info, struct tl_err *err)
-{
-	uint8_t k[5], *v = NULL;
-	size_t vl;
-	tl_heist_num_key(num, k);
-	int rc = tl_store_get_kv(s, TL_CF_HEIST, k, 5, &v, &vl, err);
-	if (rc == 1) {
-		char id[72];
-		if (vl >= sizeof id) rc = tl_err_set(err, "corrupt heist number record");
-		else {
-			memcpy(id, v, vl);
-			id[vl] = 0;
-			rc = tl_heist_get(s, id, info, err);
-		}
-	}
-	free(v);
 	return rc;
 }
 

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/heist_rows.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "taint/graph.h"
@@ -134,21 +135,7 @@ struct tl_heist_import_report {
  * ids keep theirs and get the new definition. Returns 0 or -1. */
 int tl_heists_import(struct tl_store *s, const char *path, struct tl_heist_import_report *rep, struct tl_err *err);
 
-/* A stored heist: json is malloc'd (caller frees with free). */
-struct tl_heist_info {
-	char id[72];
-	uint32_t num;
-	int traceable;
-	char *json;
-};
-/* Calls cb for each stored heist in id order (info->json freed after
- * the call). cb returns nonzero to stop. Returns the count or -1. */
-typedef int (*tl_heist_cb)(void *ctx, const struct tl_heist_info *h);
-int tl_heists_list(struct tl_store *s, tl_heist_cb cb, void *ctx, struct tl_err *err);
-/* The heist with this id: 1 found (info->json malloc'd), 0 unknown, -1. */
-int tl_heist_get(struct tl_store *s, const char *id, struct tl_heist_info *info, struct tl_err *err);
-/* The heist with this dense number (taint keys): 1, 0, -1 as above. */
-int tl_heist_get_num(struct tl_store *s, uint32_t num, struct tl_heist_info *info, struct tl_err *err);
+/* Stored heists are read with store/heist_rows.h (tl_heist_get, ...). */
 /* Parses a stored heist's definition into a one-heist registry (free
  * with tl_registry_free). Returns 0 or -1. */
 int tl_heist_parse(const struct tl_heist_info *info, struct tl_registry **out, struct tl_err *err);
