@@ -12,6 +12,7 @@
 #include "store/eth_intel.h"
 #include "store/eth_links.h"
 #include "store/eth_screen.h"
+#include "tracer/screen_xchain.h"
 #include "store/eth_scan.h"
 #include "store/eth_store.h"
 #include "taint/account.h"
@@ -758,7 +759,7 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 	struct tagctx tc = { .s = st, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
-	json_t *heist_j = NULL, *by = json_object();
+	json_t *heist_j = NULL, *by = json_object(), *inb = NULL;
 	struct namectx nc = { .s = st, .tags = &tc };
 	int rc = -1;
 	struct tl_eth_tip tip;
@@ -792,8 +793,12 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 		}
 		json_object_set_new(o, an, json_string(tl_uint256_to_dec(&sum, d)));
 	}
-	rc = tl_eth_screen_store(st, heist, tip.height, by, err);
+	/* the THORChain deposits it reached: where screening on the other
+	 * chain starts (tracer/screen_xchain.h) */
+	if (tl_xscreen_eth_inbounds(st, &res, &inb, err)) goto out;
+	rc = tl_eth_screen_store(st, heist, tip.height, by, inb, err);
 out:
+	json_decref(inb);
 	json_decref(by);
 	json_decref(heist_j);
 	json_decref(sd.desc);

@@ -539,8 +539,12 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 			int hr = tl_heist_get(bs, rq->heist, &hi, err);
 			if (hr < 0) r = -1;
 			if (hr > 0) {
+				/* a heist of another chain is stored here too when the
+				 * registry was imported whole, or when screening carried
+				 * it across (tracer/screen_xchain.h) */
 				if (tl_heist_parse(&hi, &reg, err)) r = -1;
-				else h = reg->n ? &reg->heists[0] : NULL;
+				else h = reg->n && reg->heists[0].chain && !strncmp(reg->heists[0].chain, "bitcoin", 7)
+				                 ? &reg->heists[0] : NULL;
 			}
 			free(hi.json);
 		}
