@@ -176,6 +176,9 @@ static void build_bitcoin(const char *db)
 	struct cf_block b = { 0 };
 	coinbase(&b, 1, 0x11, cb1); /* the THORChain vault on Bitcoin */
 	cf_mine(&file, &b, tip, 1740300001);
+	char first[1200];
+	snprintf(first, sizeof first, "%s/blocks1", dir);
+	cf_write_blocks(first, &file); /* the chain before the outbound */
 	coinbase(&b, 2, 0x50, NULL);
 	char up[80];
 	snprintf(up, sizeof up, "OUT:%s", H03);
@@ -336,6 +339,45 @@ static void test_hand_worked(void **st)
 	free(dir);
 }
 
+/* The inbound first: the sync records it on Bitcoin while its outbound
+ * is not mined; the Bitcoin index run that adds the outbound seeds it by
+ * itself (its screening update), with no second sync. */
+static void test_outbound_later(void **st)
+{
+	(void)st;
+	dir = tu_tmpdir("screen_xchain_later");
+	char btc[1200], eth[1200], scratch[1200], op[80], ex[80];
+	snprintf(btc, sizeof btc, "%s/btc", dir);
+	snprintf(eth, sizeof eth, "%s/eth", dir);
+	snprintf(scratch, sizeof scratch, "%s/scratch", dir);
+	write_file("eth-tags.csv", "chain,address,label,category,source,confidence\n"
+				   "ethereum-dev," R ",THORChain,bridge,test,100\n");
+	write_file("heists.json",
+		   "{\"heists\": [{\"id\": \"drain\", \"name\": \"A drain\", \"date\": \"2025-02-21\", \"chain\": \"ethereum-dev\","
+		   " \"attribution\": {\"authority\": \"t\", \"document\": \"t\"}, \"seeds\": [{\"txid\": \"" H("01") "\"}]}]}");
+	write_export("e3", 3);
+	build_bitcoin(scratch); /* writes blocks1 and blocks; scratch is a throwaway index */
+	snprintf(op, sizeof op, "%s:1", outtxid);
+	snprintf(ex, sizeof ex, "%s:0", hoptxid);
+	sh(NULL, "%s index --blocks-dir %s/blocks1 --db %s --network regtest", TL_BINARY, dir, btc);
+	sh(NULL, "%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth);
+	import_all(btc, eth);
+	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	/* the whole chain, indexed by the Bitcoin index alone */
+	sh(NULL, "%s index --blocks-dir %s/blocks --db %s --network regtest", TL_BINARY, dir, btc);
+	long long got = btc_exposure(btc, op, "drain"), gx = btc_exposure(btc, ex, "drain");
+	/* the same as the pair synced after both were whole */
+	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, scratch, eth);
+	sh(NULL, "%s tags import --db %s %s/btc-tags.csv", TL_BINARY, scratch, dir);
+	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, scratch, eth);
+	assert_true(got > 0);
+	assert_int_equal(got, btc_exposure(scratch, op, "drain"));
+	assert_int_equal(gx, btc_exposure(scratch, ex, "drain"));
+	assert_true(gx > 0);
+	if (!getenv("TL_KEEP")) tu_rmrf(dir);
+	free(dir);
+}
+
 /* ---- the simulator ---- */
 
 static void test_simulated(void **st)
@@ -426,6 +468,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand_worked),
+		cmocka_unit_test(test_outbound_later),
 		cmocka_unit_test(test_simulated),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, NULL, NULL));
