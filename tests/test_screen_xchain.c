@@ -20,7 +20,7 @@
  * exactly the trace's amount as its screening exposure, every cash-out of
  * truth.json is exposed, and, the other way, the Ethereum payee of the
  * Bitcoin heist's swap is exposed to it with what the cross-chain trace's
- * bridge_payout carries (the simulator's 490 ETH, the inbound being fully
+ * crossing carries (the simulator's 490 ETH, the inbound being fully
  * tainted). Before the Ethereum heist is imported, a sync exposes nothing
  * on Bitcoin. */
 #include <setjmp.h>
@@ -442,14 +442,13 @@ static void test_simulated(void **st)
 	json_t *d = load(path);
 	const char *payee = json_string_value(json_object_get(json_object_get(truth, "dmm"), "eth_payee"));
 	int payouts = 0;
-	json_array_foreach(json_object_get(d, "endpoints"), i, e)
+	json_array_foreach(json_object_get(d, "crossings"), i, e)
 	{
-		const char *kind = json_string_value(json_object_get(e, "kind"));
-		if (!kind || strcmp(kind, "bridge_payout")) continue;
+		if (strcmp(json_string_value(json_object_get(e, "to_chain")), "ethereum")) continue;
 		payouts++;
-		assert_string_equal(json_string_value(json_object_get(e, "address")), payee);
+		assert_string_equal(json_string_value(json_object_get(e, "to_address")), payee);
 		char *got = eth_exposure(btc, eth, payee, "sim-dmm");
-		assert_string_equal(got, json_string_value(json_object_get(e, "amount")));
+		assert_string_equal(got, json_string_value(json_object_get(e, "tainted_out")));
 		assert_string_equal(got, "490000000000000000000");
 		free(got);
 	}
