@@ -14,7 +14,10 @@
  * policy, and the Ethereum trace goes on from the payout: the exchange
  * deposit is an endpoint of 1.5 ETH, the fee 21,000 gwei, the payee
  * holds the rest, 0.499979 ETH; Ethereum's totals have 2 ETH bridged in,
- * nothing seeded, and conserve it. */
+ * nothing seeded, and conserve it. Screening agrees (the registry and
+ * tags imported, `screen --db BTCDB --db ETHDB --update`): the payee is
+ * exposed to the heist with the 2 ETH it received, the exchange with
+ * 1.5 ETH, an account the money never reached not at all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,10 +244,66 @@ static void test_policies(void **st)
 	check("tiho");
 }
 
+static void sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	char *out = NULL;
+	int rc = tu_run(cmd, &out);
+	if (rc) fail_msg("'%s' exited %d: %s", cmd, rc, out ? out : "");
+	free(out);
+}
+
+/* The tainted ETH address received from heist "coins", "" when none. */
+static char *exposure(const char *addr)
+{
+	char cmd[4096], *out = NULL;
+	snprintf(cmd, sizeof cmd, "%s screen --db %s --db %s --address %s", TL_BINARY, btcdb, ethdb, addr);
+	if (tu_run(cmd, &out)) fail_msg("%s: %s", cmd, out);
+	json_error_t je;
+	json_t *v = json_loads(out, 0, &je), *e, *a;
+	if (!v) fail_msg("not JSON: %s", out);
+	free(out);
+	char *r = strdup("");
+	size_t i, k;
+	json_array_foreach(json_object_get(v, "exposures"), i, e)
+	{
+		if (strcmp(str(e, "heist"), "coins")) continue;
+		assert_string_equal(str(e, "from_chain"), "bitcoin");
+		json_array_foreach(json_object_get(e, "assets"), k, a)
+			if (!strcmp(str(a, "asset"), "ETH")) {
+				free(r);
+				r = strdup(str(a, "tainted"));
+			}
+	}
+	json_decref(v);
+	return r;
+}
+
+static void test_screening(void **st)
+{
+	(void)st;
+	sh("%s tags import --db %s %s/btc-tags.csv", TL_BINARY, btcdb, dir);
+	sh("%s tags import --db %s %s/eth-tags.csv", TL_BINARY, ethdb, dir);
+	sh("%s heist import --db %s %s/heists.json", TL_BINARY, btcdb, dir);
+	sh("%s screen --db %s --db %s --update", TL_BINARY, btcdb, ethdb);
+	char *p = exposure(P), *x = exposure(X), *m = exposure(M);
+	assert_string_equal(p, "2000000000000000000");
+	assert_string_equal(x, "1500000000000000000");
+	assert_string_equal(m, "");
+	free(p);
+	free(x);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_screening),
 	};
 	return tu_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

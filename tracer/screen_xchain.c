@@ -16,6 +16,7 @@
 #include "store/links_btc.h"
 #include "taint/graph.h"
 #include "tracer/entities.h"
+#include "tracer/eth_trace.h"
 #include "tracer/screen.h"
 
 #define XSCREEN_META "xscreen."
@@ -332,10 +333,32 @@ static int sync_to_btc(struct tl_store *bs, struct tl_eth_store *es, struct tl_x
 	return rc;
 }
 
+/* Adds the flows of add ("<account id>" -> {asset: decimal}) into by. */
+static int merge_flows(json_t *by, json_t *add, struct tl_err *err)
+{
+	const char *k, *as;
+	json_t *o, *v;
+	json_object_foreach(add, k, o)
+	{
+		json_t *dst = json_object_get(by, k);
+		if (!dst) json_object_set_new(by, k, dst = json_object());
+		json_object_foreach(o, as, v)
+		{
+			tl_uint256 sum = tl_uint256_from_u64(0), x;
+			if ((json_object_get(dst, as) && dec_of(json_object_get(dst, as), &sum)) || dec_of(v, &x))
+				return tl_err_set(err, "damaged flow amount");
+			if (tl_uint256_add(&sum, &sum, &x)) return tl_err_set(err, "taint overflows 256 bits");
+			json_object_set_new(dst, as, dec_json(&sum));
+		}
+	}
+	return 0;
+}
+
 struct payctx {
 	struct tl_store *bs;
 	struct tl_eth_store *es;
 	json_t *by_acct; /* "<account id>" -> {asset: decimal} */
+	json_t *specs;   /* "TXHASH:PAYEE" of the payouts tainted on every unit */
 	struct tl_xscreen_stats *st;
 	int reached;
 	struct tl_err *err;
@@ -375,21 +398,28 @@ static int endpoint_cb(void *vctx, uint64_t tx_num, uint32_t vout, uint64_t amou
 		if (rr == 0 || po.kind != TL_MEMO_REFUND) c->st->btc_pending++;
 		return 0;
 	}
-	tl_uint256 A = tl_uint256_from_u64(a), T = tl_uint256_from_u64(amount), carried, sum;
+	tl_uint256 A = tl_uint256_from_u64(a), T = tl_uint256_from_u64(amount), carried;
 	if (tl_xlink_carry(&A, &T, &ob.amount, false, &carried, c->err)) return -1;
 	c->st->eth_payouts++;
 	if (tl_uint256_is_zero(&carried)) return 0;
+	if (!tl_uint256_cmp(&carried, &ob.amount)) {
+		/* tainted on every unit: screening follows it on, as the trace
+		 * does (a whole transfer is what the account engine seeds) */
+		char th[67], to[43], spec[120];
+		tl_eth_hex(ob.tx_hash, 32, th);
+		tl_eth_addr_hex(ob.to, to);
+		snprintf(spec, sizeof spec, "%s:%s", th, to);
+		json_array_append_new(c->specs, json_string(spec));
+		return 0;
+	}
 	static const uint8_t zero[20];
 	char key[24], as[43] = "ETH";
 	if (memcmp(ob.asset, zero, 20)) tl_eth_addr_hex(ob.asset, as);
 	snprintf(key, sizeof key, "%llu", (unsigned long long)acct);
-	json_t *o = json_object_get(c->by_acct, key);
-	if (!o) json_object_set_new(c->by_acct, key, o = json_object());
-	if (json_object_get(o, as) ? dec_of(json_object_get(o, as), &sum) : (sum = tl_uint256_from_u64(0), 0))
-		return tl_err_set(c->err, "damaged sum");
-	if (tl_uint256_add(&sum, &sum, &carried)) return tl_err_set(c->err, "taint overflows 256 bits");
-	json_object_set_new(o, as, dec_json(&sum));
-	return 0;
+	json_t *add = json_pack("{s:{s:o}}", key, as, dec_json(&carried));
+	int r = merge_flows(c->by_acct, add, c->err);
+	json_decref(add);
+	return r;
 }
 
 /* Bitcoin -> Ethereum: each Bitcoin heist's payouts on Ethereum as its
@@ -407,9 +437,21 @@ static int sync_to_eth(struct tl_store *bs, struct tl_eth_store *es, struct tl_x
 	}
 	for (size_t i = 0; !rc && i < json_array_size(ids); i++) {
 		const char *id = json_string_value(json_array_get(ids, i));
-		struct payctx c = { bs, es, json_object(), st, 0, err };
+		struct payctx c = { bs, es, json_object(), json_array(), st, 0, err };
 		int r = tl_screen_each_endpoint(bs, id, endpoint_cb, &c, err);
 		if (r) rc = -1;
+		if (!rc && json_array_size(c.specs)) {
+			/* the Ethereum screening replay from the whole payouts */
+			size_t ns = json_array_size(c.specs);
+			const char **sv = calloc(ns, sizeof *sv);
+			json_t *flows = NULL;
+			if (!sv) rc = tl_err_set(err, "out of memory");
+			for (size_t j = 0; !rc && j < ns; j++) sv[j] = json_string_value(json_array_get(c.specs, j));
+			if (!rc && (tl_eth_screen_flows(es, sv, ns, &flows, err) || merge_flows(c.by_acct, flows, err))) rc = -1;
+			json_decref(flows);
+			free(sv);
+		}
+		json_decref(c.specs);
 		if (!rc && c.reached) st->btc_heists++;
 		int was = 0;
 		for (size_t j = 0; j < json_array_size(old); j++)
