@@ -17,9 +17,13 @@
  *             OUT:<inbound hash>) is indexed, the outbound's payout with
  *             floor(o * t / a) and walks on from it like any heist seed;
  *   Bitcoin -> Ethereum: the router's TransferOut naming the inbound's
- *             txid pays floor(o * t / a) to its payee, which is written
- *             as that account's exposure ("<heist>@bitcoin" in the
- *             Ethereum screening index).
+ *             txid pays floor(o * t / a) to its payee. A payout tainted
+ *             on every unit (the deposit fully tainted) is followed on by
+ *             the Ethereum screening replay from that transfer, as the
+ *             cross-chain trace follows it; a partly tainted one exposes
+ *             the payee only (the account engine seeds whole transfers).
+ *             The result is written as the accounts' exposure
+ *             ("<heist>@bitcoin" in the Ethereum screening index).
  *
  * Keeping it current: a new outbound on Bitcoin after its inbound is
  * picked up by the Bitcoin screening update alone (index runs it): the
