@@ -192,7 +192,7 @@ int tl_xscreen_btc_seeds(struct tl_store *bs, const char *heist, struct tl_xscre
 		return -1;
 	}
 	/* one seed per output: inbounds paid by one outbound add up */
-	qsort(v, n, sizeof *v, seed_cmp);
+	if (n) qsort(v, n, sizeof *v, seed_cmp);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m && v[m - 1].tx_num == v[i].tx_num && v[m - 1].vout == v[i].vout) v[m - 1].amount += v[i].amount;
