@@ -13,6 +13,7 @@
 #include "store/eth_store.h"
 #include "store/store.h"
 #include "tracer/screen.h"
+#include "tracer/screen_xchain.h"
 #include "tracer/trace.h"
 
 static void usage(FILE *f)
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: taintline screen --db DB (--address A | --outpoint TXID:VOUT | --txid TXID) [OPTIONS]\n"
 	           "       taintline screen --db DB --rebuild [--min-sat S] [--max-hops N] [--rules FILE]\n"
 	           "       taintline screen --db DB --update [--rules FILE]\n"
+	           "       taintline screen --db BTCDB --db ETHDB --update | --address A [OPTIONS]\n"
 	           "  Says whether funds are exposed to a registered heist or to a tagged category\n"
 	           "  (sanctioned, mixer, thief, ransomware, darknet, scam): risk (severe, high,\n"
 	           "  medium, low, none) and score, the exposures with the entities they name, the\n"
@@ -33,7 +35,8 @@ static void usage(FILE *f)
 	           "  --withdrawal    with --address: the destination of funds (where its coins went)\n"
 	           "  --backward N    also walk back N hops from the output (--outpoint) to the heists' seeds\n"
 	           "  --rebuild       recompute the taint index of every imported heist from scratch\n"
-	           "  --update        bring the taint index to the database tip (only new blocks walked)\n"
+	           "  --update        bring the taint index to the database tip (only new blocks walked);\n"
+	           "                  with both databases: carry exposure across THORChain both ways\n"
 	           "  --min-sat S     with --rebuild: drop tainted amounts under S sat (default 1000)\n"
 	           "  --max-hops N    with --rebuild: hop limit of the category sources (default 6);\n"
 	           "                  with --withdrawal: of the destination walk\n");
@@ -106,13 +109,93 @@ static int risk_level(const char *name)
 	return -1;
 }
 
+/* `screen --db BTCDB --db ETHDB`: --update brings the exposure that
+ * crossed THORChain up to date in both screening indexes
+ * (tracer/screen_xchain.h); a lookup goes to the database of the
+ * subject's chain (0x addresses: Ethereum), where crossed exposure is
+ * materialized like any other. */
+static int screen_two(int argc, char **argv, const char *btc, const char *eth)
+{
+	int update = 0, json = 0;
+	const char *addr = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--update")) update = 1;
+		if (!strcmp(argv[i], "--json")) json = 1;
+		if (!strcmp(argv[i], "--address") && i + 1 < argc) addr = argv[i + 1];
+		else if (!strncmp(argv[i], "--address=", 10)) addr = argv[i] + 10;
+	}
+	if (!update) {
+		/* the other database's --db left out */
+		int eth_subject = addr && (!strncmp(addr, "0x", 2) || !strncmp(addr, "0X", 2));
+		const char *drop = eth_subject ? btc : eth;
+		char **av = calloc((size_t)argc + 1, sizeof *av);
+		int n = 0;
+		if (!av) return TL_EXIT_FAIL;
+		for (int i = 0; i < argc; i++) {
+			if (!strcmp(argv[i], "--db") && i + 1 < argc && argv[i + 1] == drop) {
+				i++;
+				continue;
+			}
+			if (!strncmp(argv[i], "--db=", 5) && argv[i] + 5 == drop) continue;
+			av[n++] = argv[i];
+		}
+		int rc = eth_subject ? cmd_screen_eth(n, av) : cmd_screen(n, av);
+		free(av);
+		return rc;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--db")) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--db=", 5) && strcmp(argv[i], "--update") && strcmp(argv[i], "--json")) {
+			fprintf(stderr, "screen: with two databases --update takes no other option ('%s')\n", argv[i]);
+			return TL_EXIT_USAGE;
+		}
+	}
+	struct tl_err err;
+	struct tl_store *bs = NULL;
+	struct tl_eth_store *es = NULL;
+	struct tl_store_opts so = { .cache_mb = 128 };
+	struct tl_eth_store_opts eo = { 0 };
+	if (tl_store_open(btc, &so, &bs, &err) || tl_eth_store_open(eth, &eo, &es, &err)) {
+		fprintf(stderr, "screen: %s\n", err.msg);
+		tl_store_close(bs);
+		return TL_EXIT_FAIL;
+	}
+	struct tl_xscreen_stats st;
+	int rc = tl_screen_xchain_sync(bs, es, &st, &err);
+	if (rc) fprintf(stderr, "screen: %s\n", err.msg);
+	else if (json)
+		printf("{\"eth_heists\": %u, \"inbounds\": %u, \"btc_heists\": %u, \"eth_payouts\": %u, "
+		       "\"btc_pending\": %u}\n", st.eth_heists, st.inbounds, st.btc_heists, st.eth_payouts, st.btc_pending);
+	else
+		printf("cross-chain screening: %u Ethereum heists reach %u THORChain deposits (seeded on Bitcoin when their "
+		       "outbound is indexed); %u Bitcoin heists reach swaps to ETH: %u paid out on Ethereum, %u pending\n",
+		       st.eth_heists, st.inbounds, st.btc_heists, st.eth_payouts, st.btc_pending);
+	tl_eth_store_close(es);
+	tl_store_close(bs);
+	return rc ? TL_EXIT_FAIL : TL_EXIT_OK;
+}
+
 int cmd_screen(int argc, char **argv)
 {
+	const char *btc = NULL, *eth = NULL;
+	int ndb = 0;
 	for (int i = 1; i < argc; i++) { /* an Ethereum database: cli/eth_intel.c */
 		const char *d = !strcmp(argv[i], "--db") && i + 1 < argc ? argv[i + 1]
 		                : !strncmp(argv[i], "--db=", 5) ? argv[i] + 5 : NULL;
-		if (d && tl_eth_store_probe(d)) return cmd_screen_eth(argc, argv);
+		if (!d) continue;
+		ndb++;
+		if (tl_eth_store_probe(d)) eth = d;
+		else btc = d;
 	}
+	if (ndb == 2 && btc && eth) return screen_two(argc, argv, btc, eth);
+	if (ndb > 1) {
+		fprintf(stderr, "screen: two databases are a Bitcoin and an Ethereum one\n");
+		return TL_EXIT_USAGE;
+	}
+	if (eth) return cmd_screen_eth(argc, argv);
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },       { "address", required_argument, NULL, 'a' },
 		{ "outpoint", required_argument, NULL, 'o' }, { "txid", required_argument, NULL, 't' },

@@ -20,7 +20,11 @@ static size_t key(uint8_t *k, const char *heist, uint64_t acct)
 	return n + 9;
 }
 
-int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, struct tl_err *err)
+/* Writes by_acct under id (a heist id, or "<heist>@<chain>"), its state
+ * (extra members merged in) and, when inbounds is not NULL, its bridge
+ * deposits, replacing what id had. */
+static int store_id(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, json_t *inbounds,
+		    json_t *extra, struct tl_err *err)
 {
 	size_t n = strlen(heist);
 	if (n > 64) return tl_err_set(err, "heist id too long");
@@ -51,14 +55,99 @@ int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, 
 		memcpy(mk + 1, heist, n);
 		json_t *m = json_pack("{s:I,s:s,s:I}", "tip", (json_int_t)tip, "policy", "haircut", "accounts",
 		                      (json_int_t)json_object_size(by_acct));
+		if (extra) json_object_update(m, extra);
 		char *text = json_dumps(m, JSON_COMPACT);
 		json_decref(m);
 		tl_eth_batch_put_raw(bt, TL_ECF_SCREEN, mk, n + 1, text, strlen(text));
 		free(text);
-		rc = tl_eth_store_write(s, bt, err);
+		mk[0] = 0xfe;
+		if (json_array_size(inbounds)) {
+			text = json_dumps(inbounds, JSON_COMPACT | JSON_SORT_KEYS);
+			if (!text) rc = tl_err_set(err, "out of memory");
+			else tl_eth_batch_put_raw(bt, TL_ECF_SCREEN, mk, n + 1, text, strlen(text));
+			free(text);
+		} else if (inbounds) {
+			tl_eth_batch_del_raw(bt, TL_ECF_SCREEN, mk, n + 1);
+		}
+		if (!rc) rc = tl_eth_store_write(s, bt, err);
 	}
 	tl_eth_batch_free(bt);
 	return rc;
+}
+
+int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, json_t *inbounds,
+			struct tl_err *err)
+{
+	json_t *none = json_array();
+	int rc = store_id(s, heist, tip, by_acct, inbounds ? inbounds : none, NULL, err);
+	json_decref(none);
+	return rc;
+}
+
+int tl_eth_screen_inbounds(struct tl_eth_store *s, const char *heist, json_t **out, struct tl_err *err)
+{
+	size_t n = strlen(heist);
+	if (n > 64) return 0;
+	uint8_t mk[80];
+	mk[0] = 0xfe;
+	memcpy(mk + 1, heist, n);
+	char *v;
+	size_t vl;
+	int r = tl_eth_store_get_raw(s, TL_ECF_SCREEN, mk, n + 1, &v, &vl, err);
+	if (r <= 0) return r;
+	json_error_t je;
+	*out = json_loadb(v, vl, 0, &je);
+	rocksdb_free(v);
+	if (!json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return tl_err_set(err, "bridge deposits of '%s' damaged", heist);
+	}
+	return 1;
+}
+
+static int bridged_id(char *buf, size_t cap, const char *heist, const char *from_chain, struct tl_err *err)
+{
+	if (strchr(heist, '@') || (size_t)snprintf(buf, cap, "%s@%s", heist, from_chain) >= cap || strlen(buf) > 64)
+		return tl_err_set(err, "heist id '%s' cannot name a bridged exposure", heist);
+	return 0;
+}
+
+int tl_eth_screen_store_bridged(struct tl_eth_store *s, const char *heist, const char *from_chain, int64_t tip,
+				json_t *by_acct, struct tl_err *err)
+{
+	char id[80];
+	if (bridged_id(id, sizeof id, heist, from_chain, err)) return -1;
+	if (!json_object_size(by_acct)) return tl_eth_screen_drop(s, id, err);
+	json_t *extra = json_pack("{s:s,s:s,s:s}", "heist", heist, "from_chain", from_chain, "via", "thorchain");
+	int rc = store_id(s, id, tip, by_acct, NULL, extra, err);
+	json_decref(extra);
+	return rc;
+}
+
+int tl_eth_screen_bridged_list(struct tl_eth_store *s, const char *from_chain, json_t **out, struct tl_err *err)
+{
+	json_t *a = json_array();
+	rocksdb_iterator_t *it = tl_eth_store_iter(s, TL_ECF_SCREEN, false);
+	uint8_t k0 = 0xff;
+	size_t cl = strlen(from_chain);
+	for (rocksdb_iter_seek(it, (const char *)&k0, 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		if (!kl || (uint8_t)k[0] != 0xff) break;
+		const char *at = memchr(k + 1, '@', kl - 1);
+		if (!at || (size_t)(k + kl - at - 1) != cl || memcmp(at + 1, from_chain, cl)) continue;
+		json_array_append_new(a, json_stringn(k + 1, (size_t)(at - k - 1)));
+	}
+	char *rerr = NULL;
+	rocksdb_iter_get_error(it, &rerr);
+	rocksdb_iter_destroy(it);
+	if (rerr) {
+		json_decref(a);
+		return tl_eth_store_rocks_err(err, "reading the screening states", rerr);
+	}
+	*out = a;
+	return 0;
 }
 
 int tl_eth_screen_drop(struct tl_eth_store *s, const char *heist, struct tl_err *err)
@@ -74,6 +163,8 @@ int tl_eth_screen_drop(struct tl_eth_store *s, const char *heist, struct tl_err 
 	struct tl_eth_batch *bt = tl_eth_batch_new(s);
 	a[0] = 0xff;
 	memcpy(a + 1, heist, n);
+	tl_eth_batch_del_raw(bt, TL_ECF_SCREEN, a, n + 1);
+	a[0] = 0xfe;
 	tl_eth_batch_del_raw(bt, TL_ECF_SCREEN, a, n + 1);
 	int rc = tl_eth_store_write(s, bt, err);
 	tl_eth_batch_free(bt);
@@ -116,8 +207,8 @@ static json_t *share(const tl_uint256 *t, const tl_uint256 *r)
 
 struct tl_eth_screen {
 	struct tl_eth_store *s;
-	size_t n;
-	char **ids;
+	size_t n, cap;
+	char **ids;     /* screening ids: a heist, or "<heist>@<chain>" */
 	int64_t *tips;
 };
 
@@ -130,16 +221,59 @@ void tl_eth_screen_close(struct tl_eth_screen *h)
 	free(h);
 }
 
+static int handle_add(struct tl_eth_screen *h, const char *id, int64_t tip)
+{
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 8;
+		char **ids = realloc(h->ids, nc * sizeof *ids);
+		if (!ids) return -1;
+		h->ids = ids;
+		int64_t *tips = realloc(h->tips, nc * sizeof *tips);
+		if (!tips) return -1;
+		h->tips = tips;
+		h->cap = nc;
+	}
+	if (!(h->ids[h->n] = strdup(id))) return -1;
+	h->tips[h->n++] = tip;
+	return 0;
+}
+
+/* Adds every "<heist>@<chain>" state to the handle. */
+static int add_bridged(struct tl_eth_screen *h, struct tl_err *err)
+{
+	rocksdb_iterator_t *it = tl_eth_store_iter(h->s, TL_ECF_SCREEN, false);
+	uint8_t k0 = 0xff;
+	int rc = 0;
+	for (rocksdb_iter_seek(it, (const char *)&k0, 1); rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		if (!kl || (uint8_t)k[0] != 0xff) break;
+		if (kl > 65 || !memchr(k + 1, '@', kl - 1)) continue;
+		const char *v = rocksdb_iter_value(it, &vl);
+		json_error_t je;
+		json_t *m = json_loadb(v, vl, 0, &je);
+		char id[80];
+		memcpy(id, k + 1, kl - 1);
+		id[kl - 1] = 0;
+		if (!m) rc = tl_err_set(err, "screening state of '%s' damaged", id);
+		else if (handle_add(h, id, json_integer_value(json_object_get(m, "tip")))) rc = tl_err_set(err, "out of memory");
+		json_decref(m);
+	}
+	char *rerr = NULL;
+	rocksdb_iter_get_error(it, &rerr);
+	rocksdb_iter_destroy(it);
+	if (rerr) return tl_eth_store_rocks_err(err, "reading the screening states", rerr);
+	return rc;
+}
+
 int tl_eth_screen_open(struct tl_eth_store *s, struct tl_eth_screen **out, struct tl_err *err)
 {
 	json_t *heists;
 	if (tl_eth_heists_list(s, &heists, err)) return -1;
 	struct tl_eth_screen *h = calloc(1, sizeof *h);
 	size_t n = json_array_size(heists);
-	if (h) h->ids = calloc(n ? n : 1, sizeof *h->ids), h->tips = calloc(n ? n : 1, sizeof *h->tips);
-	if (!h || !h->ids || !h->tips) {
+	if (!h) {
 		json_decref(heists);
-		tl_eth_screen_close(h);
 		return tl_err_set(err, "out of memory");
 	}
 	h->s = s;
@@ -153,10 +287,17 @@ int tl_eth_screen_open(struct tl_eth_store *s, struct tl_eth_screen **out, struc
 			return -1;
 		}
 		if (st == 0) continue;
-		h->ids[h->n] = strdup(id);
-		h->tips[h->n++] = tip;
+		if (handle_add(h, id, tip)) {
+			json_decref(heists);
+			tl_eth_screen_close(h);
+			return tl_err_set(err, "out of memory");
+		}
 	}
 	json_decref(heists);
+	if (add_bridged(h, err)) {
+		tl_eth_screen_close(h);
+		return -1;
+	}
 	*out = h;
 	return 0;
 }
@@ -215,7 +356,11 @@ int tl_eth_screen_lookup(struct tl_eth_screen *hs, const uint8_t addr[20], json_
 			                                        tl_uint256_to_dec(&rcv, d), "share", share(&t, &rcv)));
 		}
 		json_decref(by);
-		json_array_append_new(exp, json_pack("{s:s,s:I,s:o}", "heist", id, "tip", (json_int_t)tip, "assets", assets));
+		const char *at = strchr(id, '@');
+		json_t *x = at ? json_pack("{s:s%,s:I,s:o,s:s,s:s}", "heist", id, (size_t)(at - id), "tip", (json_int_t)tip,
+		                           "assets", assets, "from_chain", at + 1, "via", "thorchain")
+		               : json_pack("{s:s,s:I,s:o}", "heist", id, "tip", (json_int_t)tip, "assets", assets);
+		json_array_append_new(exp, x);
 	}
 	*out = o;
 	return 0;

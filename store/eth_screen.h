@@ -6,6 +6,16 @@
  *
  *   heist id ‖ 0 ‖ account id BE8 -> JSON {asset: tainted received (decimal)}
  *   0xff ‖ heist id               -> JSON {"tip": height, "policy": "haircut", "accounts": n}
+ *   0xfe ‖ heist id               -> JSON [{"tx", "vault", "asset", "amount_in", "tainted_in"}]:
+ *                                    the heist's deposits into bridge accounts (THORChain
+ *                                    inbounds), what screening on the other chain starts from
+ *                                    (tracer/screen_xchain.h)
+ *
+ * Exposure that crossed from another chain (a THORChain outbound paying
+ * an account here, funded by a tainted inbound there) is kept under the
+ * id "<heist>@<chain>" (heist ids hold no '@'), written whole by
+ * tl_eth_screen_store_bridged, and reported as the heist's exposure with
+ * "from_chain" and "via": "thorchain".
  *
  * The index is written whole per heist (tl_eth_screen_store replaces
  * what was there) by heist import and by index --chain ethereum after new
@@ -20,8 +30,27 @@
 #include "store/eth_store.h"
 
 /* Replaces heist's screening entries by by_acct ("<account id>" ->
- * {asset: decimal}), materialized at block tip. Returns 0 or -1. */
-int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, struct tl_err *err)
+ * {asset: decimal}) and its bridge deposits by inbounds (an array as
+ * above; NULL or empty: none), materialized at block tip, in one write.
+ * Returns 0 or -1. */
+int tl_eth_screen_store(struct tl_eth_store *s, const char *heist, int64_t tip, json_t *by_acct, json_t *inbounds,
+			struct tl_err *err) __attribute__((warn_unused_result));
+
+/* The bridge deposits of heist's materialization: 1 and *out (an array,
+ * caller json_decrefs), 0 none recorded, -1 error. */
+int tl_eth_screen_inbounds(struct tl_eth_store *s, const char *heist, json_t **out, struct tl_err *err)
+	__attribute__((warn_unused_result));
+
+/* Replaces the exposure heist (stored in the database of chain
+ * from_chain) reached here across a bridge: by_acct as for
+ * tl_eth_screen_store; an empty by_acct removes it. Returns 0 or -1. */
+int tl_eth_screen_store_bridged(struct tl_eth_store *s, const char *heist, const char *from_chain, int64_t tip,
+				json_t *by_acct, struct tl_err *err) __attribute__((warn_unused_result));
+
+/* The heists whose exposure came from chain from_chain (as
+ * tl_eth_screen_store_bridged wrote them): *out an array of heist ids
+ * (caller json_decrefs). Returns 0 or -1. */
+int tl_eth_screen_bridged_list(struct tl_eth_store *s, const char *from_chain, json_t **out, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
 /* Removes heist's screening entries and state (its seeds left the

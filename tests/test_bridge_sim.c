@@ -12,8 +12,9 @@
  * And on Bitcoin what crossed in is what the totals account for.
  * The DMM-shaped theft, traced from Bitcoin: its swap to ether is a
  * crossing to Ethereum found through the router's TransferOut event
- * (memo OUT:<Bitcoin txid>), ending at the payee with the carried taint,
- * and its refunded deposit a crossing back whose payout the trace holds. */
+ * (memo OUT:<Bitcoin txid>); the payout, tainted on every unit, is where
+ * the Ethereum trace continues (the payee still holds it), and its
+ * refunded deposit a crossing back whose payout the trace holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,27 +196,34 @@ static void test_sim_truth(void **st)
 		}
 		assert_int_equal(refunds, 1);
 		assert_int_equal(outs, 1);
-		int pending = 0, payouts = 0;
+		int pending = 0, payouts = 0, held = 0;
 		json_array_foreach(json_object_get(x, "endpoints"), i, e)
 		{
 			const char *kind = json_string_value(json_object_get(e, "kind"));
 			pending += kind && !strcmp(kind, "bridge_pending");
-			if (kind && !strcmp(kind, "bridge_payout")) {
-				payouts++;
-				assert_string_equal(json_string_value(json_object_get(e, "chain")), "ethereum");
-				assert_string_equal(json_string_value(json_object_get(e, "address")),
-						    json_string_value(json_object_get(dmm, "eth_payee")));
-				assert_string_equal(json_string_value(json_object_get(e, "amount")), "490000000000000000000");
-			}
+			payouts += kind && !strcmp(kind, "bridge_payout");
+		}
+		/* the Ethereum trace from the payout: the payee holds it */
+		json_array_foreach(json_object_get(x, "holdings"), i, e)
+		{
+			if (strcmp(json_string_value(json_object_get(e, "chain")), "ethereum")) continue;
+			held++;
+			assert_string_equal(json_string_value(json_object_get(e, "address")),
+					    json_string_value(json_object_get(dmm, "eth_payee")));
+			assert_string_equal(json_string_value(json_object_get(e, "amount")), "490000000000000000000");
 		}
 		assert_int_equal(pending, 0);
-		assert_int_equal(payouts, 1);
+		assert_int_equal(payouts, 0);
+		assert_int_equal(held, 1);
+		assert_true(json_is_object(json_object_get(x, "ethereum")));
 		json_t *tb = json_object_get(json_object_get(json_object_get(x, "totals"), "bitcoin"), "BTC");
 		assert_int_equal(num(json_object_get(tb, "bridged_out")), 2 * in);
 		assert_int_equal(num(json_object_get(tb, "bridged_in")), ref);
 		json_t *te = json_object_get(json_object_get(json_object_get(x, "totals"), "ethereum"), "ETH");
 		assert_string_equal(json_string_value(json_object_get(te, "bridged_in")), "490000000000000000000");
-		assert_string_equal(json_string_value(json_object_get(te, "endpoints")), "490000000000000000000");
+		assert_string_equal(json_string_value(json_object_get(te, "seeded")), "0");
+		assert_string_equal(json_string_value(json_object_get(te, "endpoints")), "0");
+		assert_string_equal(json_string_value(json_object_get(te, "holdings")), "490000000000000000000");
 		/* the refund's payout is still held by the thief */
 		assert_int_equal(num(json_object_get(tb, "holdings")), ref);
 		if (p)

@@ -13,6 +13,7 @@
 #include "tracer/tag_clearance.h"
 #include "store/eth_links.h"
 #include "store/eth_screen.h"
+#include "tracer/screen_xchain.h"
 #include "store/eth_scan.h"
 #include "store/eth_store.h"
 #include "taint/account.h"
@@ -764,7 +765,13 @@ out:
 
 /* ---- the screening index (store/eth_screen.h) ---- */
 
-int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+/* The screening replay: haircut, the default stops and hop limit, from
+ * heist's seeds (heist not NULL) or from the transfers to TO of each
+ * "TXHASH:TO" of specs[0..n). *by gets what each account received
+ * ("<account id>" -> {asset: decimal}), *inb (may be NULL) the bridge
+ * deposits reached, *tip the block replayed to. Returns 0 or -1. */
+static int screen_replay(struct tl_eth_store *st, const char *heist, const char *const *specs, size_t n, json_t **byp,
+                         json_t **inbp, int64_t *tipp, struct tl_err *err)
 {
 	struct tl_taint_params p;
 	tl_taint_params_default(&p);
@@ -775,13 +782,25 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 	struct tagctx tc = { .s = st, .err = err, .chain = tl_eth_store_net(st)->chain, .by_id = json_object() };
 	struct seeds sd = { .desc = json_array() };
 	struct tl_taint *e = NULL;
-	json_t *heist_j = NULL, *by = json_object();
+	json_t *heist_j = NULL, *by = json_object(), *inb = NULL;
 	struct namectx nc = { .s = st, .tags = &tc };
 	int rc = -1;
 	struct tl_eth_tip tip;
-	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) || seeds_heist(st, NULL, NULL, heist, &sd, &heist_j, err) ||
-	    tl_eth_store_tip(st, &tip, err))
+	if (tl_eth_tags_each(st, NULL, dbtag_cb, &tc, err) || tl_eth_links_each_vault(st, vault_cb, &tc, err) ||
+	    (heist && seeds_heist(st, NULL, NULL, heist, &sd, &heist_j, err)) || tl_eth_store_tip(st, &tip, err))
 		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(specs[i], ':');
+		uint8_t a[20];
+		uint64_t to_id = 0;
+		int k = 0;
+		if (!colon || tl_eth_addr_parse(colon + 1, strlen(colon + 1), a, err) ||
+		    (k = tl_eth_store_account_id(st, a, &to_id, err)) <= 0) {
+			if (k == 0) tl_err_set(err, "bad seed '%s'", specs[i]);
+			goto out;
+		}
+		if (seeds_tx(st, specs[i], (size_t)(colon - specs[i]), to_id, &sd, err)) goto out;
+	}
 	qsort(sd.v, sd.n, sizeof *sd.v, u64cmp);
 	p.account_cats = acct_cats;
 	p.cats_ctx = &tc;
@@ -809,8 +828,17 @@ int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct
 		}
 		json_object_set_new(o, an, json_string(tl_uint256_to_dec(&sum, d)));
 	}
-	rc = tl_eth_screen_store(st, heist, tip.height, by, err);
+	/* the THORChain deposits it reached: where screening on the other
+	 * chain starts (tracer/screen_xchain.h) */
+	if (inbp && tl_xscreen_eth_inbounds(st, &res, &inb, err)) goto out;
+	*byp = by;
+	by = NULL;
+	if (inbp) *inbp = inb;
+	inb = NULL;
+	*tipp = tip.height;
+	rc = 0;
 out:
+	json_decref(inb);
 	json_decref(by);
 	json_decref(heist_j);
 	json_decref(sd.desc);
@@ -818,5 +846,23 @@ out:
 	json_decref(tc.by_id);
 	tl_taint_free(e);
 	return rc;
+}
+
+int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
+{
+	json_t *by = NULL, *inb = NULL;
+	int64_t tip;
+	int rc = screen_replay(st, heist, NULL, 0, &by, &inb, &tip, err);
+	if (!rc) rc = tl_eth_screen_store(st, heist, tip, by, inb, err);
+	json_decref(by);
+	json_decref(inb);
+	return rc;
+}
+
+int tl_eth_screen_flows(struct tl_eth_store *st, const char *const *seeds, size_t n, json_t **by_acct,
+                        struct tl_err *err)
+{
+	int64_t tip;
+	return screen_replay(st, NULL, seeds, n, by_acct, NULL, &tip, err);
 }
 

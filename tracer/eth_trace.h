@@ -67,6 +67,14 @@ int tl_eth_trace_report(struct tl_eth_store *st, const struct tl_eth_trace_req *
 int tl_eth_screen_materialize(struct tl_eth_store *st, const char *heist, struct tl_err *err)
 	__attribute__((warn_unused_result));
 
+/* The screening replay of tl_eth_screen_materialize from the transfers
+ * of seeds[0..n), each "TXHASH:TO" (every value transfer of TXHASH to
+ * TO, tainted in full): *by_acct (caller json_decrefs) = {"<account id>":
+ * {asset: tainted received, decimal}}. What crosses in from another
+ * chain continues with it (tracer/screen_xchain.h). Returns 0 or -1. */
+int tl_eth_screen_flows(struct tl_eth_store *st, const char *const *seeds, size_t n, json_t **by_acct,
+                        struct tl_err *err) __attribute__((warn_unused_result));
+
 /* The deposit-address heuristic (eth_deposit.c): *hot_of (n_acct
  * entries, malloc'd, caller frees) gets for each account id the hot
  * wallet it forwards to when it is an untagged account whose every

@@ -20,6 +20,7 @@
 #include "taint/walk.h"
 
 #include "tracer/screen_int.h"
+#include "tracer/screen_xchain.h"
 
 /* ---- varint values ---- */
 
@@ -66,6 +67,9 @@ struct hstate {
 	/* category sources: signature of the tagged clusters walked from
 	 * (their ids and sizes), stored >> 1; 0 for heists */
 	uint64_t tagsig;
+	/* heists that crossed in from another chain (tracer/screen_xchain.h):
+	 * signature of the bridge seeds it was materialized with; 0 none */
+	uint64_t xsig;
 };
 
 static void def_hash(const char *json, char out[17])
@@ -106,6 +110,8 @@ static int state_get(struct tl_store *s, const char *id, struct hstate *st, stru
 	st->p.stop_cats = (uint32_t)json_integer_value(json_object_get(j, "stop_cats"));
 	st->p.max_hops = (uint32_t)json_integer_value(json_object_get(j, "max_hops"));
 	st->tagsig = (uint64_t)json_integer_value(json_object_get(j, "tagsig"));
+	const char *xs = json_string_value(json_object_get(j, "xsig"));
+	st->xsig = xs ? strtoull(xs, NULL, 16) : 0;
 	const char *df = json_string_value(json_object_get(j, "def"));
 	snprintf(st->def, sizeof st->def, "%s", df ? df : "");
 	const char *un = json_string_value(json_object_get(j, "unresolved"));
@@ -127,6 +133,11 @@ static void state_put(struct tl_batch *b, const char *id, const struct hstate *s
 	/* json integers are signed: keep the signature below 2^63 */
 	if (st->tagsig) json_object_set_new(j, "tagsig", json_integer((json_int_t)(st->tagsig >> 1)));
 	if (st->unresolved[0]) json_object_set_new(j, "unresolved", json_string(st->unresolved));
+	if (st->xsig) {
+		char xs[17];
+		snprintf(xs, sizeof xs, "%016llx", (unsigned long long)st->xsig);
+		json_object_set_new(j, "xsig", json_string(xs));
+	}
 	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	tl_batch_put_meta(b, name, txt);
 	free(txt);
@@ -409,6 +420,8 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	struct tl_trace_seeds seeds;
 	tl_trace_seeds_init(&seeds);
 	struct tl_batch *b = NULL;
+	struct tl_xscreen_seed *xs = NULL;
+	size_t nxs = 0;
 	int ret = -1;
 	if (run_begin(&r, s, err)) goto out;
 	r.st.num = hi->num;
@@ -417,7 +430,14 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	else tl_screen_params_default(&r.st.p);
 	r.st.p.max_hops = 0; /* heists are followed to the tip */
 	if (!reg->n) goto out;
-	if (tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) {
+	/* what crossed in from another chain: partial seeds of outbound payouts */
+	int xr = tl_xscreen_btc_seeds(s, hi->id, &xs, &nxs, &r.st.xsig, err);
+	if (xr < 0) goto out;
+	if (!hi->traceable && xr == 0) {
+		tl_err_set(err, "not traceable on this database's network");
+		goto out;
+	}
+	if (hi->traceable && tl_trace_seeds_add_heist(r.sg, &reg->heists[0], &seeds, err)) {
 		/* Seeds not in the index (not mined yet, or rolled back by a
 		 * reorg): the heist has no taint at this tip and its state says
 		 * why, as a fresh import at this tip would leave it. */
@@ -449,6 +469,20 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 			e->flags = F_SEED;
 		}
 	}
+	for (size_t i = 0; i < nxs; i++) {
+		struct tl_gtx tx;
+		int rc = r.g.get_tx(r.g.ctx, xs[i].tx_num, &tx, err);
+		if (rc) { if (rc > 0) tl_err_set(err, "outbound transaction missing"); goto out; }
+		if (xs[i].vout >= tx.n_out) continue;
+		struct oent *e = omap_find(&r.m, tx.tx_num, xs[i].vout);
+		uint64_t have = e ? e->amount : 0;
+		if (!e && !(e = omap_put(&r.m, tx.tx_num, xs[i].vout))) { tl_err_set(err, "out of memory"); goto out; }
+		uint64_t v = tx.out[xs[i].vout].value;
+		e->amount = have + xs[i].amount > v || have + xs[i].amount < have ? v : have + xs[i].amount;
+		e->addr_id = tx.out[xs[i].vout].addr_id;
+		e->hops = 0;
+		e->flags = F_SEED;
+	}
 	for (size_t i = 0; i < r.m.cap; i++)
 		if (r.m.v[i].tx != UINT64_MAX && classify(&r, &r.m.v[i])) goto out;
 	if (run_walk(&r)) goto out;
@@ -460,6 +494,7 @@ static int materialize_heist(struct tl_store *s, const struct tl_heist_info *hi,
 	if (visited) *visited += r.visited;
 	ret = 0;
 out:
+	free(xs);
 	tl_batch_free(b);
 	tl_trace_seeds_free(&seeds);
 	run_free(&r);
@@ -644,9 +679,12 @@ int tl_screen_materialize(struct tl_store *s, const char *heist_id, const struct
 	int r = tl_heist_get(s, heist_id, &hi, err);
 	if (r < 0) return -1;
 	if (r == 0) return tl_err_set(err, "unknown heist '%s' (not imported)", heist_id);
-	if (!hi.traceable) {
+	size_t nx;
+	uint64_t xsig;
+	int xr = hi.traceable ? 1 : tl_xscreen_btc_seeds(s, heist_id, NULL, &nx, &xsig, err);
+	if (xr <= 0) {
 		free(hi.json);
-		return tl_err_set(err, "heist '%s' is not traceable on this database's network", heist_id);
+		return xr < 0 ? -1 : tl_err_set(err, "heist '%s' is not traceable on this database's network", heist_id);
 	}
 	r = materialize_heist(s, &hi, p, NULL, err);
 	free(hi.json);
@@ -665,6 +703,7 @@ static int update_heist(struct tl_store *s, const char *id, const struct hstate 
 	r.st.num = old->num;
 	r.st.p = old->p;
 	r.st.tagsig = old->tagsig;
+	r.st.xsig = old->xsig;
 	r.cat = set != NULL;
 	memcpy(r.st.def, old->def, sizeof r.st.def);
 	if (r.limit <= old->next_tx_num) {
@@ -829,7 +868,14 @@ int tl_screen_rebuild(struct tl_store *s, const struct tl_screen_params *p, uint
 	}
 	uint32_t d = 0, sk = 0;
 	for (size_t i = 0; i < c.n; i++) {
-		if (!c.v[i].traceable) continue;
+		size_t nx;
+		uint64_t xsig;
+		int xr = c.v[i].traceable ? 1 : tl_xscreen_btc_seeds(s, c.v[i].id, NULL, &nx, &xsig, err);
+		if (xr < 0) {
+			list_free(&c);
+			return -1;
+		}
+		if (!xr) continue;
 		struct tl_err e2;
 		if (materialize_heist(s, &c.v[i], p, NULL, &e2)) sk++;
 		else d++;
@@ -920,13 +966,24 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *stp, str
 	}
 	int ret = 0;
 	for (size_t i = 0; i < c.n && !ret; i++) {
-		if (!c.v[i].traceable) continue;
+		/* a heist of another chain is screened here when some of it
+		 * crossed in (tracer/screen_xchain.h) */
+		size_t nx;
+		uint64_t xsig;
+		int xr = tl_xscreen_btc_seeds(s, c.v[i].id, NULL, &nx, &xsig, err);
+		if (xr < 0) { ret = -1; break; }
 		struct hstate old;
 		int g = state_get(s, c.v[i].id, &old, err);
 		if (g < 0) { ret = -1; break; }
+		if (!c.v[i].traceable && !xr) {
+			/* nothing crosses in any more: no source, as a fresh index */
+			if (g == 1 && drop_source(s, c.v[i].id, c.v[i].num, err)) ret = -1;
+			continue;
+		}
 		char def[17];
 		def_hash(c.v[i].json, def);
-		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0] || strcmp(old.def, def);
+		int rebuild = g == 0 || old.num != c.v[i].num || old.unresolved[0] || strcmp(old.def, def) ||
+		              old.xsig != xsig;
 		if (!rebuild) {
 			struct tl_block_rec br;
 			int r = tl_store_block_by_height(s, old.height, &br, err);
@@ -983,7 +1040,11 @@ int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err)
 	int ret = 0;
 	uint32_t d = 0;
 	for (size_t i = 0; i < c.n && !ret; i++) {
-		if (!c.v[i].traceable) continue;
+		size_t nx;
+		uint64_t xsig;
+		int xr = c.v[i].traceable ? 1 : tl_xscreen_btc_seeds(s, c.v[i].id, NULL, &nx, &xsig, err);
+		if (xr < 0) ret = -1;
+		if (xr <= 0) continue;
 		struct hstate old;
 		int g = state_get(s, c.v[i].id, &old, err);
 		if (g < 0) ret = -1;
@@ -996,6 +1057,39 @@ int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err)
 	struct tl_screen_update_stats st = { 0 };
 	if (!ret) ret = update_cats(s, NULL, 0, &st, err);
 	if (!ret) ret = tl_screen_transfers_rescreen(s, NULL, err);
+	return ret;
+}
+
+int tl_screen_each_endpoint(struct tl_store *s, const char *heist_id,
+                            int (*cb)(void *ctx, uint64_t tx_num, uint32_t vout, uint64_t amount, uint64_t addr_id),
+                            void *ctx, struct tl_err *err)
+{
+	struct hstate st;
+	int g = state_get(s, heist_id, &st, err);
+	if (g <= 0) return g;
+	if (st.unresolved[0] || is_cat_id(heist_id)) return 0;
+	uint8_t k0[16];
+	tl_taint_key(st.num, 0, 0, k0);
+	struct tl_iter *it = tl_iter_new(s, TL_CF_TAINT);
+	if (!it) return tl_err_set(err, "cannot iterate the taint family");
+	int ret = 0;
+	for (tl_iter_seek(it, k0, 4); tl_iter_valid(it) && !ret; tl_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = tl_iter_key(it, &kl), *v = tl_iter_value(it, &vl);
+		if (kl != 16 || memcmp(k, k0, 4)) break;
+		uint64_t f[4];
+		if (get_varints(v, vl, f, 4)) {
+			ret = tl_err_set(err, "corrupt taint record");
+			break;
+		}
+		if (!(f[2] & F_ENDPOINT)) continue;
+		uint64_t tx = 0;
+		uint32_t vout = 0;
+		for (int i = 4; i < 12; i++) tx = tx << 8 | k[i];
+		for (int i = 12; i < 16; i++) vout = vout << 8 | k[i];
+		ret = cb(ctx, tx, vout, f[0], f[3]);
+	}
+	tl_iter_free(it);
 	return ret;
 }
 
@@ -1075,7 +1169,8 @@ int tl_screen_open(struct tl_store *s, const struct tl_screen_rules *rules, stru
 	for (size_t i = 0; sc->h && i < c.n; i++) {
 		struct hstate st;
 		struct tl_err e2;
-		if (!c.v[i].traceable || state_get(s, c.v[i].id, &st, &e2) != 1) continue;
+		/* heists of another chain have a state when some crossed in */
+		if (state_get(s, c.v[i].id, &st, &e2) != 1) continue;
 		struct sheist *h = &sc->h[sc->n++];
 		snprintf(h->id, sizeof h->id, "%s", c.v[i].id);
 		h->num = c.v[i].num;

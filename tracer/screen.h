@@ -103,6 +103,16 @@ int tl_screen_update(struct tl_store *s, struct tl_screen_update_stats *st, stru
  * *done (may be NULL) = heists written with taint. Returns 0 or -1. */
 int tl_screen_refresh(struct tl_store *s, uint32_t *done, struct tl_err *err);
 
+/* Calls cb for every output where heist heist_id's materialized taint
+ * stopped at a stop category (an endpoint), in key order, with its
+ * tainted amount and owner: what tracer/screen_xchain.c carries across
+ * bridges. A nonzero return from cb stops the walk and is returned.
+ * Returns 0 (also when the heist has no taint materialized), cb's value,
+ * or -1 with err. */
+int tl_screen_each_endpoint(struct tl_store *s, const char *heist_id,
+                            int (*cb)(void *ctx, uint64_t tx_num, uint32_t vout, uint64_t amount, uint64_t addr_id),
+                            void *ctx, struct tl_err *err);
+
 /* ---- lookups ---- */
 
 /* Mapping exposure to risk. Heist exposures (category "stolen") keep

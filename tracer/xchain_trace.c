@@ -263,7 +263,7 @@ static const char *totals_keys[][2] = { { "endpoints", "endpoints_sat" }, { "hol
  * naming the memo's chain, asset and address. */
 static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, struct tl_eth_store *es,
 			      const struct tl_heist *h, const struct tl_walk_params *wp, const char *btc_policy,
-			      json_t **res, struct tl_err *err)
+			      const struct tl_eth_trace_req *erq0, json_t **res, struct tl_err *err)
 {
 	struct tl_trace_seeds ts, rs;
 	tl_trace_seeds_init(&ts);
@@ -273,6 +273,10 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 	uint64_t refunded = 0, refund_in = 0, to_eth = 0; /* sat: refunded inbounds, inbounds paid out on Ethereum */
 	json_t *eth_endpoints = json_array();
 	tl_uint256 eth_in = tl_uint256_from_u64(0);
+	/* payouts that carry taint on every unit: the Ethereum trace
+	 * continues from them ("TXHASH:PAYEE" seeds); cont: asset -> taint */
+	json_t *eseeds = json_array(), *cont = json_object(), *eth = NULL, *te = json_object();
+	const char **sv = NULL;
 	int rc = -1;
 	if (tl_trace_seeds_add_heist(sg, h, &ts, err)) goto done;
 	int r = tl_trace_run(sg, &ts, wp, &w1, err);
@@ -365,10 +369,28 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 								"tainted_in", u64_dec((uint64_t)sat), "asset_out", ether ? "ETH" : as,
 								"amount_out", dec_json(&ob.amount), "tainted_out", dec_json(&c), "memo",
 								"OUT", "to_address", to));
-				/* The account-model trace seeds whole transfers only, so the
-				 * payout is where this report stops on Ethereum: an endpoint
-				 * carrying the crossing's taint. */
-				if (!tl_uint256_is_zero(&c))
+				/* The account-model trace seeds whole transfers only: a
+				 * payout tainted on every unit (poison, or a fully tainted
+				 * inbound) is where the Ethereum trace continues; a partly
+				 * tainted one is where this report stops on Ethereum, an
+				 * endpoint carrying the crossing's taint. */
+				const char *ak = ether ? "ETH" : as;
+				if (!tl_uint256_is_zero(&c) && !tl_uint256_cmp(&c, &ob.amount) && erq0) {
+					char sd[120];
+					snprintf(sd, sizeof sd, "%s:%s", th, to);
+					json_array_append_new(eseeds, json_string(sd));
+					tl_uint256 prev;
+					if (json_object_get(cont, ak) ? json_dec(json_object_get(cont, ak), &prev)
+								      : (prev = tl_uint256_from_u64(0), 0)) {
+						tl_err_set(err, "damaged crossing sum");
+						goto fail_x;
+					}
+					if (tl_uint256_add(&prev, &prev, &c)) {
+						tl_err_set(err, "taint overflows 256 bits");
+						goto fail_x;
+					}
+					json_object_set_new(cont, ak, dec_json(&prev));
+				} else if (!tl_uint256_is_zero(&c))
 					json_array_append_new(eth_endpoints,
 							      json_pack("{s:s,s:s,s:s,s:o,s:s,s:s}", "chain", "ethereum", "asset",
 									ether ? "ETH" : as, "address", to, "amount", dec_json(&c), "kind",
@@ -428,9 +450,52 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 	json_object_set_new(out, "heist", json_string(h->id));
 	json_object_set_new(out, "policy", json_pack("{s:s}", "bitcoin", btc_policy));
 	json_t *totals = json_pack("{s:{s:o}}", "bitcoin", "BTC", tb);
+	if (json_array_size(eseeds)) {
+		/* the Ethereum trace from the fully tainted payouts */
+		struct tl_eth_trace_req erq = *erq0;
+		size_t ns = json_array_size(eseeds);
+		sv = calloc(ns, sizeof *sv);
+		if (!sv) {
+			tl_err_set(err, "out of memory");
+			goto fail_x;
+		}
+		for (size_t j = 0; j < ns; j++) sv[j] = json_string_value(json_array_get(eseeds, j));
+		erq.heist = NULL;
+		erq.heists_file = NULL;
+		erq.seeds = sv;
+		erq.nseeds = (int)ns;
+		int er = tl_eth_trace_report(es, &erq, &eth, err);
+		if (er) {
+			rc = er;
+			goto fail_x;
+		}
+		static const char *lists[] = { "endpoints", "holdings" };
+		for (int l = 0; l < 2; l++) {
+			size_t j;
+			json_t *e;
+			json_array_foreach(json_object_get(eth, lists[l]), j, e)
+			{
+				json_t *x = json_deep_copy(e);
+				json_object_set_new(x, "chain", json_string("ethereum"));
+				json_array_append_new(l ? holdings : endpoints, x);
+			}
+		}
+		/* what it was seeded with crossed in: bridged_in, not seeded */
+		const char *ak;
+		json_t *tv;
+		json_object_foreach(json_object_get(eth, "totals"), ak, tv)
+		{
+			tl_uint256 bi = tl_uint256_from_u64(0), sd;
+			if (json_object_get(cont, ak) && json_dec(json_object_get(cont, ak), &bi)) bi = tl_uint256_from_u64(0);
+			tl_uint256 eth_zero = tl_uint256_from_u64(0);
+			json_t *row = chain_totals(tv, &bi, &eth_zero, NULL);
+			if (!json_dec(json_object_get(row, "seeded"), &sd) && !tl_uint256_sub(&sd, &sd, &bi))
+				json_object_set_new(row, "seeded", dec_json(&sd));
+			json_object_set_new(te, ak, row);
+		}
+	}
 	if (json_array_size(eth_endpoints)) {
 		/* per asset paid out on Ethereum: bridged in, and an endpoint */
-		json_t *te = json_object();
 		size_t j;
 		json_t *e;
 		json_array_foreach(eth_endpoints, j, e)
@@ -452,8 +517,10 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 			}
 			json_array_append(endpoints, e);
 		}
-		json_object_set_new(totals, "ethereum", te);
 	}
+	if (json_object_size(te)) json_object_set_new(totals, "ethereum", json_incref(te));
+	if (eth && json_is_string(json_object_get(eth, "policy")))
+		json_object_set(json_object_get(out, "policy"), "ethereum", json_object_get(eth, "policy"));
 	json_object_set_new(out, "totals", totals);
 	json_object_set_new(out, "crossings", crossings);
 	json_object_set_new(out, "endpoints", endpoints);
@@ -461,7 +528,8 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 	crossings = endpoints = holdings = NULL;
 	json_object_set_new(out, "bitcoin", w1);
 	json_object_set_new(out, "bitcoin_after_refunds", w2 ? w2 : json_null());
-	json_object_set_new(out, "ethereum", json_null());
+	json_object_set_new(out, "ethereum", eth ? eth : json_null());
+	eth = NULL;
 	w1 = w2 = NULL;
 	*res = out;
 	out = NULL;
@@ -469,6 +537,11 @@ static int trace_from_bitcoin(struct tl_storegraph *sg, struct tl_store *bs, str
 	goto done;
 fail_x:
 done:
+	free(sv);
+	json_decref(eseeds);
+	json_decref(cont);
+	json_decref(eth);
+	json_decref(te);
 	json_decref(crossings);
 	json_decref(endpoints);
 	json_decref(eth_endpoints);
@@ -522,6 +595,22 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 	wp.cancel = rq->cancel;
 	wp.cancel_ctx = rq->cancel_ctx;
 
+	/* The Ethereum trace's parameters: of the heist's trace, or of the
+	 * continuation after a crossing from Bitcoin. */
+	struct tl_eth_trace_req erq;
+	tl_eth_trace_req_default(&erq);
+	erq.heist = rq->heist;
+	erq.heists_file = rq->heists_file;
+	if (tl_taint_policy_parse(eth_policy, &erq.p.policy))
+		return tl_err_set(err, "unknown policy '%s' (poison, haircut, fifo, seniority)", eth_policy);
+	erq.tag_files = rq->tag_files;
+	erq.ntags = rq->ntags;
+	if (rq->has_max_hops) erq.p.max_hops = rq->max_hops;
+	if (rq->has_min_amount) erq.p.min_amount = rq->min_amount;
+	struct deadline_ctx dc = { rq->deadline_ms, rq->cancel, rq->cancel_ctx };
+	erq.cancel = deadline_cancel;
+	erq.cancel_ctx = &dc;
+
 	/* A heist stolen on Bitcoin (its registry entry says so, or it is
 	 * imported into the Bitcoin database) starts there. */
 	{
@@ -539,8 +628,12 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 			int hr = tl_heist_get(bs, rq->heist, &hi, err);
 			if (hr < 0) r = -1;
 			if (hr > 0) {
+				/* a heist of another chain is stored here too when the
+				 * registry was imported whole, or when screening carried
+				 * it across (tracer/screen_xchain.h) */
 				if (tl_heist_parse(&hi, &reg, err)) r = -1;
-				else h = reg->n ? &reg->heists[0] : NULL;
+				else h = reg->n && reg->heists[0].chain && !strncmp(reg->heists[0].chain, "bitcoin", 7)
+				                 ? &reg->heists[0] : NULL;
 			}
 			free(hi.json);
 		}
@@ -549,7 +642,7 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 			for (int i = 0; !r && i < rq->ntags; i++) r = tl_storegraph_load_tags(g0, rq->tag_files[i], NULL, err);
 			struct vault_ctx vc0 = { g0, err };
 			if (!r) r = tl_links_btc_each_vault(bs, vault_cb, &vc0, err);
-			if (!r) r = trace_from_bitcoin(g0, bs, es, h, &wp, btc_policy, res, err);
+			if (!r) r = trace_from_bitcoin(g0, bs, es, h, &wp, btc_policy, es ? &erq : NULL, res, err);
 		}
 		tl_storegraph_free(g0);
 		tl_registry_free(reg);
@@ -557,19 +650,6 @@ int tl_xchain_trace_report(struct tl_store *bs, struct tl_eth_store *es, const s
 	}
 
 	/* 1. the Ethereum trace, as `trace --db ETHDB` reports it */
-	struct tl_eth_trace_req erq;
-	tl_eth_trace_req_default(&erq);
-	erq.heist = rq->heist;
-	erq.heists_file = rq->heists_file;
-	if (tl_taint_policy_parse(eth_policy, &erq.p.policy))
-		return tl_err_set(err, "unknown policy '%s' (poison, haircut, fifo, seniority)", eth_policy);
-	erq.tag_files = rq->tag_files;
-	erq.ntags = rq->ntags;
-	if (rq->has_max_hops) erq.p.max_hops = rq->max_hops;
-	if (rq->has_min_amount) erq.p.min_amount = rq->min_amount;
-	struct deadline_ctx dc = { rq->deadline_ms, rq->cancel, rq->cancel_ctx };
-	erq.cancel = deadline_cancel;
-	erq.cancel_ctx = &dc;
 	json_t *eth = NULL, *btc = NULL, *out = NULL;
 	int rc = tl_eth_trace_report(es, &erq, &eth, err);
 	if (rc) return rc;
