@@ -199,12 +199,26 @@ static int hide_exposures(struct tl_api_req *req, struct tl_app *app, json_t *an
 	if (clr.all) return 0;
 	json_t *exp = json_object_get(answer, "exposures");
 	for (size_t i = json_array_size(exp); i-- > 0;) {
-		const char *id = json_string_value(json_object_get(json_array_get(exp, i), "heist"));
-		json_t *def = NULL;
-		int r = id ? tl_eth_heist_get(app->eth, id, &def, err) : 0;
-		if (r == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, err);
-		json_decref(def);
-		if (r < 0) return -1;
+		json_t *x = json_array_get(exp, i);
+		const char *id = json_string_value(json_object_get(x, "heist"));
+		const char *from = json_string_value(json_object_get(x, "from_chain"));
+		if (!id) continue;
+		/* 1 known and visible, 0 known and hidden; a heist neither
+		 * database holds cannot be above anyone's clearance: kept */
+		int r = 1, k;
+		if (from && !strcmp(from, "bitcoin")) { /* crossed over THORChain: the Bitcoin database's heist */
+			struct tl_heist_info hi;
+			memset(&hi, 0, sizeof hi);
+			k = app->store ? tl_heist_get(app->store, id, &hi, err) : 0;
+			if (k == 1) r = tl_clear_heist(app->store, &clr, id, hi.json, err);
+			free(hi.json);
+		} else {
+			json_t *def = NULL;
+			k = tl_eth_heist_get(app->eth, id, &def, err);
+			if (k == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, err);
+			json_decref(def);
+		}
+		if (k < 0 || r < 0) return -1;
 		if (r == 0) json_array_remove(exp, i);
 	}
 	return 0;
