@@ -595,6 +595,8 @@ void tl_batch_put_meta(struct tl_batch *b, const char *name, const char *val)
 	tl_batch_put(b, TL_CF_META, name, strlen(name), val, strlen(val));
 }
 
+void tl_batch_del_meta(struct tl_batch *b, const char *name) { tl_batch_del(b, TL_CF_META, name, strlen(name)); }
+
 int tl_store_get_meta(struct tl_store *s, const char *name, char **val, struct tl_err *err)
 {
 	uint8_t *v;

@@ -164,6 +164,8 @@ struct tl_tip {
  * directory the index was built from). tl_store_get_meta returns 1 with a
  * malloc'd NUL-terminated string in *val, 0 if unset, -1 on error. */
 void tl_batch_put_meta(struct tl_batch *b, const char *name, const char *val);
+/* Queues the removal of a named setting. */
+void tl_batch_del_meta(struct tl_batch *b, const char *name);
 int tl_store_get_meta(struct tl_store *s, const char *name, char **val, struct tl_err *err);
 
 /* Reads the committed tip. Returns 0 or -1. */

@@ -320,7 +320,7 @@ static int sync_to_btc(struct tl_store *bs, struct tl_eth_store *es, struct tl_x
 			tl_batch_put_meta(b, name, text);
 			changed = 1;
 		} else if (!text && cur) {
-			tl_batch_del(b, TL_CF_META, name, strlen(name));
+			tl_batch_del_meta(b, name);
 			changed = 1;
 		}
 		free(text);
