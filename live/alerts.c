@@ -888,6 +888,11 @@ static void *deliver_main(void *arg)
 		struct tl_deliver_opts d = a->o.deliver;
 		d.sig_time_ms = wall_ms();
 		struct tl_err err;
+		/* The events written since the served view last moved are read
+		 * from it: a catch-up refused while an index run held its update
+		 * marker would otherwise hide them until the next write. */
+		if (tl_store_is_secondary(a->app->store) && tl_store_catch_up(a->app->store, &err) < 0)
+			logf_(a, "delivery", err.msg);
 		int r = tl_deliver_pass_split(a->app->store, write_fn, a->app, &d, sched_ms(a), &err);
 		if (r < 0) {
 			logf_(a, "delivery", err.msg);

@@ -336,6 +336,7 @@ static int catch_up(struct tl_store *s, bool now_please, struct tl_err *err)
 }
 
 int tl_store_catch_up(struct tl_store *s, struct tl_err *err) { return catch_up(s, false, err); }
+int tl_store_is_secondary(const struct tl_store *s) { return s->secondary; }
 int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err) { return catch_up(s, true, err); }
 
 /* ---- raw access ---- */

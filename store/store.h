@@ -90,6 +90,8 @@ int tl_store_open(const char *path, const struct tl_store_opts *opts, struct tl_
  * other threads read. Returns 0, or -1 with err (also when not a
  * secondary). */
 int tl_store_catch_up(struct tl_store *s, struct tl_err *err);
+/* 1 when s was opened as a secondary (tl_store_catch_up applies), else 0. */
+int tl_store_is_secondary(const struct tl_store *s);
 /* The same without the once-a-second limit: for a writer in this process
  * whose write must be served when it returns. */
 int tl_store_catch_up_now(struct tl_store *s, struct tl_err *err);
