@@ -473,7 +473,12 @@ static void test_sim_chain(void **state)
 	g_notes[0] = 0;
 	o.until = 100;
 	node_fault(F_SLOW, 2);
+	/* The node's one thread sleeps through both slow answers, so every
+	 * retry meanwhile times out too: enough of them to outlast it on a
+	 * loaded machine (a sanitizer build beside other tests). */
+	o.retries = 30;
 	if (node_index(s, &o, &r, &err) < 0) fail_msg("%s", err.msg);
+	o.retries = 5;
 	assert_int_equal(r.blocks, 60);
 	assert_non_null(strstr(g_notes, "timed out"));
 
