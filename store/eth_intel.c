@@ -325,9 +325,7 @@ int tl_eth_tlp_heist_mark(struct tl_eth_store *s, const char *id, const json_t *
 			  struct tl_err *err)
 {
 	if (tl_eth_tlp_mark_get(s, TL_TLP_HEIST, id, m, err) < 0) return -1;
-	char *text = definition ? json_dumps(definition, JSON_COMPACT) : NULL;
-	tl_tlp_raise_definition(m, text);
-	free(text);
+	tl_tlp_raise_definition(m, definition);
 	return 0;
 }
 

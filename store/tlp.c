@@ -110,20 +110,17 @@ void tl_tlp_raise_notes(struct tl_tlp_mark *m, const char *notes)
 	}
 }
 
-void tl_tlp_raise_definition(struct tl_tlp_mark *m, const char *definition_json)
+void tl_tlp_raise_definition(struct tl_tlp_mark *m, const json_t *definition)
 {
-	json_t *d = definition_json ? json_loads(definition_json, 0, NULL) : NULL;
-	json_t *lv = json_object_get(d, "tlp");
-	if (lv) {
-		enum tl_tlp t;
-		/* a level we cannot read: the narrowest, not the widest */
-		if (!json_is_string(lv) || tl_tlp_parse_name(json_string_value(lv), &t)) t = TL_TLP_RED;
-		if (t > m->level) {
-			m->level = t;
-			m->audience[0] = '\0';
-		}
+	json_t *lv = json_object_get(definition, "tlp");
+	if (!lv) return;
+	enum tl_tlp t;
+	/* a level we cannot read: the narrowest, not the widest */
+	if (!json_is_string(lv) || tl_tlp_parse_name(json_string_value(lv), &t)) t = TL_TLP_RED;
+	if (t > m->level) {
+		m->level = t;
+		m->audience[0] = '\0';
 	}
-	json_decref(d);
 }
 
 int tl_tlp_tag_mark(struct tl_store *st, const char *source, const char *notes, struct tl_tlp_mark *m,
@@ -138,6 +135,8 @@ int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definitio
                       struct tl_err *err)
 {
 	if (tl_tlp_mark_get(st, TL_TLP_HEIST, id, m, err) < 0) return -1;
-	tl_tlp_raise_definition(m, definition_json);
+	json_t *d = definition_json ? json_loads(definition_json, 0, NULL) : NULL;
+	tl_tlp_raise_definition(m, d);
+	json_decref(d);
 	return 0;
 }

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
 
 struct tl_store;
@@ -85,7 +87,7 @@ int tl_tlp_heist_mark(struct tl_store *st, const char *id, const char *definitio
  * the "tlp" member of a heist's definition (an unreadable level counts as
  * RED); a raised mark names no audience. The rules both stores share. */
 void tl_tlp_raise_notes(struct tl_tlp_mark *m, const char *notes);
-void tl_tlp_raise_definition(struct tl_tlp_mark *m, const char *definition_json);
+void tl_tlp_raise_definition(struct tl_tlp_mark *m, const json_t *definition);
 
 /* "clear" ... "red", and the parser of those names (any case, optional
  * "TLP:" prefix, "white" = CLEAR). tl_tlp_parse_name returns 0 or -1. */
