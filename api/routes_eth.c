@@ -189,6 +189,27 @@ static void get_block(struct tl_api_req *req, void *ctx)
 
 /* ---- screening ---- */
 
+/* Whether clr may see heist id as the Bitcoin database (bitcoin) or the
+ * Ethereum one holds it: 1 visible, 0 hidden, 2 not held there, -1 with
+ * err. */
+static int heist_seen(struct tl_app *app, const struct tl_clearance *clr, const char *id, int bitcoin, struct tl_err *err)
+{
+	int k, r = 1;
+	if (bitcoin) {
+		struct tl_heist_info hi;
+		memset(&hi, 0, sizeof hi);
+		k = app->store ? tl_heist_get(app->store, id, &hi, err) : 0;
+		if (k == 1) r = tl_clear_heist(app->store, clr, id, hi.json, err);
+		free(hi.json);
+	} else {
+		json_t *def = NULL;
+		k = tl_eth_heist_get(app->eth, id, &def, err);
+		if (k == 1) r = tl_eth_heist_visible(app->eth, clr, id, def, err);
+		json_decref(def);
+	}
+	return k < 0 ? -1 : k == 0 ? 2 : r;
+}
+
 /* Leaves out of a screening answer the exposures to heists above the
  * caller's clearance, as if those heists were never imported. Returns 0
  * or -1 with err. */
@@ -203,22 +224,11 @@ static int hide_exposures(struct tl_api_req *req, struct tl_app *app, json_t *an
 		const char *id = json_string_value(json_object_get(x, "heist"));
 		const char *from = json_string_value(json_object_get(x, "from_chain"));
 		if (!id) continue;
-		/* 1 known and visible, 0 known and hidden; a heist neither
-		 * database holds cannot be above anyone's clearance: kept */
-		int r = 1, k;
-		if (from && !strcmp(from, "bitcoin")) { /* crossed over THORChain: the Bitcoin database's heist */
-			struct tl_heist_info hi;
-			memset(&hi, 0, sizeof hi);
-			k = app->store ? tl_heist_get(app->store, id, &hi, err) : 0;
-			if (k == 1) r = tl_clear_heist(app->store, &clr, id, hi.json, err);
-			free(hi.json);
-		} else {
-			json_t *def = NULL;
-			k = tl_eth_heist_get(app->eth, id, &def, err);
-			if (k == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, err);
-			json_decref(def);
-		}
-		if (k < 0 || r < 0) return -1;
+		/* a heist neither database holds cannot be above anyone's
+		 * clearance: kept; one that crossed over THORChain is the Bitcoin
+		 * database's */
+		int r = heist_seen(app, &clr, id, from && !strcmp(from, "bitcoin"), err);
+		if (r < 0) return -1;
 		if (r == 0) json_array_remove(exp, i);
 	}
 	return 0;
@@ -329,21 +339,10 @@ static int heist_visible(struct tl_api_req *req, struct tl_app *app, const char 
 	struct tl_err err;
 	struct tl_clearance clr;
 	tl_api_req_clearance(req, &clr);
-	json_t *def = NULL;
-	int r = tl_eth_heist_get(app->eth, id, &def, &err);
-	if (r == 1) r = tl_eth_heist_visible(app->eth, &clr, id, def, &err);
-	json_decref(def);
-	if (r != 0 || !app->store) {
-		if (r < 0) tl_app_reply_store_error(req, &err);
-		return r;
-	}
-	struct tl_heist_info hi;
-	memset(&hi, 0, sizeof hi);
-	r = tl_heist_get(app->store, id, &hi, &err);
-	if (r == 1) r = tl_clear_heist(app->store, &clr, id, hi.json, &err);
-	free(hi.json);
+	int r = heist_seen(app, &clr, id, 0, &err);
+	if (r == 2) r = heist_seen(app, &clr, id, 1, &err);
 	if (r < 0) tl_app_reply_store_error(req, &err);
-	return r;
+	return r == 2 ? 0 : r;
 }
 
 /* GET /v1/heists/:id/trace on a server with an Ethereum database: the
