@@ -244,19 +244,6 @@ static void test_policies(void **st)
 	check("tiho");
 }
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	char *out = NULL;
-	int rc = tu_run(cmd, &out);
-	if (rc) fail_msg("'%s' exited %d: %s", cmd, rc, out ? out : "");
-	free(out);
-}
-
 /* The tainted ETH address received from heist "coins", "" when none. */
 static char *exposure(const char *addr)
 {
@@ -286,10 +273,10 @@ static char *exposure(const char *addr)
 static void test_screening(void **st)
 {
 	(void)st;
-	sh("%s tags import --db %s %s/btc-tags.csv", TL_BINARY, btcdb, dir);
-	sh("%s tags import --db %s %s/eth-tags.csv", TL_BINARY, ethdb, dir);
-	sh("%s heist import --db %s %s/heists.json", TL_BINARY, btcdb, dir);
-	sh("%s screen --db %s --db %s --update", TL_BINARY, btcdb, ethdb);
+	free(tu_run_ok("%s tags import --db %s %s/btc-tags.csv", TL_BINARY, btcdb, dir));
+	free(tu_run_ok("%s tags import --db %s %s/eth-tags.csv", TL_BINARY, ethdb, dir));
+	free(tu_run_ok("%s heist import --db %s %s/heists.json", TL_BINARY, btcdb, dir));
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btcdb, ethdb));
 	char *p = exposure(P), *x = exposure(X), *m = exposure(M);
 	assert_string_equal(p, "2000000000000000000");
 	assert_string_equal(x, "1500000000000000000");

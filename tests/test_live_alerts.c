@@ -424,17 +424,6 @@ struct srv {
 	char listen[64], log[4300];
 };
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof sa;
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static void serve_start(struct srv *s, struct fakenode *n, const char *db, const char *blocks)
 {
 	s->pid = fork();
@@ -773,7 +762,7 @@ static void test_alerts_end_to_end(void **state)
 		}
 	/* serve, and the watches */
 	struct srv s = { 0 };
-	s.port = free_port();
+	s.port = tu_free_port();
 	snprintf(s.listen, sizeof s.listen, "127.0.0.1:%u", s.port);
 	snprintf(s.log, sizeof s.log, "%s/serve.log", tmp);
 	serve_start(&s, n, db, blocks);

@@ -51,20 +51,6 @@
 static char *dir;
 static char outtxid[65], hoptxid[65];
 
-static void sh(char **out, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	char *o = NULL;
-	int rc = tu_run(cmd, &o);
-	if (rc) fail_msg("'%s' exited %d: %s", cmd, rc, o ? o : "");
-	if (out) *out = o;
-	else free(o);
-}
-
 static void write_file(const char *name, const char *text)
 {
 	char p[1200];
@@ -97,7 +83,7 @@ static unsigned __int128 u128(json_t *j)
 static long long btc_exposure(const char *db, const char *op, const char *heist)
 {
 	char *out = NULL;
-	sh(&out, "%s screen --db %s --outpoint %s --json", TL_BINARY, db, op);
+	out = tu_run_ok("%s screen --db %s --outpoint %s --json", TL_BINARY, db, op);
 	json_error_t je;
 	json_t *v = json_loads(out, 0, &je);
 	if (!v) fail_msg("screen output not JSON: %s", out);
@@ -117,7 +103,7 @@ static long long btc_exposure(const char *db, const char *op, const char *heist)
 static char *eth_exposure(const char *btc, const char *eth, const char *addr, const char *heist)
 {
 	char *out = NULL;
-	sh(&out, "%s screen --db %s --db %s --address %s", TL_BINARY, btc, eth, addr);
+	out = tu_run_ok("%s screen --db %s --db %s --address %s", TL_BINARY, btc, eth, addr);
 	json_error_t je;
 	json_t *v = json_loads(out, 0, &je);
 	if (!v) fail_msg("screen output not JSON: %s", out);
@@ -247,9 +233,9 @@ static void write_export(const char *sub, int n)
 
 static void import_all(const char *btc, const char *eth)
 {
-	sh(NULL, "%s tags import --db %s %s/eth-tags.csv", TL_BINARY, eth, dir);
-	sh(NULL, "%s heist import --db %s %s/heists.json", TL_BINARY, eth, dir);
-	sh(NULL, "%s tags import --db %s %s/btc-tags.csv", TL_BINARY, btc, dir);
+	free(tu_run_ok("%s tags import --db %s %s/eth-tags.csv", TL_BINARY, eth, dir));
+	free(tu_run_ok("%s heist import --db %s %s/heists.json", TL_BINARY, eth, dir));
+	free(tu_run_ok("%s tags import --db %s %s/btc-tags.csv", TL_BINARY, btc, dir));
 }
 
 static void test_hand_worked(void **st)
@@ -274,20 +260,20 @@ static void test_hand_worked(void **st)
 	snprintf(back, sizeof back, "%s:1", hoptxid);
 
 	/* the outbound is indexed, its inbound not yet */
-	sh(NULL, "%s index --chain ethereum --etl %s/e1 --db %s --network dev", TL_BINARY, dir, eth);
+	free(tu_run_ok("%s index --chain ethereum --etl %s/e1 --db %s --network dev", TL_BINARY, dir, eth));
 	import_all(btc, eth);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 	assert_int_equal(btc_exposure(btc, op, "drain"), -1);
 	assert_int_equal(btc_exposure(btc, ex, "drain"), -1);
 
 	/* the inbound arrives */
-	sh(NULL, "%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth));
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 
 	/* t: the single-chain haircut trace at the vault, an independent walk */
 	char path[1300];
 	snprintf(path, sizeof path, "%s/single.json", dir);
-	sh(NULL, "%s trace --db %s --heist drain --policy haircut -o %s", TL_BINARY, eth, path);
+	free(tu_run_ok("%s trace --db %s --heist drain --policy haircut -o %s", TL_BINARY, eth, path));
 	json_t *single = load(path), *e;
 	size_t i;
 	unsigned __int128 t3 = 0;
@@ -315,7 +301,7 @@ static void test_hand_worked(void **st)
 	assert_int_equal(btc_exposure(btc, vc, "drain"), -1);
 
 	/* again: nothing changes */
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 	assert_int_equal(btc_exposure(btc, op, "drain"), c);
 	assert_int_equal(btc_exposure(btc, ex, "drain"), cx);
 
@@ -324,16 +310,16 @@ static void test_hand_worked(void **st)
 	snprintf(bdir, sizeof bdir, "%s/blocks", dir);
 	struct tl_index_opts io = cf_index_opts(bdir, btc2);
 	cf_index_run(&io, NULL);
-	sh(NULL, "%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth2);
+	free(tu_run_ok("%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth2));
 	import_all(btc2, eth2);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc2, eth2);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc2, eth2));
 	assert_int_equal(btc_exposure(btc2, op, "drain"), c);
 	assert_int_equal(btc_exposure(btc2, ex, "drain"), cx);
 	assert_int_equal(btc_exposure(btc2, back, "drain"), cb);
 
 	/* the Bitcoin index's own update keeps it: a rebuild of the Bitcoin
 	 * screening index gives the same answers */
-	sh(NULL, "%s screen --db %s --rebuild", TL_BINARY, btc);
+	free(tu_run_ok("%s screen --db %s --rebuild", TL_BINARY, btc));
 	assert_int_equal(btc_exposure(btc, ex, "drain"), cx);
 	if (!getenv("TL_KEEP")) tu_rmrf(dir);
 	free(dir);
@@ -359,17 +345,17 @@ static void test_outbound_later(void **st)
 	build_bitcoin(scratch); /* writes blocks1 and blocks; scratch is a throwaway index */
 	snprintf(op, sizeof op, "%s:1", outtxid);
 	snprintf(ex, sizeof ex, "%s:0", hoptxid);
-	sh(NULL, "%s index --blocks-dir %s/blocks1 --db %s --network regtest", TL_BINARY, dir, btc);
-	sh(NULL, "%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth);
+	free(tu_run_ok("%s index --blocks-dir %s/blocks1 --db %s --network regtest", TL_BINARY, dir, btc));
+	free(tu_run_ok("%s index --chain ethereum --etl %s/e3 --db %s --network dev", TL_BINARY, dir, eth));
 	import_all(btc, eth);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 	/* the whole chain, indexed by the Bitcoin index alone */
-	sh(NULL, "%s index --blocks-dir %s/blocks --db %s --network regtest", TL_BINARY, dir, btc);
+	free(tu_run_ok("%s index --blocks-dir %s/blocks --db %s --network regtest", TL_BINARY, dir, btc));
 	long long got = btc_exposure(btc, op, "drain"), gx = btc_exposure(btc, ex, "drain");
 	/* the same as the pair synced after both were whole */
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, scratch, eth);
-	sh(NULL, "%s tags import --db %s %s/btc-tags.csv", TL_BINARY, scratch, dir);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, scratch, eth);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, scratch, eth));
+	free(tu_run_ok("%s tags import --db %s %s/btc-tags.csv", TL_BINARY, scratch, dir));
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, scratch, eth));
 	assert_true(got > 0);
 	assert_int_equal(got, btc_exposure(scratch, op, "drain"));
 	assert_int_equal(gx, btc_exposure(scratch, ex, "drain"));
@@ -387,12 +373,12 @@ static void test_simulated(void **st)
 	char btc[1200], eth[1200], path[1300];
 	snprintf(btc, sizeof btc, "%s/btc", dir);
 	snprintf(eth, sizeof eth, "%s/eth", dir);
-	sh(NULL, "%s simulate --chain multichain --out %s/s --seed 9", TL_BINARY, dir);
-	sh(NULL, "%s index --chain ethereum --etl %s/s/ethereum --db %s --network dev", TL_BINARY, dir, eth);
-	sh(NULL, "%s index --blocks-dir %s/s/bitcoin/blocks --db %s --network regtest", TL_BINARY, dir, btc);
-	sh(NULL, "%s tags import --db %s %s/s/ethereum/tags.csv", TL_BINARY, eth, dir);
-	sh(NULL, "%s tags import --db %s %s/s/bitcoin/tags.csv", TL_BINARY, btc, dir);
-	sh(NULL, "%s heist import --db %s %s/s/bitcoin/heists.json", TL_BINARY, btc, dir);
+	free(tu_run_ok("%s simulate --chain multichain --out %s/s --seed 9", TL_BINARY, dir));
+	free(tu_run_ok("%s index --chain ethereum --etl %s/s/ethereum --db %s --network dev", TL_BINARY, dir, eth));
+	free(tu_run_ok("%s index --blocks-dir %s/s/bitcoin/blocks --db %s --network regtest", TL_BINARY, dir, btc));
+	free(tu_run_ok("%s tags import --db %s %s/s/ethereum/tags.csv", TL_BINARY, eth, dir));
+	free(tu_run_ok("%s tags import --db %s %s/s/bitcoin/tags.csv", TL_BINARY, btc, dir));
+	free(tu_run_ok("%s heist import --db %s %s/s/bitcoin/heists.json", TL_BINARY, btc, dir));
 	snprintf(path, sizeof path, "%s/s/truth.json", dir);
 	json_t *truth = load(path);
 	json_t *cash = json_object_get(json_object_get(truth, "bybit"), "btc_cashouts"), *c;
@@ -400,18 +386,18 @@ static void test_simulated(void **st)
 	char op[80];
 
 	/* the Ethereum heist not imported yet: nothing crosses */
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 	c = json_array_get(cash, 0);
 	snprintf(op, sizeof op, "%s:%lld", json_string_value(json_object_get(c, "txid")),
 		 (long long)json_integer_value(json_object_get(c, "vout")));
 	assert_int_equal(btc_exposure(btc, op, "sim-bybit"), -1);
 
-	sh(NULL, "%s heist import --db %s %s/s/ethereum/heists.json", TL_BINARY, eth, dir);
-	sh(NULL, "%s screen --db %s --db %s --update", TL_BINARY, btc, eth);
+	free(tu_run_ok("%s heist import --db %s %s/s/ethereum/heists.json", TL_BINARY, eth, dir));
+	free(tu_run_ok("%s screen --db %s --db %s --update", TL_BINARY, btc, eth));
 
 	/* Ethereum -> Bitcoin: the trace's Bitcoin endpoints and holdings */
 	snprintf(path, sizeof path, "%s/x.json", dir);
-	sh(NULL, "%s trace --db %s --db %s --heist sim-bybit --policy haircut -o %s", TL_BINARY, btc, eth, path);
+	free(tu_run_ok("%s trace --db %s --db %s --heist sim-bybit --policy haircut -o %s", TL_BINARY, btc, eth, path));
 	json_t *x = load(path), *e;
 	size_t checked = 0;
 	static const char *lists[] = { "endpoints", "holdings" };
@@ -438,7 +424,7 @@ static void test_simulated(void **st)
 
 	/* Bitcoin -> Ethereum: the payee of the DMM-shaped swap */
 	snprintf(path, sizeof path, "%s/d.json", dir);
-	sh(NULL, "%s trace --db %s --db %s --heist sim-dmm --policy haircut -o %s", TL_BINARY, btc, eth, path);
+	free(tu_run_ok("%s trace --db %s --db %s --heist sim-dmm --policy haircut -o %s", TL_BINARY, btc, eth, path));
 	json_t *d = load(path);
 	const char *payee = json_string_value(json_object_get(json_object_get(truth, "dmm"), "eth_payee"));
 	int payouts = 0;
